@@ -1,0 +1,3 @@
+import { run } from './adapters/action/main.js';
+
+await run();
