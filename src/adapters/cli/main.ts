@@ -1,1 +1,127 @@
-export async function main(argv: string[]): Promise<number> { console.log(argv); return 0; }
+import { relative, resolve } from 'node:path';
+import { validateProject, loadGraph } from '../../core/project.js';
+import { formatProblem, SiteDeployError, type Problem } from '../../core/errors.js';
+import { graphDocument } from '../../core/graph/build.js';
+import { Problems } from '../../core/errors.js';
+import { fsReader } from '../fs-reader.js';
+import { runContext } from '../run-context.js';
+import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
+
+/** Where the CLI writes; tests pass buffers. */
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  cwd: string;
+}
+
+const defaultIo: CliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  cwd: process.cwd(),
+};
+
+/** Turns anything thrown into one line of text. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Runs the CLI and returns its exit code; never throws, never prints a stack trace unless --verbose. */
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let args: CliArgs | 'help' | 'version' | undefined;
+  try {
+    args = parseArgs(argv);
+    if (args === 'help') {
+      io.out(`${USAGE}\n`);
+      return 0;
+    }
+    if (args === 'version') {
+      io.out(`site-deploy ${VERSION}\n`);
+      return 0;
+    }
+    return await dispatch(args, io);
+  } catch (e) {
+    const verbose = typeof args === 'object' && args.verbose;
+    if (e instanceof UsageError) {
+      io.err(`error: ${e.message}\nRun "site-deploy --help" for usage.\n`);
+      return 2;
+    }
+    if (e instanceof SiteDeployError && e.code === 'bad-input') {
+      printProblems(e.problems, io, typeof args === 'object' ? args : undefined);
+      if (e.problems.length === 0) io.err(`error: ${e.message}\n`);
+      return 2;
+    }
+    io.err(`internal error: ${errorMessage(e)}\n`);
+    if (verbose && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
+    else io.err('(run again with --verbose for details)\n');
+    return 1;
+  }
+}
+
+const VERSION = '0.1.0';
+
+function printProblems(problems: Problem[], io: CliIo, args: CliArgs | undefined): void {
+  const root = resolve(io.cwd, args?.root ?? '.');
+  for (const p of problems) {
+    const shown = p.file ? relative(io.cwd, resolve(root, p.file)) || p.file : '';
+    io.err(`${shown ? formatProblem(p, shown) : `${p.severity}: ${p.message}`}\n`);
+  }
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  const warnings = problems.length - errors;
+  if (errors) io.err(`✗ ${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`);
+}
+
+async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
+  const root = resolve(io.cwd, args.root);
+  const reader = fsReader(root);
+  const layout = { configRoot: args.configRoot, catalog: args.catalog };
+  const ctx = runContext(root);
+  switch (args.command) {
+    case 'validate': {
+      const v = validateProject(reader, layout, ctx, { site: args.site, env: args.env });
+      if (args.json) {
+        const errors = v.problems.filter((p) => p.severity === 'error').map(({ file, line, column, message }) => ({ file, line, column, message }));
+        const warnings = v.problems.filter((p) => p.severity === 'warning').map(({ file, line, column, message }) => ({ file, line, column, message }));
+        io.out(`${JSON.stringify({ ok: v.ok, errors, warnings })}\n`);
+        return v.ok ? 0 : 2;
+      }
+      printProblems(v.problems, io, args);
+      if (!v.ok) return 2;
+      const envs = v.graphs.length;
+      const modules = v.graphs.reduce((n, g) => n + g.nodes.length, 0);
+      io.out(`✓ ${v.workspace.sites.size} site${v.workspace.sites.size === 1 ? '' : 's'}, ${envs} site×environment${envs === 1 ? '' : 's'}, ${modules} module steps: configuration is valid\n`);
+      return 0;
+    }
+    case 'graph': {
+      const { workspace, graph, warnings } = loadGraph(reader, layout, ctx, args.site as string, args.env as string);
+      const doc = graphDocument(workspace, graph, new Problems()) as GraphDoc;
+      if (args.json) {
+        io.out(`${JSON.stringify(doc)}\n`);
+        return 0;
+      }
+      printProblems(warnings, io, args);
+      io.out(renderGraph(doc));
+      return 0;
+    }
+    default:
+      throw new UsageError(`command "${args.command}" is not available in this version yet`);
+  }
+}
+
+interface GraphDoc {
+  site: string;
+  environment: string;
+  ordering: string;
+  waves: { name: string; type: string; weight: number; depends_on: string[] }[][];
+}
+
+function renderGraph(doc: GraphDoc): string {
+  const lines = [`${doc.site} / ${doc.environment} — ${doc.waves.flat().length} modules in ${doc.waves.length} waves (ordering: ${doc.ordering})`, ''];
+  const rows = doc.waves.flatMap((wave, i) =>
+    wave.map((n, j) => [j === 0 ? `wave ${i + 1}` : '', String(n.weight), n.name, n.type, n.depends_on.join(', ') || '—']),
+  );
+  const head = ['WAVE', 'WEIGHT', 'MODULE', 'TYPE', 'AFTER'];
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const fmt = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
+  lines.push(fmt(head), ...rows.map(fmt), '');
+  return lines.join('\n');
+}

@@ -1,0 +1,366 @@
+import { posix } from 'node:path';
+import { Problems, type SourcePos } from '../errors.js';
+import { didYouMean } from '../suggest.js';
+import type { CredentialEntry, Environment, InputEntry, InputSpec, Manifest, ModuleEntry, Site, StateConfig } from './model.js';
+import { validateAgainstSchema, type SchemaName } from './validate.js';
+import { MAX_CONFIG_BYTES, parseYaml, type YamlFile, type YamlPath } from './yaml.js';
+
+/** How the core reads the user's repository; paths are relative to the root, with "/" separators. */
+export interface ConfigReader {
+  /** A file's bytes, or undefined when it does not exist. */
+  read(path: string): Uint8Array | undefined;
+  /** A folder's entries, or undefined when it does not exist. */
+  list(path: string): { name: string; dir: boolean }[] | undefined;
+  /** Whether the path, symlinks followed, stays inside the root. */
+  staysInside(path: string): boolean;
+  /** A file's size in bytes without reading it, when cheap to know (guards against huge files). */
+  size?(path: string): number | undefined;
+}
+
+/** Where sites and the module catalog live, relative to the root. */
+export interface Layout {
+  configRoot: string;
+  catalog: string;
+}
+
+/** Everything loaded from a repository: sites, catalog manifests, and every parsed file for positions. */
+export interface Workspace {
+  layout: Layout;
+  sites: Map<string, Site>;
+  /** Site folders found under the config root (loaded or not). */
+  siteNames: string[];
+  manifests: Map<string, Manifest | undefined>;
+  files: Map<string, YamlFile>;
+}
+
+/** Keys of a module entry that are never inputs (SPEC §2). */
+export const RESERVED_MODULE_KEYS = new Set(['type', 'name', 'weight', 'config', 'inputs', 'depends_on', 'environments', 'outputs']);
+
+/** Names a variable can never take: the built-ins (SPEC §3). */
+export const BUILTINS = [
+  'Environment',
+  'Lifecycle',
+  'Site',
+  'SiteSlug',
+  'Owner',
+  'Repository',
+  'GitSha',
+  'GitShortSha',
+  'Ref',
+  'RunId',
+  'Actor',
+  'Module',
+  'ModuleType',
+  'Account',
+  'Region',
+] as const;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Resolves `rel` against `base` and refuses results that leave the root. */
+export function joinInside(base: string, rel: string): string | undefined {
+  if (rel.startsWith('/') || /^[A-Za-z]:[\\/]/.test(rel) || rel.includes('\\')) return undefined;
+  const joined = posix.normalize(posix.join(base, rel));
+  if (joined === '..' || joined.startsWith('../') || joined.startsWith('/')) return undefined;
+  return joined;
+}
+
+/** Loads the repository's sites (one, or all) and the catalog entries they use, recording every problem. */
+export function loadWorkspace(reader: ConfigReader, layout: Layout, problems: Problems, only?: string): Workspace {
+  const ws: Workspace = { layout, sites: new Map(), siteNames: [], manifests: new Map(), files: new Map() };
+  const loader = new Loader(reader, ws, problems);
+  const entries = reader.list(layout.configRoot);
+  if (!entries) {
+    problems.error({ file: layout.configRoot, line: 1, column: 1 }, `config root "${layout.configRoot}" does not exist (set --config-root or the config-root input)`);
+    return ws;
+  }
+  ws.siteNames = entries.filter((e) => e.dir && !e.name.startsWith('.')).map((e) => e.name).sort();
+  const names = only === undefined ? ws.siteNames : [only];
+  for (const name of names) {
+    const site = loader.loadSite(name);
+    if (site) ws.sites.set(name, site);
+  }
+  return ws;
+}
+
+class Loader {
+  constructor(
+    private readonly reader: ConfigReader,
+    private readonly ws: Workspace,
+    private readonly problems: Problems,
+  ) {}
+
+  private at(file: string, path: YamlPath = [], key = false): SourcePos {
+    return this.ws.files.get(file)?.locate(path, key) ?? { file, line: 1, column: 1 };
+  }
+
+  /** Reads, parses and schema-checks one file; undefined when missing or unusable. */
+  private readFile(file: string, schema: SchemaName, missing?: { pos: SourcePos; message: string }): YamlFile | undefined {
+    if (!this.reader.staysInside(file)) {
+      if (missing) this.problems.error(missing.pos, `${file} resolves outside the repository root (a symlink?): refusing to read it`);
+      return undefined;
+    }
+    const size = this.reader.size?.(file);
+    if (size !== undefined && size > MAX_CONFIG_BYTES) {
+      this.problems.error({ file, line: 1, column: 1 }, `file is ${size} bytes; config files may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`);
+      return undefined;
+    }
+    const bytes = this.reader.read(file);
+    if (!bytes) {
+      if (missing) this.problems.error(missing.pos, missing.message);
+      return undefined;
+    }
+    const yaml = parseYaml(bytes, file, this.problems);
+    if (!yaml) return undefined;
+    this.ws.files.set(file, yaml);
+    if (!validateAgainstSchema(yaml, schema, this.problems)) return undefined;
+    return yaml;
+  }
+
+  loadSite(name: string): Site | undefined {
+    const dir = posix.join(this.ws.layout.configRoot, name);
+    const file = posix.join(dir, 'site.yaml');
+    const available = this.ws.siteNames;
+    if (!available.includes(name)) {
+      this.problems.error({ file: this.ws.layout.configRoot, line: 1, column: 1 }, `no site "${name}" under ${this.ws.layout.configRoot}/${didYouMean(name, available) || (available.length ? `; sites: ${available.join(', ')}` : '')}`);
+      return undefined;
+    }
+    const yaml = this.readFile(file, 'site.schema.json', {
+      pos: { file, line: 1, column: 1 },
+      message: `site folder ${dir} has no site.yaml`,
+    });
+    if (!yaml) {
+      // Still check the files beside it, so one run shows every problem.
+      this.loadEnvironments(dir, file, undefined);
+      this.loadCredentials(dir);
+      return undefined;
+    }
+    const raw = (yaml.value as Obj).site as Obj;
+    if (raw.name !== name) {
+      this.problems.error(yaml.locate(['site', 'name']), `site.name is "${String(raw.name)}" but the site's folder is "${name}": they must be equal`);
+    }
+    const environments = this.loadEnvironments(dir, file, raw.environments as { path: string }[] | undefined);
+    const credentials = this.loadCredentials(dir);
+    const site: Site = {
+      name,
+      slug: typeof raw.slug === 'string' ? raw.slug : name,
+      owner: typeof raw.owner === 'string' ? raw.owner : undefined,
+      dir,
+      file,
+      haltOnFailure: raw.halt_on_failure !== false,
+      ordering: raw.ordering === 'dependencies' ? 'dependencies' : 'weights',
+      promotion: raw.promotion as string[] | undefined,
+      state: this.state(raw.state as Obj | undefined, file),
+      modules: this.loadModules(raw.modules as Obj[], dir, file),
+      environments,
+      credentials,
+    };
+    this.checkEnvironmentNames(site, yaml);
+    return site;
+  }
+
+  private state(raw: Obj | undefined, file: string): StateConfig {
+    if (!raw) return { backend: 'local' };
+    return {
+      backend: raw.backend === 's3' ? 's3' : 'local',
+      bucket: raw.bucket as string | undefined,
+      region: raw.region as string | undefined,
+      keyPrefix: raw.key_prefix as string | undefined,
+      origin: { file, path: ['site', 'state'] },
+    };
+  }
+
+  private checkEnvironmentNames(site: Site, yaml: YamlFile): void {
+    const envs = [...site.environments.keys()];
+    const check = (names: string[] | undefined, path: YamlPath, what: string): void => {
+      names?.forEach((n, i) => {
+        if (!site.environments.has(n)) {
+          this.problems.error(yaml.locate([...path, i]), `${what} names environment "${n}", which the site does not deploy to${didYouMean(n, envs) || (envs.length ? `; environments: ${envs.join(', ')}` : '')}`);
+        }
+      });
+    };
+    check(site.promotion, ['site', 'promotion'], 'promotion');
+    site.modules.forEach((m) => check(m.environments, [...m.origin.path, 'environments'], `module "${m.name}"`));
+  }
+
+  private loadModules(raw: Obj[], dir: string, file: string): ModuleEntry[] {
+    const modules: ModuleEntry[] = [];
+    const seen = new Map<string, number>();
+    raw.forEach((entry, index) => {
+      const path = ['site', 'modules', index];
+      const type = entry.type as string;
+      const name = typeof entry.name === 'string' ? entry.name : type;
+      const first = seen.get(name);
+      if (first !== undefined) {
+        this.problems.error(this.at(file, [...path, typeof entry.name === 'string' ? 'name' : 'type']), `module name "${name}" is used twice (also modules[${first}]): give one a unique "name"`);
+      } else seen.set(name, index);
+      const manifest = this.manifest(type, this.at(file, [...path, 'type']));
+      const inputs = new Map<string, InputEntry>();
+      if (typeof entry.config === 'string') {
+        const cfgPath = joinInside(dir, entry.config);
+        if (!cfgPath) {
+          this.problems.error(this.at(file, [...path, 'config']), `config path "${entry.config}" escapes the repository root: use a path inside the site folder`);
+        } else {
+          const cfg = this.readFile(cfgPath, 'module-config.schema.json', {
+            pos: this.at(file, [...path, 'config']),
+            message: `config file ${cfgPath} does not exist`,
+          });
+          if (cfg && isObj(cfg.value)) for (const [k, v] of Object.entries(cfg.value)) inputs.set(k, { value: v, origin: { file: cfgPath, path: [k] } });
+        }
+      }
+      const seed = new Set<string>();
+      for (const [k, v] of Object.entries(entry)) {
+        if (RESERVED_MODULE_KEYS.has(k)) continue;
+        seed.add(k);
+        inputs.set(k, { value: v, origin: { file, path: [...path, k] } });
+      }
+      if (isObj(entry.inputs)) {
+        for (const [k, v] of Object.entries(entry.inputs)) {
+          if (seed.has(k)) {
+            this.problems.error(this.at(file, [...path, 'inputs', k], true), `input "${k}" of module "${name}" is given twice: as a key of the module entry and under inputs: — keep one`);
+          }
+          inputs.set(k, { value: v, origin: { file, path: [...path, 'inputs', k] } });
+        }
+      }
+      if (manifest?.inputs) {
+        const declared = Object.keys(manifest.inputs);
+        for (const [k, v] of inputs) {
+          if (!manifest.inputs[k]) {
+            this.problems.error(this.at(v.origin.file, v.origin.path, true), `module "${name}" (${type}) has no input "${k}"${didYouMean(k, [...declared, ...RESERVED_MODULE_KEYS]) || `; its inputs: ${declared.join(', ') || '(none)'}`}`);
+          }
+        }
+      }
+      modules.push({
+        name,
+        type,
+        weight: typeof entry.weight === 'number' ? entry.weight : 10 * (index + 1),
+        position: index + 1,
+        dependsOn: ((entry.depends_on as string[] | undefined) ?? []).map((d, i) => ({ name: d, origin: { file, path: [...path, 'depends_on', i] } })),
+        environments: entry.environments as string[] | undefined,
+        inputs,
+        origin: { file, path },
+      });
+    });
+    return modules;
+  }
+
+  /** The catalog manifest of a module type, loaded once. */
+  manifest(type: string, usedAt: SourcePos): Manifest | undefined {
+    if (this.ws.manifests.has(type)) return this.ws.manifests.get(type);
+    const catalog = this.ws.layout.catalog;
+    const dir = posix.join(catalog, type);
+    const file = posix.join(dir, 'module.yaml');
+    let manifest: Manifest | undefined;
+    const folders = (this.reader.list(catalog) ?? []).filter((e) => e.dir).map((e) => e.name);
+    if (!folders.includes(type)) {
+      this.problems.error(usedAt, `unknown module type "${type}": the catalog ${catalog}/ has no folder "${type}"${didYouMean(type, folders)}`);
+    } else {
+      const yaml = this.readFile(file, 'module.schema.json', { pos: usedAt, message: `catalog folder ${dir} has no module.yaml` });
+      if (yaml) {
+        const raw = yaml.value as Obj;
+        const inputs = isObj(raw.inputs)
+          ? Object.fromEntries(
+              Object.entries(raw.inputs).map(([k, v]): [string, InputSpec] => {
+                const spec = (v ?? {}) as Obj;
+                return [k, { type: (spec.type as InputSpec['type']) ?? 'any', required: spec.required === true, default: spec.default, hasDefault: 'default' in spec, sensitive: spec.sensitive === true }];
+              }),
+            )
+          : undefined;
+        manifest = {
+          type,
+          dir,
+          file,
+          engine: raw.engine === 'command' ? 'command' : 'terraform',
+          services: (raw.services as string[] | undefined) ?? [],
+          inputs,
+          outputs: raw.outputs as string[] | undefined,
+          sensitiveOutputs: (raw.sensitive_outputs as string[] | undefined) ?? [],
+          mockOutputs: (raw.mock_outputs as Obj | undefined) ?? {},
+        };
+        if (manifest.outputs) {
+          for (const k of Object.keys(manifest.mockOutputs)) {
+            if (!manifest.outputs.includes(k)) this.problems.error(yaml.locate(['mock_outputs', k], true), `mock_outputs names "${k}", which is not one of the module's outputs${didYouMean(k, manifest.outputs)}`);
+          }
+        }
+      }
+    }
+    this.ws.manifests.set(type, manifest);
+    return manifest;
+  }
+
+  private loadEnvironments(dir: string, siteFile: string, listed: { path: string }[] | undefined): Map<string, Environment> {
+    const envs = new Map<string, Environment>();
+    let paths: { path: string; pos: SourcePos }[];
+    if (listed) {
+      paths = listed.map((e, i) => ({ path: e.path, pos: this.at(siteFile, ['site', 'environments', i, 'path']) }));
+    } else {
+      const found = this.reader.list(posix.join(dir, 'environments')) ?? [];
+      paths = found
+        .filter((e) => !e.dir && /\.ya?ml$/.test(e.name))
+        .map((e) => e.name)
+        .sort()
+        .map((n) => ({ path: `environments/${n}`, pos: { file: siteFile, line: 1, column: 1 } }));
+    }
+    for (const { path, pos } of paths) {
+      const file = joinInside(dir, path);
+      if (!file) {
+        this.problems.error(pos, `environment path "${path}" escapes the repository root: use a path inside the site folder`);
+        continue;
+      }
+      const yaml = this.readFile(file, 'environment.schema.json', { pos, message: `environment file ${file} does not exist` });
+      if (!yaml) continue;
+      const raw = yaml.value as Obj;
+      const name = raw.environment as string;
+      const base = posix.basename(file).replace(/\.ya?ml$/, '');
+      if (name !== base) {
+        this.problems.error(yaml.locate(['environment']), `environment is "${name}" but the file is ${posix.basename(file)}: the name must equal the file name without .yaml`);
+      }
+      if (envs.has(name)) {
+        this.problems.error(pos, `environment "${name}" is listed twice`);
+        continue;
+      }
+      const variables = new Map<string, InputEntry>();
+      for (const [k, v] of Object.entries((raw.variables as Obj | undefined) ?? {})) {
+        if ((BUILTINS as readonly string[]).includes(k)) {
+          this.problems.error(yaml.locate(['variables', k], true), `variable "${k}" would shadow the built-in #{${k}}: rename it`);
+          continue;
+        }
+        variables.set(k, { value: v, origin: { file, path: ['variables', k] } });
+      }
+      envs.set(name, {
+        name,
+        file,
+        lifecycle: raw.lifecycle === 'ephemeral' ? 'ephemeral' : 'long-lived',
+        variables,
+        verification: raw.verification === undefined ? undefined : { value: raw.verification, origin: { file, path: ['verification'] } },
+      });
+    }
+    return envs;
+  }
+
+  private loadCredentials(dir: string): Site['credentials'] {
+    const file = posix.join(dir, 'credentials.yaml');
+    const yaml = this.readFile(file, 'credentials.schema.json');
+    if (!yaml) return undefined;
+    const entries = new Map<string, CredentialEntry>();
+    for (const [env, v] of Object.entries((yaml.value as Obj).credentials as Obj)) {
+      const e = v as Obj;
+      entries.set(env, {
+        environment: env,
+        account: e.aws_account as string,
+        role: e.role as string,
+        planRole: e.plan_role as string | undefined,
+        via: e.via as string | undefined,
+        region: e.region as string,
+        sessionDuration: typeof e.session_duration === 'number' ? e.session_duration : 3600,
+        boundaryPolicy: e.boundary_policy as string | undefined,
+        allowedServices: e.allowed_services as string[] | undefined,
+        requireMfa: e.require_mfa === true,
+        externalId: e.external_id as string | undefined,
+        origin: { file, path: ['credentials', env] },
+      });
+    }
+    return { file, entries };
+  }
+}

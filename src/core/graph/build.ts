@@ -1,0 +1,250 @@
+import type { Problems, SourcePos } from '../errors.js';
+import type { Workspace } from '../config/load.js';
+import type { CredentialEntry, Environment, InputSpec, Manifest, ModuleEntry, Site } from '../config/model.js';
+import { reportPathErrors, Variables, type RunContext } from '../config/scope.js';
+import { collectReferences, resolveValue, type OutputState, type PathError } from '../placeholders/resolve.js';
+import { didYouMean } from '../suggest.js';
+import { findCycle, waves as layoutWaves } from './scheduler.js';
+
+/** A module as it runs in one environment. */
+export interface GraphNode {
+  name: string;
+  type: string;
+  weight: number;
+  position: number;
+  /** Every upstream module: from placeholders and `depends_on`, sorted. */
+  dependsOn: string[];
+  module: ModuleEntry;
+  manifest?: Manifest;
+}
+
+/** The ordered module graph of one site × environment. */
+export interface SiteGraph {
+  site: Site;
+  environment: Environment;
+  credentials?: CredentialEntry;
+  variables: Variables;
+  /** Modules deployed to this environment, in declaration order. */
+  nodes: GraphNode[];
+  waves: GraphNode[][];
+}
+
+/** Input names treated as secrets in any report, whatever the manifest says. */
+const SECRET_NAME = /(password|passwd|secret|token|private_?key|api_?key|credential)/i;
+/** What stands in for a redacted value. */
+export const REDACTED = '(sensitive)';
+
+function pos(ws: Workspace, file: string, path: readonly (string | number)[], key = false): SourcePos {
+  return ws.files.get(file)?.locate(path, key) ?? { file, line: 1, column: 1 };
+}
+
+/** Whether a module deploys to an environment. */
+export function deploysTo(m: ModuleEntry, env: string): boolean {
+  return !m.environments || m.environments.includes(env);
+}
+
+/**
+ * Builds and checks the graph of one site × environment: edges from placeholders and depends_on,
+ * the strictly-lower-weight rule (or cycles with `ordering: dependencies`), unknown names, input
+ * declarations and types. Every problem is recorded; the graph is returned when usable.
+ */
+export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunContext, problems: Problems): SiteGraph | undefined {
+  const environment = site.environments.get(envName);
+  if (!environment) return undefined;
+  const credentials = site.credentials?.entries.get(envName);
+  const variables = new Variables(ws, site, environment, credentials, ctx, problems);
+  for (const name of environment.variables.keys()) variables.get(name);
+
+  const byName = new Map(site.modules.map((m) => [m.name, m]));
+  const active = site.modules.filter((m) => deploysTo(m, envName));
+  const nodes: GraphNode[] = [];
+  for (const m of active) {
+    const manifest = ws.manifests.get(m.type);
+    const deps = new Set<string>();
+    const edgeProblem = (up: ModuleEntry, at: SourcePos, what: string): void => {
+      if (site.ordering === 'weights' && up.weight >= m.weight) {
+        problems.error(at, `module "${m.name}" (weight ${m.weight}) ${what} module "${up.name}" (weight ${up.weight}): an upstream must have a strictly lower weight — lower "${up.name}"'s weight or raise "${m.name}"'s`);
+      }
+    };
+    // Placeholder edges, checked where they are written.
+    for (const [, input] of m.inputs) {
+      const errors: PathError[] = [];
+      for (const ref of collectReferences(input.value, [], [], errors)) {
+        if (ref.ref.kind !== 'output') continue;
+        const at = ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ?? pos(ws, input.origin.file, input.origin.path);
+        const up = byName.get(ref.ref.module);
+        const problem = outputProblem(site, envName, ref.ref.module, ref.ref.output, ws, m.name);
+        if (problem) {
+          problems.error(at, problem);
+          continue;
+        }
+        if (!up) continue;
+        deps.add(up.name);
+        edgeProblem(up, at, `reads ${ref.source} from`);
+      }
+      reportPathErrors(ws, input.origin, errors, problems);
+    }
+    for (const d of m.dependsOn) {
+      const at = pos(ws, d.origin.file, d.origin.path);
+      const up = byName.get(d.name);
+      if (!up) {
+        problems.error(at, `module "${m.name}" depends_on unknown module "${d.name}"${didYouMean(d.name, byName.keys())}`);
+        continue;
+      }
+      if (up.name === m.name) {
+        problems.error(at, `module "${m.name}" depends on itself`);
+        continue;
+      }
+      if (!deploysTo(up, envName)) continue; // nothing to wait for where the upstream is not deployed
+      deps.add(up.name);
+      edgeProblem(up, at, 'depends_on');
+    }
+    nodes.push({ name: m.name, type: m.type, weight: m.weight, position: m.position, dependsOn: [...deps].sort(), module: m, manifest });
+  }
+
+  const graph: SiteGraph = { site, environment, credentials, variables, nodes, waves: [] };
+  // Resolve every input once now so unknown variables, bad filters and types surface at validate time.
+  for (const node of nodes) resolveInputs(ws, graph, node, () => ({ state: 'unknown' }), problems);
+  checkVerification(ws, graph, problems);
+  checkState(ws, graph, problems);
+
+  const scheduleNodes = nodes.map((n) => ({ id: n.name, weight: n.weight, position: n.position, dependsOn: n.dependsOn }));
+  if (site.ordering === 'dependencies') {
+    const cycle = findCycle(scheduleNodes);
+    if (cycle) {
+      const first = byName.get(cycle[0] as string);
+      problems.error(first ? pos(ws, first.origin.file, first.origin.path) : { file: site.file, line: 1, column: 1 }, `dependency cycle in environment ${envName}: ${cycle.join(' -> ')}`);
+      return graph;
+    }
+  }
+  const index = new Map(nodes.map((n) => [n.name, n]));
+  graph.waves = layoutWaves(scheduleNodes, site.ordering).map((w) => w.map((id) => index.get(id) as GraphNode));
+  return graph;
+}
+
+/** Why `#{module.output}` cannot be read from module `reader` in this environment, or undefined when it can. */
+function outputProblem(site: Site, env: string, module: string, output: string, ws: Workspace, reader?: string): string | undefined {
+  const up = site.modules.find((m) => m.name === module);
+  if (!up) {
+    return `unknown module "${module}" in #{${module}.${output}}${didYouMean(module, site.modules.map((m) => m.name)) || `; modules: ${site.modules.map((m) => m.name).join(', ')}`}`;
+  }
+  if (reader === module) return `module "${module}" reads its own output #{${module}.${output}}`;
+  if (!deploysTo(up, env)) {
+    return `${reader ? `module "${reader}"` : 'verification'} reads #{${module}.${output}}, but module "${module}" does not deploy to environment ${env} (its environments: ${up.environments?.join(', ')})`;
+  }
+  const manifest = ws.manifests.get(up.type);
+  if (manifest?.outputs && !manifest.outputs.includes(output)) {
+    return `module "${module}" (${up.type}) has no output "${output}"${didYouMean(output, manifest.outputs) || `; its outputs: ${manifest.outputs.join(', ') || '(none)'}`}`;
+  }
+  return undefined;
+}
+
+/** Resolved inputs of one module, with which outputs are still pending and which were mocked. */
+export interface ResolvedInputs {
+  inputs: Record<string, unknown>;
+  pending: string[];
+  mocked: string[];
+}
+
+/**
+ * Resolves one module's inputs against the environment's variables and the given output states,
+ * then checks them against the manifest (declared, required, types). Problems go to `problems`.
+ */
+export function resolveInputs(
+  ws: Workspace,
+  graph: SiteGraph,
+  node: GraphNode,
+  outputs: (module: string, output: string) => OutputState,
+  problems: Problems,
+): ResolvedInputs {
+  const { site, environment } = graph;
+  const extra = new Map<string, unknown>([
+    ['Module', node.name],
+    ['ModuleType', node.type],
+  ]);
+  const scope = graph.variables.withOutputs((m, o) => outputProblem(site, environment.name, m, o, ws, node.name) ?? outputs(m, o), extra);
+  const inputs: Record<string, unknown> = {};
+  const pending = new Set<string>();
+  const mocked = new Set<string>();
+  for (const [name, entry] of node.module.inputs) {
+    const errors: PathError[] = [];
+    const r = resolveValue(entry.value, scope, errors);
+    // Output-reference problems were also found with the edges, at the same place: sortProblems drops the twin.
+    reportPathErrors(ws, entry.origin, errors, problems);
+    r.pending.forEach((p) => pending.add(p));
+    r.mocked.forEach((p) => mocked.add(p));
+    inputs[name] = r.value;
+    const spec = node.manifest?.inputs?.[name];
+    if (spec && r.pending.length === 0) {
+      const bad = typeProblem(spec, r.value);
+      if (bad) problems.error(pos(ws, entry.origin.file, entry.origin.path), `input "${name}" of module "${node.name}" ${bad}`);
+    }
+  }
+  for (const [name, spec] of Object.entries(node.manifest?.inputs ?? {})) {
+    if (spec.required && !spec.hasDefault && !node.module.inputs.has(name)) {
+      problems.error(pos(ws, node.module.origin.file, node.module.origin.path), `module "${node.name}" (${node.type}) is missing required input "${name}"`);
+    }
+  }
+  return { inputs, pending: [...pending].sort(), mocked: [...mocked].sort() };
+}
+
+function typeProblem(spec: InputSpec, value: unknown): string | undefined {
+  const got = Array.isArray(value) ? 'list' : value === null ? 'null' : typeof value === 'object' ? 'map' : typeof value === 'boolean' ? 'bool' : typeof value;
+  if (spec.type === 'any' || got === spec.type) return undefined;
+  if (value === null && !spec.required) return undefined;
+  return `must be a ${spec.type}, but is a ${got}: ${JSON.stringify(value)?.slice(0, 40)}`;
+}
+
+function checkVerification(ws: Workspace, graph: SiteGraph, problems: Problems): void {
+  const v = graph.environment.verification;
+  if (!v) return;
+  const errors: PathError[] = [];
+  const scope = graph.variables.withOutputs((m, o) => outputProblem(graph.site, graph.environment.name, m, o, ws) ?? { state: 'unknown' });
+  resolveValue(v.value, scope, errors);
+  reportPathErrors(ws, v.origin, errors, problems);
+}
+
+function checkState(ws: Workspace, graph: SiteGraph, problems: Problems): void {
+  const { state } = graph.site;
+  if (!state.origin) return;
+  const errors: PathError[] = [];
+  const fields = { bucket: state.bucket, region: state.region, key_prefix: state.keyPrefix };
+  resolveValue(fields, graph.variables.scope(), errors);
+  reportPathErrors(ws, state.origin, errors, problems);
+}
+
+/** Resolved state settings of a site × environment (placeholders read variables only). */
+export function resolveState(graph: SiteGraph): { backend: 'local' | 's3'; bucket?: string; region?: string; keyPrefix?: string } {
+  const { state } = graph.site;
+  const r = resolveValue({ bucket: state.bucket, region: state.region, keyPrefix: state.keyPrefix }, graph.variables.scope(), []);
+  const v = r.value as { bucket?: string; region?: string; keyPrefix?: string };
+  return { backend: state.backend, bucket: v.bucket, region: v.region, keyPrefix: v.keyPrefix };
+}
+
+/** Whether an input's value must never be shown. */
+export function isSensitiveInput(node: GraphNode, name: string): boolean {
+  return node.manifest?.inputs?.[name]?.sensitive === true || SECRET_NAME.test(name);
+}
+
+/** Replaces sensitive inputs with REDACTED, for any report. */
+export function redactInputs(node: GraphNode, inputs: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, isSensitiveInput(node, k) ? REDACTED : v]));
+}
+
+/** The `graph --json` document of SPEC §9. */
+export function graphDocument(ws: Workspace, graph: SiteGraph, problems: Problems): unknown {
+  return {
+    site: graph.site.name,
+    environment: graph.environment.name,
+    ordering: graph.site.ordering,
+    waves: graph.waves.map((wave) =>
+      wave.map((n) => ({
+        name: n.name,
+        type: n.type,
+        weight: n.weight,
+        depends_on: n.dependsOn,
+        inputs: redactInputs(n, resolveInputs(ws, graph, n, () => ({ state: 'unknown' }), problems).inputs),
+      })),
+    ),
+  };
+}
