@@ -1,0 +1,110 @@
+import { getOctokit } from '@actions/github';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+
+/** The Octokit client every GitHub adapter takes: REST methods, pagination, retry and throttling. */
+export type GitHub = ReturnType<typeof getOctokit>;
+
+/** How the client paces itself: `github` follows GitHub's guidance, `immediate` never waits (tests). */
+export type Pacing = 'github' | 'immediate';
+
+/** Options for {@link createGitHubClient}. */
+export interface GitHubClientOptions {
+  /** REST API root, e.g. `https://ghe.example.com/api/v3`; default `GITHUB_API_URL` or api.github.com. */
+  baseUrl?: string;
+  /** Receives rate-limit and retry notices (never request bodies or headers). */
+  log?: (msg: string) => void;
+  /** `github` (default): back off as GitHub asks and space writes 1 s apart; `immediate`: same retries, no waiting. */
+  pacing?: Pacing;
+}
+
+/** Retries after a primary rate limit (x-ratelimit-remaining: 0). */
+const RATE_LIMIT_RETRIES = 2;
+/** Retries after a secondary (abuse) rate limit. */
+const SECONDARY_RATE_LIMIT_RETRIES = 1;
+
+// A stand-in for a Bottleneck group that runs every job at once. plugin-throttling spaces writes
+// 1 s apart through module-wide groups; tests swap these in so they don't wait, without this
+// package depending on bottleneck (only a transitive dependency) itself.
+const immediateGroup = {
+  key: () => ({
+    schedule: (_options: unknown, job: (...args: unknown[]) => unknown, ...args: unknown[]) =>
+      Promise.resolve().then(() => job(...args)),
+  }),
+};
+
+/** Creates an authenticated Octokit with the retry and throttling plugins; the token only ever goes in the Authorization header. */
+export function createGitHubClient(token: string, options: GitHubClientOptions = {}): GitHub {
+  const log = options.log ?? (() => undefined);
+  const immediate = options.pacing === 'immediate';
+  const where = (o: { method?: string; url?: string }): string => `${o.method ?? 'GET'} ${o.url ?? ''}`;
+  const throttle = {
+    // Multiplies the seconds GitHub asks us to wait.
+    retryAfterBaseValue: immediate ? 0 : 1000,
+    onRateLimit: (
+      after: number,
+      o: { method?: string; url?: string },
+      _k: unknown,
+      count: number,
+    ): boolean => {
+      const again = count < RATE_LIMIT_RETRIES;
+      log(`GitHub rate limit reached on ${where(o)}; ${again ? `retrying in ${after}s` : 'giving up'}`);
+      return again;
+    },
+    onSecondaryRateLimit: (
+      after: number,
+      o: { method?: string; url?: string },
+      _k: unknown,
+      count: number,
+    ): boolean => {
+      const again = count < SECONDARY_RATE_LIMIT_RETRIES;
+      log(`GitHub secondary rate limit on ${where(o)}; ${again ? `retrying in ${after}s` : 'giving up'}`);
+      return again;
+    },
+    ...(immediate ? { write: immediateGroup, notifications: immediateGroup, search: immediateGroup } : {}),
+  };
+  const octokitOptions = {
+    ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, '') } : {}),
+    // 5xx and network errors: 3 tries more, waiting 1 s, 4 s, 9 s (0 when immediate).
+    retry: { retryAfterBaseValue: immediate ? 0 : 1000 },
+    throttle,
+    log: { debug: () => undefined, info: () => undefined, warn: log, error: log },
+  };
+  return getOctokit(token, octokitOptions as Parameters<typeof getOctokit>[1], retry, throttling);
+}
+
+/** What went wrong with a GitHub request, read from an Octokit RequestError or anything else thrown. */
+export interface RequestFailure {
+  /** HTTP status, or undefined for network and other errors. */
+  status?: number;
+  /** GitHub's message, e.g. "Resource not accessible by integration". */
+  message: string;
+  /** True when the failure is a rate limit, which is never a permission problem. */
+  rateLimited: boolean;
+}
+
+/** Reads status, message and rate-limit state out of whatever an Octokit call threw. */
+export function requestFailure(err: unknown): RequestFailure {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    status?: unknown;
+    message?: unknown;
+    response?: { headers?: Record<string, unknown>; data?: unknown };
+  };
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const data = e.response?.data as { message?: unknown } | undefined;
+  const message =
+    typeof data?.message === 'string'
+      ? data.message
+      : typeof e.message === 'string'
+        ? e.message
+        : String(err);
+  const remaining = e.response?.headers?.['x-ratelimit-remaining'];
+  const rateLimited =
+    (status === 403 || status === 429) && (String(remaining) === '0' || /rate limit/i.test(message));
+  return { status, message, rateLimited };
+}
+
+/** True for failures that mean "this token may not do that here" (fork PRs, missing permissions), not outages. */
+export function isPermissionFailure(f: RequestFailure): boolean {
+  return (f.status === 403 || f.status === 404) && !f.rateLimited;
+}
