@@ -72,7 +72,7 @@ function mergeEnvironmentProblems(perEnv: Map<string, Problems>, total: number, 
 }
 
 /** Loads one site × environment and returns its graph, or throws InputError with every problem. */
-export function loadGraph(reader: ConfigReader, layout: Layout, ctx: RunContext, site: string, env: string): { workspace: Workspace; graph: SiteGraph; warnings: Problem[] } {
+export function loadProject(reader: ConfigReader, layout: Layout, ctx: RunContext, site: string, env: string): { workspace: Workspace; graph: SiteGraph; warnings: Problem[] } {
   const v = validateProject(reader, layout, ctx, { site, env });
   const graph = v.graphs[0];
   if (!v.ok || !graph) throw new InputError(v.problems);

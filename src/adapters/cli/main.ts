@@ -1,11 +1,16 @@
 import { relative, resolve } from 'node:path';
-import { validateProject, loadGraph } from '../../core/project.js';
+import { validateProject, loadProject } from '../../core/project.js';
 import { formatProblem, SiteDeployError, type Problem } from '../../core/errors.js';
 import { graphDocument } from '../../core/graph/build.js';
 import { Problems } from '../../core/errors.js';
 import { fsReader } from '../fs-reader.js';
 import { runContext } from '../run-context.js';
 import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
+import { execute } from '../run/execute.js';
+import { runDocument } from '../../core/run/runner.js';
+import { progressLine, renderRunTable } from '../../core/run/table.js';
+import type { Layout } from '../../core/config/load.js';
+import type { RunContext } from '../../core/config/scope.js';
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -92,7 +97,7 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       return 0;
     }
     case 'graph': {
-      const { workspace, graph, warnings } = loadGraph(reader, layout, ctx, args.site as string, args.env as string);
+      const { workspace, graph, warnings } = loadProject(reader, layout, ctx, args.site as string, args.env as string);
       const doc = graphDocument(workspace, graph, new Problems()) as GraphDoc;
       if (args.json) {
         io.out(`${JSON.stringify(doc)}\n`);
@@ -102,6 +107,9 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       io.out(renderGraph(doc));
       return 0;
     }
+    case 'plan':
+    case 'apply':
+      return runCommand(args, io, root, layout, ctx);
     default:
       throw new UsageError(`command "${args.command}" is not available in this version yet`);
   }
@@ -124,4 +132,46 @@ function renderGraph(doc: GraphDoc): string {
   const fmt = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
   lines.push(fmt(head), ...rows.map(fmt), '');
   return lines.join('\n');
+}
+
+/** Plan or apply one site × environment; Ctrl-C (SIGINT) or SIGTERM cancels it cleanly. */
+async function runCommand(args: CliArgs, io: CliIo, root: string, layout: Layout, ctx: RunContext): Promise<number> {
+  const controller = new AbortController();
+  const cancel = (signal: NodeJS.Signals) => {
+    if (!controller.signal.aborted) io.err(`\n${signal}: cancelling — running steps are stopping and releasing their locks\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', cancel);
+  process.on('SIGTERM', cancel);
+  try {
+    const { graph, result, warnings } = await execute({
+      root,
+      layout,
+      ctx,
+      site: args.site as string,
+      env: args.env as string,
+      mode: args.command as 'plan' | 'apply',
+      maxParallel: args.maxParallel,
+      terraformBinary: args.terraformBinary,
+      lockTimeout: args.lockTimeout,
+      signal: controller.signal,
+      sink: args.verbose
+        ? { startGroup: (t) => io.err(`▼ ${t}\n`), endGroup: () => io.err('▲\n'), write: (t) => io.err(t) }
+        : { startGroup: () => {}, endGroup: () => {}, write: () => {} },
+      onEvent: (e) => {
+        if (e.type === 'start') io.err(`▶ ${e.node.name} (${e.node.type}, weight ${e.node.weight})\n`);
+        else io.err(`${progressLine(e.module, args.command)}\n`);
+      },
+    });
+    printProblems(warnings, io, args);
+    if (args.json) io.out(`${JSON.stringify(runDocument(graph, result))}\n`);
+    else {
+      io.out(`\n${renderRunTable(result)}`);
+      for (const m of result.modules.filter((x) => x.status === 'failed' && x.reason)) io.out(`\n${m.name} failed:\n${m.reason}\n`);
+    }
+    return result.status === 'failed' || result.status === 'cancelled' ? 1 : 0;
+  } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
+  }
 }

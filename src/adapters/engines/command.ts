@@ -1,0 +1,190 @@
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { childEnv, runProcess, type RunResult } from './process.js';
+import type { ChangeCounts, Engine, EngineStepRequest, EngineStepResult } from './types.js';
+import { assertAbsolute, errorText, freshWorkDir, writePrivateJson } from './workdir.js';
+
+/** File names the command engine uses in a step's work folder. */
+export const COMMAND_FILES = {
+  inputs: 'inputs.json',
+  planOutputs: 'plan-outputs.json',
+  outputs: 'outputs.json',
+  changes: 'changes.json',
+  applyChanges: 'apply-changes.json',
+} as const;
+
+type Outputs = EngineStepResult['outputs'];
+
+/** A problem with what a script wrote or with the module folder: the step's failure reason. */
+class StepFailed extends Error {
+  constructor(
+    message: string,
+    readonly status: 'failed' | 'cancelled' = 'failed',
+  ) {
+    super(message);
+  }
+}
+
+/** Fails unless `<moduleDir>/<name>` is an executable file. */
+async function checkExecutable(moduleDir: string, name: string): Promise<string> {
+  const path = join(moduleDir, name);
+  const st = await stat(path).catch(() => undefined);
+  if (!st?.isFile())
+    throw new StepFailed(`command module ${moduleDir} has no '${name}' executable (expected ${path})`);
+  try {
+    await access(path, constants.X_OK);
+  } catch {
+    throw new StepFailed(`${path} is not executable (chmod +x ${name}, and commit the mode)`);
+  }
+  return path;
+}
+
+/** Reads a JSON file a script may have written; undefined when it did not. */
+async function readOptionalJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new StepFailed(`${what} is not valid JSON: ${errorText(e)}`);
+  }
+}
+
+/** Validates a SITE_DEPLOY_CHANGES document: `{"add","change","destroy"}` as non-negative integers. */
+export function parseChanges(doc: unknown): ChangeCounts {
+  const d = doc as Record<string, unknown> | null;
+  const n = (k: 'add' | 'change' | 'destroy'): number => {
+    const v = d?.[k] ?? 0;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      throw new StepFailed(
+        `SITE_DEPLOY_CHANGES: "${k}" must be a non-negative integer, got ${JSON.stringify(v)}`,
+      );
+    }
+    return v;
+  };
+  if (!d || typeof d !== 'object' || Array.isArray(d))
+    throw new StepFailed('SITE_DEPLOY_CHANGES must hold a JSON object {"add","change","destroy"}');
+  return { add: n('add'), change: n('change'), destroy: n('destroy') };
+}
+
+/** Validates a SITE_DEPLOY_OUTPUTS document: a JSON object of output name to value (none sensitive). */
+export function parseCommandOutputs(doc: unknown): Outputs {
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new StepFailed('SITE_DEPLOY_OUTPUTS must hold a JSON object of outputs');
+  const outputs: Outputs = {};
+  for (const [k, value] of Object.entries(doc)) outputs[k] = { value, sensitive: false };
+  return outputs;
+}
+
+/** The last stderr lines, without blank edges. */
+function tailText(r: RunResult): string {
+  const t = [...r.stderrTail];
+  while (t.length && !t[t.length - 1]!.trim()) t.pop();
+  return t.length ? `\n${t.join('\n')}` : '';
+}
+
+/**
+ * Runs `command` modules (SPEC §5): the module folder's `plan`, then in apply mode `apply`,
+ * with the module folder as working directory and SITE_DEPLOY_INPUTS/OUTPUTS/CHANGES files in
+ * the work folder. Apply is skipped (no-op) when `plan` reported zero changes.
+ */
+export class CommandEngine implements Engine {
+  /** Runs one step; never throws for script failures. */
+  async run(req: EngineStepRequest): Promise<EngineStepResult> {
+    assertAbsolute('moduleDir', req.moduleDir);
+    assertAbsolute('workDir', req.workDir);
+    const started = Date.now();
+    const done = (
+      r: Omit<EngineStepResult, 'durationMs' | 'outputs' | 'hasChanges'> & Partial<EngineStepResult>,
+    ): EngineStepResult => ({
+      hasChanges: false,
+      outputs: {},
+      ...r,
+      durationMs: Date.now() - started,
+    });
+    if (req.signal?.aborted) return done({ status: 'cancelled', error: 'cancelled before it started' });
+
+    const file = (name: keyof typeof COMMAND_FILES): string => join(req.workDir, COMMAND_FILES[name]);
+    let hasChanges = true;
+    let changes: ChangeCounts | undefined;
+    try {
+      const planExe = await checkExecutable(req.moduleDir, 'plan');
+      const applyExe = req.mode === 'apply' ? await checkExecutable(req.moduleDir, 'apply') : undefined;
+      try {
+        await freshWorkDir(req.workDir);
+        await writePrivateJson(file('inputs'), req.inputs);
+      } catch (e) {
+        throw new StepFailed(`could not prepare the work folder ${req.workDir}: ${errorText(e)}`);
+      }
+
+      const script = async (
+        exe: string,
+        name: string,
+        outputsFile: string,
+        changesFile: string,
+      ): Promise<void> => {
+        req.log(`$ ${exe}\n`);
+        const r = await runProcess({
+          command: exe,
+          args: [],
+          cwd: req.moduleDir,
+          env: childEnv({
+            ...req.env,
+            SITE_DEPLOY_INPUTS: file('inputs'),
+            SITE_DEPLOY_OUTPUTS: outputsFile,
+            SITE_DEPLOY_CHANGES: changesFile,
+          }),
+          log: req.log,
+          signal: req.signal,
+          killGraceMs: req.killGraceMs,
+        });
+        if (r.cancelled) {
+          const how = r.exitSignal === 'SIGKILL' ? '; killed after the grace period' : '';
+          throw new StepFailed(`cancelled during ${name}${how}${tailText(r)}`, 'cancelled');
+        }
+        if (r.spawnError) {
+          const hint = r.spawnError.code === 'ENOENT' ? " (its '#!' interpreter was not found)" : '';
+          throw new StepFailed(`${exe} could not start: ${r.spawnError.code ?? r.spawnError.message}${hint}`);
+        }
+        if (r.exitCode !== 0) {
+          const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
+          throw new StepFailed(`${name} failed (${exit})${tailText(r)}`);
+        }
+      };
+
+      await script(planExe, 'plan', file('planOutputs'), file('changes'));
+      const changesDoc = await readOptionalJson(file('changes'), 'SITE_DEPLOY_CHANGES');
+      if (changesDoc !== undefined) {
+        changes = parseChanges(changesDoc);
+        hasChanges = changes.add + changes.change + changes.destroy > 0;
+      }
+      const planOutputsDoc = await readOptionalJson(file('planOutputs'), 'SITE_DEPLOY_OUTPUTS (plan)');
+      const planOutputs = planOutputsDoc === undefined ? {} : parseCommandOutputs(planOutputsDoc);
+
+      if (req.mode === 'plan' || !applyExe || !hasChanges) {
+        return done({
+          status: hasChanges ? 'succeeded' : 'no-op',
+          hasChanges,
+          changes,
+          outputs: planOutputs,
+        });
+      }
+
+      const refused = await req.beforeApply?.({ changes });
+      if (refused !== undefined) return done({ status: 'failed', hasChanges, changes, error: refused });
+      await script(applyExe, 'apply', file('outputs'), file('applyChanges'));
+      const outputsDoc = await readOptionalJson(file('outputs'), 'SITE_DEPLOY_OUTPUTS (apply)');
+      const outputs = outputsDoc === undefined ? planOutputs : parseCommandOutputs(outputsDoc);
+      return done({ status: 'succeeded', hasChanges, changes, outputs });
+    } catch (e) {
+      if (e instanceof StepFailed) return done({ status: e.status, hasChanges, changes, error: e.message });
+      return done({ status: 'failed', hasChanges, changes, error: `command step failed: ${errorText(e)}` });
+    }
+  }
+}

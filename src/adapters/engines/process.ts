@@ -1,0 +1,226 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+
+/** How one child process is run. */
+export interface RunOptions {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Receives whole lines of stderr, and of stdout unless `logStdout` is false. */
+  log?: (chunk: string) => void;
+  /** false keeps stdout out of the log (machine output that may hold sensitive values). */
+  logStdout?: boolean;
+  /** Streams stdout into this file instead of memory. */
+  stdoutFile?: string;
+  /** Keeps stdout in `RunResult.stdout`. */
+  captureStdout?: boolean;
+  signal?: AbortSignal;
+  /** After an abort, how long before the whole process group gets SIGKILL. */
+  killGraceMs?: number;
+}
+
+/** How a child process ended. */
+export interface RunResult {
+  exitCode: number | null;
+  /** The signal that ended it, if any. */
+  exitSignal: NodeJS.Signals | null;
+  /** Set when the process could not be started (ENOENT, EACCES, ...). */
+  spawnError?: NodeJS.ErrnoException;
+  /** The abort signal fired while it ran (or before it started). */
+  cancelled: boolean;
+  /** Captured stdout when `captureStdout` was set, else ''. */
+  stdout: string;
+  /** The first stderr lines (up to 500): where tools print the error that matters. */
+  stderrHead: string[];
+  /** The last 20 stderr lines. */
+  stderrTail: string[];
+}
+
+const HEAD_LINES = 500;
+const TAIL_LINES = 20;
+/** Once the child exited, how long its stdio may stay open (a backgrounded grandchild can hold it forever). */
+const CLOSE_WAIT_MS = 2000;
+
+/** Splits a byte stream into whole lines, so log readers never see half a line. */
+class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private rest = '';
+  constructor(private readonly onLines: (lines: string[]) => void) {}
+
+  push(data: Buffer): void {
+    const text = this.rest + this.decoder.write(data);
+    const cut = text.lastIndexOf('\n');
+    if (cut < 0) {
+      this.rest = text;
+      return;
+    }
+    this.rest = text.slice(cut + 1);
+    this.onLines(text.slice(0, cut).split('\n'));
+  }
+
+  end(): void {
+    const text = this.rest + this.decoder.end();
+    this.rest = '';
+    if (text) this.onLines([text]);
+  }
+}
+
+/**
+ * Runs one command from an argv array (never through a shell) in its own process group.
+ * On abort it sends SIGTERM to the command only — Terraform then stops gracefully and
+ * releases its state lock — and SIGKILLs the whole group after `killGraceMs`. Its own group
+ * keeps terminal and runner signals from reaching the child twice (Terraform exits at once,
+ * lock held, on a second interrupt).
+ */
+export function runProcess(opts: RunOptions): Promise<RunResult> {
+  const result: RunResult = {
+    exitCode: null,
+    exitSignal: null,
+    cancelled: false,
+    stdout: '',
+    stderrHead: [],
+    stderrTail: [],
+  };
+  if (opts.signal?.aborted) return Promise.resolve({ ...result, cancelled: true });
+
+  let stdoutFd: number | undefined;
+  if (opts.stdoutFile !== undefined) stdoutFd = openSync(opts.stdoutFile, 'w', 0o600);
+  const stdoutChunks: Buffer[] = [];
+
+  return new Promise<RunResult>((resolve) => {
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(opts.command, opts.args, {
+        cwd: opts.cwd,
+        env: opts.env,
+        detached: true,
+        stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
+      });
+    } catch (e) {
+      // spawn throws synchronously only for malformed arguments; report it like a failed start.
+      if (stdoutFd !== undefined) closeSync(stdoutFd);
+      resolve({ ...result, spawnError: e as NodeJS.ErrnoException });
+      return;
+    }
+    // The child holds its own copy of the descriptor now.
+    if (stdoutFd !== undefined) closeSync(stdoutFd);
+
+    const log = opts.log;
+    const logLines = (lines: string[]): void => {
+      if (log && lines.length) log(lines.join('\n') + '\n');
+    };
+    const stderrLines = new LineSplitter((lines) => {
+      for (const l of lines) {
+        if (result.stderrHead.length < HEAD_LINES) result.stderrHead.push(l);
+        result.stderrTail.push(l);
+        if (result.stderrTail.length > TAIL_LINES) result.stderrTail.shift();
+      }
+      logLines(lines);
+    });
+    const stdoutLines = new LineSplitter(logLines);
+    const logStdout = opts.logStdout !== false;
+
+    child.stdout?.on('data', (d: Buffer) => {
+      if (opts.captureStdout) stdoutChunks.push(d);
+      if (logStdout) stdoutLines.push(d);
+    });
+    child.stderr?.on('data', (d: Buffer) => stderrLines.push(d));
+
+    let killTimer: NodeJS.Timeout | undefined;
+    let closeTimer: NodeJS.Timeout | undefined;
+    const killGroup = (): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // ESRCH: the group is already gone.
+      }
+    };
+    const onAbort = (): void => {
+      result.cancelled = true;
+      child.kill('SIGTERM');
+      killTimer = setTimeout(killGroup, opts.killGraceMs ?? 20_000);
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    let settled = false;
+    const settle = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(killTimer);
+      clearTimeout(closeTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      stdoutLines.end();
+      stderrLines.end();
+      if (opts.captureStdout) result.stdout = Buffer.concat(stdoutChunks).toString('utf8');
+      resolve(result);
+    };
+
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      // 'error' without a pid means it never started; 'close' may not follow.
+      if (child.pid === undefined) {
+        result.spawnError = e;
+        settle();
+      }
+    });
+    child.once('exit', (code, sig) => {
+      result.exitCode = code;
+      result.exitSignal = sig;
+      // Cancelled: reap what the tool left behind (a provisioner's `sleep` outlives its shell).
+      if (result.cancelled) killGroup();
+      closeTimer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        settle();
+      }, CLOSE_WAIT_MS);
+    });
+    child.once('close', settle);
+  });
+}
+
+/** Environment variables a step's child must not inherit from this process. */
+const STRIPPED_ENV: RegExp[] = [
+  // Action inputs (github-token among them) and the runner's tokens: with the OIDC request
+  // token a module could mint its own identity token and assume the apply role.
+  /^INPUT_/,
+  /^ACTIONS_ID_TOKEN_REQUEST_(TOKEN|URL)$/,
+  /^ACTIONS_RUNTIME_TOKEN$/,
+  // Ambient AWS identity: a step gets exactly the credentials its request carries.
+  /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|CREDENTIAL_EXPIRATION)$/,
+  /^AWS_(PROFILE|DEFAULT_PROFILE|ROLE_ARN|ROLE_SESSION_NAME|WEB_IDENTITY_TOKEN_FILE)$/,
+  /^AWS_CONTAINER_(CREDENTIALS_FULL_URI|CREDENTIALS_RELATIVE_URI|AUTHORIZATION_TOKEN|AUTHORIZATION_TOKEN_FILE)$/,
+];
+
+/**
+ * The environment for a step's child: this process's environment without action inputs,
+ * runner tokens and ambient AWS credentials, then `extra` on top. Credentials reach a step
+ * only through `extra`.
+ */
+export function childEnv(
+  extra: Record<string, string>,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(base)) {
+    if (v !== undefined && !STRIPPED_ENV.some((re) => re.test(k))) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/**
+ * Terraform's environment on top of `childEnv`: no prompts, automation output, and a CLI
+ * config that exists (a TF_CLI_CONFIG_FILE naming a missing file makes every command warn).
+ */
+export function terraformEnv(
+  extra: Record<string, string>,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const env = childEnv({}, base);
+  env.TF_IN_AUTOMATION = '1';
+  env.TF_INPUT = '0';
+  const cfg = env.TF_CLI_CONFIG_FILE;
+  if (cfg !== undefined && (cfg === '' || !existsSync(cfg))) env.TF_CLI_CONFIG_FILE = '/dev/null';
+  return { ...env, ...extra };
+}

@@ -1,0 +1,265 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { runProcess, terraformEnv, type RunResult } from './process.js';
+import type { Backend, Engine, EngineStepRequest, EngineStepResult } from './types.js';
+import { assertAbsolute, copyModule, errorText, sha256File, writePrivateJson } from './workdir.js';
+
+/** File names the engine writes into a step's work folder. */
+export const TERRAFORM_FILES = {
+  tfvars: 'site-deploy.auto.tfvars.json',
+  backendOverride: 'site_deploy_backend_override.tf.json',
+  plan: 'tfplan',
+  planJson: 'plan.json',
+} as const;
+
+type Outputs = EngineStepResult['outputs'];
+
+/**
+ * The backend override file's content. Credentials never go here (plan files and
+ * `.terraform/` keep backend config): Terraform reads them from the environment.
+ */
+export function backendOverride(backend: Backend, env: NodeJS.ProcessEnv): unknown {
+  if (backend.kind === 'local') return { terraform: { backend: { local: { path: backend.path } } } };
+  const s3: Record<string, unknown> = {
+    bucket: backend.bucket,
+    key: backend.key,
+    region: backend.region,
+    use_lockfile: true,
+  };
+  // A custom endpoint (moto, MinIO, a VPC endpoint by IP) has no virtual-host DNS names.
+  if (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL) s3.use_path_style = true;
+  if (backend.maxRetries !== undefined) s3.max_retries = backend.maxRetries;
+  return { terraform: { backend: { s3 } } };
+}
+
+/** Whether a `*_unknown` tree marks anything unknown. */
+function anyUnknown(tree: unknown): boolean {
+  if (tree === true) return true;
+  if (Array.isArray(tree)) return tree.some(anyUnknown);
+  if (tree && typeof tree === 'object') return Object.values(tree).some(anyUnknown);
+  return false;
+}
+
+interface PlanJson {
+  planned_values?: { outputs?: Record<string, { sensitive?: boolean; value?: unknown }> };
+  output_changes?: Record<string, { actions?: string[]; after_unknown?: unknown; after_sensitive?: unknown }>;
+}
+
+/**
+ * Outputs a plan already knows (`planned_values.outputs`), and the names of those known only
+ * after apply (any part unknown in `output_changes[name].after_unknown`).
+ */
+export function plannedOutputs(plan: unknown): { outputs: Outputs; unknown: string[] } {
+  const p = (plan ?? {}) as PlanJson;
+  const planned = p.planned_values?.outputs ?? {};
+  const changes = p.output_changes ?? {};
+  const outputs: Outputs = {};
+  const unknown: string[] = [];
+  const names = new Set([...Object.keys(planned), ...Object.keys(changes)]);
+  for (const name of [...names].sort()) {
+    const change = changes[name];
+    if (change?.actions?.includes('delete') && !change.actions.includes('create')) continue;
+    const value = planned[name];
+    if (anyUnknown(change?.after_unknown) || value === undefined || !('value' in value)) {
+      unknown.push(name);
+      continue;
+    }
+    outputs[name] = {
+      value: value.value,
+      sensitive: value.sensitive === true || anyUnknown(change?.after_sensitive),
+    };
+  }
+  return { outputs, unknown };
+}
+
+/** Parses `terraform output -json`. */
+export function parseOutputJson(text: string): Outputs {
+  const raw = JSON.parse(text || '{}') as Record<string, { value?: unknown; sensitive?: boolean }>;
+  const outputs: Outputs = {};
+  for (const [name, o] of Object.entries(raw))
+    outputs[name] = { value: o.value, sensitive: o.sensitive === true };
+  return outputs;
+}
+
+/** The first `Error: …` line Terraform printed, with the lock holder when it is a lock error. */
+export function terraformReason(stderr: string[]): string | undefined {
+  const lines = stderr.map((l) => l.replace(/^[│╷╵]\s?/, '').trim());
+  const err = lines.find((l) => l.startsWith('Error: '));
+  if (!err) return undefined;
+  let reason = err.slice('Error: '.length);
+  if (/state lock/i.test(reason)) {
+    const field = (f: string): string | undefined =>
+      lines
+        .find((l) => l.startsWith(`${f}:`))
+        ?.slice(f.length + 1)
+        .trim() || undefined;
+    const who = field('Who');
+    const created = field('Created');
+    const id = field('ID');
+    const holder = [who && `held by ${who}`, created && `since ${created}`, id && `lock ID ${id}`]
+      .filter(Boolean)
+      .join(', ');
+    if (holder) reason += ` (${holder})`;
+  }
+  return reason;
+}
+
+/** A failed result's `error`: one line, then the stderr tail. */
+function errorWithTail(reason: string, tail: string[]): string {
+  const t = [...tail];
+  while (t.length && !t[t.length - 1]!.trim()) t.pop();
+  while (t.length && !t[0]!.trim()) t.shift();
+  return t.length ? `${reason}\n${t.join('\n')}` : reason;
+}
+
+/** The one-line description of a binary that could not start. */
+function startFailure(binary: string, e: NodeJS.ErrnoException): string {
+  const where = binary.includes('/') ? '' : ' on PATH';
+  if (e.code === 'ENOENT') return `terraform binary '${binary}' not found${where}`;
+  if (e.code === 'EACCES') return `terraform binary '${binary}' is not executable`;
+  return `terraform binary '${binary}' could not start: ${e.message}`;
+}
+
+class StepFailed extends Error {
+  constructor(readonly result: Pick<EngineStepResult, 'status' | 'error'>) {
+    super(result.error);
+  }
+}
+
+/**
+ * Runs Terraform or OpenTofu steps: a fresh copy of the catalog folder with generated
+ * inputs and backend override, `init` → `plan -out` → `show -json` → `apply` the saved
+ * plan → `output -json`. Machine output (`show -json`, `output -json`) holds sensitive
+ * values in plaintext and never reaches the log.
+ */
+export class TerraformEngine implements Engine {
+  /** Runs one step; never throws for tool failures. */
+  async run(req: EngineStepRequest): Promise<EngineStepResult> {
+    assertAbsolute('moduleDir', req.moduleDir);
+    assertAbsolute('workDir', req.workDir);
+    if (req.backend.kind === 'local') assertAbsolute('backend.path', req.backend.path);
+    const started = Date.now();
+    const done = (
+      r: Omit<EngineStepResult, 'durationMs' | 'outputs' | 'hasChanges'> & Partial<EngineStepResult>,
+    ): EngineStepResult => ({
+      hasChanges: false,
+      outputs: {},
+      ...r,
+      durationMs: Date.now() - started,
+    });
+    if (req.signal?.aborted) return done({ status: 'cancelled', error: 'cancelled before it started' });
+
+    const env = terraformEnv(req.env);
+    const { workDir } = req;
+    const planJsonPath = join(workDir, TERRAFORM_FILES.planJson);
+    try {
+      await copyModule(req.moduleDir, workDir);
+      await writePrivateJson(join(workDir, TERRAFORM_FILES.tfvars), req.inputs);
+      await writePrivateJson(
+        join(workDir, TERRAFORM_FILES.backendOverride),
+        backendOverride(req.backend, env),
+      );
+      if (req.backend.kind === 'local') await mkdir(dirname(req.backend.path), { recursive: true });
+    } catch (e) {
+      return done({
+        status: 'failed',
+        error: `could not prepare the work folder ${workDir}: ${errorText(e)}`,
+      });
+    }
+
+    const tf = async (
+      args: string[],
+      opts: { stdoutFile?: string; captureStdout?: boolean; logStdout?: boolean; okCodes?: number[] } = {},
+    ): Promise<RunResult> => {
+      const { okCodes = [0], ...rest } = opts;
+      req.log(`$ ${req.binary} ${args.join(' ')}\n`);
+      const r = await runProcess({
+        command: req.binary,
+        args,
+        cwd: workDir,
+        env,
+        log: req.log,
+        signal: req.signal,
+        killGraceMs: req.killGraceMs,
+        ...rest,
+      });
+      const what = `${req.binary} ${args[0]}`;
+      if (r.cancelled) {
+        const how =
+          r.exitCode === null && r.exitSignal === 'SIGKILL' ? 'killed after the grace period' : 'stopped';
+        throw new StepFailed({
+          status: 'cancelled',
+          error: errorWithTail(`cancelled during ${what}; Terraform ${how}`, r.stderrTail),
+        });
+      }
+      if (r.spawnError)
+        throw new StepFailed({ status: 'failed', error: startFailure(req.binary, r.spawnError) });
+      if (r.exitCode === null || !okCodes.includes(r.exitCode)) {
+        const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
+        let reason = terraformReason(r.stderrHead) ?? terraformReason(r.stderrTail);
+        if (reason && /state lock/i.test(reason)) reason += `; lock-timeout was ${req.lockTimeout}`;
+        const head = `${what} failed (${exit})${reason ? `: ${reason}` : ''}`;
+        throw new StepFailed({ status: 'failed', error: errorWithTail(head, r.stderrTail) });
+      }
+      return r;
+    };
+
+    const lock = `-lock-timeout=${req.lockTimeout}`;
+    let hasChanges = false;
+    let planSha256: string | undefined;
+    try {
+      await tf(['init', '-input=false', '-no-color']);
+      const plan = await tf(
+        ['plan', '-input=false', '-no-color', lock, '-detailed-exitcode', `-out=${TERRAFORM_FILES.plan}`],
+        {
+          okCodes: [0, 2],
+        },
+      );
+      hasChanges = plan.exitCode === 2;
+      await tf(['show', '-json', '-no-color', TERRAFORM_FILES.plan], {
+        stdoutFile: planJsonPath,
+        logStdout: false,
+      });
+      planSha256 = await sha256File(join(workDir, TERRAFORM_FILES.plan));
+
+      if (req.mode === 'plan') {
+        const { outputs, unknown } = plannedOutputs(JSON.parse(await readFile(planJsonPath, 'utf8')));
+        return done({
+          status: hasChanges ? 'succeeded' : 'no-op',
+          hasChanges,
+          planJsonPath,
+          planSha256,
+          outputs,
+          unknownOutputs: unknown,
+        });
+      }
+
+      if (hasChanges) {
+        const refused = await req.beforeApply?.({ planJsonPath, planSha256 });
+        if (refused !== undefined)
+          return done({ status: 'failed', hasChanges, planJsonPath, planSha256, error: refused });
+        await tf(['apply', '-input=false', '-no-color', '-auto-approve', lock, TERRAFORM_FILES.plan]);
+      }
+      // Also after a no-op: downstream modules need the existing outputs.
+      const out = await tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false });
+      return done({
+        status: hasChanges ? 'succeeded' : 'no-op',
+        hasChanges,
+        planJsonPath,
+        planSha256,
+        outputs: parseOutputJson(out.stdout),
+      });
+    } catch (e) {
+      if (!(e instanceof StepFailed)) {
+        // fs or JSON trouble after Terraform succeeded: still the step's failure, with the cause.
+        return done({
+          status: 'failed',
+          hasChanges,
+          planSha256,
+          error: `terraform step failed in ${workDir}: ${errorText(e)}`,
+        });
+      }
+      return done({ ...e.result, hasChanges, planSha256, ...(planSha256 ? { planJsonPath } : {}) });
+    }
+  }
+}

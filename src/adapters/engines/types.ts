@@ -1,0 +1,81 @@
+/** Where a module's Terraform state lives: a local file or an S3 object locked with `use_lockfile`. */
+export type Backend =
+  | { kind: 'local'; path: string /* absolute .tfstate path */ }
+  | {
+      kind: 's3';
+      bucket: string;
+      key: string;
+      region: string;
+      /** AWS SDK retries for the backend; 1 makes a dead endpoint fail in well under a second. */
+      maxRetries?: number;
+    };
+
+/** Resource counts of a plan, as Terraform's `Plan:` line (or a command module's CHANGES file) gives them. */
+export interface ChangeCounts {
+  add: number;
+  change: number;
+  destroy: number;
+}
+
+/** What a saved plan looks like to a `beforeApply` gate. */
+export interface PlanReady {
+  planJsonPath?: string;
+  planSha256?: string;
+  changes?: ChangeCounts;
+}
+
+/** One module step for an engine to run: plan, or plan then apply. */
+export interface EngineStepRequest {
+  /** apply = init → plan -out → show -json → apply saved plan → output -json. */
+  mode: 'plan' | 'apply';
+  /** 'terraform' | 'tofu' (or a path); ignored by the command engine. */
+  binary: string;
+  /** Absolute catalog folder of the module type (copied, never modified). */
+  moduleDir: string;
+  /** Absolute folder for this step; the engine empties and recreates it. */
+  workDir: string;
+  /** Resolved inputs: written to `<workDir>/site-deploy.auto.tfvars.json` or the SITE_DEPLOY_INPUTS file. */
+  inputs: Record<string, unknown>;
+  backend: Backend;
+  /** Passed as `-lock-timeout`, e.g. '30s'. */
+  lockTimeout: string;
+  /** Extra child environment (AWS credential variables, endpoints); never logged, never written to disk. */
+  env: Record<string, string>;
+  /** Receives engine output, one or more whole lines per call. */
+  log: (chunk: string) => void;
+  /** Abort forwards SIGTERM to the running child so Terraform stops gracefully and releases its lock. */
+  signal?: AbortSignal;
+  /** After an abort, how long the child gets before its process group is killed (default 20 000 ms). */
+  killGraceMs?: number;
+  /**
+   * Apply mode only: called with the fresh plan before it is applied (approval binding).
+   * Return a reason to refuse and the step fails with it, unapplied.
+   */
+  beforeApply?: (plan: PlanReady) => Promise<string | undefined>;
+}
+
+/** What one module step produced. */
+export interface EngineStepResult {
+  status: 'succeeded' | 'no-op' | 'failed' | 'cancelled';
+  /** From `plan -detailed-exitcode` (2 = changes) or the command module's CHANGES file. */
+  hasChanges: boolean;
+  /** Terraform: path of the `show -json` output (the runner summarizes it). */
+  planJsonPath?: string;
+  /** sha256 (hex) of the saved binary plan file. */
+  planSha256?: string;
+  /** Command engine only: counts from SITE_DEPLOY_CHANGES. */
+  changes?: ChangeCounts;
+  /** Apply: `output -json`; plan: outputs already known at plan time. Sensitive values are plaintext here. */
+  outputs: Record<string, { value: unknown; sensitive: boolean }>;
+  /** Plan: outputs known only after apply. */
+  unknownOutputs?: string[];
+  /** Failed or cancelled: a one-line reason, then the last lines of stderr. */
+  error?: string;
+  durationMs: number;
+}
+
+/** Runs module steps with one tool (Terraform/OpenTofu or a command module's scripts). */
+export interface Engine {
+  /** Runs one step; tool failures come back as `status: 'failed'`, never as a thrown error. */
+  run(req: EngineStepRequest): Promise<EngineStepResult>;
+}

@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import type { Layout } from '../../core/config/load.js';
+import type { RunContext } from '../../core/config/scope.js';
+import type { Problem } from '../../core/errors.js';
+import type { SiteGraph } from '../../core/graph/build.js';
+import { loadProject } from '../../core/project.js';
+import { runGraph, type RunMode, type RunPorts, type RunResult } from '../../core/run/runner.js';
+import { fsReader } from '../fs-reader.js';
+import { GroupedLog, type LogSink } from './group-log.js';
+import { enginePorts } from './steps.js';
+
+/** Everything one plan or apply needs from its front door (CLI or action). */
+export interface ExecuteOptions {
+  root: string;
+  layout: Layout;
+  ctx: RunContext;
+  site: string;
+  env: string;
+  mode: RunMode;
+  maxParallel: number;
+  terraformBinary: string;
+  lockTimeout: string;
+  /** Folder for per-step work folders; default `<root>/.site-deploy/work`. */
+  workRoot?: string;
+  sink: LogSink;
+  onEvent?: RunPorts['onEvent'];
+  signal?: AbortSignal;
+  /** Extra environment for every step (e.g. AWS endpoints for S3 state). */
+  stepEnv?: Record<string, string>;
+}
+
+/** Loads, validates and runs one site × environment; throws InputError on bad config before anything runs. */
+export async function execute(o: ExecuteOptions): Promise<{ graph: SiteGraph; result: RunResult; warnings: Problem[] }> {
+  const { workspace, graph, warnings } = loadProject(fsReader(o.root), o.layout, o.ctx, o.site, o.env);
+  const log = new GroupedLog(o.sink);
+  const ports = enginePorts(workspace, graph, {
+    root: o.root,
+    workRoot: o.workRoot ?? join(o.root, '.site-deploy', 'work'),
+    terraformBinary: o.terraformBinary,
+    lockTimeout: o.lockTimeout,
+    log,
+    env: o.stepEnv,
+  });
+  const result = await runGraph(workspace, graph, { mode: o.mode, maxParallel: o.maxParallel, signal: o.signal }, { ...ports, onEvent: o.onEvent });
+  return { graph, result, warnings };
+}

@@ -1,0 +1,105 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Workspace } from '../../core/config/load.js';
+import { isSensitiveInput, resolveState, type GraphNode, type SiteGraph } from '../../core/graph/build.js';
+import { parsePlanJson, summarizePlan } from '../../core/plan/summary.js';
+import type { OutputValue, RunPorts, StepReport } from '../../core/run/runner.js';
+import { engineFor, type Backend } from '../engines/index.js';
+import type { GroupedLog } from './group-log.js';
+
+/** How module steps run on this machine. */
+export interface StepSettings {
+  /** Absolute repository root. */
+  root: string;
+  /** Absolute folder for per-step work folders. */
+  workRoot: string;
+  terraformBinary: string;
+  lockTimeout: string;
+  log: GroupedLog;
+  /** Extra environment for every step's child (e.g. AWS endpoints); credentials come per step. */
+  env?: Record<string, string>;
+}
+
+/** Local state path of a module (SPEC §5): `<root>/.site-deploy/state/<site>/<env>/<module>.tfstate`. */
+export function localStatePath(root: string, site: string, env: string, module: string): string {
+  return join(root, '.site-deploy', 'state', site, env, `${module}.tfstate`);
+}
+
+/** The state backend of one module step. */
+export function backendFor(settings: StepSettings, graph: SiteGraph, node: GraphNode): Backend {
+  const state = resolveState(graph);
+  const site = graph.site.name;
+  const env = graph.environment.name;
+  if (state.backend === 's3' && state.bucket && state.region) {
+    const key = [state.keyPrefix, site, env, `${node.name}.tfstate`].filter((p) => p).join('/');
+    return { kind: 's3', bucket: state.bucket, key, region: state.region };
+  }
+  return { kind: 'local', path: localStatePath(settings.root, site, env, node.name) };
+}
+
+const ZERO = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
+
+/** Outputs of a Terraform state document (`outputs: { name: { value, sensitive } }`). */
+export function stateDocumentOutputs(text: string): Record<string, OutputValue> | undefined {
+  const doc = JSON.parse(text) as { outputs?: Record<string, { value: unknown; sensitive?: boolean }> };
+  if (!doc.outputs || Object.keys(doc.outputs).length === 0) return undefined;
+  return Object.fromEntries(Object.entries(doc.outputs).map(([k, v]) => [k, { value: v.value, sensitive: v.sensitive === true }]));
+}
+
+/** Engine-backed ports for the runner: one work folder per step, grouped logs, plan summaries. */
+export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSettings): RunPorts {
+  const site = graph.site.name;
+  const env = graph.environment.name;
+  return {
+    async stateOutputs(node) {
+      const backend = backendFor(settings, graph, node);
+      try {
+        if (backend.kind === 'local') return stateDocumentOutputs(await readFile(backend.path, 'utf8'));
+        const s3 = new S3Client({ region: backend.region, forcePathStyle: true, maxAttempts: 2 });
+        const r = await s3.send(new GetObjectCommand({ Bucket: backend.bucket, Key: backend.key }));
+        const text = await r.Body?.transformToString('utf8');
+        return text ? stateDocumentOutputs(text) : undefined;
+      } catch {
+        return undefined; // no state yet
+      }
+    },
+    async step({ node, mode, inputs, signal }): Promise<StepReport> {
+      const manifest = node.manifest;
+      if (!manifest) return { status: 'failed', counts: ZERO, outputs: {}, unknownOutputs: [], error: `module type ${node.type} has no manifest` };
+      for (const [k, v] of Object.entries(inputs)) if (isSensitiveInput(node, k) && typeof v === 'string') settings.log.addSecret(v);
+      const log = settings.log.open(`${node.name} (${node.type}) — ${mode} ${site}/${env}`);
+      try {
+        const r = await engineFor(manifest.engine).run({
+          mode,
+          binary: settings.terraformBinary,
+          moduleDir: resolve(settings.root, manifest.dir),
+          workDir: join(settings.workRoot, site, env, node.name),
+          inputs,
+          backend: backendFor(settings, graph, node),
+          lockTimeout: settings.lockTimeout,
+          env: settings.env ?? {},
+          log: (chunk) => log.write(chunk),
+          signal,
+        });
+        for (const [k, v] of Object.entries(r.outputs)) {
+          if ((v.sensitive || manifest.sensitiveOutputs.includes(k)) && typeof v.value === 'string') settings.log.addSecret(v.value);
+        }
+        let summary;
+        let counts = { ...ZERO, ...(r.changes ?? {}) };
+        if (r.planJsonPath && r.status !== 'cancelled') {
+          try {
+            summary = summarizePlan(parsePlanJson(await readFile(r.planJsonPath, 'utf8'), `plan of ${node.name}`));
+            counts = { add: summary.add, change: summary.change, destroy: summary.destroy, import: summary.import, forget: summary.forget, replace: summary.replace };
+          } catch (e) {
+            if (r.status !== 'failed') return { status: 'failed', counts, outputs: r.outputs, unknownOutputs: [], error: `could not read the plan: ${e instanceof Error ? e.message : String(e)}` };
+          }
+        }
+        if (r.error) log.write(`\n${r.error}\n`);
+        return { status: r.status, counts, summary, outputs: r.outputs, unknownOutputs: r.unknownOutputs ?? [], planSha256: r.planSha256, error: r.error };
+      } finally {
+        log.close();
+      }
+    },
+  };
+}

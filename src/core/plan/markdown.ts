@@ -1,0 +1,523 @@
+import type { PlanCounts, PlanSummary, ResourceEntry, RiskEntry } from './summary.js';
+
+// Renders plan summaries and whole runs for pull-request comments, job summaries and terminals.
+// Pure and deterministic: the same input gives the same text, byte for byte. Everything that
+// comes from users or plans (addresses, names, messages) goes through `md()` so it can neither
+// break a table nor inject HTML.
+
+/** How one module's step ended (or, on a plan run, what it will do). */
+export type ModuleStatus =
+  'succeeded' | 'no-op' | 'failed' | 'halted' | 'skipped' | 'blocked' | 'cancelled' | 'planned';
+
+/** One module's row in the report, in execution order. */
+export interface ModuleReport {
+  name: string;
+  type?: string;
+  weight: number;
+  status: ModuleStatus;
+  /** Its plan summary; gives the counts and the resource list. */
+  summary?: PlanSummary;
+  /** Counts when there is no plan summary (e.g. a `command` engine's SITE_DEPLOY_CHANGES). */
+  counts?: Partial<PlanCounts>;
+  durationMs?: number;
+  /** Inputs planned with an upstream's mock_outputs, e.g. `networking.vpc_id`. */
+  mocked?: string[];
+  /** Upstream outputs this module waits for, e.g. `networking.vpc_id`. */
+  blockedOn?: string[];
+  /** A short error message for a failed step. */
+  error?: string;
+}
+
+/** One policy decision as shown in the report. */
+export interface PolicyDecisionView {
+  rule: string;
+  result: 'allow' | 'deny' | 'warn';
+  severity: string;
+  message: string;
+}
+
+/** Everything a run report shows; built by the caller from the run's results. */
+export interface RunReport {
+  /** First line, hidden: how the comment is found again, e.g. `<!-- site-deploy:client-portal:production -->`. */
+  marker: string;
+  site: string;
+  environment: string;
+  account?: string;
+  region?: string;
+  commit?: string;
+  command: string;
+  status: string;
+  /** In execution order. */
+  modules: ModuleReport[];
+  policy?: PolicyDecisionView[];
+  runUrl?: string;
+  evidenceUrl?: string;
+  /** sha256 of the plan(s) reviewed, bound at apply time. */
+  planDigest?: string;
+}
+
+/** Options for renderReport. */
+export interface RenderOptions {
+  /** The result is always shorter than this; default 65,536 (GitHub's comment limit). */
+  maxLength?: number;
+}
+
+/** GitHub's limit on a comment or check-run body, in characters. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+
+const STATUS: Record<string, string> = {
+  succeeded: '✅ succeeded',
+  'no-op': '⚪ no changes',
+  failed: '❌ failed',
+  halted: '⏹️ halted',
+  skipped: '⏭️ skipped',
+  blocked: '🚧 blocked',
+  cancelled: '🚫 cancelled',
+  planned: '📝 planned',
+};
+
+const RESULT: Record<string, string> = { allow: '✅ allow', deny: '⛔ deny', warn: '⚠️ warn' };
+
+const RISK_LABEL: Record<RiskEntry['kind'], string> = {
+  'high-risk-replace': '🔴 high-risk replace',
+  'high-risk-destroy': '🔴 high-risk destroy',
+  destructive: '🟠 destructive',
+};
+
+const MD_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '|': '&#124;',
+  '`': '&#96;',
+  '"': '&quot;',
+  '\n': ' ',
+  '\r': ' ',
+  '\t': ' ',
+};
+// Control characters and bidi overrides (a "trojan source" address) become U+FFFD.
+const MD_SPECIAL = /[&<>|`"\\*_[\]~#!\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Escapes user or plan text for Markdown and HTML: no tables broken, no tags, no code spans, no links. */
+export function md(text: string): string {
+  return text.replace(MD_SPECIAL, (c) => MD_ESCAPES[c] ?? (c < ' ' || c > '~' ? '\uFFFD' : `\\${c}`));
+}
+
+const code = (text: string): string => `<code>${md(text)}</code>`;
+
+/** Escapes text for a raw HTML block (a `<details>` line), where Markdown escapes are not read. */
+function html(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/`/g, '&#96;')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD');
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function safeUrl(url: string | undefined): string | undefined {
+  if (url === undefined || !/^https?:\/\/[^\s<>"'`\\]+$/.test(url) || url.length > 2000) return undefined;
+  return url.replace(/\(/g, '%28').replace(/\)/g, '%29');
+}
+
+/** "840 ms", "12.3 s", "4 m 05 s", "1 h 02 m". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, '0')} s`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} m`;
+}
+
+function countsOf(m: ModuleReport): PlanCounts | undefined {
+  if (m.summary) return m.summary;
+  if (!m.counts) return undefined;
+  const c = m.counts;
+  return {
+    add: c.add ?? 0,
+    change: c.change ?? 0,
+    destroy: c.destroy ?? 0,
+    import: c.import ?? 0,
+    forget: c.forget ?? 0,
+    replace: c.replace ?? 0,
+  };
+}
+
+function countsCell(c: PlanCounts | undefined): string {
+  if (!c) return '—';
+  let out = `+${c.add} ~${c.change} −${c.destroy} ±${c.replace}`;
+  if (c.import) out += ` · import ${c.import}`;
+  if (c.forget) out += ` · forget ${c.forget}`;
+  return out;
+}
+
+function actionWords(r: { actions: string[]; importing?: true }): string {
+  const key = r.actions.join(',');
+  const words: Record<string, string> = {
+    create: '➕ create',
+    update: '✏️ update',
+    delete: '🗑️ destroy',
+    'delete,create': '♻️ replace',
+    'create,delete': '♻️ replace (create first)',
+    'create,forget': '♻️ replace (old object kept)',
+    forget: '✂️ forget (kept, leaves state)',
+    read: '📖 read',
+    'no-op': '',
+  };
+  const w = words[key] ?? md(key);
+  if (!r.importing) return w;
+  return w === '' ? '📥 import' : `📥 import, ${w}`;
+}
+
+function resourceLine(r: ResourceEntry): string {
+  let line = `- ${actionWords(r)} ${code(r.address)}`;
+  if (r.deposed !== undefined) line += ` (deposed ${code(r.deposed)})`;
+  if (r.reason !== undefined) line += ` — ${md(r.reason.replace(/_/g, ' '))}`;
+  return line;
+}
+
+/** The list entries shown for one plan: resources, then moves, drift, outputs. */
+function detailLines(s: PlanSummary): string[] {
+  const lines = s.resources.map(resourceLine);
+  for (const m of s.moved) lines.push(`- 🚚 moved ${code(m.from)} → ${code(m.to)}`);
+  for (const d of s.drift)
+    lines.push(`- 🌫️ changed outside Terraform (${md(d.actions.join(', '))}) ${code(d.address)}`);
+  for (const o of s.outputChanges) {
+    lines.push(
+      `- 📤 output ${code(o.name)} (${md(o.actions.join(', '))}${o.sensitive ? ', sensitive' : ''})`,
+    );
+  }
+  return lines;
+}
+
+function riskLine(r: RiskEntry, module?: string): string {
+  let line = `- ${RISK_LABEL[r.kind]} ${code(r.address)} (${md(r.type)})`;
+  if (module !== undefined) line += ` in ${md(module)}`;
+  if (r.reason !== undefined) line += ` — ${md(r.reason.replace(/_/g, ' '))}`;
+  return line;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/** A list that can be replaced by one line when the comment grows too long. */
+interface Foldable {
+  full: string;
+  folded: string;
+  entries: number;
+  /** Lower folds first among equals; resource lists before risk lists. */
+  rank: number;
+  isFolded: boolean;
+}
+
+/**
+ * Renders a run as Markdown for a PR comment or job summary; always shorter than `maxLength`:
+ * resource lists fold (largest first, each into a line counting what was folded), then risk lists;
+ * the module table is never cut mid-row.
+ */
+export function renderReport(report: RunReport, options: RenderOptions = {}): string {
+  const maxLength = options.maxLength ?? GITHUB_COMMENT_LIMIT;
+  if (!/^<!--[^\n]*-->$/.test(report.marker) || report.marker.slice(4, -3).includes('--')) {
+    throw new Error(
+      'renderReport: the marker must be a one-line HTML comment, e.g. <!-- site-deploy:site:env -->',
+    );
+  }
+  const h = (s: string | undefined): string => md(clip(s ?? '', 200));
+  const status = STATUS[report.status] ?? md(report.status);
+  const parts: (string | Foldable)[] = [report.marker];
+
+  parts.push(
+    `### site-deploy ${h(report.command)}: ${h(report.site)} / ${h(report.environment)} — ${status}`,
+    '',
+  );
+  const facts = [
+    `**Site** ${code(clip(report.site, 200))}`,
+    `**Environment** ${code(clip(report.environment, 200))}`,
+  ];
+  if (report.account) facts.push(`**Account** ${code(clip(report.account, 200))}`);
+  if (report.region) facts.push(`**Region** ${code(clip(report.region, 200))}`);
+  if (report.commit) {
+    const c = /^[0-9a-f]{40}$/i.test(report.commit) ? report.commit.slice(0, 12) : clip(report.commit, 200);
+    facts.push(`**Commit** ${code(c)}`);
+  }
+  facts.push(`**Command** ${code(clip(report.command, 200))}`, `**Status** ${status}`);
+  parts.push(facts.join(' · '), '');
+
+  // Totals and the module table: never folded.
+  const total: PlanCounts = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
+  for (const m of report.modules) {
+    const c = countsOf(m);
+    if (!c) continue;
+    for (const k of Object.keys(total) as (keyof PlanCounts)[]) total[k] += c[k];
+  }
+  parts.push(`**Changes:** ${countsCell(total)} across ${plural(report.modules.length, 'module')}`, '');
+
+  const table: string[] = [
+    '| # | Weight | Module | Status | +add ~change −destroy ±replace | Duration | Notes |',
+    '| ---: | ---: | --- | --- | --- | ---: | --- |',
+  ];
+  report.modules.forEach((m, i) => {
+    const notes: string[] = [];
+    const high = m.summary?.risks.filter((r) => r.kind !== 'destructive').length ?? 0;
+    const destroys = (m.summary?.risks.length ?? 0) - high;
+    if (high > 0) notes.push(`🔴 ${high.toLocaleString('en-US')} high-risk`);
+    if (destroys > 0) notes.push(`🟠 ${destroys.toLocaleString('en-US')} destructive`);
+    if (m.mocked?.length) notes.push(`🧪 mocked: ${m.mocked.map((x) => code(clip(x, 120))).join(', ')}`);
+    if (m.blockedOn?.length)
+      notes.push(`blocked on ${m.blockedOn.map((x) => code(clip(x, 120))).join(', ')}`);
+    if (m.error) notes.push(`❌ ${md(clip(m.error, 300))}`);
+    const name = m.type && m.type !== m.name ? `**${h(m.name)}** (${h(m.type)})` : `**${h(m.name)}**`;
+    const duration = m.durationMs === undefined ? '—' : formatDuration(m.durationMs);
+    const weight = Number.isFinite(m.weight) ? String(m.weight) : '—';
+    table.push(
+      `| ${i + 1} | ${weight} | ${name} | ${STATUS[m.status] ?? md(m.status)} | ${countsCell(countsOf(m))} | ${duration} | ${notes.join('; ')} |`,
+    );
+  });
+  if (report.modules.length === 0) table.push('| — | — | no modules | — | — | — | — |');
+  const tableStart = parts.length;
+  parts.push(...table, '');
+  const tableEnd = parts.length - 1;
+
+  // Risks: counts always stay; high-risk entries are listed (and may fold). Destructive
+  // entries are not repeated here: each module's resource list marks them.
+  const risks = report.modules.flatMap((m) => (m.summary?.risks ?? []).map((r) => ({ r, module: m.name })));
+  const highRisks = risks.filter((x) => x.r.kind !== 'destructive');
+  parts.push('#### Risks', '');
+  if (risks.length === 0) {
+    parts.push('None: nothing is destroyed or replaced.', '');
+  } else {
+    const counts: string[] = [];
+    for (const kind of ['high-risk-replace', 'high-risk-destroy', 'destructive'] as const) {
+      const n = risks.filter((x) => x.r.kind === kind).length;
+      if (n > 0) counts.push(`${RISK_LABEL[kind]}: ${n.toLocaleString('en-US')}`);
+    }
+    parts.push(counts.join(' · '), '');
+    if (highRisks.length > 0) {
+      parts.push({
+        full: highRisks.map((x) => riskLine(x.r, x.module)).join('\n') + '\n',
+        folded: `- ${plural(highRisks.length, 'high-risk entry', 'high-risk entries')} folded to fit the comment size limit; the table marks their modules.\n`,
+        entries: highRisks.length,
+        rank: 1,
+        isFolded: false,
+      });
+    }
+  }
+
+  parts.push('#### Policy decisions', '');
+  const policy = report.policy ?? [];
+  if (policy.length === 0) {
+    parts.push('None.', '');
+  } else {
+    parts.push('| Result | Severity | Rule | Message |', '| --- | --- | --- | --- |');
+    for (const p of policy) {
+      parts.push(
+        `| ${RESULT[p.result] ?? md(p.result)} | ${h(p.severity)} | ${code(clip(p.rule, 200))} | ${md(clip(p.message, 500))} |`,
+      );
+    }
+    parts.push('');
+  }
+
+  const withDetail = report.modules.filter((m) => m.summary && detailLines(m.summary).length > 0);
+  const lists: Foldable[] = [];
+  if (withDetail.length > 0) {
+    parts.push('#### Resources by module', '');
+    for (const m of withDetail) {
+      const lines = detailLines(m.summary as PlanSummary);
+      const head = `<details><summary><b>${html(clip(m.name, 200))}</b>: ${plural(lines.length, 'entry', 'entries')}</summary>`;
+      const list: Foldable = {
+        full: `${head}\n\n${lines.join('\n')}\n\n</details>\n`,
+        folded: `- <b>${h(m.name)}</b>: ${plural(lines.length, 'entry', 'entries')} folded to fit the comment size limit.\n`,
+        entries: lines.length,
+        rank: 0,
+        isFolded: false,
+      };
+      lists.push(list);
+      parts.push(list);
+    }
+  }
+  const foldNoteAt = parts.length;
+  parts.push(''); // the fold note, when something folded
+
+  const links: string[] = [];
+  const run = safeUrl(report.runUrl);
+  const evidence = safeUrl(report.evidenceUrl);
+  if (run) links.push(`[Workflow run](${run})`);
+  if (evidence) links.push(`[Evidence record](${evidence})`);
+  if (links.length > 0) parts.push(links.join(' · '));
+  if (report.planDigest) parts.push(`Plan digest: ${code(clip(report.planDigest, 200))}`);
+
+  // Fold until it fits: resource lists largest first, then risk lists.
+  const foldables = parts.filter((p): p is Foldable => typeof p !== 'string');
+  const partLength = (p: string | Foldable): number =>
+    typeof p === 'string' ? p.length : p.isFolded ? p.folded.length : p.full.length;
+  const foldNote = (): string => {
+    const folded = foldables.filter((f) => f.isFolded);
+    if (folded.length === 0) return '';
+    const entries = folded.reduce((n, f) => n + f.entries, 0);
+    return (
+      `_Folded ${plural(folded.length, 'list')} (${plural(entries, 'entry', 'entries')}), largest first, ` +
+      `to stay under the ${maxLength.toLocaleString('en-US')}-character comment limit; the evidence record has every address._\n`
+    );
+  };
+  let length = parts.reduce<number>((n, p) => n + partLength(p) + 1, -1);
+  const order = [...foldables].sort((a, b) => a.rank - b.rank || b.full.length - a.full.length);
+  let noteLength = 0;
+  for (const f of order) {
+    if (length + noteLength < maxLength) break;
+    length += f.folded.length - f.full.length;
+    f.isFolded = true;
+    noteLength = foldNote().length;
+  }
+  // Folding a later-ranked list may have freed room: bring back the smaller lists that fit.
+  for (const f of [...foldables].filter((x) => x.isFolded).sort((a, b) => a.full.length - b.full.length)) {
+    f.isFolded = false;
+    const grown = length + f.full.length - f.folded.length;
+    if (grown + foldNote().length < maxLength) {
+      length = grown;
+    } else {
+      f.isFolded = true;
+    }
+  }
+  noteLength = foldNote().length;
+  parts[foldNoteAt] = foldNote();
+  length += noteLength;
+
+  // Only a table longer than the limit on its own gets here: drop whole rows from its end.
+  if (length >= maxLength) {
+    let dropped = 0;
+    const omitted = (n: number): string =>
+      `| … | … | ${plural(n, 'more module')} not shown: the comment size limit | … | … | … | … |`;
+    let end = tableEnd;
+    while (length >= maxLength && end - 1 > tableStart + 2) {
+      end--;
+      const row = parts[end] as string;
+      const before = dropped === 0 ? 0 : omitted(dropped).length + 1;
+      dropped++;
+      parts.splice(end, 1);
+      length += omitted(dropped).length + 1 - before - row.length - 1;
+    }
+    if (dropped > 0) parts.splice(end, 0, omitted(dropped));
+  }
+  let text = parts
+    .map((p) => (typeof p === 'string' ? p : p.isFolded ? p.folded : p.full))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n');
+  if (text.length >= maxLength) {
+    // Last resort for absurd inputs (a limit smaller than the header): cut at a line end.
+    const cut = text.lastIndexOf('\n', maxLength - 40);
+    text = `${text.slice(0, Math.max(cut, 0))}\n_… cut to fit the comment limit._`.slice(0, maxLength - 1);
+  }
+  return text;
+}
+
+/** A plain-text rendering for a terminal (`summarize PLAN.json`); control characters in addresses are neutralized. */
+export function renderSummaryText(s: PlanSummary): string {
+  const t = (text: string): string =>
+    text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
+  const symbol: Record<string, string> = {
+    create: '  +',
+    update: '  ~',
+    delete: '  -',
+    'delete,create': '-/+',
+    'create,delete': '+/-',
+    'create,forget': '+/.',
+    forget: '  .',
+    read: ' <=',
+    'no-op': '   ',
+  };
+  const lines: string[] = [];
+  if (s.no_changes) {
+    lines.push('No changes. Your infrastructure matches the configuration.');
+  } else {
+    lines.push(
+      `Plan: ${s.import ? `${s.import} to import, ` : ''}${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`,
+    );
+    const extra: string[] = [];
+    if (s.replace) extra.push(`${s.replace} to replace`);
+    if (s.forget) extra.push(`${s.forget} to forget (removed from state, not destroyed)`);
+    if (extra.length) lines.push(`      ${extra.join(', ')}.`);
+  }
+  if (s.resources.length) {
+    lines.push('');
+    for (const r of s.resources) {
+      const key = r.actions.join(',');
+      const notes: string[] = [];
+      if (r.importing) notes.push('import');
+      if (key === 'forget' || key === 'create,forget') notes.push('forget');
+      if (key === 'read') notes.push('read');
+      if (r.deposed !== undefined) notes.push(`deposed ${t(r.deposed)}`);
+      if (r.reason !== undefined) notes.push(t(r.reason));
+      lines.push(`${symbol[key] ?? t(key)} ${t(r.address)}${notes.length ? `  (${notes.join('; ')})` : ''}`);
+    }
+  }
+  const section = (title: string, items: string[]): void => {
+    if (items.length === 0) return;
+    lines.push('', title, ...items.map((i) => `  ${i}`));
+  };
+  section(
+    'Moved:',
+    s.moved.map((m) => `${t(m.from)} -> ${t(m.to)}`),
+  );
+  section(
+    'Changed outside of Terraform:',
+    s.drift.map((d) => `${t(d.actions.join(','))} ${t(d.address)}`),
+  );
+  section(
+    'Outputs:',
+    s.outputChanges.map((o) => `${t(o.actions.join(','))} ${t(o.name)}${o.sensitive ? ' (sensitive)' : ''}`),
+  );
+  section(
+    'Risks:',
+    s.risks.map((r) => `${r.kind}: ${t(r.address)} (${t(r.type)})${r.reason ? ` ${t(r.reason)}` : ''}`),
+  );
+  return lines.join('\n') + '\n';
+}
+
+/** Markdown for one plan (`summarize --markdown`): counts, a resource table, moves, drift, outputs, risks. */
+export function renderSummaryMarkdown(s: PlanSummary): string {
+  const lines: string[] = [];
+  if (s.no_changes) {
+    lines.push('**No changes.** Your infrastructure matches the configuration.');
+  } else {
+    lines.push(`**Plan:** ${countsCell(s)}`);
+  }
+  if (s.resources.length) {
+    lines.push('', '| Action | Resource |', '| --- | --- |');
+    for (const r of s.resources) {
+      let what = code(r.address);
+      if (r.deposed !== undefined) what += ` (deposed ${code(r.deposed)})`;
+      if (r.reason !== undefined) what += ` — ${md(r.reason.replace(/_/g, ' '))}`;
+      lines.push(`| ${actionWords(r)} | ${what} |`);
+    }
+  }
+  const section = (title: string, items: string[]): void => {
+    if (items.length) lines.push('', `**${title}**`, '', ...items);
+  };
+  section(
+    'Moved',
+    s.moved.map((m) => `- ${code(m.from)} → ${code(m.to)}`),
+  );
+  section(
+    'Changed outside of Terraform',
+    s.drift.map((d) => `- ${md(d.actions.join(', '))} ${code(d.address)}`),
+  );
+  section(
+    'Outputs',
+    s.outputChanges.map(
+      (o) => `- ${code(o.name)} (${md(o.actions.join(', '))}${o.sensitive ? ', sensitive' : ''})`,
+    ),
+  );
+  section(
+    'Risks',
+    s.risks.map((r) => riskLine(r)),
+  );
+  return lines.join('\n') + '\n';
+}

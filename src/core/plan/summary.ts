@@ -1,0 +1,577 @@
+import { SiteDeployError } from '../errors.js';
+
+// Reads the output of `terraform show -json PLANFILE` (format_version 1.x) in one pass.
+//
+// That JSON holds sensitive values in plaintext (change.before/after, planned_values,
+// prior_state, variables, output_changes): only the *_sensitive trees say what to hide. So
+// this module never reads a value out of the plan. It keeps addresses, resource types,
+// action lists, output names and Terraform's action_reason enum, nothing else.
+
+/** A plan that cannot be read: truncated or invalid JSON, a state file, an unknown format. Exit code 2. */
+export class PlanFormatError extends SiteDeployError {
+  /** 0-based character offset of a JSON syntax error, when there is one. */
+  readonly position: number | undefined;
+
+  constructor(message: string, options: { position?: number; cause?: unknown } = {}) {
+    super('bad-input', message, options.cause === undefined ? {} : { cause: options.cause });
+    this.name = 'PlanFormatError';
+    this.position = options.position;
+  }
+}
+
+/** One changed resource instance: its address and Terraform's action list, verbatim. */
+export interface ResourceEntry {
+  address: string;
+  /** As in the plan: `["create"]`, `["delete","create"]`, `["forget"]`, `["no-op"]` (importing only)… */
+  actions: string[];
+  /** Resource type, e.g. `aws_db_instance`. */
+  type: string;
+  /** The object is imported by this plan (`change.importing`). */
+  importing?: true;
+  /** Key of a deposed object (left over from a create_before_destroy replacement). */
+  deposed?: string;
+  /** Terraform's `action_reason`, e.g. `replace_because_cannot_update`. */
+  reason?: string;
+}
+
+/** A resource whose address changes (a `moved` block or an implicit move). */
+export interface MovedEntry {
+  from: string;
+  to: string;
+}
+
+/** A change Terraform found outside of Terraform since the last apply (`resource_drift`). */
+export interface DriftEntry {
+  address: string;
+  actions: string[];
+}
+
+/** A root output whose value changes; never its value. */
+export interface OutputChangeEntry {
+  name: string;
+  actions: string[];
+  sensitive: boolean;
+}
+
+/** What makes a change risky: any destroy, or destroying/replacing a high-risk type. */
+export type RiskKind = 'destructive' | 'high-risk-destroy' | 'high-risk-replace';
+
+/** One risk flag on a resource change. */
+export interface RiskEntry {
+  address: string;
+  type: string;
+  kind: RiskKind;
+  actions: string[];
+  /** Terraform's `action_reason`, when it gave one. */
+  reason?: string;
+}
+
+/** The counts of a plan, equal to Terraform's own `Plan:` line plus forget and replace. */
+export interface PlanCounts {
+  add: number;
+  change: number;
+  destroy: number;
+  import: number;
+  forget: number;
+  replace: number;
+}
+
+/** What a plan will do, without a single value from it. */
+export interface PlanSummary extends PlanCounts {
+  /** True exactly when Terraform would print "No changes." for this plan. */
+  no_changes: boolean;
+  /** Changed resource instances (no-ops only when importing), in the plan's order: Terraform's, by module then address. */
+  resources: ResourceEntry[];
+  moved: MovedEntry[];
+  drift: DriftEntry[];
+  outputChanges: OutputChangeEntry[];
+  /** Most severe first (high-risk replace, high-risk destroy, destructive), then in the plan's order. */
+  risks: RiskEntry[];
+}
+
+/** Options for summarizePlan. */
+export interface SummarizeOptions {
+  /** Resource types whose destroy or replacement is flagged high-risk; `aws_db_*` style prefixes allowed. Replaces the default list. */
+  highRiskTypes?: readonly string[];
+}
+
+/** Resource types whose replacement loses data, keys, identity or names: flagged unless overridden. */
+export const DEFAULT_HIGH_RISK_TYPES: readonly string[] = [
+  'aws_db_instance',
+  'aws_db_cluster_snapshot',
+  'aws_db_snapshot',
+  'aws_rds_cluster',
+  'aws_rds_cluster_instance',
+  'aws_rds_global_cluster',
+  'aws_docdb_cluster',
+  'aws_neptune_cluster',
+  'aws_redshift_cluster',
+  'aws_dynamodb_table',
+  'aws_dynamodb_global_table',
+  'aws_elasticache_cluster',
+  'aws_elasticache_replication_group',
+  'aws_memorydb_cluster',
+  'aws_opensearch_domain',
+  'aws_elasticsearch_domain',
+  'aws_efs_file_system',
+  'aws_fsx_*',
+  'aws_ebs_volume',
+  'aws_backup_vault',
+  'aws_s3_bucket',
+  'aws_kms_key',
+  'aws_kms_replica_key',
+  'aws_secretsmanager_secret',
+  'aws_route53_zone',
+  'aws_route53_record',
+  'aws_acm_certificate',
+  'aws_cloudfront_distribution',
+  'aws_iam_role',
+  'aws_iam_policy',
+  'aws_iam_role_policy',
+  'aws_iam_role_policy_attachment',
+  'aws_iam_user',
+  'aws_iam_openid_connect_provider',
+  'aws_kinesis_stream',
+  'aws_msk_cluster',
+  'aws_eks_cluster',
+  'aws_vpc',
+  'aws_cognito_user_pool',
+];
+
+const RISK_ORDER: Record<RiskKind, number> = {
+  'high-risk-replace': 0,
+  'high-risk-destroy': 1,
+  destructive: 2,
+};
+
+/** Parses `terraform show -json` text; errors name the position and never quote the content (plans hold secrets). */
+export function parsePlanJson(text: string, source = 'plan JSON'): unknown {
+  // A UTF-8 BOM (PowerShell redirection) is not JSON.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (body.trim() === '') {
+    throw new PlanFormatError(
+      `${source} is empty; write it with \`terraform show -json PLANFILE > plan.json\``,
+    );
+  }
+  try {
+    return JSON.parse(body) as unknown;
+  } catch (e) {
+    throw jsonSyntaxError(e, body, source, text.length - body.length);
+  }
+}
+
+function jsonSyntaxError(e: unknown, body: string, source: string, offset: number): PlanFormatError {
+  // V8's messages quote the text around the error and sometimes give no position: find it
+  // ourselves, and never quote the input, since plans hold secrets in plaintext.
+  const found = locateJsonError(body);
+  if (found === undefined) {
+    // JSON.parse refused what the locator accepts (e.g. nesting too deep for the parser).
+    const native = e instanceof Error && !e.message.includes('"') ? `: ${e.message.slice(0, 120)}` : '';
+    return new PlanFormatError(`${source} could not be parsed as JSON${native}`, { cause: e });
+  }
+  const at = found.at;
+  const { line, column } = lineColumn(body, at);
+  const where = `position ${at + offset} (line ${line}, column ${column})`;
+  if (at >= body.trimEnd().length) {
+    return new PlanFormatError(
+      `${source} is truncated: the JSON ends at ${where} before the document is complete; ` +
+        'write it again with `terraform show -json PLANFILE > plan.json` and check the disk or the upload',
+      { position: at + offset, cause: e },
+    );
+  }
+  return new PlanFormatError(`${source} is not valid JSON at ${where}: ${found.what}`, {
+    position: at + offset,
+    cause: e,
+  });
+}
+
+const WS = new Set([' ', '\t', '\n', '\r']);
+
+/** The offset and kind of the first JSON syntax error; runs only after JSON.parse failed. */
+function locateJsonError(text: string): { at: number; what: string } | undefined {
+  const stack: ('{' | '[')[] = [];
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && WS.has(text[i] as string)) i++;
+  };
+  const fail = (what: string): { at: number; what: string } => ({ at: i, what });
+  const string = (): { at: number; what: string } | undefined => {
+    i++; // opening quote
+    for (;;) {
+      if (i >= text.length) return fail('unterminated string');
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return undefined;
+      }
+      if (c < 0x20) return fail('control character in a string');
+      if (c === 0x5c) {
+        const n = text[i + 1];
+        if (n === undefined) return fail('unterminated string');
+        if (n === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+            i += 2;
+            return i + 4 > text.length ? fail('unterminated string') : fail('bad \\u escape');
+          }
+          i += 6;
+        } else if ('"\\/bfnrt'.includes(n)) {
+          i += 2;
+        } else {
+          i++;
+          return fail('bad escape in a string');
+        }
+      } else {
+        i++;
+      }
+    }
+  };
+  const digits = (): boolean => {
+    const from = i;
+    while (i < text.length && text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39) i++;
+    return i > from;
+  };
+  const number = (): { at: number; what: string } | undefined => {
+    const bad = (): { at: number; what: string } => fail(i >= text.length ? 'unexpected end' : 'bad number');
+    if (text[i] === '-') i++;
+    if (text[i] === '0') i++;
+    else if (!digits()) return bad();
+    if (text[i] === '.') {
+      i++;
+      if (!digits()) return bad();
+    }
+    if (text[i] === 'e' || text[i] === 'E') {
+      i++;
+      if (text[i] === '+' || text[i] === '-') i++;
+      if (!digits()) return bad();
+    }
+    return undefined;
+  };
+  for (;;) {
+    // A value.
+    ws();
+    if (i >= text.length) return fail('unexpected end');
+    const c = text[i] as string;
+    let err: { at: number; what: string } | undefined;
+    if (c === '{' || c === '[') {
+      stack.push(c);
+      i++;
+      ws();
+      if (c === '{' && text[i] !== '}') {
+        if (text[i] !== '"') return fail(i >= text.length ? 'unexpected end' : 'expected a property name');
+        if ((err = string())) return err;
+        ws();
+        if (text[i] !== ':') return fail(i >= text.length ? 'unexpected end' : "expected ':'");
+        i++;
+        continue;
+      }
+      if (c === '[' && text[i] !== ']') continue;
+      i++;
+      stack.pop();
+    } else if (c === '"') {
+      if ((err = string())) return err;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      if ((err = number())) return err;
+    } else {
+      const word = c === 't' ? 'true' : c === 'f' ? 'false' : c === 'n' ? 'null' : undefined;
+      if (word === undefined) return fail('unexpected character');
+      for (let k = 0; k < word.length; k++, i++) {
+        if (i >= text.length) return fail('unexpected end');
+        if (text[i] !== word[k]) return fail('unexpected character');
+      }
+    }
+    // After a value: close containers or move to the next element.
+    for (;;) {
+      ws();
+      const top = stack.at(-1);
+      if (top === undefined)
+        return i < text.length ? fail('unexpected data after the JSON document') : undefined;
+      if (i >= text.length) return fail('unexpected end');
+      const d = text[i];
+      if (d === ',') {
+        i++;
+        if (top === '{') {
+          ws();
+          if (text[i] !== '"') return fail(i >= text.length ? 'unexpected end' : 'expected a property name');
+          if ((err = string())) return err;
+          ws();
+          if (text[i] !== ':') return fail(i >= text.length ? 'unexpected end' : "expected ':'");
+          i++;
+        }
+        break;
+      }
+      if ((top === '{' && d === '}') || (top === '[' && d === ']')) {
+        i++;
+        stack.pop();
+        continue;
+      }
+      return fail(top === '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+  }
+}
+
+function lineColumn(text: string, at: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: at - lineStart + 1 };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkFormat(plan: unknown): Record<string, unknown> {
+  if (!isObject(plan)) {
+    throw new PlanFormatError(
+      `expected the JSON object printed by \`terraform show -json PLANFILE\`, got ${Array.isArray(plan) ? 'an array' : typeof plan}`,
+    );
+  }
+  const fv = plan['format_version'];
+  if (fv === undefined) {
+    if ('lineage' in plan || 'serial' in plan || ('version' in plan && 'resources' in plan)) {
+      throw new PlanFormatError(
+        'this is a Terraform state file (it has version/serial/lineage), not a plan; ' +
+          'run `terraform plan -out=tfplan` then `terraform show -json tfplan`',
+      );
+    }
+    throw new PlanFormatError('not `terraform show -json` output: it has no format_version');
+  }
+  if (typeof fv !== 'string' || !/^1\.\d+(\.\d+)?$/.test(fv)) {
+    throw new PlanFormatError(
+      `unsupported plan format_version ${JSON.stringify(String(fv).slice(0, 20))}: site-deploy reads 1.x ` +
+        '(Terraform 1.x and OpenTofu 1.x)',
+    );
+  }
+  const isPlan =
+    'resource_changes' in plan ||
+    'planned_values' in plan ||
+    'output_changes' in plan ||
+    'resource_drift' in plan;
+  if (!isPlan) {
+    if ('values' in plan) {
+      throw new PlanFormatError(
+        'this is `terraform show -json` of a state, not of a plan (it has values but no resource_changes or ' +
+          'planned_values); pass the plan file: `terraform show -json tfplan`',
+      );
+    }
+    throw new PlanFormatError('not a Terraform plan: no resource_changes, planned_values or output_changes');
+  }
+  return plan;
+}
+
+function stringList(v: unknown, where: string): string[] {
+  if (!Array.isArray(v) || v.length === 0)
+    throw new PlanFormatError(`${where}: expected a non-empty list of actions`);
+  for (const a of v)
+    if (typeof a !== 'string') throw new PlanFormatError(`${where}: actions must be strings`);
+  return v as string[];
+}
+
+function array(plan: Record<string, unknown>, key: string): unknown[] {
+  const v = plan[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new PlanFormatError(`${key}: expected a list`);
+  return v;
+}
+
+// Whether a *_sensitive tree marks anything sensitive; it holds only booleans, never values.
+function anySensitive(tree: unknown): boolean {
+  if (tree === true) return true;
+  if (Array.isArray(tree)) return tree.some(anySensitive);
+  if (isObject(tree)) return Object.values(tree).some(anySensitive);
+  return false;
+}
+
+function highRiskMatcher(types: readonly string[]): (type: string) => boolean {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const t of types) {
+    if (t.endsWith('*')) prefixes.push(t.slice(0, -1));
+    else exact.add(t);
+  }
+  const cache = new Map<string, boolean>();
+  return (type) => {
+    let hit = cache.get(type);
+    if (hit === undefined) {
+      hit = exact.has(type) || prefixes.some((p) => type.startsWith(p));
+      cache.set(type, hit);
+    }
+    return hit;
+  };
+}
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Summarizes a parsed `terraform show -json` plan: counts equal to Terraform's `Plan:` line
+ * (a replace is 1 add + 1 destroy; `["create","forget"]` is 1 add + 1 forget), plus forget,
+ * replace, moves, drift, output names and risk flags. Throws PlanFormatError on anything else.
+ */
+export function summarizePlan(plan: unknown, options: SummarizeOptions = {}): PlanSummary {
+  const p = checkFormat(plan);
+  const isHighRisk = highRiskMatcher(options.highRiskTypes ?? DEFAULT_HIGH_RISK_TYPES);
+  const s: PlanSummary = {
+    add: 0,
+    change: 0,
+    destroy: 0,
+    import: 0,
+    forget: 0,
+    replace: 0,
+    no_changes: true,
+    resources: [],
+    moved: [],
+    drift: [],
+    outputChanges: [],
+    risks: [],
+  };
+
+  const highReplace: RiskEntry[] = [];
+  const highDestroy: RiskEntry[] = [];
+  const destructive: RiskEntry[] = [];
+  const changes = array(p, 'resource_changes');
+  for (let i = 0; i < changes.length; i++) {
+    const rc = changes[i];
+    const where = `resource_changes[${i}]`;
+    if (!isObject(rc) || typeof rc['address'] !== 'string' || !isObject(rc['change'])) {
+      throw new PlanFormatError(`${where}: expected an object with address and change`);
+    }
+    const address = rc['address'];
+    const change = rc['change'];
+    const actions = stringList(change['actions'], `${where} (${address})`);
+    const key = actions.length === 1 ? actions[0] : actions.join(',');
+    const managed = rc['mode'] !== 'data';
+    // Terraform neither renders nor counts a data source leaving the state.
+    if (key === 'delete' && !managed) continue;
+    const importing = change['importing'] !== undefined && change['importing'] !== null;
+    const prev = rc['previous_address'];
+    const moved = typeof prev === 'string' && prev !== address;
+    if (moved) s.moved.push({ from: prev, to: address });
+    if (key === 'no-op' && !importing) {
+      // A move alone still makes a plan with changes ("Plan: 0 to add, 0 to change, 0 to destroy.").
+      if (moved) s.no_changes = false;
+      continue;
+    }
+    s.no_changes = false;
+    if (importing) s.import++;
+    let destroys = false;
+    let replaces = false;
+    switch (key) {
+      case 'create':
+        s.add++;
+        break;
+      case 'update':
+        s.change++;
+        break;
+      case 'delete':
+        s.destroy++;
+        destroys = true;
+        break;
+      case 'delete,create':
+      case 'create,delete':
+        s.add++;
+        s.destroy++;
+        s.replace++;
+        destroys = replaces = true;
+        break;
+      case 'create,forget': // Terraform >= 1.14: replaced, old object kept (lifecycle destroy = false)
+        s.add++;
+        s.forget++;
+        s.replace++;
+        replaces = true;
+        break;
+      case 'forget':
+        s.forget++;
+        break;
+      default: // read, no-op (importing) and actions newer than this code: listed, not counted
+        break;
+    }
+    const type = typeof rc['type'] === 'string' ? rc['type'] : '';
+    const entry: ResourceEntry = { address, actions, type };
+    if (importing) entry.importing = true;
+    if (typeof rc['deposed'] === 'string') entry.deposed = rc['deposed'];
+    const reason = rc['action_reason'];
+    if (typeof reason === 'string') entry.reason = reason;
+    s.resources.push(entry);
+    if (managed && (destroys || replaces)) {
+      const high = isHighRisk(type);
+      if (high || destroys) {
+        const risk: RiskEntry = {
+          address,
+          type,
+          kind: high ? (replaces ? 'high-risk-replace' : 'high-risk-destroy') : 'destructive',
+          actions,
+        };
+        if (typeof reason === 'string') risk.reason = reason;
+        (high ? (replaces ? highReplace : highDestroy) : destructive).push(risk);
+      }
+    }
+  }
+
+  const drift = array(p, 'resource_drift');
+  for (let i = 0; i < drift.length; i++) {
+    const rd = drift[i];
+    if (!isObject(rd) || typeof rd['address'] !== 'string' || !isObject(rd['change'])) {
+      throw new PlanFormatError(`resource_drift[${i}]: expected an object with address and change`);
+    }
+    const actions = stringList(rd['change']['actions'], `resource_drift[${i}] (${rd['address']})`);
+    if (actions.length === 1 && actions[0] === 'no-op') continue;
+    s.drift.push({ address: rd['address'], actions });
+  }
+
+  const outputs = p['output_changes'];
+  if (outputs !== undefined && outputs !== null) {
+    if (!isObject(outputs)) throw new PlanFormatError('output_changes: expected an object');
+    for (const name of Object.keys(outputs)) {
+      const oc = outputs[name];
+      if (!isObject(oc)) throw new PlanFormatError(`output_changes.${name}: expected an object`);
+      const actions = stringList(oc['actions'], `output_changes.${name}`);
+      if (actions.length === 1 && actions[0] === 'no-op') continue;
+      s.no_changes = false;
+      s.outputChanges.push({
+        name,
+        actions,
+        sensitive: anySensitive(oc['before_sensitive']) || anySensitive(oc['after_sensitive']),
+      });
+    }
+  }
+
+  // Resources, moves and drift keep the plan's order: Terraform sorts them (module path, then
+  // address), the order of its own plan text. Sorting 50,000 entries again would cost more
+  // than the whole pass. Risks are grouped by severity without reordering within a group.
+  s.outputChanges.sort((a, b) => byString(a.name, b.name));
+  s.risks = [...highReplace, ...highDestroy, ...destructive];
+  return s;
+}
+
+/** The JSON shape of `summarize --json`, documented in SPEC §9. */
+export interface SummaryJson extends PlanCounts {
+  no_changes: boolean;
+  resources: { address: string; actions: string[] }[];
+  importing: string[];
+  moved: MovedEntry[];
+  drift: DriftEntry[];
+  output_changes: OutputChangeEntry[];
+  risks: RiskEntry[];
+}
+
+/** `summarize --json`: the SPEC keys first, in order, then importing, moved, drift, output_changes and risks. */
+export function toSummaryJson(s: PlanSummary): SummaryJson {
+  return {
+    add: s.add,
+    change: s.change,
+    destroy: s.destroy,
+    import: s.import,
+    forget: s.forget,
+    replace: s.replace,
+    no_changes: s.no_changes,
+    resources: s.resources.map((r) => ({ address: r.address, actions: r.actions })),
+    importing: s.resources.filter((r) => r.importing).map((r) => r.address),
+    moved: s.moved,
+    drift: s.drift,
+    output_changes: s.outputChanges,
+    risks: s.risks,
+  };
+}

@@ -1,0 +1,240 @@
+import type { Workspace } from '../config/load.js';
+import { Problems } from '../errors.js';
+import { resolveInputs, type GraphNode, type SiteGraph } from '../graph/build.js';
+import { schedule, type NodeStatus, type StepOutcome } from '../graph/scheduler.js';
+import type { OutputState } from '../placeholders/resolve.js';
+import type { PlanCounts, PlanSummary } from '../plan/summary.js';
+
+/** plan: plan every module; apply: plan each module again right before applying it. */
+export type RunMode = 'plan' | 'apply';
+
+/** An output value and whether Terraform marked it sensitive. */
+export interface OutputValue {
+  value: unknown;
+  sensitive: boolean;
+}
+
+/** What the edge asks an engine to do for one module. */
+export interface StepRequest {
+  node: GraphNode;
+  mode: RunMode;
+  inputs: Record<string, unknown>;
+  signal: AbortSignal;
+}
+
+/** What the edge reports back for one module step. */
+export interface StepReport {
+  status: 'succeeded' | 'no-op' | 'failed' | 'cancelled';
+  counts: PlanCounts;
+  summary?: PlanSummary;
+  /** Known outputs: at plan time those the plan knows, after apply all of them. */
+  outputs: Record<string, OutputValue>;
+  /** Plan: outputs known only after apply. */
+  unknownOutputs: string[];
+  planSha256?: string;
+  error?: string;
+}
+
+/** The edges the runner drives: the engine step, and outputs already in state. */
+export interface RunPorts {
+  step(req: StepRequest): Promise<StepReport>;
+  /** Outputs in a module's current state (before this run), or undefined when it has none. */
+  stateOutputs(node: GraphNode): Promise<Record<string, OutputValue> | undefined>;
+  /** Progress: a module started or finished. Exceptions here are ignored. */
+  onEvent?(e: { type: 'start'; node: GraphNode } | { type: 'finish'; node: GraphNode; module: ModuleResult }): void;
+}
+
+/** One module's outcome. */
+export interface ModuleResult extends PlanCounts {
+  name: string;
+  type: string;
+  weight: number;
+  status: NodeStatus;
+  durationMs: number;
+  /** Upstream outputs answered with mock_outputs (plan only). */
+  mocked: string[];
+  /** Upstream outputs not known, so the module was not planned. */
+  blockedOn: string[];
+  /** Why it failed, halted, was skipped or cancelled. */
+  reason?: string;
+  summary?: PlanSummary;
+  outputs: Record<string, OutputValue>;
+  planSha256?: string;
+}
+
+/** The one typed result that reports, evidence and the action outputs read. */
+export interface RunResult {
+  site: string;
+  environment: string;
+  command: RunMode;
+  status: 'succeeded' | 'no-op' | 'failed' | 'cancelled';
+  modules: ModuleResult[];
+  startedAt: number;
+  finishedAt: number;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  mode: RunMode;
+  maxParallel: number;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+const ZERO: PlanCounts = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
+
+/**
+ * Runs a site × environment's module graph: waves (or dependencies) from the scheduler, inputs
+ * resolved from upstream outputs as they become known, halting per the site's settings.
+ * At plan time an upstream output comes from its plan, then its state, then its mock_outputs
+ * (marked mocked), else the module is blocked. Apply never uses a mock.
+ */
+export async function runGraph(ws: Workspace, graph: SiteGraph, options: RunOptions, ports: RunPorts): Promise<RunResult> {
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const reports = new Map<string, StepReport>();
+  const extras = new Map<string, { mocked: string[]; blockedOn: string[]; reason?: string }>();
+  const stateCache = new Map<string, Promise<Record<string, OutputValue> | undefined>>();
+  const stateOf = (n: GraphNode) => {
+    let p = stateCache.get(n.name);
+    if (!p) {
+      p = ports.stateOutputs(n).catch(() => undefined);
+      stateCache.set(n.name, p);
+    }
+    return p;
+  };
+
+  const step = async (id: string, signal: AbortSignal): Promise<StepOutcome> => {
+    const node = byName.get(id) as GraphNode;
+    // Upstream state is only read at plan time, and only for upstreams whose plan does not know a value.
+    const states = new Map<string, Record<string, OutputValue> | undefined>();
+    if (options.mode === 'plan') {
+      for (const up of node.dependsOn) {
+        const u = byName.get(up);
+        if (u) states.set(up, await stateOf(u));
+      }
+    }
+    const lookup = (module: string, output: string): OutputState => {
+      const report = reports.get(module);
+      const known = report?.outputs[output];
+      if (known && report.status !== 'failed' && report.status !== 'cancelled') return { state: 'known', value: known.value };
+      if (options.mode === 'apply') return { state: 'unknown' };
+      const fromState = states.get(module)?.[output];
+      if (fromState) return { state: 'known', value: fromState.value };
+      const up = byName.get(module);
+      const mocks = up?.manifest?.mockOutputs ?? {};
+      if (Object.hasOwn(mocks, output)) return { state: 'mocked', value: mocks[output] };
+      return { state: 'unknown' };
+    };
+    const resolved = resolveInputs(ws, graph, node, lookup, new Problems());
+    if (resolved.pending.length > 0) {
+      if (options.mode === 'plan') {
+        extras.set(id, { mocked: resolved.mocked, blockedOn: resolved.pending, reason: `waiting for ${resolved.pending.map((p) => `#{${p}}`).join(', ')}` });
+        return 'blocked';
+      }
+      extras.set(id, { mocked: [], blockedOn: resolved.pending, reason: `upstream output${resolved.pending.length > 1 ? 's' : ''} ${resolved.pending.map((p) => `#{${p}}`).join(', ')} not available after apply` });
+      return 'failed';
+    }
+    extras.set(id, { mocked: resolved.mocked, blockedOn: [] });
+    const report = await ports.step({ node, mode: options.mode, inputs: resolved.inputs, signal });
+    reports.set(id, report);
+    if (report.error) extras.set(id, { mocked: resolved.mocked, blockedOn: [], reason: report.error });
+    return report.status;
+  };
+
+  const runOne = async (id: string, signal: AbortSignal): Promise<StepOutcome> => {
+    const node = byName.get(id) as GraphNode;
+    emit({ type: 'start', node });
+    const began = now();
+    const outcome = await step(id, signal);
+    emit({ type: 'finish', node, module: moduleResult(node, outcome, now() - began) });
+    return outcome;
+  };
+  const emit: NonNullable<RunPorts['onEvent']> = (e) => {
+    try {
+      ports.onEvent?.(e);
+    } catch {
+      // a progress printer must not stop a deployment
+    }
+  };
+  const moduleResult = (node: GraphNode, status: NodeStatus, durationMs: number, reason?: string): ModuleResult => {
+    const report = reports.get(node.name);
+    const extra = extras.get(node.name);
+    return {
+      name: node.name,
+      type: node.type,
+      weight: node.weight,
+      status,
+      ...(report?.counts ?? ZERO),
+      durationMs,
+      mocked: extra?.mocked ?? [],
+      blockedOn: extra?.blockedOn ?? [],
+      reason: extra?.reason ?? reason,
+      summary: report?.summary,
+      outputs: report?.outputs ?? {},
+      planSha256: report?.planSha256,
+    };
+  };
+
+  const results = await schedule(
+    graph.nodes.map((n) => ({ id: n.name, weight: n.weight, position: n.position, dependsOn: n.dependsOn })),
+    runOne,
+    {
+      maxParallel: options.maxParallel,
+      haltOnFailure: graph.site.haltOnFailure,
+      ordering: graph.site.ordering,
+      signal: options.signal,
+      now,
+    },
+  );
+
+  const modules = results.map((r) => moduleResult(byName.get(r.id) as GraphNode, r.status, r.durationMs ?? 0, r.reason));
+  const statuses = new Set(modules.map((m) => m.status));
+  const status: RunResult['status'] = statuses.has('failed')
+    ? 'failed'
+    : statuses.has('cancelled')
+      ? 'cancelled'
+      : modules.every((m) => m.status === 'no-op')
+        ? 'no-op'
+        : 'succeeded';
+  return { site: graph.site.name, environment: graph.environment.name, command: options.mode, status, modules, startedAt, finishedAt: now() };
+}
+
+/** Non-sensitive outputs per module (sensitive ones, by Terraform's flag or the manifest, are left out). */
+export function publicOutputs(graph: SiteGraph, result: RunResult): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const m of result.modules) {
+    const hidden = new Set(graph.nodes.find((n) => n.name === m.name)?.manifest?.sensitiveOutputs ?? []);
+    const entries = Object.entries(m.outputs).filter(([k, v]) => !v.sensitive && !hidden.has(k));
+    if (entries.length) out[m.name] = Object.fromEntries(entries.map(([k, v]) => [k, v.value]));
+  }
+  return out;
+}
+
+/** The `plan --json` / `apply --json` document of SPEC §9. */
+export function runDocument(graph: SiteGraph, result: RunResult): unknown {
+  return {
+    site: result.site,
+    environment: result.environment,
+    command: result.command,
+    status: result.status,
+    modules: result.modules.map((m) => ({
+      name: m.name,
+      type: m.type,
+      weight: m.weight,
+      status: m.status,
+      add: m.add,
+      change: m.change,
+      destroy: m.destroy,
+      import: m.import,
+      forget: m.forget,
+      replace: m.replace,
+      duration_ms: m.durationMs,
+      mocked: m.mocked,
+      blocked_on: m.blockedOn,
+      ...(m.reason && ['failed', 'halted', 'skipped', 'cancelled', 'blocked'].includes(m.status) ? { reason: m.reason } : {}),
+    })),
+    outputs: publicOutputs(graph, result),
+  };
+}
