@@ -1,8 +1,13 @@
 import * as core from '@actions/core';
-import { relative, resolve } from 'node:path';
-import { SiteDeployError, type Problem } from '../../core/errors.js';
+import { join, relative, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { InputError, SiteDeployError, type Problem } from '../../core/errors.js';
+import { renderReport } from '../../core/plan/markdown.js';
 import { validateProject } from '../../core/project.js';
+import { toRunReport } from '../../core/run/report.js';
+import { publicOutputs, runDocument } from '../../core/run/runner.js';
 import { fsReader } from '../fs-reader.js';
+import { execute } from '../run/execute.js';
 import { runContext } from '../run-context.js';
 import { readSettings, type ActionSettings } from './inputs.js';
 
@@ -20,12 +25,16 @@ export function annotate(problems: Problem[], root: string, workspace: string): 
   }
 }
 
+function workspaceDir(s: ActionSettings): string {
+  return process.env.GITHUB_WORKSPACE || s.root;
+}
+
 async function validate(s: ActionSettings): Promise<void> {
   const v = validateProject(fsReader(s.root), { configRoot: s.configRoot, catalog: s.catalog }, runContext(s.root), {
     site: s.site,
     env: s.environment,
   });
-  annotate(v.problems, s.root, process.env.GITHUB_WORKSPACE || s.root);
+  annotate(v.problems, s.root, workspaceDir(s));
   const errors = v.problems.filter((p) => p.severity === 'error');
   core.setOutput('status', v.ok ? 'succeeded' : 'failed');
   core.setOutput('summary', JSON.stringify({ ok: v.ok, errors: errors.length, warnings: v.problems.length - errors.length }));
@@ -33,6 +42,64 @@ async function validate(s: ActionSettings): Promise<void> {
     core.setFailed(`${errors.length} configuration error${errors.length === 1 ? '' : 's'}: see the annotations`);
   } else {
     core.info(`configuration is valid: ${v.graphs.length} site×environment graphs`);
+  }
+}
+
+function required(s: ActionSettings): { site: string; environment: string } {
+  const missing = (['site', 'environment'] as const).filter((k) => !s[k]);
+  if (missing.length) {
+    const message = `command "${s.command}" needs the input${missing.length > 1 ? 's' : ''} ${missing.join(' and ')}`;
+    throw new InputError([{ file: '', line: 0, column: 0, message, severity: 'error' }], message);
+  }
+  return { site: s.site as string, environment: s.environment as string };
+}
+
+async function plan(s: ActionSettings): Promise<void> {
+  const { site, environment } = required(s);
+  const ctx = runContext(s.root);
+  const controller = new AbortController();
+  const cancel = (): void => {
+    if (!controller.signal.aborted) core.warning('cancelled: running steps are stopping and releasing their state locks');
+    controller.abort();
+  };
+  process.on('SIGINT', cancel);
+  process.on('SIGTERM', cancel);
+  try {
+    const { graph, result, warnings } = await execute({
+      root: s.root,
+      layout: { configRoot: s.configRoot, catalog: s.catalog },
+      ctx,
+      site,
+      env: environment,
+      mode: s.command as 'plan' | 'apply',
+      maxParallel: s.maxParallel,
+      terraformBinary: s.terraformBinary,
+      lockTimeout: s.lockTimeout,
+      workRoot: join(process.env.RUNNER_TEMP || tmpdir(), 'site-deploy', 'work'),
+      signal: controller.signal,
+      onSecret: (v) => core.setSecret(v),
+      sink: { startGroup: (t) => core.startGroup(t), endGroup: () => core.endGroup(), write: (t) => process.stdout.write(t) },
+      onEvent: (e) => {
+        if (e.type === 'finish' && e.module.status === 'failed') core.error(`${e.node.name}: ${e.module.reason?.split('\n')[0] ?? 'failed'}`, { title: `site-deploy / ${site} / ${environment}` });
+      },
+    });
+    annotate(warnings, s.root, workspaceDir(s));
+    const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID
+      ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
+      : undefined;
+    const markdown = renderReport(toRunReport(graph, result, ctx, { runUrl }), { maxLength: 1_000_000 });
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
+    const doc = runDocument(graph, result) as Record<string, unknown>;
+    core.setOutput('status', result.status);
+    core.setOutput('summary', JSON.stringify({ ...doc, outputs: undefined }));
+    core.setOutput('outputs', JSON.stringify(publicOutputs(graph, result)));
+    if (result.status === 'failed' || result.status === 'cancelled') {
+      const bad = result.modules.filter((m) => m.status === 'failed' || m.status === 'cancelled').map((m) => m.name);
+      core.setFailed(`${s.command} ${result.status}: ${bad.join(', ') || 'see the log'}`);
+    }
+  } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
   }
 }
 
@@ -44,11 +111,15 @@ export async function run(): Promise<void> {
       case 'validate':
         await validate(settings);
         return;
+      case 'plan':
+      case 'apply':
+        await plan(settings);
+        return;
       default:
         throw new SiteDeployError('bad-input', `command "${settings.command}" is not available in this version yet`);
     }
   } catch (e) {
-    if (e instanceof SiteDeployError && e.problems.length > 0) annotate(e.problems, process.cwd(), process.env.GITHUB_WORKSPACE || process.cwd());
+    if (e instanceof SiteDeployError && e.problems.length > 0) annotate(e.problems, process.env.GITHUB_WORKSPACE || process.cwd(), process.env.GITHUB_WORKSPACE || process.cwd());
     core.setOutput('status', 'failed');
     core.setFailed(e instanceof Error ? e.message : String(e));
   }

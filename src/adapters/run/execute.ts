@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   /** Folder for per-step work folders; default `<root>/.site-deploy/work`. */
   workRoot?: string;
   sink: LogSink;
+  /** Called once for each secret value met (the action registers it with the runner's masking). */
+  onSecret?: (value: string) => void;
   onEvent?: RunPorts['onEvent'];
   signal?: AbortSignal;
   /** Extra environment for every step (e.g. AWS endpoints for S3 state). */
@@ -32,7 +34,7 @@ export interface ExecuteOptions {
 /** Loads, validates and runs one site × environment; throws InputError on bad config before anything runs. */
 export async function execute(o: ExecuteOptions): Promise<{ graph: SiteGraph; result: RunResult; warnings: Problem[] }> {
   const { workspace, graph, warnings } = loadProject(fsReader(o.root), o.layout, o.ctx, o.site, o.env);
-  const log = new GroupedLog(o.sink);
+  const log = new GroupedLog(o.sink, o.onSecret);
   const ports = enginePorts(workspace, graph, {
     root: o.root,
     workRoot: o.workRoot ?? join(o.root, '.site-deploy', 'work'),

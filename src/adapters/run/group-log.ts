@@ -21,11 +21,16 @@ export class GroupedLog {
   private readonly queued: { title: string; text: string }[] = [];
   private readonly secrets = new Set<string>();
 
-  constructor(private readonly sink: LogSink) {}
+  constructor(
+    private readonly sink: LogSink,
+    private readonly onSecret?: (value: string) => void,
+  ) {}
 
   /** Masks this value in everything written from now on (values shorter than 4 characters are ignored). */
   addSecret(value: string): void {
-    if (value.length >= 4) this.secrets.add(value);
+    if (value.length < 4 || this.secrets.has(value)) return;
+    this.secrets.add(value);
+    this.onSecret?.(value);
   }
 
   /** Replaces every known secret in a text with ***. */
