@@ -10,6 +10,8 @@ import { fsReader } from '../fs-reader.js';
 import { execute } from '../run/execute.js';
 import { runContext } from '../run-context.js';
 import { readSettings, type ActionSettings } from './inputs.js';
+import { problemAnnotations, startFeedback } from './feedback.js';
+import { commentMarker } from '../../core/run/report.js';
 
 /** Emits each problem as an annotation on its file and line (paths relative to the workspace). */
 export function annotate(problems: Problem[], root: string, workspace: string): void {
@@ -64,31 +66,61 @@ async function plan(s: ActionSettings): Promise<void> {
   };
   process.on('SIGINT', cancel);
   process.on('SIGTERM', cancel);
+  const feedback = await startFeedback(s.githubToken, site, environment, s.comment);
+  const workspace = workspaceDir(s);
   try {
-    const { graph, result, warnings } = await execute({
-      root: s.root,
-      layout: { configRoot: s.configRoot, catalog: s.catalog },
-      ctx,
-      site,
-      env: environment,
-      mode: s.command as 'plan' | 'apply',
-      maxParallel: s.maxParallel,
-      terraformBinary: s.terraformBinary,
-      lockTimeout: s.lockTimeout,
-      workRoot: join(process.env.RUNNER_TEMP || tmpdir(), 'site-deploy', 'work'),
-      signal: controller.signal,
-      onSecret: (v) => core.setSecret(v),
-      sink: { startGroup: (t) => core.startGroup(t), endGroup: () => core.endGroup(), write: (t) => process.stdout.write(t) },
-      onEvent: (e) => {
-        if (e.type === 'finish' && e.module.status === 'failed') core.error(`${e.node.name}: ${e.module.reason?.split('\n')[0] ?? 'failed'}`, { title: `site-deploy / ${site} / ${environment}` });
-      },
-    });
-    annotate(warnings, s.root, workspaceDir(s));
+    let executed;
+    try {
+      executed = await execute({
+        root: s.root,
+        layout: { configRoot: s.configRoot, catalog: s.catalog },
+        ctx,
+        site,
+        env: environment,
+        mode: s.command as 'plan' | 'apply',
+        maxParallel: s.maxParallel,
+        terraformBinary: s.terraformBinary,
+        lockTimeout: s.lockTimeout,
+        workRoot: join(process.env.RUNNER_TEMP || tmpdir(), 'site-deploy', 'work'),
+        signal: controller.signal,
+        onSecret: (v) => core.setSecret(v),
+        sink: { startGroup: (t) => core.startGroup(t), endGroup: () => core.endGroup(), write: (t) => process.stdout.write(t) },
+        onEvent: (e) => {
+          if (e.type === 'finish' && e.module.status === 'failed') core.error(`${e.node.name}: ${e.module.reason?.split('\n')[0] ?? 'failed'}`, { title: `site-deploy / ${site} / ${environment}` });
+        },
+      });
+    } catch (e) {
+      if (e instanceof SiteDeployError && e.problems.length > 0) {
+        const n = e.problems.filter((p) => p.severity === 'error').length;
+        const text = [`${commentMarker(site, environment)}`, `### site-deploy ${s.command}: ${site} / ${environment} — ❌ ${n} configuration error${n === 1 ? '' : 's'}`, '', ...e.problems.map((p) => `- \`${p.file}:${p.line}:${p.column}\` ${p.severity}: ${p.message.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`)}`)].join('\n');
+        await feedback.complete('failure', `${n} configuration error${n === 1 ? '' : 's'}`, text, problemAnnotations(e.problems, s.root, workspace));
+        await feedback.comment(commentMarker(site, environment), text);
+      }
+      throw e;
+    }
+    const { graph, result, warnings } = executed;
+    annotate(warnings, s.root, workspace);
     const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID
       ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
       : undefined;
-    const markdown = renderReport(toRunReport(graph, result, ctx, { runUrl }), { maxLength: 1_000_000 });
+    const report = toRunReport(graph, result, ctx, { runUrl });
+    const markdown = renderReport(report);
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
+    await feedback.comment(report.marker, markdown);
+    const failedModules = result.modules.filter((m) => m.status === 'failed');
+    await feedback.complete(
+      result.status === 'failed' ? 'failure' : result.status === 'cancelled' ? 'cancelled' : 'success',
+      `${s.command} ${result.status}: ${result.modules.length} modules`,
+      markdown,
+      [
+        ...problemAnnotations(warnings, s.root, workspace),
+        ...failedModules.map((m) => {
+          const node = graph.nodes.find((n) => n.name === m.name);
+          const pos = node ? (executed.workspace.files.get(node.module.origin.file)?.locate(node.module.origin.path) ?? { file: graph.site.file, line: 1, column: 1 }) : { file: graph.site.file, line: 1, column: 1 };
+          return { path: relative(workspace, resolve(s.root, pos.file)), start_line: pos.line, end_line: pos.line, annotation_level: 'failure' as const, message: `${m.name} failed: ${m.reason ?? ''}`.slice(0, 60000), title: `site-deploy / ${site} / ${environment}` };
+        }),
+      ],
+    );
     const doc = runDocument(graph, result) as Record<string, unknown>;
     core.setOutput('status', result.status);
     core.setOutput('summary', JSON.stringify({ ...doc, outputs: undefined }));

@@ -115,7 +115,9 @@ export async function startCredentialServer(options: CredentialServerOptions): P
     inflight ??= (async () => {
       try {
         fetches++;
-        log(cached ? 'credential server: credentials near expiry; re-assuming' : 'credential server: assuming');
+        log(
+          cached ? 'credential server: credentials near expiry; re-assuming' : 'credential server: assuming',
+        );
         cached = await options.provider({ minRemainingMs: refreshBeforeMs });
         return cached;
       } finally {
@@ -153,7 +155,9 @@ export async function startCredentialServer(options: CredentialServerOptions): P
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     // Wrong path and wrong token look the same from outside: 401, empty body.
     if (url.pathname !== path || !tokenMatches(req.headers.authorization, expected)) {
-      log(`credential server: refused ${req.method ?? '?'} request (${url.pathname !== path ? 'path' : 'token'})`);
+      log(
+        `credential server: refused ${req.method ?? '?'} request (${url.pathname !== path ? 'path' : 'token'})`,
+      );
       res.writeHead(401).end();
       return;
     }
@@ -169,7 +173,12 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       log(`credential server: could not get credentials: ${e instanceof Error ? e.message : String(e)}`);
       res
         .writeHead(500, { 'Content-Type': 'application/json' })
-        .end(JSON.stringify({ Code: 'CredentialsUnavailable', Message: 'site-deploy could not refresh this step’s credentials' }));
+        .end(
+          JSON.stringify({
+            Code: 'CredentialsUnavailable',
+            Message: 'site-deploy could not refresh this step’s credentials',
+          }),
+        );
     }
   };
 

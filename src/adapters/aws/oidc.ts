@@ -42,9 +42,13 @@ export function decodeOidcClaims(token: string): OidcClaims {
     if (parts.length !== 3) throw new Error('not three parts');
     payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
   } catch (e) {
-    throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub is not a JWT (header.payload.signature)', {
-      cause: e,
-    });
+    throw new CredentialError(
+      'invalid-token-shape',
+      'the OIDC token from GitHub is not a JWT (header.payload.signature)',
+      {
+        cause: e,
+      },
+    );
   }
   if (typeof payload !== 'object' || payload === null) {
     throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub has no claims object');

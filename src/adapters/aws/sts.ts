@@ -14,7 +14,12 @@ import {
 } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { CredentialError } from '../../core/credentials/errors.js';
-import { stsFailure, stsUnavailable, type HopContext, type StsFailure } from '../../core/credentials/messages.js';
+import {
+  stsFailure,
+  stsUnavailable,
+  type HopContext,
+  type StsFailure,
+} from '../../core/credentials/messages.js';
 import { RetriesExhaustedError, withRetry } from '../../core/credentials/retry.js';
 import {
   planChain,
@@ -47,8 +52,7 @@ export type AmbientProvider = () => Promise<CallerCredentials>;
 
 /** Where the first hop's credentials come from. */
 export type CredentialSource =
-  | { kind: 'github-oidc'; token: OidcTokenSource }
-  | { kind: 'ambient'; credentials?: AmbientProvider };
+  { kind: 'github-oidc'; token: OidcTokenSource } | { kind: 'ambient'; credentials?: AmbientProvider };
 
 /** What the approval read-back sees; it decides whether a `require_mfa` step may run. */
 export interface ApprovalRequest {
@@ -206,7 +210,9 @@ export function defaultCredentialSource(
   env: Record<string, string | undefined> = process.env,
   audience = 'sts.amazonaws.com',
 ): CredentialSource {
-  return env.GITHUB_ACTIONS === 'true' ? { kind: 'github-oidc', token: githubOidcSource(audience) } : { kind: 'ambient' };
+  return env.GITHUB_ACTIONS === 'true'
+    ? { kind: 'github-oidc', token: githubOidcSource(audience) }
+    : { kind: 'ambient' };
 }
 
 function callerOf(c: CallerCredentials): CallerCredentials {
@@ -217,7 +223,8 @@ function callerOf(c: CallerCredentials): CallerCredentials {
 
 async function resolveAmbient(options: StsOptions, mask: (s: string) => void): Promise<CallerCredentials> {
   const source = options.source;
-  const provider: AmbientProvider = (source.kind === 'ambient' && source.credentials) || fromNodeProviderChain();
+  const provider: AmbientProvider =
+    (source.kind === 'ambient' && source.credentials) || fromNodeProviderChain();
   let creds: CallerCredentials;
   try {
     creds = await provider();
@@ -255,7 +262,11 @@ function checkMfa(target: CredentialTarget, identity: StepIdentity, claims: Oidc
   }
 }
 
-function toStepCredentials(c: Credentials | undefined, hop: PlannedHop, mask: (s: string) => void): StepCredentials {
+function toStepCredentials(
+  c: Credentials | undefined,
+  hop: PlannedHop,
+  mask: (s: string) => void,
+): StepCredentials {
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
     // Mask whatever did arrive before saying anything.
     for (const s of [c?.AccessKeyId, c?.SecretAccessKey, c?.SessionToken]) if (s) mask(s);
@@ -297,7 +308,9 @@ export async function assumeStepSession(
   const mask = maskerFor(options);
   const log = options.log ?? (() => undefined);
   // Everything STS would refuse is found here, before a token is minted or a call is made.
-  let plan: ChainPlan | undefined = planChain(target, identity, { kind: source.kind === 'github-oidc' ? 'web-identity' : 'ambient' });
+  let plan: ChainPlan | undefined = planChain(target, identity, {
+    kind: source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
+  });
   if (!plan) return undefined;
 
   let caller: CallerCredentials | undefined;
@@ -369,7 +382,9 @@ export async function assumeStepSession(
           random: options.random ?? Math.random,
           isRetryable: isRetryableStsError,
           onRetry: (e, attempt, delay) =>
-            log(`sts: ${label}: ${failureOf(e).name}; retry ${attempt + 1}/${options.maxAttempts ?? 5} in ${delay} ms`),
+            log(
+              `sts: ${label}: ${failureOf(e).name}; retry ${attempt + 1}/${options.maxAttempts ?? 5} in ${delay} ms`,
+            ),
         },
       );
       current = toStepCredentials(out.Credentials, hop, mask);
@@ -377,7 +392,8 @@ export async function assumeStepSession(
       hops.push(label);
     } catch (e) {
       if (e instanceof CredentialError) throw e;
-      if (e instanceof RetriesExhaustedError) throw stsUnavailable(failureOf(e.cause), ctx, e.attempts, e.cause);
+      if (e instanceof RetriesExhaustedError)
+        throw stsUnavailable(failureOf(e.cause), ctx, e.attempts, e.cause);
       const failure = failureOf(e);
       if (ctx.from === 'ambient' && /^AccessDenied/.test(failure.name) && caller) {
         const who = await ambientPrincipal(target.region, caller);

@@ -7,6 +7,9 @@ import { fsReader } from '../fs-reader.js';
 import { runContext } from '../run-context.js';
 import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
 import { execute } from '../run/execute.js';
+import { readFileSync, statSync } from 'node:fs';
+import { parsePlanJson, summarizePlan, toSummaryJson } from '../../core/plan/summary.js';
+import { renderSummaryMarkdown, renderSummaryText } from '../../core/plan/markdown.js';
 import { runDocument } from '../../core/run/runner.js';
 import { progressLine, renderRunTable } from '../../core/run/table.js';
 import type { Layout } from '../../core/config/load.js';
@@ -110,6 +113,8 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
     case 'plan':
     case 'apply':
       return runCommand(args, io, root, layout, ctx);
+    case 'summarize':
+      return summarize(args, io);
     default:
       throw new UsageError(`command "${args.command}" is not available in this version yet`);
   }
@@ -174,4 +179,21 @@ async function runCommand(args: CliArgs, io: CliIo, root: string, layout: Layout
     process.off('SIGINT', cancel);
     process.off('SIGTERM', cancel);
   }
+}
+
+/** `summarize PLAN.json`: counts and addresses from `terraform show -json`, never a value. */
+function summarize(args: CliArgs, io: CliIo): number {
+  const file = resolve(io.cwd, args.positional[0] as string);
+  let text: string;
+  try {
+    if (!statSync(file).isFile()) throw new Error('not a file');
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new SiteDeployError('bad-input', `${args.positional[0]}: no such plan file (write one with \`terraform show -json PLANFILE > plan.json\`)`);
+  }
+  const summary = summarizePlan(parsePlanJson(text, args.positional[0]));
+  if (args.json) io.out(`${JSON.stringify(toSummaryJson(summary))}\n`);
+  else if (args.markdown) io.out(`${renderSummaryMarkdown(summary)}\n`);
+  else io.out(`${renderSummaryText(summary)}\n`);
+  return 0;
 }

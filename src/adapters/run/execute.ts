@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Layout } from '../../core/config/load.js';
+import type { Layout, Workspace } from '../../core/config/load.js';
 import type { RunContext } from '../../core/config/scope.js';
 import type { Problem } from '../../core/errors.js';
 import type { SiteGraph } from '../../core/graph/build.js';
@@ -32,7 +32,7 @@ export interface ExecuteOptions {
 }
 
 /** Loads, validates and runs one site × environment; throws InputError on bad config before anything runs. */
-export async function execute(o: ExecuteOptions): Promise<{ graph: SiteGraph; result: RunResult; warnings: Problem[] }> {
+export async function execute(o: ExecuteOptions): Promise<{ workspace: Workspace; graph: SiteGraph; result: RunResult; warnings: Problem[] }> {
   const { workspace, graph, warnings } = loadProject(fsReader(o.root), o.layout, o.ctx, o.site, o.env);
   const log = new GroupedLog(o.sink, o.onSecret);
   const ports = enginePorts(workspace, graph, {
@@ -44,5 +44,5 @@ export async function execute(o: ExecuteOptions): Promise<{ graph: SiteGraph; re
     env: o.stepEnv,
   });
   const result = await runGraph(workspace, graph, { mode: o.mode, maxParallel: o.maxParallel, signal: o.signal }, { ...ports, onEvent: o.onEvent });
-  return { graph, result, warnings };
+  return { workspace, graph, result, warnings };
 }

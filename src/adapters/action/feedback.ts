@@ -1,0 +1,89 @@
+import * as core from '@actions/core';
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import type { Problem } from '../../core/errors.js';
+import { checkRunName, completeCheckRun, startCheckRun, type Annotation, type CheckConclusion } from '../github/check-run.js';
+import { createGitHubClient, type GitHub } from '../github/client.js';
+import { upsertStickyComment } from '../github/pr-comment.js';
+
+/** Where the run's feedback goes on GitHub: the check run and, on a pull request, the sticky comment. */
+export interface Feedback {
+  /** Completes the check run with a conclusion, summary text and annotations. */
+  complete(conclusion: CheckConclusion, title: string, markdown: string, annotations: Annotation[]): Promise<void>;
+  /** Creates or updates the PR comment; warns and falls back to the job summary when it cannot. */
+  comment(marker: string, markdown: string): Promise<void>;
+}
+
+interface EventPayload {
+  pull_request?: { number: number; head?: { sha?: string } };
+}
+
+function readEvent(): EventPayload {
+  const path = process.env.GITHUB_EVENT_PATH;
+  if (!path) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as EventPayload;
+  } catch {
+    return {};
+  }
+}
+
+/** Turns config problems into check-run annotations, paths relative to the workspace. */
+export function problemAnnotations(problems: Problem[], root: string, workspace: string): Annotation[] {
+  return problems
+    .filter((p) => p.file && p.line > 0)
+    .map((p) => ({
+      path: relative(workspace, resolve(root, p.file)),
+      start_line: p.line,
+      end_line: p.line,
+      annotation_level: p.severity === 'error' ? 'failure' : 'warning',
+      message: p.message,
+      title: 'site-deploy',
+    }));
+}
+
+/** Starts the check run `site-deploy / <site> / <env>` when a token is given; every GitHub failure only warns. */
+export async function startFeedback(token: string | undefined, site: string, env: string, commentEnabled: boolean): Promise<Feedback> {
+  const repository = process.env.GITHUB_REPOSITORY ?? '';
+  const [owner, repo] = repository.split('/');
+  const event = readEvent();
+  const pr = event.pull_request;
+  let gh: GitHub | undefined;
+  let checkId: number | undefined;
+  if (token && owner && repo) {
+    gh = createGitHubClient(token, { baseUrl: process.env.GITHUB_API_URL, log: (m) => core.warning(m) });
+    const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${repository}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
+    try {
+      const started = await startCheckRun(gh, { owner, repo, name: checkRunName(site, env), headSha: pr?.head?.sha ?? process.env.GITHUB_SHA ?? '', detailsUrl: runUrl });
+      if ('id' in started) checkId = started.id;
+      else core.warning(`no check run: ${started.degraded}`);
+    } catch (e) {
+      core.warning(`no check run: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return {
+    async complete(conclusion, title, markdown, annotations) {
+      if (!gh || checkId === undefined || !owner || !repo) return;
+      try {
+        const done = await completeCheckRun(gh, { owner, repo, id: checkId, conclusion, title, summary: markdown, annotations });
+        if ('degraded' in done) core.warning(`check run not completed: ${done.degraded}`);
+      } catch (e) {
+        core.warning(`check run not completed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    },
+    async comment(marker, markdown) {
+      if (!commentEnabled || !pr) return;
+      if (!gh || !owner || !repo) {
+        core.warning('no pull-request comment: no github-token; the report is in the job summary');
+        return;
+      }
+      try {
+        const r = await upsertStickyComment(gh, { owner, repo, issueNumber: pr.number, marker, body: markdown });
+        if (r.action === 'degraded') core.warning(`no pull-request comment (${r.reason}); the report is in the job summary`);
+        else core.info(`pull-request comment ${r.action}${r.url ? `: ${r.url}` : ''}`);
+      } catch (e) {
+        core.warning(`no pull-request comment: ${e instanceof Error ? e.message : String(e)}; the report is in the job summary`);
+      }
+    },
+  };
+}
