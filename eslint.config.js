@@ -1,8 +1,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**', '**/.site-deploy/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**', '**/.site-deploy/**', '.bench/**', '.bundle-tmp/**'] },
+  { languageOptions: { globals: { ...globals.node } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
