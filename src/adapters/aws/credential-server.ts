@@ -89,7 +89,8 @@ function body(c: StepCredentials): string {
     AccessKeyId: c.accessKeyId,
     SecretAccessKey: c.secretAccessKey,
     Token: c.sessionToken,
-    Expiration: c.expiration.toISOString(),
+    // RFC 3339 without milliseconds, as ECS serves it (`2026-01-01T00:00:00Z`).
+    Expiration: c.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
   };
   if (c.accountId) doc.AccountId = c.accountId;
   return JSON.stringify(doc);
@@ -171,14 +172,12 @@ export async function startCredentialServer(options: CredentialServerOptions): P
     } catch (e) {
       // The child learns only that credentials are unavailable; the reason goes to our own log.
       log(`credential server: could not get credentials: ${e instanceof Error ? e.message : String(e)}`);
-      res
-        .writeHead(500, { 'Content-Type': 'application/json' })
-        .end(
-          JSON.stringify({
-            Code: 'CredentialsUnavailable',
-            Message: 'site-deploy could not refresh this step’s credentials',
-          }),
-        );
+      res.writeHead(500, { 'Content-Type': 'application/json' }).end(
+        JSON.stringify({
+          Code: 'CredentialsUnavailable',
+          Message: 'site-deploy could not refresh this step’s credentials',
+        }),
+      );
     }
   };
 

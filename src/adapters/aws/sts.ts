@@ -231,7 +231,7 @@ async function resolveAmbient(options: StsOptions, mask: (s: string) => void): P
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
     throw new CredentialError(
-      'sts-failed',
+      'no-ambient-credentials',
       `no ambient AWS credentials for the first hop (${detail}). Outside GitHub Actions site-deploy starts from ` +
         'the AWS default credential chain: set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.',
       { cause: e },
