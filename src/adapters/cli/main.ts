@@ -193,7 +193,7 @@ function summarize(args: CliArgs, io: CliIo): number {
   }
   const summary = summarizePlan(parsePlanJson(text, args.positional[0]));
   if (args.json) io.out(`${JSON.stringify(toSummaryJson(summary))}\n`);
-  else if (args.markdown) io.out(`${renderSummaryMarkdown(summary)}\n`);
-  else io.out(`${renderSummaryText(summary)}\n`);
+  else if (args.markdown) io.out(renderSummaryMarkdown(summary));
+  else io.out(renderSummaryText(summary));
   return 0;
 }

@@ -95,7 +95,10 @@ const MD_ESCAPES: Record<string, string> = {
   '\r': ' ',
   '\t': ' ',
 };
-// Control characters and bidi overrides (a "trojan source" address) become U+FFFD.
+// Control characters (terminal escapes) and bidi overrides (a "trojan source" address) are never shown as is.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex
 const MD_SPECIAL = /[&<>|`"\\*_[\]~#!\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Escapes user or plan text for Markdown and HTML: no tables broken, no tags, no code spans, no links. */
@@ -113,7 +116,7 @@ function html(text: string): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/`/g, '&#96;')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD');
+    .replace(UNSAFE_CHARS, '\uFFFD');
 }
 
 function clip(text: string, max: number): string {
@@ -326,7 +329,6 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
   }
 
   const withDetail = report.modules.filter((m) => m.summary && detailLines(m.summary).length > 0);
-  const lists: Foldable[] = [];
   if (withDetail.length > 0) {
     parts.push('#### Resources by module', '');
     for (const m of withDetail) {
@@ -339,7 +341,6 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
         rank: 0,
         isFolded: false,
       };
-      lists.push(list);
       parts.push(list);
     }
   }
@@ -352,7 +353,10 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
   if (run) links.push(`[Workflow run](${run})`);
   if (evidence) links.push(`[Evidence record](${evidence})`);
   if (links.length > 0) parts.push(links.join(' · '));
-  if (report.planDigest) parts.push(`Plan digest: ${code(clip(report.planDigest, 200))}`);
+  if (report.planDigest) {
+    const label = report.planDigest.startsWith('sha256:') ? 'Plan digest' : 'Plan digest (sha256)';
+    parts.push(`${label}: ${code(clip(report.planDigest, 200))}`);
+  }
 
   // Fold until it fits: resource lists largest first, then risk lists.
   const foldables = parts.filter((p): p is Foldable => typeof p !== 'string');
@@ -420,8 +424,7 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
 
 /** A plain-text rendering for a terminal (`summarize PLAN.json`); control characters in addresses are neutralized. */
 export function renderSummaryText(s: PlanSummary): string {
-  const t = (text: string): string =>
-    text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
+  const t = (text: string): string => text.replace(UNSAFE_CHARS, '?');
   const symbol: Record<string, string> = {
     create: '  +',
     update: '  ~',
@@ -434,8 +437,11 @@ export function renderSummaryText(s: PlanSummary): string {
     'no-op': '   ',
   };
   const lines: string[] = [];
+  const outputsOnly = !s.no_changes && s.resources.length === 0 && s.moved.length === 0;
   if (s.no_changes) {
     lines.push('No changes. Your infrastructure matches the configuration.');
+  } else if (outputsOnly) {
+    lines.push('Only outputs change: applying saves their new values without changing any infrastructure.');
   } else {
     lines.push(
       `Plan: ${s.import ? `${s.import} to import, ` : ''}${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`,
@@ -486,6 +492,10 @@ export function renderSummaryMarkdown(s: PlanSummary): string {
   const lines: string[] = [];
   if (s.no_changes) {
     lines.push('**No changes.** Your infrastructure matches the configuration.');
+  } else if (s.resources.length === 0 && s.moved.length === 0) {
+    lines.push(
+      '**Only outputs change:** applying saves their new values without changing any infrastructure.',
+    );
   } else {
     lines.push(`**Plan:** ${countsCell(s)}`);
   }

@@ -138,12 +138,6 @@ export const DEFAULT_HIGH_RISK_TYPES: readonly string[] = [
   'aws_cognito_user_pool',
 ];
 
-const RISK_ORDER: Record<RiskKind, number> = {
-  'high-risk-replace': 0,
-  'high-risk-destroy': 1,
-  destructive: 2,
-};
-
 /** Parses `terraform show -json` text; errors name the position and never quote the content (plans hold secrets). */
 export function parsePlanJson(text: string, source = 'plan JSON'): unknown {
   // A UTF-8 BOM (PowerShell redirection) is not JSON.
@@ -162,12 +156,12 @@ export function parsePlanJson(text: string, source = 'plan JSON'): unknown {
 
 function jsonSyntaxError(e: unknown, body: string, source: string, offset: number): PlanFormatError {
   // V8's messages quote the text around the error and sometimes give no position: find it
-  // ourselves, and never quote the input, since plans hold secrets in plaintext.
+  // ourselves, and never quote the input (nor keep V8's error as cause): plans hold secrets.
   const found = locateJsonError(body);
   if (found === undefined) {
     // JSON.parse refused what the locator accepts (e.g. nesting too deep for the parser).
     const native = e instanceof Error && !e.message.includes('"') ? `: ${e.message.slice(0, 120)}` : '';
-    return new PlanFormatError(`${source} could not be parsed as JSON${native}`, { cause: e });
+    return new PlanFormatError(`${source} could not be parsed as JSON${native}`);
   }
   const at = found.at;
   const { line, column } = lineColumn(body, at);
@@ -176,12 +170,11 @@ function jsonSyntaxError(e: unknown, body: string, source: string, offset: numbe
     return new PlanFormatError(
       `${source} is truncated: the JSON ends at ${where} before the document is complete; ` +
         'write it again with `terraform show -json PLANFILE > plan.json` and check the disk or the upload',
-      { position: at + offset, cause: e },
+      { position: at + offset },
     );
   }
   return new PlanFormatError(`${source} is not valid JSON at ${where}: ${found.what}`, {
     position: at + offset,
-    cause: e,
   });
 }
 
