@@ -8924,6 +8924,1414 @@ __webpack_unused_export__ = waitUntilObjectNotExists;
 
 /***/ }),
 
+/***/ 1695:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin, setCredentialFeature, stsRegionDefaultResolver } = __nccwpck_require__(5152);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
+__webpack_unused_export__ = $Command;
+__webpack_unused_export__ = Client;
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveParams, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, resolveAwsSdkSigV4AConfig, AwsSdkSigV4Signer, AwsSdkSigV4ASigner, NODE_SIGV4A_CONFIG_OPTIONS, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { SignatureV4MultiRegion } = __nccwpck_require__(5785);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsQueryProtocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
+
+const q = "ref";
+const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "stringEquals", g = "getAttr", h = "us-east-1", i = "sigv4", j = "sts", k = "https://sts.{Region}.{PartitionResult#dnsSuffix}", l = { [q]: "Endpoint" }, m = { [q]: "Region" }, n = { [q]: d }, o = {}, p = [m];
+const _data = {
+    conditions: [
+        [c, [l]],
+        [c, p],
+        ["aws.partition", p, d],
+        [e, [{ [q]: "UseFIPS" }, b]],
+        [e, [{ [q]: "UseDualStack" }, b]],
+        [f, [m, "aws-global"]],
+        [e, [{ [q]: "UseGlobalEndpoint" }, b]],
+        [f, [m, "eu-central-1"]],
+        [e, [{ fn: g, argv: [n, "supportsDualStack"] }, b]],
+        [e, [{ fn: g, argv: [n, "supportsFIPS"] }, b]],
+        [f, [m, "ap-south-1"]],
+        [f, [m, "eu-north-1"]],
+        [f, [m, "eu-west-1"]],
+        [f, [m, "eu-west-2"]],
+        [f, [m, "eu-west-3"]],
+        [f, [m, "sa-east-1"]],
+        [f, [m, h]],
+        [f, [m, "us-east-2"]],
+        [f, [m, "us-west-2"]],
+        [f, [m, "us-west-1"]],
+        [f, [m, "ca-central-1"]],
+        [f, [m, "ap-southeast-1"]],
+        [f, [m, "ap-northeast-1"]],
+        [f, [m, "ap-southeast-2"]],
+        [f, [{ fn: g, argv: [n, "name"] }, "aws-us-gov"]]
+    ],
+    results: [
+        [a],
+        ["https://sts.amazonaws.com", { authSchemes: [{ name: i, signingName: j, signingRegion: h }] }],
+        [k, { authSchemes: [{ name: i, signingName: j, signingRegion: "{Region}" }] }],
+        [a, "Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [a, "Invalid Configuration: Dualstack and custom endpoint are not supported"],
+        [l, o],
+        ["https://sts-fips.{Region}.{PartitionResult#dualStackDnsSuffix}", o],
+        [a, "FIPS and DualStack are enabled, but this partition does not support one or both"],
+        ["https://sts.{Region}.amazonaws.com", o],
+        ["https://sts-fips.{Region}.{PartitionResult#dnsSuffix}", o],
+        [a, "FIPS is enabled but this partition does not support FIPS"],
+        ["https://sts.{Region}.{PartitionResult#dualStackDnsSuffix}", o],
+        [a, "DualStack is enabled but this partition does not support DualStack"],
+        [k, o],
+        [a, "Invalid Configuration: Missing Region"]
+    ]
+};
+const root = 2;
+const r = 100_000_000;
+const nodes = new Int32Array([
+    -1, 1, -1,
+    0, 30, 3,
+    1, 4, r + 14,
+    2, 5, r + 14,
+    3, 25, 6,
+    4, 24, 7,
+    5, r + 1, 8,
+    6, 9, r + 13,
+    7, r + 1, 10,
+    10, r + 1, 11,
+    11, r + 1, 12,
+    12, r + 1, 13,
+    13, r + 1, 14,
+    14, r + 1, 15,
+    15, r + 1, 16,
+    16, r + 1, 17,
+    17, r + 1, 18,
+    18, r + 1, 19,
+    19, r + 1, 20,
+    20, r + 1, 21,
+    21, r + 1, 22,
+    22, r + 1, 23,
+    23, r + 1, r + 2,
+    8, r + 11, r + 12,
+    4, 28, 26,
+    9, 27, r + 10,
+    24, r + 8, r + 9,
+    8, 29, r + 7,
+    9, r + 6, r + 7,
+    3, r + 3, 31,
+    4, r + 4, r + 5,
+]);
+const bdd = BinaryDecisionDiagram.from(nodes, root, _data.conditions, _data.results);
+
+const cache = new EndpointCache({
+    size: 50,
+    params: ["Endpoint", "Region", "UseDualStack", "UseFIPS", "UseGlobalEndpoint"],
+});
+const defaultEndpointResolver = (endpointParams, context = {}) => {
+    return cache.get(endpointParams, () => decideEndpoint(bdd, {
+        endpointParams: endpointParams,
+        logger: context.logger,
+    }));
+};
+customEndpointFunctions.aws = awsEndpointFunctions;
+
+const createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
+    if (!input) {
+        throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
+    }
+    const defaultParameters = await defaultHttpAuthSchemeParametersProvider(config, context, input);
+    const instructionsFn = getSmithyContext(context)?.commandInstance?.constructor
+        ?.getEndpointParameterInstructions;
+    if (!instructionsFn) {
+        throw new Error(`getEndpointParameterInstructions() is not defined on '${context.commandName}'`);
+    }
+    const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
+    return Object.assign(defaultParameters, endpointParameters);
+};
+const _defaultSTSHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    return {
+        operation: getSmithyContext(context).operation,
+        region: await normalizeProvider(config.region)() || (() => {
+            throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })(),
+    };
+};
+const defaultSTSHttpAuthSchemeParametersProvider = createEndpointRuleSetHttpAuthSchemeParametersProvider(_defaultSTSHttpAuthSchemeParametersProvider);
+function createAwsAuthSigv4HttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+            name: "sts",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+function createAwsAuthSigv4aHttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4a",
+        signingProperties: {
+            name: "sts",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+function createSmithyApiNoAuthHttpAuthOption(authParameters) {
+    return {
+        schemeId: "smithy.api#noAuth",
+    };
+}
+const createEndpointRuleSetHttpAuthSchemeProvider = (defaultEndpointResolver, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
+    const endpointRuleSetHttpAuthSchemeProvider = (authParameters) => {
+        const endpoint = defaultEndpointResolver(authParameters);
+        const authSchemes = endpoint.properties?.authSchemes;
+        if (!authSchemes) {
+            return defaultHttpAuthSchemeResolver(authParameters);
+        }
+        const options = [];
+        for (const scheme of authSchemes) {
+            const { name: resolvedName, properties = {}, ...rest } = scheme;
+            const name = resolvedName.toLowerCase();
+            if (resolvedName !== name) {
+                console.warn(`HttpAuthScheme has been normalized with lowercasing: '${resolvedName}' to '${name}'`);
+            }
+            let schemeId;
+            if (name === "sigv4a") {
+                schemeId = "aws.auth#sigv4a";
+                const sigv4Present = authSchemes.find((s) => {
+                    const name = s.name.toLowerCase();
+                    return name !== "sigv4a" && name.startsWith("sigv4");
+                });
+                if (SignatureV4MultiRegion.sigv4aDependency() === "none" && sigv4Present) {
+                    continue;
+                }
+            }
+            else if (name.startsWith("sigv4")) {
+                schemeId = "aws.auth#sigv4";
+            }
+            else {
+                throw new Error(`Unknown HttpAuthScheme found in '@smithy.rules#endpointRuleSet': '${name}'`);
+            }
+            const createOption = createHttpAuthOptionFunctions[schemeId];
+            if (!createOption) {
+                throw new Error(`Could not find HttpAuthOption create function for '${schemeId}'`);
+            }
+            const option = createOption(authParameters);
+            option.schemeId = schemeId;
+            option.signingProperties = { ...(option.signingProperties || {}), ...rest, ...properties };
+            options.push(option);
+        }
+        return options;
+    };
+    return endpointRuleSetHttpAuthSchemeProvider;
+};
+const _defaultSTSHttpAuthSchemeProvider = (authParameters) => {
+    const options = [];
+    switch (authParameters.operation) {
+        case "AssumeRoleWithSAML": {
+            options.push(createSmithyApiNoAuthHttpAuthOption());
+            options.push(createAwsAuthSigv4aHttpAuthOption(authParameters));
+            break;
+        }
+        case "AssumeRoleWithWebIdentity": {
+            options.push(createSmithyApiNoAuthHttpAuthOption());
+            options.push(createAwsAuthSigv4aHttpAuthOption(authParameters));
+            break;
+        }
+        default: {
+            options.push(createAwsAuthSigv4HttpAuthOption(authParameters));
+            options.push(createAwsAuthSigv4aHttpAuthOption(authParameters));
+        }
+    }
+    return options;
+};
+const defaultSTSHttpAuthSchemeProvider = createEndpointRuleSetHttpAuthSchemeProvider(defaultEndpointResolver, _defaultSTSHttpAuthSchemeProvider, {
+    "aws.auth#sigv4": createAwsAuthSigv4HttpAuthOption,
+    "aws.auth#sigv4a": createAwsAuthSigv4aHttpAuthOption,
+    "smithy.api#noAuth": createSmithyApiNoAuthHttpAuthOption,
+});
+const resolveHttpAuthSchemeConfig = (config) => {
+    const config_0 = resolveAwsSdkSigV4Config(config);
+    const config_1 = resolveAwsSdkSigV4AConfig(config_0);
+    return Object.assign(config_1, {
+        authSchemePreference: normalizeProvider(config.authSchemePreference ?? []),
+    });
+};
+
+const resolveClientEndpointParameters = (options) => {
+    return Object.assign(options, {
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        useGlobalEndpoint: options.useGlobalEndpoint ?? false,
+        defaultSigningName: "sts",
+    });
+};
+const commonParams = {
+    UseGlobalEndpoint: { type: "builtInParams", name: "useGlobalEndpoint" },
+    UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+    Endpoint: { type: "builtInParams", name: "endpoint" },
+    Region: { type: "builtInParams", name: "region" },
+    UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" },
+};
+
+var version = "3.1172.0";
+var packageInfo = {
+	version: version};
+
+class STSServiceException extends ServiceException {
+    static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.sts#STSServiceException";
+    constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, STSServiceException.prototype);
+    }
+}
+
+class ExpiredTokenException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#ExpiredTokenException";
+    name = "ExpiredTokenException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ExpiredTokenException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ExpiredTokenException.prototype);
+    }
+}
+class InvalidContextAssertionException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#InvalidContextAssertionException";
+    name = "InvalidContextAssertionException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidContextAssertionException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidContextAssertionException.prototype);
+    }
+}
+class MalformedPolicyDocumentException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#MalformedPolicyDocumentException";
+    name = "MalformedPolicyDocumentException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "MalformedPolicyDocumentException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, MalformedPolicyDocumentException.prototype);
+    }
+}
+class PackedPolicyTooLargeException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#PackedPolicyTooLargeException";
+    name = "PackedPolicyTooLargeException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "PackedPolicyTooLargeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, PackedPolicyTooLargeException.prototype);
+    }
+}
+class RegionDisabledException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#RegionDisabledException";
+    name = "RegionDisabledException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "RegionDisabledException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RegionDisabledException.prototype);
+    }
+}
+class IDPRejectedClaimException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#IDPRejectedClaimException";
+    name = "IDPRejectedClaimException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "IDPRejectedClaimException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, IDPRejectedClaimException.prototype);
+    }
+}
+class InvalidIdentityTokenException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#InvalidIdentityTokenException";
+    name = "InvalidIdentityTokenException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidIdentityTokenException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidIdentityTokenException.prototype);
+    }
+}
+class IDPCommunicationErrorException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#IDPCommunicationErrorException";
+    name = "IDPCommunicationErrorException";
+    $fault = "client";
+    $retryable = {};
+    constructor(opts) {
+        super({
+            name: "IDPCommunicationErrorException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, IDPCommunicationErrorException.prototype);
+    }
+}
+class InvalidAuthorizationMessageException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#InvalidAuthorizationMessageException";
+    name = "InvalidAuthorizationMessageException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidAuthorizationMessageException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidAuthorizationMessageException.prototype);
+    }
+}
+class ExpiredTradeInTokenException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#ExpiredTradeInTokenException";
+    name = "ExpiredTradeInTokenException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ExpiredTradeInTokenException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ExpiredTradeInTokenException.prototype);
+    }
+}
+class InsufficientSessionLifetimeException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#InsufficientSessionLifetimeException";
+    name = "InsufficientSessionLifetimeException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InsufficientSessionLifetimeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InsufficientSessionLifetimeException.prototype);
+    }
+}
+class InvalidSubjectCredentialsException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#InvalidSubjectCredentialsException";
+    name = "InvalidSubjectCredentialsException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidSubjectCredentialsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidSubjectCredentialsException.prototype);
+    }
+}
+class JWTPayloadSizeExceededException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#JWTPayloadSizeExceededException";
+    name = "JWTPayloadSizeExceededException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "JWTPayloadSizeExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, JWTPayloadSizeExceededException.prototype);
+    }
+}
+class OutboundWebIdentityFederationDisabledException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#OutboundWebIdentityFederationDisabledException";
+    name = "OutboundWebIdentityFederationDisabledException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "OutboundWebIdentityFederationDisabledException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OutboundWebIdentityFederationDisabledException.prototype);
+    }
+}
+class SessionDurationEscalationException extends STSServiceException {
+    static shapeId = "com.amazonaws.sts#SessionDurationEscalationException";
+    name = "SessionDurationEscalationException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "SessionDurationEscalationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, SessionDurationEscalationException.prototype);
+    }
+}
+
+const _A = "Arn";
+const _AKI = "AccessKeyId";
+const _AP = "AssumedPrincipal";
+const _AR = "AssumeRole";
+const _ARI = "AssumedRoleId";
+const _ARR = "AssumeRoleRequest";
+const _ARRs = "AssumeRoleResponse";
+const _ARRss = "AssumeRootRequest";
+const _ARRssu = "AssumeRootResponse";
+const _ARU = "AssumedRoleUser";
+const _ARWSAML = "AssumeRoleWithSAML";
+const _ARWSAMLR = "AssumeRoleWithSAMLRequest";
+const _ARWSAMLRs = "AssumeRoleWithSAMLResponse";
+const _ARWWI = "AssumeRoleWithWebIdentity";
+const _ARWWIR = "AssumeRoleWithWebIdentityRequest";
+const _ARWWIRs = "AssumeRoleWithWebIdentityResponse";
+const _ARs = "AssumeRoot";
+const _Ac = "Account";
+const _Au = "Audience";
+const _C = "Credentials";
+const _CA = "ContextAssertion";
+const _DAM = "DecodeAuthorizationMessage";
+const _DAMR = "DecodeAuthorizationMessageRequest";
+const _DAMRe = "DecodeAuthorizationMessageResponse";
+const _DM = "DecodedMessage";
+const _DS = "DurationSeconds";
+const _E = "Expiration";
+const _EI = "ExternalId";
+const _EM = "EncodedMessage";
+const _ETE = "ExpiredTokenException";
+const _ETITE = "ExpiredTradeInTokenException";
+const _FPA = "FederatedProviderArn";
+const _FU = "FederatedUser";
+const _FUI = "FederatedUserId";
+const _GAKI = "GetAccessKeyInfo";
+const _GAKIR = "GetAccessKeyInfoRequest";
+const _GAKIRe = "GetAccessKeyInfoResponse";
+const _GCI = "GetCallerIdentity";
+const _GCIR = "GetCallerIdentityRequest";
+const _GCIRe = "GetCallerIdentityResponse";
+const _GDAT = "GetDelegatedAccessToken";
+const _GDATR = "GetDelegatedAccessTokenRequest";
+const _GDATRe = "GetDelegatedAccessTokenResponse";
+const _GFT = "GetFederationToken";
+const _GFTR = "GetFederationTokenRequest";
+const _GFTRe = "GetFederationTokenResponse";
+const _GSC = "GetScopedCredentials";
+const _GSCR = "GetScopedCredentialsRequest";
+const _GSCRe = "GetScopedCredentialsResponse";
+const _GST = "GetSessionToken";
+const _GSTR = "GetSessionTokenRequest";
+const _GSTRe = "GetSessionTokenResponse";
+const _GWIT = "GetWebIdentityToken";
+const _GWITR = "GetWebIdentityTokenRequest";
+const _GWITRe = "GetWebIdentityTokenResponse";
+const _I = "Issuer";
+const _IAME = "InvalidAuthorizationMessageException";
+const _ICAE = "InvalidContextAssertionException";
+const _IDPCEE = "IDPCommunicationErrorException";
+const _IDPRCE = "IDPRejectedClaimException";
+const _IITE = "InvalidIdentityTokenException";
+const _IP = "IdentityProvider";
+const _ISCE = "InvalidSubjectCredentialsException";
+const _ISLE = "InsufficientSessionLifetimeException";
+const _JWTPSEE = "JWTPayloadSizeExceededException";
+const _K = "Key";
+const _MPDE = "MalformedPolicyDocumentException";
+const _MSTS = "MinimumSessionTokenSize";
+const _N = "Name";
+const _NQ = "NameQualifier";
+const _OI = "OriginIdentity";
+const _OWIFDE = "OutboundWebIdentityFederationDisabledException";
+const _P = "Policy";
+const _PA = "PolicyArns";
+const _PAr = "PrincipalArn";
+const _PAro = "ProviderArn";
+const _PC = "ProvidedContexts";
+const _PCLT = "ProvidedContextsListType";
+const _PCr = "ProvidedContext";
+const _PDT = "PolicyDescriptorType";
+const _PI = "ProviderId";
+const _PPS = "PackedPolicySize";
+const _PPTLE = "PackedPolicyTooLargeException";
+const _Pr = "Provider";
+const _RA = "RoleArn";
+const _RDE = "RegionDisabledException";
+const _RSN = "RoleSessionName";
+const _S = "Subject";
+const _SA = "SigningAlgorithm";
+const _SAK = "SecretAccessKey";
+const _SAMLA = "SAMLAssertion";
+const _SAMLAT = "SAMLAssertionType";
+const _SDEE = "SessionDurationEscalationException";
+const _SFWIT = "SubjectFromWebIdentityToken";
+const _SI = "SourceIdentity";
+const _SIe = "SessionInfo";
+const _SM = "SubjectMode";
+const _SN = "SerialNumber";
+const _SPC = "ScopedPoliciesCount";
+const _SS = "ScopedSession";
+const _SSD = "ScopedSessionDescription";
+const _SSI = "ScopedSessionId";
+const _ST = "SubjectType";
+const _STS = "SessionTokenSize";
+const _STU = "SessionTokenUtilization";
+const _STe = "SessionToken";
+const _Sc = "Scope";
+const _T = "Tags";
+const _TC = "TokenCode";
+const _TCr = "TransactionContext";
+const _TIPC = "TrustedIdentityPropagationContext";
+const _TIT = "TradeInToken";
+const _TP = "TargetPrincipal";
+const _TPA = "TaskPolicyArn";
+const _TTK = "TransitiveTagKeys";
+const _Ta = "Tag";
+const _UI = "UserId";
+const _V = "Value";
+const _WIT = "WebIdentityToken";
+const _a = "arn";
+const _aKST = "accessKeySecretType";
+const _aQE = "awsQueryError";
+const _c = "client";
+const _cTT = "clientTokenType";
+const _e = "error";
+const _hE = "httpError";
+const _m = "message";
+const _oIIT = "originIdentityIssuerType";
+const _oIST = "originIdentitySubjectType";
+const _oISTT = "originIdentitySubjectTypeType";
+const _pDLT = "policyDescriptorListType";
+const _s = "smithy.ts.sdk.synthetic.com.amazonaws.sts";
+const _tCIPMT = "transactionContextIdentityProviderMapType";
+const _tCVT = "transactionContextValueType";
+const _tITT = "tradeInTokenType";
+const _tLT = "tagListType";
+const _wITT = "webIdentityTokenType";
+const n0 = "com.amazonaws.sts";
+const _s_registry = new TypeRegistry(_s);
+var STSServiceException$ = [-3, _s, "STSServiceException", 0, [], []];
+_s_registry.registerError(STSServiceException$, STSServiceException);
+const n0_registry = new TypeRegistry(n0);
+var ExpiredTokenException$ = [-3, n0, _ETE,
+    { [_aQE]: [`ExpiredTokenException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ExpiredTokenException$, ExpiredTokenException);
+var ExpiredTradeInTokenException$ = [-3, n0, _ETITE,
+    { [_aQE]: [`ExpiredTradeInTokenException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ExpiredTradeInTokenException$, ExpiredTradeInTokenException);
+var IDPCommunicationErrorException$ = [-3, n0, _IDPCEE,
+    { [_aQE]: [`IDPCommunicationError`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(IDPCommunicationErrorException$, IDPCommunicationErrorException);
+var IDPRejectedClaimException$ = [-3, n0, _IDPRCE,
+    { [_aQE]: [`IDPRejectedClaim`, 403], [_e]: _c, [_hE]: 403 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(IDPRejectedClaimException$, IDPRejectedClaimException);
+var InsufficientSessionLifetimeException$ = [-3, n0, _ISLE,
+    { [_aQE]: [`InsufficientSessionLifetime`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InsufficientSessionLifetimeException$, InsufficientSessionLifetimeException);
+var InvalidAuthorizationMessageException$ = [-3, n0, _IAME,
+    { [_aQE]: [`InvalidAuthorizationMessageException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidAuthorizationMessageException$, InvalidAuthorizationMessageException);
+var InvalidContextAssertionException$ = [-3, n0, _ICAE,
+    { [_aQE]: [`InvalidContextAssertion`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidContextAssertionException$, InvalidContextAssertionException);
+var InvalidIdentityTokenException$ = [-3, n0, _IITE,
+    { [_aQE]: [`InvalidIdentityToken`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidIdentityTokenException$, InvalidIdentityTokenException);
+var InvalidSubjectCredentialsException$ = [-3, n0, _ISCE,
+    { [_aQE]: [`InvalidSubjectCredentials`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidSubjectCredentialsException$, InvalidSubjectCredentialsException);
+var JWTPayloadSizeExceededException$ = [-3, n0, _JWTPSEE,
+    { [_aQE]: [`JWTPayloadSizeExceededException`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(JWTPayloadSizeExceededException$, JWTPayloadSizeExceededException);
+var MalformedPolicyDocumentException$ = [-3, n0, _MPDE,
+    { [_aQE]: [`MalformedPolicyDocument`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(MalformedPolicyDocumentException$, MalformedPolicyDocumentException);
+var OutboundWebIdentityFederationDisabledException$ = [-3, n0, _OWIFDE,
+    { [_aQE]: [`OutboundWebIdentityFederationDisabledException`, 403], [_e]: _c, [_hE]: 403 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(OutboundWebIdentityFederationDisabledException$, OutboundWebIdentityFederationDisabledException);
+var PackedPolicyTooLargeException$ = [-3, n0, _PPTLE,
+    { [_aQE]: [`PackedPolicyTooLarge`, 400], [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(PackedPolicyTooLargeException$, PackedPolicyTooLargeException);
+var RegionDisabledException$ = [-3, n0, _RDE,
+    { [_aQE]: [`RegionDisabledException`, 403], [_e]: _c, [_hE]: 403 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(RegionDisabledException$, RegionDisabledException);
+var SessionDurationEscalationException$ = [-3, n0, _SDEE,
+    { [_aQE]: [`SessionDurationEscalationException`, 403], [_e]: _c, [_hE]: 403 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(SessionDurationEscalationException$, SessionDurationEscalationException);
+const errorTypeRegistries = [
+    _s_registry,
+    n0_registry,
+];
+var accessKeySecretType = [0, n0, _aKST, 8, 0];
+var clientTokenType = [0, n0, _cTT, 8, 0];
+var originIdentityIssuerType = [0, n0, _oIIT, 8, 0];
+var originIdentitySubjectType = [0, n0, _oIST, 8, 0];
+var originIdentitySubjectTypeType = [0, n0, _oISTT, 8, 0];
+var SAMLAssertionType = [0, n0, _SAMLAT, 8, 0];
+var tradeInTokenType = [0, n0, _tITT, 8, 0];
+var transactionContextValueType = [0, n0, _tCVT, 8, 0];
+var webIdentityTokenType = [0, n0, _wITT, 8, 0];
+var AssumedRoleUser$ = [3, n0, _ARU,
+    0,
+    [_ARI, _A],
+    [0, 0], 2
+];
+var AssumeRoleRequest$ = [3, n0, _ARR,
+    0,
+    [_RA, _RSN, _PA, _P, _DS, _T, _TTK, _EI, _SN, _TC, _SI, _PC, _MSTS],
+    [0, 0, () => policyDescriptorListType, 0, 1, () => tagListType, 64 | 0, 0, 0, 0, 0, () => ProvidedContextsListType, 1], 2
+];
+var AssumeRoleResponse$ = [3, n0, _ARRs,
+    0,
+    [_C, _ARU, _PPS, _SI, _STU, _STS],
+    [[() => Credentials$, 0], () => AssumedRoleUser$, 1, 0, 1, 1]
+];
+var AssumeRoleWithSAMLRequest$ = [3, n0, _ARWSAMLR,
+    0,
+    [_RA, _PAr, _SAMLA, _PA, _P, _DS, _MSTS],
+    [0, 0, [() => SAMLAssertionType, 0], () => policyDescriptorListType, 0, 1, 1], 3
+];
+var AssumeRoleWithSAMLResponse$ = [3, n0, _ARWSAMLRs,
+    0,
+    [_C, _ARU, _PPS, _S, _ST, _I, _Au, _NQ, _SI, _STU, _STS, _TIPC],
+    [[() => Credentials$, 0], () => AssumedRoleUser$, 1, 0, 0, 0, 0, 0, 0, 1, 1, [() => TrustedIdentityPropagationContext$, 0]]
+];
+var AssumeRoleWithWebIdentityRequest$ = [3, n0, _ARWWIR,
+    0,
+    [_RA, _RSN, _WIT, _PI, _PA, _P, _DS, _MSTS],
+    [0, 0, [() => clientTokenType, 0], 0, () => policyDescriptorListType, 0, 1, 1], 3
+];
+var AssumeRoleWithWebIdentityResponse$ = [3, n0, _ARWWIRs,
+    0,
+    [_C, _SFWIT, _ARU, _PPS, _Pr, _Au, _SI, _STU, _STS, _TIPC],
+    [[() => Credentials$, 0], 0, () => AssumedRoleUser$, 1, 0, 0, 0, 1, 1, [() => TrustedIdentityPropagationContext$, 0]]
+];
+var AssumeRootRequest$ = [3, n0, _ARRss,
+    0,
+    [_TP, _TPA, _DS, _MSTS],
+    [0, () => PolicyDescriptorType$, 1, 1], 2
+];
+var AssumeRootResponse$ = [3, n0, _ARRssu,
+    0,
+    [_C, _SI, _STU, _STS],
+    [[() => Credentials$, 0], 0, 1, 1]
+];
+var Credentials$ = [3, n0, _C,
+    0,
+    [_AKI, _SAK, _STe, _E],
+    [0, [() => accessKeySecretType, 0], 0, 4], 4
+];
+var DecodeAuthorizationMessageRequest$ = [3, n0, _DAMR,
+    0,
+    [_EM],
+    [0], 1
+];
+var DecodeAuthorizationMessageResponse$ = [3, n0, _DAMRe,
+    0,
+    [_DM],
+    [0]
+];
+var FederatedUser$ = [3, n0, _FU,
+    0,
+    [_FUI, _A],
+    [0, 0], 2
+];
+var GetAccessKeyInfoRequest$ = [3, n0, _GAKIR,
+    0,
+    [_AKI],
+    [0], 1
+];
+var GetAccessKeyInfoResponse$ = [3, n0, _GAKIRe,
+    0,
+    [_Ac],
+    [0]
+];
+var GetCallerIdentityRequest$ = [3, n0, _GCIR,
+    0,
+    [],
+    []
+];
+var GetCallerIdentityResponse$ = [3, n0, _GCIRe,
+    0,
+    [_UI, _Ac, _A],
+    [0, 0, 0]
+];
+var GetDelegatedAccessTokenRequest$ = [3, n0, _GDATR,
+    0,
+    [_TIT],
+    [[() => tradeInTokenType, 0]], 1
+];
+var GetDelegatedAccessTokenResponse$ = [3, n0, _GDATRe,
+    0,
+    [_C, _PPS, _AP],
+    [[() => Credentials$, 0], 1, 0]
+];
+var GetFederationTokenRequest$ = [3, n0, _GFTR,
+    0,
+    [_N, _P, _PA, _DS, _T, _MSTS],
+    [0, 0, () => policyDescriptorListType, 1, () => tagListType, 1], 1
+];
+var GetFederationTokenResponse$ = [3, n0, _GFTRe,
+    0,
+    [_C, _FU, _PPS, _STU, _STS],
+    [[() => Credentials$, 0], () => FederatedUser$, 1, 1, 1]
+];
+var GetScopedCredentialsRequest$ = [3, n0, _GSCR,
+    0,
+    [_P, _DS, _MSTS, _SSD],
+    [0, 1, 1, 0]
+];
+var GetScopedCredentialsResponse$ = [3, n0, _GSCRe,
+    0,
+    [_C, _SIe, _STU, _STS, _SPC, _SI],
+    [[() => Credentials$, 0], () => ScopedSession$, 1, 1, 1, 0]
+];
+var GetSessionTokenRequest$ = [3, n0, _GSTR,
+    0,
+    [_DS, _SN, _TC, _MSTS],
+    [1, 0, 0, 1]
+];
+var GetSessionTokenResponse$ = [3, n0, _GSTRe,
+    0,
+    [_C, _STU, _STS],
+    [[() => Credentials$, 0], 1, 1]
+];
+var GetWebIdentityTokenRequest$ = [3, n0, _GWITR,
+    0,
+    [_Au, _SA, _DS, _Sc, _SM, _T],
+    [64 | 0, 0, 1, 0, 0, () => tagListType], 2
+];
+var GetWebIdentityTokenResponse$ = [3, n0, _GWITRe,
+    0,
+    [_WIT, _E],
+    [[() => webIdentityTokenType, 0], 4]
+];
+var OriginIdentity$ = [3, n0, _OI,
+    0,
+    [_S, _ST, _I, _FPA],
+    [[() => originIdentitySubjectType, 0], [() => originIdentitySubjectTypeType, 0], [() => originIdentityIssuerType, 0], 0]
+];
+var PolicyDescriptorType$ = [3, n0, _PDT,
+    0,
+    [_a],
+    [0]
+];
+var ProvidedContext$ = [3, n0, _PCr,
+    0,
+    [_PAro, _CA],
+    [0, 0]
+];
+var ScopedSession$ = [3, n0, _SS,
+    0,
+    [_SSI, _A],
+    [0, 0], 2
+];
+var Tag$ = [3, n0, _Ta,
+    0,
+    [_K, _V],
+    [0, 0], 2
+];
+var TransactionContext$ = [3, n0, _TCr,
+    0,
+    [_IP],
+    [[() => transactionContextIdentityProviderMapType, 0]]
+];
+var TrustedIdentityPropagationContext$ = [3, n0, _TIPC,
+    8,
+    [_OI, _TCr],
+    [[() => OriginIdentity$, 0], [() => TransactionContext$, 0]]
+];
+var policyDescriptorListType = [1, n0, _pDLT,
+    0, () => PolicyDescriptorType$
+];
+var ProvidedContextsListType = [1, n0, _PCLT,
+    0, () => ProvidedContext$
+];
+var tagListType = [1, n0, _tLT,
+    0, () => Tag$
+];
+var transactionContextIdentityProviderMapType = [2, n0, _tCIPMT,
+    0, [0,
+        0],
+    [() => transactionContextValueType,
+        0]
+];
+var AssumeRole$ = [9, n0, _AR,
+    0, () => AssumeRoleRequest$, () => AssumeRoleResponse$
+];
+var AssumeRoleWithSAML$ = [9, n0, _ARWSAML,
+    0, () => AssumeRoleWithSAMLRequest$, () => AssumeRoleWithSAMLResponse$
+];
+var AssumeRoleWithWebIdentity$ = [9, n0, _ARWWI,
+    0, () => AssumeRoleWithWebIdentityRequest$, () => AssumeRoleWithWebIdentityResponse$
+];
+var AssumeRoot$ = [9, n0, _ARs,
+    0, () => AssumeRootRequest$, () => AssumeRootResponse$
+];
+var DecodeAuthorizationMessage$ = [9, n0, _DAM,
+    0, () => DecodeAuthorizationMessageRequest$, () => DecodeAuthorizationMessageResponse$
+];
+var GetAccessKeyInfo$ = [9, n0, _GAKI,
+    0, () => GetAccessKeyInfoRequest$, () => GetAccessKeyInfoResponse$
+];
+var GetCallerIdentity$ = [9, n0, _GCI,
+    0, () => GetCallerIdentityRequest$, () => GetCallerIdentityResponse$
+];
+var GetDelegatedAccessToken$ = [9, n0, _GDAT,
+    0, () => GetDelegatedAccessTokenRequest$, () => GetDelegatedAccessTokenResponse$
+];
+var GetFederationToken$ = [9, n0, _GFT,
+    0, () => GetFederationTokenRequest$, () => GetFederationTokenResponse$
+];
+var GetScopedCredentials$ = [9, n0, _GSC,
+    0, () => GetScopedCredentialsRequest$, () => GetScopedCredentialsResponse$
+];
+var GetSessionToken$ = [9, n0, _GST,
+    0, () => GetSessionTokenRequest$, () => GetSessionTokenResponse$
+];
+var GetWebIdentityToken$ = [9, n0, _GWIT,
+    0, () => GetWebIdentityTokenRequest$, () => GetWebIdentityTokenResponse$
+];
+
+const getRuntimeConfig$1 = (config) => {
+    return {
+        apiVersion: "2011-06-15",
+        base64Decoder: config?.base64Decoder ?? fromBase64,
+        base64Encoder: config?.base64Encoder ?? toBase64,
+        disableHostPrefix: config?.disableHostPrefix ?? false,
+        endpointProvider: config?.endpointProvider ?? defaultEndpointResolver,
+        extensions: config?.extensions ?? [],
+        httpAuthSchemeProvider: config?.httpAuthSchemeProvider ?? defaultSTSHttpAuthSchemeProvider,
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+                signer: new AwsSdkSigV4Signer(),
+            },
+            {
+                schemeId: "aws.auth#sigv4a",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
+                signer: new AwsSdkSigV4ASigner(),
+            },
+            {
+                schemeId: "smithy.api#noAuth",
+                identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+                signer: new NoAuthSigner(),
+            },
+        ],
+        logger: config?.logger ?? new NoOpLogger(),
+        protocol: config?.protocol ?? AwsQueryProtocol,
+        protocolSettings: config?.protocolSettings ?? {
+            defaultNamespace: "com.amazonaws.sts",
+            errorTypeRegistries,
+            xmlNamespace: "https://sts.amazonaws.com/doc/2011-06-15/",
+            version: "2011-06-15",
+            serviceTarget: "AWSSecurityTokenServiceV20110615",
+        },
+        serviceId: config?.serviceId ?? "STS",
+        sha256: config?.sha256 ?? Sha256,
+        signerConstructor: config?.signerConstructor ?? SignatureV4MultiRegion,
+        urlParser: config?.urlParser ?? parseUrl,
+        utf8Decoder: config?.utf8Decoder ?? fromUtf8,
+        utf8Encoder: config?.utf8Encoder ?? toUtf8,
+    };
+};
+
+const getRuntimeConfig = (config) => {
+    emitWarningIfUnsupportedVersion(process.version);
+    const defaultsMode = resolveDefaultsModeConfig(config);
+    const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+    const clientSharedValues = getRuntimeConfig$1(config);
+    emitWarningIfUnsupportedVersion$1(process.version);
+    const loaderConfig = {
+        profile: config?.profile,
+        logger: clientSharedValues.logger,
+    };
+    return {
+        ...clientSharedValues,
+        ...config,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config?.authSchemePreference ?? loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, loaderConfig),
+        bodyLengthChecker: config?.bodyLengthChecker ?? calculateBodyLength,
+        credentialDefaultProvider: config?.credentialDefaultProvider ?? defaultProvider,
+        defaultSocketTimeout: getDefaultSocketTimeout(config?.requestHandler, 300_000),
+        defaultUserAgentProvider: config?.defaultUserAgentProvider ?? createDefaultUserAgentProvider({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4") || (async (idProps) => await defaultProvider(idProps?.__config || {})()),
+                signer: new AwsSdkSigV4Signer(),
+            },
+            {
+                schemeId: "aws.auth#sigv4a",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
+                signer: new AwsSdkSigV4ASigner(),
+            },
+            {
+                schemeId: "smithy.api#noAuth",
+                identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+                signer: new NoAuthSigner(),
+            },
+        ],
+        maxAttempts: config?.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, config),
+        region: config?.region ?? loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...loaderConfig }),
+        requestHandler: NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
+        retryMode: config?.retryMode ??
+            loadConfig({
+                ...NODE_RETRY_MODE_CONFIG_OPTIONS,
+                default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE,
+            }, config),
+        sigv4aSigningRegionSet: config?.sigv4aSigningRegionSet ?? loadConfig(NODE_SIGV4A_CONFIG_OPTIONS, loaderConfig),
+        streamCollector: config?.streamCollector ?? streamCollector,
+        useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig),
+    };
+};
+
+const getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+    let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+    let _credentials = runtimeConfig.credentials;
+    return {
+        setHttpAuthScheme(httpAuthScheme) {
+            const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+            if (index === -1) {
+                _httpAuthSchemes.push(httpAuthScheme);
+            }
+            else {
+                _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+            }
+        },
+        httpAuthSchemes() {
+            return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+            _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+            return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+            _credentials = credentials;
+        },
+        credentials() {
+            return _credentials;
+        },
+    };
+};
+const resolveHttpAuthRuntimeConfig = (config) => {
+    return {
+        httpAuthSchemes: config.httpAuthSchemes(),
+        httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
+        credentials: config.credentials(),
+    };
+};
+
+const resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
+    extensions.forEach((extension) => extension.configure(extensionConfiguration));
+    return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
+};
+
+class STSClient extends Client {
+    config;
+    constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters(_config_0);
+        const _config_2 = resolveUserAgentConfig(_config_1);
+        const _config_3 = resolveRetryConfig(_config_2);
+        const _config_4 = resolveRegionConfig(_config_3);
+        const _config_5 = resolveHostHeaderConfig(_config_4);
+        const _config_6 = resolveEndpointConfig(_config_5);
+        const _config_7 = resolveHttpAuthSchemeConfig(_config_6);
+        const _config_8 = resolveRuntimeExtensions(_config_7, configuration?.extensions || []);
+        this.config = _config_8;
+        this.middlewareStack.use(getSchemaSerdePlugin(this.config));
+        this.middlewareStack.use(getUserAgentPlugin(this.config));
+        this.middlewareStack.use(getRetryPlugin(this.config));
+        this.middlewareStack.use(getContentLengthPlugin(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin(this.config));
+        this.middlewareStack.use(getLoggerPlugin(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
+            httpAuthSchemeParametersProvider: defaultSTSHttpAuthSchemeParametersProvider,
+            identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+                "aws.auth#sigv4": config.credentials,
+                "aws.auth#sigv4a": config.credentials,
+            }),
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin(this.config));
+    }
+    destroy() {
+        super.destroy();
+    }
+}
+
+const command = makeBuilder(commonParams, "AWSSecurityTokenServiceV20110615", "STSClient", getEndpointPlugin);
+const _ep0 = {};
+const _mw0 = (Command, cs, config, o) => [];
+
+class AssumeRoleCommand extends command(_ep0, _mw0, "AssumeRole", AssumeRole$) {
+}
+
+class AssumeRoleWithSAMLCommand extends command(_ep0, _mw0, "AssumeRoleWithSAML", AssumeRoleWithSAML$) {
+}
+
+class AssumeRoleWithWebIdentityCommand extends command(_ep0, _mw0, "AssumeRoleWithWebIdentity", AssumeRoleWithWebIdentity$) {
+}
+
+class AssumeRootCommand extends command(_ep0, _mw0, "AssumeRoot", AssumeRoot$) {
+}
+
+class DecodeAuthorizationMessageCommand extends command(_ep0, _mw0, "DecodeAuthorizationMessage", DecodeAuthorizationMessage$) {
+}
+
+class GetAccessKeyInfoCommand extends command(_ep0, _mw0, "GetAccessKeyInfo", GetAccessKeyInfo$) {
+}
+
+class GetCallerIdentityCommand extends command(_ep0, _mw0, "GetCallerIdentity", GetCallerIdentity$) {
+}
+
+class GetDelegatedAccessTokenCommand extends command(_ep0, _mw0, "GetDelegatedAccessToken", GetDelegatedAccessToken$) {
+}
+
+class GetFederationTokenCommand extends command(_ep0, _mw0, "GetFederationToken", GetFederationToken$) {
+}
+
+class GetScopedCredentialsCommand extends command(_ep0, _mw0, "GetScopedCredentials", GetScopedCredentials$) {
+}
+
+class GetSessionTokenCommand extends command(_ep0, _mw0, "GetSessionToken", GetSessionToken$) {
+}
+
+class GetWebIdentityTokenCommand extends command(_ep0, _mw0, "GetWebIdentityToken", GetWebIdentityToken$) {
+}
+
+const commands = {
+    AssumeRoleCommand,
+    AssumeRoleWithSAMLCommand,
+    AssumeRoleWithWebIdentityCommand,
+    AssumeRootCommand,
+    DecodeAuthorizationMessageCommand,
+    GetAccessKeyInfoCommand,
+    GetCallerIdentityCommand,
+    GetDelegatedAccessTokenCommand,
+    GetFederationTokenCommand,
+    GetScopedCredentialsCommand,
+    GetSessionTokenCommand,
+    GetWebIdentityTokenCommand,
+};
+class STS extends STSClient {
+}
+createAggregatedClient(commands, STS);
+
+const WebIdentityTokenSubjectModeType = {
+    AWS_IDENTITY: "AWSIdentity",
+    ORIGIN_IDENTITY: "OriginIdentity",
+};
+
+const getAccountIdFromAssumedRoleUser = (assumedRoleUser) => {
+    if (typeof assumedRoleUser?.Arn === "string") {
+        const arnComponents = assumedRoleUser.Arn.split(":");
+        if (arnComponents.length > 4 && arnComponents[4] !== "") {
+            return arnComponents[4];
+        }
+    }
+    return undefined;
+};
+const resolveRegion = async (_region, _parentRegion, credentialProviderLogger, loaderConfig = {}) => {
+    const region = typeof _region === "function" ? await _region() : _region;
+    const parentRegion = typeof _parentRegion === "function" ? await _parentRegion() : _parentRegion;
+    let stsDefaultRegion = "";
+    const resolvedRegion = region ?? parentRegion ?? (stsDefaultRegion = await stsRegionDefaultResolver(loaderConfig)());
+    credentialProviderLogger?.debug?.("@aws-sdk/client-sts::resolveRegion", "accepting first of:", `${region} (credential provider clientConfig)`, `${parentRegion} (contextual client)`, `${stsDefaultRegion} (STS default: AWS_REGION, profile region, or us-east-1)`);
+    return resolvedRegion;
+};
+const getDefaultRoleAssumer$1 = (stsOptions, STSClient) => {
+    let stsClient;
+    let closureSourceCreds;
+    return async (sourceCreds, params) => {
+        closureSourceCreds = sourceCreds;
+        if (!stsClient) {
+            const { logger = stsOptions?.parentClientConfig?.logger, profile = stsOptions?.parentClientConfig?.profile, region, requestHandler = stsOptions?.parentClientConfig?.requestHandler, credentialProviderLogger, userAgentAppId = stsOptions?.parentClientConfig?.userAgentAppId, } = stsOptions;
+            const resolvedRegion = await resolveRegion(region, stsOptions?.parentClientConfig?.region, credentialProviderLogger, {
+                logger,
+                profile,
+            });
+            const isCompatibleRequestHandler = !isH2(requestHandler);
+            stsClient = new STSClient({
+                ...stsOptions,
+                userAgentAppId,
+                profile,
+                credentialDefaultProvider: () => async () => closureSourceCreds,
+                region: resolvedRegion,
+                requestHandler: isCompatibleRequestHandler ? requestHandler : undefined,
+                logger: logger,
+            });
+        }
+        const { Credentials, AssumedRoleUser } = await stsClient.send(new AssumeRoleCommand(params));
+        if (!Credentials || !Credentials.AccessKeyId || !Credentials.SecretAccessKey) {
+            throw new Error(`Invalid response from STS.assumeRole call with role ${params.RoleArn}`);
+        }
+        const accountId = getAccountIdFromAssumedRoleUser(AssumedRoleUser);
+        const credentials = {
+            accessKeyId: Credentials.AccessKeyId,
+            secretAccessKey: Credentials.SecretAccessKey,
+            sessionToken: Credentials.SessionToken,
+            expiration: Credentials.Expiration,
+            ...(Credentials.CredentialScope && { credentialScope: Credentials.CredentialScope }),
+            ...(accountId && { accountId }),
+        };
+        setCredentialFeature(credentials, "CREDENTIALS_STS_ASSUME_ROLE", "i");
+        return credentials;
+    };
+};
+const getDefaultRoleAssumerWithWebIdentity$1 = (stsOptions, STSClient) => {
+    let stsClient;
+    return async (params) => {
+        if (!stsClient) {
+            const { logger = stsOptions?.parentClientConfig?.logger, profile = stsOptions?.parentClientConfig?.profile, region, requestHandler = stsOptions?.parentClientConfig?.requestHandler, credentialProviderLogger, userAgentAppId = stsOptions?.parentClientConfig?.userAgentAppId, } = stsOptions;
+            const resolvedRegion = await resolveRegion(region, stsOptions?.parentClientConfig?.region, credentialProviderLogger, {
+                logger,
+                profile,
+            });
+            const isCompatibleRequestHandler = !isH2(requestHandler);
+            stsClient = new STSClient({
+                ...stsOptions,
+                userAgentAppId,
+                profile,
+                region: resolvedRegion,
+                requestHandler: isCompatibleRequestHandler ? requestHandler : undefined,
+                logger: logger,
+            });
+        }
+        const { Credentials, AssumedRoleUser } = await stsClient.send(new AssumeRoleWithWebIdentityCommand(params));
+        if (!Credentials || !Credentials.AccessKeyId || !Credentials.SecretAccessKey) {
+            throw new Error(`Invalid response from STS.assumeRoleWithWebIdentity call with role ${params.RoleArn}`);
+        }
+        const accountId = getAccountIdFromAssumedRoleUser(AssumedRoleUser);
+        const credentials = {
+            accessKeyId: Credentials.AccessKeyId,
+            secretAccessKey: Credentials.SecretAccessKey,
+            sessionToken: Credentials.SessionToken,
+            expiration: Credentials.Expiration,
+            ...(Credentials.CredentialScope && { credentialScope: Credentials.CredentialScope }),
+            ...(accountId && { accountId }),
+        };
+        if (accountId) {
+            setCredentialFeature(credentials, "RESOLVED_ACCOUNT_ID", "T");
+        }
+        setCredentialFeature(credentials, "CREDENTIALS_STS_ASSUME_ROLE_WEB_ID", "k");
+        return credentials;
+    };
+};
+const isH2 = (requestHandler) => {
+    return requestHandler?.metadata?.handlerProtocol === "h2";
+};
+
+const getCustomizableStsClientCtor = (baseCtor, customizations) => {
+    if (!customizations)
+        return baseCtor;
+    else
+        return class CustomizableSTSClient extends baseCtor {
+            constructor(config) {
+                super(config);
+                for (const customization of customizations) {
+                    this.middlewareStack.use(customization);
+                }
+            }
+        };
+};
+const getDefaultRoleAssumer = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumer$1(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
+const getDefaultRoleAssumerWithWebIdentity = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumerWithWebIdentity$1(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
+const decorateDefaultCredentialProvider = (provider) => (input) => provider({
+    roleAssumer: getDefaultRoleAssumer(input),
+    roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity(input),
+    ...input,
+});
+
+__webpack_unused_export__ = AssumeRole$;
+exports.QL = AssumeRoleCommand;
+__webpack_unused_export__ = AssumeRoleRequest$;
+__webpack_unused_export__ = AssumeRoleResponse$;
+__webpack_unused_export__ = AssumeRoleWithSAML$;
+__webpack_unused_export__ = AssumeRoleWithSAMLCommand;
+__webpack_unused_export__ = AssumeRoleWithSAMLRequest$;
+__webpack_unused_export__ = AssumeRoleWithSAMLResponse$;
+__webpack_unused_export__ = AssumeRoleWithWebIdentity$;
+exports.WH = AssumeRoleWithWebIdentityCommand;
+__webpack_unused_export__ = AssumeRoleWithWebIdentityRequest$;
+__webpack_unused_export__ = AssumeRoleWithWebIdentityResponse$;
+__webpack_unused_export__ = AssumeRoot$;
+__webpack_unused_export__ = AssumeRootCommand;
+__webpack_unused_export__ = AssumeRootRequest$;
+__webpack_unused_export__ = AssumeRootResponse$;
+__webpack_unused_export__ = AssumedRoleUser$;
+__webpack_unused_export__ = Credentials$;
+__webpack_unused_export__ = DecodeAuthorizationMessage$;
+__webpack_unused_export__ = DecodeAuthorizationMessageCommand;
+__webpack_unused_export__ = DecodeAuthorizationMessageRequest$;
+__webpack_unused_export__ = DecodeAuthorizationMessageResponse$;
+__webpack_unused_export__ = ExpiredTokenException;
+__webpack_unused_export__ = ExpiredTokenException$;
+__webpack_unused_export__ = ExpiredTradeInTokenException;
+__webpack_unused_export__ = ExpiredTradeInTokenException$;
+__webpack_unused_export__ = FederatedUser$;
+__webpack_unused_export__ = GetAccessKeyInfo$;
+__webpack_unused_export__ = GetAccessKeyInfoCommand;
+__webpack_unused_export__ = GetAccessKeyInfoRequest$;
+__webpack_unused_export__ = GetAccessKeyInfoResponse$;
+__webpack_unused_export__ = GetCallerIdentity$;
+exports.zI = GetCallerIdentityCommand;
+__webpack_unused_export__ = GetCallerIdentityRequest$;
+__webpack_unused_export__ = GetCallerIdentityResponse$;
+__webpack_unused_export__ = GetDelegatedAccessToken$;
+__webpack_unused_export__ = GetDelegatedAccessTokenCommand;
+__webpack_unused_export__ = GetDelegatedAccessTokenRequest$;
+__webpack_unused_export__ = GetDelegatedAccessTokenResponse$;
+__webpack_unused_export__ = GetFederationToken$;
+__webpack_unused_export__ = GetFederationTokenCommand;
+__webpack_unused_export__ = GetFederationTokenRequest$;
+__webpack_unused_export__ = GetFederationTokenResponse$;
+__webpack_unused_export__ = GetScopedCredentials$;
+__webpack_unused_export__ = GetScopedCredentialsCommand;
+__webpack_unused_export__ = GetScopedCredentialsRequest$;
+__webpack_unused_export__ = GetScopedCredentialsResponse$;
+__webpack_unused_export__ = GetSessionToken$;
+__webpack_unused_export__ = GetSessionTokenCommand;
+__webpack_unused_export__ = GetSessionTokenRequest$;
+__webpack_unused_export__ = GetSessionTokenResponse$;
+__webpack_unused_export__ = GetWebIdentityToken$;
+__webpack_unused_export__ = GetWebIdentityTokenCommand;
+__webpack_unused_export__ = GetWebIdentityTokenRequest$;
+__webpack_unused_export__ = GetWebIdentityTokenResponse$;
+__webpack_unused_export__ = IDPCommunicationErrorException;
+__webpack_unused_export__ = IDPCommunicationErrorException$;
+__webpack_unused_export__ = IDPRejectedClaimException;
+__webpack_unused_export__ = IDPRejectedClaimException$;
+__webpack_unused_export__ = InsufficientSessionLifetimeException;
+__webpack_unused_export__ = InsufficientSessionLifetimeException$;
+__webpack_unused_export__ = InvalidAuthorizationMessageException;
+__webpack_unused_export__ = InvalidAuthorizationMessageException$;
+__webpack_unused_export__ = InvalidContextAssertionException;
+__webpack_unused_export__ = InvalidContextAssertionException$;
+__webpack_unused_export__ = InvalidIdentityTokenException;
+__webpack_unused_export__ = InvalidIdentityTokenException$;
+__webpack_unused_export__ = InvalidSubjectCredentialsException;
+__webpack_unused_export__ = InvalidSubjectCredentialsException$;
+__webpack_unused_export__ = JWTPayloadSizeExceededException;
+__webpack_unused_export__ = JWTPayloadSizeExceededException$;
+__webpack_unused_export__ = MalformedPolicyDocumentException;
+__webpack_unused_export__ = MalformedPolicyDocumentException$;
+__webpack_unused_export__ = OriginIdentity$;
+__webpack_unused_export__ = OutboundWebIdentityFederationDisabledException;
+__webpack_unused_export__ = OutboundWebIdentityFederationDisabledException$;
+__webpack_unused_export__ = PackedPolicyTooLargeException;
+__webpack_unused_export__ = PackedPolicyTooLargeException$;
+__webpack_unused_export__ = PolicyDescriptorType$;
+__webpack_unused_export__ = ProvidedContext$;
+__webpack_unused_export__ = RegionDisabledException;
+__webpack_unused_export__ = RegionDisabledException$;
+__webpack_unused_export__ = STS;
+exports.iM = STSClient;
+__webpack_unused_export__ = STSServiceException;
+__webpack_unused_export__ = STSServiceException$;
+__webpack_unused_export__ = ScopedSession$;
+__webpack_unused_export__ = SessionDurationEscalationException;
+__webpack_unused_export__ = SessionDurationEscalationException$;
+__webpack_unused_export__ = Tag$;
+__webpack_unused_export__ = TransactionContext$;
+__webpack_unused_export__ = TrustedIdentityPropagationContext$;
+__webpack_unused_export__ = WebIdentityTokenSubjectModeType;
+__webpack_unused_export__ = decorateDefaultCredentialProvider;
+__webpack_unused_export__ = errorTypeRegistries;
+__webpack_unused_export__ = getDefaultRoleAssumer;
+__webpack_unused_export__ = getDefaultRoleAssumerWithWebIdentity;
+
+
+/***/ }),
+
 /***/ 5152:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -11894,6 +13302,226 @@ exports.validate = validate;
 
 /***/ }),
 
+/***/ 5081:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const { CredentialsProviderError } = __nccwpck_require__(7291);
+
+function resolveLogins(logins) {
+    return Promise.all(Object.keys(logins).reduce((arr, name) => {
+        const tokenOrProvider = logins[name];
+        if (typeof tokenOrProvider === "string") {
+            arr.push([name, tokenOrProvider]);
+        }
+        else {
+            arr.push(tokenOrProvider().then((token) => [name, token]));
+        }
+        return arr;
+    }, [])).then((resolvedPairs) => resolvedPairs.reduce((logins, [key, value]) => {
+        logins[key] = value;
+        return logins;
+    }, {}));
+}
+
+function fromCognitoIdentity(parameters) {
+    return async (awsIdentityProperties) => {
+        parameters.logger?.debug("@aws-sdk/credential-provider-cognito-identity - fromCognitoIdentity");
+        const { GetCredentialsForIdentityCommand, CognitoIdentityClient } = __nccwpck_require__(2742);
+        const fromConfigs = (property) => parameters.clientConfig?.[property] ??
+            parameters.parentClientConfig?.[property] ??
+            awsIdentityProperties?.callerClientConfig?.[property];
+        const { Credentials: { AccessKeyId = throwOnMissingAccessKeyId(parameters.logger), Expiration, SecretKey = throwOnMissingSecretKey(parameters.logger), SessionToken, } = throwOnMissingCredentials(parameters.logger), } = await (parameters.client ??
+            new CognitoIdentityClient(Object.assign({}, parameters.clientConfig ?? {}, {
+                region: fromConfigs("region"),
+                profile: fromConfigs("profile"),
+                userAgentAppId: fromConfigs("userAgentAppId"),
+            }))).send(new GetCredentialsForIdentityCommand({
+            CustomRoleArn: parameters.customRoleArn,
+            IdentityId: parameters.identityId,
+            Logins: parameters.logins ? await resolveLogins(parameters.logins) : undefined,
+        }));
+        return {
+            identityId: parameters.identityId,
+            accessKeyId: AccessKeyId,
+            secretAccessKey: SecretKey,
+            sessionToken: SessionToken,
+            expiration: Expiration,
+        };
+    };
+}
+function throwOnMissingAccessKeyId(logger) {
+    throw new CredentialsProviderError("Response from Amazon Cognito contained no access key ID", { logger });
+}
+function throwOnMissingCredentials(logger) {
+    throw new CredentialsProviderError("Response from Amazon Cognito contained no credentials", { logger });
+}
+function throwOnMissingSecretKey(logger) {
+    throw new CredentialsProviderError("Response from Amazon Cognito contained no secret key", { logger });
+}
+
+const STORE_NAME = "IdentityIds";
+class IndexedDbStorage {
+    dbName;
+    constructor(dbName = "aws:cognito-identity-ids") {
+        this.dbName = dbName;
+    }
+    getItem(key) {
+        return this.withObjectStore("readonly", (store) => {
+            const req = store.get(key);
+            return new Promise((resolve) => {
+                req.onerror = () => resolve(null);
+                req.onsuccess = () => resolve(req.result ? req.result.value : null);
+            });
+        }).catch(() => null);
+    }
+    removeItem(key) {
+        return this.withObjectStore("readwrite", (store) => {
+            const req = store.delete(key);
+            return new Promise((resolve, reject) => {
+                req.onerror = () => reject(req.error);
+                req.onsuccess = () => resolve();
+            });
+        });
+    }
+    setItem(id, value) {
+        return this.withObjectStore("readwrite", (store) => {
+            const req = store.put({ id, value });
+            return new Promise((resolve, reject) => {
+                req.onerror = () => reject(req.error);
+                req.onsuccess = () => resolve();
+            });
+        });
+    }
+    getDb() {
+        const openDbRequest = self.indexedDB.open(this.dbName, 1);
+        return new Promise((resolve, reject) => {
+            openDbRequest.onsuccess = () => {
+                resolve(openDbRequest.result);
+            };
+            openDbRequest.onerror = () => {
+                reject(openDbRequest.error);
+            };
+            openDbRequest.onblocked = () => {
+                reject(new Error("Unable to access DB"));
+            };
+            openDbRequest.onupgradeneeded = () => {
+                const db = openDbRequest.result;
+                db.onerror = () => {
+                    reject(new Error("Failed to create object store"));
+                };
+                db.createObjectStore(STORE_NAME, { keyPath: "id" });
+            };
+        });
+    }
+    withObjectStore(mode, action) {
+        return this.getDb().then((db) => {
+            const tx = db.transaction(STORE_NAME, mode);
+            tx.oncomplete = () => db.close();
+            return new Promise((resolve, reject) => {
+                tx.onerror = () => reject(tx.error);
+                resolve(action(tx.objectStore(STORE_NAME)));
+            }).catch((err) => {
+                db.close();
+                throw err;
+            });
+        });
+    }
+}
+
+class InMemoryStorage {
+    store;
+    constructor(store = {}) {
+        this.store = store;
+    }
+    getItem(key) {
+        if (key in this.store) {
+            return this.store[key];
+        }
+        return null;
+    }
+    removeItem(key) {
+        delete this.store[key];
+    }
+    setItem(key, value) {
+        this.store[key] = value;
+    }
+}
+
+const inMemoryStorage = new InMemoryStorage();
+function localStorage() {
+    if (typeof self === "object" && self.indexedDB) {
+        return new IndexedDbStorage();
+    }
+    if (typeof window === "object" && window.localStorage) {
+        return window.localStorage;
+    }
+    return inMemoryStorage;
+}
+
+function fromCognitoIdentityPool({ accountId, cache = localStorage(), client, clientConfig, customRoleArn, identityPoolId, logins, userIdentifier = !logins || Object.keys(logins).length === 0 ? "ANONYMOUS" : undefined, logger, parentClientConfig, }) {
+    logger?.debug("@aws-sdk/credential-provider-cognito-identity - fromCognitoIdentity");
+    const cacheKey = userIdentifier
+        ? `aws:cognito-identity-credentials:${identityPoolId}:${userIdentifier}`
+        : undefined;
+    let provider = async (awsIdentityProperties) => {
+        const { GetIdCommand, CognitoIdentityClient } = __nccwpck_require__(2742);
+        const fromConfigs = (property) => clientConfig?.[property] ??
+            parentClientConfig?.[property] ??
+            awsIdentityProperties?.callerClientConfig?.[property];
+        const _client = client ??
+            new CognitoIdentityClient(Object.assign({}, clientConfig ?? {}, {
+                region: fromConfigs("region"),
+                profile: fromConfigs("profile"),
+                userAgentAppId: fromConfigs("userAgentAppId"),
+            }));
+        let identityId = (cacheKey && (await cache.getItem(cacheKey)));
+        if (!identityId) {
+            const { IdentityId = throwOnMissingId(logger) } = await _client.send(new GetIdCommand({
+                AccountId: accountId,
+                IdentityPoolId: identityPoolId,
+                Logins: logins ? await resolveLogins(logins) : undefined,
+            }));
+            identityId = IdentityId;
+            if (cacheKey) {
+                Promise.resolve(cache.setItem(cacheKey, identityId)).catch(() => { });
+            }
+        }
+        provider = fromCognitoIdentity({
+            client: _client,
+            customRoleArn,
+            logins,
+            identityId,
+        });
+        return provider(awsIdentityProperties);
+    };
+    return (awsIdentityProperties) => provider(awsIdentityProperties).catch(async (err) => {
+        if (cacheKey) {
+            Promise.resolve(cache.removeItem(cacheKey)).catch(() => { });
+        }
+        throw err;
+    });
+}
+function throwOnMissingId(logger) {
+    throw new CredentialsProviderError("Response from Amazon Cognito contained no identity ID", { logger });
+}
+
+exports.fromCognitoIdentity = fromCognitoIdentity;
+exports.fromCognitoIdentityPool = fromCognitoIdentityPool;
+
+
+/***/ }),
+
+/***/ 2742:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } = __nccwpck_require__(364);
+exports.CognitoIdentityClient = CognitoIdentityClient;
+exports.GetCredentialsForIdentityCommand = GetCredentialsForIdentityCommand;
+exports.GetIdCommand = GetIdCommand;
+
+
+/***/ }),
+
 /***/ 5606:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -13193,6 +14821,308 @@ exports.fromWebToken = fromWebToken;
 
 /***/ }),
 
+/***/ 9719:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+const { ProviderError, CredentialsProviderError, loadConfig, NODE_REGION_CONFIG_FILE_OPTIONS } = __nccwpck_require__(7291);
+const { normalizeProvider } = __nccwpck_require__(402);
+
+const createCredentialChain = (...credentialProviders) => {
+    let expireAfter = -1;
+    const baseFunction = async (awsIdentityProperties) => {
+        const credentials = await propertyProviderChain(...credentialProviders)(awsIdentityProperties);
+        if (!credentials.expiration && expireAfter !== -1) {
+            credentials.expiration = new Date(Date.now() + expireAfter);
+        }
+        return credentials;
+    };
+    const withOptions = Object.assign(baseFunction, {
+        expireAfter(milliseconds) {
+            if (milliseconds < 5 * 60_000) {
+                throw new Error("@aws-sdk/credential-providers - createCredentialChain(...).expireAfter(ms) may not be called with a duration lower than five minutes.");
+            }
+            expireAfter = milliseconds;
+            return withOptions;
+        },
+    });
+    return withOptions;
+};
+const propertyProviderChain = (...providers) => async (awsIdentityProperties) => {
+    if (providers.length === 0) {
+        throw new ProviderError("No providers in chain", { tryNextLink: false });
+    }
+    let lastProviderError;
+    for (const provider of providers) {
+        try {
+            return await provider(awsIdentityProperties);
+        }
+        catch (err) {
+            lastProviderError = err;
+            if (err?.tryNextLink) {
+                continue;
+            }
+            throw err;
+        }
+    }
+    throw lastProviderError;
+};
+
+const fromCognitoIdentity = (options) => {
+    return async (args) => {
+        const { fromCognitoIdentity: _fromCognitoIdentity } = __nccwpck_require__(5081);
+        return _fromCognitoIdentity(options)(args);
+    };
+};
+
+const fromCognitoIdentityPool = (options) => {
+    return async (args) => {
+        const { fromCognitoIdentityPool: _fromCognitoIdentityPool } = __nccwpck_require__(5081);
+        return _fromCognitoIdentityPool(options)(args);
+    };
+};
+
+const fromContainerMetadata = (init) => {
+    return async (props) => {
+        init?.logger?.debug("@smithy/credential-provider-imds", "fromContainerMetadata");
+        const { fromContainerMetadata: _fromContainerMetadata } = __nccwpck_require__(566);
+        return _fromContainerMetadata(init)();
+    };
+};
+
+const fromEnv = (init) => {
+    return async (args) => {
+        const { fromEnv: _fromEnv } = __nccwpck_require__(5606);
+        return _fromEnv(init)(args);
+    };
+};
+
+const fromHttp = (options = {}) => {
+    return async (args) => {
+        const { fromHttp: _fromHttp } = __nccwpck_require__(8605);
+        return _fromHttp(options)(args);
+    };
+};
+
+const fromIni = (init = {}) => {
+    return async (args) => {
+        const { fromIni: _fromIni } = __nccwpck_require__(5869);
+        return _fromIni({ ...init })(args);
+    };
+};
+
+const fromInstanceMetadata = (init) => {
+    return async (props) => {
+        init?.logger?.debug("@smithy/credential-provider-imds", "fromInstanceMetadata");
+        const { setCredentialFeature } = __nccwpck_require__(5152);
+        const { fromInstanceMetadata: _fromInstanceMetadata } = __nccwpck_require__(566);
+        return _fromInstanceMetadata(init)().then((creds) => setCredentialFeature(creds, "CREDENTIALS_IMDS", "0"));
+    };
+};
+
+const fromLoginCredentials = (init) => {
+    return async (args) => {
+        const { fromLoginCredentials: _fromLoginCredentials } = __nccwpck_require__(4072);
+        return _fromLoginCredentials({ ...init })(args);
+    };
+};
+
+const fromNodeProviderChain = (init = {}) => {
+    let chain;
+    return async (args) => {
+        if (!chain) {
+            const { defaultProvider } = __nccwpck_require__(5861);
+            chain = defaultProvider({ ...init });
+        }
+        return chain(args);
+    };
+};
+
+const fromProcess = (init) => {
+    return async (args) => {
+        const { fromProcess: _fromProcess } = __nccwpck_require__(5360);
+        return _fromProcess(init)(args);
+    };
+};
+
+const fromSSO = (init = {}) => {
+    return async (args) => {
+        const { fromSSO: _fromSSO } = __nccwpck_require__(998);
+        return _fromSSO({ ...init })(args);
+    };
+};
+
+const ASSUME_ROLE_DEFAULT_REGION = "us-east-1";
+const fromTemporaryCredentials$1 = (options, credentialDefaultProvider, regionProvider) => {
+    let stsClient;
+    return async (awsIdentityProperties = {}) => {
+        const { callerClientConfig } = awsIdentityProperties;
+        const profile = options.clientConfig?.profile ?? callerClientConfig?.profile;
+        const logger = options.logger ?? callerClientConfig?.logger;
+        logger?.debug("@aws-sdk/credential-providers - fromTemporaryCredentials (STS)");
+        const params = { ...options.params, RoleSessionName: options.params.RoleSessionName ?? "aws-sdk-js-" + Date.now() };
+        if (params?.SerialNumber) {
+            if (!options.mfaCodeProvider) {
+                throw new CredentialsProviderError(`Temporary credential requires multi-factor authentication, but no MFA code callback was provided.`, {
+                    tryNextLink: false,
+                    logger,
+                });
+            }
+            params.TokenCode = await options.mfaCodeProvider(params?.SerialNumber);
+        }
+        const { AssumeRoleCommand, STSClient } = __nccwpck_require__(7366);
+        if (!stsClient) {
+            const defaultCredentialsOrError = typeof credentialDefaultProvider === "function" ? credentialDefaultProvider() : undefined;
+            const credentialSources = [
+                options.masterCredentials,
+                options.clientConfig?.credentials,
+                void callerClientConfig?.credentials,
+                callerClientConfig?.credentialDefaultProvider?.(),
+                defaultCredentialsOrError,
+            ];
+            let credentialSource = "STS client default credentials";
+            if (credentialSources[0]) {
+                credentialSource = "options.masterCredentials";
+            }
+            else if (credentialSources[1]) {
+                credentialSource = "options.clientConfig.credentials";
+            }
+            else if (credentialSources[2]) {
+                credentialSource = "caller client's credentials";
+                throw new Error("fromTemporaryCredentials recursion in callerClientConfig.credentials");
+            }
+            else if (credentialSources[3]) {
+                credentialSource = "caller client's credentialDefaultProvider";
+            }
+            else if (credentialSources[4]) {
+                credentialSource = "AWS SDK default credentials";
+            }
+            const regionSources = [
+                options.clientConfig?.region,
+                callerClientConfig?.region,
+                await regionProvider?.({
+                    profile,
+                }),
+                ASSUME_ROLE_DEFAULT_REGION,
+            ];
+            let regionSource = "default partition's default region";
+            if (regionSources[0]) {
+                regionSource = "options.clientConfig.region";
+            }
+            else if (regionSources[1]) {
+                regionSource = "caller client's region";
+            }
+            else if (regionSources[2]) {
+                regionSource = "file or env region";
+            }
+            const requestHandlerSources = [
+                filterRequestHandler(options.clientConfig?.requestHandler),
+                filterRequestHandler(callerClientConfig?.requestHandler),
+            ];
+            let requestHandlerSource = "STS default requestHandler";
+            if (requestHandlerSources[0]) {
+                requestHandlerSource = "options.clientConfig.requestHandler";
+            }
+            else if (requestHandlerSources[1]) {
+                requestHandlerSource = "caller client's requestHandler";
+            }
+            logger?.debug?.(`@aws-sdk/credential-providers - fromTemporaryCredentials STS client init with ` +
+                `${regionSource}=${await normalizeProvider(coalesce(regionSources))()}, ${credentialSource}, ${requestHandlerSource}.`);
+            stsClient = new STSClient({
+                userAgentAppId: callerClientConfig?.userAgentAppId,
+                ...options.clientConfig,
+                credentials: coalesce(credentialSources),
+                logger,
+                profile,
+                region: coalesce(regionSources),
+                requestHandler: coalesce(requestHandlerSources),
+            });
+        }
+        if (options.clientPlugins) {
+            for (const plugin of options.clientPlugins) {
+                stsClient.middlewareStack.use(plugin);
+            }
+        }
+        const { Credentials } = await stsClient.send(new AssumeRoleCommand(params));
+        if (!Credentials || !Credentials.AccessKeyId || !Credentials.SecretAccessKey) {
+            throw new CredentialsProviderError(`Invalid response from STS.assumeRole call with role ${params.RoleArn}`, {
+                logger,
+            });
+        }
+        return {
+            accessKeyId: Credentials.AccessKeyId,
+            secretAccessKey: Credentials.SecretAccessKey,
+            sessionToken: Credentials.SessionToken,
+            expiration: Credentials.Expiration,
+            credentialScope: Credentials.CredentialScope,
+        };
+    };
+};
+const filterRequestHandler = (requestHandler) => {
+    return requestHandler?.metadata?.handlerProtocol === "h2" ? undefined : requestHandler;
+};
+const coalesce = (args) => {
+    for (const item of args) {
+        if (item !== undefined) {
+            return item;
+        }
+    }
+};
+
+const fromTemporaryCredentials = (options) => {
+    return fromTemporaryCredentials$1(options, fromNodeProviderChain, async ({ profile = process.env.AWS_PROFILE }) => loadConfig({
+        environmentVariableSelector: (env) => env.AWS_REGION,
+        configFileSelector: (profileData) => {
+            return profileData.region;
+        },
+        default: () => undefined,
+    }, { ...NODE_REGION_CONFIG_FILE_OPTIONS, profile })());
+};
+
+const fromTokenFile = (init = {}) => {
+    return async (args) => {
+        const { fromTokenFile: _fromTokenFile } = __nccwpck_require__(9956);
+        return _fromTokenFile({ ...init })(args);
+    };
+};
+
+const fromWebToken = (init) => {
+    return async (args) => {
+        const { fromWebToken: _fromWebToken } = __nccwpck_require__(9956);
+        return _fromWebToken({ ...init })(args);
+    };
+};
+
+__webpack_unused_export__ = createCredentialChain;
+__webpack_unused_export__ = fromCognitoIdentity;
+__webpack_unused_export__ = fromCognitoIdentityPool;
+__webpack_unused_export__ = fromContainerMetadata;
+__webpack_unused_export__ = fromEnv;
+__webpack_unused_export__ = fromHttp;
+__webpack_unused_export__ = fromIni;
+__webpack_unused_export__ = fromInstanceMetadata;
+__webpack_unused_export__ = fromLoginCredentials;
+exports.br = fromNodeProviderChain;
+__webpack_unused_export__ = fromProcess;
+__webpack_unused_export__ = fromSSO;
+__webpack_unused_export__ = fromTemporaryCredentials;
+__webpack_unused_export__ = fromTokenFile;
+__webpack_unused_export__ = fromWebToken;
+__webpack_unused_export__ = propertyProviderChain;
+
+
+/***/ }),
+
+/***/ 7366:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const { AssumeRoleCommand, STSClient } = __nccwpck_require__(1136);
+exports.AssumeRoleCommand = AssumeRoleCommand;
+exports.STSClient = STSClient;
+
+
+/***/ }),
+
 /***/ 5028:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -14255,6 +16185,640 @@ exports.validateNoFIPS = validateNoFIPS;
 exports.validateOutpostService = validateOutpostService;
 exports.validatePartition = validatePartition;
 exports.validateRegion = validateRegion;
+
+
+/***/ }),
+
+/***/ 364:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { NoAuthSigner, getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
+exports.$Command = $Command;
+exports.__Client = Client;
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsJson1_1Protocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
+
+const defaultCognitoIdentityHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    return {
+        operation: getSmithyContext(context).operation,
+        region: await normalizeProvider(config.region)() || (() => {
+            throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })(),
+    };
+};
+function createAwsAuthSigv4HttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+            name: "cognito-identity",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+function createSmithyApiNoAuthHttpAuthOption(authParameters) {
+    return {
+        schemeId: "smithy.api#noAuth",
+    };
+}
+const defaultCognitoIdentityHttpAuthSchemeProvider = (authParameters) => {
+    const options = [];
+    switch (authParameters.operation) {
+        case "GetCredentialsForIdentity":
+            {
+                options.push(createSmithyApiNoAuthHttpAuthOption());
+                break;
+            }
+        case "GetId":
+            {
+                options.push(createSmithyApiNoAuthHttpAuthOption());
+                break;
+            }
+        default: {
+            options.push(createAwsAuthSigv4HttpAuthOption(authParameters));
+        }
+    }
+    return options;
+};
+const resolveHttpAuthSchemeConfig = (config) => {
+    const config_0 = resolveAwsSdkSigV4Config(config);
+    return Object.assign(config_0, {
+        authSchemePreference: normalizeProvider(config.authSchemePreference ?? []),
+    });
+};
+
+const resolveClientEndpointParameters = (options) => {
+    return Object.assign(options, {
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        defaultSigningName: "cognito-identity",
+    });
+};
+const commonParams = {
+    UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+    Endpoint: { type: "builtInParams", name: "endpoint" },
+    Region: { type: "builtInParams", name: "region" },
+    UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" },
+};
+
+var version = "3.998.2";
+var packageInfo = {
+	version: version};
+
+const m = "ref";
+const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "getAttr", g = "stringEquals", h = { [m]: "Endpoint" }, i = { [m]: d }, j = { [m]: "Region" }, k = {}, l = [j];
+const _data = {
+    conditions: [
+        [c, [h]],
+        [c, l],
+        ["aws.partition", l, d],
+        [e, [{ [m]: "UseFIPS" }, b]],
+        [e, [{ fn: f, argv: [i, "supportsFIPS"] }, b]],
+        [e, [{ [m]: "UseDualStack" }, b]],
+        [e, [{ fn: f, argv: [i, "supportsDualStack"] }, b]],
+        [g, [{ fn: f, argv: [i, "name"] }, "aws"]],
+        [g, [j, "us-east-1"]],
+        [g, [j, "us-east-2"]],
+        [g, [j, "us-west-1"]],
+        [g, [j, "us-west-2"]]
+    ],
+    results: [
+        [a],
+        [a, "Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [a, "Invalid Configuration: Dualstack and custom endpoint are not supported"],
+        [h, k],
+        ["https://cognito-identity-fips.us-east-1.amazonaws.com", k],
+        ["https://cognito-identity-fips.us-east-2.amazonaws.com", k],
+        ["https://cognito-identity-fips.us-west-1.amazonaws.com", k],
+        ["https://cognito-identity-fips.us-west-2.amazonaws.com", k],
+        ["https://cognito-identity-fips.{Region}.{PartitionResult#dualStackDnsSuffix}", k],
+        [a, "FIPS and DualStack are enabled, but this partition does not support one or both"],
+        ["https://cognito-identity-fips.{Region}.{PartitionResult#dnsSuffix}", k],
+        [a, "FIPS is enabled but this partition does not support FIPS"],
+        ["https://cognito-identity.{Region}.amazonaws.com", k],
+        ["https://cognito-identity.{Region}.{PartitionResult#dualStackDnsSuffix}", k],
+        [a, "DualStack is enabled but this partition does not support DualStack"],
+        ["https://cognito-identity.{Region}.{PartitionResult#dnsSuffix}", k],
+        [a, "Invalid Configuration: Missing Region"]
+    ]
+};
+const root = 2;
+const r = 100_000_000;
+const nodes = new Int32Array([
+    -1, 1, -1,
+    0, 17, 3,
+    1, 4, r + 16,
+    2, 5, r + 16,
+    3, 9, 6,
+    5, 7, r + 15,
+    6, 8, r + 14,
+    7, r + 12, r + 13,
+    4, 11, 10,
+    5, r + 9, r + 11,
+    5, 12, r + 10,
+    6, 13, r + 9,
+    8, r + 4, 14,
+    9, r + 5, 15,
+    10, r + 6, 16,
+    11, r + 7, r + 8,
+    3, r + 1, 18,
+    5, r + 2, r + 3,
+]);
+const bdd = BinaryDecisionDiagram.from(nodes, root, _data.conditions, _data.results);
+
+const cache = new EndpointCache({
+    size: 50,
+    params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"],
+});
+const defaultEndpointResolver = (endpointParams, context = {}) => {
+    return cache.get(endpointParams, () => decideEndpoint(bdd, {
+        endpointParams: endpointParams,
+        logger: context.logger,
+    }));
+};
+customEndpointFunctions.aws = awsEndpointFunctions;
+
+class CognitoIdentityServiceException extends ServiceException {
+    static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.cognitoidentity#CognitoIdentityServiceException";
+    constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, CognitoIdentityServiceException.prototype);
+    }
+}
+
+class ExternalServiceException extends CognitoIdentityServiceException {
+    static shapeId = "com.amazonaws.cognitoidentity#ExternalServiceException";
+    name = "ExternalServiceException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ExternalServiceException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ExternalServiceException.prototype);
+    }
+}
+class InternalErrorException extends CognitoIdentityServiceException {
+    static shapeId = "com.amazonaws.cognitoidentity#InternalErrorException";
+    name = "InternalErrorException";
+    $fault = "server";
+    constructor(opts) {
+        super({
+            name: "InternalErrorException",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InternalErrorException.prototype);
+    }
+}
+class InvalidIdentityPoolConfigurationException extends CognitoIdentityServiceException {
+    static shapeId = "com.amazonaws.cognitoidentity#InvalidIdentityPoolConfigurationException";
+    name = "InvalidIdentityPoolConfigurationException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidIdentityPoolConfigurationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidIdentityPoolConfigurationException.prototype);
+    }
+}
+class InvalidParameterException extends CognitoIdentityServiceException {
+    static shapeId = "com.amazonaws.cognitoidentity#InvalidParameterException";
+    name = "InvalidParameterException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidParameterException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidParameterException.prototype);
+    }
+}
+class NotAuthorizedException extends CognitoIdentityServiceException {
+    static shapeId = "com.amazonaws.cognitoidentity#NotAuthorizedException";
+    name = "NotAuthorizedException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "NotAuthorizedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, NotAuthorizedException.prototype);
+    }
+}
+class ResourceConflictException extends CognitoIdentityServiceException {
+    static shapeId = "com.amazonaws.cognitoidentity#ResourceConflictException";
+    name = "ResourceConflictException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ResourceConflictException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceConflictException.prototype);
+    }
+}
+class ResourceNotFoundException extends CognitoIdentityServiceException {
+    static shapeId = "com.amazonaws.cognitoidentity#ResourceNotFoundException";
+    name = "ResourceNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ResourceNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceNotFoundException.prototype);
+    }
+}
+class TooManyRequestsException extends CognitoIdentityServiceException {
+    static shapeId = "com.amazonaws.cognitoidentity#TooManyRequestsException";
+    name = "TooManyRequestsException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "TooManyRequestsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyRequestsException.prototype);
+    }
+}
+class LimitExceededException extends CognitoIdentityServiceException {
+    static shapeId = "com.amazonaws.cognitoidentity#LimitExceededException";
+    name = "LimitExceededException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "LimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, LimitExceededException.prototype);
+    }
+}
+
+const _AI = "AccountId";
+const _AKI = "AccessKeyId";
+const _C = "Credentials";
+const _CRA = "CustomRoleArn";
+const _E = "Expiration";
+const _ESE = "ExternalServiceException";
+const _GCFI = "GetCredentialsForIdentity";
+const _GCFII = "GetCredentialsForIdentityInput";
+const _GCFIR = "GetCredentialsForIdentityResponse";
+const _GI = "GetId";
+const _GII = "GetIdInput";
+const _GIR = "GetIdResponse";
+const _IEE = "InternalErrorException";
+const _II = "IdentityId";
+const _IIPCE = "InvalidIdentityPoolConfigurationException";
+const _IPE = "InvalidParameterException";
+const _IPI = "IdentityPoolId";
+const _IPT = "IdentityProviderToken";
+const _L = "Logins";
+const _LEE = "LimitExceededException";
+const _LM = "LoginsMap";
+const _NAE = "NotAuthorizedException";
+const _RCE = "ResourceConflictException";
+const _RNFE = "ResourceNotFoundException";
+const _SK = "SecretKey";
+const _SKS = "SecretKeyString";
+const _ST = "SessionToken";
+const _TMRE = "TooManyRequestsException";
+const _c = "client";
+const _e = "error";
+const _hE = "httpError";
+const _m = "message";
+const _s = "smithy.ts.sdk.synthetic.com.amazonaws.cognitoidentity";
+const _se = "server";
+const n0 = "com.amazonaws.cognitoidentity";
+const _s_registry = new TypeRegistry(_s);
+var CognitoIdentityServiceException$ = [-3, _s, "CognitoIdentityServiceException", 0, [], []];
+_s_registry.registerError(CognitoIdentityServiceException$, CognitoIdentityServiceException);
+const n0_registry = new TypeRegistry(n0);
+var ExternalServiceException$ = [-3, n0, _ESE,
+    { [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ExternalServiceException$, ExternalServiceException);
+var InternalErrorException$ = [-3, n0, _IEE,
+    { [_e]: _se },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InternalErrorException$, InternalErrorException);
+var InvalidIdentityPoolConfigurationException$ = [-3, n0, _IIPCE,
+    { [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidIdentityPoolConfigurationException$, InvalidIdentityPoolConfigurationException);
+var InvalidParameterException$ = [-3, n0, _IPE,
+    { [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidParameterException$, InvalidParameterException);
+var LimitExceededException$ = [-3, n0, _LEE,
+    { [_e]: _c, [_hE]: 400 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(LimitExceededException$, LimitExceededException);
+var NotAuthorizedException$ = [-3, n0, _NAE,
+    { [_e]: _c, [_hE]: 403 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(NotAuthorizedException$, NotAuthorizedException);
+var ResourceConflictException$ = [-3, n0, _RCE,
+    { [_e]: _c, [_hE]: 409 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ResourceConflictException$, ResourceConflictException);
+var ResourceNotFoundException$ = [-3, n0, _RNFE,
+    { [_e]: _c, [_hE]: 404 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ResourceNotFoundException$, ResourceNotFoundException);
+var TooManyRequestsException$ = [-3, n0, _TMRE,
+    { [_e]: _c, [_hE]: 429 },
+    [_m],
+    [0]
+];
+n0_registry.registerError(TooManyRequestsException$, TooManyRequestsException);
+const errorTypeRegistries = [
+    _s_registry,
+    n0_registry,
+];
+var IdentityProviderToken = [0, n0, _IPT, 8, 0];
+var SecretKeyString = [0, n0, _SKS, 8, 0];
+var Credentials$ = [3, n0, _C,
+    0,
+    [_AKI, _SK, _ST, _E],
+    [0, [() => SecretKeyString, 0], 0, 4]
+];
+var GetCredentialsForIdentityInput$ = [3, n0, _GCFII,
+    0,
+    [_II, _L, _CRA],
+    [0, [() => LoginsMap, 0], 0], 1
+];
+var GetCredentialsForIdentityResponse$ = [3, n0, _GCFIR,
+    0,
+    [_II, _C],
+    [0, [() => Credentials$, 0]]
+];
+var GetIdInput$ = [3, n0, _GII,
+    0,
+    [_IPI, _AI, _L],
+    [0, 0, [() => LoginsMap, 0]], 1
+];
+var GetIdResponse$ = [3, n0, _GIR,
+    0,
+    [_II],
+    [0]
+];
+var LoginsMap = [2, n0, _LM,
+    0, [0,
+        0],
+    [() => IdentityProviderToken,
+        0]
+];
+var GetCredentialsForIdentity$ = [9, n0, _GCFI,
+    0, () => GetCredentialsForIdentityInput$, () => GetCredentialsForIdentityResponse$
+];
+var GetId$ = [9, n0, _GI,
+    0, () => GetIdInput$, () => GetIdResponse$
+];
+
+const getRuntimeConfig$1 = (config) => {
+    return {
+        apiVersion: "2014-06-30",
+        base64Decoder: config?.base64Decoder ?? fromBase64,
+        base64Encoder: config?.base64Encoder ?? toBase64,
+        disableHostPrefix: config?.disableHostPrefix ?? false,
+        endpointProvider: config?.endpointProvider ?? defaultEndpointResolver,
+        extensions: config?.extensions ?? [],
+        httpAuthSchemeProvider: config?.httpAuthSchemeProvider ?? defaultCognitoIdentityHttpAuthSchemeProvider,
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+                signer: new AwsSdkSigV4Signer(),
+            },
+            {
+                schemeId: "smithy.api#noAuth",
+                identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+                signer: new NoAuthSigner(),
+            },
+        ],
+        logger: config?.logger ?? new NoOpLogger(),
+        protocol: config?.protocol ?? AwsJson1_1Protocol,
+        protocolSettings: config?.protocolSettings ?? {
+            defaultNamespace: "com.amazonaws.cognitoidentity",
+            errorTypeRegistries,
+            xmlNamespace: "http://cognito-identity.amazonaws.com/doc/2014-06-30/",
+            version: "2014-06-30",
+            serviceTarget: "AWSCognitoIdentityService",
+        },
+        serviceId: config?.serviceId ?? "Cognito Identity",
+        sha256: config?.sha256 ?? Sha256,
+        urlParser: config?.urlParser ?? parseUrl,
+        utf8Decoder: config?.utf8Decoder ?? fromUtf8,
+        utf8Encoder: config?.utf8Encoder ?? toUtf8,
+    };
+};
+
+const getRuntimeConfig = (config) => {
+    emitWarningIfUnsupportedVersion(process.version);
+    const defaultsMode = resolveDefaultsModeConfig(config);
+    const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+    const clientSharedValues = getRuntimeConfig$1(config);
+    emitWarningIfUnsupportedVersion$1(process.version);
+    const loaderConfig = {
+        profile: config?.profile,
+        logger: clientSharedValues.logger,
+    };
+    return {
+        ...clientSharedValues,
+        ...config,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config?.authSchemePreference ?? loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, loaderConfig),
+        bodyLengthChecker: config?.bodyLengthChecker ?? calculateBodyLength,
+        defaultSocketTimeout: getDefaultSocketTimeout(config?.requestHandler, 300_000),
+        defaultUserAgentProvider: config?.defaultUserAgentProvider ?? createDefaultUserAgentProvider({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        maxAttempts: config?.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, config),
+        region: config?.region ?? loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...loaderConfig }),
+        requestHandler: NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
+        retryMode: config?.retryMode ??
+            loadConfig({
+                ...NODE_RETRY_MODE_CONFIG_OPTIONS,
+                default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE,
+            }, config),
+        streamCollector: config?.streamCollector ?? streamCollector,
+        useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig),
+    };
+};
+
+const getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+    let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+    let _credentials = runtimeConfig.credentials;
+    return {
+        setHttpAuthScheme(httpAuthScheme) {
+            const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+            if (index === -1) {
+                _httpAuthSchemes.push(httpAuthScheme);
+            }
+            else {
+                _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+            }
+        },
+        httpAuthSchemes() {
+            return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+            _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+            return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+            _credentials = credentials;
+        },
+        credentials() {
+            return _credentials;
+        },
+    };
+};
+const resolveHttpAuthRuntimeConfig = (config) => {
+    return {
+        httpAuthSchemes: config.httpAuthSchemes(),
+        httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
+        credentials: config.credentials(),
+    };
+};
+
+const resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
+    extensions.forEach((extension) => extension.configure(extensionConfiguration));
+    return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
+};
+
+class CognitoIdentityClient extends Client {
+    config;
+    constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters(_config_0);
+        const _config_2 = resolveUserAgentConfig(_config_1);
+        const _config_3 = resolveRetryConfig(_config_2);
+        const _config_4 = resolveRegionConfig(_config_3);
+        const _config_5 = resolveHostHeaderConfig(_config_4);
+        const _config_6 = resolveEndpointConfig(_config_5);
+        const _config_7 = resolveHttpAuthSchemeConfig(_config_6);
+        const _config_8 = resolveRuntimeExtensions(_config_7, configuration?.extensions || []);
+        this.config = _config_8;
+        this.middlewareStack.use(getSchemaSerdePlugin(this.config));
+        this.middlewareStack.use(getUserAgentPlugin(this.config));
+        this.middlewareStack.use(getRetryPlugin(this.config));
+        this.middlewareStack.use(getContentLengthPlugin(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin(this.config));
+        this.middlewareStack.use(getLoggerPlugin(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
+            httpAuthSchemeParametersProvider: defaultCognitoIdentityHttpAuthSchemeParametersProvider,
+            identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+                "aws.auth#sigv4": config.credentials,
+            }),
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin(this.config));
+    }
+    destroy() {
+        super.destroy();
+    }
+}
+
+const command = makeBuilder(commonParams, "AWSCognitoIdentityService", "CognitoIdentityClient", getEndpointPlugin);
+const _ep0 = {};
+const _mw0 = (Command, cs, config, o) => [];
+
+class GetCredentialsForIdentityCommand extends command(_ep0, _mw0, "GetCredentialsForIdentity", GetCredentialsForIdentity$) {
+}
+
+class GetIdCommand extends command(_ep0, _mw0, "GetId", GetId$) {
+}
+
+const commands = {
+    GetCredentialsForIdentityCommand,
+    GetIdCommand,
+};
+class CognitoIdentity extends CognitoIdentityClient {
+}
+createAggregatedClient(commands, CognitoIdentity);
+
+exports.CognitoIdentity = CognitoIdentity;
+exports.CognitoIdentityClient = CognitoIdentityClient;
+exports.CognitoIdentityServiceException = CognitoIdentityServiceException;
+exports.CognitoIdentityServiceException$ = CognitoIdentityServiceException$;
+exports.Credentials$ = Credentials$;
+exports.ExternalServiceException = ExternalServiceException;
+exports.ExternalServiceException$ = ExternalServiceException$;
+exports.GetCredentialsForIdentity$ = GetCredentialsForIdentity$;
+exports.GetCredentialsForIdentityCommand = GetCredentialsForIdentityCommand;
+exports.GetCredentialsForIdentityInput$ = GetCredentialsForIdentityInput$;
+exports.GetCredentialsForIdentityResponse$ = GetCredentialsForIdentityResponse$;
+exports.GetId$ = GetId$;
+exports.GetIdCommand = GetIdCommand;
+exports.GetIdInput$ = GetIdInput$;
+exports.GetIdResponse$ = GetIdResponse$;
+exports.InternalErrorException = InternalErrorException;
+exports.InternalErrorException$ = InternalErrorException$;
+exports.InvalidIdentityPoolConfigurationException = InvalidIdentityPoolConfigurationException;
+exports.InvalidIdentityPoolConfigurationException$ = InvalidIdentityPoolConfigurationException$;
+exports.InvalidParameterException = InvalidParameterException;
+exports.InvalidParameterException$ = InvalidParameterException$;
+exports.LimitExceededException = LimitExceededException;
+exports.LimitExceededException$ = LimitExceededException$;
+exports.NotAuthorizedException = NotAuthorizedException;
+exports.NotAuthorizedException$ = NotAuthorizedException$;
+exports.ResourceConflictException = ResourceConflictException;
+exports.ResourceConflictException$ = ResourceConflictException$;
+exports.ResourceNotFoundException = ResourceNotFoundException;
+exports.ResourceNotFoundException$ = ResourceNotFoundException$;
+exports.TooManyRequestsException = TooManyRequestsException;
+exports.TooManyRequestsException$ = TooManyRequestsException$;
+exports.errorTypeRegistries = errorTypeRegistries;
 
 
 /***/ }),
@@ -69584,7 +72148,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1098:
+/***/ 6756:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69768,8 +72332,10 @@ function file_command_prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -69862,7 +72428,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -69940,7 +72506,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -69986,7 +72552,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -70289,7 +72855,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -70300,7 +72866,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -70399,7 +72965,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -70414,7 +72980,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -70439,7 +73005,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -70462,7 +73028,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -70593,7 +73159,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -70651,13 +73217,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -70676,7 +73242,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -70695,13 +73261,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -72299,7 +74865,7 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
+function setSecret(secret) {
     command_issueCommand('add-mask', {}, secret);
 }
 /**
@@ -72421,7 +74987,7 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
+function debug(message) {
     command_issueCommand('debug', {}, message);
 }
 /**
@@ -72518,7 +75084,7 @@ function saveState(name, value) {
 function getState(name) {
     return process.env[`STATE_${name}`] || '';
 }
-function getIDToken(aud) {
+function core_getIDToken(aud) {
     return core_awaiter(this, void 0, void 0, function* () {
         return yield OidcClient.getIDToken(aud);
     });
@@ -72882,8 +75448,10 @@ function renderReport(report, options = {}) {
         links.push(`[Evidence record](${evidence})`);
     if (links.length > 0)
         parts.push(links.join(' · '));
-    if (report.planDigest)
-        parts.push(`Plan digest: ${code(clip(report.planDigest, 200))}`);
+    if (report.planDigest) {
+        const label = report.planDigest.startsWith('sha256:') ? 'Plan digest' : 'Plan digest (sha256)';
+        parts.push(`${label}: ${code(clip(report.planDigest, 200))}`);
+    }
     // Fold until it fits: resource lists largest first, then risk lists.
     const foldables = parts.filter((p) => typeof p !== 'string');
     const partLength = (p) => typeof p === 'string' ? p.length : p.isFolded ? p.folded.length : p.full.length;
@@ -76606,6 +79174,175 @@ function engineFor(kind) {
     return kind === 'command' ? new CommandEngine() : new TerraformEngine();
 }
 
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: ./src/adapters/aws/credential-server.ts
+/**
+ * Serves one step's credentials to its child process over the container-credentials protocol
+ * (`AWS_CONTAINER_CREDENTIALS_FULL_URI` + `AWS_CONTAINER_AUTHORIZATION_TOKEN`), which the AWS SDKs,
+ * the AWS CLI and Terraform read and re-read before expiry — so a step may outlive its session.
+ * Loopback only, a random path and a per-step random token; nothing touches disk or GITHUB_ENV.
+ */
+
+
+/** Variables that would shadow or redirect the step's credentials in a child; `childEnvWith` removes them. */
+const AMBIENT_CREDENTIAL_VARS = (/* unused pure expression or super */ null && ([
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_SECURITY_TOKEN',
+    'AWS_CREDENTIAL_EXPIRATION',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_ROLE_ARN',
+    'AWS_ROLE_SESSION_NAME',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_URL',
+]));
+/**
+ * A child environment: `base` without any ambient credential variable (the env provider would
+ * otherwise win over the container endpoint, and the OIDC request token could mint tokens), plus `step`.
+ */
+function childEnvWith(base, step = {}) {
+    const out = {};
+    const drop = new Set(AMBIENT_CREDENTIAL_VARS);
+    for (const [k, v] of Object.entries(base))
+        if (v !== undefined && !drop.has(k))
+            out[k] = v;
+    return { ...out, ...step };
+}
+function tokenMatches(given, expected) {
+    if (given === undefined)
+        return false;
+    const g = Buffer.from(given, 'utf8');
+    return g.length === expected.length && (0,external_node_crypto_.timingSafeEqual)(g, expected);
+}
+function body(c) {
+    const doc = {
+        AccessKeyId: c.accessKeyId,
+        SecretAccessKey: c.secretAccessKey,
+        Token: c.sessionToken,
+        // RFC 3339 without milliseconds, as ECS serves it (`2026-01-01T00:00:00Z`).
+        Expiration: c.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+    if (c.accountId)
+        doc.AccountId = c.accountId;
+    return JSON.stringify(doc);
+}
+/**
+ * Starts the step's credential endpoint (server mode: 127.0.0.1, random port, random path, random
+ * token; env mode: fetches once and hands out AWS_ACCESS_KEY_ID/… instead).
+ */
+async function startCredentialServer(options) {
+    const mode = options.mode ?? 'server';
+    const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
+    const now = options.now ?? Date.now;
+    const log = options.log ?? (() => undefined);
+    const regionVars = { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region };
+    let fetches = 0;
+    let cached;
+    let inflight;
+    const current = () => {
+        if (cached && cached.expiration.getTime() - now() > refreshBeforeMs)
+            return Promise.resolve(cached);
+        // Concurrent requests near expiry share one re-assume.
+        inflight ??= (async () => {
+            try {
+                fetches++;
+                log(cached ? 'credential server: credentials near expiry; re-assuming' : 'credential server: assuming');
+                cached = await options.provider({ minRemainingMs: refreshBeforeMs });
+                return cached;
+            }
+            finally {
+                inflight = undefined;
+            }
+        })();
+        return inflight;
+    };
+    if (mode === 'env') {
+        const c = await current();
+        return {
+            mode,
+            url: '',
+            env: () => ({
+                AWS_ACCESS_KEY_ID: c.accessKeyId,
+                AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+                AWS_SESSION_TOKEN: c.sessionToken,
+                ...regionVars,
+            }),
+            get fetches() {
+                return fetches;
+            },
+            close: async () => undefined,
+        };
+    }
+    const token = (0,external_node_crypto_.randomBytes)(32).toString('base64url');
+    options.mask?.(token);
+    const expected = Buffer.from(token, 'utf8');
+    const path = `/creds/${(0,external_node_crypto_.randomBytes)(16).toString('hex')}`;
+    const handle = async (req, res) => {
+        res.setHeader('Cache-Control', 'no-store');
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        // Wrong path and wrong token look the same from outside: 401, empty body.
+        if (url.pathname !== path || !tokenMatches(req.headers.authorization, expected)) {
+            log(`credential server: refused ${req.method ?? '?'} request (${url.pathname !== path ? 'path' : 'token'})`);
+            res.writeHead(401).end();
+            return;
+        }
+        if (req.method !== 'GET') {
+            res.writeHead(405, { Allow: 'GET' }).end();
+            return;
+        }
+        try {
+            const c = await current();
+            res.writeHead(200, { 'Content-Type': 'application/json' }).end(body(c));
+        }
+        catch (e) {
+            // The child learns only that credentials are unavailable; the reason goes to our own log.
+            log(`credential server: could not get credentials: ${e instanceof Error ? e.message : String(e)}`);
+            res.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({
+                Code: 'CredentialsUnavailable',
+                Message: 'site-deploy could not refresh this step’s credentials',
+            }));
+        }
+    };
+    const server = (0,external_node_http_.createServer)((req, res) => {
+        handle(req, res).catch(() => {
+            if (!res.headersSent)
+                res.writeHead(500).end();
+        });
+    });
+    await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address();
+    const url = `http://127.0.0.1:${port}${path}`;
+    return {
+        mode,
+        url,
+        env: () => ({
+            AWS_CONTAINER_CREDENTIALS_FULL_URI: url,
+            AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
+            ...regionVars,
+        }),
+        get fetches() {
+            return fetches;
+        },
+        close: () => new Promise((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+        }),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/adapters/run/steps.ts
 
 
@@ -76613,6 +79350,37 @@ function engineFor(kind) {
 
 
 
+
+/** The credentials.yaml entry of an environment as the STS chain reads it. */
+function credentialTarget(entry) {
+    return {
+        environment: entry.environment,
+        account: entry.account,
+        role: entry.role,
+        planRole: entry.planRole,
+        via: entry.via,
+        region: entry.region,
+        sessionDuration: entry.sessionDuration,
+        boundaryPolicy: entry.boundaryPolicy,
+        allowedServices: entry.allowedServices,
+        requireMfa: entry.requireMfa,
+        externalId: entry.externalId,
+    };
+}
+/** Who a module step is, for its session policy, name and tags. */
+function stepIdentity(graph, node, backend, purpose, ctx) {
+    return {
+        site: graph.site.name,
+        environment: graph.environment.name,
+        module: node.name,
+        services: node.manifest?.services ?? [],
+        stateObject: backend.kind === 's3' ? { bucket: backend.bucket, key: backend.key } : undefined,
+        repository: ctx.repository,
+        runId: ctx.runId,
+        actor: ctx.actor,
+        purpose,
+    };
+}
 /** Local state path of a module (SPEC §5): `<root>/.site-deploy/state/<site>/<env>/<module>.tfstate`. */
 function localStatePath(root, site, env, module) {
     return (0,external_node_path_.join)(root, '.site-deploy', 'state', site, env, `${module}.tfstate`);
@@ -76646,7 +79414,12 @@ function enginePorts(ws, graph, settings) {
             try {
                 if (backend.kind === 'local')
                     return stateDocumentOutputs(await (0,promises_.readFile)(backend.path, 'utf8'));
-                const s3 = new dist_cjs/* S3Client */.YxF({ region: backend.region, forcePathStyle: true, maxAttempts: 2 });
+                const c = settings.credentials;
+                const session = c && graph.credentials ? await c.broker.get(credentialTarget(graph.credentials), stepIdentity(graph, node, backend, 'plan', c.ctx)) : undefined;
+                const credentials = session
+                    ? { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken }
+                    : undefined;
+                const s3 = new dist_cjs/* S3Client */.YxF({ region: backend.region, forcePathStyle: true, maxAttempts: 2, ...(credentials ? { credentials } : {}) });
                 const r = await s3.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: backend.bucket, Key: backend.key }));
                 const text = await r.Body?.transformToString('utf8');
                 return text ? stateDocumentOutputs(text) : undefined;
@@ -76663,16 +79436,37 @@ function enginePorts(ws, graph, settings) {
                 if (isSensitiveInput(node, k) && typeof v === 'string')
                     settings.log.addSecret(v);
             const log = settings.log.open(`${node.name} (${node.type}) — ${mode} ${site}/${env}`);
+            const backend = backendFor(settings, graph, node);
+            let server;
             try {
+                const stepEnv = { ...(settings.env ?? {}) };
+                const c = settings.credentials;
+                if (c && graph.credentials) {
+                    const target = credentialTarget(graph.credentials);
+                    const identity = stepIdentity(graph, node, backend, mode, c.ctx);
+                    try {
+                        const session = await c.broker.get(target, identity);
+                        if (session) {
+                            log.write(`AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${session.hops.length} hop${session.hops.length === 1 ? '' : 's'})\n`);
+                            server = await startCredentialServer({ provider: c.broker.provider(target, identity), region: target.region, mode: c.mode, mask: c.mask });
+                            Object.assign(stepEnv, server.env());
+                        }
+                    }
+                    catch (e) {
+                        const error = e instanceof Error ? e.message : String(e);
+                        log.write(`${error}\n`);
+                        return { status: 'failed', counts: steps_ZERO, outputs: {}, unknownOutputs: [], error };
+                    }
+                }
                 const r = await engineFor(manifest.engine).run({
                     mode,
                     binary: settings.terraformBinary,
                     moduleDir: (0,external_node_path_.resolve)(settings.root, manifest.dir),
                     workDir: (0,external_node_path_.join)(settings.workRoot, site, env, node.name),
                     inputs,
-                    backend: backendFor(settings, graph, node),
+                    backend,
                     lockTimeout: settings.lockTimeout,
-                    env: settings.env ?? {},
+                    env: stepEnv,
                     log: (chunk) => log.write(chunk),
                     signal,
                 });
@@ -76697,6 +79491,7 @@ function enginePorts(ws, graph, settings) {
                 return { status: r.status, counts, summary, outputs: r.outputs, unknownOutputs: r.unknownOutputs ?? [], planSha256: r.planSha256, error: r.error };
             }
             finally {
+                await server?.close();
                 log.close();
             }
         },
@@ -76721,9 +79516,1095 @@ async function execute(o) {
         lockTimeout: o.lockTimeout,
         log,
         env: o.stepEnv,
+        credentials: o.credentials,
     });
     const result = await runGraph(workspace, graph, { mode: o.mode, maxParallel: o.maxParallel, signal: o.signal }, { ...ports, onEvent: o.onEvent });
     return { workspace, graph, result, warnings };
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
+var client_sts_dist_cjs = __nccwpck_require__(1695);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/credential-providers/dist-cjs/index.js
+var credential_providers_dist_cjs = __nccwpck_require__(9719);
+;// CONCATENATED MODULE: ./src/core/credentials/errors.ts
+const LOCAL_CODES = new Set([
+    'invalid-region',
+    'invalid-arn',
+    'arn-partition',
+    'arn-account',
+    'invalid-service',
+    'invalid-session-name',
+    'invalid-policy',
+    'policy-too-large',
+    'too-many-policy-arns',
+    'too-many-tags',
+    'invalid-tag',
+    'invalid-source-identity',
+    'invalid-external-id',
+    'invalid-duration',
+    'invalid-token-shape',
+]);
+/** A credential failure with a stable `code` and a message meant for the user (never holds a secret). */
+class CredentialError extends Error {
+    /** Stable machine-readable reason. */
+    code;
+    /** How the CLI/Action maps it: `bad-input` (exit 2) for config problems found locally, else `step-failed`. */
+    kind;
+    constructor(code, message, options = {}) {
+        super(message, options.cause === undefined ? undefined : { cause: options.cause });
+        this.name = 'CredentialError';
+        this.code = code;
+        this.kind = options.kind ?? (LOCAL_CODES.has(code) ? 'bad-input' : 'step-failed');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/credentials/messages.ts
+/**
+ * User-facing messages for STS failures: what was refused, and the trust-policy condition or setting
+ * most likely at fault. Pure: the AWS adapter hands in the error's name and message.
+ */
+
+/** The GitHub OIDC issuer's host, the prefix of its trust-policy condition keys. */
+const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+/** `ExpiredTokenException` → `ExpiredToken`: STS codes appear with and without the suffix. */
+function normalizeStsCode(name) {
+    return name.endsWith('Exception') ? name.slice(0, -'Exception'.length) : name;
+}
+/** The `sub` a job running in GitHub environment `env` presents: `repo:<owner>/<repo>:environment:<env>`. */
+function expectedSubject(repository, env) {
+    return `repo:${repository}:environment:${env}`;
+}
+function callName(ctx) {
+    return ctx.call === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole';
+}
+function trustPolicyHint(ctx) {
+    return `Print the trust policy this site needs with \`site-deploy trust-policy --site ${ctx.site} --env ${ctx.environment}\`.`;
+}
+/** The AccessDenied message: the role, the token's `sub`, and the trust-policy condition most likely missing. */
+function accessDeniedMessage(ctx) {
+    const sub = ctx.token?.sub ?? '(unknown)';
+    const aud = ctx.token?.aud ?? 'sts.amazonaws.com';
+    if (ctx.call === 'web-identity') {
+        const repo = ctx.token?.repository ?? '<owner>/<repo>';
+        const env = ctx.token?.environment ?? ctx.environment;
+        const wanted = expectedSubject(repo, env);
+        const head = `AccessDenied: STS refused AssumeRoleWithWebIdentity into ${ctx.roleArn} for the GitHub OIDC token with sub "${sub}".`;
+        if (ctx.token?.environment === undefined) {
+            return (`${head} This job's token names no GitHub environment, so a trust policy that requires ` +
+                `"${GITHUB_OIDC_HOST}:sub" = "${wanted}" refuses it: run the job with \`environment: ${env}\`, ` +
+                `or add a condition matching "${sub}". ${trustPolicyHint(ctx)}`);
+        }
+        return (`${head} The role's trust policy most likely lacks the condition "${GITHUB_OIDC_HOST}:sub" = "${wanted}" ` +
+            `(with "${GITHUB_OIDC_HOST}:aud" = "${aud}" and the Federated principal ` +
+            `oidc-provider/${GITHUB_OIDC_HOST} of the role's account). ${trustPolicyHint(ctx)}`);
+    }
+    const actions = 'sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity';
+    const extId = ctx.externalId ? `, with the condition "sts:ExternalId" = the environment's external_id` : '';
+    if (ctx.from === 'via') {
+        return (`AccessDenied: STS refused AssumeRole from ${ctx.viaArn ?? 'the via role'} into ${ctx.roleArn} ` +
+            `(GitHub OIDC token sub "${sub}"). The role's trust policy most likely lacks a statement allowing ` +
+            `Principal {"AWS": "${ctx.viaArn ?? 'the via role'}"} the actions ${actions} (site-deploy sends session ` +
+            `tags and a source identity)${extId}. ${trustPolicyHint(ctx)}`);
+    }
+    const who = ctx.ambientPrincipal
+        ? `the ambient AWS credentials (${ctx.ambientPrincipal})`
+        : 'the ambient AWS credentials';
+    return (`AccessDenied: STS refused AssumeRole into ${ctx.roleArn} from ${who}. The role's trust policy most likely ` +
+        `lacks a statement allowing that principal the actions ${actions} (site-deploy sends session tags and ` +
+        `a source identity)${extId}; or the principal's own IAM policy does not allow sts:AssumeRole on the role.`);
+}
+/** The expired-token message for each kind of hop. */
+function expiredTokenMessage(ctx) {
+    if (ctx.call === 'web-identity') {
+        return (`ExpiredToken: the GitHub OIDC token expired before STS accepted it for ${ctx.roleArn}. ` +
+            `GitHub's tokens live about 5 minutes and site-deploy mints a fresh one for every session, ` +
+            `so check the runner's clock and re-run the job.`);
+    }
+    if (ctx.from === 'via') {
+        return (`ExpiredToken: the session of ${ctx.viaArn ?? 'the via role'} expired before the AssumeRole into ` +
+            `${ctx.roleArn}; re-run the job (site-deploy re-makes the whole chain on every refresh).`);
+    }
+    return (`ExpiredToken: the ambient AWS credentials have expired (AssumeRole into ${ctx.roleArn}). ` +
+        `Refresh them — e.g. \`aws sso login\` or new keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN — and run again.`);
+}
+/** The message for STS rejecting the OIDC token itself (signature, issuer, audience, provider). */
+function invalidIdentityTokenMessage(ctx, awsMessage) {
+    const account = /^arn:[^:]+:iam::(\d{12}):/.exec(ctx.roleArn)?.[1] ?? 'the role’s account';
+    const aud = ctx.token?.aud ?? 'sts.amazonaws.com';
+    return (`InvalidIdentityToken: STS rejected the GitHub OIDC token for ${ctx.roleArn}: ${awsMessage}. ` +
+        `Account ${account} needs an IAM OIDC identity provider for https://${GITHUB_OIDC_HOST} ` +
+        `whose audiences include "${aud}" (the action's \`audience\` input).`);
+}
+/** Turns a non-retryable (or finally failed) STS error into a CredentialError with its user message. */
+function stsFailure(failure, ctx, cause) {
+    const code = normalizeStsCode(failure.name);
+    const options = { cause };
+    switch (code) {
+        case 'AccessDenied':
+            return new CredentialError('access-denied', accessDeniedMessage(ctx), options);
+        case 'ExpiredToken':
+            return new CredentialError('expired-token', expiredTokenMessage(ctx), options);
+        case 'InvalidIdentityToken':
+            return new CredentialError('invalid-identity-token', invalidIdentityTokenMessage(ctx, failure.message), options);
+        case 'IDPRejectedClaim':
+            return new CredentialError('idp-rejected', `IDPRejectedClaim: STS refused the GitHub OIDC token's claims for ${ctx.roleArn} (sub ` +
+                `"${ctx.token?.sub ?? '(unknown)'}"): ${failure.message}. ${trustPolicyHint(ctx)}`, options);
+        case 'RegionDisabled':
+            return new CredentialError('region-disabled', `RegionDisabled: STS is not active in ${ctx.region} for the account of ${ctx.roleArn} — activate the ` +
+                `region's STS endpoint in the account's IAM settings, or use another region for environment ${ctx.environment}.`, options);
+        case 'PackedPolicyTooLarge':
+            return new CredentialError('packed-policy-too-large', `PackedPolicyTooLarge: STS packs the session policy, boundary_policy and session tags of module ` +
+                `"${ctx.module}" (${ctx.sessionName}) over its limit: ${failure.message} — give the module fewer services.`, options);
+        case 'ValidationError':
+            if (/MaxSessionDuration/i.test(failure.message)) {
+                return new CredentialError('duration-exceeds-role-max', `${ctx.roleArn}: a ${ctx.durationSeconds} s session exceeds the role's maximum session duration — ` +
+                    `raise the role's MaxSessionDuration or lower credentials.${ctx.environment}.session_duration.`, options);
+            }
+            break;
+        default:
+            break;
+    }
+    return new CredentialError('sts-failed', `${callName(ctx)} into ${ctx.roleArn} (module "${ctx.module}", ${ctx.region}) failed: ${failure.name}: ${failure.message}`, options);
+}
+/** The message when throttling, 5xx or network errors outlast the retries. */
+function stsUnavailable(failure, ctx, attempts, cause) {
+    return new CredentialError('sts-unavailable', `${callName(ctx)} into ${ctx.roleArn} (module "${ctx.module}", ${ctx.region}) still failed after ${attempts} ` +
+        `attempts: ${failure.name}: ${failure.message}. STS was throttling or unreachable; re-run the job, or lower max-parallel.`, { cause });
+}
+
+;// CONCATENATED MODULE: ./src/core/credentials/retry.ts
+/** Bounded retries with full-jitter exponential backoff; sleep and randomness are injected so tests run instantly. */
+/** Thrown when every attempt failed with a retryable error; `cause` is the last one. */
+class RetriesExhaustedError extends Error {
+    attempts;
+    constructor(attempts, cause) {
+        super(`gave up after ${attempts} attempts`, { cause });
+        this.name = 'RetriesExhaustedError';
+        this.attempts = attempts;
+    }
+}
+/** Full-jitter delay before retry `attempt` (1-based): random in [0, min(maxMs, baseMs·2^(attempt-1))]. */
+function backoffDelay(attempt, baseMs, maxMs, random) {
+    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+    return Math.floor(random() * ceiling);
+}
+/** Runs `fn` until it succeeds, a non-retryable error occurs (rethrown as is), or attempts run out. */
+async function withRetry(fn, options) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await fn(attempt);
+        }
+        catch (e) {
+            if (!options.isRetryable(e))
+                throw e;
+            if (attempt >= options.attempts)
+                throw new RetriesExhaustedError(attempt, e);
+            const delay = backoffDelay(attempt, options.baseMs, options.maxMs, options.random);
+            options.onRetry?.(e, attempt, delay);
+            await options.sleep(delay);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/credentials/session.ts
+/**
+ * Pure building blocks of a module step's AWS session: partitions and ARNs, session names, tags,
+ * the inline session policy, and the exact STS request of every hop — each checked against
+ * STS's documented limits before any call (moto checks none of them).
+ */
+
+/** Re-exported so callers of the session builders need one import. */
+
+/** STS limits this module enforces (documented in the STS API reference). */
+const STS_LIMITS = {
+    minDuration: 900,
+    maxDuration: 43_200,
+    maxChainedDuration: 3600,
+    sessionNameMax: 64,
+    sourceIdentityMin: 2,
+    sourceIdentityMax: 64,
+    policyMax: 2048,
+    policyArnsMax: 10,
+    tagsMax: 50,
+    tagKeyMax: 128,
+    tagValueMax: 256,
+    externalIdMin: 2,
+    externalIdMax: 1224,
+    webIdentityTokenMin: 4,
+    webIdentityTokenMax: 20_000,
+};
+const NAME_CHARS = /^[\w+=,.@-]*$/;
+const NOT_NAME_CHAR = /[^\w+=,.@-]/gu;
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const NOT_TAG_CHAR = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
+const EXTERNAL_ID_CHARS = /^[\w+=,.@:/-]*$/;
+// Policy documents: tab, LF, CR and U+0020–U+00FF only.
+const POLICY_CHARS = /^[\t\n\r\u0020-\u00FF]*$/;
+const session_REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
+const SERVICE = /^[a-z0-9][a-z0-9-]*$/;
+// arn:partition:service:region:account:resource
+const ARN = /^arn:([^:]*):([^:]*):([^:]*):([^:]*):(.+)$/;
+// IAM paths are "/" or "/segment/…/" of U+0021–U+007E; names use the STS name charset.
+const ROLE_RESOURCE = /^role(\/(?:[\x21-\x7E]*\/)?)([\w+=,.@-]{1,64})$/;
+const POLICY_RESOURCE = /^policy(\/(?:[\x21-\x7E]*\/)?)([\w+=,.@-]{1,128})$/;
+/** Where a field sits in credentials.yaml, for messages: `credentials.production.plan_role`. */
+function field(env, name) {
+    return `credentials.${env}.${name}`;
+}
+/** The partition of a region: `aws-us-gov` for us-gov-*, `aws-cn` for cn-*, else `aws`. */
+function session_partitionOf(region) {
+    if (region.startsWith('us-gov-'))
+        return 'aws-us-gov';
+    if (region.startsWith('cn-'))
+        return 'aws-cn';
+    return 'aws';
+}
+/** Throws `invalid-region` unless the region looks like an AWS region name (`us-east-1`). */
+function checkRegion(region) {
+    if (!session_REGION.test(region)) {
+        throw new CredentialError('invalid-region', `"${region}" is not an AWS region name (expected something like us-east-1, us-gov-west-1 or cn-north-1)`);
+    }
+}
+/** The regional STS host of a region, e.g. `sts.cn-north-1.amazonaws.com.cn`. */
+function stsEndpointHost(region) {
+    checkRegion(region);
+    return session_partitionOf(region) === 'aws-cn' ? `sts.${region}.amazonaws.com.cn` : `sts.${region}.amazonaws.com`;
+}
+/** Splits an ARN into its parts without judging them; undefined when it is not `arn:…:…:…:…:…`. */
+function parseArn(arn) {
+    const m = ARN.exec(arn);
+    if (!m)
+        return undefined;
+    return { partition: m[1], service: m[2], region: m[3], account: m[4], resource: m[5] };
+}
+function checkPartition(arn, parsed, region, label) {
+    const expected = session_partitionOf(region);
+    if (parsed.partition !== expected) {
+        throw new CredentialError('arn-partition', `${label}: ${arn} is in partition "${parsed.partition}", but region ${region} is in "${expected}" — ` +
+            `use arn:${expected}:${parsed.service}::${parsed.account}:${parsed.resource}`);
+    }
+}
+/**
+ * Checks an IAM role ARN's shape, and that its partition is the region's; `label` names the field
+ * (`credentials.production.role`). Throws `invalid-arn` or `arn-partition`.
+ */
+function checkRoleArn(arn, region, label) {
+    const parsed = parseArn(arn);
+    const p = session_partitionOf(region);
+    if (!parsed ||
+        parsed.service !== 'iam' ||
+        parsed.region !== '' ||
+        !/^\d{12}$/.test(parsed.account) ||
+        !ROLE_RESOURCE.test(parsed.resource) ||
+        arn.length > 2048) {
+        throw new CredentialError('invalid-arn', `${label}: "${arn}" is not an IAM role ARN — expected arn:${p}:iam::<12-digit account>:role/<name>`);
+    }
+    checkPartition(arn, parsed, region, label);
+    return parsed;
+}
+/** Checks a managed policy ARN (account digits, or `aws` for AWS-managed) and its partition. */
+function checkPolicyArn(arn, region, label) {
+    const parsed = parseArn(arn);
+    const p = session_partitionOf(region);
+    if (!parsed ||
+        parsed.service !== 'iam' ||
+        parsed.region !== '' ||
+        !/^(?:\d{12}|aws)$/.test(parsed.account) ||
+        !POLICY_RESOURCE.test(parsed.resource) ||
+        arn.length < 20 ||
+        arn.length > 2048) {
+        throw new CredentialError('invalid-arn', `${label}: "${arn}" is not an IAM policy ARN — expected arn:${p}:iam::<12-digit account>:policy/<name>`);
+    }
+    checkPartition(arn, parsed, region, label);
+    return parsed;
+}
+/** 32-bit FNV-1a as 8 hex digits: a short stable suffix that keeps truncated names distinct. */
+function shortHash(text) {
+    let h = 0x811c9dc5;
+    for (const ch of text) {
+        const cp = ch.codePointAt(0);
+        // Hash every byte-ish unit of the code point so non-ASCII names differ too.
+        for (let v = cp;; v >>>= 8) {
+            h ^= v & 0xff;
+            h = Math.imul(h, 0x01000193) >>> 0;
+            if (v < 0x100)
+                break;
+        }
+    }
+    return h.toString(16).padStart(8, '0');
+}
+/**
+ * `sd-<site>-<env>-<module>` in STS's session-name charset `[\w+=,.@-]`, at most 64 characters.
+ * A name that had to be changed (bad characters, or too long) ends in `-<8 hex>` of the original, so
+ * two different modules never share a name.
+ */
+function sessionName(site, env, module) {
+    const raw = `sd-${site}-${env}-${module}`;
+    if (raw.length <= STS_LIMITS.sessionNameMax && NAME_CHARS.test(raw))
+        return raw;
+    const clean = raw.replace(NOT_NAME_CHAR, '_');
+    const suffix = `-${shortHash(`${site}\u0000${env}\u0000${module}`)}`;
+    return clean.slice(0, STS_LIMITS.sessionNameMax - suffix.length) + suffix;
+}
+/** Cuts a string to at most `max` UTF-16 units without splitting a surrogate pair. */
+function cut(text, max) {
+    if (text.length <= max)
+        return text;
+    let out = '';
+    for (const ch of text) {
+        if (out.length + ch.length > max)
+            break;
+        out += ch;
+    }
+    return out;
+}
+/** A session tag value in STS's charset `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (others become `_`), at most 256. */
+function sanitizeTagValue(value) {
+    return cut(value.replace(NOT_TAG_CHAR, '_'), STS_LIMITS.tagValueMax);
+}
+/**
+ * The `SourceIdentity` for a GitHub actor: charset `[\w+=,.@-]` (others become `_`, so
+ * `dependabot[bot]` → `dependabot_bot_`), 2–64 characters (a one-letter login is padded with `_`).
+ * Undefined when there is no actor. The `aws:` prefix STS forbids cannot survive: `:` is replaced.
+ */
+function sourceIdentity(actor) {
+    if (!actor)
+        return undefined;
+    const clean = actor.replace(NOT_NAME_CHAR, '_').slice(0, STS_LIMITS.sourceIdentityMax);
+    return clean.padEnd(STS_LIMITS.sourceIdentityMin, '_');
+}
+/** The session tags of an AssumeRole hop: Site, Environment, Module, Repository, RunId (when known). */
+function sessionTags(identity) {
+    const tags = [
+        { Key: 'Site', Value: sanitizeTagValue(identity.site) },
+        { Key: 'Environment', Value: sanitizeTagValue(identity.environment) },
+        { Key: 'Module', Value: sanitizeTagValue(identity.module) },
+    ];
+    if (identity.repository)
+        tags.push({ Key: 'Repository', Value: sanitizeTagValue(identity.repository) });
+    if (identity.runId)
+        tags.push({ Key: 'RunId', Value: sanitizeTagValue(identity.runId) });
+    return tags;
+}
+function byCodePoint(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/** Characters that would act as wildcards or policy variables inside an IAM `Resource`. */
+const RESOURCE_META = /[*?]|\$\{/;
+/**
+ * The minified inline session policy of one module step: `<service>:*` for the module's services
+ * that are also in `allowed_services` (all of them when that list is absent), sorted; with S3 state,
+ * Get/Put/DeleteObject on the state object and its `.tflock`, and ListBucket limited by `s3:prefix`.
+ * Undefined when the step needs no AWS session at all. Throws `policy-too-large` over 2048 characters.
+ */
+function sessionPolicy(identity, allowedServices, partition) {
+    for (const s of identity.services) {
+        if (!SERVICE.test(s)) {
+            throw new CredentialError('invalid-service', `module "${identity.module}": service "${s}" is not an IAM service prefix ` +
+                `(lowercase letters, digits and hyphens, like "ec2" or "execute-api")`);
+        }
+    }
+    const allowed = allowedServices ? new Set(allowedServices) : undefined;
+    const services = [...new Set(identity.services)]
+        .filter((s) => !allowed || allowed.has(s))
+        .sort(byCodePoint);
+    const statements = [];
+    if (services.length > 0) {
+        statements.push({ Effect: 'Allow', Action: services.map((s) => `${s}:*`), Resource: '*' });
+    }
+    const state = identity.stateObject;
+    if (state) {
+        if (RESOURCE_META.test(state.bucket) || RESOURCE_META.test(state.key)) {
+            throw new CredentialError('invalid-policy', `module "${identity.module}": state bucket/key "${state.bucket}/${state.key}" contains "*", "?" or "\${", ` +
+                `which IAM would read as a wildcard or a policy variable — rename the key`);
+        }
+        const object = `arn:${partition}:s3:::${state.bucket}/${state.key}`;
+        statements.push({
+            Effect: 'Allow',
+            Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+            Resource: [object, `${object}.tflock`],
+        });
+        // Terraform (1.11, verified on moto) lists `prefix=env:/` — its workspace listing — on init,
+        // plan and apply; a ListBucket without that prefix makes `init` fail.
+        statements.push({
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: `arn:${partition}:s3:::${state.bucket}`,
+            Condition: { StringEquals: { 's3:prefix': ['env:/', state.key] } },
+        });
+    }
+    if (statements.length === 0)
+        return undefined;
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: statements });
+    checkPolicy(policy, `module "${identity.module}"`);
+    return policy;
+}
+/**
+ * The inline policy of the web-identity hop into a `via` hub role: that session may only assume
+ * the target role (with the tags and source identity the next hop sends).
+ */
+function viaPolicy(roleArn) {
+    return JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+            {
+                Effect: 'Allow',
+                Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+                Resource: roleArn,
+            },
+        ],
+    });
+}
+/** Throws `policy-too-large` (naming `owner` and the size) or `invalid-policy` when STS would refuse the policy text. */
+function checkPolicy(policy, owner) {
+    if (policy.length > STS_LIMITS.policyMax) {
+        throw new CredentialError('policy-too-large', `${owner}: the inline session policy is ${policy.length} characters after minification; ` +
+            `STS allows at most ${STS_LIMITS.policyMax} — give the module fewer services or split it`);
+    }
+    if (policy.length === 0 || !POLICY_CHARS.test(policy)) {
+        throw new CredentialError('invalid-policy', `${owner}: the inline session policy holds characters STS does not accept (only tab, LF, CR and U+0020–U+00FF)`);
+    }
+}
+/**
+ * Session duration STS will accept: 900–43200 s, at most 3600 s for a chained session
+ * (AssumeRole with role credentials). Throws `invalid-duration` for a non-number.
+ */
+function clampDuration(seconds, chained) {
+    if (!Number.isFinite(seconds)) {
+        throw new CredentialError('invalid-duration', `session_duration must be a number of seconds, not ${seconds}`);
+    }
+    const max = chained ? STS_LIMITS.maxChainedDuration : STS_LIMITS.maxDuration;
+    return Math.min(max, Math.max(STS_LIMITS.minDuration, Math.floor(seconds)));
+}
+function checkSessionName(name) {
+    if (name.length < 2 || name.length > STS_LIMITS.sessionNameMax || !NAME_CHARS.test(name)) {
+        throw new CredentialError('invalid-session-name', `session name "${name}" must be 2–64 characters of [A-Za-z0-9_+=,.@-] (it is ${name.length})`);
+    }
+}
+function checkDuration(seconds) {
+    if (!Number.isInteger(seconds) || seconds < STS_LIMITS.minDuration || seconds > STS_LIMITS.maxDuration) {
+        throw new CredentialError('invalid-duration', `DurationSeconds ${seconds} is outside STS's 900–43200 range`);
+    }
+}
+function checkPolicyArns(arns) {
+    if (arns.length > STS_LIMITS.policyArnsMax) {
+        throw new CredentialError('too-many-policy-arns', `${arns.length} managed session policies (PolicyArns); STS allows at most ${STS_LIMITS.policyArnsMax}`);
+    }
+}
+/** Throws `too-many-tags` or `invalid-tag` when STS would refuse the session tags. */
+function checkTags(tags) {
+    if (tags.length > STS_LIMITS.tagsMax) {
+        throw new CredentialError('too-many-tags', `${tags.length} session tags; STS allows at most ${STS_LIMITS.tagsMax}`);
+    }
+    const seen = new Set();
+    for (const t of tags) {
+        if (t.Key.length < 1 || t.Key.length > STS_LIMITS.tagKeyMax || !TAG_CHARS.test(t.Key)) {
+            throw new CredentialError('invalid-tag', `session tag key "${t.Key}" must be 1–${STS_LIMITS.tagKeyMax} characters of letters, digits, spaces and _.:/=+-@`);
+        }
+        if (t.Value.length > STS_LIMITS.tagValueMax || !TAG_CHARS.test(t.Value)) {
+            throw new CredentialError('invalid-tag', `session tag ${t.Key}: the value must be at most ${STS_LIMITS.tagValueMax} characters of letters, digits, ` +
+                `spaces and _.:/=+-@ (it is ${t.Value.length})`);
+        }
+        const lower = t.Key.toLowerCase();
+        if (seen.has(lower)) {
+            throw new CredentialError('invalid-tag', `session tag key "${t.Key}" appears twice (keys are case-insensitive)`);
+        }
+        seen.add(lower);
+    }
+}
+/** Throws `invalid-source-identity` unless the value is 2–64 of `[\w+=,.@-]` and does not start with `aws:`. */
+function checkSourceIdentity(value) {
+    if (value.length < STS_LIMITS.sourceIdentityMin ||
+        value.length > STS_LIMITS.sourceIdentityMax ||
+        !NAME_CHARS.test(value) ||
+        /^aws:/i.test(value)) {
+        throw new CredentialError('invalid-source-identity', `source identity "${value}" must be 2–64 characters of [A-Za-z0-9_+=,.@-] and must not start with "aws:"`);
+    }
+}
+/** Throws `invalid-external-id` unless the value is 2–1224 of `[\w+=,.@:/-]`. */
+function checkExternalId(value, env) {
+    if (value.length < STS_LIMITS.externalIdMin ||
+        value.length > STS_LIMITS.externalIdMax ||
+        !EXTERNAL_ID_CHARS.test(value)) {
+        throw new CredentialError('invalid-external-id', `${field(env, 'external_id')} must be 2–1224 characters of [A-Za-z0-9_+=,.@:/-]`);
+    }
+}
+/** The exact `AssumeRoleWithWebIdentity` request for a hop; throws before STS would refuse it. */
+function webIdentityParams(input) {
+    checkSessionName(input.sessionName);
+    checkDuration(input.durationSeconds);
+    if (input.token.length < STS_LIMITS.webIdentityTokenMin ||
+        input.token.length > STS_LIMITS.webIdentityTokenMax) {
+        throw new CredentialError('invalid-token-shape', `the OIDC token is ${input.token.length} characters; STS takes 4–20000`);
+    }
+    const params = {
+        RoleArn: input.roleArn,
+        RoleSessionName: input.sessionName,
+        WebIdentityToken: input.token,
+        DurationSeconds: input.durationSeconds,
+    };
+    if (input.policy !== undefined) {
+        checkPolicy(input.policy, `session ${input.sessionName}`);
+        params.Policy = input.policy;
+    }
+    if (input.policyArns && input.policyArns.length > 0) {
+        checkPolicyArns(input.policyArns);
+        params.PolicyArns = input.policyArns.map((arn) => ({ arn }));
+    }
+    return params;
+}
+/** The exact `AssumeRole` request for a hop (with source identity, tags, external id when given). */
+function assumeRoleParams(input) {
+    checkSessionName(input.sessionName);
+    checkDuration(input.durationSeconds);
+    const params = {
+        RoleArn: input.roleArn,
+        RoleSessionName: input.sessionName,
+        DurationSeconds: input.durationSeconds,
+    };
+    if (input.policy !== undefined) {
+        checkPolicy(input.policy, `session ${input.sessionName}`);
+        params.Policy = input.policy;
+    }
+    if (input.policyArns && input.policyArns.length > 0) {
+        checkPolicyArns(input.policyArns);
+        params.PolicyArns = input.policyArns.map((arn) => ({ arn }));
+    }
+    if (input.sourceIdentity !== undefined) {
+        checkSourceIdentity(input.sourceIdentity);
+        params.SourceIdentity = input.sourceIdentity;
+    }
+    if (input.tags && input.tags.length > 0) {
+        checkTags(input.tags);
+        params.Tags = input.tags;
+    }
+    if (input.externalId !== undefined)
+        params.ExternalId = input.externalId;
+    return params;
+}
+/**
+ * Plans the hops of a module step: validates ARNs (shape, partition, account), the external id,
+ * policy, tags, names and durations, so nothing STS would refuse is ever sent. Undefined when the
+ * step needs no AWS session (`services: []`, or none allowed, and no S3 state).
+ */
+function planChain(target, identity, source) {
+    checkRegion(target.region);
+    const env = target.environment;
+    const usePlanRole = identity.purpose === 'plan' && target.planRole !== undefined;
+    const roleArn = usePlanRole ? target.planRole : target.role;
+    const roleLabel = field(env, usePlanRole ? 'plan_role' : 'role');
+    const role = checkRoleArn(roleArn, target.region, roleLabel);
+    if (role.account !== target.account) {
+        throw new CredentialError('arn-account', `${roleLabel}: ${roleArn} is in account ${role.account}, not aws_account ${target.account}`);
+    }
+    if (target.via !== undefined)
+        checkRoleArn(target.via, target.region, field(env, 'via'));
+    const policyArns = [];
+    if (target.boundaryPolicy !== undefined) {
+        const label = field(env, 'boundary_policy');
+        const p = checkPolicyArn(target.boundaryPolicy, target.region, label);
+        if (p.account !== 'aws' && p.account !== target.account) {
+            throw new CredentialError('arn-account', `${label}: ${target.boundaryPolicy} is in account ${p.account}, not aws_account ${target.account}`);
+        }
+        policyArns.push(target.boundaryPolicy);
+    }
+    if (target.externalId !== undefined)
+        checkExternalId(target.externalId, env);
+    const policy = sessionPolicy(identity, target.allowedServices, session_partitionOf(target.region));
+    if (policy === undefined)
+        return undefined;
+    const name = sessionName(identity.site, identity.environment, identity.module);
+    const tags = sessionTags(identity);
+    checkTags(tags);
+    const source_id = sourceIdentity(identity.actor);
+    const hops = [];
+    let finalChained;
+    if (target.via !== undefined) {
+        // The hub session only needs to live long enough for the next call; it is re-made on refresh.
+        const viaHop = {
+            roleArn: target.via,
+            sessionName: name,
+            durationSeconds: STS_LIMITS.minDuration,
+            policy: viaPolicy(roleArn),
+        };
+        if (source.kind === 'web-identity') {
+            hops.push({
+                kind: 'web-identity',
+                roleArn: target.via,
+                params: omitToken(webIdentityParams({ ...viaHop, token: 'xxxx' })),
+            });
+        }
+        else {
+            hops.push({
+                kind: 'assume-role',
+                roleArn: target.via,
+                from: 'ambient',
+                params: assumeRoleParams({ ...viaHop, sourceIdentity: source_id, tags }),
+            });
+        }
+        finalChained = true;
+    }
+    else {
+        finalChained = source.kind === 'ambient' && source.ambientIsSession === true;
+    }
+    const durationSeconds = clampDuration(target.sessionDuration, finalChained);
+    const finalHop = { roleArn, sessionName: name, durationSeconds, policy, policyArns };
+    if (target.via === undefined && source.kind === 'web-identity') {
+        hops.push({
+            kind: 'web-identity',
+            roleArn,
+            params: omitToken(webIdentityParams({ ...finalHop, token: 'xxxx' })),
+        });
+    }
+    else {
+        hops.push({
+            kind: 'assume-role',
+            roleArn,
+            from: target.via === undefined ? 'ambient' : 'previous',
+            params: assumeRoleParams({
+                ...finalHop,
+                sourceIdentity: source_id,
+                tags,
+                externalId: target.externalId,
+            }),
+        });
+    }
+    const key = JSON.stringify([
+        source.kind,
+        identity.purpose,
+        roleArn,
+        target.via ?? '',
+        policy,
+        policyArns,
+        durationSeconds,
+    ]);
+    return { key, roleArn, sessionName: name, policy, policyArns, durationSeconds, hops };
+}
+function omitToken(p) {
+    const { WebIdentityToken: _token, ...rest } = p;
+    return rest;
+}
+
+;// CONCATENATED MODULE: ./src/adapters/aws/oidc.ts
+/** GitHub OIDC tokens for the first STS hop: minted fresh per session, masked, claims decoded for messages. */
+
+
+function str(v) {
+    return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+/** Decodes (does not verify) a JWT's claims; throws `invalid-token-shape` when it is not a JWT. */
+function decodeOidcClaims(token) {
+    const parts = token.split('.');
+    let payload;
+    try {
+        if (parts.length !== 3)
+            throw new Error('not three parts');
+        payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    }
+    catch (e) {
+        throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub is not a JWT (header.payload.signature)', {
+            cause: e,
+        });
+    }
+    if (typeof payload !== 'object' || payload === null) {
+        throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub has no claims object');
+    }
+    const c = payload;
+    const aud = Array.isArray(c.aud) ? str(c.aud[0]) : str(c.aud);
+    const claims = {};
+    const set = (k, v) => {
+        if (v !== undefined)
+            claims[k] = v;
+    };
+    set('sub', str(c.sub));
+    set('aud', aud);
+    set('environment', str(c.environment));
+    set('repository', str(c.repository));
+    set('actor', str(c.actor));
+    set('runId', str(c.run_id));
+    set('exp', typeof c.exp === 'number' ? c.exp : undefined);
+    return claims;
+}
+/**
+ * A token source backed by `core.getIDToken(audience)`: a new token on every call (they live about
+ * five minutes), masked at once. Failures become `oidc-unavailable` with the usual fix.
+ */
+function githubOidcSource(audience = 'sts.amazonaws.com', deps = {}) {
+    const getIDToken = deps.getIDToken ?? ((aud) => core_getIDToken(aud));
+    const mask = deps.mask ?? ((s) => setSecret(s));
+    return async () => {
+        let token;
+        try {
+            token = await getIDToken(audience);
+        }
+        catch (e) {
+            const detail = e instanceof Error ? e.message : String(e);
+            throw new CredentialError('oidc-unavailable', `could not get a GitHub OIDC token for audience "${audience}": ${detail.replace(/\s+/g, ' ').trim()}. ` +
+                'Give the job `permissions: id-token: write` (and `contents: read`).', { cause: e });
+        }
+        mask(token);
+        return { token, claims: decodeOidcClaims(token) };
+    };
+}
+
+;// CONCATENATED MODULE: ./src/adapters/aws/sts.ts
+/**
+ * The STS hop chain of a module step (the only user of `@aws-sdk/client-sts`): GitHub OIDC →
+ * AssumeRoleWithWebIdentity, or ambient credentials → AssumeRole, then `via` → role. Every request
+ * is planned and checked locally first (`planChain`); only throttling, 5xx and network errors are
+ * retried; every credential part is masked the moment it exists.
+ */
+
+
+
+
+
+
+
+
+const THROTTLING = new Set([
+    'Throttling',
+    'ThrottlingException',
+    'ThrottledException',
+    'RequestThrottledException',
+    'TooManyRequestsException',
+    'ProvisionedThroughputExceededException',
+    'TransactionInProgressException',
+    'RequestLimitExceeded',
+    'BandwidthLimitExceeded',
+    'LimitExceededException',
+    'RequestThrottled',
+    'SlowDown',
+    'PriorRequestNotComplete',
+    'EC2ThrottledException',
+]);
+const TRANSIENT = new Set([
+    'TimeoutError',
+    'RequestTimeout',
+    'RequestTimeoutException',
+    'InternalError',
+    'InternalFailure',
+    'ServiceUnavailable',
+    // STS asks callers to retry when it cannot reach the token's issuer.
+    'IDPCommunicationError',
+    'IDPCommunicationErrorException',
+]);
+const NETWORK = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+    'ECONNABORTED',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+]);
+const NETWORK_IN_MESSAGE = new RegExp(`\\b(${[...NETWORK].join('|')})\\b`);
+/** The network error code of an error, also when the SDK could only keep its text (errors from another realm). */
+function networkCode(e) {
+    if (typeof e.code === 'string' && NETWORK.has(e.code))
+        return e.code;
+    const cause = e.cause;
+    if (typeof cause?.code === 'string' && NETWORK.has(cause.code))
+        return cause.code;
+    return typeof e.message === 'string' ? NETWORK_IN_MESSAGE.exec(e.message)?.[1] : undefined;
+}
+/** Whether an STS error is worth retrying: throttling, 5xx, timeouts and network errors only. */
+function isRetryableStsError(error) {
+    if (error instanceof CredentialError || typeof error !== 'object' || error === null)
+        return false;
+    const e = error;
+    const name = typeof e.name === 'string' ? e.name : '';
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (THROTTLING.has(name) || THROTTLING.has(code) || e.$retryable?.throttling === true)
+        return true;
+    const status = e.$metadata?.httpStatusCode;
+    if (status !== undefined && (status === 429 || status >= 500))
+        return true;
+    // Only SDK-level errors without an HTTP status can be network failures (a 4xx never is).
+    return TRANSIENT.has(name) || (status === undefined && networkCode(e) !== undefined);
+}
+/** An SDK error as plain data for messages. */
+function failureOf(error) {
+    if (typeof error !== 'object' || error === null)
+        return { name: 'Error', message: String(error) };
+    const e = error;
+    const code = typeof e.code === 'string' ? e.code : networkCode(e);
+    let name = typeof e.name === 'string' ? e.name : 'Error';
+    if ((name === 'Error' || name === 'TypeError') && code)
+        name = code;
+    const text = typeof e.message === 'string' && e.message !== '' ? e.message : name;
+    const message = text.replace(/^AWS SDK error wrapper for (?:Error: )?/, '');
+    const status = e.$metadata?.httpStatusCode;
+    return status === undefined ? { name, message } : { name, message, status };
+}
+function defaultSleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+function maskerFor(options) {
+    if (options.mask)
+        return options.mask;
+    return options.source.kind === 'github-oidc' ? (s) => setSecret(s) : () => undefined;
+}
+/** Picks the first hop: GitHub OIDC inside GitHub Actions (`GITHUB_ACTIONS=true`), else the ambient chain. */
+function defaultCredentialSource(env = process.env, audience = 'sts.amazonaws.com') {
+    return env.GITHUB_ACTIONS === 'true'
+        ? { kind: 'github-oidc', token: githubOidcSource(audience) }
+        : { kind: 'ambient' };
+}
+function callerOf(c) {
+    return c.sessionToken === undefined
+        ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }
+        : { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken };
+}
+async function resolveAmbient(options, mask) {
+    const source = options.source;
+    const provider = (source.kind === 'ambient' && source.credentials) || (0,credential_providers_dist_cjs/* fromNodeProviderChain */.br)();
+    let creds;
+    try {
+        creds = await provider();
+    }
+    catch (e) {
+        const detail = e instanceof Error ? e.message : String(e);
+        throw new CredentialError('no-ambient-credentials', `no ambient AWS credentials for the first hop (${detail}). Outside GitHub Actions site-deploy starts from ` +
+            'the AWS default credential chain: set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.', { cause: e });
+    }
+    mask(creds.secretAccessKey);
+    if (creds.sessionToken)
+        mask(creds.sessionToken);
+    return creds;
+}
+function checkMfa(target, identity, claims) {
+    if (!target.requireMfa)
+        return;
+    if (!claims) {
+        throw new CredentialError('mfa-required', `environment ${target.environment} has require_mfa: true, which needs proof of human approval — a GitHub OIDC ` +
+            `token from a job in a protected GitHub environment. Ambient credentials (the CLI) cannot give it; deploy ` +
+            `module "${identity.module}" from GitHub Actions.`);
+    }
+    if (!claims.environment) {
+        throw new CredentialError('mfa-required', `environment ${target.environment} has require_mfa: true, but the GitHub OIDC token (sub "${claims.sub ?? '(unknown)'}") ` +
+            `names no GitHub environment. Run the job with \`environment: ${target.environment}\` and give that ` +
+            'environment required reviewers.');
+    }
+}
+function toStepCredentials(c, hop, mask) {
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+        // Mask whatever did arrive before saying anything.
+        for (const s of [c?.AccessKeyId, c?.SecretAccessKey, c?.SessionToken])
+            if (s)
+                mask(s);
+        throw new CredentialError('sts-failed', `STS answered ${hop.roleArn} without complete credentials`);
+    }
+    mask(c.AccessKeyId);
+    mask(c.SecretAccessKey);
+    mask(c.SessionToken);
+    return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiration: c.Expiration,
+    };
+}
+async function ambientPrincipal(region, caller) {
+    const client = new client_sts_dist_cjs/* STSClient */.iM({ region, credentials: callerOf(caller), maxAttempts: 1 });
+    try {
+        return (await client.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}))).Arn;
+    }
+    catch {
+        return undefined;
+    }
+    finally {
+        client.destroy();
+    }
+}
+/**
+ * Makes one step's session: mints a fresh OIDC token (or reads ambient credentials), checks
+ * `require_mfa`, then runs each planned hop. Undefined when the step needs no AWS session.
+ * Uncached — use SessionBroker to share sessions between steps.
+ */
+async function assumeStepSession(target, identity, options) {
+    const source = options.source;
+    const mask = maskerFor(options);
+    const log = options.log ?? (() => undefined);
+    // Everything STS would refuse is found here, before a token is minted or a call is made.
+    let plan = planChain(target, identity, {
+        kind: source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
+    });
+    if (!plan)
+        return undefined;
+    let caller;
+    let token;
+    let claims;
+    if (source.kind === 'github-oidc') {
+        ({ token, claims } = await source.token());
+    }
+    else {
+        checkMfa(target, identity, undefined);
+        caller = await resolveAmbient(options, mask);
+        // Assuming a role from role credentials is role chaining: STS caps it at one hour.
+        if (caller.sessionToken)
+            plan = planChain(target, identity, { kind: 'ambient', ambientIsSession: true });
+    }
+    checkMfa(target, identity, claims);
+    if (target.requireMfa && options.approval) {
+        const verdict = await options.approval({ claims: claims, target, identity });
+        if (!verdict.approved) {
+            throw new CredentialError('approval-missing', `environment ${target.environment} has require_mfa: true, and no human approval of this run could be read back: ${verdict.detail}`);
+        }
+    }
+    const hops = [];
+    let assumedRoleArn;
+    let current;
+    for (const hop of plan.hops) {
+        const ctx = {
+            call: hop.kind,
+            from: hop.kind === 'web-identity' ? 'oidc' : hop.from === 'ambient' ? 'ambient' : 'via',
+            roleArn: hop.roleArn,
+            ...(target.via !== undefined && hop.roleArn !== target.via ? { viaArn: target.via } : {}),
+            region: target.region,
+            site: identity.site,
+            environment: identity.environment,
+            module: identity.module,
+            sessionName: plan.sessionName,
+            durationSeconds: hop.params.DurationSeconds,
+            externalId: hop.kind === 'assume-role' && hop.params.ExternalId !== undefined,
+        };
+        if (claims) {
+            ctx.token = {};
+            if (claims.sub)
+                ctx.token.sub = claims.sub;
+            if (claims.aud)
+                ctx.token.aud = claims.aud;
+            if (claims.repository)
+                ctx.token.repository = claims.repository;
+            if (claims.environment)
+                ctx.token.environment = claims.environment;
+        }
+        const signer = current ?? caller;
+        const client = new client_sts_dist_cjs/* STSClient */.iM({
+            region: target.region,
+            // Our own bounded, jittered retry loop is the only one (an injectable sleep keeps tests instant).
+            maxAttempts: 1,
+            ...(hop.kind === 'assume-role' && signer ? { credentials: callerOf(signer) } : {}),
+        });
+        const label = `${hop.kind === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole'} ${hop.roleArn}`;
+        log(`sts: ${label} as ${hop.params.RoleSessionName} for ${hop.params.DurationSeconds} s`);
+        try {
+            const out = await withRetry(() => hop.kind === 'web-identity'
+                ? client.send(new client_sts_dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({ ...hop.params, WebIdentityToken: token }))
+                : client.send(new client_sts_dist_cjs/* AssumeRoleCommand */.QL(hop.params)), {
+                attempts: options.maxAttempts ?? 5,
+                baseMs: options.baseDelayMs ?? 300,
+                maxMs: options.maxDelayMs ?? 5000,
+                sleep: options.sleep ?? defaultSleep,
+                random: options.random ?? Math.random,
+                isRetryable: isRetryableStsError,
+                onRetry: (e, attempt, delay) => log(`sts: ${label}: ${failureOf(e).name}; retry ${attempt + 1}/${options.maxAttempts ?? 5} in ${delay} ms`),
+            });
+            current = toStepCredentials(out.Credentials, hop, mask);
+            assumedRoleArn = out.AssumedRoleUser?.Arn;
+            hops.push(label);
+        }
+        catch (e) {
+            if (e instanceof CredentialError)
+                throw e;
+            if (e instanceof RetriesExhaustedError)
+                throw stsUnavailable(failureOf(e.cause), ctx, e.attempts, e.cause);
+            const failure = failureOf(e);
+            if (ctx.from === 'ambient' && /^AccessDenied/.test(failure.name) && caller) {
+                const who = await ambientPrincipal(target.region, caller);
+                if (who)
+                    ctx.ambientPrincipal = who;
+            }
+            throw stsFailure(failure, ctx, e);
+        }
+        finally {
+            client.destroy();
+        }
+    }
+    const accountOfSession = assumedRoleArn ? /^arn:[^:]+:sts::(\d{12}):/.exec(assumedRoleArn)?.[1] : undefined;
+    if (accountOfSession !== undefined && accountOfSession !== target.account) {
+        throw new CredentialError('account-mismatch', `the session for module "${identity.module}" is in account ${accountOfSession}, not aws_account ` +
+            `${target.account} of environment ${target.environment} (${assumedRoleArn})`);
+    }
+    const credentials = current;
+    if (accountOfSession !== undefined)
+        credentials.accountId = accountOfSession;
+    const session = {
+        key: plan.key,
+        credentials,
+        sessionName: plan.sessionName,
+        roleArn: plan.roleArn,
+        expiration: credentials.expiration,
+        hops,
+        policy: plan.policy,
+        policyArns: plan.policyArns,
+    };
+    if (assumedRoleArn)
+        session.assumedRoleArn = assumedRoleArn;
+    if (claims?.sub)
+        session.subject = claims.sub;
+    return session;
+}
+/**
+ * Caches one session per distinct (role, session policy, purpose): modules whose policies match
+ * share it; a session is re-made (with a fresh OIDC token) only when it nears expiry.
+ * Concurrent requests for the same key wait for one STS chain.
+ */
+class SessionBroker {
+    cache = new Map();
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    /** Number of distinct sessions cached. */
+    get size() {
+        return this.cache.size;
+    }
+    /** The step's session — cached unless it expires within `minRemainingMs` (default `refreshBeforeMs`). */
+    async get(target, identity, need = {}) {
+        const plan = planChain(target, identity, {
+            kind: this.options.source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
+        });
+        if (!plan)
+            return undefined;
+        const now = this.options.now ?? Date.now;
+        const threshold = need.minRemainingMs ?? this.options.refreshBeforeMs ?? 5 * 60_000;
+        const entry = this.cache.get(plan.key);
+        if (entry) {
+            const session = await entry; // a shared failure reaches every waiter
+            if (session.expiration.getTime() - now() > threshold)
+                return session;
+            const latest = this.cache.get(plan.key);
+            // Someone else started the refresh while we waited: join it rather than assuming twice.
+            if (latest && latest !== entry)
+                return latest;
+        }
+        const made = assumeStepSession(target, identity, this.options).then((s) => s);
+        this.cache.set(plan.key, made);
+        made.catch(() => {
+            if (this.cache.get(plan.key) === made)
+                this.cache.delete(plan.key);
+        });
+        return made;
+    }
+    /** A provider for the credential server of one step. */
+    provider(target, identity) {
+        return async (need) => {
+            const session = await this.get(target, identity, need);
+            if (!session) {
+                throw new CredentialError('sts-failed', `module "${identity.module}" needs no AWS session (no services, local state); start no credential server for it`, { kind: 'internal' });
+            }
+            return session.credentials;
+        };
+    }
+    /** Forgets every cached session. */
+    clear() {
+        this.cache.clear();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/adapters/run-context.ts
@@ -76742,12 +80623,18 @@ function runContext(root, env = process.env) {
     const sha = (inActions && env.GITHUB_SHA) || git(root, ['rev-parse', 'HEAD']) || '0000000000000000000000000000000000000000';
     const ref = (inActions && env.GITHUB_REF) || git(root, ['symbolic-ref', '-q', 'HEAD']) || 'local';
     return {
-        repository: (inActions && env.GITHUB_REPOSITORY) || 'local/local',
+        repository: (inActions && env.GITHUB_REPOSITORY) || env.SITE_DEPLOY_REPOSITORY || originRepository(root) || 'local/local',
         sha,
         ref,
         runId: (inActions && env.GITHUB_RUN_ID) || 'local',
         actor: (inActions && env.GITHUB_ACTOR) || env.USER || 'local',
     };
+}
+/** owner/repo of the git remote "origin", when it is a GitHub-style URL. */
+function originRepository(root) {
+    const url = git(root, ['remote', 'get-url', 'origin']);
+    const m = url && /[:/]([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(url);
+    return m ? `${m[1]}/${m[2]}` : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/adapters/action/inputs.ts
@@ -76796,12 +80683,17 @@ function readSettings(env = process.env) {
         comment: bool('comment', true),
         evidenceBucket: input('evidence-bucket') || undefined,
         lockTimeout: input('lock-timeout', '5m'),
+        credentialsMode: 'server',
     };
+    const mode = input('credentials-mode', 'server');
+    if (mode !== 'server' && mode !== 'env')
+        throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
+    settings.credentialsMode = mode;
     if (settings.githubToken)
-        core_setSecret(settings.githubToken);
+        setSecret(settings.githubToken);
     for (const [k, v] of Object.entries(settings))
         if (k !== 'githubToken')
-            core_debug(`input ${k} = ${String(v)}`);
+            debug(`input ${k} = ${String(v)}`);
     return settings;
 }
 
@@ -82538,6 +86430,7 @@ async function startFeedback(token, site, env, commentEnabled) {
 
 
 
+
 /** Emits each problem as an annotation on its file and line (paths relative to the workspace). */
 function annotate(problems, root, workspace) {
     for (const p of problems) {
@@ -82608,7 +86501,13 @@ async function plan(s) {
                 lockTimeout: s.lockTimeout,
                 workRoot: (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'site-deploy', 'work'),
                 signal: controller.signal,
-                onSecret: (v) => core_setSecret(v),
+                credentials: {
+                    broker: new SessionBroker({ source: defaultCredentialSource(process.env, s.audience), mask: (v) => setSecret(v) }),
+                    mode: s.credentialsMode,
+                    ctx,
+                    mask: (v) => setSecret(v),
+                },
+                onSecret: (v) => setSecret(v),
                 sink: { startGroup: (t) => startGroup(t), endGroup: () => endGroup(), write: (t) => process.stdout.write(t) },
                 onEvent: (e) => {
                     if (e.type === 'finish' && e.module.status === 'failed')
@@ -82689,7 +86588,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _adapters_action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1098);
+/* harmony import */ var _adapters_action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6756);
 
 await (0,_adapters_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

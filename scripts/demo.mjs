@@ -12,6 +12,6 @@ const cli = (...args) => {
 const site = ['--root', 'examples', '--site', 'client-portal', '--env', 'dev'];
 cli('validate', '--root', 'examples');
 cli('graph', ...site);
-cli('plan', ...site);
-cli('apply', ...site);
+cli('plan', ...site, '--credentials', 'none');
+cli('apply', ...site, '--credentials', 'none');
 console.log('\nState is in examples/.site-deploy/state; run `npm run demo` again to see every module no-op.');

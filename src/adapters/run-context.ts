@@ -15,10 +15,17 @@ export function runContext(root: string, env: NodeJS.ProcessEnv = process.env): 
   const sha = (inActions && env.GITHUB_SHA) || git(root, ['rev-parse', 'HEAD']) || '0000000000000000000000000000000000000000';
   const ref = (inActions && env.GITHUB_REF) || git(root, ['symbolic-ref', '-q', 'HEAD']) || 'local';
   return {
-    repository: (inActions && env.GITHUB_REPOSITORY) || 'local/local',
+    repository: (inActions && env.GITHUB_REPOSITORY) || env.SITE_DEPLOY_REPOSITORY || originRepository(root) || 'local/local',
     sha,
     ref,
     runId: (inActions && env.GITHUB_RUN_ID) || 'local',
     actor: (inActions && env.GITHUB_ACTOR) || env.USER || 'local',
   };
+}
+
+/** owner/repo of the git remote "origin", when it is a GitHub-style URL. */
+function originRepository(root: string): string | undefined {
+  const url = git(root, ['remote', 'get-url', 'origin']);
+  const m = url && /[:/]([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(url);
+  return m ? `${m[1]}/${m[2]}` : undefined;
 }

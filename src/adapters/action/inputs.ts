@@ -19,6 +19,7 @@ export interface ActionSettings {
   comment: boolean;
   evidenceBucket?: string;
   lockTimeout: string;
+  credentialsMode: 'server' | 'env';
 }
 
 function input(name: string, fallback = ''): string {
@@ -62,7 +63,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): ActionSettin
     comment: bool('comment', true),
     evidenceBucket: input('evidence-bucket') || undefined,
     lockTimeout: input('lock-timeout', '5m'),
+    credentialsMode: 'server',
   };
+  const mode = input('credentials-mode', 'server');
+  if (mode !== 'server' && mode !== 'env') throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
+  settings.credentialsMode = mode;
   if (settings.githubToken) core.setSecret(settings.githubToken);
   for (const [k, v] of Object.entries(settings)) if (k !== 'githubToken') core.debug(`input ${k} = ${String(v)}`);
   return settings;

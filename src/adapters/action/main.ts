@@ -8,6 +8,7 @@ import { toRunReport } from '../../core/run/report.js';
 import { publicOutputs, runDocument } from '../../core/run/runner.js';
 import { fsReader } from '../fs-reader.js';
 import { execute } from '../run/execute.js';
+import { defaultCredentialSource, SessionBroker } from '../aws/sts.js';
 import { runContext } from '../run-context.js';
 import { readSettings, type ActionSettings } from './inputs.js';
 import { problemAnnotations, startFeedback } from './feedback.js';
@@ -83,6 +84,12 @@ async function plan(s: ActionSettings): Promise<void> {
         lockTimeout: s.lockTimeout,
         workRoot: join(process.env.RUNNER_TEMP || tmpdir(), 'site-deploy', 'work'),
         signal: controller.signal,
+        credentials: {
+          broker: new SessionBroker({ source: defaultCredentialSource(process.env, s.audience), mask: (v) => core.setSecret(v) }),
+          mode: s.credentialsMode,
+          ctx,
+          mask: (v) => core.setSecret(v),
+        },
         onSecret: (v) => core.setSecret(v),
         sink: { startGroup: (t) => core.startGroup(t), endGroup: () => core.endGroup(), write: (t) => process.stdout.write(t) },
         onEvent: (e) => {

@@ -22,9 +22,11 @@ export interface CliArgs {
   terraformBinary: string;
   lockTimeout: string;
   verbose: boolean;
+  /** ambient: assume each step's role from the AWS default credential chain; none: steps get no AWS credentials. */
+  credentials: 'ambient' | 'none';
 }
 
-const VALUE_FLAGS = ['site', 'env', 'root', 'config-root', 'catalog', 'max-parallel', 'changed-from', 'terraform-binary', 'lock-timeout'] as const;
+const VALUE_FLAGS = ['site', 'env', 'root', 'config-root', 'catalog', 'max-parallel', 'changed-from', 'terraform-binary', 'lock-timeout', 'credentials'] as const;
 const BOOL_FLAGS = ['json', 'markdown', 'verbose'] as const;
 
 /** Raised for a bad command line; the CLI prints it with usage and exits 2. */
@@ -87,7 +89,11 @@ export function parseArgs(argv: string[]): CliArgs | 'help' | 'version' {
     terraformBinary: values.get('terraform-binary') ?? 'terraform',
     lockTimeout: values.get('lock-timeout') ?? '5m',
     verbose: bools.has('verbose'),
+    credentials: 'ambient',
   };
+  const credentials = values.get('credentials') ?? 'ambient';
+  if (credentials !== 'ambient' && credentials !== 'none') throw new UsageError(`--credentials must be ambient or none, not "${credentials}"`);
+  args.credentials = credentials;
   const needsSiteEnv: Command[] = ['graph', 'plan', 'apply', 'verify', 'drift', 'trust-policy'];
   if (needsSiteEnv.includes(command)) {
     const missing = (['site', 'env'] as const).filter((k) => !args[k]).map((k) => `--${k}`);
@@ -120,6 +126,9 @@ Options:
   --catalog DIR       module catalog, relative to the root (default: modules)
   --terraform-binary  terraform or tofu (default: terraform)
   --lock-timeout T    how long to wait for a state lock (default: 5m)
+  --credentials C     ambient (default): each module step assumes its role from the AWS
+                      default credential chain; none: steps run with no AWS credentials
+                      (modules that need no AWS, like the offline example)
   --verbose           show stack traces of internal errors
 
 Exit codes: 0 success; 1 a step failed, a policy denied or verification failed;

@@ -7,6 +7,8 @@ import { fsReader } from '../fs-reader.js';
 import { runContext } from '../run-context.js';
 import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
 import { execute } from '../run/execute.js';
+import { renderTrustReport, trustReport } from '../../core/credentials/trust.js';
+import { defaultCredentialSource, SessionBroker } from '../aws/sts.js';
 import { readFileSync, statSync } from 'node:fs';
 import { parsePlanJson, summarizePlan, toSummaryJson } from '../../core/plan/summary.js';
 import { renderSummaryMarkdown, renderSummaryText } from '../../core/plan/markdown.js';
@@ -115,6 +117,13 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       return runCommand(args, io, root, layout, ctx);
     case 'summarize':
       return summarize(args, io);
+    case 'trust-policy': {
+      const { graph } = loadProject(reader, layout, ctx, args.site as string, args.env as string);
+      const report = trustReport(graph, ctx.repository);
+      if (!report) throw new SiteDeployError('bad-input', `${graph.site.dir}/credentials.yaml has no entry for environment ${graph.environment.name}`);
+      io.out(args.json ? `${JSON.stringify(report)}\n` : `${renderTrustReport(report)}\n`);
+      return 0;
+    }
     default:
       throw new UsageError(`command "${args.command}" is not available in this version yet`);
   }
@@ -160,6 +169,10 @@ async function runCommand(args: CliArgs, io: CliIo, root: string, layout: Layout
       terraformBinary: args.terraformBinary,
       lockTimeout: args.lockTimeout,
       signal: controller.signal,
+      credentials:
+        args.credentials === 'none'
+          ? undefined
+          : { broker: new SessionBroker({ source: defaultCredentialSource(process.env) }), mode: 'server', ctx },
       sink: args.verbose
         ? { startGroup: (t) => io.err(`▼ ${t}\n`), endGroup: () => io.err('▲\n'), write: (t) => io.err(t) }
         : { startGroup: () => {}, endGroup: () => {}, write: () => {} },

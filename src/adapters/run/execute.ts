@@ -7,7 +7,7 @@ import { loadProject } from '../../core/project.js';
 import { runGraph, type RunMode, type RunPorts, type RunResult } from '../../core/run/runner.js';
 import { fsReader } from '../fs-reader.js';
 import { GroupedLog, type LogSink } from './group-log.js';
-import { enginePorts } from './steps.js';
+import { enginePorts, type StepSettings } from './steps.js';
 
 /** Everything one plan or apply needs from its front door (CLI or action). */
 export interface ExecuteOptions {
@@ -29,6 +29,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Extra environment for every step (e.g. AWS endpoints for S3 state). */
   stepEnv?: Record<string, string>;
+  /** Per-step AWS sessions (absent: steps get no AWS credentials). */
+  credentials?: StepSettings['credentials'];
 }
 
 /** Loads, validates and runs one site × environment; throws InputError on bad config before anything runs. */
@@ -42,6 +44,7 @@ export async function execute(o: ExecuteOptions): Promise<{ workspace: Workspace
     lockTimeout: o.lockTimeout,
     log,
     env: o.stepEnv,
+    credentials: o.credentials,
   });
   const result = await runGraph(workspace, graph, { mode: o.mode, maxParallel: o.maxParallel, signal: o.signal }, { ...ports, onEvent: o.onEvent });
   return { workspace, graph, result, warnings };

@@ -7,6 +7,11 @@ import { parsePlanJson, summarizePlan } from '../../core/plan/summary.js';
 import type { OutputValue, RunPorts, StepReport } from '../../core/run/runner.js';
 import { engineFor, type Backend } from '../engines/index.js';
 import type { GroupedLog } from './group-log.js';
+import type { CredentialEntry } from '../../core/config/model.js';
+import type { CredentialTarget, StepIdentity } from '../../core/credentials/session.js';
+import type { RunContext } from '../../core/config/scope.js';
+import { startCredentialServer, type CredentialMode } from '../aws/credential-server.js';
+import type { SessionBroker } from '../aws/sts.js';
 
 /** How module steps run on this machine. */
 export interface StepSettings {
@@ -19,6 +24,40 @@ export interface StepSettings {
   log: GroupedLog;
   /** Extra environment for every step's child (e.g. AWS endpoints); credentials come per step. */
   env?: Record<string, string>;
+  /** Per-step AWS sessions; absent means steps run with no AWS credentials at all. */
+  credentials?: { broker: SessionBroker; mode: CredentialMode; ctx: RunContext; mask?: (secret: string) => void };
+}
+
+/** The credentials.yaml entry of an environment as the STS chain reads it. */
+export function credentialTarget(entry: CredentialEntry): CredentialTarget {
+  return {
+    environment: entry.environment,
+    account: entry.account,
+    role: entry.role,
+    planRole: entry.planRole,
+    via: entry.via,
+    region: entry.region,
+    sessionDuration: entry.sessionDuration,
+    boundaryPolicy: entry.boundaryPolicy,
+    allowedServices: entry.allowedServices,
+    requireMfa: entry.requireMfa,
+    externalId: entry.externalId,
+  };
+}
+
+/** Who a module step is, for its session policy, name and tags. */
+export function stepIdentity(graph: SiteGraph, node: GraphNode, backend: Backend, purpose: 'plan' | 'apply', ctx: RunContext): StepIdentity {
+  return {
+    site: graph.site.name,
+    environment: graph.environment.name,
+    module: node.name,
+    services: node.manifest?.services ?? [],
+    stateObject: backend.kind === 's3' ? { bucket: backend.bucket, key: backend.key } : undefined,
+    repository: ctx.repository,
+    runId: ctx.runId,
+    actor: ctx.actor,
+    purpose,
+  };
 }
 
 /** Local state path of a module (SPEC §5): `<root>/.site-deploy/state/<site>/<env>/<module>.tfstate`. */
@@ -56,7 +95,12 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
       const backend = backendFor(settings, graph, node);
       try {
         if (backend.kind === 'local') return stateDocumentOutputs(await readFile(backend.path, 'utf8'));
-        const s3 = new S3Client({ region: backend.region, forcePathStyle: true, maxAttempts: 2 });
+        const c = settings.credentials;
+        const session = c && graph.credentials ? await c.broker.get(credentialTarget(graph.credentials), stepIdentity(graph, node, backend, 'plan', c.ctx)) : undefined;
+        const credentials = session
+          ? { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken }
+          : undefined;
+        const s3 = new S3Client({ region: backend.region, forcePathStyle: true, maxAttempts: 2, ...(credentials ? { credentials } : {}) });
         const r = await s3.send(new GetObjectCommand({ Bucket: backend.bucket, Key: backend.key }));
         const text = await r.Body?.transformToString('utf8');
         return text ? stateDocumentOutputs(text) : undefined;
@@ -69,16 +113,36 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
       if (!manifest) return { status: 'failed', counts: ZERO, outputs: {}, unknownOutputs: [], error: `module type ${node.type} has no manifest` };
       for (const [k, v] of Object.entries(inputs)) if (isSensitiveInput(node, k) && typeof v === 'string') settings.log.addSecret(v);
       const log = settings.log.open(`${node.name} (${node.type}) — ${mode} ${site}/${env}`);
+      const backend = backendFor(settings, graph, node);
+      let server: Awaited<ReturnType<typeof startCredentialServer>> | undefined;
       try {
+        const stepEnv = { ...(settings.env ?? {}) };
+        const c = settings.credentials;
+        if (c && graph.credentials) {
+          const target = credentialTarget(graph.credentials);
+          const identity = stepIdentity(graph, node, backend, mode, c.ctx);
+          try {
+            const session = await c.broker.get(target, identity);
+            if (session) {
+              log.write(`AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${session.hops.length} hop${session.hops.length === 1 ? '' : 's'})\n`);
+              server = await startCredentialServer({ provider: c.broker.provider(target, identity), region: target.region, mode: c.mode, mask: c.mask });
+              Object.assign(stepEnv, server.env());
+            }
+          } catch (e) {
+            const error = e instanceof Error ? e.message : String(e);
+            log.write(`${error}\n`);
+            return { status: 'failed', counts: ZERO, outputs: {}, unknownOutputs: [], error };
+          }
+        }
         const r = await engineFor(manifest.engine).run({
           mode,
           binary: settings.terraformBinary,
           moduleDir: resolve(settings.root, manifest.dir),
           workDir: join(settings.workRoot, site, env, node.name),
           inputs,
-          backend: backendFor(settings, graph, node),
+          backend,
           lockTimeout: settings.lockTimeout,
-          env: settings.env ?? {},
+          env: stepEnv,
           log: (chunk) => log.write(chunk),
           signal,
         });
@@ -98,6 +162,7 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
         if (r.error) log.write(`\n${r.error}\n`);
         return { status: r.status, counts, summary, outputs: r.outputs, unknownOutputs: r.unknownOutputs ?? [], planSha256: r.planSha256, error: r.error };
       } finally {
+        await server?.close();
         log.close();
       }
     },
