@@ -1,13 +1,8 @@
+import { partitionOf } from '../credentials/session.js';
 import type { Problems } from '../errors.js';
 import type { Workspace } from './load.js';
 import type { CredentialEntry, Site } from './model.js';
 
-/** The AWS partition of a region: aws-us-gov, aws-cn or aws. */
-export function partitionOf(region: string): 'aws' | 'aws-us-gov' | 'aws-cn' {
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('cn-')) return 'aws-cn';
-  return 'aws';
-}
 
 /** The parts of an IAM ARN, or undefined when it is not one of the given resource kind. */
 export function parseIamArn(arn: string, kind: 'role' | 'policy'): { partition: string; account: string; name: string } | undefined {
