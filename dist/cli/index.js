@@ -69790,8 +69790,84 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/core/config/credentials-rules.ts
-/** The AWS partition of a region: aws-us-gov, aws-cn or aws. */
+;// CONCATENATED MODULE: ./src/core/credentials/errors.ts
+const LOCAL_CODES = new Set([
+    'invalid-region',
+    'invalid-arn',
+    'arn-partition',
+    'arn-account',
+    'invalid-service',
+    'invalid-session-name',
+    'invalid-policy',
+    'policy-too-large',
+    'too-many-policy-arns',
+    'too-many-tags',
+    'invalid-tag',
+    'invalid-source-identity',
+    'invalid-external-id',
+    'invalid-duration',
+    'invalid-token-shape',
+]);
+/** A credential failure with a stable `code` and a message meant for the user (never holds a secret). */
+class CredentialError extends Error {
+    /** Stable machine-readable reason. */
+    code;
+    /** How the CLI/Action maps it: `bad-input` (exit 2) for config problems found locally, else `step-failed`. */
+    kind;
+    constructor(code, message, options = {}) {
+        super(message, options.cause === undefined ? undefined : { cause: options.cause });
+        this.name = 'CredentialError';
+        this.code = code;
+        this.kind = options.kind ?? (LOCAL_CODES.has(code) ? 'bad-input' : 'step-failed');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/credentials/session.ts
+/**
+ * Pure building blocks of a module step's AWS session: partitions and ARNs, session names, tags,
+ * the inline session policy, and the exact STS request of every hop — each checked against
+ * STS's documented limits before any call (moto checks none of them).
+ */
+
+/** Re-exported so callers of the session builders need one import. */
+
+/** STS limits this module enforces (documented in the STS API reference). */
+const STS_LIMITS = {
+    minDuration: 900,
+    maxDuration: 43_200,
+    maxChainedDuration: 3600,
+    sessionNameMax: 64,
+    sourceIdentityMin: 2,
+    sourceIdentityMax: 64,
+    policyMax: 2048,
+    policyArnsMax: 10,
+    tagsMax: 50,
+    tagKeyMax: 128,
+    tagValueMax: 256,
+    externalIdMin: 2,
+    externalIdMax: 1224,
+    webIdentityTokenMin: 4,
+    webIdentityTokenMax: 20_000,
+};
+const NAME_CHARS = /^[\w+=,.@-]*$/;
+const NOT_NAME_CHAR = /[^\w+=,.@-]/gu;
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const NOT_TAG_CHAR = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
+const EXTERNAL_ID_CHARS = /^[\w+=,.@:/-]*$/;
+// Policy documents: tab, LF, CR and U+0020–U+00FF only.
+const POLICY_CHARS = /^[\t\n\r\u0020-\u00FF]*$/;
+const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
+const SERVICE = /^[a-z0-9][a-z0-9-]*$/;
+// arn:partition:service:region:account:resource
+const ARN = /^arn:([^:]*):([^:]*):([^:]*):([^:]*):(.+)$/;
+// IAM paths are "/" or "/segment/…/" of U+0021–U+007E; names use the STS name charset.
+const ROLE_RESOURCE = /^role(\/(?:[\x21-\x7E]*\/)?)([\w+=,.@-]{1,64})$/;
+const POLICY_RESOURCE = /^policy(\/(?:[\x21-\x7E]*\/)?)([\w+=,.@-]{1,128})$/;
+/** Where a field sits in credentials.yaml, for messages: `credentials.production.plan_role`. */
+function field(env, name) {
+    return `credentials.${env}.${name}`;
+}
+/** The partition of a region: `aws-us-gov` for us-gov-*, `aws-cn` for cn-*, else `aws`. */
 function partitionOf(region) {
     if (region.startsWith('us-gov-'))
         return 'aws-us-gov';
@@ -69799,6 +69875,434 @@ function partitionOf(region) {
         return 'aws-cn';
     return 'aws';
 }
+/** Throws `invalid-region` unless the region looks like an AWS region name (`us-east-1`). */
+function checkRegion(region) {
+    if (!REGION.test(region)) {
+        throw new CredentialError('invalid-region', `"${region}" is not an AWS region name (expected something like us-east-1, us-gov-west-1 or cn-north-1)`);
+    }
+}
+/** The regional STS host of a region, e.g. `sts.cn-north-1.amazonaws.com.cn`. */
+function stsEndpointHost(region) {
+    checkRegion(region);
+    return partitionOf(region) === 'aws-cn' ? `sts.${region}.amazonaws.com.cn` : `sts.${region}.amazonaws.com`;
+}
+/** Splits an ARN into its parts without judging them; undefined when it is not `arn:…:…:…:…:…`. */
+function parseArn(arn) {
+    const m = ARN.exec(arn);
+    if (!m)
+        return undefined;
+    return { partition: m[1], service: m[2], region: m[3], account: m[4], resource: m[5] };
+}
+function checkPartition(arn, parsed, region, label) {
+    const expected = partitionOf(region);
+    if (parsed.partition !== expected) {
+        throw new CredentialError('arn-partition', `${label}: ${arn} is in partition "${parsed.partition}", but region ${region} is in "${expected}" — ` +
+            `use arn:${expected}:${parsed.service}::${parsed.account}:${parsed.resource}`);
+    }
+}
+/**
+ * Checks an IAM role ARN's shape, and that its partition is the region's; `label` names the field
+ * (`credentials.production.role`). Throws `invalid-arn` or `arn-partition`.
+ */
+function checkRoleArn(arn, region, label) {
+    const parsed = parseArn(arn);
+    const p = partitionOf(region);
+    if (!parsed ||
+        parsed.service !== 'iam' ||
+        parsed.region !== '' ||
+        !/^\d{12}$/.test(parsed.account) ||
+        !ROLE_RESOURCE.test(parsed.resource) ||
+        arn.length > 2048) {
+        throw new CredentialError('invalid-arn', `${label}: "${arn}" is not an IAM role ARN — expected arn:${p}:iam::<12-digit account>:role/<name>`);
+    }
+    checkPartition(arn, parsed, region, label);
+    return parsed;
+}
+/** Checks a managed policy ARN (account digits, or `aws` for AWS-managed) and its partition. */
+function checkPolicyArn(arn, region, label) {
+    const parsed = parseArn(arn);
+    const p = partitionOf(region);
+    if (!parsed ||
+        parsed.service !== 'iam' ||
+        parsed.region !== '' ||
+        !/^(?:\d{12}|aws)$/.test(parsed.account) ||
+        !POLICY_RESOURCE.test(parsed.resource) ||
+        arn.length < 20 ||
+        arn.length > 2048) {
+        throw new CredentialError('invalid-arn', `${label}: "${arn}" is not an IAM policy ARN — expected arn:${p}:iam::<12-digit account>:policy/<name>`);
+    }
+    checkPartition(arn, parsed, region, label);
+    return parsed;
+}
+/** 32-bit FNV-1a as 8 hex digits: a short stable suffix that keeps truncated names distinct. */
+function shortHash(text) {
+    let h = 0x811c9dc5;
+    for (const ch of text) {
+        const cp = ch.codePointAt(0);
+        // Hash every byte-ish unit of the code point so non-ASCII names differ too.
+        for (let v = cp;; v >>>= 8) {
+            h ^= v & 0xff;
+            h = Math.imul(h, 0x01000193) >>> 0;
+            if (v < 0x100)
+                break;
+        }
+    }
+    return h.toString(16).padStart(8, '0');
+}
+/**
+ * `sd-<site>-<env>-<module>` in STS's session-name charset `[\w+=,.@-]`, at most 64 characters.
+ * A name that had to be changed (bad characters, or too long) ends in `-<8 hex>` of the original, so
+ * two different modules never share a name.
+ */
+function sessionName(site, env, module) {
+    const raw = `sd-${site}-${env}-${module}`;
+    if (raw.length <= STS_LIMITS.sessionNameMax && NAME_CHARS.test(raw))
+        return raw;
+    const clean = raw.replace(NOT_NAME_CHAR, '_');
+    const suffix = `-${shortHash(`${site}\u0000${env}\u0000${module}`)}`;
+    return clean.slice(0, STS_LIMITS.sessionNameMax - suffix.length) + suffix;
+}
+/** Cuts a string to at most `max` UTF-16 units without splitting a surrogate pair. */
+function cut(text, max) {
+    if (text.length <= max)
+        return text;
+    let out = '';
+    for (const ch of text) {
+        if (out.length + ch.length > max)
+            break;
+        out += ch;
+    }
+    return out;
+}
+/** A session tag value in STS's charset `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (others become `_`), at most 256. */
+function sanitizeTagValue(value) {
+    return cut(value.replace(NOT_TAG_CHAR, '_'), STS_LIMITS.tagValueMax);
+}
+/**
+ * The `SourceIdentity` for a GitHub actor: charset `[\w+=,.@-]` (others become `_`, so
+ * `dependabot[bot]` → `dependabot_bot_`), 2–64 characters (a one-letter login is padded with `_`).
+ * Undefined when there is no actor. The `aws:` prefix STS forbids cannot survive: `:` is replaced.
+ */
+function sourceIdentity(actor) {
+    if (!actor)
+        return undefined;
+    const clean = actor.replace(NOT_NAME_CHAR, '_').slice(0, STS_LIMITS.sourceIdentityMax);
+    return clean.padEnd(STS_LIMITS.sourceIdentityMin, '_');
+}
+/** The session tags of an AssumeRole hop: Site, Environment, Module, Repository, RunId (when known). */
+function sessionTags(identity) {
+    const tags = [
+        { Key: 'Site', Value: sanitizeTagValue(identity.site) },
+        { Key: 'Environment', Value: sanitizeTagValue(identity.environment) },
+        { Key: 'Module', Value: sanitizeTagValue(identity.module) },
+    ];
+    if (identity.repository)
+        tags.push({ Key: 'Repository', Value: sanitizeTagValue(identity.repository) });
+    if (identity.runId)
+        tags.push({ Key: 'RunId', Value: sanitizeTagValue(identity.runId) });
+    return tags;
+}
+function byCodePoint(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/** Characters that would act as wildcards or policy variables inside an IAM `Resource`. */
+const RESOURCE_META = /[*?]|\$\{/;
+/**
+ * The minified inline session policy of one module step: `<service>:*` for the module's services
+ * that are also in `allowed_services` (all of them when that list is absent), sorted; with S3 state,
+ * Get/Put/DeleteObject on the state object and its `.tflock`, and ListBucket limited by `s3:prefix`.
+ * Undefined when the step needs no AWS session at all. Throws `policy-too-large` over 2048 characters.
+ */
+function sessionPolicy(identity, allowedServices, partition) {
+    for (const s of identity.services) {
+        if (!SERVICE.test(s)) {
+            throw new CredentialError('invalid-service', `module "${identity.module}": service "${s}" is not an IAM service prefix ` +
+                `(lowercase letters, digits and hyphens, like "ec2" or "execute-api")`);
+        }
+    }
+    const allowed = allowedServices ? new Set(allowedServices) : undefined;
+    const services = [...new Set(identity.services)]
+        .filter((s) => !allowed || allowed.has(s))
+        .sort(byCodePoint);
+    const statements = [];
+    if (services.length > 0) {
+        statements.push({ Effect: 'Allow', Action: services.map((s) => `${s}:*`), Resource: '*' });
+    }
+    const state = identity.stateObject;
+    if (state) {
+        if (RESOURCE_META.test(state.bucket) || RESOURCE_META.test(state.key)) {
+            throw new CredentialError('invalid-policy', `module "${identity.module}": state bucket/key "${state.bucket}/${state.key}" contains "*", "?" or "\${", ` +
+                `which IAM would read as a wildcard or a policy variable — rename the key`);
+        }
+        const object = `arn:${partition}:s3:::${state.bucket}/${state.key}`;
+        statements.push({
+            Effect: 'Allow',
+            Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+            Resource: [object, `${object}.tflock`],
+        });
+        // Terraform (1.11, verified on moto) lists `prefix=env:/` — its workspace listing — on init,
+        // plan and apply; a ListBucket without that prefix makes `init` fail.
+        statements.push({
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: `arn:${partition}:s3:::${state.bucket}`,
+            Condition: { StringEquals: { 's3:prefix': ['env:/', state.key] } },
+        });
+    }
+    if (statements.length === 0)
+        return undefined;
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: statements });
+    checkPolicy(policy, `module "${identity.module}"`);
+    return policy;
+}
+/**
+ * The inline policy of the web-identity hop into a `via` hub role: that session may only assume
+ * the target role (with the tags and source identity the next hop sends).
+ */
+function viaPolicy(roleArn) {
+    return JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+            {
+                Effect: 'Allow',
+                Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+                Resource: roleArn,
+            },
+        ],
+    });
+}
+/** Throws `policy-too-large` (naming `owner` and the size) or `invalid-policy` when STS would refuse the policy text. */
+function checkPolicy(policy, owner) {
+    if (policy.length > STS_LIMITS.policyMax) {
+        throw new CredentialError('policy-too-large', `${owner}: the inline session policy is ${policy.length} characters after minification; ` +
+            `STS allows at most ${STS_LIMITS.policyMax} — give the module fewer services or split it`);
+    }
+    if (policy.length === 0 || !POLICY_CHARS.test(policy)) {
+        throw new CredentialError('invalid-policy', `${owner}: the inline session policy holds characters STS does not accept (only tab, LF, CR and U+0020–U+00FF)`);
+    }
+}
+/**
+ * Session duration STS will accept: 900–43200 s, at most 3600 s for a chained session
+ * (AssumeRole with role credentials). Throws `invalid-duration` for a non-number.
+ */
+function clampDuration(seconds, chained) {
+    if (!Number.isFinite(seconds)) {
+        throw new CredentialError('invalid-duration', `session_duration must be a number of seconds, not ${seconds}`);
+    }
+    const max = chained ? STS_LIMITS.maxChainedDuration : STS_LIMITS.maxDuration;
+    return Math.min(max, Math.max(STS_LIMITS.minDuration, Math.floor(seconds)));
+}
+function checkSessionName(name) {
+    if (name.length < 2 || name.length > STS_LIMITS.sessionNameMax || !NAME_CHARS.test(name)) {
+        throw new CredentialError('invalid-session-name', `session name "${name}" must be 2–64 characters of [A-Za-z0-9_+=,.@-] (it is ${name.length})`);
+    }
+}
+function checkDuration(seconds) {
+    if (!Number.isInteger(seconds) || seconds < STS_LIMITS.minDuration || seconds > STS_LIMITS.maxDuration) {
+        throw new CredentialError('invalid-duration', `DurationSeconds ${seconds} is outside STS's 900–43200 range`);
+    }
+}
+function checkPolicyArns(arns) {
+    if (arns.length > STS_LIMITS.policyArnsMax) {
+        throw new CredentialError('too-many-policy-arns', `${arns.length} managed session policies (PolicyArns); STS allows at most ${STS_LIMITS.policyArnsMax}`);
+    }
+}
+/** Throws `too-many-tags` or `invalid-tag` when STS would refuse the session tags. */
+function checkTags(tags) {
+    if (tags.length > STS_LIMITS.tagsMax) {
+        throw new CredentialError('too-many-tags', `${tags.length} session tags; STS allows at most ${STS_LIMITS.tagsMax}`);
+    }
+    const seen = new Set();
+    for (const t of tags) {
+        if (t.Key.length < 1 || t.Key.length > STS_LIMITS.tagKeyMax || !TAG_CHARS.test(t.Key)) {
+            throw new CredentialError('invalid-tag', `session tag key "${t.Key}" must be 1–${STS_LIMITS.tagKeyMax} characters of letters, digits, spaces and _.:/=+-@`);
+        }
+        if (t.Value.length > STS_LIMITS.tagValueMax || !TAG_CHARS.test(t.Value)) {
+            throw new CredentialError('invalid-tag', `session tag ${t.Key}: the value must be at most ${STS_LIMITS.tagValueMax} characters of letters, digits, ` +
+                `spaces and _.:/=+-@ (it is ${t.Value.length})`);
+        }
+        const lower = t.Key.toLowerCase();
+        if (seen.has(lower)) {
+            throw new CredentialError('invalid-tag', `session tag key "${t.Key}" appears twice (keys are case-insensitive)`);
+        }
+        seen.add(lower);
+    }
+}
+/** Throws `invalid-source-identity` unless the value is 2–64 of `[\w+=,.@-]` and does not start with `aws:`. */
+function checkSourceIdentity(value) {
+    if (value.length < STS_LIMITS.sourceIdentityMin ||
+        value.length > STS_LIMITS.sourceIdentityMax ||
+        !NAME_CHARS.test(value) ||
+        /^aws:/i.test(value)) {
+        throw new CredentialError('invalid-source-identity', `source identity "${value}" must be 2–64 characters of [A-Za-z0-9_+=,.@-] and must not start with "aws:"`);
+    }
+}
+/** Throws `invalid-external-id` unless the value is 2–1224 of `[\w+=,.@:/-]`. */
+function checkExternalId(value, env) {
+    if (value.length < STS_LIMITS.externalIdMin ||
+        value.length > STS_LIMITS.externalIdMax ||
+        !EXTERNAL_ID_CHARS.test(value)) {
+        throw new CredentialError('invalid-external-id', `${field(env, 'external_id')} must be 2–1224 characters of [A-Za-z0-9_+=,.@:/-]`);
+    }
+}
+/** The exact `AssumeRoleWithWebIdentity` request for a hop; throws before STS would refuse it. */
+function webIdentityParams(input) {
+    checkSessionName(input.sessionName);
+    checkDuration(input.durationSeconds);
+    if (input.token.length < STS_LIMITS.webIdentityTokenMin ||
+        input.token.length > STS_LIMITS.webIdentityTokenMax) {
+        throw new CredentialError('invalid-token-shape', `the OIDC token is ${input.token.length} characters; STS takes 4–20000`);
+    }
+    const params = {
+        RoleArn: input.roleArn,
+        RoleSessionName: input.sessionName,
+        WebIdentityToken: input.token,
+        DurationSeconds: input.durationSeconds,
+    };
+    if (input.policy !== undefined) {
+        checkPolicy(input.policy, `session ${input.sessionName}`);
+        params.Policy = input.policy;
+    }
+    if (input.policyArns && input.policyArns.length > 0) {
+        checkPolicyArns(input.policyArns);
+        params.PolicyArns = input.policyArns.map((arn) => ({ arn }));
+    }
+    return params;
+}
+/** The exact `AssumeRole` request for a hop (with source identity, tags, external id when given). */
+function assumeRoleParams(input) {
+    checkSessionName(input.sessionName);
+    checkDuration(input.durationSeconds);
+    const params = {
+        RoleArn: input.roleArn,
+        RoleSessionName: input.sessionName,
+        DurationSeconds: input.durationSeconds,
+    };
+    if (input.policy !== undefined) {
+        checkPolicy(input.policy, `session ${input.sessionName}`);
+        params.Policy = input.policy;
+    }
+    if (input.policyArns && input.policyArns.length > 0) {
+        checkPolicyArns(input.policyArns);
+        params.PolicyArns = input.policyArns.map((arn) => ({ arn }));
+    }
+    if (input.sourceIdentity !== undefined) {
+        checkSourceIdentity(input.sourceIdentity);
+        params.SourceIdentity = input.sourceIdentity;
+    }
+    if (input.tags && input.tags.length > 0) {
+        checkTags(input.tags);
+        params.Tags = input.tags;
+    }
+    if (input.externalId !== undefined)
+        params.ExternalId = input.externalId;
+    return params;
+}
+/**
+ * Plans the hops of a module step: validates ARNs (shape, partition, account), the external id,
+ * policy, tags, names and durations, so nothing STS would refuse is ever sent. Undefined when the
+ * step needs no AWS session (`services: []`, or none allowed, and no S3 state).
+ */
+function planChain(target, identity, source) {
+    checkRegion(target.region);
+    const env = target.environment;
+    const usePlanRole = identity.purpose === 'plan' && target.planRole !== undefined;
+    const roleArn = usePlanRole ? target.planRole : target.role;
+    const roleLabel = field(env, usePlanRole ? 'plan_role' : 'role');
+    const role = checkRoleArn(roleArn, target.region, roleLabel);
+    if (role.account !== target.account) {
+        throw new CredentialError('arn-account', `${roleLabel}: ${roleArn} is in account ${role.account}, not aws_account ${target.account}`);
+    }
+    if (target.via !== undefined)
+        checkRoleArn(target.via, target.region, field(env, 'via'));
+    const policyArns = [];
+    if (target.boundaryPolicy !== undefined) {
+        const label = field(env, 'boundary_policy');
+        const p = checkPolicyArn(target.boundaryPolicy, target.region, label);
+        if (p.account !== 'aws' && p.account !== target.account) {
+            throw new CredentialError('arn-account', `${label}: ${target.boundaryPolicy} is in account ${p.account}, not aws_account ${target.account}`);
+        }
+        policyArns.push(target.boundaryPolicy);
+    }
+    if (target.externalId !== undefined)
+        checkExternalId(target.externalId, env);
+    const policy = sessionPolicy(identity, target.allowedServices, partitionOf(target.region));
+    if (policy === undefined)
+        return undefined;
+    const name = sessionName(identity.site, identity.environment, identity.module);
+    const tags = sessionTags(identity);
+    checkTags(tags);
+    const source_id = sourceIdentity(identity.actor);
+    const hops = [];
+    let finalChained;
+    if (target.via !== undefined) {
+        // The hub session only needs to live long enough for the next call; it is re-made on refresh.
+        const viaHop = {
+            roleArn: target.via,
+            sessionName: name,
+            durationSeconds: STS_LIMITS.minDuration,
+            policy: viaPolicy(roleArn),
+        };
+        if (source.kind === 'web-identity') {
+            hops.push({
+                kind: 'web-identity',
+                roleArn: target.via,
+                params: omitToken(webIdentityParams({ ...viaHop, token: 'xxxx' })),
+            });
+        }
+        else {
+            hops.push({
+                kind: 'assume-role',
+                roleArn: target.via,
+                from: 'ambient',
+                params: assumeRoleParams({ ...viaHop, sourceIdentity: source_id, tags }),
+            });
+        }
+        finalChained = true;
+    }
+    else {
+        finalChained = source.kind === 'ambient' && source.ambientIsSession === true;
+    }
+    const durationSeconds = clampDuration(target.sessionDuration, finalChained);
+    const finalHop = { roleArn, sessionName: name, durationSeconds, policy, policyArns };
+    if (target.via === undefined && source.kind === 'web-identity') {
+        hops.push({
+            kind: 'web-identity',
+            roleArn,
+            params: omitToken(webIdentityParams({ ...finalHop, token: 'xxxx' })),
+        });
+    }
+    else {
+        hops.push({
+            kind: 'assume-role',
+            roleArn,
+            from: target.via === undefined ? 'ambient' : 'previous',
+            params: assumeRoleParams({
+                ...finalHop,
+                sourceIdentity: source_id,
+                tags,
+                externalId: target.externalId,
+            }),
+        });
+    }
+    const key = JSON.stringify([
+        source.kind,
+        identity.purpose,
+        roleArn,
+        target.via ?? '',
+        policy,
+        policyArns,
+        durationSeconds,
+    ]);
+    return { key, roleArn, sessionName: name, policy, policyArns, durationSeconds, hops };
+}
+function omitToken(p) {
+    const { WebIdentityToken: _token, ...rest } = p;
+    return rest;
+}
+
+;// CONCATENATED MODULE: ./src/core/config/credentials-rules.ts
+
 /** The parts of an IAM ARN, or undefined when it is not one of the given resource kind. */
 function parseIamArn(arn, kind) {
     const m = /^arn:(aws|aws-us-gov|aws-cn):iam::(\d{12}|aws):(role|policy)(\/(?:[\x21-\x7e]*\/)?)([\w+=,.@-]{1,128})$/.exec(arn);
@@ -69813,6 +70317,8 @@ function parseIamArn(arn, kind) {
  */
 function checkCredentials(ws, site, needs, problems) {
     const creds = site.credentials;
+    if (creds?.broken)
+        return;
     const file = creds?.file ?? site.file;
     const at = (env, key, keyPos = false) => ws.files.get(file)?.locate(key ? ['credentials', env, key] : ['credentials', env], keyPos) ?? { file, line: 1, column: 1 };
     for (const [env, modules] of needs) {
@@ -69936,7 +70442,7 @@ var ajv_default = /*#__PURE__*/__nccwpck_require__.n(ajv);
 // editors; a test keeps the two in step. Self-contained (no imports) so Node can run it directly.
 const NAME = '^[A-Za-z0-9][A-Za-z0-9_-]*$';
 const VARIABLE = '^[A-Za-z_][A-Za-z0-9_-]*$';
-const REGION = '^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$';
+const schemas_REGION = '^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$';
 const probe = {
     type: 'object',
     required: ['type'],
@@ -70075,7 +70581,7 @@ const credentialsSchema = {
                     role: { type: 'string', description: 'Role ARN assumed for apply.' },
                     plan_role: { type: 'string', description: 'Read-only role ARN for plan, drift and verify.' },
                     via: { type: 'string', description: 'Optional hub role the OIDC token goes to first.' },
-                    region: { type: 'string', pattern: REGION },
+                    region: { type: 'string', pattern: schemas_REGION },
                     session_duration: { type: 'integer', description: 'Seconds, 900-43200 (at most 3600 with via).' },
                     boundary_policy: { type: 'string', description: 'Managed policy ARN passed as a session policy.' },
                     allowed_services: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+$' }, uniqueItems: true },
@@ -70204,7 +70710,7 @@ function describe(e, path) {
             return { path, key: false, message: `${where} is ${show(e.data)}, which ${patternWords(pattern)}` };
         }
         case 'propertyNames': {
-            const name = e.params.propertyName;
+            const name = e.propertyName ?? e.params.propertyName ?? '';
             return { path: [...path, name], key: true, message: `invalid name "${name}" in ${where}: use letters, digits, "_" and "-", starting with a letter or digit` };
         }
         case 'if':
@@ -70242,7 +70748,7 @@ function validateAgainstSchema(yaml, schema, problems) {
     // A propertyNames failure also reports the inner pattern error for the same name: keep one.
     const named = new Set(errors.filter((e) => e.keyword === 'propertyNames').map((e) => e.instancePath));
     for (const e of errors) {
-        if (e.keyword !== 'propertyNames' && e.params.propertyName !== undefined && named.has(e.instancePath))
+        if (e.keyword !== 'propertyNames' && e.propertyName !== undefined && named.has(e.instancePath))
             continue;
         const d = describe(e, pathOf(e.instancePath, yaml.value));
         if (d)
@@ -70327,7 +70833,7 @@ function parseYaml(input, file, problems) {
     if (text.charCodeAt(0) === 0xfeff)
         text = text.slice(1);
     const lineCounter = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true, keepSourceTokens: false });
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true, keepSourceTokens: false, logLevel: 'error' });
     const posOf = (offset) => {
         const { line, col } = lineCounter.linePos(offset);
         return at(line, col);
@@ -70336,7 +70842,9 @@ function parseYaml(input, file, problems) {
         for (const e of doc.errors) {
             const rewrite = YAML_MESSAGES[e.code];
             const base = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
-            problems.error(posOf(e.pos[0]), `invalid YAML: ${rewrite ? rewrite(base) : base}`);
+            // An unclosed quote is reported by the parser where the file ends; point at the opening quote instead.
+            const at0 = /^Missing closing .?quote/i.test(base) ? (unclosedQuoteOffset(text) ?? e.pos[0]) : e.pos[0];
+            problems.error(posOf(at0), `invalid YAML: ${rewrite ? rewrite(base) : base}`);
         }
         return undefined;
     }
@@ -70344,9 +70852,15 @@ function parseYaml(input, file, problems) {
         problems.error(at(1, 1), 'file is empty: it needs a YAML mapping');
         return undefined;
     }
+    const badKey = firstCollectionKey(doc);
+    if (badKey?.range) {
+        problems.error(posOf(badKey.range[0]), 'invalid YAML: a map key must be plain text, not a list or map');
+        return undefined;
+    }
     let value;
     try {
-        value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS });
+        // yaml refuses at maxAliasCount uses; SPEC allows up to MAX_ALIAS_EXPANSIONS.
+        value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS + 1 });
     }
     catch (e) {
         const first = firstAlias(doc);
@@ -70358,6 +70872,11 @@ function parseYaml(input, file, problems) {
         else {
             problems.error(where, `invalid YAML: ${msg}`);
         }
+        return undefined;
+    }
+    if (isCircular(value)) {
+        const first = firstAlias(doc);
+        problems.error(first?.range ? posOf(first.range[0]) : at(1, 1), 'invalid YAML: an alias refers to the node that contains it (a recursive structure)');
         return undefined;
     }
     const nodeAt = (path) => {
@@ -70426,6 +70945,69 @@ function firstAlias(doc) {
         }
     };
     visit(doc.contents);
+    return found;
+}
+function firstCollectionKey(doc) {
+    let found;
+    const visit = (n) => {
+        if (found || !n)
+            return;
+        if ((0,dist/* isMap */.jh)(n)) {
+            for (const p of n.items) {
+                if ((0,dist/* isPair */.tO)(p) && ((0,dist/* isMap */.jh)(p.key) || (0,dist/* isSeq */.oP)(p.key))) {
+                    found = p.key;
+                    return;
+                }
+                if ((0,dist/* isPair */.tO)(p))
+                    visit(p.value);
+            }
+        }
+        else if ((0,dist/* isSeq */.oP)(n))
+            for (const it of n.items)
+                visit(it);
+    };
+    visit(doc.contents);
+    return found;
+}
+function isCircular(value) {
+    const onPath = new Set();
+    const walk = (v) => {
+        if (v === null || typeof v !== 'object')
+            return false;
+        if (onPath.has(v))
+            return true;
+        onPath.add(v);
+        const children = Array.isArray(v) ? v : v instanceof Map ? [...v.values()] : Object.values(v);
+        const found = children.some(walk);
+        onPath.delete(v);
+        return found;
+    };
+    return walk(value);
+}
+/** Offset of the opening quote of the first quoted scalar the parser found unterminated. */
+function unclosedQuoteOffset(text) {
+    let found;
+    const visit = (t) => {
+        if (found !== undefined || !t || typeof t !== 'object')
+            return;
+        const tok = t;
+        if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') && typeof tok.source === 'string') {
+            const q = tok.source[0];
+            const body = tok.source.slice(1);
+            const closed = q === '"' ? /(^|[^\\])(\\\\)*"$/.test(body) || body === '"' : /'$/.test(body.replace(/''/g, ''));
+            if (!closed || tok.source.length < 2)
+                found = tok.offset;
+            return;
+        }
+        for (const v of Object.values(t)) {
+            if (Array.isArray(v))
+                v.forEach(visit);
+            else if (v && typeof v === 'object')
+                visit(v);
+        }
+    };
+    for (const tok of new dist/* Parser */.iX().parse(text))
+        visit(tok);
     return found;
 }
 
@@ -70497,8 +71079,7 @@ class Loader {
     /** Reads, parses and schema-checks one file; undefined when missing or unusable. */
     readFile(file, schema, missing) {
         if (!this.reader.staysInside(file)) {
-            if (missing)
-                this.problems.error(missing.pos, `${file} resolves outside the repository root (a symlink?): refusing to read it`);
+            this.problems.error(missing?.pos ?? { file, line: 1, column: 1 }, `${file} resolves outside the repository root (a symlink?): refusing to read it`);
             return undefined;
         }
         const size = this.reader.size?.(file);
@@ -70525,7 +71106,7 @@ class Loader {
         const file = external_node_path_.posix.join(dir, 'site.yaml');
         const available = this.ws.siteNames;
         if (!available.includes(name)) {
-            this.problems.error({ file: this.ws.layout.configRoot, line: 1, column: 1 }, `no site "${name}" under ${this.ws.layout.configRoot}/${didYouMean(name, available) || (available.length ? `; sites: ${available.join(', ')}` : '')}`);
+            this.problems.error({ file: '', line: 0, column: 0 }, `no site "${name}" under ${this.ws.layout.configRoot}/${didYouMean(name, available) || (available.length ? `; sites: ${available.join(', ')}` : '')}`);
             return undefined;
         }
         const yaml = this.readFile(file, 'site.schema.json', {
@@ -70598,6 +71179,9 @@ class Loader {
             else
                 seen.set(name, index);
             const manifest = this.manifest(type, this.at(file, [...path, 'type']));
+            if (typeof entry.weight === 'number' && !Number.isFinite(entry.weight)) {
+                this.problems.error(this.at(file, [...path, 'weight']), `weight of module "${name}" must be a finite number, not ${String(entry.weight)}`);
+            }
             const inputs = new Map();
             if (typeof entry.config === 'string') {
                 const cfgPath = joinInside(dir, entry.config);
@@ -70632,7 +71216,7 @@ class Loader {
             if (manifest?.inputs) {
                 const declared = Object.keys(manifest.inputs);
                 for (const [k, v] of inputs) {
-                    if (!manifest.inputs[k]) {
+                    if (!Object.hasOwn(manifest.inputs, k)) {
                         this.problems.error(this.at(v.origin.file, v.origin.path, true), `module "${name}" (${type}) has no input "${k}"${didYouMean(k, [...declared, ...RESERVED_MODULE_KEYS]) || `; its inputs: ${declared.join(', ') || '(none)'}`}`);
                     }
                 }
@@ -70640,7 +71224,7 @@ class Loader {
             modules.push({
                 name,
                 type,
-                weight: typeof entry.weight === 'number' ? entry.weight : 10 * (index + 1),
+                weight: typeof entry.weight === 'number' && Number.isFinite(entry.weight) ? entry.weight : 10 * (index + 1),
                 position: index + 1,
                 dependsOn: (entry.depends_on ?? []).map((d, i) => ({ name: d, origin: { file, path: [...path, 'depends_on', i] } })),
                 environments: entry.environments,
@@ -70747,9 +71331,11 @@ class Loader {
     }
     loadCredentials(dir) {
         const file = external_node_path_.posix.join(dir, 'credentials.yaml');
+        const exists = this.reader.size?.(file) !== undefined || this.reader.read(file) !== undefined;
         const yaml = this.readFile(file, 'credentials.schema.json');
+        // A credentials.yaml that exists but is broken was reported already: rules that need it stand down.
         if (!yaml)
-            return undefined;
+            return exists ? { file, entries: new Map(), broken: true } : undefined;
         const entries = new Map();
         for (const [env, v] of Object.entries(yaml.value.credentials)) {
             const e = v;
@@ -70936,8 +71522,8 @@ const FILTERS = {
     ToUpper: (s) => s.toUpperCase(),
     Trim: (s) => s.trim(),
     JsonEscape: (s) => JSON.stringify(s).slice(1, -1),
-    UriEscape: (s) => encodeURIComponent(s),
-    Base64: (s) => Buffer.from(s, 'utf8').toString('base64'),
+    UriEscape: (s) => encodeURIComponent(s.toWellFormed()),
+    Base64: (s) => Buffer.from(s.toWellFormed(), 'utf8').toString('base64'),
     HtmlEscape: (s) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c),
 };
 const BY_LOWER = new Map(Object.keys(FILTERS).map((k) => [k.toLowerCase(), k]));
@@ -71008,8 +71594,14 @@ function resolveTemplate(text, scope) {
             const fn = lookupFilter(name);
             if (typeof fn === 'string')
                 throw new PlaceholderError(fn, seg.offset, seg.length);
-            if (known)
-                value = fn(stringify(value));
+            if (known) {
+                try {
+                    value = fn(stringify(value));
+                }
+                catch (e) {
+                    throw new PlaceholderError(`filter ${name} failed on ${seg.source}: ${e instanceof Error ? e.message : String(e)}`, seg.offset, seg.length);
+                }
+            }
         }
         values.push({ known, value, text: seg.source });
     }
@@ -71611,14 +72203,20 @@ function buildGraph(ws, site, envName, ctx, problems) {
     const variables = new Variables(ws, site, environment, credentials, ctx, problems);
     for (const name of environment.variables.keys())
         variables.get(name);
-    const byName = new Map(site.modules.map((m) => [m.name, m]));
-    const active = site.modules.filter((m) => deploysTo(m, envName));
+    const byName = new Map();
+    for (const m of site.modules)
+        if (!byName.has(m.name))
+            byName.set(m.name, m);
+    // A duplicate name is reported by the loader; the graph keeps the first module of that name.
+    const active = [...byName.values()].filter((m) => deploysTo(m, envName));
     const nodes = [];
+    let sideways = false;
     for (const m of active) {
         const manifest = ws.manifests.get(m.type);
         const deps = new Set();
         const edgeProblem = (up, at, what) => {
             if (site.ordering === 'weights' && up.weight >= m.weight) {
+                sideways = true;
                 problems.error(at, `module "${m.name}" (weight ${m.weight}) ${what} module "${up.name}" (weight ${up.weight}): an upstream must have a strictly lower weight — lower "${up.name}"'s weight or raise "${m.name}"'s`);
             }
         };
@@ -71646,7 +72244,7 @@ function buildGraph(ws, site, envName, ctx, problems) {
             const at = pos(ws, d.origin.file, d.origin.path);
             const up = byName.get(d.name);
             if (!up) {
-                problems.error(at, `module "${m.name}" depends_on unknown module "${d.name}"${didYouMean(d.name, byName.keys())}`);
+                problems.error(at, `module "${m.name}" depends_on unknown module "${d.name}"${didYouMean(d.name, [...byName.keys()].filter((n) => n !== m.name))}`);
                 continue;
             }
             if (up.name === m.name) {
@@ -71671,9 +72269,12 @@ function buildGraph(ws, site, envName, ctx, problems) {
         const cycle = findCycle(scheduleNodes);
         if (cycle) {
             const first = byName.get(cycle[0]);
-            problems.error(first ? pos(ws, first.origin.file, first.origin.path) : { file: site.file, line: 1, column: 1 }, `dependency cycle in environment ${envName}: ${cycle.join(' -> ')}`);
+            problems.error(first ? pos(ws, first.origin.file, first.origin.path) : { file: site.file, line: 1, column: 1 }, `dependency cycle: ${cycle.join(' -> ')}`);
             return graph;
         }
+    }
+    else if (sideways) {
+        return graph; // waves need every edge to point to a lighter module; the errors say which do not
     }
     const index = new Map(nodes.map((n) => [n.name, n]));
     graph.waves = waves(scheduleNodes, site.ordering).map((w) => w.map((id) => index.get(id)));
@@ -71718,7 +72319,8 @@ function resolveInputs(ws, graph, node, outputs, problems) {
         r.pending.forEach((p) => pending.add(p));
         r.mocked.forEach((p) => mocked.add(p));
         inputs[name] = r.value;
-        const spec = node.manifest?.inputs?.[name];
+        const declared = node.manifest?.inputs;
+        const spec = declared && Object.hasOwn(declared, name) ? declared[name] : undefined;
         if (spec && r.pending.length === 0) {
             const bad = typeProblem(spec, r.value);
             if (bad)
@@ -73874,38 +74476,6 @@ async function execute(o) {
     return { workspace, graph, result, warnings };
 }
 
-;// CONCATENATED MODULE: ./src/core/credentials/errors.ts
-const LOCAL_CODES = new Set([
-    'invalid-region',
-    'invalid-arn',
-    'arn-partition',
-    'arn-account',
-    'invalid-service',
-    'invalid-session-name',
-    'invalid-policy',
-    'policy-too-large',
-    'too-many-policy-arns',
-    'too-many-tags',
-    'invalid-tag',
-    'invalid-source-identity',
-    'invalid-external-id',
-    'invalid-duration',
-    'invalid-token-shape',
-]);
-/** A credential failure with a stable `code` and a message meant for the user (never holds a secret). */
-class CredentialError extends Error {
-    /** Stable machine-readable reason. */
-    code;
-    /** How the CLI/Action maps it: `bad-input` (exit 2) for config problems found locally, else `step-failed`. */
-    kind;
-    constructor(code, message, options = {}) {
-        super(message, options.cause === undefined ? undefined : { cause: options.cause });
-        this.name = 'CredentialError';
-        this.code = code;
-        this.kind = options.kind ?? (LOCAL_CODES.has(code) ? 'bad-input' : 'step-failed');
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/core/credentials/messages.ts
 /**
  * User-facing messages for STS failures: what was refused, and the trust-policy condition or setting
@@ -74020,485 +74590,6 @@ function stsUnavailable(failure, ctx, attempts, cause) {
         `attempts: ${failure.name}: ${failure.message}. STS was throttling or unreachable; re-run the job, or lower max-parallel.`, { cause });
 }
 
-;// CONCATENATED MODULE: ./src/core/credentials/session.ts
-/**
- * Pure building blocks of a module step's AWS session: partitions and ARNs, session names, tags,
- * the inline session policy, and the exact STS request of every hop — each checked against
- * STS's documented limits before any call (moto checks none of them).
- */
-
-/** Re-exported so callers of the session builders need one import. */
-
-/** STS limits this module enforces (documented in the STS API reference). */
-const STS_LIMITS = {
-    minDuration: 900,
-    maxDuration: 43_200,
-    maxChainedDuration: 3600,
-    sessionNameMax: 64,
-    sourceIdentityMin: 2,
-    sourceIdentityMax: 64,
-    policyMax: 2048,
-    policyArnsMax: 10,
-    tagsMax: 50,
-    tagKeyMax: 128,
-    tagValueMax: 256,
-    externalIdMin: 2,
-    externalIdMax: 1224,
-    webIdentityTokenMin: 4,
-    webIdentityTokenMax: 20_000,
-};
-const NAME_CHARS = /^[\w+=,.@-]*$/;
-const NOT_NAME_CHAR = /[^\w+=,.@-]/gu;
-const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
-const NOT_TAG_CHAR = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
-const EXTERNAL_ID_CHARS = /^[\w+=,.@:/-]*$/;
-// Policy documents: tab, LF, CR and U+0020–U+00FF only.
-const POLICY_CHARS = /^[\t\n\r\u0020-\u00FF]*$/;
-const session_REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
-const SERVICE = /^[a-z0-9][a-z0-9-]*$/;
-// arn:partition:service:region:account:resource
-const ARN = /^arn:([^:]*):([^:]*):([^:]*):([^:]*):(.+)$/;
-// IAM paths are "/" or "/segment/…/" of U+0021–U+007E; names use the STS name charset.
-const ROLE_RESOURCE = /^role(\/(?:[\x21-\x7E]*\/)?)([\w+=,.@-]{1,64})$/;
-const POLICY_RESOURCE = /^policy(\/(?:[\x21-\x7E]*\/)?)([\w+=,.@-]{1,128})$/;
-/** Where a field sits in credentials.yaml, for messages: `credentials.production.plan_role`. */
-function field(env, name) {
-    return `credentials.${env}.${name}`;
-}
-/** The partition of a region: `aws-us-gov` for us-gov-*, `aws-cn` for cn-*, else `aws`. */
-function session_partitionOf(region) {
-    if (region.startsWith('us-gov-'))
-        return 'aws-us-gov';
-    if (region.startsWith('cn-'))
-        return 'aws-cn';
-    return 'aws';
-}
-/** Throws `invalid-region` unless the region looks like an AWS region name (`us-east-1`). */
-function checkRegion(region) {
-    if (!session_REGION.test(region)) {
-        throw new CredentialError('invalid-region', `"${region}" is not an AWS region name (expected something like us-east-1, us-gov-west-1 or cn-north-1)`);
-    }
-}
-/** The regional STS host of a region, e.g. `sts.cn-north-1.amazonaws.com.cn`. */
-function stsEndpointHost(region) {
-    checkRegion(region);
-    return session_partitionOf(region) === 'aws-cn' ? `sts.${region}.amazonaws.com.cn` : `sts.${region}.amazonaws.com`;
-}
-/** Splits an ARN into its parts without judging them; undefined when it is not `arn:…:…:…:…:…`. */
-function parseArn(arn) {
-    const m = ARN.exec(arn);
-    if (!m)
-        return undefined;
-    return { partition: m[1], service: m[2], region: m[3], account: m[4], resource: m[5] };
-}
-function checkPartition(arn, parsed, region, label) {
-    const expected = session_partitionOf(region);
-    if (parsed.partition !== expected) {
-        throw new CredentialError('arn-partition', `${label}: ${arn} is in partition "${parsed.partition}", but region ${region} is in "${expected}" — ` +
-            `use arn:${expected}:${parsed.service}::${parsed.account}:${parsed.resource}`);
-    }
-}
-/**
- * Checks an IAM role ARN's shape, and that its partition is the region's; `label` names the field
- * (`credentials.production.role`). Throws `invalid-arn` or `arn-partition`.
- */
-function checkRoleArn(arn, region, label) {
-    const parsed = parseArn(arn);
-    const p = session_partitionOf(region);
-    if (!parsed ||
-        parsed.service !== 'iam' ||
-        parsed.region !== '' ||
-        !/^\d{12}$/.test(parsed.account) ||
-        !ROLE_RESOURCE.test(parsed.resource) ||
-        arn.length > 2048) {
-        throw new CredentialError('invalid-arn', `${label}: "${arn}" is not an IAM role ARN — expected arn:${p}:iam::<12-digit account>:role/<name>`);
-    }
-    checkPartition(arn, parsed, region, label);
-    return parsed;
-}
-/** Checks a managed policy ARN (account digits, or `aws` for AWS-managed) and its partition. */
-function checkPolicyArn(arn, region, label) {
-    const parsed = parseArn(arn);
-    const p = session_partitionOf(region);
-    if (!parsed ||
-        parsed.service !== 'iam' ||
-        parsed.region !== '' ||
-        !/^(?:\d{12}|aws)$/.test(parsed.account) ||
-        !POLICY_RESOURCE.test(parsed.resource) ||
-        arn.length < 20 ||
-        arn.length > 2048) {
-        throw new CredentialError('invalid-arn', `${label}: "${arn}" is not an IAM policy ARN — expected arn:${p}:iam::<12-digit account>:policy/<name>`);
-    }
-    checkPartition(arn, parsed, region, label);
-    return parsed;
-}
-/** 32-bit FNV-1a as 8 hex digits: a short stable suffix that keeps truncated names distinct. */
-function shortHash(text) {
-    let h = 0x811c9dc5;
-    for (const ch of text) {
-        const cp = ch.codePointAt(0);
-        // Hash every byte-ish unit of the code point so non-ASCII names differ too.
-        for (let v = cp;; v >>>= 8) {
-            h ^= v & 0xff;
-            h = Math.imul(h, 0x01000193) >>> 0;
-            if (v < 0x100)
-                break;
-        }
-    }
-    return h.toString(16).padStart(8, '0');
-}
-/**
- * `sd-<site>-<env>-<module>` in STS's session-name charset `[\w+=,.@-]`, at most 64 characters.
- * A name that had to be changed (bad characters, or too long) ends in `-<8 hex>` of the original, so
- * two different modules never share a name.
- */
-function sessionName(site, env, module) {
-    const raw = `sd-${site}-${env}-${module}`;
-    if (raw.length <= STS_LIMITS.sessionNameMax && NAME_CHARS.test(raw))
-        return raw;
-    const clean = raw.replace(NOT_NAME_CHAR, '_');
-    const suffix = `-${shortHash(`${site}\u0000${env}\u0000${module}`)}`;
-    return clean.slice(0, STS_LIMITS.sessionNameMax - suffix.length) + suffix;
-}
-/** Cuts a string to at most `max` UTF-16 units without splitting a surrogate pair. */
-function cut(text, max) {
-    if (text.length <= max)
-        return text;
-    let out = '';
-    for (const ch of text) {
-        if (out.length + ch.length > max)
-            break;
-        out += ch;
-    }
-    return out;
-}
-/** A session tag value in STS's charset `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (others become `_`), at most 256. */
-function sanitizeTagValue(value) {
-    return cut(value.replace(NOT_TAG_CHAR, '_'), STS_LIMITS.tagValueMax);
-}
-/**
- * The `SourceIdentity` for a GitHub actor: charset `[\w+=,.@-]` (others become `_`, so
- * `dependabot[bot]` → `dependabot_bot_`), 2–64 characters (a one-letter login is padded with `_`).
- * Undefined when there is no actor. The `aws:` prefix STS forbids cannot survive: `:` is replaced.
- */
-function sourceIdentity(actor) {
-    if (!actor)
-        return undefined;
-    const clean = actor.replace(NOT_NAME_CHAR, '_').slice(0, STS_LIMITS.sourceIdentityMax);
-    return clean.padEnd(STS_LIMITS.sourceIdentityMin, '_');
-}
-/** The session tags of an AssumeRole hop: Site, Environment, Module, Repository, RunId (when known). */
-function sessionTags(identity) {
-    const tags = [
-        { Key: 'Site', Value: sanitizeTagValue(identity.site) },
-        { Key: 'Environment', Value: sanitizeTagValue(identity.environment) },
-        { Key: 'Module', Value: sanitizeTagValue(identity.module) },
-    ];
-    if (identity.repository)
-        tags.push({ Key: 'Repository', Value: sanitizeTagValue(identity.repository) });
-    if (identity.runId)
-        tags.push({ Key: 'RunId', Value: sanitizeTagValue(identity.runId) });
-    return tags;
-}
-function byCodePoint(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-/** Characters that would act as wildcards or policy variables inside an IAM `Resource`. */
-const RESOURCE_META = /[*?]|\$\{/;
-/**
- * The minified inline session policy of one module step: `<service>:*` for the module's services
- * that are also in `allowed_services` (all of them when that list is absent), sorted; with S3 state,
- * Get/Put/DeleteObject on the state object and its `.tflock`, and ListBucket limited by `s3:prefix`.
- * Undefined when the step needs no AWS session at all. Throws `policy-too-large` over 2048 characters.
- */
-function sessionPolicy(identity, allowedServices, partition) {
-    for (const s of identity.services) {
-        if (!SERVICE.test(s)) {
-            throw new CredentialError('invalid-service', `module "${identity.module}": service "${s}" is not an IAM service prefix ` +
-                `(lowercase letters, digits and hyphens, like "ec2" or "execute-api")`);
-        }
-    }
-    const allowed = allowedServices ? new Set(allowedServices) : undefined;
-    const services = [...new Set(identity.services)]
-        .filter((s) => !allowed || allowed.has(s))
-        .sort(byCodePoint);
-    const statements = [];
-    if (services.length > 0) {
-        statements.push({ Effect: 'Allow', Action: services.map((s) => `${s}:*`), Resource: '*' });
-    }
-    const state = identity.stateObject;
-    if (state) {
-        if (RESOURCE_META.test(state.bucket) || RESOURCE_META.test(state.key)) {
-            throw new CredentialError('invalid-policy', `module "${identity.module}": state bucket/key "${state.bucket}/${state.key}" contains "*", "?" or "\${", ` +
-                `which IAM would read as a wildcard or a policy variable — rename the key`);
-        }
-        const object = `arn:${partition}:s3:::${state.bucket}/${state.key}`;
-        statements.push({
-            Effect: 'Allow',
-            Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-            Resource: [object, `${object}.tflock`],
-        });
-        // Terraform (1.11, verified on moto) lists `prefix=env:/` — its workspace listing — on init,
-        // plan and apply; a ListBucket without that prefix makes `init` fail.
-        statements.push({
-            Effect: 'Allow',
-            Action: 's3:ListBucket',
-            Resource: `arn:${partition}:s3:::${state.bucket}`,
-            Condition: { StringEquals: { 's3:prefix': ['env:/', state.key] } },
-        });
-    }
-    if (statements.length === 0)
-        return undefined;
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: statements });
-    checkPolicy(policy, `module "${identity.module}"`);
-    return policy;
-}
-/**
- * The inline policy of the web-identity hop into a `via` hub role: that session may only assume
- * the target role (with the tags and source identity the next hop sends).
- */
-function viaPolicy(roleArn) {
-    return JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-            {
-                Effect: 'Allow',
-                Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
-                Resource: roleArn,
-            },
-        ],
-    });
-}
-/** Throws `policy-too-large` (naming `owner` and the size) or `invalid-policy` when STS would refuse the policy text. */
-function checkPolicy(policy, owner) {
-    if (policy.length > STS_LIMITS.policyMax) {
-        throw new CredentialError('policy-too-large', `${owner}: the inline session policy is ${policy.length} characters after minification; ` +
-            `STS allows at most ${STS_LIMITS.policyMax} — give the module fewer services or split it`);
-    }
-    if (policy.length === 0 || !POLICY_CHARS.test(policy)) {
-        throw new CredentialError('invalid-policy', `${owner}: the inline session policy holds characters STS does not accept (only tab, LF, CR and U+0020–U+00FF)`);
-    }
-}
-/**
- * Session duration STS will accept: 900–43200 s, at most 3600 s for a chained session
- * (AssumeRole with role credentials). Throws `invalid-duration` for a non-number.
- */
-function clampDuration(seconds, chained) {
-    if (!Number.isFinite(seconds)) {
-        throw new CredentialError('invalid-duration', `session_duration must be a number of seconds, not ${seconds}`);
-    }
-    const max = chained ? STS_LIMITS.maxChainedDuration : STS_LIMITS.maxDuration;
-    return Math.min(max, Math.max(STS_LIMITS.minDuration, Math.floor(seconds)));
-}
-function checkSessionName(name) {
-    if (name.length < 2 || name.length > STS_LIMITS.sessionNameMax || !NAME_CHARS.test(name)) {
-        throw new CredentialError('invalid-session-name', `session name "${name}" must be 2–64 characters of [A-Za-z0-9_+=,.@-] (it is ${name.length})`);
-    }
-}
-function checkDuration(seconds) {
-    if (!Number.isInteger(seconds) || seconds < STS_LIMITS.minDuration || seconds > STS_LIMITS.maxDuration) {
-        throw new CredentialError('invalid-duration', `DurationSeconds ${seconds} is outside STS's 900–43200 range`);
-    }
-}
-function checkPolicyArns(arns) {
-    if (arns.length > STS_LIMITS.policyArnsMax) {
-        throw new CredentialError('too-many-policy-arns', `${arns.length} managed session policies (PolicyArns); STS allows at most ${STS_LIMITS.policyArnsMax}`);
-    }
-}
-/** Throws `too-many-tags` or `invalid-tag` when STS would refuse the session tags. */
-function checkTags(tags) {
-    if (tags.length > STS_LIMITS.tagsMax) {
-        throw new CredentialError('too-many-tags', `${tags.length} session tags; STS allows at most ${STS_LIMITS.tagsMax}`);
-    }
-    const seen = new Set();
-    for (const t of tags) {
-        if (t.Key.length < 1 || t.Key.length > STS_LIMITS.tagKeyMax || !TAG_CHARS.test(t.Key)) {
-            throw new CredentialError('invalid-tag', `session tag key "${t.Key}" must be 1–${STS_LIMITS.tagKeyMax} characters of letters, digits, spaces and _.:/=+-@`);
-        }
-        if (t.Value.length > STS_LIMITS.tagValueMax || !TAG_CHARS.test(t.Value)) {
-            throw new CredentialError('invalid-tag', `session tag ${t.Key}: the value must be at most ${STS_LIMITS.tagValueMax} characters of letters, digits, ` +
-                `spaces and _.:/=+-@ (it is ${t.Value.length})`);
-        }
-        const lower = t.Key.toLowerCase();
-        if (seen.has(lower)) {
-            throw new CredentialError('invalid-tag', `session tag key "${t.Key}" appears twice (keys are case-insensitive)`);
-        }
-        seen.add(lower);
-    }
-}
-/** Throws `invalid-source-identity` unless the value is 2–64 of `[\w+=,.@-]` and does not start with `aws:`. */
-function checkSourceIdentity(value) {
-    if (value.length < STS_LIMITS.sourceIdentityMin ||
-        value.length > STS_LIMITS.sourceIdentityMax ||
-        !NAME_CHARS.test(value) ||
-        /^aws:/i.test(value)) {
-        throw new CredentialError('invalid-source-identity', `source identity "${value}" must be 2–64 characters of [A-Za-z0-9_+=,.@-] and must not start with "aws:"`);
-    }
-}
-/** Throws `invalid-external-id` unless the value is 2–1224 of `[\w+=,.@:/-]`. */
-function checkExternalId(value, env) {
-    if (value.length < STS_LIMITS.externalIdMin ||
-        value.length > STS_LIMITS.externalIdMax ||
-        !EXTERNAL_ID_CHARS.test(value)) {
-        throw new CredentialError('invalid-external-id', `${field(env, 'external_id')} must be 2–1224 characters of [A-Za-z0-9_+=,.@:/-]`);
-    }
-}
-/** The exact `AssumeRoleWithWebIdentity` request for a hop; throws before STS would refuse it. */
-function webIdentityParams(input) {
-    checkSessionName(input.sessionName);
-    checkDuration(input.durationSeconds);
-    if (input.token.length < STS_LIMITS.webIdentityTokenMin ||
-        input.token.length > STS_LIMITS.webIdentityTokenMax) {
-        throw new CredentialError('invalid-token-shape', `the OIDC token is ${input.token.length} characters; STS takes 4–20000`);
-    }
-    const params = {
-        RoleArn: input.roleArn,
-        RoleSessionName: input.sessionName,
-        WebIdentityToken: input.token,
-        DurationSeconds: input.durationSeconds,
-    };
-    if (input.policy !== undefined) {
-        checkPolicy(input.policy, `session ${input.sessionName}`);
-        params.Policy = input.policy;
-    }
-    if (input.policyArns && input.policyArns.length > 0) {
-        checkPolicyArns(input.policyArns);
-        params.PolicyArns = input.policyArns.map((arn) => ({ arn }));
-    }
-    return params;
-}
-/** The exact `AssumeRole` request for a hop (with source identity, tags, external id when given). */
-function assumeRoleParams(input) {
-    checkSessionName(input.sessionName);
-    checkDuration(input.durationSeconds);
-    const params = {
-        RoleArn: input.roleArn,
-        RoleSessionName: input.sessionName,
-        DurationSeconds: input.durationSeconds,
-    };
-    if (input.policy !== undefined) {
-        checkPolicy(input.policy, `session ${input.sessionName}`);
-        params.Policy = input.policy;
-    }
-    if (input.policyArns && input.policyArns.length > 0) {
-        checkPolicyArns(input.policyArns);
-        params.PolicyArns = input.policyArns.map((arn) => ({ arn }));
-    }
-    if (input.sourceIdentity !== undefined) {
-        checkSourceIdentity(input.sourceIdentity);
-        params.SourceIdentity = input.sourceIdentity;
-    }
-    if (input.tags && input.tags.length > 0) {
-        checkTags(input.tags);
-        params.Tags = input.tags;
-    }
-    if (input.externalId !== undefined)
-        params.ExternalId = input.externalId;
-    return params;
-}
-/**
- * Plans the hops of a module step: validates ARNs (shape, partition, account), the external id,
- * policy, tags, names and durations, so nothing STS would refuse is ever sent. Undefined when the
- * step needs no AWS session (`services: []`, or none allowed, and no S3 state).
- */
-function planChain(target, identity, source) {
-    checkRegion(target.region);
-    const env = target.environment;
-    const usePlanRole = identity.purpose === 'plan' && target.planRole !== undefined;
-    const roleArn = usePlanRole ? target.planRole : target.role;
-    const roleLabel = field(env, usePlanRole ? 'plan_role' : 'role');
-    const role = checkRoleArn(roleArn, target.region, roleLabel);
-    if (role.account !== target.account) {
-        throw new CredentialError('arn-account', `${roleLabel}: ${roleArn} is in account ${role.account}, not aws_account ${target.account}`);
-    }
-    if (target.via !== undefined)
-        checkRoleArn(target.via, target.region, field(env, 'via'));
-    const policyArns = [];
-    if (target.boundaryPolicy !== undefined) {
-        const label = field(env, 'boundary_policy');
-        const p = checkPolicyArn(target.boundaryPolicy, target.region, label);
-        if (p.account !== 'aws' && p.account !== target.account) {
-            throw new CredentialError('arn-account', `${label}: ${target.boundaryPolicy} is in account ${p.account}, not aws_account ${target.account}`);
-        }
-        policyArns.push(target.boundaryPolicy);
-    }
-    if (target.externalId !== undefined)
-        checkExternalId(target.externalId, env);
-    const policy = sessionPolicy(identity, target.allowedServices, session_partitionOf(target.region));
-    if (policy === undefined)
-        return undefined;
-    const name = sessionName(identity.site, identity.environment, identity.module);
-    const tags = sessionTags(identity);
-    checkTags(tags);
-    const source_id = sourceIdentity(identity.actor);
-    const hops = [];
-    let finalChained;
-    if (target.via !== undefined) {
-        // The hub session only needs to live long enough for the next call; it is re-made on refresh.
-        const viaHop = {
-            roleArn: target.via,
-            sessionName: name,
-            durationSeconds: STS_LIMITS.minDuration,
-            policy: viaPolicy(roleArn),
-        };
-        if (source.kind === 'web-identity') {
-            hops.push({
-                kind: 'web-identity',
-                roleArn: target.via,
-                params: omitToken(webIdentityParams({ ...viaHop, token: 'xxxx' })),
-            });
-        }
-        else {
-            hops.push({
-                kind: 'assume-role',
-                roleArn: target.via,
-                from: 'ambient',
-                params: assumeRoleParams({ ...viaHop, sourceIdentity: source_id, tags }),
-            });
-        }
-        finalChained = true;
-    }
-    else {
-        finalChained = source.kind === 'ambient' && source.ambientIsSession === true;
-    }
-    const durationSeconds = clampDuration(target.sessionDuration, finalChained);
-    const finalHop = { roleArn, sessionName: name, durationSeconds, policy, policyArns };
-    if (target.via === undefined && source.kind === 'web-identity') {
-        hops.push({
-            kind: 'web-identity',
-            roleArn,
-            params: omitToken(webIdentityParams({ ...finalHop, token: 'xxxx' })),
-        });
-    }
-    else {
-        hops.push({
-            kind: 'assume-role',
-            roleArn,
-            from: target.via === undefined ? 'ambient' : 'previous',
-            params: assumeRoleParams({
-                ...finalHop,
-                sourceIdentity: source_id,
-                tags,
-                externalId: target.externalId,
-            }),
-        });
-    }
-    const key = JSON.stringify([
-        source.kind,
-        identity.purpose,
-        roleArn,
-        target.via ?? '',
-        policy,
-        policyArns,
-        durationSeconds,
-    ]);
-    return { key, roleArn, sessionName: name, policy, policyArns, durationSeconds, hops };
-}
-function omitToken(p) {
-    const { WebIdentityToken: _token, ...rest } = p;
-    return rest;
-}
-
 ;// CONCATENATED MODULE: ./src/core/credentials/trust.ts
 
 
@@ -74514,7 +74605,7 @@ function trustReport(graph, repository, audience = 'sts.amazonaws.com') {
     if (!c)
         return undefined;
     const env = graph.environment.name;
-    const partition = session_partitionOf(c.region);
+    const partition = partitionOf(c.region);
     const sub = `repo:${repository}:environment:${env}`;
     const webIdentity = (account, subjects) => ({
         Version: '2012-10-17',
@@ -83465,7 +83556,7 @@ __webpack_unused_export__ = YAMLSeq.YAMLSeq;
 __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
-__webpack_unused_export__ = parser.Parser;
+exports.iX = parser.Parser;
 __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;

@@ -24,6 +24,7 @@ export interface ServiceNeed {
  */
 export function checkCredentials(ws: Workspace, site: Site, needs: Map<string, ServiceNeed[]>, problems: Problems): void {
   const creds = site.credentials;
+  if (creds?.broken) return;
   const file = creds?.file ?? site.file;
   const at = (env: string, key?: string, keyPos = false) =>
     ws.files.get(file)?.locate(key ? ['credentials', env, key] : ['credentials', env], keyPos) ?? { file, line: 1, column: 1 };

@@ -98,7 +98,7 @@ class Loader {
   /** Reads, parses and schema-checks one file; undefined when missing or unusable. */
   private readFile(file: string, schema: SchemaName, missing?: { pos: SourcePos; message: string }): YamlFile | undefined {
     if (!this.reader.staysInside(file)) {
-      if (missing) this.problems.error(missing.pos, `${file} resolves outside the repository root (a symlink?): refusing to read it`);
+      this.problems.error(missing?.pos ?? { file, line: 1, column: 1 }, `${file} resolves outside the repository root (a symlink?): refusing to read it`);
       return undefined;
     }
     const size = this.reader.size?.(file);
@@ -123,7 +123,7 @@ class Loader {
     const file = posix.join(dir, 'site.yaml');
     const available = this.ws.siteNames;
     if (!available.includes(name)) {
-      this.problems.error({ file: this.ws.layout.configRoot, line: 1, column: 1 }, `no site "${name}" under ${this.ws.layout.configRoot}/${didYouMean(name, available) || (available.length ? `; sites: ${available.join(', ')}` : '')}`);
+      this.problems.error({ file: '', line: 0, column: 0 }, `no site "${name}" under ${this.ws.layout.configRoot}/${didYouMean(name, available) || (available.length ? `; sites: ${available.join(', ')}` : '')}`);
       return undefined;
     }
     const yaml = this.readFile(file, 'site.schema.json', {
@@ -196,6 +196,9 @@ class Loader {
         this.problems.error(this.at(file, [...path, typeof entry.name === 'string' ? 'name' : 'type']), `module name "${name}" is used twice (also modules[${first}]): give one a unique "name"`);
       } else seen.set(name, index);
       const manifest = this.manifest(type, this.at(file, [...path, 'type']));
+      if (typeof entry.weight === 'number' && !Number.isFinite(entry.weight)) {
+        this.problems.error(this.at(file, [...path, 'weight']), `weight of module "${name}" must be a finite number, not ${String(entry.weight)}`);
+      }
       const inputs = new Map<string, InputEntry>();
       if (typeof entry.config === 'string') {
         const cfgPath = joinInside(dir, entry.config);
@@ -226,7 +229,7 @@ class Loader {
       if (manifest?.inputs) {
         const declared = Object.keys(manifest.inputs);
         for (const [k, v] of inputs) {
-          if (!manifest.inputs[k]) {
+          if (!Object.hasOwn(manifest.inputs, k)) {
             this.problems.error(this.at(v.origin.file, v.origin.path, true), `module "${name}" (${type}) has no input "${k}"${didYouMean(k, [...declared, ...RESERVED_MODULE_KEYS]) || `; its inputs: ${declared.join(', ') || '(none)'}`}`);
           }
         }
@@ -234,7 +237,7 @@ class Loader {
       modules.push({
         name,
         type,
-        weight: typeof entry.weight === 'number' ? entry.weight : 10 * (index + 1),
+        weight: typeof entry.weight === 'number' && Number.isFinite(entry.weight) ? entry.weight : 10 * (index + 1),
         position: index + 1,
         dependsOn: ((entry.depends_on as string[] | undefined) ?? []).map((d, i) => ({ name: d, origin: { file, path: [...path, 'depends_on', i] } })),
         environments: entry.environments as string[] | undefined,
@@ -341,8 +344,10 @@ class Loader {
 
   private loadCredentials(dir: string): Site['credentials'] {
     const file = posix.join(dir, 'credentials.yaml');
+    const exists = this.reader.size?.(file) !== undefined || this.reader.read(file) !== undefined;
     const yaml = this.readFile(file, 'credentials.schema.json');
-    if (!yaml) return undefined;
+    // A credentials.yaml that exists but is broken was reported already: rules that need it stand down.
+    if (!yaml) return exists ? { file, entries: new Map(), broken: true } : undefined;
     const entries = new Map<string, CredentialEntry>();
     for (const [env, v] of Object.entries((yaml.value as Obj).credentials as Obj)) {
       const e = v as Obj;

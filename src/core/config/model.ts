@@ -99,5 +99,6 @@ export interface Site {
   state: StateConfig;
   modules: ModuleEntry[];
   environments: Map<string, Environment>;
-  credentials?: { file: string; entries: Map<string, CredentialEntry> };
+  /** `broken`: the file exists but could not be read; its problems were reported already. */
+  credentials?: { file: string; entries: Map<string, CredentialEntry>; broken?: boolean };
 }

@@ -76,7 +76,7 @@ function describe(e: ErrorObject, path: (string | number)[]): { path: (string | 
       return { path, key: false, message: `${where} is ${show(e.data)}, which ${patternWords(pattern)}` };
     }
     case 'propertyNames': {
-      const name = (e.params as { propertyName: string }).propertyName;
+      const name = (e as { propertyName?: string }).propertyName ?? (e.params as { propertyName?: string }).propertyName ?? '';
       return { path: [...path, name], key: true, message: `invalid name "${name}" in ${where}: use letters, digits, "_" and "-", starting with a letter or digit` };
     }
     case 'if':
@@ -112,7 +112,7 @@ export function validateAgainstSchema(yaml: YamlFile, schema: SchemaName, proble
   // A propertyNames failure also reports the inner pattern error for the same name: keep one.
   const named = new Set(errors.filter((e) => e.keyword === 'propertyNames').map((e) => e.instancePath));
   for (const e of errors) {
-    if (e.keyword !== 'propertyNames' && (e.params as { propertyName?: string }).propertyName !== undefined && named.has(e.instancePath)) continue;
+    if (e.keyword !== 'propertyNames' && (e as { propertyName?: string }).propertyName !== undefined && named.has(e.instancePath)) continue;
     const d = describe(e, pathOf(e.instancePath, yaml.value));
     if (d) problems.error(yaml.locate(d.path, d.key), d.message);
   }

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, type Document, type Node } from 'yaml';
 import type { Problems, SourcePos } from '../errors.js';
 
 /** Largest config file we read (SPEC §2). */
@@ -83,7 +83,7 @@ export function parseYaml(input: Uint8Array | string, file: string, problems: Pr
   let text = new TextDecoder('utf-8').decode(bytes);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true, keepSourceTokens: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true, keepSourceTokens: false, logLevel: 'error' });
   const posOf = (offset: number): SourcePos => {
     const { line, col } = lineCounter.linePos(offset);
     return at(line, col);
@@ -92,7 +92,9 @@ export function parseYaml(input: Uint8Array | string, file: string, problems: Pr
     for (const e of doc.errors) {
       const rewrite = YAML_MESSAGES[e.code];
       const base = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
-      problems.error(posOf(e.pos[0]), `invalid YAML: ${rewrite ? rewrite(base) : base}`);
+      // An unclosed quote is reported by the parser where the file ends; point at the opening quote instead.
+      const at0 = /^Missing closing .?quote/i.test(base) ? (unclosedQuoteOffset(text) ?? e.pos[0]) : e.pos[0];
+      problems.error(posOf(at0), `invalid YAML: ${rewrite ? rewrite(base) : base}`);
     }
     return undefined;
   }
@@ -100,9 +102,15 @@ export function parseYaml(input: Uint8Array | string, file: string, problems: Pr
     problems.error(at(1, 1), 'file is empty: it needs a YAML mapping');
     return undefined;
   }
+  const badKey = firstCollectionKey(doc);
+  if (badKey?.range) {
+    problems.error(posOf(badKey.range[0]), 'invalid YAML: a map key must be plain text, not a list or map');
+    return undefined;
+  }
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS });
+    // yaml refuses at maxAliasCount uses; SPEC allows up to MAX_ALIAS_EXPANSIONS.
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS + 1 });
   } catch (e) {
     const first = firstAlias(doc);
     const where = first?.range ? posOf(first.range[0]) : at(1, 1);
@@ -112,6 +120,11 @@ export function parseYaml(input: Uint8Array | string, file: string, problems: Pr
     } else {
       problems.error(where, `invalid YAML: ${msg}`);
     }
+    return undefined;
+  }
+  if (isCircular(value)) {
+    const first = firstAlias(doc);
+    problems.error(first?.range ? posOf(first.range[0]) : at(1, 1), 'invalid YAML: an alias refers to the node that contains it (a recursive structure)');
     return undefined;
   }
   const nodeAt = (path: YamlPath): { node: Node | null; keyNode: Node | null } => {
@@ -169,5 +182,59 @@ function firstAlias(doc: Document): Node | undefined {
     }
   };
   visit(doc.contents);
+  return found;
+}
+
+function firstCollectionKey(doc: Document): Node | undefined {
+  let found: Node | undefined;
+  const visit = (n: unknown): void => {
+    if (found || !n) return;
+    if (isMap(n)) {
+      for (const p of n.items) {
+        if (isPair(p) && (isMap(p.key) || isSeq(p.key))) {
+          found = p.key as Node;
+          return;
+        }
+        if (isPair(p)) visit(p.value);
+      }
+    } else if (isSeq(n)) for (const it of n.items) visit(it);
+  };
+  visit(doc.contents);
+  return found;
+}
+
+function isCircular(value: unknown): boolean {
+  const onPath = new Set<object>();
+  const walk = (v: unknown): boolean => {
+    if (v === null || typeof v !== 'object') return false;
+    if (onPath.has(v)) return true;
+    onPath.add(v);
+    const children = Array.isArray(v) ? v : v instanceof Map ? [...v.values()] : Object.values(v);
+    const found = children.some(walk);
+    onPath.delete(v);
+    return found;
+  };
+  return walk(value);
+}
+
+/** Offset of the opening quote of the first quoted scalar the parser found unterminated. */
+function unclosedQuoteOffset(text: string): number | undefined {
+  let found: number | undefined;
+  const visit = (t: unknown): void => {
+    if (found !== undefined || !t || typeof t !== 'object') return;
+    const tok = t as { type?: string; offset?: number; source?: string };
+    if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') && typeof tok.source === 'string') {
+      const q = tok.source[0];
+      const body = tok.source.slice(1);
+      const closed = q === '"' ? /(^|[^\\])(\\\\)*"$/.test(body) || body === '"' : /'$/.test(body.replace(/''/g, ''));
+      if (!closed || tok.source.length < 2) found = tok.offset;
+      return;
+    }
+    for (const v of Object.values(t as Record<string, unknown>)) {
+      if (Array.isArray(v)) v.forEach(visit);
+      else if (v && typeof v === 'object') visit(v);
+    }
+  };
+  for (const tok of new Parser().parse(text)) visit(tok);
   return found;
 }

@@ -55,14 +55,18 @@ export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunC
   const variables = new Variables(ws, site, environment, credentials, ctx, problems);
   for (const name of environment.variables.keys()) variables.get(name);
 
-  const byName = new Map(site.modules.map((m) => [m.name, m]));
-  const active = site.modules.filter((m) => deploysTo(m, envName));
+  const byName = new Map<string, ModuleEntry>();
+  for (const m of site.modules) if (!byName.has(m.name)) byName.set(m.name, m);
+  // A duplicate name is reported by the loader; the graph keeps the first module of that name.
+  const active = [...byName.values()].filter((m) => deploysTo(m, envName));
   const nodes: GraphNode[] = [];
+  let sideways = false;
   for (const m of active) {
     const manifest = ws.manifests.get(m.type);
     const deps = new Set<string>();
     const edgeProblem = (up: ModuleEntry, at: SourcePos, what: string): void => {
       if (site.ordering === 'weights' && up.weight >= m.weight) {
+        sideways = true;
         problems.error(at, `module "${m.name}" (weight ${m.weight}) ${what} module "${up.name}" (weight ${up.weight}): an upstream must have a strictly lower weight — lower "${up.name}"'s weight or raise "${m.name}"'s`);
       }
     };
@@ -88,7 +92,7 @@ export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunC
       const at = pos(ws, d.origin.file, d.origin.path);
       const up = byName.get(d.name);
       if (!up) {
-        problems.error(at, `module "${m.name}" depends_on unknown module "${d.name}"${didYouMean(d.name, byName.keys())}`);
+        problems.error(at, `module "${m.name}" depends_on unknown module "${d.name}"${didYouMean(d.name, [...byName.keys()].filter((n) => n !== m.name))}`);
         continue;
       }
       if (up.name === m.name) {
@@ -113,9 +117,11 @@ export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunC
     const cycle = findCycle(scheduleNodes);
     if (cycle) {
       const first = byName.get(cycle[0] as string);
-      problems.error(first ? pos(ws, first.origin.file, first.origin.path) : { file: site.file, line: 1, column: 1 }, `dependency cycle in environment ${envName}: ${cycle.join(' -> ')}`);
+      problems.error(first ? pos(ws, first.origin.file, first.origin.path) : { file: site.file, line: 1, column: 1 }, `dependency cycle: ${cycle.join(' -> ')}`);
       return graph;
     }
+  } else if (sideways) {
+    return graph; // waves need every edge to point to a lighter module; the errors say which do not
   }
   const index = new Map(nodes.map((n) => [n.name, n]));
   graph.waves = layoutWaves(scheduleNodes, site.ordering).map((w) => w.map((id) => index.get(id) as GraphNode));
@@ -174,7 +180,8 @@ export function resolveInputs(
     r.pending.forEach((p) => pending.add(p));
     r.mocked.forEach((p) => mocked.add(p));
     inputs[name] = r.value;
-    const spec = node.manifest?.inputs?.[name];
+    const declared = node.manifest?.inputs;
+    const spec = declared && Object.hasOwn(declared, name) ? declared[name] : undefined;
     if (spec && r.pending.length === 0) {
       const bad = typeProblem(spec, r.value);
       if (bad) problems.error(pos(ws, entry.origin.file, entry.origin.path), `input "${name}" of module "${node.name}" ${bad}`);

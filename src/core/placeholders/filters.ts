@@ -6,8 +6,8 @@ const FILTERS: Record<string, (s: string) => string> = {
   ToUpper: (s) => s.toUpperCase(),
   Trim: (s) => s.trim(),
   JsonEscape: (s) => JSON.stringify(s).slice(1, -1),
-  UriEscape: (s) => encodeURIComponent(s),
-  Base64: (s) => Buffer.from(s, 'utf8').toString('base64'),
+  UriEscape: (s) => encodeURIComponent(s.toWellFormed()),
+  Base64: (s) => Buffer.from(s.toWellFormed(), 'utf8').toString('base64'),
   HtmlEscape: (s) =>
     s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c),
 };

@@ -72,7 +72,13 @@ export function resolveTemplate(text: string, scope: ResolveScope): Resolution {
     for (const name of seg.filters) {
       const fn = lookupFilter(name);
       if (typeof fn === 'string') throw new PlaceholderError(fn, seg.offset, seg.length);
-      if (known) value = fn(stringify(value));
+      if (known) {
+        try {
+          value = fn(stringify(value));
+        } catch (e) {
+          throw new PlaceholderError(`filter ${name} failed on ${seg.source}: ${e instanceof Error ? e.message : String(e)}`, seg.offset, seg.length);
+        }
+      }
     }
     values.push({ known, value, text: seg.source });
   }
