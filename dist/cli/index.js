@@ -72690,6 +72690,8 @@ Options:
 Exit codes: 0 success; 1 a step failed, a policy denied or verification failed;
 2 bad input (config, arguments, files); 3 drift found (drift only).`;
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./src/core/run/runner.ts
 
 
@@ -72811,10 +72813,13 @@ async function runGraph(ws, graph, options, ports) {
                 : 'succeeded';
     return { site: graph.site.name, environment: graph.environment.name, command: options.mode, status, modules, startedAt, finishedAt: now() };
 }
-/** Non-sensitive outputs per module (sensitive ones, by Terraform's flag or the manifest, are left out). */
+/** Non-sensitive outputs per module (sensitive ones, by Terraform's flag or the manifest, and mock-derived ones are left out). */
 function publicOutputs(graph, result) {
     const out = {};
     for (const m of result.modules) {
+        // Values computed from mock_outputs are not real: a plan reports no outputs for such modules.
+        if (m.mocked.length > 0)
+            continue;
         const hidden = new Set(graph.nodes.find((n) => n.name === m.name)?.manifest?.sensitiveOutputs ?? []);
         const entries = Object.entries(m.outputs).filter(([k, v]) => !v.sensitive && !hidden.has(k));
         if (entries.length)
@@ -72917,8 +72922,6 @@ class GroupedLog {
     }
 }
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3711);
 ;// CONCATENATED MODULE: ./src/core/plan/summary.ts
@@ -74373,7 +74376,16 @@ function enginePorts(ws, graph, settings) {
                 const credentials = session
                     ? { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken }
                     : undefined;
-                const s3 = new dist_cjs/* S3Client */.YxF({ region: backend.region, forcePathStyle: true, maxAttempts: 2, ...(credentials ? { credentials } : {}) });
+                const e = settings.env ?? {};
+                const staticKeys = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN } : undefined;
+                const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
+                const s3 = new dist_cjs/* S3Client */.YxF({
+                    region: backend.region,
+                    forcePathStyle: true,
+                    maxAttempts: 2,
+                    ...(endpoint ? { endpoint } : {}),
+                    ...(credentials ?? staticKeys ? { credentials: credentials ?? staticKeys } : {}),
+                });
                 const r = await s3.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: backend.bucket, Key: backend.key }));
                 const text = await r.Body?.transformToString('utf8');
                 return text ? stateDocumentOutputs(text) : undefined;
@@ -74393,7 +74405,8 @@ function enginePorts(ws, graph, settings) {
             const backend = backendFor(settings, graph, node);
             let server;
             try {
-                const stepEnv = { ...(settings.env ?? {}) };
+                // The step sees only its own session: no shared credentials or config file, no instance metadata.
+                const stepEnv = { AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true', ...(settings.env ?? {}) };
                 const c = settings.credentials;
                 if (c && graph.credentials) {
                     const target = credentialTarget(graph.credentials);
@@ -74416,7 +74429,7 @@ function enginePorts(ws, graph, settings) {
                     mode,
                     binary: settings.terraformBinary,
                     moduleDir: (0,external_node_path_.resolve)(settings.root, manifest.dir),
-                    workDir: (0,external_node_path_.join)(settings.workRoot, site, env, node.name),
+                    workDir: (0,external_node_path_.join)(settings.workRoot, node.name),
                     inputs,
                     backend,
                     lockTimeout: settings.lockTimeout,
@@ -74459,20 +74472,33 @@ function enginePorts(ws, graph, settings) {
 
 
 
+
 /** Loads, validates and runs one site × environment; throws InputError on bad config before anything runs. */
 async function execute(o) {
     const { workspace, graph, warnings } = loadProject(fsReader(o.root), o.layout, o.ctx, o.site, o.env);
     const log = new GroupedLog(o.sink, o.onSecret);
+    // Each run gets its own work folders, so two runs in one checkout never empty each other's;
+    // they are removed afterwards (saved plans hold sensitive values in plaintext).
+    const base = (0,external_node_path_.join)(o.workRoot ?? (0,external_node_path_.join)(o.root, '.site-deploy', 'work'), o.site, o.env);
+    await (0,promises_.mkdir)(base, { recursive: true });
+    const workRoot = await (0,promises_.mkdtemp)((0,external_node_path_.join)(base, 'run-'));
     const ports = enginePorts(workspace, graph, {
         root: o.root,
-        workRoot: o.workRoot ?? (0,external_node_path_.join)(o.root, '.site-deploy', 'work'),
+        workRoot,
         terraformBinary: o.terraformBinary,
         lockTimeout: o.lockTimeout,
         log,
         env: o.stepEnv,
         credentials: o.credentials,
     });
-    const result = await runGraph(workspace, graph, { mode: o.mode, maxParallel: o.maxParallel, signal: o.signal }, { ...ports, onEvent: o.onEvent });
+    let result;
+    try {
+        result = await runGraph(workspace, graph, { mode: o.mode, maxParallel: o.maxParallel, signal: o.signal }, { ...ports, onEvent: o.onEvent });
+    }
+    finally {
+        if (!process.env.SITE_DEPLOY_KEEP_WORK)
+            await (0,promises_.rm)(workRoot, { recursive: true, force: true });
+    }
     return { workspace, graph, result, warnings };
 }
 

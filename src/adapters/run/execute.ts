@@ -1,3 +1,4 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Layout, Workspace } from '../../core/config/load.js';
 import type { RunContext } from '../../core/config/scope.js';
@@ -37,15 +38,25 @@ export interface ExecuteOptions {
 export async function execute(o: ExecuteOptions): Promise<{ workspace: Workspace; graph: SiteGraph; result: RunResult; warnings: Problem[] }> {
   const { workspace, graph, warnings } = loadProject(fsReader(o.root), o.layout, o.ctx, o.site, o.env);
   const log = new GroupedLog(o.sink, o.onSecret);
+  // Each run gets its own work folders, so two runs in one checkout never empty each other's;
+  // they are removed afterwards (saved plans hold sensitive values in plaintext).
+  const base = join(o.workRoot ?? join(o.root, '.site-deploy', 'work'), o.site, o.env);
+  await mkdir(base, { recursive: true });
+  const workRoot = await mkdtemp(join(base, 'run-'));
   const ports = enginePorts(workspace, graph, {
     root: o.root,
-    workRoot: o.workRoot ?? join(o.root, '.site-deploy', 'work'),
+    workRoot,
     terraformBinary: o.terraformBinary,
     lockTimeout: o.lockTimeout,
     log,
     env: o.stepEnv,
     credentials: o.credentials,
   });
-  const result = await runGraph(workspace, graph, { mode: o.mode, maxParallel: o.maxParallel, signal: o.signal }, { ...ports, onEvent: o.onEvent });
+  let result: RunResult;
+  try {
+    result = await runGraph(workspace, graph, { mode: o.mode, maxParallel: o.maxParallel, signal: o.signal }, { ...ports, onEvent: o.onEvent });
+  } finally {
+    if (!process.env.SITE_DEPLOY_KEEP_WORK) await rm(workRoot, { recursive: true, force: true });
+  }
   return { workspace, graph, result, warnings };
 }

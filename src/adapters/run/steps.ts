@@ -17,7 +17,7 @@ import type { SessionBroker } from '../aws/sts.js';
 export interface StepSettings {
   /** Absolute repository root. */
   root: string;
-  /** Absolute folder for per-step work folders. */
+  /** Absolute folder of this run; each step works in `<workRoot>/<module>`. */
   workRoot: string;
   terraformBinary: string;
   lockTimeout: string;
@@ -100,7 +100,16 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
         const credentials = session
           ? { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken }
           : undefined;
-        const s3 = new S3Client({ region: backend.region, forcePathStyle: true, maxAttempts: 2, ...(credentials ? { credentials } : {}) });
+        const e = settings.env ?? {};
+        const staticKeys = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN } : undefined;
+        const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
+        const s3 = new S3Client({
+          region: backend.region,
+          forcePathStyle: true,
+          maxAttempts: 2,
+          ...(endpoint ? { endpoint } : {}),
+          ...(credentials ?? staticKeys ? { credentials: credentials ?? staticKeys } : {}),
+        });
         const r = await s3.send(new GetObjectCommand({ Bucket: backend.bucket, Key: backend.key }));
         const text = await r.Body?.transformToString('utf8');
         return text ? stateDocumentOutputs(text) : undefined;
@@ -116,7 +125,8 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
       const backend = backendFor(settings, graph, node);
       let server: Awaited<ReturnType<typeof startCredentialServer>> | undefined;
       try {
-        const stepEnv = { ...(settings.env ?? {}) };
+        // The step sees only its own session: no shared credentials or config file, no instance metadata.
+        const stepEnv: Record<string, string> = { AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true', ...(settings.env ?? {}) };
         const c = settings.credentials;
         if (c && graph.credentials) {
           const target = credentialTarget(graph.credentials);
@@ -138,7 +148,7 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
           mode,
           binary: settings.terraformBinary,
           moduleDir: resolve(settings.root, manifest.dir),
-          workDir: join(settings.workRoot, site, env, node.name),
+          workDir: join(settings.workRoot, node.name),
           inputs,
           backend,
           lockTimeout: settings.lockTimeout,

@@ -201,10 +201,12 @@ export async function runGraph(ws: Workspace, graph: SiteGraph, options: RunOpti
   return { site: graph.site.name, environment: graph.environment.name, command: options.mode, status, modules, startedAt, finishedAt: now() };
 }
 
-/** Non-sensitive outputs per module (sensitive ones, by Terraform's flag or the manifest, are left out). */
+/** Non-sensitive outputs per module (sensitive ones, by Terraform's flag or the manifest, and mock-derived ones are left out). */
 export function publicOutputs(graph: SiteGraph, result: RunResult): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const m of result.modules) {
+    // Values computed from mock_outputs are not real: a plan reports no outputs for such modules.
+    if (m.mocked.length > 0) continue;
     const hidden = new Set(graph.nodes.find((n) => n.name === m.name)?.manifest?.sensitiveOutputs ?? []);
     const entries = Object.entries(m.outputs).filter(([k, v]) => !v.sensitive && !hidden.has(k));
     if (entries.length) out[m.name] = Object.fromEntries(entries.map(([k, v]) => [k, v.value]));
