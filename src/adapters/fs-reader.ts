@@ -54,7 +54,7 @@ export function fsReader(root: string): ConfigReader {
       // A missing file cannot escape; check the nearest existing ancestor instead.
       for (;;) {
         try {
-          const real = realpathSync(p);
+          const real = realpathSync.native(p);
           const rel = relative(realBase, real);
           return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !resolve(rel).startsWith('..'));
         } catch {

@@ -85,6 +85,8 @@ export function loadWorkspace(reader: ConfigReader, layout: Layout, problems: Pr
 }
 
 class Loader {
+  private catalogFolders: string[] | undefined;
+
   constructor(
     private readonly reader: ConfigReader,
     private readonly ws: Workspace,
@@ -96,9 +98,9 @@ class Loader {
   }
 
   /** Reads, parses and schema-checks one file; undefined when missing or unusable. */
-  private readFile(file: string, schema: SchemaName, missing?: { pos: SourcePos; message: string }): YamlFile | undefined {
+  private readFile(file: string, schema: SchemaName, missing?: { pos: () => SourcePos; message: string }): YamlFile | undefined {
     if (!this.reader.staysInside(file)) {
-      this.problems.error(missing?.pos ?? { file, line: 1, column: 1 }, `${file} resolves outside the repository root (a symlink?): refusing to read it`);
+      this.problems.error(missing?.pos() ?? { file, line: 1, column: 1 }, `${file} resolves outside the repository root (a symlink?): refusing to read it`);
       return undefined;
     }
     const size = this.reader.size?.(file);
@@ -108,7 +110,7 @@ class Loader {
     }
     const bytes = this.reader.read(file);
     if (!bytes) {
-      if (missing) this.problems.error(missing.pos, missing.message);
+      if (missing) this.problems.error(missing.pos(), missing.message);
       return undefined;
     }
     const yaml = parseYaml(bytes, file, this.problems);
@@ -127,7 +129,7 @@ class Loader {
       return undefined;
     }
     const yaml = this.readFile(file, 'site.schema.json', {
-      pos: { file, line: 1, column: 1 },
+      pos: () => ({ file, line: 1, column: 1 }),
       message: `site folder ${dir} has no site.yaml`,
     });
     if (!yaml) {
@@ -195,7 +197,7 @@ class Loader {
       if (first !== undefined) {
         this.problems.error(this.at(file, [...path, typeof entry.name === 'string' ? 'name' : 'type']), `module name "${name}" is used twice (also modules[${first}]): give one a unique "name"`);
       } else seen.set(name, index);
-      const manifest = this.manifest(type, this.at(file, [...path, 'type']));
+      const manifest = this.manifest(type, () => this.at(file, [...path, 'type']));
       if (typeof entry.weight === 'number' && !Number.isFinite(entry.weight)) {
         this.problems.error(this.at(file, [...path, 'weight']), `weight of module "${name}" must be a finite number, not ${String(entry.weight)}`);
       }
@@ -206,7 +208,7 @@ class Loader {
           this.problems.error(this.at(file, [...path, 'config']), `config path "${entry.config}" escapes the repository root: use a path inside the site folder`);
         } else {
           const cfg = this.readFile(cfgPath, 'module-config.schema.json', {
-            pos: this.at(file, [...path, 'config']),
+            pos: () => this.at(file, [...path, 'config']),
             message: `config file ${cfgPath} does not exist`,
           });
           if (cfg && isObj(cfg.value)) for (const [k, v] of Object.entries(cfg.value)) inputs.set(k, { value: v, origin: { file: cfgPath, path: [k] } });
@@ -249,15 +251,16 @@ class Loader {
   }
 
   /** The catalog manifest of a module type, loaded once. */
-  manifest(type: string, usedAt: SourcePos): Manifest | undefined {
+  manifest(type: string, usedAt: () => SourcePos): Manifest | undefined {
     if (this.ws.manifests.has(type)) return this.ws.manifests.get(type);
     const catalog = this.ws.layout.catalog;
     const dir = posix.join(catalog, type);
     const file = posix.join(dir, 'module.yaml');
     let manifest: Manifest | undefined;
-    const folders = (this.reader.list(catalog) ?? []).filter((e) => e.dir).map((e) => e.name);
+    this.catalogFolders ??= (this.reader.list(catalog) ?? []).filter((e) => e.dir).map((e) => e.name);
+    const folders = this.catalogFolders;
     if (!folders.includes(type)) {
-      this.problems.error(usedAt, `unknown module type "${type}": the catalog ${catalog}/ has no folder "${type}"${didYouMean(type, folders)}`);
+      this.problems.error(usedAt(), `unknown module type "${type}": the catalog ${catalog}/ has no folder "${type}"${didYouMean(type, folders)}`);
     } else {
       const yaml = this.readFile(file, 'module.schema.json', { pos: usedAt, message: `catalog folder ${dir} has no module.yaml` });
       if (yaml) {
@@ -294,21 +297,21 @@ class Loader {
 
   private loadEnvironments(dir: string, siteFile: string, listed: { path: string }[] | undefined): Map<string, Environment> {
     const envs = new Map<string, Environment>();
-    let paths: { path: string; pos: SourcePos }[];
+    let paths: { path: string; pos: () => SourcePos }[];
     if (listed) {
-      paths = listed.map((e, i) => ({ path: e.path, pos: this.at(siteFile, ['site', 'environments', i, 'path']) }));
+      paths = listed.map((e, i) => ({ path: e.path, pos: () => this.at(siteFile, ['site', 'environments', i, 'path']) }));
     } else {
       const found = this.reader.list(posix.join(dir, 'environments')) ?? [];
       paths = found
         .filter((e) => !e.dir && /\.ya?ml$/.test(e.name))
         .map((e) => e.name)
         .sort()
-        .map((n) => ({ path: `environments/${n}`, pos: { file: siteFile, line: 1, column: 1 } }));
+        .map((n) => ({ path: `environments/${n}`, pos: () => ({ file: siteFile, line: 1, column: 1 }) }));
     }
     for (const { path, pos } of paths) {
       const file = joinInside(dir, path);
       if (!file) {
-        this.problems.error(pos, `environment path "${path}" escapes the repository root: use a path inside the site folder`);
+        this.problems.error(pos(), `environment path "${path}" escapes the repository root: use a path inside the site folder`);
         continue;
       }
       const yaml = this.readFile(file, 'environment.schema.json', { pos, message: `environment file ${file} does not exist` });
@@ -320,7 +323,7 @@ class Loader {
         this.problems.error(yaml.locate(['environment']), `environment is "${name}" but the file is ${posix.basename(file)}: the name must equal the file name without .yaml`);
       }
       if (envs.has(name)) {
-        this.problems.error(pos, `environment "${name}" is listed twice`);
+        this.problems.error(pos(), `environment "${name}" is listed twice`);
         continue;
       }
       const variables = new Map<string, InputEntry>();

@@ -64,10 +64,10 @@ export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunC
   for (const m of active) {
     const manifest = ws.manifests.get(m.type);
     const deps = new Set<string>();
-    const edgeProblem = (up: ModuleEntry, at: SourcePos, what: string): void => {
+    const edgeProblem = (up: ModuleEntry, at: () => SourcePos, what: string): void => {
       if (site.ordering === 'weights' && up.weight >= m.weight) {
         sideways = true;
-        problems.error(at, `module "${m.name}" (weight ${m.weight}) ${what} module "${up.name}" (weight ${up.weight}): an upstream must have a strictly lower weight — lower "${up.name}"'s weight or raise "${m.name}"'s`);
+        problems.error(at(), `module "${m.name}" (weight ${m.weight}) ${what} module "${up.name}" (weight ${up.weight}): an upstream must have a strictly lower weight — lower "${up.name}"'s weight or raise "${m.name}"'s`);
       }
     };
     // Placeholder edges, checked where they are written.
@@ -75,11 +75,12 @@ export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunC
       const errors: PathError[] = [];
       for (const ref of collectReferences(input.value, [], [], errors)) {
         if (ref.ref.kind !== 'output') continue;
-        const at = ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ?? pos(ws, input.origin.file, input.origin.path);
+        // Positions cost a full parse of the file: only work them out for a problem.
+        const at = () => ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ?? pos(ws, input.origin.file, input.origin.path);
         const up = byName.get(ref.ref.module);
         const problem = outputProblem(site, envName, ref.ref.module, ref.ref.output, ws, m.name);
         if (problem) {
-          problems.error(at, problem);
+          problems.error(at(), problem);
           continue;
         }
         if (!up) continue;
@@ -89,14 +90,14 @@ export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunC
       reportPathErrors(ws, input.origin, errors, problems);
     }
     for (const d of m.dependsOn) {
-      const at = pos(ws, d.origin.file, d.origin.path);
+      const at = () => pos(ws, d.origin.file, d.origin.path);
       const up = byName.get(d.name);
       if (!up) {
-        problems.error(at, `module "${m.name}" depends_on unknown module "${d.name}"${didYouMean(d.name, [...byName.keys()].filter((n) => n !== m.name))}`);
+        problems.error(at(), `module "${m.name}" depends_on unknown module "${d.name}"${didYouMean(d.name, [...byName.keys()].filter((n) => n !== m.name))}`);
         continue;
       }
       if (up.name === m.name) {
-        problems.error(at, `module "${m.name}" depends on itself`);
+        problems.error(at(), `module "${m.name}" depends on itself`);
         continue;
       }
       if (!deploysTo(up, envName)) continue; // nothing to wait for where the upstream is not deployed
