@@ -885,7 +885,11 @@ describe('command line', () => {
 
   test.each([
     ['validate', ['validate', '--site', 's2'], /no site "s2" under sites\/ — did you mean "s1"\?/],
-    ['graph', ['graph', '--site', 's11', '--env', 'dev'], /no site "s11" under sites\/ — did you mean "s1"\?/],
+    [
+      'graph',
+      ['graph', '--site', 's11', '--env', 'dev'],
+      /no site "s11" under sites\/ — did you mean "s1"\?/,
+    ],
   ])('%s --site that does not exist: exit 2 with a suggestion, no position', async (_n, args, message) => {
     const root = await writeRepo(baseRepo(), {});
     const [command = 'validate', ...rest] = args;

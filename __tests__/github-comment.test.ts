@@ -50,11 +50,9 @@ describe('upsertStickyComment', () => {
     const api = githubApi();
     const page1 = Array.from({ length: 99 }, (_, i) => comment(i + 1, `chatter ${i}`, 'User'));
     page1.push(comment(100, `as the bot said:\n${MARKER}`, 'User'));
-    api
-      .intercept('GET', FIRST_PAGE)
-      .reply(200, page1, {
-        link: `<https://api.github.com${COMMENTS}?per_page=100&page=2>; rel="next", <https://api.github.com${COMMENTS}?per_page=100&page=2>; rel="last"`,
-      });
+    api.intercept('GET', FIRST_PAGE).reply(200, page1, {
+      link: `<https://api.github.com${COMMENTS}?per_page=100&page=2>; rel="next", <https://api.github.com${COMMENTS}?per_page=100&page=2>; rel="last"`,
+    });
     api
       .intercept('GET', `${COMMENTS}?per_page=100&page=2`)
       .reply(200, [comment(101, 'hi', 'User'), comment(777, `${MARKER}\nold plan`)]);

@@ -75161,7 +75161,10 @@ function formatProblem(p, file = p.file) {
 function sortProblems(problems) {
     const seen = new Set();
     return [...problems]
-        .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.message.localeCompare(b.message))
+        .sort((a, b) => a.file.localeCompare(b.file) ||
+        a.line - b.line ||
+        a.column - b.column ||
+        a.message.localeCompare(b.message))
         .filter((p) => {
         const k = `${p.file}:${p.line}:${p.column}:${p.severity}:${p.message}`;
         if (seen.has(k))
@@ -76139,16 +76142,26 @@ function checkCredentials(ws, site, needs, problems) {
     if (creds?.broken)
         return;
     const file = creds?.file ?? site.file;
-    const at = (env, key, keyPos = false) => ws.files.get(file)?.locate(key ? ['credentials', env, key] : ['credentials', env], keyPos) ?? { file, line: 1, column: 1 };
+    const at = (env, key, keyPos = false) => ws.files.get(file)?.locate(key ? ['credentials', env, key] : ['credentials', env], keyPos) ?? {
+        file,
+        line: 1,
+        column: 1,
+    };
     for (const [env, modules] of needs) {
         const entry = creds?.entries.get(env);
         const needsAws = modules.some((m) => m.services.length > 0) || site.state.backend === 's3';
         if (!entry) {
             if (needsAws) {
-                const why = modules.filter((m) => m.services.length > 0).map((m) => `${m.module}: ${m.services.join(', ')}`);
-                const reason = why.length ? `its modules need AWS (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})` : 'its state is in S3';
+                const why = modules
+                    .filter((m) => m.services.length > 0)
+                    .map((m) => `${m.module}: ${m.services.join(', ')}`);
+                const reason = why.length
+                    ? `its modules need AWS (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})`
+                    : 'its state is in S3';
                 const envFile = site.environments.get(env)?.file ?? site.file;
-                problems.error(creds ? (ws.files.get(file)?.locate(['credentials'], true) ?? { file, line: 1, column: 1 }) : { file: envFile, line: 1, column: 1 }, `environment "${env}" has no entry in ${creds ? creds.file : `${site.dir}/credentials.yaml`}, but ${reason}`);
+                problems.error(creds
+                    ? (ws.files.get(file)?.locate(['credentials'], true) ?? { file, line: 1, column: 1 })
+                    : { file: envFile, line: 1, column: 1 }, `environment "${env}" has no entry in ${creds ? creds.file : `${site.dir}/credentials.yaml`}, but ${reason}`);
             }
             continue;
         }
@@ -76159,7 +76172,9 @@ function checkCredentials(ws, site, needs, problems) {
                 if (missing.length === 0)
                     continue;
                 const mod = site.modules.find((x) => x.name === m.module);
-                const pos = mod ? (ws.files.get(mod.origin.file)?.locate([...mod.origin.path, 'type']) ?? at(env)) : at(env);
+                const pos = mod
+                    ? (ws.files.get(mod.origin.file)?.locate([...mod.origin.path, 'type']) ?? at(env))
+                    : at(env);
                 problems.error(pos, `module "${m.module}" needs AWS service${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which credentials for environment ${env} do not allow (allowed_services: ${entry.allowedServices.join(', ') || 'none'}): add ${missing.length > 1 ? 'them' : 'it'} to allowed_services or drop the module from ${env}`);
             }
         }
@@ -76308,13 +76323,29 @@ const siteSchema = {
             required: ['name', 'modules'],
             additionalProperties: false,
             properties: {
-                name: { type: 'string', pattern: NAME, maxLength: 64, description: "The site's folder name under sites/." },
+                name: {
+                    type: 'string',
+                    pattern: NAME,
+                    maxLength: 64,
+                    description: "The site's folder name under sites/.",
+                },
                 slug: { type: 'string', pattern: NAME, maxLength: 64 },
                 owner: { type: 'string' },
                 description: { type: 'string' },
-                halt_on_failure: { type: 'boolean', description: 'Stop starting modules after a failure (default true).' },
-                ordering: { enum: ['weights', 'dependencies'], description: 'weights (default): waves by weight; dependencies: start each module when its own dependencies are done.' },
-                promotion: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Environments a release must pass through, in order.' },
+                halt_on_failure: {
+                    type: 'boolean',
+                    description: 'Stop starting modules after a failure (default true).',
+                },
+                ordering: {
+                    enum: ['weights', 'dependencies'],
+                    description: 'weights (default): waves by weight; dependencies: start each module when its own dependencies are done.',
+                },
+                promotion: {
+                    type: 'array',
+                    items: { type: 'string' },
+                    uniqueItems: true,
+                    description: 'Environments a release must pass through, in order.',
+                },
                 state: {
                     type: 'object',
                     required: ['backend'],
@@ -76336,7 +76367,12 @@ const siteSchema = {
                         required: ['type'],
                         properties: {
                             type: { type: 'string', pattern: NAME, description: 'A folder of the module catalog.' },
-                            name: { type: 'string', pattern: NAME, maxLength: 64, description: 'Unique in the site; default: type.' },
+                            name: {
+                                type: 'string',
+                                pattern: NAME,
+                                maxLength: 64,
+                                description: 'Unique in the site; default: type.',
+                            },
                             weight: { type: 'number', description: 'Lower runs first; default 10 x position.' },
                             config: { type: 'string', description: 'A YAML file of inputs, relative to the site folder.' },
                             inputs: { type: 'object' },
@@ -76369,7 +76405,12 @@ const environmentSchema = {
     required: ['environment'],
     additionalProperties: false,
     properties: {
-        environment: { type: 'string', pattern: NAME, maxLength: 64, description: 'Must equal the file name without .yaml.' },
+        environment: {
+            type: 'string',
+            pattern: NAME,
+            maxLength: 64,
+            description: 'Must equal the file name without .yaml.',
+        },
         lifecycle: { enum: ['long-lived', 'ephemeral'] },
         variables: { type: 'object', propertyNames: { pattern: VARIABLE } },
         verification: {
@@ -76403,7 +76444,11 @@ const credentialsSchema = {
                     region: { type: 'string', pattern: schemas_REGION },
                     session_duration: { type: 'integer', description: 'Seconds, 900-43200 (at most 3600 with via).' },
                     boundary_policy: { type: 'string', description: 'Managed policy ARN passed as a session policy.' },
-                    allowed_services: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+$' }, uniqueItems: true },
+                    allowed_services: {
+                        type: 'array',
+                        items: { type: 'string', pattern: '^[a-z0-9-]+$' },
+                        uniqueItems: true,
+                    },
                     require_mfa: { type: 'boolean' },
                     external_id: { type: 'string', minLength: 2, maxLength: 1224 },
                 },
@@ -76464,7 +76509,8 @@ const SCHEMAS = {
 
 
 // ajv ships CommonJS: its default export is the class itself or sits on `.default`.
-const Ajv = ((ajv_default())["default"] ?? (ajv_default()));
+const Ajv = ((ajv_default())["default"] ??
+    (ajv_default()));
 let compiled;
 function validators() {
     if (!compiled) {
@@ -76507,7 +76553,8 @@ function describe(e, path) {
     switch (e.keyword) {
         case 'additionalProperties': {
             const key = e.params.additionalProperty;
-            const hint = didYouMean(key, parentProps) || (parentProps.length ? `; allowed keys: ${parentProps.join(', ')}` : '');
+            const hint = didYouMean(key, parentProps) ||
+                (parentProps.length ? `; allowed keys: ${parentProps.join(', ')}` : '');
             return { path: [...path, key], key: true, message: `unknown key "${key}" in ${where}${hint}` };
         }
         case 'required': {
@@ -76515,7 +76562,11 @@ function describe(e, path) {
             return { path, key: true, message: `${where} is missing required key "${key}"` };
         }
         case 'type':
-            return { path, key: false, message: `${where} must be ${article(e.params.type)}, not ${show(e.data)}${accountHint(path, e.data)}` };
+            return {
+                path,
+                key: false,
+                message: `${where} must be ${article(e.params.type)}, not ${show(e.data)}${accountHint(path, e.data)}`,
+            };
         case 'enum':
             return {
                 path,
@@ -76529,8 +76580,14 @@ function describe(e, path) {
             return { path, key: false, message: `${where} is ${show(e.data)}, which ${patternWords(pattern)}` };
         }
         case 'propertyNames': {
-            const name = e.propertyName ?? e.params.propertyName ?? '';
-            return { path: [...path, name], key: true, message: `invalid name "${name}" in ${where}: use letters, digits, "_" and "-", starting with a letter or digit` };
+            const name = e.propertyName ??
+                e.params.propertyName ??
+                '';
+            return {
+                path: [...path, name],
+                key: true,
+                message: `invalid name "${name}" in ${where}: use letters, digits, "_" and "-", starting with a letter or digit`,
+            };
         }
         case 'if':
             return undefined;
@@ -76539,11 +76596,19 @@ function describe(e, path) {
     }
 }
 function article(type) {
-    const word = type === 'object' ? 'map' : type === 'array' ? 'list' : type === 'boolean' ? 'boolean (true or false)' : type;
+    const word = type === 'object'
+        ? 'map'
+        : type === 'array'
+            ? 'list'
+            : type === 'boolean'
+                ? 'boolean (true or false)'
+                : type;
     return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
 }
 function accountHint(path, data) {
-    return path.at(-1) === 'aws_account' && typeof data === 'number' ? ' (quote the 12-digit account id so leading zeros survive)' : '';
+    return path.at(-1) === 'aws_account' && typeof data === 'number'
+        ? ' (quote the 12-digit account id so leading zeros survive)'
+        : '';
 }
 function patternWords(pattern) {
     if (pattern === '^[0-9]{12}$')
@@ -76567,7 +76632,9 @@ function validateAgainstSchema(yaml, schema, problems) {
     // A propertyNames failure also reports the inner pattern error for the same name: keep one.
     const named = new Set(errors.filter((e) => e.keyword === 'propertyNames').map((e) => e.instancePath));
     for (const e of errors) {
-        if (e.keyword !== 'propertyNames' && e.propertyName !== undefined && named.has(e.instancePath))
+        if (e.keyword !== 'propertyNames' &&
+            e.propertyName !== undefined &&
+            named.has(e.instancePath))
             continue;
         const d = describe(e, pathOf(e.instancePath, yaml.value));
         if (d)
@@ -79753,7 +79820,12 @@ function lazyFile(file, text, fast) {
     let full;
     const positions = () => {
         full ??= fullParse(file, text, undefined);
-        return full ?? { file, value: fast.value, locate: () => ({ file, line: 1, column: 1 }), locateInString: () => ({ file, line: 1, column: 1 }) };
+        return (full ?? {
+            file,
+            value: fast.value,
+            locate: () => ({ file, line: 1, column: 1 }),
+            locateInString: () => ({ file, line: 1, column: 1 }),
+        });
     };
     return {
         file,
@@ -79765,7 +79837,14 @@ function lazyFile(file, text, fast) {
 function fullParse(file, text, problems) {
     const at = (line, column) => ({ file, line, column });
     const lineCounter = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true, keepSourceTokens: false, logLevel: 'error' });
+    const doc = (0,dist/* parseDocument */.Tp)(text, {
+        lineCounter,
+        uniqueKeys: true,
+        prettyErrors: false,
+        merge: true,
+        keepSourceTokens: false,
+        logLevel: 'error',
+    });
     const posOf = (offset) => {
         const { line, col } = lineCounter.linePos(offset);
         return at(line, col);
@@ -79923,7 +80002,8 @@ function unclosedQuoteOffset(text) {
         if (found !== undefined || !t || typeof t !== 'object')
             return;
         const tok = t;
-        if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') && typeof tok.source === 'string') {
+        if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') &&
+            typeof tok.source === 'string') {
             const q = tok.source[0];
             const body = tok.source.slice(1);
             const closed = q === '"' ? /(^|[^\\])(\\\\)*"$/.test(body) || body === '"' : /'$/.test(body.replace(/''/g, ''));
@@ -79949,7 +80029,16 @@ function unclosedQuoteOffset(text) {
 
 
 /** Keys of a module entry that are never inputs (SPEC §2). */
-const RESERVED_MODULE_KEYS = new Set(['type', 'name', 'weight', 'config', 'inputs', 'depends_on', 'environments', 'outputs']);
+const RESERVED_MODULE_KEYS = new Set([
+    'type',
+    'name',
+    'weight',
+    'config',
+    'inputs',
+    'depends_on',
+    'environments',
+    'outputs',
+]);
 /** Names a variable can never take: the built-ins (SPEC §3). */
 const BUILTINS = [
     'Environment',
@@ -79987,7 +80076,10 @@ function loadWorkspace(reader, layout, problems, only) {
         problems.error({ file: layout.configRoot, line: 1, column: 1 }, `config root "${layout.configRoot}" does not exist (set --config-root or the config-root input)`);
         return ws;
     }
-    ws.siteNames = entries.filter((e) => e.dir && !e.name.startsWith('.')).map((e) => e.name).sort();
+    ws.siteNames = entries
+        .filter((e) => e.dir && !e.name.startsWith('.'))
+        .map((e) => e.name)
+        .sort();
     const names = only === undefined ? ws.siteNames : [only];
     for (const name of names) {
         const site = loader.loadSite(name);
@@ -80159,7 +80251,10 @@ class Loader {
                 type,
                 weight: typeof entry.weight === 'number' && Number.isFinite(entry.weight) ? entry.weight : 10 * (index + 1),
                 position: index + 1,
-                dependsOn: (entry.depends_on ?? []).map((d, i) => ({ name: d, origin: { file, path: [...path, 'depends_on', i] } })),
+                dependsOn: (entry.depends_on ?? []).map((d, i) => ({
+                    name: d,
+                    origin: { file, path: [...path, 'depends_on', i] },
+                })),
                 environments: entry.environments,
                 inputs,
                 origin: { file, path },
@@ -80181,13 +80276,25 @@ class Loader {
             this.problems.error(usedAt(), `unknown module type "${type}": the catalog ${catalog}/ has no folder "${type}"${didYouMean(type, folders)}`);
         }
         else {
-            const yaml = this.readFile(file, 'module.schema.json', { pos: usedAt, message: `catalog folder ${dir} has no module.yaml` });
+            const yaml = this.readFile(file, 'module.schema.json', {
+                pos: usedAt,
+                message: `catalog folder ${dir} has no module.yaml`,
+            });
             if (yaml) {
                 const raw = yaml.value;
                 const inputs = isObj(raw.inputs)
                     ? Object.fromEntries(Object.entries(raw.inputs).map(([k, v]) => {
                         const spec = (v ?? {});
-                        return [k, { type: spec.type ?? 'any', required: spec.required === true, default: spec.default, hasDefault: 'default' in spec, sensitive: spec.sensitive === true }];
+                        return [
+                            k,
+                            {
+                                type: spec.type ?? 'any',
+                                required: spec.required === true,
+                                default: spec.default,
+                                hasDefault: 'default' in spec,
+                                sensitive: spec.sensitive === true,
+                            },
+                        ];
                     }))
                     : undefined;
                 manifest = {
@@ -80216,7 +80323,10 @@ class Loader {
         const envs = new Map();
         let paths;
         if (listed) {
-            paths = listed.map((e, i) => ({ path: e.path, pos: () => this.at(siteFile, ['site', 'environments', i, 'path']) }));
+            paths = listed.map((e, i) => ({
+                path: e.path,
+                pos: () => this.at(siteFile, ['site', 'environments', i, 'path']),
+            }));
         }
         else {
             const found = this.reader.list(external_node_path_.posix.join(dir, 'environments')) ?? [];
@@ -80232,7 +80342,10 @@ class Loader {
                 this.problems.error(pos(), `environment path "${path}" escapes the repository root: use a path inside the site folder`);
                 continue;
             }
-            const yaml = this.readFile(file, 'environment.schema.json', { pos, message: `environment file ${file} does not exist` });
+            const yaml = this.readFile(file, 'environment.schema.json', {
+                pos,
+                message: `environment file ${file} does not exist`,
+            });
             if (!yaml)
                 continue;
             const raw = yaml.value;
@@ -80258,7 +80371,9 @@ class Loader {
                 file,
                 lifecycle: raw.lifecycle === 'ephemeral' ? 'ephemeral' : 'long-lived',
                 variables,
-                verification: raw.verification === undefined ? undefined : { value: raw.verification, origin: { file, path: ['verification'] } },
+                verification: raw.verification === undefined
+                    ? undefined
+                    : { value: raw.verification, origin: { file, path: ['verification'] } },
             });
         }
         return envs;
@@ -80361,7 +80476,14 @@ function parseTemplate(text) {
         if (buffer)
             segments.push({ kind: 'text', text: buffer });
         buffer = '';
-        segments.push({ kind: 'placeholder', ref: parseReference(name, source, at), filters, offset: at, length: source.length, source });
+        segments.push({
+            kind: 'placeholder',
+            ref: parseReference(name, source, at),
+            filters,
+            offset: at,
+            length: source.length,
+            source,
+        });
         i = close + 1;
     }
     if (buffer || segments.length === 0)
@@ -80483,7 +80605,11 @@ function resolveTemplate(text, scope) {
         return { value: only.value, pending, mocked };
     if (pending.length > 0) {
         // Keep the unresolved placeholders readable: known parts substituted, the rest as written.
-        return { value: values.map((v) => (v.known ? stringify(v.value).replaceAll('#{', '##{') : v.text)).join(''), pending, mocked };
+        return {
+            value: values.map((v) => (v.known ? stringify(v.value).replaceAll('#{', '##{') : v.text)).join(''),
+            pending,
+            mocked,
+        };
     }
     return { value: values.map((v) => stringify(v.value)).join(''), pending, mocked };
 }
@@ -80557,7 +80683,9 @@ function collectReferences(value, path = [], out = [], errors = []) {
 function reportPathErrors(ws, origin, errors, problems, suffix = '') {
     const file = ws.files.get(origin.file);
     for (const { path, error } of errors) {
-        const pos = file ? file.locateInString([...origin.path, ...path.slice(0)], error.offset) : { file: origin.file, line: 1, column: 1 };
+        const pos = file
+            ? file.locateInString([...origin.path, ...path.slice(0)], error.offset)
+            : { file: origin.file, line: 1, column: 1 };
         problems.error(pos, `${error.message}${suffix}`);
     }
 }
@@ -81100,7 +81228,8 @@ function buildGraph(ws, site, envName, ctx, problems) {
                 if (ref.ref.kind !== 'output')
                     continue;
                 // Positions cost a full parse of the file: only work them out for a problem.
-                const at = () => ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ?? pos(ws, input.origin.file, input.origin.path);
+                const at = () => ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ??
+                    pos(ws, input.origin.file, input.origin.path);
                 const up = byName.get(ref.ref.module);
                 const problem = outputProblem(site, envName, ref.ref.module, ref.ref.output, ws, m.name);
                 if (problem) {
@@ -81130,7 +81259,15 @@ function buildGraph(ws, site, envName, ctx, problems) {
             deps.add(up.name);
             edgeProblem(up, at, 'depends_on');
         }
-        nodes.push({ name: m.name, type: m.type, weight: m.weight, position: m.position, dependsOn: [...deps].sort(), module: m, manifest });
+        nodes.push({
+            name: m.name,
+            type: m.type,
+            weight: m.weight,
+            position: m.position,
+            dependsOn: [...deps].sort(),
+            module: m,
+            manifest,
+        });
     }
     const graph = { site, environment, credentials, variables, nodes, waves: [] };
     // Resolve every input once now so unknown variables, bad filters and types surface at validate time.
@@ -81138,7 +81275,12 @@ function buildGraph(ws, site, envName, ctx, problems) {
         resolveInputs(ws, graph, node, () => ({ state: 'unknown' }), problems);
     checkVerification(ws, graph, problems);
     checkState(ws, graph, problems);
-    const scheduleNodes = nodes.map((n) => ({ id: n.name, weight: n.weight, position: n.position, dependsOn: n.dependsOn }));
+    const scheduleNodes = nodes.map((n) => ({
+        id: n.name,
+        weight: n.weight,
+        position: n.position,
+        dependsOn: n.dependsOn,
+    }));
     if (site.ordering === 'dependencies') {
         const cycle = findCycle(scheduleNodes);
         if (cycle) {
@@ -81209,7 +81351,15 @@ function resolveInputs(ws, graph, node, outputs, problems) {
     return { inputs, pending: [...pending].sort(), mocked: [...mocked].sort() };
 }
 function typeProblem(spec, value) {
-    const got = Array.isArray(value) ? 'list' : value === null ? 'null' : typeof value === 'object' ? 'map' : typeof value === 'boolean' ? 'bool' : typeof value;
+    const got = Array.isArray(value)
+        ? 'list'
+        : value === null
+            ? 'null'
+            : typeof value === 'object'
+                ? 'map'
+                : typeof value === 'boolean'
+                    ? 'bool'
+                    : typeof value;
     if (spec.type === 'any' || got === spec.type)
         return undefined;
     if (value === null && !spec.required)
@@ -81294,7 +81444,9 @@ function validateProject(reader, layout, ctx, selection = {}) {
             const graph = buildGraph(ws, site, env, ctx, p);
             if (graph)
                 graphs.push(graph);
-            needs.set(env, site.modules.filter((m) => deploysTo(m, env)).map((m) => ({ module: m.name, services: ws.manifests.get(m.type)?.services ?? [] })));
+            needs.set(env, site.modules
+                .filter((m) => deploysTo(m, env))
+                .map((m) => ({ module: m.name, services: ws.manifests.get(m.type)?.services ?? [] })));
         }
         checkCredentials(ws, site, needs, problems);
         mergeEnvironmentProblems(perEnv, envNames.length, problems);
@@ -81318,7 +81470,9 @@ function mergeEnvironmentProblems(perEnv, total, into) {
         }
     }
     for (const { problem, envs } of groups.values()) {
-        const suffix = envs.length < total && total > 1 ? ` (environment${envs.length > 1 ? 's' : ''} ${envs.join(', ')})` : '';
+        const suffix = envs.length < total && total > 1
+            ? ` (environment${envs.length > 1 ? 's' : ''} ${envs.join(', ')})`
+            : '';
         into.list.push({ ...problem, message: problem.message + suffix });
     }
 }
@@ -81361,13 +81515,28 @@ function toRunReport(graph, result, ctx, links = {}) {
             name: m.name,
             type: m.type,
             weight: m.weight,
-            status: (result.command === 'plan' && m.status === 'succeeded' ? 'planned' : m.status === 'pending' ? 'halted' : m.status),
+            status: (result.command === 'plan' && m.status === 'succeeded'
+                ? 'planned'
+                : m.status === 'pending'
+                    ? 'halted'
+                    : m.status),
             summary: m.summary,
-            counts: m.summary ? undefined : { add: m.add, change: m.change, destroy: m.destroy, import: m.import, forget: m.forget, replace: m.replace },
+            counts: m.summary
+                ? undefined
+                : {
+                    add: m.add,
+                    change: m.change,
+                    destroy: m.destroy,
+                    import: m.import,
+                    forget: m.forget,
+                    replace: m.replace,
+                },
             durationMs: m.durationMs,
             mocked: m.mocked,
             blockedOn: m.blockedOn,
-            error: m.status === 'failed' || m.status === 'halted' || m.status === 'skipped' ? m.reason?.split('\n')[0] : undefined,
+            error: m.status === 'failed' || m.status === 'halted' || m.status === 'skipped'
+                ? m.reason?.split('\n')[0]
+                : undefined,
         })),
         policy: [],
         runUrl: links.runUrl,
@@ -81432,10 +81601,18 @@ async function runGraph(ws, graph, options, ports) {
         const resolved = resolveInputs(ws, graph, node, lookup, new Problems());
         if (resolved.pending.length > 0) {
             if (options.mode === 'plan') {
-                extras.set(id, { mocked: resolved.mocked, blockedOn: resolved.pending, reason: `waiting for ${resolved.pending.map((p) => `#{${p}}`).join(', ')}` });
+                extras.set(id, {
+                    mocked: resolved.mocked,
+                    blockedOn: resolved.pending,
+                    reason: `waiting for ${resolved.pending.map((p) => `#{${p}}`).join(', ')}`,
+                });
                 return 'blocked';
             }
-            extras.set(id, { mocked: [], blockedOn: resolved.pending, reason: `upstream output${resolved.pending.length > 1 ? 's' : ''} ${resolved.pending.map((p) => `#{${p}}`).join(', ')} not available after apply` });
+            extras.set(id, {
+                mocked: [],
+                blockedOn: resolved.pending,
+                reason: `upstream output${resolved.pending.length > 1 ? 's' : ''} ${resolved.pending.map((p) => `#{${p}}`).join(', ')} not available after apply`,
+            });
             return 'failed';
         }
         extras.set(id, { mocked: resolved.mocked, blockedOn: [] });
@@ -81495,7 +81672,15 @@ async function runGraph(ws, graph, options, ports) {
             : modules.every((m) => m.status === 'no-op')
                 ? 'no-op'
                 : 'succeeded';
-    return { site: graph.site.name, environment: graph.environment.name, command: options.mode, status, modules, startedAt, finishedAt: now() };
+    return {
+        site: graph.site.name,
+        environment: graph.environment.name,
+        command: options.mode,
+        status,
+        modules,
+        startedAt,
+        finishedAt: now(),
+    };
 }
 /** Non-sensitive outputs per module (sensitive ones, by Terraform's flag or the manifest, and mock-derived ones are left out). */
 function publicOutputs(graph, result) {
@@ -81532,7 +81717,9 @@ function runDocument(graph, result) {
             duration_ms: m.durationMs,
             mocked: m.mocked,
             blocked_on: m.blockedOn,
-            ...(m.reason && ['failed', 'halted', 'skipped', 'cancelled', 'blocked'].includes(m.status) ? { reason: m.reason } : {}),
+            ...(m.reason && ['failed', 'halted', 'skipped', 'cancelled', 'blocked'].includes(m.status)
+                ? { reason: m.reason }
+                : {}),
         })),
         outputs: publicOutputs(graph, result),
     };
@@ -81603,7 +81790,7 @@ function fsReader(root) {
                 try {
                     const real = external_node_fs_.realpathSync.native(p);
                     const rel = (0,external_node_path_.relative)(realBase, real);
-                    return rel === '' || (!rel.startsWith(`..${external_node_path_.sep}`) && rel !== '..' && !(0,external_node_path_.resolve)(rel).startsWith('..'));
+                    return (rel === '' || (!rel.startsWith(`..${external_node_path_.sep}`) && rel !== '..' && !(0,external_node_path_.resolve)(rel).startsWith('..')));
                 }
                 catch {
                     const up = (0,external_node_path_.dirname)(p);
@@ -83136,19 +83323,31 @@ function enginePorts(ws, graph, settings) {
                 if (backend.kind === 'local')
                     return stateDocumentOutputs(await (0,promises_.readFile)(backend.path, 'utf8'));
                 const c = settings.credentials;
-                const session = c && graph.credentials ? await c.broker.get(credentialTarget(graph.credentials), stepIdentity(graph, node, backend, 'plan', c.ctx)) : undefined;
+                const session = c && graph.credentials
+                    ? await c.broker.get(credentialTarget(graph.credentials), stepIdentity(graph, node, backend, 'plan', c.ctx))
+                    : undefined;
                 const credentials = session
-                    ? { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken }
+                    ? {
+                        accessKeyId: session.credentials.accessKeyId,
+                        secretAccessKey: session.credentials.secretAccessKey,
+                        sessionToken: session.credentials.sessionToken,
+                    }
                     : undefined;
                 const e = settings.env ?? {};
-                const staticKeys = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN } : undefined;
+                const staticKeys = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+                    ? {
+                        accessKeyId: e.AWS_ACCESS_KEY_ID,
+                        secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+                        sessionToken: e.AWS_SESSION_TOKEN,
+                    }
+                    : undefined;
                 const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
                 const s3 = new dist_cjs/* S3Client */.YxF({
                     region: backend.region,
                     forcePathStyle: true,
                     maxAttempts: 2,
                     ...(endpoint ? { endpoint } : {}),
-                    ...(credentials ?? staticKeys ? { credentials: credentials ?? staticKeys } : {}),
+                    ...((credentials ?? staticKeys) ? { credentials: credentials ?? staticKeys } : {}),
                 });
                 const r = await s3.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: backend.bucket, Key: backend.key }));
                 const text = await r.Body?.transformToString('utf8');
@@ -83161,7 +83360,13 @@ function enginePorts(ws, graph, settings) {
         async step({ node, mode, inputs, signal }) {
             const manifest = node.manifest;
             if (!manifest)
-                return { status: 'failed', counts: steps_ZERO, outputs: {}, unknownOutputs: [], error: `module type ${node.type} has no manifest` };
+                return {
+                    status: 'failed',
+                    counts: steps_ZERO,
+                    outputs: {},
+                    unknownOutputs: [],
+                    error: `module type ${node.type} has no manifest`,
+                };
             for (const [k, v] of Object.entries(inputs))
                 if (isSensitiveInput(node, k) && typeof v === 'string')
                     settings.log.addSecret(v);
@@ -83170,7 +83375,12 @@ function enginePorts(ws, graph, settings) {
             let server;
             try {
                 // The step sees only its own session: no shared credentials or config file, no instance metadata.
-                const stepEnv = { AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true', ...(settings.env ?? {}) };
+                const stepEnv = {
+                    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+                    AWS_CONFIG_FILE: '/dev/null',
+                    AWS_EC2_METADATA_DISABLED: 'true',
+                    ...(settings.env ?? {}),
+                };
                 const c = settings.credentials;
                 if (c && graph.credentials) {
                     const target = credentialTarget(graph.credentials);
@@ -83179,7 +83389,12 @@ function enginePorts(ws, graph, settings) {
                         const session = await c.broker.get(target, identity);
                         if (session) {
                             log.write(`AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${session.hops.length} hop${session.hops.length === 1 ? '' : 's'})\n`);
-                            server = await startCredentialServer({ provider: c.broker.provider(target, identity), region: target.region, mode: c.mode, mask: c.mask });
+                            server = await startCredentialServer({
+                                provider: c.broker.provider(target, identity),
+                                region: target.region,
+                                mode: c.mode,
+                                mask: c.mask,
+                            });
                             Object.assign(stepEnv, server.env());
                         }
                     }
@@ -83210,16 +83425,37 @@ function enginePorts(ws, graph, settings) {
                 if (r.planJsonPath && r.status !== 'cancelled') {
                     try {
                         summary = summarizePlan(parsePlanJson(await (0,promises_.readFile)(r.planJsonPath, 'utf8'), `plan of ${node.name}`));
-                        counts = { add: summary.add, change: summary.change, destroy: summary.destroy, import: summary.import, forget: summary.forget, replace: summary.replace };
+                        counts = {
+                            add: summary.add,
+                            change: summary.change,
+                            destroy: summary.destroy,
+                            import: summary.import,
+                            forget: summary.forget,
+                            replace: summary.replace,
+                        };
                     }
                     catch (e) {
                         if (r.status !== 'failed')
-                            return { status: 'failed', counts, outputs: r.outputs, unknownOutputs: [], error: `could not read the plan: ${e instanceof Error ? e.message : String(e)}` };
+                            return {
+                                status: 'failed',
+                                counts,
+                                outputs: r.outputs,
+                                unknownOutputs: [],
+                                error: `could not read the plan: ${e instanceof Error ? e.message : String(e)}`,
+                            };
                     }
                 }
                 if (r.error)
                     log.write(`\n${r.error}\n`);
-                return { status: r.status, counts, summary, outputs: r.outputs, unknownOutputs: r.unknownOutputs ?? [], planSha256: r.planSha256, error: r.error };
+                return {
+                    status: r.status,
+                    counts,
+                    summary,
+                    outputs: r.outputs,
+                    unknownOutputs: r.unknownOutputs ?? [],
+                    planSha256: r.planSha256,
+                    error: r.error,
+                };
             }
             finally {
                 await server?.close();
@@ -83844,7 +84080,12 @@ class SessionBroker {
 
 function git(root, args) {
     try {
-        return (0,external_node_child_process_.execFileSync)('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8', timeout: 5000 }).trim() || undefined;
+        return ((0,external_node_child_process_.execFileSync)('git', args, {
+            cwd: root,
+            stdio: ['ignore', 'pipe', 'ignore'],
+            encoding: 'utf8',
+            timeout: 5000,
+        }).trim() || undefined);
     }
     catch {
         return undefined;
@@ -83853,10 +84094,15 @@ function git(root, args) {
 /** Run facts for built-in variables: from the GitHub Actions environment, else from git, else "local". */
 function runContext(root, env = process.env) {
     const inActions = env.GITHUB_ACTIONS === 'true';
-    const sha = (inActions && env.GITHUB_SHA) || git(root, ['rev-parse', 'HEAD']) || '0000000000000000000000000000000000000000';
+    const sha = (inActions && env.GITHUB_SHA) ||
+        git(root, ['rev-parse', 'HEAD']) ||
+        '0000000000000000000000000000000000000000';
     const ref = (inActions && env.GITHUB_REF) || git(root, ['symbolic-ref', '-q', 'HEAD']) || 'local';
     return {
-        repository: (inActions && env.GITHUB_REPOSITORY) || env.SITE_DEPLOY_REPOSITORY || originRepository(root) || 'local/local',
+        repository: (inActions && env.GITHUB_REPOSITORY) ||
+            env.SITE_DEPLOY_REPOSITORY ||
+            originRepository(root) ||
+            'local/local',
         sha,
         ref,
         runId: (inActions && env.GITHUB_RUN_ID) || 'local',
@@ -89602,9 +89848,17 @@ async function startFeedback(token, site, env, commentEnabled) {
     let checkId;
     if (token && owner && repo) {
         gh = createGitHubClient(token, { baseUrl: process.env.GITHUB_API_URL, log: (m) => warning(m) });
-        const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${repository}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
+        const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_RUN_ID
+            ? `${process.env.GITHUB_SERVER_URL}/${repository}/actions/runs/${process.env.GITHUB_RUN_ID}`
+            : undefined;
         try {
-            const started = await startCheckRun(gh, { owner, repo, name: checkRunName(site, env), headSha: pr?.head?.sha ?? process.env.GITHUB_SHA ?? '', detailsUrl: runUrl });
+            const started = await startCheckRun(gh, {
+                owner,
+                repo,
+                name: checkRunName(site, env),
+                headSha: pr?.head?.sha ?? process.env.GITHUB_SHA ?? '',
+                detailsUrl: runUrl,
+            });
             if ('id' in started)
                 checkId = started.id;
             else
@@ -89619,7 +89873,15 @@ async function startFeedback(token, site, env, commentEnabled) {
             if (!gh || checkId === undefined || !owner || !repo)
                 return;
             try {
-                const done = await completeCheckRun(gh, { owner, repo, id: checkId, conclusion, title, summary: markdown, annotations });
+                const done = await completeCheckRun(gh, {
+                    owner,
+                    repo,
+                    id: checkId,
+                    conclusion,
+                    title,
+                    summary: markdown,
+                    annotations,
+                });
                 if ('degraded' in done)
                     warning(`check run not completed: ${done.degraded}`);
             }
@@ -89635,7 +89897,13 @@ async function startFeedback(token, site, env, commentEnabled) {
                 return;
             }
             try {
-                const r = await upsertStickyComment(gh, { owner, repo, issueNumber: pr.number, marker, body: markdown });
+                const r = await upsertStickyComment(gh, {
+                    owner,
+                    repo,
+                    issueNumber: pr.number,
+                    marker,
+                    body: markdown,
+                });
                 if (r.action === 'degraded')
                     warning(`no pull-request comment (${r.reason}); the report is in the job summary`);
                 else
@@ -89735,23 +90003,37 @@ async function plan(s) {
                 workRoot: (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'site-deploy', 'work'),
                 signal: controller.signal,
                 credentials: {
-                    broker: new SessionBroker({ source: defaultCredentialSource(process.env, s.audience), mask: (v) => setSecret(v) }),
+                    broker: new SessionBroker({
+                        source: defaultCredentialSource(process.env, s.audience),
+                        mask: (v) => setSecret(v),
+                    }),
                     mode: s.credentialsMode,
                     ctx,
                     mask: (v) => setSecret(v),
                 },
                 onSecret: (v) => setSecret(v),
-                sink: { startGroup: (t) => startGroup(t), endGroup: () => endGroup(), write: (t) => process.stdout.write(t) },
+                sink: {
+                    startGroup: (t) => startGroup(t),
+                    endGroup: () => endGroup(),
+                    write: (t) => process.stdout.write(t),
+                },
                 onEvent: (e) => {
                     if (e.type === 'finish' && e.module.status === 'failed')
-                        error(`${e.node.name}: ${e.module.reason?.split('\n')[0] ?? 'failed'}`, { title: `site-deploy / ${site} / ${environment}` });
+                        error(`${e.node.name}: ${e.module.reason?.split('\n')[0] ?? 'failed'}`, {
+                            title: `site-deploy / ${site} / ${environment}`,
+                        });
                 },
             });
         }
         catch (e) {
             if (e instanceof SiteDeployError && e.problems.length > 0) {
                 const n = e.problems.filter((p) => p.severity === 'error').length;
-                const text = [`${commentMarker(site, environment)}`, `### site-deploy ${s.command}: ${site} / ${environment} — ❌ ${n} configuration error${n === 1 ? '' : 's'}`, '', ...e.problems.map((p) => `- \`${p.file}:${p.line}:${p.column}\` ${p.severity}: ${p.message.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`)}`)].join('\n');
+                const text = [
+                    `${commentMarker(site, environment)}`,
+                    `### site-deploy ${s.command}: ${site} / ${environment} — ❌ ${n} configuration error${n === 1 ? '' : 's'}`,
+                    '',
+                    ...e.problems.map((p) => `- \`${p.file}:${p.line}:${p.column}\` ${p.severity}: ${p.message.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`)}`),
+                ].join('\n');
                 await feedback.complete('failure', `${n} configuration error${n === 1 ? '' : 's'}`, text, problemAnnotations(e.problems, s.root, workspace));
                 await feedback.comment(commentMarker(site, environment), text);
             }
@@ -89772,8 +90054,21 @@ async function plan(s) {
             ...problemAnnotations(warnings, s.root, workspace),
             ...failedModules.map((m) => {
                 const node = graph.nodes.find((n) => n.name === m.name);
-                const pos = node ? (executed.workspace.files.get(node.module.origin.file)?.locate(node.module.origin.path) ?? { file: graph.site.file, line: 1, column: 1 }) : { file: graph.site.file, line: 1, column: 1 };
-                return { path: (0,external_node_path_.relative)(workspace, (0,external_node_path_.resolve)(s.root, pos.file)), start_line: pos.line, end_line: pos.line, annotation_level: 'failure', message: `${m.name} failed: ${m.reason ?? ''}`.slice(0, 60000), title: `site-deploy / ${site} / ${environment}` };
+                const pos = node
+                    ? (executed.workspace.files.get(node.module.origin.file)?.locate(node.module.origin.path) ?? {
+                        file: graph.site.file,
+                        line: 1,
+                        column: 1,
+                    })
+                    : { file: graph.site.file, line: 1, column: 1 };
+                return {
+                    path: (0,external_node_path_.relative)(workspace, (0,external_node_path_.resolve)(s.root, pos.file)),
+                    start_line: pos.line,
+                    end_line: pos.line,
+                    annotation_level: 'failure',
+                    message: `${m.name} failed: ${m.reason ?? ''}`.slice(0, 60000),
+                    title: `site-deploy / ${site} / ${environment}`,
+                };
             }),
         ]);
         const doc = runDocument(graph, result);
@@ -89781,7 +90076,9 @@ async function plan(s) {
         setOutput('summary', JSON.stringify({ ...doc, outputs: undefined }));
         setOutput('outputs', JSON.stringify(publicOutputs(graph, result)));
         if (result.status === 'failed' || result.status === 'cancelled') {
-            const bad = result.modules.filter((m) => m.status === 'failed' || m.status === 'cancelled').map((m) => m.name);
+            const bad = result.modules
+                .filter((m) => m.status === 'failed' || m.status === 'cancelled')
+                .map((m) => m.name);
             setFailed(`${s.command} ${result.status}: ${bad.join(', ') || 'see the log'}`);
         }
     }

@@ -47,7 +47,9 @@ export async function startMoto(): Promise<Moto> {
         ok(Number(m[1]));
       }
     });
-    child.once('error', (e) => fail(new Error(`moto_server could not start (is moto installed?): ${e.message}`)));
+    child.once('error', (e) =>
+      fail(new Error(`moto_server could not start (is moto installed?): ${e.message}`)),
+    );
     child.once('exit', (c) => fail(new Error(`moto_server exited ${c}: ${log}`)));
   });
   const endpoint = `http://127.0.0.1:${port}`;
@@ -71,7 +73,13 @@ export async function startMoto(): Promise<Moto> {
         .split('\n')
         .filter((l) => l.trim())
         .map((l) => {
-          const r = JSON.parse(l) as { method: string; url: string; headers: Record<string, string>; body: string; body_encoded?: boolean };
+          const r = JSON.parse(l) as {
+            method: string;
+            url: string;
+            headers: Record<string, string>;
+            body: string;
+            body_encoded?: boolean;
+          };
           const body = r.body_encoded ? Buffer.from(r.body ?? '', 'base64').toString('utf8') : (r.body ?? '');
           return { method: r.method, url: r.url, headers: r.headers, body };
         });

@@ -70320,16 +70320,26 @@ function checkCredentials(ws, site, needs, problems) {
     if (creds?.broken)
         return;
     const file = creds?.file ?? site.file;
-    const at = (env, key, keyPos = false) => ws.files.get(file)?.locate(key ? ['credentials', env, key] : ['credentials', env], keyPos) ?? { file, line: 1, column: 1 };
+    const at = (env, key, keyPos = false) => ws.files.get(file)?.locate(key ? ['credentials', env, key] : ['credentials', env], keyPos) ?? {
+        file,
+        line: 1,
+        column: 1,
+    };
     for (const [env, modules] of needs) {
         const entry = creds?.entries.get(env);
         const needsAws = modules.some((m) => m.services.length > 0) || site.state.backend === 's3';
         if (!entry) {
             if (needsAws) {
-                const why = modules.filter((m) => m.services.length > 0).map((m) => `${m.module}: ${m.services.join(', ')}`);
-                const reason = why.length ? `its modules need AWS (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})` : 'its state is in S3';
+                const why = modules
+                    .filter((m) => m.services.length > 0)
+                    .map((m) => `${m.module}: ${m.services.join(', ')}`);
+                const reason = why.length
+                    ? `its modules need AWS (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})`
+                    : 'its state is in S3';
                 const envFile = site.environments.get(env)?.file ?? site.file;
-                problems.error(creds ? (ws.files.get(file)?.locate(['credentials'], true) ?? { file, line: 1, column: 1 }) : { file: envFile, line: 1, column: 1 }, `environment "${env}" has no entry in ${creds ? creds.file : `${site.dir}/credentials.yaml`}, but ${reason}`);
+                problems.error(creds
+                    ? (ws.files.get(file)?.locate(['credentials'], true) ?? { file, line: 1, column: 1 })
+                    : { file: envFile, line: 1, column: 1 }, `environment "${env}" has no entry in ${creds ? creds.file : `${site.dir}/credentials.yaml`}, but ${reason}`);
             }
             continue;
         }
@@ -70340,7 +70350,9 @@ function checkCredentials(ws, site, needs, problems) {
                 if (missing.length === 0)
                     continue;
                 const mod = site.modules.find((x) => x.name === m.module);
-                const pos = mod ? (ws.files.get(mod.origin.file)?.locate([...mod.origin.path, 'type']) ?? at(env)) : at(env);
+                const pos = mod
+                    ? (ws.files.get(mod.origin.file)?.locate([...mod.origin.path, 'type']) ?? at(env))
+                    : at(env);
                 problems.error(pos, `module "${m.module}" needs AWS service${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which credentials for environment ${env} do not allow (allowed_services: ${entry.allowedServices.join(', ') || 'none'}): add ${missing.length > 1 ? 'them' : 'it'} to allowed_services or drop the module from ${env}`);
             }
         }
@@ -70489,13 +70501,29 @@ const siteSchema = {
             required: ['name', 'modules'],
             additionalProperties: false,
             properties: {
-                name: { type: 'string', pattern: NAME, maxLength: 64, description: "The site's folder name under sites/." },
+                name: {
+                    type: 'string',
+                    pattern: NAME,
+                    maxLength: 64,
+                    description: "The site's folder name under sites/.",
+                },
                 slug: { type: 'string', pattern: NAME, maxLength: 64 },
                 owner: { type: 'string' },
                 description: { type: 'string' },
-                halt_on_failure: { type: 'boolean', description: 'Stop starting modules after a failure (default true).' },
-                ordering: { enum: ['weights', 'dependencies'], description: 'weights (default): waves by weight; dependencies: start each module when its own dependencies are done.' },
-                promotion: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Environments a release must pass through, in order.' },
+                halt_on_failure: {
+                    type: 'boolean',
+                    description: 'Stop starting modules after a failure (default true).',
+                },
+                ordering: {
+                    enum: ['weights', 'dependencies'],
+                    description: 'weights (default): waves by weight; dependencies: start each module when its own dependencies are done.',
+                },
+                promotion: {
+                    type: 'array',
+                    items: { type: 'string' },
+                    uniqueItems: true,
+                    description: 'Environments a release must pass through, in order.',
+                },
                 state: {
                     type: 'object',
                     required: ['backend'],
@@ -70517,7 +70545,12 @@ const siteSchema = {
                         required: ['type'],
                         properties: {
                             type: { type: 'string', pattern: NAME, description: 'A folder of the module catalog.' },
-                            name: { type: 'string', pattern: NAME, maxLength: 64, description: 'Unique in the site; default: type.' },
+                            name: {
+                                type: 'string',
+                                pattern: NAME,
+                                maxLength: 64,
+                                description: 'Unique in the site; default: type.',
+                            },
                             weight: { type: 'number', description: 'Lower runs first; default 10 x position.' },
                             config: { type: 'string', description: 'A YAML file of inputs, relative to the site folder.' },
                             inputs: { type: 'object' },
@@ -70550,7 +70583,12 @@ const environmentSchema = {
     required: ['environment'],
     additionalProperties: false,
     properties: {
-        environment: { type: 'string', pattern: NAME, maxLength: 64, description: 'Must equal the file name without .yaml.' },
+        environment: {
+            type: 'string',
+            pattern: NAME,
+            maxLength: 64,
+            description: 'Must equal the file name without .yaml.',
+        },
         lifecycle: { enum: ['long-lived', 'ephemeral'] },
         variables: { type: 'object', propertyNames: { pattern: VARIABLE } },
         verification: {
@@ -70584,7 +70622,11 @@ const credentialsSchema = {
                     region: { type: 'string', pattern: schemas_REGION },
                     session_duration: { type: 'integer', description: 'Seconds, 900-43200 (at most 3600 with via).' },
                     boundary_policy: { type: 'string', description: 'Managed policy ARN passed as a session policy.' },
-                    allowed_services: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+$' }, uniqueItems: true },
+                    allowed_services: {
+                        type: 'array',
+                        items: { type: 'string', pattern: '^[a-z0-9-]+$' },
+                        uniqueItems: true,
+                    },
                     require_mfa: { type: 'boolean' },
                     external_id: { type: 'string', minLength: 2, maxLength: 1224 },
                 },
@@ -70645,7 +70687,8 @@ const SCHEMAS = {
 
 
 // ajv ships CommonJS: its default export is the class itself or sits on `.default`.
-const Ajv = ((ajv_default())["default"] ?? (ajv_default()));
+const Ajv = ((ajv_default())["default"] ??
+    (ajv_default()));
 let compiled;
 function validators() {
     if (!compiled) {
@@ -70688,7 +70731,8 @@ function describe(e, path) {
     switch (e.keyword) {
         case 'additionalProperties': {
             const key = e.params.additionalProperty;
-            const hint = didYouMean(key, parentProps) || (parentProps.length ? `; allowed keys: ${parentProps.join(', ')}` : '');
+            const hint = didYouMean(key, parentProps) ||
+                (parentProps.length ? `; allowed keys: ${parentProps.join(', ')}` : '');
             return { path: [...path, key], key: true, message: `unknown key "${key}" in ${where}${hint}` };
         }
         case 'required': {
@@ -70696,7 +70740,11 @@ function describe(e, path) {
             return { path, key: true, message: `${where} is missing required key "${key}"` };
         }
         case 'type':
-            return { path, key: false, message: `${where} must be ${article(e.params.type)}, not ${show(e.data)}${accountHint(path, e.data)}` };
+            return {
+                path,
+                key: false,
+                message: `${where} must be ${article(e.params.type)}, not ${show(e.data)}${accountHint(path, e.data)}`,
+            };
         case 'enum':
             return {
                 path,
@@ -70710,8 +70758,14 @@ function describe(e, path) {
             return { path, key: false, message: `${where} is ${show(e.data)}, which ${patternWords(pattern)}` };
         }
         case 'propertyNames': {
-            const name = e.propertyName ?? e.params.propertyName ?? '';
-            return { path: [...path, name], key: true, message: `invalid name "${name}" in ${where}: use letters, digits, "_" and "-", starting with a letter or digit` };
+            const name = e.propertyName ??
+                e.params.propertyName ??
+                '';
+            return {
+                path: [...path, name],
+                key: true,
+                message: `invalid name "${name}" in ${where}: use letters, digits, "_" and "-", starting with a letter or digit`,
+            };
         }
         case 'if':
             return undefined;
@@ -70720,11 +70774,19 @@ function describe(e, path) {
     }
 }
 function article(type) {
-    const word = type === 'object' ? 'map' : type === 'array' ? 'list' : type === 'boolean' ? 'boolean (true or false)' : type;
+    const word = type === 'object'
+        ? 'map'
+        : type === 'array'
+            ? 'list'
+            : type === 'boolean'
+                ? 'boolean (true or false)'
+                : type;
     return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
 }
 function accountHint(path, data) {
-    return path.at(-1) === 'aws_account' && typeof data === 'number' ? ' (quote the 12-digit account id so leading zeros survive)' : '';
+    return path.at(-1) === 'aws_account' && typeof data === 'number'
+        ? ' (quote the 12-digit account id so leading zeros survive)'
+        : '';
 }
 function patternWords(pattern) {
     if (pattern === '^[0-9]{12}$')
@@ -70748,7 +70810,9 @@ function validateAgainstSchema(yaml, schema, problems) {
     // A propertyNames failure also reports the inner pattern error for the same name: keep one.
     const named = new Set(errors.filter((e) => e.keyword === 'propertyNames').map((e) => e.instancePath));
     for (const e of errors) {
-        if (e.keyword !== 'propertyNames' && e.propertyName !== undefined && named.has(e.instancePath))
+        if (e.keyword !== 'propertyNames' &&
+            e.propertyName !== undefined &&
+            named.has(e.instancePath))
             continue;
         const d = describe(e, pathOf(e.instancePath, yaml.value));
         if (d)
@@ -73934,7 +73998,12 @@ function lazyFile(file, text, fast) {
     let full;
     const positions = () => {
         full ??= fullParse(file, text, undefined);
-        return full ?? { file, value: fast.value, locate: () => ({ file, line: 1, column: 1 }), locateInString: () => ({ file, line: 1, column: 1 }) };
+        return (full ?? {
+            file,
+            value: fast.value,
+            locate: () => ({ file, line: 1, column: 1 }),
+            locateInString: () => ({ file, line: 1, column: 1 }),
+        });
     };
     return {
         file,
@@ -73946,7 +74015,14 @@ function lazyFile(file, text, fast) {
 function fullParse(file, text, problems) {
     const at = (line, column) => ({ file, line, column });
     const lineCounter = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true, keepSourceTokens: false, logLevel: 'error' });
+    const doc = (0,dist/* parseDocument */.Tp)(text, {
+        lineCounter,
+        uniqueKeys: true,
+        prettyErrors: false,
+        merge: true,
+        keepSourceTokens: false,
+        logLevel: 'error',
+    });
     const posOf = (offset) => {
         const { line, col } = lineCounter.linePos(offset);
         return at(line, col);
@@ -74104,7 +74180,8 @@ function unclosedQuoteOffset(text) {
         if (found !== undefined || !t || typeof t !== 'object')
             return;
         const tok = t;
-        if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') && typeof tok.source === 'string') {
+        if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') &&
+            typeof tok.source === 'string') {
             const q = tok.source[0];
             const body = tok.source.slice(1);
             const closed = q === '"' ? /(^|[^\\])(\\\\)*"$/.test(body) || body === '"' : /'$/.test(body.replace(/''/g, ''));
@@ -74130,7 +74207,16 @@ function unclosedQuoteOffset(text) {
 
 
 /** Keys of a module entry that are never inputs (SPEC §2). */
-const RESERVED_MODULE_KEYS = new Set(['type', 'name', 'weight', 'config', 'inputs', 'depends_on', 'environments', 'outputs']);
+const RESERVED_MODULE_KEYS = new Set([
+    'type',
+    'name',
+    'weight',
+    'config',
+    'inputs',
+    'depends_on',
+    'environments',
+    'outputs',
+]);
 /** Names a variable can never take: the built-ins (SPEC §3). */
 const BUILTINS = [
     'Environment',
@@ -74168,7 +74254,10 @@ function loadWorkspace(reader, layout, problems, only) {
         problems.error({ file: layout.configRoot, line: 1, column: 1 }, `config root "${layout.configRoot}" does not exist (set --config-root or the config-root input)`);
         return ws;
     }
-    ws.siteNames = entries.filter((e) => e.dir && !e.name.startsWith('.')).map((e) => e.name).sort();
+    ws.siteNames = entries
+        .filter((e) => e.dir && !e.name.startsWith('.'))
+        .map((e) => e.name)
+        .sort();
     const names = only === undefined ? ws.siteNames : [only];
     for (const name of names) {
         const site = loader.loadSite(name);
@@ -74340,7 +74429,10 @@ class Loader {
                 type,
                 weight: typeof entry.weight === 'number' && Number.isFinite(entry.weight) ? entry.weight : 10 * (index + 1),
                 position: index + 1,
-                dependsOn: (entry.depends_on ?? []).map((d, i) => ({ name: d, origin: { file, path: [...path, 'depends_on', i] } })),
+                dependsOn: (entry.depends_on ?? []).map((d, i) => ({
+                    name: d,
+                    origin: { file, path: [...path, 'depends_on', i] },
+                })),
                 environments: entry.environments,
                 inputs,
                 origin: { file, path },
@@ -74362,13 +74454,25 @@ class Loader {
             this.problems.error(usedAt(), `unknown module type "${type}": the catalog ${catalog}/ has no folder "${type}"${didYouMean(type, folders)}`);
         }
         else {
-            const yaml = this.readFile(file, 'module.schema.json', { pos: usedAt, message: `catalog folder ${dir} has no module.yaml` });
+            const yaml = this.readFile(file, 'module.schema.json', {
+                pos: usedAt,
+                message: `catalog folder ${dir} has no module.yaml`,
+            });
             if (yaml) {
                 const raw = yaml.value;
                 const inputs = isObj(raw.inputs)
                     ? Object.fromEntries(Object.entries(raw.inputs).map(([k, v]) => {
                         const spec = (v ?? {});
-                        return [k, { type: spec.type ?? 'any', required: spec.required === true, default: spec.default, hasDefault: 'default' in spec, sensitive: spec.sensitive === true }];
+                        return [
+                            k,
+                            {
+                                type: spec.type ?? 'any',
+                                required: spec.required === true,
+                                default: spec.default,
+                                hasDefault: 'default' in spec,
+                                sensitive: spec.sensitive === true,
+                            },
+                        ];
                     }))
                     : undefined;
                 manifest = {
@@ -74397,7 +74501,10 @@ class Loader {
         const envs = new Map();
         let paths;
         if (listed) {
-            paths = listed.map((e, i) => ({ path: e.path, pos: () => this.at(siteFile, ['site', 'environments', i, 'path']) }));
+            paths = listed.map((e, i) => ({
+                path: e.path,
+                pos: () => this.at(siteFile, ['site', 'environments', i, 'path']),
+            }));
         }
         else {
             const found = this.reader.list(external_node_path_.posix.join(dir, 'environments')) ?? [];
@@ -74413,7 +74520,10 @@ class Loader {
                 this.problems.error(pos(), `environment path "${path}" escapes the repository root: use a path inside the site folder`);
                 continue;
             }
-            const yaml = this.readFile(file, 'environment.schema.json', { pos, message: `environment file ${file} does not exist` });
+            const yaml = this.readFile(file, 'environment.schema.json', {
+                pos,
+                message: `environment file ${file} does not exist`,
+            });
             if (!yaml)
                 continue;
             const raw = yaml.value;
@@ -74439,7 +74549,9 @@ class Loader {
                 file,
                 lifecycle: raw.lifecycle === 'ephemeral' ? 'ephemeral' : 'long-lived',
                 variables,
-                verification: raw.verification === undefined ? undefined : { value: raw.verification, origin: { file, path: ['verification'] } },
+                verification: raw.verification === undefined
+                    ? undefined
+                    : { value: raw.verification, origin: { file, path: ['verification'] } },
             });
         }
         return envs;
@@ -74524,7 +74636,10 @@ function formatProblem(p, file = p.file) {
 function sortProblems(problems) {
     const seen = new Set();
     return [...problems]
-        .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.message.localeCompare(b.message))
+        .sort((a, b) => a.file.localeCompare(b.file) ||
+        a.line - b.line ||
+        a.column - b.column ||
+        a.message.localeCompare(b.message))
         .filter((p) => {
         const k = `${p.file}:${p.line}:${p.column}:${p.severity}:${p.message}`;
         if (seen.has(k))
@@ -74603,7 +74718,14 @@ function parseTemplate(text) {
         if (buffer)
             segments.push({ kind: 'text', text: buffer });
         buffer = '';
-        segments.push({ kind: 'placeholder', ref: parseReference(name, source, at), filters, offset: at, length: source.length, source });
+        segments.push({
+            kind: 'placeholder',
+            ref: parseReference(name, source, at),
+            filters,
+            offset: at,
+            length: source.length,
+            source,
+        });
         i = close + 1;
     }
     if (buffer || segments.length === 0)
@@ -74725,7 +74847,11 @@ function resolveTemplate(text, scope) {
         return { value: only.value, pending, mocked };
     if (pending.length > 0) {
         // Keep the unresolved placeholders readable: known parts substituted, the rest as written.
-        return { value: values.map((v) => (v.known ? stringify(v.value).replaceAll('#{', '##{') : v.text)).join(''), pending, mocked };
+        return {
+            value: values.map((v) => (v.known ? stringify(v.value).replaceAll('#{', '##{') : v.text)).join(''),
+            pending,
+            mocked,
+        };
     }
     return { value: values.map((v) => stringify(v.value)).join(''), pending, mocked };
 }
@@ -74799,7 +74925,9 @@ function collectReferences(value, path = [], out = [], errors = []) {
 function reportPathErrors(ws, origin, errors, problems, suffix = '') {
     const file = ws.files.get(origin.file);
     for (const { path, error } of errors) {
-        const pos = file ? file.locateInString([...origin.path, ...path.slice(0)], error.offset) : { file: origin.file, line: 1, column: 1 };
+        const pos = file
+            ? file.locateInString([...origin.path, ...path.slice(0)], error.offset)
+            : { file: origin.file, line: 1, column: 1 };
         problems.error(pos, `${error.message}${suffix}`);
     }
 }
@@ -75342,7 +75470,8 @@ function buildGraph(ws, site, envName, ctx, problems) {
                 if (ref.ref.kind !== 'output')
                     continue;
                 // Positions cost a full parse of the file: only work them out for a problem.
-                const at = () => ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ?? pos(ws, input.origin.file, input.origin.path);
+                const at = () => ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ??
+                    pos(ws, input.origin.file, input.origin.path);
                 const up = byName.get(ref.ref.module);
                 const problem = outputProblem(site, envName, ref.ref.module, ref.ref.output, ws, m.name);
                 if (problem) {
@@ -75372,7 +75501,15 @@ function buildGraph(ws, site, envName, ctx, problems) {
             deps.add(up.name);
             edgeProblem(up, at, 'depends_on');
         }
-        nodes.push({ name: m.name, type: m.type, weight: m.weight, position: m.position, dependsOn: [...deps].sort(), module: m, manifest });
+        nodes.push({
+            name: m.name,
+            type: m.type,
+            weight: m.weight,
+            position: m.position,
+            dependsOn: [...deps].sort(),
+            module: m,
+            manifest,
+        });
     }
     const graph = { site, environment, credentials, variables, nodes, waves: [] };
     // Resolve every input once now so unknown variables, bad filters and types surface at validate time.
@@ -75380,7 +75517,12 @@ function buildGraph(ws, site, envName, ctx, problems) {
         resolveInputs(ws, graph, node, () => ({ state: 'unknown' }), problems);
     checkVerification(ws, graph, problems);
     checkState(ws, graph, problems);
-    const scheduleNodes = nodes.map((n) => ({ id: n.name, weight: n.weight, position: n.position, dependsOn: n.dependsOn }));
+    const scheduleNodes = nodes.map((n) => ({
+        id: n.name,
+        weight: n.weight,
+        position: n.position,
+        dependsOn: n.dependsOn,
+    }));
     if (site.ordering === 'dependencies') {
         const cycle = findCycle(scheduleNodes);
         if (cycle) {
@@ -75451,7 +75593,15 @@ function resolveInputs(ws, graph, node, outputs, problems) {
     return { inputs, pending: [...pending].sort(), mocked: [...mocked].sort() };
 }
 function typeProblem(spec, value) {
-    const got = Array.isArray(value) ? 'list' : value === null ? 'null' : typeof value === 'object' ? 'map' : typeof value === 'boolean' ? 'bool' : typeof value;
+    const got = Array.isArray(value)
+        ? 'list'
+        : value === null
+            ? 'null'
+            : typeof value === 'object'
+                ? 'map'
+                : typeof value === 'boolean'
+                    ? 'bool'
+                    : typeof value;
     if (spec.type === 'any' || got === spec.type)
         return undefined;
     if (value === null && !spec.required)
@@ -75536,7 +75686,9 @@ function validateProject(reader, layout, ctx, selection = {}) {
             const graph = buildGraph(ws, site, env, ctx, p);
             if (graph)
                 graphs.push(graph);
-            needs.set(env, site.modules.filter((m) => deploysTo(m, env)).map((m) => ({ module: m.name, services: ws.manifests.get(m.type)?.services ?? [] })));
+            needs.set(env, site.modules
+                .filter((m) => deploysTo(m, env))
+                .map((m) => ({ module: m.name, services: ws.manifests.get(m.type)?.services ?? [] })));
         }
         checkCredentials(ws, site, needs, problems);
         mergeEnvironmentProblems(perEnv, envNames.length, problems);
@@ -75560,7 +75712,9 @@ function mergeEnvironmentProblems(perEnv, total, into) {
         }
     }
     for (const { problem, envs } of groups.values()) {
-        const suffix = envs.length < total && total > 1 ? ` (environment${envs.length > 1 ? 's' : ''} ${envs.join(', ')})` : '';
+        const suffix = envs.length < total && total > 1
+            ? ` (environment${envs.length > 1 ? 's' : ''} ${envs.join(', ')})`
+            : '';
         into.list.push({ ...problem, message: problem.message + suffix });
     }
 }
@@ -75638,7 +75792,7 @@ function fsReader(root) {
                 try {
                     const real = external_node_fs_.realpathSync.native(p);
                     const rel = (0,external_node_path_.relative)(realBase, real);
-                    return rel === '' || (!rel.startsWith(`..${external_node_path_.sep}`) && rel !== '..' && !(0,external_node_path_.resolve)(rel).startsWith('..'));
+                    return (rel === '' || (!rel.startsWith(`..${external_node_path_.sep}`) && rel !== '..' && !(0,external_node_path_.resolve)(rel).startsWith('..')));
                 }
                 catch {
                     const up = (0,external_node_path_.dirname)(p);
@@ -75657,7 +75811,12 @@ var external_node_child_process_ = __nccwpck_require__(1421);
 
 function git(root, args) {
     try {
-        return (0,external_node_child_process_.execFileSync)('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8', timeout: 5000 }).trim() || undefined;
+        return ((0,external_node_child_process_.execFileSync)('git', args, {
+            cwd: root,
+            stdio: ['ignore', 'pipe', 'ignore'],
+            encoding: 'utf8',
+            timeout: 5000,
+        }).trim() || undefined);
     }
     catch {
         return undefined;
@@ -75666,10 +75825,15 @@ function git(root, args) {
 /** Run facts for built-in variables: from the GitHub Actions environment, else from git, else "local". */
 function runContext(root, env = process.env) {
     const inActions = env.GITHUB_ACTIONS === 'true';
-    const sha = (inActions && env.GITHUB_SHA) || git(root, ['rev-parse', 'HEAD']) || '0000000000000000000000000000000000000000';
+    const sha = (inActions && env.GITHUB_SHA) ||
+        git(root, ['rev-parse', 'HEAD']) ||
+        '0000000000000000000000000000000000000000';
     const ref = (inActions && env.GITHUB_REF) || git(root, ['symbolic-ref', '-q', 'HEAD']) || 'local';
     return {
-        repository: (inActions && env.GITHUB_REPOSITORY) || env.SITE_DEPLOY_REPOSITORY || originRepository(root) || 'local/local',
+        repository: (inActions && env.GITHUB_REPOSITORY) ||
+            env.SITE_DEPLOY_REPOSITORY ||
+            originRepository(root) ||
+            'local/local',
         sha,
         ref,
         runId: (inActions && env.GITHUB_RUN_ID) || 'local',
@@ -75687,8 +75851,29 @@ function originRepository(root) {
 
 
 /** The CLI's commands (SPEC §9). */
-const COMMANDS = ['validate', 'graph', 'plan', 'apply', 'verify', 'drift', 'matrix', 'summarize', 'trust-policy'];
-const VALUE_FLAGS = ['site', 'env', 'root', 'config-root', 'catalog', 'max-parallel', 'changed-from', 'terraform-binary', 'lock-timeout', 'credentials'];
+const COMMANDS = [
+    'validate',
+    'graph',
+    'plan',
+    'apply',
+    'verify',
+    'drift',
+    'matrix',
+    'summarize',
+    'trust-policy',
+];
+const VALUE_FLAGS = [
+    'site',
+    'env',
+    'root',
+    'config-root',
+    'catalog',
+    'max-parallel',
+    'changed-from',
+    'terraform-binary',
+    'lock-timeout',
+    'credentials',
+];
 const BOOL_FLAGS = ['json', 'markdown', 'verbose'];
 /** Raised for a bad command line; the CLI prints it with usage and exits 2. */
 class UsageError extends InputError {
@@ -75774,7 +75959,10 @@ function parseArgs(argv) {
         throw new UsageError(`unexpected argument "${positional[0]}"`);
     if (args.json && args.markdown)
         throw new UsageError('--json and --markdown cannot be used together');
-    for (const [k, v] of [['config-root', args.configRoot], ['catalog', args.catalog]]) {
+    for (const [k, v] of [
+        ['config-root', args.configRoot],
+        ['catalog', args.catalog],
+    ]) {
         if (v.startsWith('/') || v.split('/').includes('..'))
             throw new UsageError(`--${k} must be a path inside --root, not "${v}"`);
     }
@@ -75864,10 +76052,18 @@ async function runGraph(ws, graph, options, ports) {
         const resolved = resolveInputs(ws, graph, node, lookup, new Problems());
         if (resolved.pending.length > 0) {
             if (options.mode === 'plan') {
-                extras.set(id, { mocked: resolved.mocked, blockedOn: resolved.pending, reason: `waiting for ${resolved.pending.map((p) => `#{${p}}`).join(', ')}` });
+                extras.set(id, {
+                    mocked: resolved.mocked,
+                    blockedOn: resolved.pending,
+                    reason: `waiting for ${resolved.pending.map((p) => `#{${p}}`).join(', ')}`,
+                });
                 return 'blocked';
             }
-            extras.set(id, { mocked: [], blockedOn: resolved.pending, reason: `upstream output${resolved.pending.length > 1 ? 's' : ''} ${resolved.pending.map((p) => `#{${p}}`).join(', ')} not available after apply` });
+            extras.set(id, {
+                mocked: [],
+                blockedOn: resolved.pending,
+                reason: `upstream output${resolved.pending.length > 1 ? 's' : ''} ${resolved.pending.map((p) => `#{${p}}`).join(', ')} not available after apply`,
+            });
             return 'failed';
         }
         extras.set(id, { mocked: resolved.mocked, blockedOn: [] });
@@ -75927,7 +76123,15 @@ async function runGraph(ws, graph, options, ports) {
             : modules.every((m) => m.status === 'no-op')
                 ? 'no-op'
                 : 'succeeded';
-    return { site: graph.site.name, environment: graph.environment.name, command: options.mode, status, modules, startedAt, finishedAt: now() };
+    return {
+        site: graph.site.name,
+        environment: graph.environment.name,
+        command: options.mode,
+        status,
+        modules,
+        startedAt,
+        finishedAt: now(),
+    };
 }
 /** Non-sensitive outputs per module (sensitive ones, by Terraform's flag or the manifest, and mock-derived ones are left out). */
 function publicOutputs(graph, result) {
@@ -75964,7 +76168,9 @@ function runDocument(graph, result) {
             duration_ms: m.durationMs,
             mocked: m.mocked,
             blocked_on: m.blockedOn,
-            ...(m.reason && ['failed', 'halted', 'skipped', 'cancelled', 'blocked'].includes(m.status) ? { reason: m.reason } : {}),
+            ...(m.reason && ['failed', 'halted', 'skipped', 'cancelled', 'blocked'].includes(m.status)
+                ? { reason: m.reason }
+                : {}),
         })),
         outputs: publicOutputs(graph, result),
     };
@@ -77488,19 +77694,31 @@ function enginePorts(ws, graph, settings) {
                 if (backend.kind === 'local')
                     return stateDocumentOutputs(await (0,promises_.readFile)(backend.path, 'utf8'));
                 const c = settings.credentials;
-                const session = c && graph.credentials ? await c.broker.get(credentialTarget(graph.credentials), stepIdentity(graph, node, backend, 'plan', c.ctx)) : undefined;
+                const session = c && graph.credentials
+                    ? await c.broker.get(credentialTarget(graph.credentials), stepIdentity(graph, node, backend, 'plan', c.ctx))
+                    : undefined;
                 const credentials = session
-                    ? { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken }
+                    ? {
+                        accessKeyId: session.credentials.accessKeyId,
+                        secretAccessKey: session.credentials.secretAccessKey,
+                        sessionToken: session.credentials.sessionToken,
+                    }
                     : undefined;
                 const e = settings.env ?? {};
-                const staticKeys = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN } : undefined;
+                const staticKeys = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+                    ? {
+                        accessKeyId: e.AWS_ACCESS_KEY_ID,
+                        secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+                        sessionToken: e.AWS_SESSION_TOKEN,
+                    }
+                    : undefined;
                 const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
                 const s3 = new dist_cjs/* S3Client */.YxF({
                     region: backend.region,
                     forcePathStyle: true,
                     maxAttempts: 2,
                     ...(endpoint ? { endpoint } : {}),
-                    ...(credentials ?? staticKeys ? { credentials: credentials ?? staticKeys } : {}),
+                    ...((credentials ?? staticKeys) ? { credentials: credentials ?? staticKeys } : {}),
                 });
                 const r = await s3.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: backend.bucket, Key: backend.key }));
                 const text = await r.Body?.transformToString('utf8');
@@ -77513,7 +77731,13 @@ function enginePorts(ws, graph, settings) {
         async step({ node, mode, inputs, signal }) {
             const manifest = node.manifest;
             if (!manifest)
-                return { status: 'failed', counts: steps_ZERO, outputs: {}, unknownOutputs: [], error: `module type ${node.type} has no manifest` };
+                return {
+                    status: 'failed',
+                    counts: steps_ZERO,
+                    outputs: {},
+                    unknownOutputs: [],
+                    error: `module type ${node.type} has no manifest`,
+                };
             for (const [k, v] of Object.entries(inputs))
                 if (isSensitiveInput(node, k) && typeof v === 'string')
                     settings.log.addSecret(v);
@@ -77522,7 +77746,12 @@ function enginePorts(ws, graph, settings) {
             let server;
             try {
                 // The step sees only its own session: no shared credentials or config file, no instance metadata.
-                const stepEnv = { AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true', ...(settings.env ?? {}) };
+                const stepEnv = {
+                    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+                    AWS_CONFIG_FILE: '/dev/null',
+                    AWS_EC2_METADATA_DISABLED: 'true',
+                    ...(settings.env ?? {}),
+                };
                 const c = settings.credentials;
                 if (c && graph.credentials) {
                     const target = credentialTarget(graph.credentials);
@@ -77531,7 +77760,12 @@ function enginePorts(ws, graph, settings) {
                         const session = await c.broker.get(target, identity);
                         if (session) {
                             log.write(`AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${session.hops.length} hop${session.hops.length === 1 ? '' : 's'})\n`);
-                            server = await startCredentialServer({ provider: c.broker.provider(target, identity), region: target.region, mode: c.mode, mask: c.mask });
+                            server = await startCredentialServer({
+                                provider: c.broker.provider(target, identity),
+                                region: target.region,
+                                mode: c.mode,
+                                mask: c.mask,
+                            });
                             Object.assign(stepEnv, server.env());
                         }
                     }
@@ -77562,16 +77796,37 @@ function enginePorts(ws, graph, settings) {
                 if (r.planJsonPath && r.status !== 'cancelled') {
                     try {
                         summary = summarizePlan(parsePlanJson(await (0,promises_.readFile)(r.planJsonPath, 'utf8'), `plan of ${node.name}`));
-                        counts = { add: summary.add, change: summary.change, destroy: summary.destroy, import: summary.import, forget: summary.forget, replace: summary.replace };
+                        counts = {
+                            add: summary.add,
+                            change: summary.change,
+                            destroy: summary.destroy,
+                            import: summary.import,
+                            forget: summary.forget,
+                            replace: summary.replace,
+                        };
                     }
                     catch (e) {
                         if (r.status !== 'failed')
-                            return { status: 'failed', counts, outputs: r.outputs, unknownOutputs: [], error: `could not read the plan: ${e instanceof Error ? e.message : String(e)}` };
+                            return {
+                                status: 'failed',
+                                counts,
+                                outputs: r.outputs,
+                                unknownOutputs: [],
+                                error: `could not read the plan: ${e instanceof Error ? e.message : String(e)}`,
+                            };
                     }
                 }
                 if (r.error)
                     log.write(`\n${r.error}\n`);
-                return { status: r.status, counts, summary, outputs: r.outputs, unknownOutputs: r.unknownOutputs ?? [], planSha256: r.planSha256, error: r.error };
+                return {
+                    status: r.status,
+                    counts,
+                    summary,
+                    outputs: r.outputs,
+                    unknownOutputs: r.unknownOutputs ?? [],
+                    planSha256: r.planSha256,
+                    error: r.error,
+                };
             }
             finally {
                 await server?.close();
@@ -77795,7 +78050,12 @@ function trustReport(graph, repository, audience = 'sts.amazonaws.com') {
             ],
         });
         for (const [role, purpose] of targets) {
-            roles.push({ role, purpose, trustPolicy: fromHub(c.via), notes: ['Reached from the hub role with session tags and a source identity (the GitHub actor).'] });
+            roles.push({
+                role,
+                purpose,
+                trustPolicy: fromHub(c.via),
+                notes: ['Reached from the hub role with session tags and a source identity (the GitHub actor).'],
+            });
         }
     }
     else {
@@ -77809,7 +78069,7 @@ function trustReport(graph, repository, audience = 'sts.amazonaws.com') {
                 notes: [
                     `Needs the GitHub OIDC identity provider ${oidcProvider(partition, c.account)} (audience ${audience}).`,
                     `Keep MaxSessionDuration at or above session_duration (${c.sessionDuration} s).`,
-                    'For the CLI (ambient credentials) add a statement trusting your engineers\' role with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity.',
+                    "For the CLI (ambient credentials) add a statement trusting your engineers' role with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity.",
                 ],
             });
         }
@@ -77822,25 +78082,44 @@ function trustReport(graph, repository, audience = 'sts.amazonaws.com') {
             module: n.name,
             services: n.manifest?.services ?? [],
             stateObject: state.backend === 's3' && state.bucket
-                ? { bucket: state.bucket, key: [state.keyPrefix, graph.site.name, env, `${n.name}.tfstate`].filter(Boolean).join('/') }
+                ? {
+                    bucket: state.bucket,
+                    key: [state.keyPrefix, graph.site.name, env, `${n.name}.tfstate`].filter(Boolean).join('/'),
+                }
                 : undefined,
             purpose: 'apply',
         };
         const policy = sessionPolicy(identity, c.allowedServices, partition);
-        return { module: n.name, sessionName: sessionName(graph.site.name, env, n.name), services: identity.services, policy: policy ? JSON.parse(policy) : undefined };
+        return {
+            module: n.name,
+            sessionName: sessionName(graph.site.name, env, n.name),
+            services: identity.services,
+            policy: policy ? JSON.parse(policy) : undefined,
+        };
     });
-    return { site: graph.site.name, environment: env, account: c.account, region: c.region, repository, roles, steps };
+    return {
+        site: graph.site.name,
+        environment: env,
+        account: c.account,
+        region: c.region,
+        repository,
+        roles,
+        steps,
+    };
 }
 /** A readable rendering of the report: one section per role, then each step's session policy. */
 function renderTrustReport(r) {
-    const out = [`# IAM for ${r.site} / ${r.environment} — account ${r.account}, ${r.region}, repository ${r.repository}`, ''];
+    const out = [
+        `# IAM for ${r.site} / ${r.environment} — account ${r.account}, ${r.region}, repository ${r.repository}`,
+        '',
+    ];
     for (const role of r.roles) {
         out.push(`## ${role.purpose === 'hub' ? 'Hub role (via)' : role.purpose === 'plan' ? 'Plan role (read-only)' : 'Apply role'}: ${role.role}`, '', 'Trust policy:', JSON.stringify(role.trustPolicy, null, 2), '');
         for (const n of role.notes)
             out.push(`- ${n}`);
         out.push('');
     }
-    out.push('## Session policy of each module step (passed inline at AssumeRole; the role\'s own policy must allow at least this)', '');
+    out.push("## Session policy of each module step (passed inline at AssumeRole; the role's own policy must allow at least this)", '');
     for (const s of r.steps) {
         out.push(`### ${s.module} — session ${s.sessionName}`, s.policy ? JSON.stringify(s.policy, null, 2) : '(no AWS session: no services and local state)', '');
     }
@@ -81734,7 +82013,11 @@ function statusText(m, command) {
 }
 /** One line of progress for a finished module. */
 function progressLine(m, command) {
-    const extra = [changeText(m), m.mocked.length ? `mocked: ${m.mocked.join(', ')}` : '', m.reason && m.status !== 'succeeded' && m.status !== 'no-op' ? m.reason.split('\n')[0] : '']
+    const extra = [
+        changeText(m),
+        m.mocked.length ? `mocked: ${m.mocked.join(', ')}` : '',
+        m.reason && m.status !== 'succeeded' && m.status !== 'no-op' ? m.reason.split('\n')[0] : '',
+    ]
         .filter(Boolean)
         .join('; ');
     return `${statusText(m, command)} ${m.name} (${duration(m.durationMs)})${extra ? ` — ${extra}` : ''}`;
@@ -81751,13 +82034,18 @@ function renderRunTable(result) {
         [
             m.mocked.length ? `mocked ${m.mocked.join(', ')}` : '',
             m.blockedOn.length ? `blocked on ${m.blockedOn.join(', ')}` : '',
-            m.reason && !['succeeded', 'no-op', 'blocked'].includes(m.status) ? (m.reason.split('\n')[0] ?? '') : '',
+            m.reason && !['succeeded', 'no-op', 'blocked'].includes(m.status)
+                ? (m.reason.split('\n')[0] ?? '')
+                : '',
         ]
             .filter(Boolean)
             .join('; '),
     ]);
     const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => [...(r[c] ?? '')].length)));
-    const fmt = (r) => r.map((cell, c) => cell + ' '.repeat(Math.max(0, (widths[c] ?? 0) - [...cell].length))).join('  ').trimEnd();
+    const fmt = (r) => r
+        .map((cell, c) => cell + ' '.repeat(Math.max(0, (widths[c] ?? 0) - [...cell].length)))
+        .join('  ')
+        .trimEnd();
     const total = result.modules.reduce((n, m) => ({ add: n.add + m.add, change: n.change + m.change, destroy: n.destroy + m.destroy }), { add: 0, change: 0, destroy: 0 });
     return [
         `${result.site} / ${result.environment} — ${result.command} ${result.status} in ${duration(result.finishedAt - result.startedAt)} (+${total.add} ~${total.change} -${total.destroy})`,
@@ -81850,8 +82138,12 @@ async function dispatch(args, io) {
         case 'validate': {
             const v = validateProject(reader, layout, ctx, { site: args.site, env: args.env });
             if (args.json) {
-                const errors = v.problems.filter((p) => p.severity === 'error').map(({ file, line, column, message }) => ({ file, line, column, message }));
-                const warnings = v.problems.filter((p) => p.severity === 'warning').map(({ file, line, column, message }) => ({ file, line, column, message }));
+                const errors = v.problems
+                    .filter((p) => p.severity === 'error')
+                    .map(({ file, line, column, message }) => ({ file, line, column, message }));
+                const warnings = v.problems
+                    .filter((p) => p.severity === 'warning')
+                    .map(({ file, line, column, message }) => ({ file, line, column, message }));
                 io.out(`${JSON.stringify({ ok: v.ok, errors, warnings })}\n`);
                 return v.ok ? 0 : 2;
             }
@@ -81892,11 +82184,23 @@ async function dispatch(args, io) {
     }
 }
 function renderGraph(doc) {
-    const lines = [`${doc.site} / ${doc.environment} — ${doc.waves.flat().length} modules in ${doc.waves.length} waves (ordering: ${doc.ordering})`, ''];
-    const rows = doc.waves.flatMap((wave, i) => wave.map((n, j) => [j === 0 ? `wave ${i + 1}` : '', String(n.weight), n.name, n.type, n.depends_on.join(', ') || '—']));
+    const lines = [
+        `${doc.site} / ${doc.environment} — ${doc.waves.flat().length} modules in ${doc.waves.length} waves (ordering: ${doc.ordering})`,
+        '',
+    ];
+    const rows = doc.waves.flatMap((wave, i) => wave.map((n, j) => [
+        j === 0 ? `wave ${i + 1}` : '',
+        String(n.weight),
+        n.name,
+        n.type,
+        n.depends_on.join(', ') || '—',
+    ]));
     const head = ['WAVE', 'WEIGHT', 'MODULE', 'TYPE', 'AFTER'];
     const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-    const fmt = (r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
+    const fmt = (r) => r
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd();
     lines.push(fmt(head), ...rows.map(fmt), '');
     return lines.join('\n');
 }
@@ -81924,7 +82228,11 @@ async function runCommand(args, io, root, layout, ctx) {
             signal: controller.signal,
             credentials: args.credentials === 'none'
                 ? undefined
-                : { broker: new SessionBroker({ source: defaultCredentialSource(process.env) }), mode: 'server', ctx },
+                : {
+                    broker: new SessionBroker({ source: defaultCredentialSource(process.env) }),
+                    mode: 'server',
+                    ctx,
+                },
             sink: args.verbose
                 ? { startGroup: (t) => io.err(`▼ ${t}\n`), endGroup: () => io.err('▲\n'), write: (t) => io.err(t) }
                 : { startGroup: () => { }, endGroup: () => { }, write: () => { } },

@@ -56,7 +56,9 @@ export function fsReader(root: string): ConfigReader {
         try {
           const real = realpathSync.native(p);
           const rel = relative(realBase, real);
-          return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !resolve(rel).startsWith('..'));
+          return (
+            rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !resolve(rel).startsWith('..'))
+          );
         } catch {
           const up = dirname(p);
           if (up === p) return true;

@@ -3,7 +3,14 @@ import type { RunContext } from '../core/config/scope.js';
 
 function git(root: string, args: string[]): string | undefined {
   try {
-    return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8', timeout: 5000 }).trim() || undefined;
+    return (
+      execFileSync('git', args, {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        encoding: 'utf8',
+        timeout: 5000,
+      }).trim() || undefined
+    );
   } catch {
     return undefined;
   }
@@ -12,10 +19,17 @@ function git(root: string, args: string[]): string | undefined {
 /** Run facts for built-in variables: from the GitHub Actions environment, else from git, else "local". */
 export function runContext(root: string, env: NodeJS.ProcessEnv = process.env): RunContext {
   const inActions = env.GITHUB_ACTIONS === 'true';
-  const sha = (inActions && env.GITHUB_SHA) || git(root, ['rev-parse', 'HEAD']) || '0000000000000000000000000000000000000000';
+  const sha =
+    (inActions && env.GITHUB_SHA) ||
+    git(root, ['rev-parse', 'HEAD']) ||
+    '0000000000000000000000000000000000000000';
   const ref = (inActions && env.GITHUB_REF) || git(root, ['symbolic-ref', '-q', 'HEAD']) || 'local';
   return {
-    repository: (inActions && env.GITHUB_REPOSITORY) || env.SITE_DEPLOY_REPOSITORY || originRepository(root) || 'local/local',
+    repository:
+      (inActions && env.GITHUB_REPOSITORY) ||
+      env.SITE_DEPLOY_REPOSITORY ||
+      originRepository(root) ||
+      'local/local',
     sha,
     ref,
     runId: (inActions && env.GITHUB_RUN_ID) || 'local',

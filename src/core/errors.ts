@@ -31,9 +31,13 @@ export class SiteDeployError extends Error {
 export class InputError extends SiteDeployError {
   constructor(problems: Problem[], message?: string) {
     const errors = problems.filter((p) => p.severity === 'error');
-    super('bad-input', message ?? `${errors.length} problem${errors.length === 1 ? '' : 's'} in the configuration`, {
-      problems,
-    });
+    super(
+      'bad-input',
+      message ?? `${errors.length} problem${errors.length === 1 ? '' : 's'} in the configuration`,
+      {
+        problems,
+      },
+    );
     this.name = 'InputError';
   }
 }
@@ -72,7 +76,13 @@ export function formatProblem(p: Problem, file = p.file): string {
 export function sortProblems(problems: Problem[]): Problem[] {
   const seen = new Set<string>();
   return [...problems]
-    .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.message.localeCompare(b.message))
+    .sort(
+      (a, b) =>
+        a.file.localeCompare(b.file) ||
+        a.line - b.line ||
+        a.column - b.column ||
+        a.message.localeCompare(b.message),
+    )
     .filter((p) => {
       const k = `${p.file}:${p.line}:${p.column}:${p.severity}:${p.message}`;
       if (seen.has(k)) return false;

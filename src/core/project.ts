@@ -23,14 +23,22 @@ export interface Selection {
  * Loads and checks sites, every environment of each: config files, schemas, placeholders,
  * graph rules and credentials. A problem found in several environments is reported once.
  */
-export function validateProject(reader: ConfigReader, layout: Layout, ctx: RunContext, selection: Selection = {}): Validation {
+export function validateProject(
+  reader: ConfigReader,
+  layout: Layout,
+  ctx: RunContext,
+  selection: Selection = {},
+): Validation {
   const problems = new Problems();
   const ws = loadWorkspace(reader, layout, problems, selection.site);
   const graphs: SiteGraph[] = [];
   for (const site of ws.sites.values()) {
     const envNames = [...site.environments.keys()];
     if (selection.env !== undefined && !site.environments.has(selection.env)) {
-      problems.error({ file: site.file, line: 1, column: 1 }, `site ${site.name} has no environment "${selection.env}"${didYouMean(selection.env, envNames) || `; environments: ${envNames.join(', ') || 'none'}`}`);
+      problems.error(
+        { file: site.file, line: 1, column: 1 },
+        `site ${site.name} has no environment "${selection.env}"${didYouMean(selection.env, envNames) || `; environments: ${envNames.join(', ') || 'none'}`}`,
+      );
       continue;
     }
     const chosen = selection.env === undefined ? envNames : [selection.env];
@@ -43,7 +51,9 @@ export function validateProject(reader: ConfigReader, layout: Layout, ctx: RunCo
       if (graph) graphs.push(graph);
       needs.set(
         env,
-        site.modules.filter((m) => deploysTo(m, env)).map((m) => ({ module: m.name, services: ws.manifests.get(m.type)?.services ?? [] })),
+        site.modules
+          .filter((m) => deploysTo(m, env))
+          .map((m) => ({ module: m.name, services: ws.manifests.get(m.type)?.services ?? [] })),
       );
     }
     checkCredentials(ws, site, needs, problems);
@@ -66,13 +76,22 @@ function mergeEnvironmentProblems(perEnv: Map<string, Problems>, total: number, 
     }
   }
   for (const { problem, envs } of groups.values()) {
-    const suffix = envs.length < total && total > 1 ? ` (environment${envs.length > 1 ? 's' : ''} ${envs.join(', ')})` : '';
+    const suffix =
+      envs.length < total && total > 1
+        ? ` (environment${envs.length > 1 ? 's' : ''} ${envs.join(', ')})`
+        : '';
     into.list.push({ ...problem, message: problem.message + suffix });
   }
 }
 
 /** Loads one site × environment and returns its graph, or throws InputError with every problem. */
-export function loadProject(reader: ConfigReader, layout: Layout, ctx: RunContext, site: string, env: string): { workspace: Workspace; graph: SiteGraph; warnings: Problem[] } {
+export function loadProject(
+  reader: ConfigReader,
+  layout: Layout,
+  ctx: RunContext,
+  site: string,
+  env: string,
+): { workspace: Workspace; graph: SiteGraph; warnings: Problem[] } {
   const v = validateProject(reader, layout, ctx, { site, env });
   const graph = v.graphs[0];
   if (!v.ok || !graph) throw new InputError(v.problems);

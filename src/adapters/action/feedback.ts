@@ -2,14 +2,25 @@ import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Problem } from '../../core/errors.js';
-import { checkRunName, completeCheckRun, startCheckRun, type Annotation, type CheckConclusion } from '../github/check-run.js';
+import {
+  checkRunName,
+  completeCheckRun,
+  startCheckRun,
+  type Annotation,
+  type CheckConclusion,
+} from '../github/check-run.js';
 import { createGitHubClient, type GitHub } from '../github/client.js';
 import { upsertStickyComment } from '../github/pr-comment.js';
 
 /** Where the run's feedback goes on GitHub: the check run and, on a pull request, the sticky comment. */
 export interface Feedback {
   /** Completes the check run with a conclusion, summary text and annotations. */
-  complete(conclusion: CheckConclusion, title: string, markdown: string, annotations: Annotation[]): Promise<void>;
+  complete(
+    conclusion: CheckConclusion,
+    title: string,
+    markdown: string,
+    annotations: Annotation[],
+  ): Promise<void>;
   /** Creates or updates the PR comment; warns and falls back to the job summary when it cannot. */
   comment(marker: string, markdown: string): Promise<void>;
 }
@@ -43,7 +54,12 @@ export function problemAnnotations(problems: Problem[], root: string, workspace:
 }
 
 /** Starts the check run `site-deploy / <site> / <env>` when a token is given; every GitHub failure only warns. */
-export async function startFeedback(token: string | undefined, site: string, env: string, commentEnabled: boolean): Promise<Feedback> {
+export async function startFeedback(
+  token: string | undefined,
+  site: string,
+  env: string,
+  commentEnabled: boolean,
+): Promise<Feedback> {
   const repository = process.env.GITHUB_REPOSITORY ?? '';
   const [owner, repo] = repository.split('/');
   const event = readEvent();
@@ -52,9 +68,18 @@ export async function startFeedback(token: string | undefined, site: string, env
   let checkId: number | undefined;
   if (token && owner && repo) {
     gh = createGitHubClient(token, { baseUrl: process.env.GITHUB_API_URL, log: (m) => core.warning(m) });
-    const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${repository}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
+    const runUrl =
+      process.env.GITHUB_SERVER_URL && process.env.GITHUB_RUN_ID
+        ? `${process.env.GITHUB_SERVER_URL}/${repository}/actions/runs/${process.env.GITHUB_RUN_ID}`
+        : undefined;
     try {
-      const started = await startCheckRun(gh, { owner, repo, name: checkRunName(site, env), headSha: pr?.head?.sha ?? process.env.GITHUB_SHA ?? '', detailsUrl: runUrl });
+      const started = await startCheckRun(gh, {
+        owner,
+        repo,
+        name: checkRunName(site, env),
+        headSha: pr?.head?.sha ?? process.env.GITHUB_SHA ?? '',
+        detailsUrl: runUrl,
+      });
       if ('id' in started) checkId = started.id;
       else core.warning(`no check run: ${started.degraded}`);
     } catch (e) {
@@ -65,7 +90,15 @@ export async function startFeedback(token: string | undefined, site: string, env
     async complete(conclusion, title, markdown, annotations) {
       if (!gh || checkId === undefined || !owner || !repo) return;
       try {
-        const done = await completeCheckRun(gh, { owner, repo, id: checkId, conclusion, title, summary: markdown, annotations });
+        const done = await completeCheckRun(gh, {
+          owner,
+          repo,
+          id: checkId,
+          conclusion,
+          title,
+          summary: markdown,
+          annotations,
+        });
         if ('degraded' in done) core.warning(`check run not completed: ${done.degraded}`);
       } catch (e) {
         core.warning(`check run not completed: ${e instanceof Error ? e.message : String(e)}`);
@@ -78,11 +111,20 @@ export async function startFeedback(token: string | undefined, site: string, env
         return;
       }
       try {
-        const r = await upsertStickyComment(gh, { owner, repo, issueNumber: pr.number, marker, body: markdown });
-        if (r.action === 'degraded') core.warning(`no pull-request comment (${r.reason}); the report is in the job summary`);
+        const r = await upsertStickyComment(gh, {
+          owner,
+          repo,
+          issueNumber: pr.number,
+          marker,
+          body: markdown,
+        });
+        if (r.action === 'degraded')
+          core.warning(`no pull-request comment (${r.reason}); the report is in the job summary`);
         else core.info(`pull-request comment ${r.action}${r.url ? `: ${r.url}` : ''}`);
       } catch (e) {
-        core.warning(`no pull-request comment: ${e instanceof Error ? e.message : String(e)}; the report is in the job summary`);
+        core.warning(
+          `no pull-request comment: ${e instanceof Error ? e.message : String(e)}; the report is in the job summary`,
+        );
       }
     },
   };

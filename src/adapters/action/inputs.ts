@@ -66,9 +66,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): ActionSettin
     credentialsMode: 'server',
   };
   const mode = input('credentials-mode', 'server');
-  if (mode !== 'server' && mode !== 'env') throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
+  if (mode !== 'server' && mode !== 'env')
+    throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
   settings.credentialsMode = mode;
   if (settings.githubToken) core.setSecret(settings.githubToken);
-  for (const [k, v] of Object.entries(settings)) if (k !== 'githubToken') core.debug(`input ${k} = ${String(v)}`);
+  for (const [k, v] of Object.entries(settings))
+    if (k !== 'githubToken') core.debug(`input ${k} = ${String(v)}`);
   return settings;
 }

@@ -33,16 +33,26 @@ function workspaceDir(s: ActionSettings): string {
 }
 
 async function validate(s: ActionSettings): Promise<void> {
-  const v = validateProject(fsReader(s.root), { configRoot: s.configRoot, catalog: s.catalog }, runContext(s.root), {
-    site: s.site,
-    env: s.environment,
-  });
+  const v = validateProject(
+    fsReader(s.root),
+    { configRoot: s.configRoot, catalog: s.catalog },
+    runContext(s.root),
+    {
+      site: s.site,
+      env: s.environment,
+    },
+  );
   annotate(v.problems, s.root, workspaceDir(s));
   const errors = v.problems.filter((p) => p.severity === 'error');
   core.setOutput('status', v.ok ? 'succeeded' : 'failed');
-  core.setOutput('summary', JSON.stringify({ ok: v.ok, errors: errors.length, warnings: v.problems.length - errors.length }));
+  core.setOutput(
+    'summary',
+    JSON.stringify({ ok: v.ok, errors: errors.length, warnings: v.problems.length - errors.length }),
+  );
   if (!v.ok) {
-    core.setFailed(`${errors.length} configuration error${errors.length === 1 ? '' : 's'}: see the annotations`);
+    core.setFailed(
+      `${errors.length} configuration error${errors.length === 1 ? '' : 's'}: see the annotations`,
+    );
   } else {
     core.info(`configuration is valid: ${v.graphs.length} site×environment graphs`);
   }
@@ -62,7 +72,8 @@ async function plan(s: ActionSettings): Promise<void> {
   const ctx = runContext(s.root);
   const controller = new AbortController();
   const cancel = (): void => {
-    if (!controller.signal.aborted) core.warning('cancelled: running steps are stopping and releasing their state locks');
+    if (!controller.signal.aborted)
+      core.warning('cancelled: running steps are stopping and releasing their state locks');
     controller.abort();
   };
   process.on('SIGINT', cancel);
@@ -85,31 +96,55 @@ async function plan(s: ActionSettings): Promise<void> {
         workRoot: join(process.env.RUNNER_TEMP || tmpdir(), 'site-deploy', 'work'),
         signal: controller.signal,
         credentials: {
-          broker: new SessionBroker({ source: defaultCredentialSource(process.env, s.audience), mask: (v) => core.setSecret(v) }),
+          broker: new SessionBroker({
+            source: defaultCredentialSource(process.env, s.audience),
+            mask: (v) => core.setSecret(v),
+          }),
           mode: s.credentialsMode,
           ctx,
           mask: (v) => core.setSecret(v),
         },
         onSecret: (v) => core.setSecret(v),
-        sink: { startGroup: (t) => core.startGroup(t), endGroup: () => core.endGroup(), write: (t) => process.stdout.write(t) },
+        sink: {
+          startGroup: (t) => core.startGroup(t),
+          endGroup: () => core.endGroup(),
+          write: (t) => process.stdout.write(t),
+        },
         onEvent: (e) => {
-          if (e.type === 'finish' && e.module.status === 'failed') core.error(`${e.node.name}: ${e.module.reason?.split('\n')[0] ?? 'failed'}`, { title: `site-deploy / ${site} / ${environment}` });
+          if (e.type === 'finish' && e.module.status === 'failed')
+            core.error(`${e.node.name}: ${e.module.reason?.split('\n')[0] ?? 'failed'}`, {
+              title: `site-deploy / ${site} / ${environment}`,
+            });
         },
       });
     } catch (e) {
       if (e instanceof SiteDeployError && e.problems.length > 0) {
         const n = e.problems.filter((p) => p.severity === 'error').length;
-        const text = [`${commentMarker(site, environment)}`, `### site-deploy ${s.command}: ${site} / ${environment} — ❌ ${n} configuration error${n === 1 ? '' : 's'}`, '', ...e.problems.map((p) => `- \`${p.file}:${p.line}:${p.column}\` ${p.severity}: ${p.message.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`)}`)].join('\n');
-        await feedback.complete('failure', `${n} configuration error${n === 1 ? '' : 's'}`, text, problemAnnotations(e.problems, s.root, workspace));
+        const text = [
+          `${commentMarker(site, environment)}`,
+          `### site-deploy ${s.command}: ${site} / ${environment} — ❌ ${n} configuration error${n === 1 ? '' : 's'}`,
+          '',
+          ...e.problems.map(
+            (p) =>
+              `- \`${p.file}:${p.line}:${p.column}\` ${p.severity}: ${p.message.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`)}`,
+          ),
+        ].join('\n');
+        await feedback.complete(
+          'failure',
+          `${n} configuration error${n === 1 ? '' : 's'}`,
+          text,
+          problemAnnotations(e.problems, s.root, workspace),
+        );
         await feedback.comment(commentMarker(site, environment), text);
       }
       throw e;
     }
     const { graph, result, warnings } = executed;
     annotate(warnings, s.root, workspace);
-    const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID
-      ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
-      : undefined;
+    const runUrl =
+      process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID
+        ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
+        : undefined;
     const report = toRunReport(graph, result, ctx, { runUrl });
     const markdown = renderReport(report);
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
@@ -123,8 +158,21 @@ async function plan(s: ActionSettings): Promise<void> {
         ...problemAnnotations(warnings, s.root, workspace),
         ...failedModules.map((m) => {
           const node = graph.nodes.find((n) => n.name === m.name);
-          const pos = node ? (executed.workspace.files.get(node.module.origin.file)?.locate(node.module.origin.path) ?? { file: graph.site.file, line: 1, column: 1 }) : { file: graph.site.file, line: 1, column: 1 };
-          return { path: relative(workspace, resolve(s.root, pos.file)), start_line: pos.line, end_line: pos.line, annotation_level: 'failure' as const, message: `${m.name} failed: ${m.reason ?? ''}`.slice(0, 60000), title: `site-deploy / ${site} / ${environment}` };
+          const pos = node
+            ? (executed.workspace.files.get(node.module.origin.file)?.locate(node.module.origin.path) ?? {
+                file: graph.site.file,
+                line: 1,
+                column: 1,
+              })
+            : { file: graph.site.file, line: 1, column: 1 };
+          return {
+            path: relative(workspace, resolve(s.root, pos.file)),
+            start_line: pos.line,
+            end_line: pos.line,
+            annotation_level: 'failure' as const,
+            message: `${m.name} failed: ${m.reason ?? ''}`.slice(0, 60000),
+            title: `site-deploy / ${site} / ${environment}`,
+          };
         }),
       ],
     );
@@ -133,7 +181,9 @@ async function plan(s: ActionSettings): Promise<void> {
     core.setOutput('summary', JSON.stringify({ ...doc, outputs: undefined }));
     core.setOutput('outputs', JSON.stringify(publicOutputs(graph, result)));
     if (result.status === 'failed' || result.status === 'cancelled') {
-      const bad = result.modules.filter((m) => m.status === 'failed' || m.status === 'cancelled').map((m) => m.name);
+      const bad = result.modules
+        .filter((m) => m.status === 'failed' || m.status === 'cancelled')
+        .map((m) => m.name);
       core.setFailed(`${s.command} ${result.status}: ${bad.join(', ') || 'see the log'}`);
     }
   } finally {
@@ -155,10 +205,18 @@ export async function run(): Promise<void> {
         await plan(settings);
         return;
       default:
-        throw new SiteDeployError('bad-input', `command "${settings.command}" is not available in this version yet`);
+        throw new SiteDeployError(
+          'bad-input',
+          `command "${settings.command}" is not available in this version yet`,
+        );
     }
   } catch (e) {
-    if (e instanceof SiteDeployError && e.problems.length > 0) annotate(e.problems, process.env.GITHUB_WORKSPACE || process.cwd(), process.env.GITHUB_WORKSPACE || process.cwd());
+    if (e instanceof SiteDeployError && e.problems.length > 0)
+      annotate(
+        e.problems,
+        process.env.GITHUB_WORKSPACE || process.cwd(),
+        process.env.GITHUB_WORKSPACE || process.cwd(),
+      );
     core.setOutput('status', 'failed');
     core.setFailed(e instanceof Error ? e.message : String(e));
   }

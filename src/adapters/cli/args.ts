@@ -2,7 +2,17 @@ import { InputError } from '../../core/errors.js';
 import { didYouMean } from '../../core/suggest.js';
 
 /** The CLI's commands (SPEC §9). */
-export const COMMANDS = ['validate', 'graph', 'plan', 'apply', 'verify', 'drift', 'matrix', 'summarize', 'trust-policy'] as const;
+export const COMMANDS = [
+  'validate',
+  'graph',
+  'plan',
+  'apply',
+  'verify',
+  'drift',
+  'matrix',
+  'summarize',
+  'trust-policy',
+] as const;
 /** One CLI command. */
 export type Command = (typeof COMMANDS)[number];
 
@@ -26,7 +36,18 @@ export interface CliArgs {
   credentials: 'ambient' | 'none';
 }
 
-const VALUE_FLAGS = ['site', 'env', 'root', 'config-root', 'catalog', 'max-parallel', 'changed-from', 'terraform-binary', 'lock-timeout', 'credentials'] as const;
+const VALUE_FLAGS = [
+  'site',
+  'env',
+  'root',
+  'config-root',
+  'catalog',
+  'max-parallel',
+  'changed-from',
+  'terraform-binary',
+  'lock-timeout',
+  'credentials',
+] as const;
 const BOOL_FLAGS = ['json', 'markdown', 'verbose'] as const;
 
 /** Raised for a bad command line; the CLI prints it with usage and exits 2. */
@@ -43,7 +64,9 @@ export function parseArgs(argv: string[]): CliArgs | 'help' | 'version' {
   if (argv[0] === '--version' || argv[0] === '-v') return 'version';
   const [cmd, ...rest] = argv as [string, ...string[]];
   if (!(COMMANDS as readonly string[]).includes(cmd)) {
-    throw new UsageError(`unknown command "${cmd}"${didYouMean(cmd, COMMANDS) || `; commands: ${COMMANDS.join(', ')}`}`);
+    throw new UsageError(
+      `unknown command "${cmd}"${didYouMean(cmd, COMMANDS) || `; commands: ${COMMANDS.join(', ')}`}`,
+    );
   }
   const values = new Map<string, string>();
   const bools = new Set<string>();
@@ -62,10 +85,16 @@ export function parseArgs(argv: string[]): CliArgs | 'help' | 'version' {
       bools.add(name);
     } else if ((VALUE_FLAGS as readonly string[]).includes(name)) {
       const value = eq >= 0 ? arg.slice(eq + 1) : rest[++i];
-      if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+      if (value === undefined || value === '' || (eq < 0 && value.startsWith('--')))
+        throw new UsageError(`--${name} needs a value`);
       values.set(name, value);
     } else {
-      throw new UsageError(`unknown option "--${name}"${didYouMean(`--${name}`, [...VALUE_FLAGS, ...BOOL_FLAGS].map((f) => `--${f}`))}`);
+      throw new UsageError(
+        `unknown option "--${name}"${didYouMean(
+          `--${name}`,
+          [...VALUE_FLAGS, ...BOOL_FLAGS].map((f) => `--${f}`),
+        )}`,
+      );
     }
   }
   const maxParallelText = values.get('max-parallel') ?? '4';
@@ -92,18 +121,25 @@ export function parseArgs(argv: string[]): CliArgs | 'help' | 'version' {
     credentials: 'ambient',
   };
   const credentials = values.get('credentials') ?? 'ambient';
-  if (credentials !== 'ambient' && credentials !== 'none') throw new UsageError(`--credentials must be ambient or none, not "${credentials}"`);
+  if (credentials !== 'ambient' && credentials !== 'none')
+    throw new UsageError(`--credentials must be ambient or none, not "${credentials}"`);
   args.credentials = credentials;
   const needsSiteEnv: Command[] = ['graph', 'plan', 'apply', 'verify', 'drift', 'trust-policy'];
   if (needsSiteEnv.includes(command)) {
     const missing = (['site', 'env'] as const).filter((k) => !args[k]).map((k) => `--${k}`);
     if (missing.length) throw new UsageError(`${command} needs ${missing.join(' and ')}`);
   }
-  if (command === 'summarize' && positional.length !== 1) throw new UsageError('summarize needs exactly one PLAN.json argument');
-  if (command !== 'summarize' && positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+  if (command === 'summarize' && positional.length !== 1)
+    throw new UsageError('summarize needs exactly one PLAN.json argument');
+  if (command !== 'summarize' && positional.length > 0)
+    throw new UsageError(`unexpected argument "${positional[0]}"`);
   if (args.json && args.markdown) throw new UsageError('--json and --markdown cannot be used together');
-  for (const [k, v] of [['config-root', args.configRoot], ['catalog', args.catalog]] as const) {
-    if (v.startsWith('/') || v.split('/').includes('..')) throw new UsageError(`--${k} must be a path inside --root, not "${v}"`);
+  for (const [k, v] of [
+    ['config-root', args.configRoot],
+    ['catalog', args.catalog],
+  ] as const) {
+    if (v.startsWith('/') || v.split('/').includes('..'))
+      throw new UsageError(`--${k} must be a path inside --root, not "${v}"`);
   }
   return args;
 }

@@ -77,7 +77,10 @@ function printProblems(problems: Problem[], io: CliIo, args: CliArgs | undefined
   }
   const errors = problems.filter((p) => p.severity === 'error').length;
   const warnings = problems.length - errors;
-  if (errors) io.err(`✗ ${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`);
+  if (errors)
+    io.err(
+      `✗ ${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
+    );
 }
 
 async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
@@ -89,8 +92,12 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
     case 'validate': {
       const v = validateProject(reader, layout, ctx, { site: args.site, env: args.env });
       if (args.json) {
-        const errors = v.problems.filter((p) => p.severity === 'error').map(({ file, line, column, message }) => ({ file, line, column, message }));
-        const warnings = v.problems.filter((p) => p.severity === 'warning').map(({ file, line, column, message }) => ({ file, line, column, message }));
+        const errors = v.problems
+          .filter((p) => p.severity === 'error')
+          .map(({ file, line, column, message }) => ({ file, line, column, message }));
+        const warnings = v.problems
+          .filter((p) => p.severity === 'warning')
+          .map(({ file, line, column, message }) => ({ file, line, column, message }));
         io.out(`${JSON.stringify({ ok: v.ok, errors, warnings })}\n`);
         return v.ok ? 0 : 2;
       }
@@ -98,11 +105,19 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       if (!v.ok) return 2;
       const envs = v.graphs.length;
       const modules = v.graphs.reduce((n, g) => n + g.nodes.length, 0);
-      io.out(`✓ ${v.workspace.sites.size} site${v.workspace.sites.size === 1 ? '' : 's'}, ${envs} site×environment${envs === 1 ? '' : 's'}, ${modules} module steps: configuration is valid\n`);
+      io.out(
+        `✓ ${v.workspace.sites.size} site${v.workspace.sites.size === 1 ? '' : 's'}, ${envs} site×environment${envs === 1 ? '' : 's'}, ${modules} module steps: configuration is valid\n`,
+      );
       return 0;
     }
     case 'graph': {
-      const { workspace, graph, warnings } = loadProject(reader, layout, ctx, args.site as string, args.env as string);
+      const { workspace, graph, warnings } = loadProject(
+        reader,
+        layout,
+        ctx,
+        args.site as string,
+        args.env as string,
+      );
       const doc = graphDocument(workspace, graph, new Problems()) as GraphDoc;
       if (args.json) {
         io.out(`${JSON.stringify(doc)}\n`);
@@ -120,7 +135,11 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
     case 'trust-policy': {
       const { graph } = loadProject(reader, layout, ctx, args.site as string, args.env as string);
       const report = trustReport(graph, ctx.repository);
-      if (!report) throw new SiteDeployError('bad-input', `${graph.site.dir}/credentials.yaml has no entry for environment ${graph.environment.name}`);
+      if (!report)
+        throw new SiteDeployError(
+          'bad-input',
+          `${graph.site.dir}/credentials.yaml has no entry for environment ${graph.environment.name}`,
+        );
       io.out(args.json ? `${JSON.stringify(report)}\n` : `${renderTrustReport(report)}\n`);
       return 0;
     }
@@ -137,22 +156,42 @@ interface GraphDoc {
 }
 
 function renderGraph(doc: GraphDoc): string {
-  const lines = [`${doc.site} / ${doc.environment} — ${doc.waves.flat().length} modules in ${doc.waves.length} waves (ordering: ${doc.ordering})`, ''];
+  const lines = [
+    `${doc.site} / ${doc.environment} — ${doc.waves.flat().length} modules in ${doc.waves.length} waves (ordering: ${doc.ordering})`,
+    '',
+  ];
   const rows = doc.waves.flatMap((wave, i) =>
-    wave.map((n, j) => [j === 0 ? `wave ${i + 1}` : '', String(n.weight), n.name, n.type, n.depends_on.join(', ') || '—']),
+    wave.map((n, j) => [
+      j === 0 ? `wave ${i + 1}` : '',
+      String(n.weight),
+      n.name,
+      n.type,
+      n.depends_on.join(', ') || '—',
+    ]),
   );
   const head = ['WAVE', 'WEIGHT', 'MODULE', 'TYPE', 'AFTER'];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const fmt = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+      .join('  ')
+      .trimEnd();
   lines.push(fmt(head), ...rows.map(fmt), '');
   return lines.join('\n');
 }
 
 /** Plan or apply one site × environment; Ctrl-C (SIGINT) or SIGTERM cancels it cleanly. */
-async function runCommand(args: CliArgs, io: CliIo, root: string, layout: Layout, ctx: RunContext): Promise<number> {
+async function runCommand(
+  args: CliArgs,
+  io: CliIo,
+  root: string,
+  layout: Layout,
+  ctx: RunContext,
+): Promise<number> {
   const controller = new AbortController();
   const cancel = (signal: NodeJS.Signals) => {
-    if (!controller.signal.aborted) io.err(`\n${signal}: cancelling — running steps are stopping and releasing their locks\n`);
+    if (!controller.signal.aborted)
+      io.err(`\n${signal}: cancelling — running steps are stopping and releasing their locks\n`);
     controller.abort();
   };
   process.on('SIGINT', cancel);
@@ -172,7 +211,11 @@ async function runCommand(args: CliArgs, io: CliIo, root: string, layout: Layout
       credentials:
         args.credentials === 'none'
           ? undefined
-          : { broker: new SessionBroker({ source: defaultCredentialSource(process.env) }), mode: 'server', ctx },
+          : {
+              broker: new SessionBroker({ source: defaultCredentialSource(process.env) }),
+              mode: 'server',
+              ctx,
+            },
       sink: args.verbose
         ? { startGroup: (t) => io.err(`▼ ${t}\n`), endGroup: () => io.err('▲\n'), write: (t) => io.err(t) }
         : { startGroup: () => {}, endGroup: () => {}, write: () => {} },
@@ -185,7 +228,8 @@ async function runCommand(args: CliArgs, io: CliIo, root: string, layout: Layout
     if (args.json) io.out(`${JSON.stringify(runDocument(graph, result))}\n`);
     else {
       io.out(`\n${renderRunTable(result)}`);
-      for (const m of result.modules.filter((x) => x.status === 'failed' && x.reason)) io.out(`\n${m.name} failed:\n${m.reason}\n`);
+      for (const m of result.modules.filter((x) => x.status === 'failed' && x.reason))
+        io.out(`\n${m.name} failed:\n${m.reason}\n`);
     }
     return result.status === 'failed' || result.status === 'cancelled' ? 1 : 0;
   } finally {
@@ -202,7 +246,10 @@ function summarize(args: CliArgs, io: CliIo): number {
     if (!statSync(file).isFile()) throw new Error('not a file');
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new SiteDeployError('bad-input', `${args.positional[0]}: no such plan file (write one with \`terraform show -json PLANFILE > plan.json\`)`);
+    throw new SiteDeployError(
+      'bad-input',
+      `${args.positional[0]}: no such plan file (write one with \`terraform show -json PLANFILE > plan.json\`)`,
+    );
   }
   const summary = summarizePlan(parsePlanJson(text, args.positional[0]));
   if (args.json) io.out(`${JSON.stringify(toSummaryJson(summary))}\n`);

@@ -35,7 +35,9 @@ export interface ExecuteOptions {
 }
 
 /** Loads, validates and runs one site × environment; throws InputError on bad config before anything runs. */
-export async function execute(o: ExecuteOptions): Promise<{ workspace: Workspace; graph: SiteGraph; result: RunResult; warnings: Problem[] }> {
+export async function execute(
+  o: ExecuteOptions,
+): Promise<{ workspace: Workspace; graph: SiteGraph; result: RunResult; warnings: Problem[] }> {
   const { workspace, graph, warnings } = loadProject(fsReader(o.root), o.layout, o.ctx, o.site, o.env);
   const log = new GroupedLog(o.sink, o.onSecret);
   // Each run gets its own work folders, so two runs in one checkout never empty each other's;
@@ -54,7 +56,12 @@ export async function execute(o: ExecuteOptions): Promise<{ workspace: Workspace
   });
   let result: RunResult;
   try {
-    result = await runGraph(workspace, graph, { mode: o.mode, maxParallel: o.maxParallel, signal: o.signal }, { ...ports, onEvent: o.onEvent });
+    result = await runGraph(
+      workspace,
+      graph,
+      { mode: o.mode, maxParallel: o.maxParallel, signal: o.signal },
+      { ...ports, onEvent: o.onEvent },
+    );
   } finally {
     if (!process.env.SITE_DEPLOY_KEEP_WORK) await rm(workRoot, { recursive: true, force: true });
   }

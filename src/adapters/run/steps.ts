@@ -25,7 +25,12 @@ export interface StepSettings {
   /** Extra environment for every step's child (e.g. AWS endpoints); credentials come per step. */
   env?: Record<string, string>;
   /** Per-step AWS sessions; absent means steps run with no AWS credentials at all. */
-  credentials?: { broker: SessionBroker; mode: CredentialMode; ctx: RunContext; mask?: (secret: string) => void };
+  credentials?: {
+    broker: SessionBroker;
+    mode: CredentialMode;
+    ctx: RunContext;
+    mask?: (secret: string) => void;
+  };
 }
 
 /** The credentials.yaml entry of an environment as the STS chain reads it. */
@@ -46,7 +51,13 @@ export function credentialTarget(entry: CredentialEntry): CredentialTarget {
 }
 
 /** Who a module step is, for its session policy, name and tags. */
-export function stepIdentity(graph: SiteGraph, node: GraphNode, backend: Backend, purpose: 'plan' | 'apply', ctx: RunContext): StepIdentity {
+export function stepIdentity(
+  graph: SiteGraph,
+  node: GraphNode,
+  backend: Backend,
+  purpose: 'plan' | 'apply',
+  ctx: RunContext,
+): StepIdentity {
   return {
     site: graph.site.name,
     environment: graph.environment.name,
@@ -83,7 +94,9 @@ const ZERO = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 }
 export function stateDocumentOutputs(text: string): Record<string, OutputValue> | undefined {
   const doc = JSON.parse(text) as { outputs?: Record<string, { value: unknown; sensitive?: boolean }> };
   if (!doc.outputs || Object.keys(doc.outputs).length === 0) return undefined;
-  return Object.fromEntries(Object.entries(doc.outputs).map(([k, v]) => [k, { value: v.value, sensitive: v.sensitive === true }]));
+  return Object.fromEntries(
+    Object.entries(doc.outputs).map(([k, v]) => [k, { value: v.value, sensitive: v.sensitive === true }]),
+  );
 }
 
 /** Engine-backed ports for the runner: one work folder per step, grouped logs, plan summaries. */
@@ -96,19 +109,36 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
       try {
         if (backend.kind === 'local') return stateDocumentOutputs(await readFile(backend.path, 'utf8'));
         const c = settings.credentials;
-        const session = c && graph.credentials ? await c.broker.get(credentialTarget(graph.credentials), stepIdentity(graph, node, backend, 'plan', c.ctx)) : undefined;
+        const session =
+          c && graph.credentials
+            ? await c.broker.get(
+                credentialTarget(graph.credentials),
+                stepIdentity(graph, node, backend, 'plan', c.ctx),
+              )
+            : undefined;
         const credentials = session
-          ? { accessKeyId: session.credentials.accessKeyId, secretAccessKey: session.credentials.secretAccessKey, sessionToken: session.credentials.sessionToken }
+          ? {
+              accessKeyId: session.credentials.accessKeyId,
+              secretAccessKey: session.credentials.secretAccessKey,
+              sessionToken: session.credentials.sessionToken,
+            }
           : undefined;
         const e = settings.env ?? {};
-        const staticKeys = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN } : undefined;
+        const staticKeys =
+          e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+            ? {
+                accessKeyId: e.AWS_ACCESS_KEY_ID,
+                secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+                sessionToken: e.AWS_SESSION_TOKEN,
+              }
+            : undefined;
         const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
         const s3 = new S3Client({
           region: backend.region,
           forcePathStyle: true,
           maxAttempts: 2,
           ...(endpoint ? { endpoint } : {}),
-          ...(credentials ?? staticKeys ? { credentials: credentials ?? staticKeys } : {}),
+          ...((credentials ?? staticKeys) ? { credentials: credentials ?? staticKeys } : {}),
         });
         const r = await s3.send(new GetObjectCommand({ Bucket: backend.bucket, Key: backend.key }));
         const text = await r.Body?.transformToString('utf8');
@@ -119,14 +149,27 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
     },
     async step({ node, mode, inputs, signal }): Promise<StepReport> {
       const manifest = node.manifest;
-      if (!manifest) return { status: 'failed', counts: ZERO, outputs: {}, unknownOutputs: [], error: `module type ${node.type} has no manifest` };
-      for (const [k, v] of Object.entries(inputs)) if (isSensitiveInput(node, k) && typeof v === 'string') settings.log.addSecret(v);
+      if (!manifest)
+        return {
+          status: 'failed',
+          counts: ZERO,
+          outputs: {},
+          unknownOutputs: [],
+          error: `module type ${node.type} has no manifest`,
+        };
+      for (const [k, v] of Object.entries(inputs))
+        if (isSensitiveInput(node, k) && typeof v === 'string') settings.log.addSecret(v);
       const log = settings.log.open(`${node.name} (${node.type}) — ${mode} ${site}/${env}`);
       const backend = backendFor(settings, graph, node);
       let server: Awaited<ReturnType<typeof startCredentialServer>> | undefined;
       try {
         // The step sees only its own session: no shared credentials or config file, no instance metadata.
-        const stepEnv: Record<string, string> = { AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true', ...(settings.env ?? {}) };
+        const stepEnv: Record<string, string> = {
+          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+          AWS_CONFIG_FILE: '/dev/null',
+          AWS_EC2_METADATA_DISABLED: 'true',
+          ...(settings.env ?? {}),
+        };
         const c = settings.credentials;
         if (c && graph.credentials) {
           const target = credentialTarget(graph.credentials);
@@ -134,8 +177,15 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
           try {
             const session = await c.broker.get(target, identity);
             if (session) {
-              log.write(`AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${session.hops.length} hop${session.hops.length === 1 ? '' : 's'})\n`);
-              server = await startCredentialServer({ provider: c.broker.provider(target, identity), region: target.region, mode: c.mode, mask: c.mask });
+              log.write(
+                `AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${session.hops.length} hop${session.hops.length === 1 ? '' : 's'})\n`,
+              );
+              server = await startCredentialServer({
+                provider: c.broker.provider(target, identity),
+                region: target.region,
+                mode: c.mode,
+                mask: c.mask,
+              });
               Object.assign(stepEnv, server.env());
             }
           } catch (e) {
@@ -157,20 +207,45 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
           signal,
         });
         for (const [k, v] of Object.entries(r.outputs)) {
-          if ((v.sensitive || manifest.sensitiveOutputs.includes(k)) && typeof v.value === 'string') settings.log.addSecret(v.value);
+          if ((v.sensitive || manifest.sensitiveOutputs.includes(k)) && typeof v.value === 'string')
+            settings.log.addSecret(v.value);
         }
         let summary;
         let counts = { ...ZERO, ...(r.changes ?? {}) };
         if (r.planJsonPath && r.status !== 'cancelled') {
           try {
-            summary = summarizePlan(parsePlanJson(await readFile(r.planJsonPath, 'utf8'), `plan of ${node.name}`));
-            counts = { add: summary.add, change: summary.change, destroy: summary.destroy, import: summary.import, forget: summary.forget, replace: summary.replace };
+            summary = summarizePlan(
+              parsePlanJson(await readFile(r.planJsonPath, 'utf8'), `plan of ${node.name}`),
+            );
+            counts = {
+              add: summary.add,
+              change: summary.change,
+              destroy: summary.destroy,
+              import: summary.import,
+              forget: summary.forget,
+              replace: summary.replace,
+            };
           } catch (e) {
-            if (r.status !== 'failed') return { status: 'failed', counts, outputs: r.outputs, unknownOutputs: [], error: `could not read the plan: ${e instanceof Error ? e.message : String(e)}` };
+            if (r.status !== 'failed')
+              return {
+                status: 'failed',
+                counts,
+                outputs: r.outputs,
+                unknownOutputs: [],
+                error: `could not read the plan: ${e instanceof Error ? e.message : String(e)}`,
+              };
           }
         }
         if (r.error) log.write(`\n${r.error}\n`);
-        return { status: r.status, counts, summary, outputs: r.outputs, unknownOutputs: r.unknownOutputs ?? [], planSha256: r.planSha256, error: r.error };
+        return {
+          status: r.status,
+          counts,
+          summary,
+          outputs: r.outputs,
+          unknownOutputs: r.unknownOutputs ?? [],
+          planSha256: r.planSha256,
+          error: r.error,
+        };
       } finally {
         await server?.close();
         log.close();

@@ -3,10 +3,15 @@ import type { Problems } from '../errors.js';
 import type { Workspace } from './load.js';
 import type { CredentialEntry, Site } from './model.js';
 
-
 /** The parts of an IAM ARN, or undefined when it is not one of the given resource kind. */
-export function parseIamArn(arn: string, kind: 'role' | 'policy'): { partition: string; account: string; name: string } | undefined {
-  const m = /^arn:(aws|aws-us-gov|aws-cn):iam::(\d{12}|aws):(role|policy)(\/(?:[\x21-\x7e]*\/)?)([\w+=,.@-]{1,128})$/.exec(arn);
+export function parseIamArn(
+  arn: string,
+  kind: 'role' | 'policy',
+): { partition: string; account: string; name: string } | undefined {
+  const m =
+    /^arn:(aws|aws-us-gov|aws-cn):iam::(\d{12}|aws):(role|policy)(\/(?:[\x21-\x7e]*\/)?)([\w+=,.@-]{1,128})$/.exec(
+      arn,
+    );
   if (!m || m[3] !== kind) return undefined;
   return { partition: m[1] as string, account: m[2] as string, name: m[5] as string };
 }
@@ -22,22 +27,40 @@ export interface ServiceNeed {
  * durations, entries for every environment that needs AWS, allowed services; warns about a role
  * shared across environments.
  */
-export function checkCredentials(ws: Workspace, site: Site, needs: Map<string, ServiceNeed[]>, problems: Problems): void {
+export function checkCredentials(
+  ws: Workspace,
+  site: Site,
+  needs: Map<string, ServiceNeed[]>,
+  problems: Problems,
+): void {
   const creds = site.credentials;
   if (creds?.broken) return;
   const file = creds?.file ?? site.file;
   const at = (env: string, key?: string, keyPos = false) =>
-    ws.files.get(file)?.locate(key ? ['credentials', env, key] : ['credentials', env], keyPos) ?? { file, line: 1, column: 1 };
+    ws.files.get(file)?.locate(key ? ['credentials', env, key] : ['credentials', env], keyPos) ?? {
+      file,
+      line: 1,
+      column: 1,
+    };
 
   for (const [env, modules] of needs) {
     const entry = creds?.entries.get(env);
     const needsAws = modules.some((m) => m.services.length > 0) || site.state.backend === 's3';
     if (!entry) {
       if (needsAws) {
-        const why = modules.filter((m) => m.services.length > 0).map((m) => `${m.module}: ${m.services.join(', ')}`);
-        const reason = why.length ? `its modules need AWS (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})` : 'its state is in S3';
+        const why = modules
+          .filter((m) => m.services.length > 0)
+          .map((m) => `${m.module}: ${m.services.join(', ')}`);
+        const reason = why.length
+          ? `its modules need AWS (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})`
+          : 'its state is in S3';
         const envFile = site.environments.get(env)?.file ?? site.file;
-        problems.error(creds ? (ws.files.get(file)?.locate(['credentials'], true) ?? { file, line: 1, column: 1 }) : { file: envFile, line: 1, column: 1 }, `environment "${env}" has no entry in ${creds ? creds.file : `${site.dir}/credentials.yaml`}, but ${reason}`);
+        problems.error(
+          creds
+            ? (ws.files.get(file)?.locate(['credentials'], true) ?? { file, line: 1, column: 1 })
+            : { file: envFile, line: 1, column: 1 },
+          `environment "${env}" has no entry in ${creds ? creds.file : `${site.dir}/credentials.yaml`}, but ${reason}`,
+        );
       }
       continue;
     }
@@ -47,8 +70,13 @@ export function checkCredentials(ws: Workspace, site: Site, needs: Map<string, S
         const missing = m.services.filter((s) => !allowed.has(s));
         if (missing.length === 0) continue;
         const mod = site.modules.find((x) => x.name === m.module);
-        const pos = mod ? (ws.files.get(mod.origin.file)?.locate([...mod.origin.path, 'type']) ?? at(env)) : at(env);
-        problems.error(pos, `module "${m.module}" needs AWS service${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which credentials for environment ${env} do not allow (allowed_services: ${entry.allowedServices.join(', ') || 'none'}): add ${missing.length > 1 ? 'them' : 'it'} to allowed_services or drop the module from ${env}`);
+        const pos = mod
+          ? (ws.files.get(mod.origin.file)?.locate([...mod.origin.path, 'type']) ?? at(env))
+          : at(env);
+        problems.error(
+          pos,
+          `module "${m.module}" needs AWS service${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which credentials for environment ${env} do not allow (allowed_services: ${entry.allowedServices.join(', ') || 'none'}): add ${missing.length > 1 ? 'them' : 'it'} to allowed_services or drop the module from ${env}`,
+        );
       }
     }
   }
@@ -58,7 +86,10 @@ export function checkCredentials(ws: Workspace, site: Site, needs: Map<string, S
   const seen = new Map<string, string>();
   for (const [env, entry] of creds.entries) {
     if (!site.environments.has(env)) {
-      problems.warn(at(env, undefined, true), `credentials for "${env}", which the site does not deploy to (environments: ${envs.join(', ') || 'none'})`);
+      problems.warn(
+        at(env, undefined, true),
+        `credentials for "${env}", which the site does not deploy to (environments: ${envs.join(', ') || 'none'})`,
+      );
     }
     checkEntry(entry, (key, msg) => problems.error(at(env, key), msg));
     for (const key of ['role', 'plan_role'] as const) {
@@ -66,7 +97,10 @@ export function checkCredentials(ws: Workspace, site: Site, needs: Map<string, S
       if (!arn) continue;
       const other = seen.get(arn);
       if (other && other !== env) {
-        problems.warn(at(env, key), `${key} ${arn} is also used by environment ${other}: one credential shared across an environment boundary`);
+        problems.warn(
+          at(env, key),
+          `${key} ${arn} is also used by environment ${other}: one credential shared across an environment boundary`,
+        );
       } else seen.set(arn, env);
     }
   }
@@ -84,11 +118,17 @@ function checkEntry(e: CredentialEntry, error: (key: string, message: string) =>
     if (arn === undefined) continue;
     const p = parseIamArn(arn, kind);
     if (!p) {
-      error(key, `${key} "${arn}" is not an IAM ${kind} ARN (arn:${partition}:iam::<12-digit account>:${kind}/<name>)`);
+      error(
+        key,
+        `${key} "${arn}" is not an IAM ${kind} ARN (arn:${partition}:iam::<12-digit account>:${kind}/<name>)`,
+      );
       continue;
     }
     if (p.partition !== partition) {
-      error(key, `${key} uses partition "${p.partition}", but region ${e.region} is in partition "${partition}": write arn:${partition}:iam::...`);
+      error(
+        key,
+        `${key} uses partition "${p.partition}", but region ${e.region} is in partition "${partition}": write arn:${partition}:iam::...`,
+      );
     }
     if (sameAccount && p.account !== e.account) {
       error(key, `${key} is in account ${p.account}, not in aws_account ${e.account}`);
@@ -97,6 +137,9 @@ function checkEntry(e: CredentialEntry, error: (key: string, message: string) =>
   if (e.sessionDuration < 900 || e.sessionDuration > 43200) {
     error('session_duration', `session_duration ${e.sessionDuration} is outside 900–43200 seconds`);
   } else if (e.via && e.sessionDuration > 3600) {
-    error('session_duration', `session_duration ${e.sessionDuration} exceeds 3600 seconds: with via the session is chained, and STS caps chained sessions at one hour`);
+    error(
+      'session_duration',
+      `session_duration ${e.sessionDuration} exceeds 3600 seconds: with via the session is chained, and STS caps chained sessions at one hour`,
+    );
   }
 }

@@ -1,7 +1,16 @@
 import { posix } from 'node:path';
 import { Problems, type SourcePos } from '../errors.js';
 import { didYouMean } from '../suggest.js';
-import type { CredentialEntry, Environment, InputEntry, InputSpec, Manifest, ModuleEntry, Site, StateConfig } from './model.js';
+import type {
+  CredentialEntry,
+  Environment,
+  InputEntry,
+  InputSpec,
+  Manifest,
+  ModuleEntry,
+  Site,
+  StateConfig,
+} from './model.js';
 import { validateAgainstSchema, type SchemaName } from './validate.js';
 import { MAX_CONFIG_BYTES, parseYaml, type YamlFile, type YamlPath } from './yaml.js';
 
@@ -34,7 +43,16 @@ export interface Workspace {
 }
 
 /** Keys of a module entry that are never inputs (SPEC §2). */
-export const RESERVED_MODULE_KEYS = new Set(['type', 'name', 'weight', 'config', 'inputs', 'depends_on', 'environments', 'outputs']);
+export const RESERVED_MODULE_KEYS = new Set([
+  'type',
+  'name',
+  'weight',
+  'config',
+  'inputs',
+  'depends_on',
+  'environments',
+  'outputs',
+]);
 
 /** Names a variable can never take: the built-ins (SPEC §3). */
 export const BUILTINS = [
@@ -67,15 +85,26 @@ export function joinInside(base: string, rel: string): string | undefined {
 }
 
 /** Loads the repository's sites (one, or all) and the catalog entries they use, recording every problem. */
-export function loadWorkspace(reader: ConfigReader, layout: Layout, problems: Problems, only?: string): Workspace {
+export function loadWorkspace(
+  reader: ConfigReader,
+  layout: Layout,
+  problems: Problems,
+  only?: string,
+): Workspace {
   const ws: Workspace = { layout, sites: new Map(), siteNames: [], manifests: new Map(), files: new Map() };
   const loader = new Loader(reader, ws, problems);
   const entries = reader.list(layout.configRoot);
   if (!entries) {
-    problems.error({ file: layout.configRoot, line: 1, column: 1 }, `config root "${layout.configRoot}" does not exist (set --config-root or the config-root input)`);
+    problems.error(
+      { file: layout.configRoot, line: 1, column: 1 },
+      `config root "${layout.configRoot}" does not exist (set --config-root or the config-root input)`,
+    );
     return ws;
   }
-  ws.siteNames = entries.filter((e) => e.dir && !e.name.startsWith('.')).map((e) => e.name).sort();
+  ws.siteNames = entries
+    .filter((e) => e.dir && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
   const names = only === undefined ? ws.siteNames : [only];
   for (const name of names) {
     const site = loader.loadSite(name);
@@ -98,14 +127,24 @@ class Loader {
   }
 
   /** Reads, parses and schema-checks one file; undefined when missing or unusable. */
-  private readFile(file: string, schema: SchemaName, missing?: { pos: () => SourcePos; message: string }): YamlFile | undefined {
+  private readFile(
+    file: string,
+    schema: SchemaName,
+    missing?: { pos: () => SourcePos; message: string },
+  ): YamlFile | undefined {
     if (!this.reader.staysInside(file)) {
-      this.problems.error(missing?.pos() ?? { file, line: 1, column: 1 }, `${file} resolves outside the repository root (a symlink?): refusing to read it`);
+      this.problems.error(
+        missing?.pos() ?? { file, line: 1, column: 1 },
+        `${file} resolves outside the repository root (a symlink?): refusing to read it`,
+      );
       return undefined;
     }
     const size = this.reader.size?.(file);
     if (size !== undefined && size > MAX_CONFIG_BYTES) {
-      this.problems.error({ file, line: 1, column: 1 }, `file is ${size} bytes; config files may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`);
+      this.problems.error(
+        { file, line: 1, column: 1 },
+        `file is ${size} bytes; config files may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`,
+      );
       return undefined;
     }
     const bytes = this.reader.read(file);
@@ -125,7 +164,10 @@ class Loader {
     const file = posix.join(dir, 'site.yaml');
     const available = this.ws.siteNames;
     if (!available.includes(name)) {
-      this.problems.error({ file: '', line: 0, column: 0 }, `no site "${name}" under ${this.ws.layout.configRoot}/${didYouMean(name, available) || (available.length ? `; sites: ${available.join(', ')}` : '')}`);
+      this.problems.error(
+        { file: '', line: 0, column: 0 },
+        `no site "${name}" under ${this.ws.layout.configRoot}/${didYouMean(name, available) || (available.length ? `; sites: ${available.join(', ')}` : '')}`,
+      );
       return undefined;
     }
     const yaml = this.readFile(file, 'site.schema.json', {
@@ -140,7 +182,10 @@ class Loader {
     }
     const raw = (yaml.value as Obj).site as Obj;
     if (raw.name !== name) {
-      this.problems.error(yaml.locate(['site', 'name']), `site.name is "${String(raw.name)}" but the site's folder is "${name}": they must be equal`);
+      this.problems.error(
+        yaml.locate(['site', 'name']),
+        `site.name is "${String(raw.name)}" but the site's folder is "${name}": they must be equal`,
+      );
     }
     const environments = this.loadEnvironments(dir, file, raw.environments as { path: string }[] | undefined);
     const credentials = this.loadCredentials(dir);
@@ -178,12 +223,17 @@ class Loader {
     const check = (names: string[] | undefined, path: YamlPath, what: string): void => {
       names?.forEach((n, i) => {
         if (!site.environments.has(n)) {
-          this.problems.error(yaml.locate([...path, i]), `${what} names environment "${n}", which the site does not deploy to${didYouMean(n, envs) || (envs.length ? `; environments: ${envs.join(', ')}` : '')}`);
+          this.problems.error(
+            yaml.locate([...path, i]),
+            `${what} names environment "${n}", which the site does not deploy to${didYouMean(n, envs) || (envs.length ? `; environments: ${envs.join(', ')}` : '')}`,
+          );
         }
       });
     };
     check(site.promotion, ['site', 'promotion'], 'promotion');
-    site.modules.forEach((m) => check(m.environments, [...m.origin.path, 'environments'], `module "${m.name}"`));
+    site.modules.forEach((m) =>
+      check(m.environments, [...m.origin.path, 'environments'], `module "${m.name}"`),
+    );
   }
 
   private loadModules(raw: Obj[], dir: string, file: string): ModuleEntry[] {
@@ -195,23 +245,34 @@ class Loader {
       const name = typeof entry.name === 'string' ? entry.name : type;
       const first = seen.get(name);
       if (first !== undefined) {
-        this.problems.error(this.at(file, [...path, typeof entry.name === 'string' ? 'name' : 'type']), `module name "${name}" is used twice (also modules[${first}]): give one a unique "name"`);
+        this.problems.error(
+          this.at(file, [...path, typeof entry.name === 'string' ? 'name' : 'type']),
+          `module name "${name}" is used twice (also modules[${first}]): give one a unique "name"`,
+        );
       } else seen.set(name, index);
       const manifest = this.manifest(type, () => this.at(file, [...path, 'type']));
       if (typeof entry.weight === 'number' && !Number.isFinite(entry.weight)) {
-        this.problems.error(this.at(file, [...path, 'weight']), `weight of module "${name}" must be a finite number, not ${String(entry.weight)}`);
+        this.problems.error(
+          this.at(file, [...path, 'weight']),
+          `weight of module "${name}" must be a finite number, not ${String(entry.weight)}`,
+        );
       }
       const inputs = new Map<string, InputEntry>();
       if (typeof entry.config === 'string') {
         const cfgPath = joinInside(dir, entry.config);
         if (!cfgPath) {
-          this.problems.error(this.at(file, [...path, 'config']), `config path "${entry.config}" escapes the repository root: use a path inside the site folder`);
+          this.problems.error(
+            this.at(file, [...path, 'config']),
+            `config path "${entry.config}" escapes the repository root: use a path inside the site folder`,
+          );
         } else {
           const cfg = this.readFile(cfgPath, 'module-config.schema.json', {
             pos: () => this.at(file, [...path, 'config']),
             message: `config file ${cfgPath} does not exist`,
           });
-          if (cfg && isObj(cfg.value)) for (const [k, v] of Object.entries(cfg.value)) inputs.set(k, { value: v, origin: { file: cfgPath, path: [k] } });
+          if (cfg && isObj(cfg.value))
+            for (const [k, v] of Object.entries(cfg.value))
+              inputs.set(k, { value: v, origin: { file: cfgPath, path: [k] } });
         }
       }
       const seed = new Set<string>();
@@ -223,7 +284,10 @@ class Loader {
       if (isObj(entry.inputs)) {
         for (const [k, v] of Object.entries(entry.inputs)) {
           if (seed.has(k)) {
-            this.problems.error(this.at(file, [...path, 'inputs', k], true), `input "${k}" of module "${name}" is given twice: as a key of the module entry and under inputs: — keep one`);
+            this.problems.error(
+              this.at(file, [...path, 'inputs', k], true),
+              `input "${k}" of module "${name}" is given twice: as a key of the module entry and under inputs: — keep one`,
+            );
           }
           inputs.set(k, { value: v, origin: { file, path: [...path, 'inputs', k] } });
         }
@@ -232,16 +296,23 @@ class Loader {
         const declared = Object.keys(manifest.inputs);
         for (const [k, v] of inputs) {
           if (!Object.hasOwn(manifest.inputs, k)) {
-            this.problems.error(this.at(v.origin.file, v.origin.path, true), `module "${name}" (${type}) has no input "${k}"${didYouMean(k, [...declared, ...RESERVED_MODULE_KEYS]) || `; its inputs: ${declared.join(', ') || '(none)'}`}`);
+            this.problems.error(
+              this.at(v.origin.file, v.origin.path, true),
+              `module "${name}" (${type}) has no input "${k}"${didYouMean(k, [...declared, ...RESERVED_MODULE_KEYS]) || `; its inputs: ${declared.join(', ') || '(none)'}`}`,
+            );
           }
         }
       }
       modules.push({
         name,
         type,
-        weight: typeof entry.weight === 'number' && Number.isFinite(entry.weight) ? entry.weight : 10 * (index + 1),
+        weight:
+          typeof entry.weight === 'number' && Number.isFinite(entry.weight) ? entry.weight : 10 * (index + 1),
         position: index + 1,
-        dependsOn: ((entry.depends_on as string[] | undefined) ?? []).map((d, i) => ({ name: d, origin: { file, path: [...path, 'depends_on', i] } })),
+        dependsOn: ((entry.depends_on as string[] | undefined) ?? []).map((d, i) => ({
+          name: d,
+          origin: { file, path: [...path, 'depends_on', i] },
+        })),
         environments: entry.environments as string[] | undefined,
         inputs,
         origin: { file, path },
@@ -260,16 +331,31 @@ class Loader {
     this.catalogFolders ??= (this.reader.list(catalog) ?? []).filter((e) => e.dir).map((e) => e.name);
     const folders = this.catalogFolders;
     if (!folders.includes(type)) {
-      this.problems.error(usedAt(), `unknown module type "${type}": the catalog ${catalog}/ has no folder "${type}"${didYouMean(type, folders)}`);
+      this.problems.error(
+        usedAt(),
+        `unknown module type "${type}": the catalog ${catalog}/ has no folder "${type}"${didYouMean(type, folders)}`,
+      );
     } else {
-      const yaml = this.readFile(file, 'module.schema.json', { pos: usedAt, message: `catalog folder ${dir} has no module.yaml` });
+      const yaml = this.readFile(file, 'module.schema.json', {
+        pos: usedAt,
+        message: `catalog folder ${dir} has no module.yaml`,
+      });
       if (yaml) {
         const raw = yaml.value as Obj;
         const inputs = isObj(raw.inputs)
           ? Object.fromEntries(
               Object.entries(raw.inputs).map(([k, v]): [string, InputSpec] => {
                 const spec = (v ?? {}) as Obj;
-                return [k, { type: (spec.type as InputSpec['type']) ?? 'any', required: spec.required === true, default: spec.default, hasDefault: 'default' in spec, sensitive: spec.sensitive === true }];
+                return [
+                  k,
+                  {
+                    type: (spec.type as InputSpec['type']) ?? 'any',
+                    required: spec.required === true,
+                    default: spec.default,
+                    hasDefault: 'default' in spec,
+                    sensitive: spec.sensitive === true,
+                  },
+                ];
               }),
             )
           : undefined;
@@ -286,7 +372,11 @@ class Loader {
         };
         if (manifest.outputs) {
           for (const k of Object.keys(manifest.mockOutputs)) {
-            if (!manifest.outputs.includes(k)) this.problems.error(yaml.locate(['mock_outputs', k], true), `mock_outputs names "${k}", which is not one of the module's outputs${didYouMean(k, manifest.outputs)}`);
+            if (!manifest.outputs.includes(k))
+              this.problems.error(
+                yaml.locate(['mock_outputs', k], true),
+                `mock_outputs names "${k}", which is not one of the module's outputs${didYouMean(k, manifest.outputs)}`,
+              );
           }
         }
       }
@@ -295,11 +385,18 @@ class Loader {
     return manifest;
   }
 
-  private loadEnvironments(dir: string, siteFile: string, listed: { path: string }[] | undefined): Map<string, Environment> {
+  private loadEnvironments(
+    dir: string,
+    siteFile: string,
+    listed: { path: string }[] | undefined,
+  ): Map<string, Environment> {
     const envs = new Map<string, Environment>();
     let paths: { path: string; pos: () => SourcePos }[];
     if (listed) {
-      paths = listed.map((e, i) => ({ path: e.path, pos: () => this.at(siteFile, ['site', 'environments', i, 'path']) }));
+      paths = listed.map((e, i) => ({
+        path: e.path,
+        pos: () => this.at(siteFile, ['site', 'environments', i, 'path']),
+      }));
     } else {
       const found = this.reader.list(posix.join(dir, 'environments')) ?? [];
       paths = found
@@ -311,16 +408,25 @@ class Loader {
     for (const { path, pos } of paths) {
       const file = joinInside(dir, path);
       if (!file) {
-        this.problems.error(pos(), `environment path "${path}" escapes the repository root: use a path inside the site folder`);
+        this.problems.error(
+          pos(),
+          `environment path "${path}" escapes the repository root: use a path inside the site folder`,
+        );
         continue;
       }
-      const yaml = this.readFile(file, 'environment.schema.json', { pos, message: `environment file ${file} does not exist` });
+      const yaml = this.readFile(file, 'environment.schema.json', {
+        pos,
+        message: `environment file ${file} does not exist`,
+      });
       if (!yaml) continue;
       const raw = yaml.value as Obj;
       const name = raw.environment as string;
       const base = posix.basename(file).replace(/\.ya?ml$/, '');
       if (name !== base) {
-        this.problems.error(yaml.locate(['environment']), `environment is "${name}" but the file is ${posix.basename(file)}: the name must equal the file name without .yaml`);
+        this.problems.error(
+          yaml.locate(['environment']),
+          `environment is "${name}" but the file is ${posix.basename(file)}: the name must equal the file name without .yaml`,
+        );
       }
       if (envs.has(name)) {
         this.problems.error(pos(), `environment "${name}" is listed twice`);
@@ -329,7 +435,10 @@ class Loader {
       const variables = new Map<string, InputEntry>();
       for (const [k, v] of Object.entries((raw.variables as Obj | undefined) ?? {})) {
         if ((BUILTINS as readonly string[]).includes(k)) {
-          this.problems.error(yaml.locate(['variables', k], true), `variable "${k}" would shadow the built-in #{${k}}: rename it`);
+          this.problems.error(
+            yaml.locate(['variables', k], true),
+            `variable "${k}" would shadow the built-in #{${k}}: rename it`,
+          );
           continue;
         }
         variables.set(k, { value: v, origin: { file, path: ['variables', k] } });
@@ -339,7 +448,10 @@ class Loader {
         file,
         lifecycle: raw.lifecycle === 'ephemeral' ? 'ephemeral' : 'long-lived',
         variables,
-        verification: raw.verification === undefined ? undefined : { value: raw.verification, origin: { file, path: ['verification'] } },
+        verification:
+          raw.verification === undefined
+            ? undefined
+            : { value: raw.verification, origin: { file, path: ['verification'] } },
       });
     }
     return envs;

@@ -52,13 +52,30 @@ export const siteSchema = {
       required: ['name', 'modules'],
       additionalProperties: false,
       properties: {
-        name: { type: 'string', pattern: NAME, maxLength: 64, description: "The site's folder name under sites/." },
+        name: {
+          type: 'string',
+          pattern: NAME,
+          maxLength: 64,
+          description: "The site's folder name under sites/.",
+        },
         slug: { type: 'string', pattern: NAME, maxLength: 64 },
         owner: { type: 'string' },
         description: { type: 'string' },
-        halt_on_failure: { type: 'boolean', description: 'Stop starting modules after a failure (default true).' },
-        ordering: { enum: ['weights', 'dependencies'], description: 'weights (default): waves by weight; dependencies: start each module when its own dependencies are done.' },
-        promotion: { type: 'array', items: { type: 'string' }, uniqueItems: true, description: 'Environments a release must pass through, in order.' },
+        halt_on_failure: {
+          type: 'boolean',
+          description: 'Stop starting modules after a failure (default true).',
+        },
+        ordering: {
+          enum: ['weights', 'dependencies'],
+          description:
+            'weights (default): waves by weight; dependencies: start each module when its own dependencies are done.',
+        },
+        promotion: {
+          type: 'array',
+          items: { type: 'string' },
+          uniqueItems: true,
+          description: 'Environments a release must pass through, in order.',
+        },
         state: {
           type: 'object',
           required: ['backend'],
@@ -80,7 +97,12 @@ export const siteSchema = {
             required: ['type'],
             properties: {
               type: { type: 'string', pattern: NAME, description: 'A folder of the module catalog.' },
-              name: { type: 'string', pattern: NAME, maxLength: 64, description: 'Unique in the site; default: type.' },
+              name: {
+                type: 'string',
+                pattern: NAME,
+                maxLength: 64,
+                description: 'Unique in the site; default: type.',
+              },
               weight: { type: 'number', description: 'Lower runs first; default 10 x position.' },
               config: { type: 'string', description: 'A YAML file of inputs, relative to the site folder.' },
               inputs: { type: 'object' },
@@ -114,7 +136,12 @@ export const environmentSchema = {
   required: ['environment'],
   additionalProperties: false,
   properties: {
-    environment: { type: 'string', pattern: NAME, maxLength: 64, description: 'Must equal the file name without .yaml.' },
+    environment: {
+      type: 'string',
+      pattern: NAME,
+      maxLength: 64,
+      description: 'Must equal the file name without .yaml.',
+    },
     lifecycle: { enum: ['long-lived', 'ephemeral'] },
     variables: { type: 'object', propertyNames: { pattern: VARIABLE } },
     verification: {
@@ -149,7 +176,11 @@ export const credentialsSchema = {
           region: { type: 'string', pattern: REGION },
           session_duration: { type: 'integer', description: 'Seconds, 900-43200 (at most 3600 with via).' },
           boundary_policy: { type: 'string', description: 'Managed policy ARN passed as a session policy.' },
-          allowed_services: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+$' }, uniqueItems: true },
+          allowed_services: {
+            type: 'array',
+            items: { type: 'string', pattern: '^[a-z0-9-]+$' },
+            uniqueItems: true,
+          },
           require_mfa: { type: 'boolean' },
           external_id: { type: 'string', minLength: 2, maxLength: 1224 },
         },

@@ -1,6 +1,11 @@
 import type { Problems } from '../errors.js';
 import { PlaceholderError } from '../placeholders/parse.js';
-import { resolveValue, type OutputState, type PathError, type ResolveScope } from '../placeholders/resolve.js';
+import {
+  resolveValue,
+  type OutputState,
+  type PathError,
+  type ResolveScope,
+} from '../placeholders/resolve.js';
 import { didYouMean } from '../suggest.js';
 import { BUILTINS, type Workspace } from './load.js';
 import type { CredentialEntry, Environment, Origin, Site } from './model.js';
@@ -15,10 +20,18 @@ export interface RunContext {
 }
 
 /** Records placeholder errors of one value at their exact file, line and column. */
-export function reportPathErrors(ws: Workspace, origin: Origin, errors: PathError[], problems: Problems, suffix = ''): void {
+export function reportPathErrors(
+  ws: Workspace,
+  origin: Origin,
+  errors: PathError[],
+  problems: Problems,
+  suffix = '',
+): void {
   const file = ws.files.get(origin.file);
   for (const { path, error } of errors) {
-    const pos = file ? file.locateInString([...origin.path, ...path.slice(0)], error.offset) : { file: origin.file, line: 1, column: 1 };
+    const pos = file
+      ? file.locateInString([...origin.path, ...path.slice(0)], error.offset)
+      : { file: origin.file, line: 1, column: 1 };
     problems.error(pos, `${error.message}${suffix}`);
   }
 }
@@ -92,7 +105,8 @@ export class Variables {
       const r = resolveValue(entry.value, this.scope(), errors);
       // Report a cycle once, where it closes, not at every variable on it.
       const [first] = errors;
-      if (first && first.error.message.startsWith('variable cycle:') && this.resolving.length > 1) throw first.error;
+      if (first && first.error.message.startsWith('variable cycle:') && this.resolving.length > 1)
+        throw first.error;
       reportPathErrors(this.ws, entry.origin, errors, this.problems);
       this.values.set(name, r.value);
       return { value: r.value };
@@ -106,12 +120,16 @@ export class Variables {
     return {
       variable: (n) => (extra?.has(n) ? { value: extra.get(n) } : this.get(n)),
       unknownVariable: (n) => this.unknown(n),
-      output: (m, o) => `#{${m}.${o}}: environment variables and state settings read variables only, never module outputs`,
+      output: (m, o) =>
+        `#{${m}.${o}}: environment variables and state settings read variables only, never module outputs`,
     };
   }
 
   /** A scope reading variables plus module outputs through `output`. */
-  withOutputs(output: (module: string, name: string) => OutputState | string, extra?: Map<string, unknown>): ResolveScope {
+  withOutputs(
+    output: (module: string, name: string) => OutputState | string,
+    extra?: Map<string, unknown>,
+  ): ResolveScope {
     return { ...this.scope(extra), output };
   }
 }

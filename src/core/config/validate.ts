@@ -8,13 +8,16 @@ import type { YamlFile, YamlPath } from './yaml.js';
 export type SchemaName = keyof typeof SCHEMAS;
 
 // ajv ships CommonJS: its default export is the class itself or sits on `.default`.
-const Ajv = ((AjvImport as unknown as { default?: unknown }).default ?? AjvImport) as unknown as typeof AjvImport.default;
+const Ajv = ((AjvImport as unknown as { default?: unknown }).default ??
+  AjvImport) as unknown as typeof AjvImport.default;
 let compiled: Map<SchemaName, ValidateFunction> | undefined;
 
 function validators(): Map<SchemaName, ValidateFunction> {
   if (!compiled) {
     const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    compiled = new Map(Object.entries(SCHEMAS).map(([name, schema]) => [name as SchemaName, ajv.compile(schema)]));
+    compiled = new Map(
+      Object.entries(SCHEMAS).map(([name, schema]) => [name as SchemaName, ajv.compile(schema)]),
+    );
   }
   return compiled;
 }
@@ -48,13 +51,20 @@ function show(value: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
-function describe(e: ErrorObject, path: (string | number)[]): { path: (string | number)[]; key: boolean; message: string } | undefined {
+function describe(
+  e: ErrorObject,
+  path: (string | number)[],
+): { path: (string | number)[]; key: boolean; message: string } | undefined {
   const where = displayPath(path);
-  const parentProps = Object.keys(((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}) as object);
+  const parentProps = Object.keys(
+    ((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}) as object,
+  );
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
-      const hint = didYouMean(key, parentProps) || (parentProps.length ? `; allowed keys: ${parentProps.join(', ')}` : '');
+      const hint =
+        didYouMean(key, parentProps) ||
+        (parentProps.length ? `; allowed keys: ${parentProps.join(', ')}` : '');
       return { path: [...path, key], key: true, message: `unknown key "${key}" in ${where}${hint}` };
     }
     case 'required': {
@@ -62,7 +72,11 @@ function describe(e: ErrorObject, path: (string | number)[]): { path: (string | 
       return { path, key: true, message: `${where} is missing required key "${key}"` };
     }
     case 'type':
-      return { path, key: false, message: `${where} must be ${article((e.params as { type: string }).type)}, not ${show(e.data)}${accountHint(path, e.data)}` };
+      return {
+        path,
+        key: false,
+        message: `${where} must be ${article((e.params as { type: string }).type)}, not ${show(e.data)}${accountHint(path, e.data)}`,
+      };
     case 'enum':
       return {
         path,
@@ -76,8 +90,15 @@ function describe(e: ErrorObject, path: (string | number)[]): { path: (string | 
       return { path, key: false, message: `${where} is ${show(e.data)}, which ${patternWords(pattern)}` };
     }
     case 'propertyNames': {
-      const name = (e as { propertyName?: string }).propertyName ?? (e.params as { propertyName?: string }).propertyName ?? '';
-      return { path: [...path, name], key: true, message: `invalid name "${name}" in ${where}: use letters, digits, "_" and "-", starting with a letter or digit` };
+      const name =
+        (e as { propertyName?: string }).propertyName ??
+        (e.params as { propertyName?: string }).propertyName ??
+        '';
+      return {
+        path: [...path, name],
+        key: true,
+        message: `invalid name "${name}" in ${where}: use letters, digits, "_" and "-", starting with a letter or digit`,
+      };
     }
     case 'if':
       return undefined;
@@ -87,18 +108,28 @@ function describe(e: ErrorObject, path: (string | number)[]): { path: (string | 
 }
 
 function article(type: string): string {
-  const word = type === 'object' ? 'map' : type === 'array' ? 'list' : type === 'boolean' ? 'boolean (true or false)' : type;
+  const word =
+    type === 'object'
+      ? 'map'
+      : type === 'array'
+        ? 'list'
+        : type === 'boolean'
+          ? 'boolean (true or false)'
+          : type;
   return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
 }
 
 function accountHint(path: (string | number)[], data: unknown): string {
-  return path.at(-1) === 'aws_account' && typeof data === 'number' ? ' (quote the 12-digit account id so leading zeros survive)' : '';
+  return path.at(-1) === 'aws_account' && typeof data === 'number'
+    ? ' (quote the 12-digit account id so leading zeros survive)'
+    : '';
 }
 
 function patternWords(pattern: string): string {
   if (pattern === '^[0-9]{12}$') return 'is not a 12-digit AWS account id';
   if (pattern.startsWith('^[a-z]{2}')) return 'is not an AWS region name such as us-east-1 or us-gov-west-1';
-  if (pattern.startsWith('^[A-Za-z0-9]') || pattern.startsWith('^[A-Za-z_]')) return 'may contain only letters, digits, "_" and "-"';
+  if (pattern.startsWith('^[A-Za-z0-9]') || pattern.startsWith('^[A-Za-z_]'))
+    return 'may contain only letters, digits, "_" and "-"';
   if (pattern === '^[a-z0-9-]+$') return 'is not an AWS service prefix such as ec2 or s3 (lower case)';
   return `does not match ${pattern}`;
 }
@@ -112,7 +143,12 @@ export function validateAgainstSchema(yaml: YamlFile, schema: SchemaName, proble
   // A propertyNames failure also reports the inner pattern error for the same name: keep one.
   const named = new Set(errors.filter((e) => e.keyword === 'propertyNames').map((e) => e.instancePath));
   for (const e of errors) {
-    if (e.keyword !== 'propertyNames' && (e as { propertyName?: string }).propertyName !== undefined && named.has(e.instancePath)) continue;
+    if (
+      e.keyword !== 'propertyNames' &&
+      (e as { propertyName?: string }).propertyName !== undefined &&
+      named.has(e.instancePath)
+    )
+      continue;
     const d = describe(e, pathOf(e.instancePath, yaml.value));
     if (d) problems.error(yaml.locate(d.path, d.key), d.message);
   }

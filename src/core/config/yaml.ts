@@ -1,4 +1,15 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Parser,
+  parseDocument,
+  type Document,
+  type Node,
+} from 'yaml';
 import jsYaml from 'js-yaml';
 import type { Problems, SourcePos } from '../errors.js';
 
@@ -68,17 +79,28 @@ const YAML_MESSAGES: Record<string, (m: string) => string> = {
  * Parses a config file's bytes into a value, recording every problem (size, encoding, syntax,
  * duplicate keys, alias bombs, empty file) with its position. Returns undefined when unusable.
  */
-export function parseYaml(input: Uint8Array | string, file: string, problems: Problems, options: { fast?: boolean } = {}): YamlFile | undefined {
+export function parseYaml(
+  input: Uint8Array | string,
+  file: string,
+  problems: Problems,
+  options: { fast?: boolean } = {},
+): YamlFile | undefined {
   const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
   const at = (line: number, column: number): SourcePos => ({ file, line, column });
   if (bytes.length > MAX_CONFIG_BYTES) {
-    problems.error(at(1, 1), `file is ${bytes.length} bytes; config files may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`);
+    problems.error(
+      at(1, 1),
+      `file is ${bytes.length} bytes; config files may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`,
+    );
     return undefined;
   }
   const bad = firstInvalidUtf8(bytes);
   if (bad >= 0) {
     const p = lineColOfByte(bytes, bad);
-    problems.error(at(p.line, p.column), `file is not valid UTF-8 (byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')} at offset ${bad}); save it as UTF-8`);
+    problems.error(
+      at(p.line, p.column),
+      `file is not valid UTF-8 (byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')} at offset ${bad}); save it as UTF-8`,
+    );
     return undefined;
   }
   let text = new TextDecoder('utf-8').decode(bytes);
@@ -115,7 +137,14 @@ function lazyFile(file: string, text: string, fast: { value: unknown }): YamlFil
   let full: YamlFile | undefined;
   const positions = (): YamlFile => {
     full ??= fullParse(file, text, undefined);
-    return full ?? { file, value: fast.value, locate: () => ({ file, line: 1, column: 1 }), locateInString: () => ({ file, line: 1, column: 1 }) };
+    return (
+      full ?? {
+        file,
+        value: fast.value,
+        locate: () => ({ file, line: 1, column: 1 }),
+        locateInString: () => ({ file, line: 1, column: 1 }),
+      }
+    );
   };
   return {
     file,
@@ -128,7 +157,14 @@ function lazyFile(file: string, text: string, fast: { value: unknown }): YamlFil
 function fullParse(file: string, text: string, problems: Problems | undefined): YamlFile | undefined {
   const at = (line: number, column: number): SourcePos => ({ file, line, column });
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true, keepSourceTokens: false, logLevel: 'error' });
+  const doc = parseDocument(text, {
+    lineCounter,
+    uniqueKeys: true,
+    prettyErrors: false,
+    merge: true,
+    keepSourceTokens: false,
+    logLevel: 'error',
+  });
   const posOf = (offset: number): SourcePos => {
     const { line, col } = lineCounter.linePos(offset);
     return at(line, col);
@@ -161,7 +197,10 @@ function fullParse(file: string, text: string, problems: Problems | undefined): 
     const where = first?.range ? posOf(first.range[0]) : at(1, 1);
     const msg = e instanceof Error ? e.message : String(e);
     if (/alias/i.test(msg)) {
-      problems?.error(where, `too many alias expansions (limit ${MAX_ALIAS_EXPANSIONS}): refusing a possible alias bomb`);
+      problems?.error(
+        where,
+        `too many alias expansions (limit ${MAX_ALIAS_EXPANSIONS}): refusing a possible alias bomb`,
+      );
     } else {
       problems?.error(where, `invalid YAML: ${msg}`);
     }
@@ -169,7 +208,10 @@ function fullParse(file: string, text: string, problems: Problems | undefined): 
   }
   if (isCircular(value)) {
     const first = firstAlias(doc);
-    problems?.error(first?.range ? posOf(first.range[0]) : at(1, 1), 'invalid YAML: an alias refers to the node that contains it (a recursive structure)');
+    problems?.error(
+      first?.range ? posOf(first.range[0]) : at(1, 1),
+      'invalid YAML: an alias refers to the node that contains it (a recursive structure)',
+    );
     return undefined;
   }
   const nodeAt = (path: YamlPath): { node: Node | null; keyNode: Node | null } => {
@@ -178,7 +220,9 @@ function fullParse(file: string, text: string, problems: Problems | undefined): 
     for (const seg of path) {
       if (node && isAlias(node)) node = (node.resolve(doc as Document) as Node | undefined) ?? node;
       if (node && isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        const pair = node.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+        );
         if (!pair) break;
         keyNode = pair.key as Node;
         node = (pair.value as Node | null) ?? keyNode;
@@ -208,7 +252,8 @@ function fullParse(file: string, text: string, problems: Problems | undefined): 
       if (isScalar(node) && typeof node.value === 'string') {
         const src = text.slice(start, node.range[1]);
         if (src === node.value) return posOf(start + index);
-        if ((src.startsWith('"') || src.startsWith("'")) && src.slice(1, -1) === node.value) return posOf(start + 1 + index);
+        if ((src.startsWith('"') || src.startsWith("'")) && src.slice(1, -1) === node.value)
+          return posOf(start + 1 + index);
       }
       return posOf(start);
     },
@@ -268,10 +313,14 @@ function unclosedQuoteOffset(text: string): number | undefined {
   const visit = (t: unknown): void => {
     if (found !== undefined || !t || typeof t !== 'object') return;
     const tok = t as { type?: string; offset?: number; source?: string };
-    if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') && typeof tok.source === 'string') {
+    if (
+      (tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') &&
+      typeof tok.source === 'string'
+    ) {
       const q = tok.source[0];
       const body = tok.source.slice(1);
-      const closed = q === '"' ? /(^|[^\\])(\\\\)*"$/.test(body) || body === '"' : /'$/.test(body.replace(/''/g, ''));
+      const closed =
+        q === '"' ? /(^|[^\\])(\\\\)*"$/.test(body) || body === '"' : /'$/.test(body.replace(/''/g, ''));
       if (!closed || tok.source.length < 2) found = tok.offset;
       return;
     }

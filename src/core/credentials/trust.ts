@@ -40,7 +40,11 @@ function oidcProvider(partition: string, account: string): string {
  * The IAM trust policies and per-step session policies a site × environment needs, with the
  * GitHub OIDC `sub` narrowed to the repository and the GitHub environment of the same name.
  */
-export function trustReport(graph: SiteGraph, repository: string, audience = 'sts.amazonaws.com'): TrustReport | undefined {
+export function trustReport(
+  graph: SiteGraph,
+  repository: string,
+  audience = 'sts.amazonaws.com',
+): TrustReport | undefined {
   const c = graph.credentials;
   if (!c) return undefined;
   const env = graph.environment.name;
@@ -91,7 +95,12 @@ export function trustReport(graph: SiteGraph, repository: string, audience = 'st
       ],
     });
     for (const [role, purpose] of targets) {
-      roles.push({ role, purpose, trustPolicy: fromHub(c.via), notes: ['Reached from the hub role with session tags and a source identity (the GitHub actor).'] });
+      roles.push({
+        role,
+        purpose,
+        trustPolicy: fromHub(c.via),
+        notes: ['Reached from the hub role with session tags and a source identity (the GitHub actor).'],
+      });
     }
   } else {
     for (const [role, purpose] of targets) {
@@ -104,7 +113,7 @@ export function trustReport(graph: SiteGraph, repository: string, audience = 'st
         notes: [
           `Needs the GitHub OIDC identity provider ${oidcProvider(partition, c.account)} (audience ${audience}).`,
           `Keep MaxSessionDuration at or above session_duration (${c.sessionDuration} s).`,
-          'For the CLI (ambient credentials) add a statement trusting your engineers\' role with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity.',
+          "For the CLI (ambient credentials) add a statement trusting your engineers' role with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity.",
         ],
       });
     }
@@ -118,27 +127,59 @@ export function trustReport(graph: SiteGraph, repository: string, audience = 'st
       services: n.manifest?.services ?? [],
       stateObject:
         state.backend === 's3' && state.bucket
-          ? { bucket: state.bucket, key: [state.keyPrefix, graph.site.name, env, `${n.name}.tfstate`].filter(Boolean).join('/') }
+          ? {
+              bucket: state.bucket,
+              key: [state.keyPrefix, graph.site.name, env, `${n.name}.tfstate`].filter(Boolean).join('/'),
+            }
           : undefined,
       purpose: 'apply',
     };
     const policy = sessionPolicy(identity, c.allowedServices, partition);
-    return { module: n.name, sessionName: sessionName(graph.site.name, env, n.name), services: identity.services, policy: policy ? (JSON.parse(policy) as unknown) : undefined };
+    return {
+      module: n.name,
+      sessionName: sessionName(graph.site.name, env, n.name),
+      services: identity.services,
+      policy: policy ? (JSON.parse(policy) as unknown) : undefined,
+    };
   });
-  return { site: graph.site.name, environment: env, account: c.account, region: c.region, repository, roles, steps };
+  return {
+    site: graph.site.name,
+    environment: env,
+    account: c.account,
+    region: c.region,
+    repository,
+    roles,
+    steps,
+  };
 }
 
 /** A readable rendering of the report: one section per role, then each step's session policy. */
 export function renderTrustReport(r: TrustReport): string {
-  const out = [`# IAM for ${r.site} / ${r.environment} — account ${r.account}, ${r.region}, repository ${r.repository}`, ''];
+  const out = [
+    `# IAM for ${r.site} / ${r.environment} — account ${r.account}, ${r.region}, repository ${r.repository}`,
+    '',
+  ];
   for (const role of r.roles) {
-    out.push(`## ${role.purpose === 'hub' ? 'Hub role (via)' : role.purpose === 'plan' ? 'Plan role (read-only)' : 'Apply role'}: ${role.role}`, '', 'Trust policy:', JSON.stringify(role.trustPolicy, null, 2), '');
+    out.push(
+      `## ${role.purpose === 'hub' ? 'Hub role (via)' : role.purpose === 'plan' ? 'Plan role (read-only)' : 'Apply role'}: ${role.role}`,
+      '',
+      'Trust policy:',
+      JSON.stringify(role.trustPolicy, null, 2),
+      '',
+    );
     for (const n of role.notes) out.push(`- ${n}`);
     out.push('');
   }
-  out.push('## Session policy of each module step (passed inline at AssumeRole; the role\'s own policy must allow at least this)', '');
+  out.push(
+    "## Session policy of each module step (passed inline at AssumeRole; the role's own policy must allow at least this)",
+    '',
+  );
   for (const s of r.steps) {
-    out.push(`### ${s.module} — session ${s.sessionName}`, s.policy ? JSON.stringify(s.policy, null, 2) : '(no AWS session: no services and local state)', '');
+    out.push(
+      `### ${s.module} — session ${s.sessionName}`,
+      s.policy ? JSON.stringify(s.policy, null, 2) : '(no AWS session: no services and local state)',
+      '',
+    );
   }
   return out.join('\n');
 }

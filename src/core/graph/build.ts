@@ -1,8 +1,20 @@
 import type { Problems, SourcePos } from '../errors.js';
 import type { Workspace } from '../config/load.js';
-import type { CredentialEntry, Environment, InputSpec, Manifest, ModuleEntry, Site } from '../config/model.js';
+import type {
+  CredentialEntry,
+  Environment,
+  InputSpec,
+  Manifest,
+  ModuleEntry,
+  Site,
+} from '../config/model.js';
 import { reportPathErrors, Variables, type RunContext } from '../config/scope.js';
-import { collectReferences, resolveValue, type OutputState, type PathError } from '../placeholders/resolve.js';
+import {
+  collectReferences,
+  resolveValue,
+  type OutputState,
+  type PathError,
+} from '../placeholders/resolve.js';
 import { didYouMean } from '../suggest.js';
 import { findCycle, waves as layoutWaves } from './scheduler.js';
 
@@ -48,7 +60,13 @@ export function deploysTo(m: ModuleEntry, env: string): boolean {
  * the strictly-lower-weight rule (or cycles with `ordering: dependencies`), unknown names, input
  * declarations and types. Every problem is recorded; the graph is returned when usable.
  */
-export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunContext, problems: Problems): SiteGraph | undefined {
+export function buildGraph(
+  ws: Workspace,
+  site: Site,
+  envName: string,
+  ctx: RunContext,
+  problems: Problems,
+): SiteGraph | undefined {
   const environment = site.environments.get(envName);
   if (!environment) return undefined;
   const credentials = site.credentials?.entries.get(envName);
@@ -67,7 +85,10 @@ export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunC
     const edgeProblem = (up: ModuleEntry, at: () => SourcePos, what: string): void => {
       if (site.ordering === 'weights' && up.weight >= m.weight) {
         sideways = true;
-        problems.error(at(), `module "${m.name}" (weight ${m.weight}) ${what} module "${up.name}" (weight ${up.weight}): an upstream must have a strictly lower weight — lower "${up.name}"'s weight or raise "${m.name}"'s`);
+        problems.error(
+          at(),
+          `module "${m.name}" (weight ${m.weight}) ${what} module "${up.name}" (weight ${up.weight}): an upstream must have a strictly lower weight — lower "${up.name}"'s weight or raise "${m.name}"'s`,
+        );
       }
     };
     // Placeholder edges, checked where they are written.
@@ -76,7 +97,9 @@ export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunC
       for (const ref of collectReferences(input.value, [], [], errors)) {
         if (ref.ref.kind !== 'output') continue;
         // Positions cost a full parse of the file: only work them out for a problem.
-        const at = () => ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ?? pos(ws, input.origin.file, input.origin.path);
+        const at = () =>
+          ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ??
+          pos(ws, input.origin.file, input.origin.path);
         const up = byName.get(ref.ref.module);
         const problem = outputProblem(site, envName, ref.ref.module, ref.ref.output, ws, m.name);
         if (problem) {
@@ -93,7 +116,13 @@ export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunC
       const at = () => pos(ws, d.origin.file, d.origin.path);
       const up = byName.get(d.name);
       if (!up) {
-        problems.error(at(), `module "${m.name}" depends_on unknown module "${d.name}"${didYouMean(d.name, [...byName.keys()].filter((n) => n !== m.name))}`);
+        problems.error(
+          at(),
+          `module "${m.name}" depends_on unknown module "${d.name}"${didYouMean(
+            d.name,
+            [...byName.keys()].filter((n) => n !== m.name),
+          )}`,
+        );
         continue;
       }
       if (up.name === m.name) {
@@ -104,7 +133,15 @@ export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunC
       deps.add(up.name);
       edgeProblem(up, at, 'depends_on');
     }
-    nodes.push({ name: m.name, type: m.type, weight: m.weight, position: m.position, dependsOn: [...deps].sort(), module: m, manifest });
+    nodes.push({
+      name: m.name,
+      type: m.type,
+      weight: m.weight,
+      position: m.position,
+      dependsOn: [...deps].sort(),
+      module: m,
+      manifest,
+    });
   }
 
   const graph: SiteGraph = { site, environment, credentials, variables, nodes, waves: [] };
@@ -113,27 +150,49 @@ export function buildGraph(ws: Workspace, site: Site, envName: string, ctx: RunC
   checkVerification(ws, graph, problems);
   checkState(ws, graph, problems);
 
-  const scheduleNodes = nodes.map((n) => ({ id: n.name, weight: n.weight, position: n.position, dependsOn: n.dependsOn }));
+  const scheduleNodes = nodes.map((n) => ({
+    id: n.name,
+    weight: n.weight,
+    position: n.position,
+    dependsOn: n.dependsOn,
+  }));
   if (site.ordering === 'dependencies') {
     const cycle = findCycle(scheduleNodes);
     if (cycle) {
       const first = byName.get(cycle[0] as string);
-      problems.error(first ? pos(ws, first.origin.file, first.origin.path) : { file: site.file, line: 1, column: 1 }, `dependency cycle: ${cycle.join(' -> ')}`);
+      problems.error(
+        first ? pos(ws, first.origin.file, first.origin.path) : { file: site.file, line: 1, column: 1 },
+        `dependency cycle: ${cycle.join(' -> ')}`,
+      );
       return graph;
     }
   } else if (sideways) {
     return graph; // waves need every edge to point to a lighter module; the errors say which do not
   }
   const index = new Map(nodes.map((n) => [n.name, n]));
-  graph.waves = layoutWaves(scheduleNodes, site.ordering).map((w) => w.map((id) => index.get(id) as GraphNode));
+  graph.waves = layoutWaves(scheduleNodes, site.ordering).map((w) =>
+    w.map((id) => index.get(id) as GraphNode),
+  );
   return graph;
 }
 
 /** Why `#{module.output}` cannot be read from module `reader` in this environment, or undefined when it can. */
-function outputProblem(site: Site, env: string, module: string, output: string, ws: Workspace, reader?: string): string | undefined {
+function outputProblem(
+  site: Site,
+  env: string,
+  module: string,
+  output: string,
+  ws: Workspace,
+  reader?: string,
+): string | undefined {
   const up = site.modules.find((m) => m.name === module);
   if (!up) {
-    return `unknown module "${module}" in #{${module}.${output}}${didYouMean(module, site.modules.map((m) => m.name)) || `; modules: ${site.modules.map((m) => m.name).join(', ')}`}`;
+    return `unknown module "${module}" in #{${module}.${output}}${
+      didYouMean(
+        module,
+        site.modules.map((m) => m.name),
+      ) || `; modules: ${site.modules.map((m) => m.name).join(', ')}`
+    }`;
   }
   if (reader === module) return `module "${module}" reads its own output #{${module}.${output}}`;
   if (!deploysTo(up, env)) {
@@ -169,7 +228,10 @@ export function resolveInputs(
     ['Module', node.name],
     ['ModuleType', node.type],
   ]);
-  const scope = graph.variables.withOutputs((m, o) => outputProblem(site, environment.name, m, o, ws, node.name) ?? outputs(m, o), extra);
+  const scope = graph.variables.withOutputs(
+    (m, o) => outputProblem(site, environment.name, m, o, ws, node.name) ?? outputs(m, o),
+    extra,
+  );
   const inputs: Record<string, unknown> = {};
   const pending = new Set<string>();
   const mocked = new Set<string>();
@@ -185,19 +247,34 @@ export function resolveInputs(
     const spec = declared && Object.hasOwn(declared, name) ? declared[name] : undefined;
     if (spec && r.pending.length === 0) {
       const bad = typeProblem(spec, r.value);
-      if (bad) problems.error(pos(ws, entry.origin.file, entry.origin.path), `input "${name}" of module "${node.name}" ${bad}`);
+      if (bad)
+        problems.error(
+          pos(ws, entry.origin.file, entry.origin.path),
+          `input "${name}" of module "${node.name}" ${bad}`,
+        );
     }
   }
   for (const [name, spec] of Object.entries(node.manifest?.inputs ?? {})) {
     if (spec.required && !spec.hasDefault && !node.module.inputs.has(name)) {
-      problems.error(pos(ws, node.module.origin.file, node.module.origin.path), `module "${node.name}" (${node.type}) is missing required input "${name}"`);
+      problems.error(
+        pos(ws, node.module.origin.file, node.module.origin.path),
+        `module "${node.name}" (${node.type}) is missing required input "${name}"`,
+      );
     }
   }
   return { inputs, pending: [...pending].sort(), mocked: [...mocked].sort() };
 }
 
 function typeProblem(spec: InputSpec, value: unknown): string | undefined {
-  const got = Array.isArray(value) ? 'list' : value === null ? 'null' : typeof value === 'object' ? 'map' : typeof value === 'boolean' ? 'bool' : typeof value;
+  const got = Array.isArray(value)
+    ? 'list'
+    : value === null
+      ? 'null'
+      : typeof value === 'object'
+        ? 'map'
+        : typeof value === 'boolean'
+          ? 'bool'
+          : typeof value;
   if (spec.type === 'any' || got === spec.type) return undefined;
   if (value === null && !spec.required) return undefined;
   return `must be a ${spec.type}, but is a ${got}: ${JSON.stringify(value)?.slice(0, 40)}`;
@@ -207,7 +284,9 @@ function checkVerification(ws: Workspace, graph: SiteGraph, problems: Problems):
   const v = graph.environment.verification;
   if (!v) return;
   const errors: PathError[] = [];
-  const scope = graph.variables.withOutputs((m, o) => outputProblem(graph.site, graph.environment.name, m, o, ws) ?? { state: 'unknown' });
+  const scope = graph.variables.withOutputs(
+    (m, o) => outputProblem(graph.site, graph.environment.name, m, o, ws) ?? { state: 'unknown' },
+  );
   resolveValue(v.value, scope, errors);
   reportPathErrors(ws, v.origin, errors, problems);
 }
@@ -222,9 +301,18 @@ function checkState(ws: Workspace, graph: SiteGraph, problems: Problems): void {
 }
 
 /** Resolved state settings of a site × environment (placeholders read variables only). */
-export function resolveState(graph: SiteGraph): { backend: 'local' | 's3'; bucket?: string; region?: string; keyPrefix?: string } {
+export function resolveState(graph: SiteGraph): {
+  backend: 'local' | 's3';
+  bucket?: string;
+  region?: string;
+  keyPrefix?: string;
+} {
   const { state } = graph.site;
-  const r = resolveValue({ bucket: state.bucket, region: state.region, keyPrefix: state.keyPrefix }, graph.variables.scope(), []);
+  const r = resolveValue(
+    { bucket: state.bucket, region: state.region, keyPrefix: state.keyPrefix },
+    graph.variables.scope(),
+    [],
+  );
   const v = r.value as { bucket?: string; region?: string; keyPrefix?: string };
   return { backend: state.backend, bucket: v.bucket, region: v.region, keyPrefix: v.keyPrefix };
 }
@@ -236,7 +324,9 @@ export function isSensitiveInput(node: GraphNode, name: string): boolean {
 
 /** Replaces sensitive inputs with REDACTED, for any report. */
 export function redactInputs(node: GraphNode, inputs: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, isSensitiveInput(node, k) ? REDACTED : v]));
+  return Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [k, isSensitiveInput(node, k) ? REDACTED : v]),
+  );
 }
 
 /** The `graph --json` document of SPEC §9. */

@@ -9,7 +9,10 @@ const FILTERS: Record<string, (s: string) => string> = {
   UriEscape: (s) => encodeURIComponent(s.toWellFormed()),
   Base64: (s) => Buffer.from(s.toWellFormed(), 'utf8').toString('base64'),
   HtmlEscape: (s) =>
-    s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c),
+    s.replace(
+      /[&<>"']/g,
+      (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+    ),
 };
 
 const BY_LOWER = new Map(Object.keys(FILTERS).map((k) => [k.toLowerCase(), k]));

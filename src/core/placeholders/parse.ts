@@ -1,10 +1,18 @@
 /** What a placeholder points at: a variable, or an upstream module's output. */
-export type Reference = { kind: 'variable'; name: string } | { kind: 'output'; module: string; output: string };
+export type Reference =
+  { kind: 'variable'; name: string } | { kind: 'output'; module: string; output: string };
 
 /** A piece of a template: literal text, or a placeholder with its filters and position. */
 export type Segment =
   | { kind: 'text'; text: string }
-  | { kind: 'placeholder'; ref: Reference; filters: string[]; offset: number; length: number; source: string };
+  | {
+      kind: 'placeholder';
+      ref: Reference;
+      filters: string[];
+      offset: number;
+      length: number;
+      source: string;
+    };
 
 /** A malformed or unresolvable placeholder; `offset` is where it starts in the string. */
 export class PlaceholderError extends Error {
@@ -68,10 +76,16 @@ export function parseTemplate(text: string): Segment[] {
     const source = text.slice(at, close + 1);
     const body = text.slice(at + 2, close);
     const nested = body.indexOf('#{');
-    if (nested >= 0) throw new PlaceholderError(`placeholders cannot be nested: "${clip(source)}"`, at, source.length);
+    if (nested >= 0)
+      throw new PlaceholderError(`placeholders cannot be nested: "${clip(source)}"`, at, source.length);
     const [head = '', ...rest] = body.split('|');
     const name = head.trim();
-    if (name === '') throw new PlaceholderError(`empty placeholder "${source}": name a variable or module output`, at, source.length);
+    if (name === '')
+      throw new PlaceholderError(
+        `empty placeholder "${source}": name a variable or module output`,
+        at,
+        source.length,
+      );
     const filters = rest.map((f) => f.trim());
     for (const f of filters) {
       if (!FILTER.test(f)) {
@@ -80,7 +94,14 @@ export function parseTemplate(text: string): Segment[] {
     }
     if (buffer) segments.push({ kind: 'text', text: buffer });
     buffer = '';
-    segments.push({ kind: 'placeholder', ref: parseReference(name, source, at), filters, offset: at, length: source.length, source });
+    segments.push({
+      kind: 'placeholder',
+      ref: parseReference(name, source, at),
+      filters,
+      offset: at,
+      length: source.length,
+      source,
+    });
     i = close + 1;
   }
   if (buffer || segments.length === 0) segments.push({ kind: 'text', text: buffer });
@@ -107,5 +128,7 @@ function clip(s: string): string {
 /** Every reference in a template, for building graph edges. */
 export function referencesOf(text: string): Extract<Segment, { kind: 'placeholder' }>[] {
   if (!hasPlaceholder(text)) return [];
-  return parseTemplate(text).filter((s): s is Extract<Segment, { kind: 'placeholder' }> => s.kind === 'placeholder');
+  return parseTemplate(text).filter(
+    (s): s is Extract<Segment, { kind: 'placeholder' }> => s.kind === 'placeholder',
+  );
 }

@@ -3,9 +3,7 @@ import { parseTemplate, PlaceholderError, hasPlaceholder, type Reference } from 
 
 /** What is known of an upstream output: its value, nothing until apply, or a mock for planning. */
 export type OutputState =
-  | { state: 'known'; value: unknown }
-  | { state: 'unknown' }
-  | { state: 'mocked'; value: unknown };
+  { state: 'known'; value: unknown } | { state: 'unknown' } | { state: 'mocked'; value: unknown };
 
 /** The names a template may read. Lookups throw PlaceholderError-compatible messages via `undefined`. */
 export interface ResolveScope {
@@ -29,7 +27,8 @@ export interface Resolution {
 /** Turns a value into the text it takes when embedded in a longer string. */
 export function stringify(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   return JSON.stringify(value) ?? 'null';
 }
 
@@ -76,7 +75,11 @@ export function resolveTemplate(text: string, scope: ResolveScope): Resolution {
         try {
           value = fn(stringify(value));
         } catch (e) {
-          throw new PlaceholderError(`filter ${name} failed on ${seg.source}: ${e instanceof Error ? e.message : String(e)}`, seg.offset, seg.length);
+          throw new PlaceholderError(
+            `filter ${name} failed on ${seg.source}: ${e instanceof Error ? e.message : String(e)}`,
+            seg.offset,
+            seg.length,
+          );
         }
       }
     }
@@ -86,7 +89,11 @@ export function resolveTemplate(text: string, scope: ResolveScope): Resolution {
   if (only && only.known) return { value: only.value, pending, mocked };
   if (pending.length > 0) {
     // Keep the unresolved placeholders readable: known parts substituted, the rest as written.
-    return { value: values.map((v) => (v.known ? stringify(v.value).replaceAll('#{', '##{') : v.text)).join(''), pending, mocked };
+    return {
+      value: values.map((v) => (v.known ? stringify(v.value).replaceAll('#{', '##{') : v.text)).join(''),
+      pending,
+      mocked,
+    };
   }
   return { value: values.map((v) => stringify(v.value)).join(''), pending, mocked };
 }
@@ -98,7 +105,12 @@ export interface PathError {
 }
 
 /** Resolves every string inside a value (lists and maps too), collecting errors instead of stopping. */
-export function resolveValue(value: unknown, scope: ResolveScope, errors: PathError[], path: (string | number)[] = []): Resolution {
+export function resolveValue(
+  value: unknown,
+  scope: ResolveScope,
+  errors: PathError[],
+  path: (string | number)[] = [],
+): Resolution {
   const pending: string[] = [];
   const mocked: string[] = [];
   const walk = (v: unknown, p: (string | number)[]): unknown => {
@@ -139,7 +151,8 @@ export function collectReferences(
     if (!hasPlaceholder(value)) return out;
     try {
       for (const seg of parseTemplate(value)) {
-        if (seg.kind === 'placeholder') out.push({ path, ref: seg.ref, offset: seg.offset, length: seg.length, source: seg.source });
+        if (seg.kind === 'placeholder')
+          out.push({ path, ref: seg.ref, offset: seg.offset, length: seg.length, source: seg.source });
       }
     } catch (e) {
       if (e instanceof PlaceholderError) errors.push({ path, error: e });

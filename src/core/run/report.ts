@@ -17,7 +17,12 @@ export function planDigest(result: RunResult): string | undefined {
 }
 
 /** Builds the report the markdown renderer shows, from a run's result. */
-export function toRunReport(graph: SiteGraph, result: RunResult, ctx: RunContext, links: { runUrl?: string; evidenceUrl?: string } = {}): RunReport {
+export function toRunReport(
+  graph: SiteGraph,
+  result: RunResult,
+  ctx: RunContext,
+  links: { runUrl?: string; evidenceUrl?: string } = {},
+): RunReport {
   return {
     marker: commentMarker(result.site, result.environment),
     site: result.site,
@@ -31,13 +36,29 @@ export function toRunReport(graph: SiteGraph, result: RunResult, ctx: RunContext
       name: m.name,
       type: m.type,
       weight: m.weight,
-      status: (result.command === 'plan' && m.status === 'succeeded' ? 'planned' : m.status === 'pending' ? 'halted' : m.status) as ModuleStatus,
+      status: (result.command === 'plan' && m.status === 'succeeded'
+        ? 'planned'
+        : m.status === 'pending'
+          ? 'halted'
+          : m.status) as ModuleStatus,
       summary: m.summary,
-      counts: m.summary ? undefined : { add: m.add, change: m.change, destroy: m.destroy, import: m.import, forget: m.forget, replace: m.replace },
+      counts: m.summary
+        ? undefined
+        : {
+            add: m.add,
+            change: m.change,
+            destroy: m.destroy,
+            import: m.import,
+            forget: m.forget,
+            replace: m.replace,
+          },
       durationMs: m.durationMs,
       mocked: m.mocked,
       blockedOn: m.blockedOn,
-      error: m.status === 'failed' || m.status === 'halted' || m.status === 'skipped' ? m.reason?.split('\n')[0] : undefined,
+      error:
+        m.status === 'failed' || m.status === 'halted' || m.status === 'skipped'
+          ? m.reason?.split('\n')[0]
+          : undefined,
     })),
     policy: [],
     runUrl: links.runUrl,

@@ -41,7 +41,9 @@ export interface RunPorts {
   /** Outputs in a module's current state (before this run), or undefined when it has none. */
   stateOutputs(node: GraphNode): Promise<Record<string, OutputValue> | undefined>;
   /** Progress: a module started or finished. Exceptions here are ignored. */
-  onEvent?(e: { type: 'start'; node: GraphNode } | { type: 'finish'; node: GraphNode; module: ModuleResult }): void;
+  onEvent?(
+    e: { type: 'start'; node: GraphNode } | { type: 'finish'; node: GraphNode; module: ModuleResult },
+  ): void;
 }
 
 /** One module's outcome. */
@@ -89,7 +91,12 @@ const ZERO: PlanCounts = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, 
  * At plan time an upstream output comes from its plan, then its state, then its mock_outputs
  * (marked mocked), else the module is blocked. Apply never uses a mock.
  */
-export async function runGraph(ws: Workspace, graph: SiteGraph, options: RunOptions, ports: RunPorts): Promise<RunResult> {
+export async function runGraph(
+  ws: Workspace,
+  graph: SiteGraph,
+  options: RunOptions,
+  ports: RunPorts,
+): Promise<RunResult> {
   const now = options.now ?? Date.now;
   const startedAt = now();
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
@@ -118,7 +125,8 @@ export async function runGraph(ws: Workspace, graph: SiteGraph, options: RunOpti
     const lookup = (module: string, output: string): OutputState => {
       const report = reports.get(module);
       const known = report?.outputs[output];
-      if (known && report.status !== 'failed' && report.status !== 'cancelled') return { state: 'known', value: known.value };
+      if (known && report.status !== 'failed' && report.status !== 'cancelled')
+        return { state: 'known', value: known.value };
       if (options.mode === 'apply') return { state: 'unknown' };
       const fromState = states.get(module)?.[output];
       if (fromState) return { state: 'known', value: fromState.value };
@@ -130,10 +138,18 @@ export async function runGraph(ws: Workspace, graph: SiteGraph, options: RunOpti
     const resolved = resolveInputs(ws, graph, node, lookup, new Problems());
     if (resolved.pending.length > 0) {
       if (options.mode === 'plan') {
-        extras.set(id, { mocked: resolved.mocked, blockedOn: resolved.pending, reason: `waiting for ${resolved.pending.map((p) => `#{${p}}`).join(', ')}` });
+        extras.set(id, {
+          mocked: resolved.mocked,
+          blockedOn: resolved.pending,
+          reason: `waiting for ${resolved.pending.map((p) => `#{${p}}`).join(', ')}`,
+        });
         return 'blocked';
       }
-      extras.set(id, { mocked: [], blockedOn: resolved.pending, reason: `upstream output${resolved.pending.length > 1 ? 's' : ''} ${resolved.pending.map((p) => `#{${p}}`).join(', ')} not available after apply` });
+      extras.set(id, {
+        mocked: [],
+        blockedOn: resolved.pending,
+        reason: `upstream output${resolved.pending.length > 1 ? 's' : ''} ${resolved.pending.map((p) => `#{${p}}`).join(', ')} not available after apply`,
+      });
       return 'failed';
     }
     extras.set(id, { mocked: resolved.mocked, blockedOn: [] });
@@ -158,7 +174,12 @@ export async function runGraph(ws: Workspace, graph: SiteGraph, options: RunOpti
       // a progress printer must not stop a deployment
     }
   };
-  const moduleResult = (node: GraphNode, status: NodeStatus, durationMs: number, reason?: string): ModuleResult => {
+  const moduleResult = (
+    node: GraphNode,
+    status: NodeStatus,
+    durationMs: number,
+    reason?: string,
+  ): ModuleResult => {
     const report = reports.get(node.name);
     const extra = extras.get(node.name);
     return {
@@ -189,7 +210,9 @@ export async function runGraph(ws: Workspace, graph: SiteGraph, options: RunOpti
     },
   );
 
-  const modules = results.map((r) => moduleResult(byName.get(r.id) as GraphNode, r.status, r.durationMs ?? 0, r.reason));
+  const modules = results.map((r) =>
+    moduleResult(byName.get(r.id) as GraphNode, r.status, r.durationMs ?? 0, r.reason),
+  );
   const statuses = new Set(modules.map((m) => m.status));
   const status: RunResult['status'] = statuses.has('failed')
     ? 'failed'
@@ -198,7 +221,15 @@ export async function runGraph(ws: Workspace, graph: SiteGraph, options: RunOpti
       : modules.every((m) => m.status === 'no-op')
         ? 'no-op'
         : 'succeeded';
-  return { site: graph.site.name, environment: graph.environment.name, command: options.mode, status, modules, startedAt, finishedAt: now() };
+  return {
+    site: graph.site.name,
+    environment: graph.environment.name,
+    command: options.mode,
+    status,
+    modules,
+    startedAt,
+    finishedAt: now(),
+  };
 }
 
 /** Non-sensitive outputs per module (sensitive ones, by Terraform's flag or the manifest, and mock-derived ones are left out). */
@@ -235,7 +266,9 @@ export function runDocument(graph: SiteGraph, result: RunResult): unknown {
       duration_ms: m.durationMs,
       mocked: m.mocked,
       blocked_on: m.blockedOn,
-      ...(m.reason && ['failed', 'halted', 'skipped', 'cancelled', 'blocked'].includes(m.status) ? { reason: m.reason } : {}),
+      ...(m.reason && ['failed', 'halted', 'skipped', 'cancelled', 'blocked'].includes(m.status)
+        ? { reason: m.reason }
+        : {}),
     })),
     outputs: publicOutputs(graph, result),
   };

@@ -38,7 +38,11 @@ export function statusText(m: ModuleResult, command: string): string {
 
 /** One line of progress for a finished module. */
 export function progressLine(m: ModuleResult, command: string): string {
-  const extra = [changeText(m), m.mocked.length ? `mocked: ${m.mocked.join(', ')}` : '', m.reason && m.status !== 'succeeded' && m.status !== 'no-op' ? m.reason.split('\n')[0] : '']
+  const extra = [
+    changeText(m),
+    m.mocked.length ? `mocked: ${m.mocked.join(', ')}` : '',
+    m.reason && m.status !== 'succeeded' && m.status !== 'no-op' ? m.reason.split('\n')[0] : '',
+  ]
     .filter(Boolean)
     .join('; ');
   return `${statusText(m, command)} ${m.name} (${duration(m.durationMs)})${extra ? ` — ${extra}` : ''}`;
@@ -56,14 +60,23 @@ export function renderRunTable(result: RunResult): string {
     [
       m.mocked.length ? `mocked ${m.mocked.join(', ')}` : '',
       m.blockedOn.length ? `blocked on ${m.blockedOn.join(', ')}` : '',
-      m.reason && !['succeeded', 'no-op', 'blocked'].includes(m.status) ? (m.reason.split('\n')[0] ?? '') : '',
+      m.reason && !['succeeded', 'no-op', 'blocked'].includes(m.status)
+        ? (m.reason.split('\n')[0] ?? '')
+        : '',
     ]
       .filter(Boolean)
       .join('; '),
   ]);
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => [...(r[c] ?? '')].length)));
-  const fmt = (r: string[]) => r.map((cell, c) => cell + ' '.repeat(Math.max(0, (widths[c] ?? 0) - [...cell].length))).join('  ').trimEnd();
-  const total = result.modules.reduce((n, m) => ({ add: n.add + m.add, change: n.change + m.change, destroy: n.destroy + m.destroy }), { add: 0, change: 0, destroy: 0 });
+  const fmt = (r: string[]) =>
+    r
+      .map((cell, c) => cell + ' '.repeat(Math.max(0, (widths[c] ?? 0) - [...cell].length)))
+      .join('  ')
+      .trimEnd();
+  const total = result.modules.reduce(
+    (n, m) => ({ add: n.add + m.add, change: n.change + m.change, destroy: n.destroy + m.destroy }),
+    { add: 0, change: 0, destroy: 0 },
+  );
   return [
     `${result.site} / ${result.environment} — ${result.command} ${result.status} in ${duration(result.finishedAt - result.startedAt)} (+${total.add} ~${total.change} -${total.destroy})`,
     '',
