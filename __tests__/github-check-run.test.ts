@@ -36,7 +36,15 @@ interface PatchBody {
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+// Jest runs several test files in one worker process: nock's interceptors patch Node's own modules,
+// so they must be taken out again or the next file's requests meet this file's dead interceptors.
+beforeAll(() => {
+  if (!nock.isActive()) nock.activate();
+});
+afterAll(() => {
+  nock.enableNetConnect();
+  nock.restore();
+});
 
 test('check runs are named site-deploy / <site> / <env>', () => {
   expect(checkRunName('client-portal', 'production')).toBe('site-deploy / client-portal / production');

@@ -25,7 +25,15 @@ function comment(id: number, body: string, type: 'Bot' | 'User' = 'Bot'): Record
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+// Jest runs several test files in one worker process: nock's interceptors patch Node's own modules,
+// so they must be taken out again or the next file's requests meet this file's dead interceptors.
+beforeAll(() => {
+  if (!nock.isActive()) nock.activate();
+});
+afterAll(() => {
+  nock.enableNetConnect();
+  nock.restore();
+});
 
 describe('upsertStickyComment', () => {
   test('creates the comment once when none carries the marker, with the marker on top', async () => {
