@@ -247,7 +247,7 @@ describe('GitHub OIDC → STS against moto', () => {
     expect(header(req, 'x-amz-security-token')).toBe('ambient-session-token');
   });
 
-  test('one session per distinct module policy; a fresh OIDC token per session', async () => {
+  test('one session per module step, each scoped to its own policy; a fresh OIDC token per session', async () => {
     const broker = new SessionBroker(options());
     const mods: StepIdentity[] = [
       { ...identity, module: 'networking', services: ['ec2'] },
@@ -255,21 +255,25 @@ describe('GitHub OIDC → STS against moto', () => {
       { ...identity, module: 'database', services: ['rds'] },
     ];
     const [a, b, c] = await Promise.all(mods.map((m) => broker.get(target, m)));
-    expect(a).toBe(b);
-    expect(a).not.toBe(c);
-    expect(broker.size).toBe(2);
+    // Same services, still two sessions: each module is its own CloudTrail principal.
+    expect(a).not.toBe(b);
+    expect([a!.sessionName, b!.sessionName, c!.sessionName]).toEqual(
+      mods.map((m) => `sd-${m.site}-${m.environment}-${m.module}`),
+    );
+    expect(broker.size).toBe(3);
     const calls = stsCalls();
-    expect(calls).toHaveLength(2);
+    expect(calls).toHaveLength(3);
     expect(calls.map((x) => x.form.get('Policy')).sort()).toEqual([
+      EC2_POLICY,
       EC2_POLICY,
       '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["rds:*"],"Resource":"*"}]}',
     ]);
-    expect(new Set(calls.map((x) => x.form.get('WebIdentityToken'))).size).toBe(2);
-    expect(issuer.tokens).toHaveLength(2);
+    expect(new Set(calls.map((x) => x.form.get('WebIdentityToken'))).size).toBe(3);
+    expect(issuer.tokens).toHaveLength(3);
 
-    // Cached: asking again makes no call.
+    // Cached: asking again for the same module step makes no call.
     await broker.get(target, mods[1]!);
-    expect(stsCalls()).toHaveLength(2);
+    expect(stsCalls()).toHaveLength(3);
     // A module with no services and local state gets no session.
     expect(await broker.get(target, { ...identity, module: 'dns-check', services: [] })).toBeUndefined();
   });

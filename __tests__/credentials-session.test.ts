@@ -610,12 +610,14 @@ describe('planChain', () => {
     expect(planChain(target, { ...identity, services: [] }, { kind: 'web-identity' })).toBeUndefined();
   });
 
-  test('the cache key ignores the module name: same policy, same session', () => {
+  test('the cache key is one per module step: two modules never share a session, even with one policy', () => {
     const a = planChain(target, identity, { kind: 'web-identity' })!;
+    const again = planChain(target, { ...identity }, { kind: 'web-identity' })!;
     const b = planChain(target, { ...identity, module: 'other' }, { kind: 'web-identity' })!;
     const c = planChain(target, { ...identity, services: ['rds'] }, { kind: 'web-identity' })!;
     const d = planChain(target, { ...identity, purpose: 'plan' }, { kind: 'web-identity' })!;
-    expect(a.key).toBe(b.key);
+    expect(a.key).toBe(again.key);
+    expect(a.key).not.toBe(b.key);
     expect(a.key).not.toBe(c.key);
     expect(a.key).not.toBe(d.key);
   });

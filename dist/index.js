@@ -76107,9 +76107,12 @@ function planChain(target, identity, source) {
             }),
         });
     }
+    // SPEC §6: every module step gets its own session, named after it, so CloudTrail attributes
+    // each call to one module; a module's plan, apply and state reads reuse it until near expiry.
     const key = JSON.stringify([
         source.kind,
         identity.purpose,
+        name,
         roleArn,
         target.via ?? '',
         policy,
@@ -83892,7 +83895,7 @@ async function ambientPrincipal(region, caller) {
 /**
  * Makes one step's session: mints a fresh OIDC token (or reads ambient credentials), checks
  * `require_mfa`, then runs each planned hop. Undefined when the step needs no AWS session.
- * Uncached — use SessionBroker to share sessions between steps.
+ * Uncached — use SessionBroker to reuse a module's session across its plan, apply and state reads.
  */
 async function assumeStepSession(target, identity, options) {
     const source = options.source;
@@ -84019,8 +84022,8 @@ async function assumeStepSession(target, identity, options) {
     return session;
 }
 /**
- * Caches one session per distinct (role, session policy, purpose): modules whose policies match
- * share it; a session is re-made (with a fresh OIDC token) only when it nears expiry.
+ * Caches one session per module step (role, session policy, purpose and module): made once, reused
+ * by the module's plan, apply and state reads, re-made (with a fresh OIDC token) only near expiry.
  * Concurrent requests for the same key wait for one STS chain.
  */
 class SessionBroker {

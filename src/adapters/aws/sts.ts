@@ -96,7 +96,7 @@ export interface StepSession {
   /** Cache key: (source, purpose, role, via, policy, policy ARNs). */
   key: string;
   credentials: StepCredentials;
-  /** RoleSessionName of the final hop (the first module's, when modules share the session). */
+  /** RoleSessionName of the final hop: `sd-<site>-<env>-<module>`. */
   sessionName: string;
   /** The role the step runs as. */
   roleArn: string;
@@ -297,7 +297,7 @@ async function ambientPrincipal(region: string, caller: CallerCredentials): Prom
 /**
  * Makes one step's session: mints a fresh OIDC token (or reads ambient credentials), checks
  * `require_mfa`, then runs each planned hop. Undefined when the step needs no AWS session.
- * Uncached — use SessionBroker to share sessions between steps.
+ * Uncached — use SessionBroker to reuse a module's session across its plan, apply and state reads.
  */
 export async function assumeStepSession(
   target: CredentialTarget,
@@ -439,8 +439,8 @@ export interface CredentialNeed {
 export type CredentialProvider = (need: CredentialNeed) => Promise<StepCredentials>;
 
 /**
- * Caches one session per distinct (role, session policy, purpose): modules whose policies match
- * share it; a session is re-made (with a fresh OIDC token) only when it nears expiry.
+ * Caches one session per module step (role, session policy, purpose and module): made once, reused
+ * by the module's plan, apply and state reads, re-made (with a fresh OIDC token) only near expiry.
  * Concurrent requests for the same key wait for one STS chain.
  */
 export class SessionBroker {

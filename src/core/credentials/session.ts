@@ -665,9 +665,12 @@ export function planChain(
       }),
     });
   }
+  // SPEC §6: every module step gets its own session, named after it, so CloudTrail attributes
+  // each call to one module; a module's plan, apply and state reads reuse it until near expiry.
   const key = JSON.stringify([
     source.kind,
     identity.purpose,
+    name,
     roleArn,
     target.via ?? '',
     policy,
