@@ -83262,22 +83262,6 @@ async function startCredentialServer(options) {
 
 
 
-/** The credentials.yaml entry of an environment as the STS chain reads it. */
-function credentialTarget(entry) {
-    return {
-        environment: entry.environment,
-        account: entry.account,
-        role: entry.role,
-        planRole: entry.planRole,
-        via: entry.via,
-        region: entry.region,
-        sessionDuration: entry.sessionDuration,
-        boundaryPolicy: entry.boundaryPolicy,
-        allowedServices: entry.allowedServices,
-        requireMfa: entry.requireMfa,
-        externalId: entry.externalId,
-    };
-}
 /** Who a module step is, for its session policy, name and tags. */
 function stepIdentity(graph, node, backend, purpose, ctx) {
     return {
@@ -83327,7 +83311,7 @@ function enginePorts(ws, graph, settings) {
                     return stateDocumentOutputs(await (0,promises_.readFile)(backend.path, 'utf8'));
                 const c = settings.credentials;
                 const session = c && graph.credentials
-                    ? await c.broker.get(credentialTarget(graph.credentials), stepIdentity(graph, node, backend, 'plan', c.ctx))
+                    ? await c.broker.get(graph.credentials, stepIdentity(graph, node, backend, 'plan', c.ctx))
                     : undefined;
                 const credentials = session
                     ? {
@@ -83386,7 +83370,7 @@ function enginePorts(ws, graph, settings) {
                 };
                 const c = settings.credentials;
                 if (c && graph.credentials) {
-                    const target = credentialTarget(graph.credentials);
+                    const target = graph.credentials;
                     const identity = stepIdentity(graph, node, backend, mode, c.ctx);
                     try {
                         const session = await c.broker.get(target, identity);

@@ -7,8 +7,7 @@ import { parsePlanJson, summarizePlan } from '../../core/plan/summary.js';
 import type { OutputValue, RunPorts, StepReport } from '../../core/run/runner.js';
 import { engineFor, type Backend } from '../engines/index.js';
 import type { GroupedLog } from './group-log.js';
-import type { CredentialEntry } from '../../core/config/model.js';
-import type { CredentialTarget, StepIdentity } from '../../core/credentials/session.js';
+import type { StepIdentity } from '../../core/credentials/session.js';
 import type { RunContext } from '../../core/config/scope.js';
 import { startCredentialServer, type CredentialMode } from '../aws/credential-server.js';
 import type { SessionBroker } from '../aws/sts.js';
@@ -30,23 +29,6 @@ export interface StepSettings {
     mode: CredentialMode;
     ctx: RunContext;
     mask?: (secret: string) => void;
-  };
-}
-
-/** The credentials.yaml entry of an environment as the STS chain reads it. */
-export function credentialTarget(entry: CredentialEntry): CredentialTarget {
-  return {
-    environment: entry.environment,
-    account: entry.account,
-    role: entry.role,
-    planRole: entry.planRole,
-    via: entry.via,
-    region: entry.region,
-    sessionDuration: entry.sessionDuration,
-    boundaryPolicy: entry.boundaryPolicy,
-    allowedServices: entry.allowedServices,
-    requireMfa: entry.requireMfa,
-    externalId: entry.externalId,
   };
 }
 
@@ -111,10 +93,7 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
         const c = settings.credentials;
         const session =
           c && graph.credentials
-            ? await c.broker.get(
-                credentialTarget(graph.credentials),
-                stepIdentity(graph, node, backend, 'plan', c.ctx),
-              )
+            ? await c.broker.get(graph.credentials, stepIdentity(graph, node, backend, 'plan', c.ctx))
             : undefined;
         const credentials = session
           ? {
@@ -172,7 +151,7 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
         };
         const c = settings.credentials;
         if (c && graph.credentials) {
-          const target = credentialTarget(graph.credentials);
+          const target = graph.credentials;
           const identity = stepIdentity(graph, node, backend, mode, c.ctx);
           try {
             const session = await c.broker.get(target, identity);

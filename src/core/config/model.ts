@@ -1,3 +1,4 @@
+import type { CredentialTarget } from '../credentials/session.js';
 import type { YamlPath } from './yaml.js';
 
 /** Where a value came from: a file (relative to the root) and the path inside it. */
@@ -60,19 +61,8 @@ export interface Environment {
   verification?: InputEntry;
 }
 
-/** One environment's AWS identity from credentials.yaml. */
-export interface CredentialEntry {
-  environment: string;
-  account: string;
-  role: string;
-  planRole?: string;
-  via?: string;
-  region: string;
-  sessionDuration: number;
-  boundaryPolicy?: string;
-  allowedServices?: string[];
-  requireMfa: boolean;
-  externalId?: string;
+/** One environment's AWS identity from credentials.yaml: what the STS chain reads, and where it was written. */
+export interface CredentialEntry extends CredentialTarget {
   origin: Origin;
 }
 
