@@ -78034,7 +78034,7 @@ function trustReport(graph, repository, audience = 'sts.amazonaws.com') {
             notes: [
                 `Needs the GitHub OIDC identity provider ${oidcProvider(partition, hubAccount)} (audience ${audience}).`,
                 `Its permission policy must allow sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity on ${targets.map(([r]) => r).join(' and ')}.`,
-                'For the CLI (ambient credentials) also trust your engineers\' role here with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity.',
+                "For the CLI (ambient credentials) also trust your engineers' role here with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity.",
             ],
         });
         for (const [role, purpose] of targets) {

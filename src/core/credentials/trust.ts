@@ -92,7 +92,7 @@ export function trustReport(
       notes: [
         `Needs the GitHub OIDC identity provider ${oidcProvider(partition, hubAccount)} (audience ${audience}).`,
         `Its permission policy must allow sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity on ${targets.map(([r]) => r).join(' and ')}.`,
-        'For the CLI (ambient credentials) also trust your engineers\' role here with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity.',
+        "For the CLI (ambient credentials) also trust your engineers' role here with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity.",
       ],
     });
     for (const [role, purpose] of targets) {
