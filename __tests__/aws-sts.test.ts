@@ -506,8 +506,26 @@ describe('require_mfa', () => {
     expect(stsCalls()).toHaveLength(0);
   });
 
-  test('passes with an environment claim', async () => {
-    await expect(assumeStepSession(mfa, identity, options())).resolves.toBeDefined();
+  test('passes with an environment claim and an approval read back for that environment', async () => {
+    await expect(
+      assumeStepSession(
+        mfa,
+        identity,
+        options({
+          approval: async ({ claims }) => ({
+            approved: claims.environment === 'production',
+            detail: 'approved by reviewer',
+          }),
+        }),
+      ),
+    ).resolves.toBeDefined();
+  });
+
+  test('fails closed when no approval read-back is configured, even with an environment claim', async () => {
+    const e = await failure(assumeStepSession(mfa, identity, options()));
+    expect(e.code).toBe('approval-missing');
+    expect(e.message).toMatch(/no approval read-back is configured/);
+    expect(stsCalls()).toHaveLength(0);
   });
 
   test('the injected approval read-back can refuse', async () => {

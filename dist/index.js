@@ -72148,7 +72148,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3456:
+/***/ 8286:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83489,680 +83489,6 @@ async function execute(o) {
     return { workspace, graph, result, warnings };
 }
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
-var client_sts_dist_cjs = __nccwpck_require__(1695);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/credential-providers/dist-cjs/index.js
-var credential_providers_dist_cjs = __nccwpck_require__(9719);
-;// CONCATENATED MODULE: ./src/core/credentials/messages.ts
-/**
- * User-facing messages for STS failures: what was refused, and the trust-policy condition or setting
- * most likely at fault. Pure: the AWS adapter hands in the error's name and message.
- */
-
-/** The GitHub OIDC issuer's host, the prefix of its trust-policy condition keys. */
-const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
-/** `ExpiredTokenException` → `ExpiredToken`: STS codes appear with and without the suffix. */
-function normalizeStsCode(name) {
-    return name.endsWith('Exception') ? name.slice(0, -'Exception'.length) : name;
-}
-/** The `sub` a job running in GitHub environment `env` presents: `repo:<owner>/<repo>:environment:<env>`. */
-function expectedSubject(repository, env) {
-    return `repo:${repository}:environment:${env}`;
-}
-function callName(ctx) {
-    return ctx.call === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole';
-}
-function trustPolicyHint(ctx) {
-    return `Print the trust policy this site needs with \`site-deploy trust-policy --site ${ctx.site} --env ${ctx.environment}\`.`;
-}
-/** The AccessDenied message: the role, the token's `sub`, and the trust-policy condition most likely missing. */
-function accessDeniedMessage(ctx) {
-    const sub = ctx.token?.sub ?? '(unknown)';
-    const aud = ctx.token?.aud ?? 'sts.amazonaws.com';
-    if (ctx.call === 'web-identity') {
-        const repo = ctx.token?.repository ?? '<owner>/<repo>';
-        const env = ctx.token?.environment ?? ctx.environment;
-        const wanted = expectedSubject(repo, env);
-        const head = `AccessDenied: STS refused AssumeRoleWithWebIdentity into ${ctx.roleArn} for the GitHub OIDC token with sub "${sub}".`;
-        if (ctx.token?.environment === undefined) {
-            return (`${head} This job's token names no GitHub environment, so a trust policy that requires ` +
-                `"${GITHUB_OIDC_HOST}:sub" = "${wanted}" refuses it: run the job with \`environment: ${env}\`, ` +
-                `or add a condition matching "${sub}". ${trustPolicyHint(ctx)}`);
-        }
-        return (`${head} The role's trust policy most likely lacks the condition "${GITHUB_OIDC_HOST}:sub" = "${wanted}" ` +
-            `(with "${GITHUB_OIDC_HOST}:aud" = "${aud}" and the Federated principal ` +
-            `oidc-provider/${GITHUB_OIDC_HOST} of the role's account). ${trustPolicyHint(ctx)}`);
-    }
-    const actions = 'sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity';
-    const extId = ctx.externalId ? `, with the condition "sts:ExternalId" = the environment's external_id` : '';
-    if (ctx.from === 'via') {
-        return (`AccessDenied: STS refused AssumeRole from ${ctx.viaArn ?? 'the via role'} into ${ctx.roleArn} ` +
-            `(GitHub OIDC token sub "${sub}"). The role's trust policy most likely lacks a statement allowing ` +
-            `Principal {"AWS": "${ctx.viaArn ?? 'the via role'}"} the actions ${actions} (site-deploy sends session ` +
-            `tags and a source identity)${extId}. ${trustPolicyHint(ctx)}`);
-    }
-    const who = ctx.ambientPrincipal
-        ? `the ambient AWS credentials (${ctx.ambientPrincipal})`
-        : 'the ambient AWS credentials';
-    return (`AccessDenied: STS refused AssumeRole into ${ctx.roleArn} from ${who}. The role's trust policy most likely ` +
-        `lacks a statement allowing that principal the actions ${actions} (site-deploy sends session tags and ` +
-        `a source identity)${extId}; or the principal's own IAM policy does not allow sts:AssumeRole on the role.`);
-}
-/** The expired-token message for each kind of hop. */
-function expiredTokenMessage(ctx) {
-    if (ctx.call === 'web-identity') {
-        return (`ExpiredToken: the GitHub OIDC token expired before STS accepted it for ${ctx.roleArn}. ` +
-            `GitHub's tokens live about 5 minutes and site-deploy mints a fresh one for every session, ` +
-            `so check the runner's clock and re-run the job.`);
-    }
-    if (ctx.from === 'via') {
-        return (`ExpiredToken: the session of ${ctx.viaArn ?? 'the via role'} expired before the AssumeRole into ` +
-            `${ctx.roleArn}; re-run the job (site-deploy re-makes the whole chain on every refresh).`);
-    }
-    return (`ExpiredToken: the ambient AWS credentials have expired (AssumeRole into ${ctx.roleArn}). ` +
-        `Refresh them — e.g. \`aws sso login\` or new keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN — and run again.`);
-}
-/** The message for STS rejecting the OIDC token itself (signature, issuer, audience, provider). */
-function invalidIdentityTokenMessage(ctx, awsMessage) {
-    const account = /^arn:[^:]+:iam::(\d{12}):/.exec(ctx.roleArn)?.[1] ?? 'the role’s account';
-    const aud = ctx.token?.aud ?? 'sts.amazonaws.com';
-    return (`InvalidIdentityToken: STS rejected the GitHub OIDC token for ${ctx.roleArn}: ${awsMessage}. ` +
-        `Account ${account} needs an IAM OIDC identity provider for https://${GITHUB_OIDC_HOST} ` +
-        `whose audiences include "${aud}" (the action's \`audience\` input).`);
-}
-/** Turns a non-retryable (or finally failed) STS error into a CredentialError with its user message. */
-function stsFailure(failure, ctx, cause) {
-    const code = normalizeStsCode(failure.name);
-    const options = { cause };
-    switch (code) {
-        case 'AccessDenied':
-            return new CredentialError('access-denied', accessDeniedMessage(ctx), options);
-        case 'ExpiredToken':
-            return new CredentialError('expired-token', expiredTokenMessage(ctx), options);
-        case 'InvalidIdentityToken':
-            return new CredentialError('invalid-identity-token', invalidIdentityTokenMessage(ctx, failure.message), options);
-        case 'IDPRejectedClaim':
-            return new CredentialError('idp-rejected', `IDPRejectedClaim: STS refused the GitHub OIDC token's claims for ${ctx.roleArn} (sub ` +
-                `"${ctx.token?.sub ?? '(unknown)'}"): ${failure.message}. ${trustPolicyHint(ctx)}`, options);
-        case 'RegionDisabled':
-            return new CredentialError('region-disabled', `RegionDisabled: STS is not active in ${ctx.region} for the account of ${ctx.roleArn} — activate the ` +
-                `region's STS endpoint in the account's IAM settings, or use another region for environment ${ctx.environment}.`, options);
-        case 'PackedPolicyTooLarge':
-            return new CredentialError('packed-policy-too-large', `PackedPolicyTooLarge: STS packs the session policy, boundary_policy and session tags of module ` +
-                `"${ctx.module}" (${ctx.sessionName}) over its limit: ${failure.message} — give the module fewer services.`, options);
-        case 'ValidationError':
-            if (/MaxSessionDuration/i.test(failure.message)) {
-                return new CredentialError('duration-exceeds-role-max', `${ctx.roleArn}: a ${ctx.durationSeconds} s session exceeds the role's maximum session duration — ` +
-                    `raise the role's MaxSessionDuration or lower credentials.${ctx.environment}.session_duration.`, options);
-            }
-            break;
-        default:
-            break;
-    }
-    return new CredentialError('sts-failed', `${callName(ctx)} into ${ctx.roleArn} (module "${ctx.module}", ${ctx.region}) failed: ${failure.name}: ${failure.message}`, options);
-}
-/** The message when throttling, 5xx or network errors outlast the retries. */
-function stsUnavailable(failure, ctx, attempts, cause) {
-    return new CredentialError('sts-unavailable', `${callName(ctx)} into ${ctx.roleArn} (module "${ctx.module}", ${ctx.region}) still failed after ${attempts} ` +
-        `attempts: ${failure.name}: ${failure.message}. STS was throttling or unreachable; re-run the job, or lower max-parallel.`, { cause });
-}
-
-;// CONCATENATED MODULE: ./src/core/credentials/retry.ts
-/** Bounded retries with full-jitter exponential backoff; sleep and randomness are injected so tests run instantly. */
-/** Thrown when every attempt failed with a retryable error; `cause` is the last one. */
-class RetriesExhaustedError extends Error {
-    attempts;
-    constructor(attempts, cause) {
-        super(`gave up after ${attempts} attempts`, { cause });
-        this.name = 'RetriesExhaustedError';
-        this.attempts = attempts;
-    }
-}
-/** Full-jitter delay before retry `attempt` (1-based): random in [0, min(maxMs, baseMs·2^(attempt-1))]. */
-function backoffDelay(attempt, baseMs, maxMs, random) {
-    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-    return Math.floor(random() * ceiling);
-}
-/** Runs `fn` until it succeeds, a non-retryable error occurs (rethrown as is), or attempts run out. */
-async function withRetry(fn, options) {
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await fn(attempt);
-        }
-        catch (e) {
-            if (!options.isRetryable(e))
-                throw e;
-            if (attempt >= options.attempts)
-                throw new RetriesExhaustedError(attempt, e);
-            const delay = backoffDelay(attempt, options.baseMs, options.maxMs, options.random);
-            options.onRetry?.(e, attempt, delay);
-            await options.sleep(delay);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/adapters/aws/oidc.ts
-/** GitHub OIDC tokens for the first STS hop: minted fresh per session, masked, claims decoded for messages. */
-
-
-function oidc_str(v) {
-    return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-}
-/** Decodes (does not verify) a JWT's claims; throws `invalid-token-shape` when it is not a JWT. */
-function decodeOidcClaims(token) {
-    const parts = token.split('.');
-    let payload;
-    try {
-        if (parts.length !== 3)
-            throw new Error('not three parts');
-        payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    }
-    catch (e) {
-        throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub is not a JWT (header.payload.signature)', {
-            cause: e,
-        });
-    }
-    if (typeof payload !== 'object' || payload === null) {
-        throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub has no claims object');
-    }
-    const c = payload;
-    const aud = Array.isArray(c.aud) ? oidc_str(c.aud[0]) : oidc_str(c.aud);
-    const claims = {};
-    const set = (k, v) => {
-        if (v !== undefined)
-            claims[k] = v;
-    };
-    set('sub', oidc_str(c.sub));
-    set('aud', aud);
-    set('environment', oidc_str(c.environment));
-    set('repository', oidc_str(c.repository));
-    set('actor', oidc_str(c.actor));
-    set('runId', oidc_str(c.run_id));
-    set('exp', typeof c.exp === 'number' ? c.exp : undefined);
-    return claims;
-}
-/**
- * A token source backed by `core.getIDToken(audience)`: a new token on every call (they live about
- * five minutes), masked at once. Failures become `oidc-unavailable` with the usual fix.
- */
-function githubOidcSource(audience = 'sts.amazonaws.com', deps = {}) {
-    const getIDToken = deps.getIDToken ?? ((aud) => core_getIDToken(aud));
-    const mask = deps.mask ?? ((s) => setSecret(s));
-    return async () => {
-        let token;
-        try {
-            token = await getIDToken(audience);
-        }
-        catch (e) {
-            const detail = e instanceof Error ? e.message : String(e);
-            throw new CredentialError('oidc-unavailable', `could not get a GitHub OIDC token for audience "${audience}": ${detail.replace(/\s+/g, ' ').trim()}. ` +
-                'Give the job `permissions: id-token: write` (and `contents: read`).', { cause: e });
-        }
-        mask(token);
-        return { token, claims: decodeOidcClaims(token) };
-    };
-}
-
-;// CONCATENATED MODULE: ./src/adapters/aws/sts.ts
-/**
- * The STS hop chain of a module step (the only user of `@aws-sdk/client-sts`): GitHub OIDC →
- * AssumeRoleWithWebIdentity, or ambient credentials → AssumeRole, then `via` → role. Every request
- * is planned and checked locally first (`planChain`); only throttling, 5xx and network errors are
- * retried; every credential part is masked the moment it exists.
- */
-
-
-
-
-
-
-
-
-const THROTTLING = new Set([
-    'Throttling',
-    'ThrottlingException',
-    'ThrottledException',
-    'RequestThrottledException',
-    'TooManyRequestsException',
-    'ProvisionedThroughputExceededException',
-    'TransactionInProgressException',
-    'RequestLimitExceeded',
-    'BandwidthLimitExceeded',
-    'LimitExceededException',
-    'RequestThrottled',
-    'SlowDown',
-    'PriorRequestNotComplete',
-    'EC2ThrottledException',
-]);
-const TRANSIENT = new Set([
-    'TimeoutError',
-    'RequestTimeout',
-    'RequestTimeoutException',
-    'InternalError',
-    'InternalFailure',
-    'ServiceUnavailable',
-    // STS asks callers to retry when it cannot reach the token's issuer.
-    'IDPCommunicationError',
-    'IDPCommunicationErrorException',
-]);
-const NETWORK = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENETUNREACH',
-    'EHOSTUNREACH',
-    'ECONNABORTED',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-]);
-const NETWORK_IN_MESSAGE = new RegExp(`\\b(${[...NETWORK].join('|')})\\b`);
-/** The network error code of an error, also when the SDK could only keep its text (errors from another realm). */
-function networkCode(e) {
-    if (typeof e.code === 'string' && NETWORK.has(e.code))
-        return e.code;
-    const cause = e.cause;
-    if (typeof cause?.code === 'string' && NETWORK.has(cause.code))
-        return cause.code;
-    return typeof e.message === 'string' ? NETWORK_IN_MESSAGE.exec(e.message)?.[1] : undefined;
-}
-/** Whether an STS error is worth retrying: throttling, 5xx, timeouts and network errors only. */
-function isRetryableStsError(error) {
-    if (error instanceof CredentialError || typeof error !== 'object' || error === null)
-        return false;
-    const e = error;
-    const name = typeof e.name === 'string' ? e.name : '';
-    const code = typeof e.code === 'string' ? e.code : '';
-    if (THROTTLING.has(name) || THROTTLING.has(code) || e.$retryable?.throttling === true)
-        return true;
-    const status = e.$metadata?.httpStatusCode;
-    if (status !== undefined && (status === 429 || status >= 500))
-        return true;
-    // Only SDK-level errors without an HTTP status can be network failures (a 4xx never is).
-    return TRANSIENT.has(name) || (status === undefined && networkCode(e) !== undefined);
-}
-/** An SDK error as plain data for messages. */
-function failureOf(error) {
-    if (typeof error !== 'object' || error === null)
-        return { name: 'Error', message: String(error) };
-    const e = error;
-    const code = typeof e.code === 'string' ? e.code : networkCode(e);
-    let name = typeof e.name === 'string' ? e.name : 'Error';
-    if ((name === 'Error' || name === 'TypeError') && code)
-        name = code;
-    const text = typeof e.message === 'string' && e.message !== '' ? e.message : name;
-    const message = text.replace(/^AWS SDK error wrapper for (?:Error: )?/, '');
-    const status = e.$metadata?.httpStatusCode;
-    return status === undefined ? { name, message } : { name, message, status };
-}
-function defaultSleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
-function maskerFor(options) {
-    if (options.mask)
-        return options.mask;
-    return options.source.kind === 'github-oidc' ? (s) => setSecret(s) : () => undefined;
-}
-/** Picks the first hop: GitHub OIDC inside GitHub Actions (`GITHUB_ACTIONS=true`), else the ambient chain. */
-function defaultCredentialSource(env = process.env, audience = 'sts.amazonaws.com') {
-    return env.GITHUB_ACTIONS === 'true'
-        ? { kind: 'github-oidc', token: githubOidcSource(audience) }
-        : { kind: 'ambient' };
-}
-function callerOf(c) {
-    return c.sessionToken === undefined
-        ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }
-        : { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken };
-}
-async function resolveAmbient(options, mask) {
-    const source = options.source;
-    const provider = (source.kind === 'ambient' && source.credentials) || (0,credential_providers_dist_cjs/* fromNodeProviderChain */.br)();
-    let creds;
-    try {
-        creds = await provider();
-    }
-    catch (e) {
-        const detail = e instanceof Error ? e.message : String(e);
-        throw new CredentialError('no-ambient-credentials', `no ambient AWS credentials for the first hop (${detail}). Outside GitHub Actions site-deploy starts from ` +
-            'the AWS default credential chain: set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.', { cause: e });
-    }
-    mask(creds.secretAccessKey);
-    if (creds.sessionToken)
-        mask(creds.sessionToken);
-    return creds;
-}
-function checkMfa(target, identity, claims) {
-    if (!target.requireMfa)
-        return;
-    if (!claims) {
-        throw new CredentialError('mfa-required', `environment ${target.environment} has require_mfa: true, which needs proof of human approval — a GitHub OIDC ` +
-            `token from a job in a protected GitHub environment. Ambient credentials (the CLI) cannot give it; deploy ` +
-            `module "${identity.module}" from GitHub Actions.`);
-    }
-    if (!claims.environment) {
-        throw new CredentialError('mfa-required', `environment ${target.environment} has require_mfa: true, but the GitHub OIDC token (sub "${claims.sub ?? '(unknown)'}") ` +
-            `names no GitHub environment. Run the job with \`environment: ${target.environment}\` and give that ` +
-            'environment required reviewers.');
-    }
-}
-function toStepCredentials(c, hop, mask) {
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-        // Mask whatever did arrive before saying anything.
-        for (const s of [c?.AccessKeyId, c?.SecretAccessKey, c?.SessionToken])
-            if (s)
-                mask(s);
-        throw new CredentialError('sts-failed', `STS answered ${hop.roleArn} without complete credentials`);
-    }
-    mask(c.AccessKeyId);
-    mask(c.SecretAccessKey);
-    mask(c.SessionToken);
-    return {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expiration: c.Expiration,
-    };
-}
-async function ambientPrincipal(region, caller) {
-    const client = new client_sts_dist_cjs/* STSClient */.iM({ region, credentials: callerOf(caller), maxAttempts: 1 });
-    try {
-        return (await client.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}))).Arn;
-    }
-    catch {
-        return undefined;
-    }
-    finally {
-        client.destroy();
-    }
-}
-/**
- * Makes one step's session: mints a fresh OIDC token (or reads ambient credentials), checks
- * `require_mfa`, then runs each planned hop. Undefined when the step needs no AWS session.
- * Uncached — use SessionBroker to reuse a module's session across its plan, apply and state reads.
- */
-async function assumeStepSession(target, identity, options) {
-    const source = options.source;
-    const mask = maskerFor(options);
-    const log = options.log ?? (() => undefined);
-    // Everything STS would refuse is found here, before a token is minted or a call is made.
-    let plan = planChain(target, identity, {
-        kind: source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
-    });
-    if (!plan)
-        return undefined;
-    let caller;
-    let token;
-    let claims;
-    if (source.kind === 'github-oidc') {
-        ({ token, claims } = await source.token());
-    }
-    else {
-        checkMfa(target, identity, undefined);
-        caller = await resolveAmbient(options, mask);
-        // Assuming a role from role credentials is role chaining: STS caps it at one hour.
-        if (caller.sessionToken)
-            plan = planChain(target, identity, { kind: 'ambient', ambientIsSession: true });
-    }
-    checkMfa(target, identity, claims);
-    if (target.requireMfa && options.approval) {
-        const verdict = await options.approval({ claims: claims, target, identity });
-        if (!verdict.approved) {
-            throw new CredentialError('approval-missing', `environment ${target.environment} has require_mfa: true, and no human approval of this run could be read back: ${verdict.detail}`);
-        }
-    }
-    const hops = [];
-    let assumedRoleArn;
-    let current;
-    for (const hop of plan.hops) {
-        const ctx = {
-            call: hop.kind,
-            from: hop.kind === 'web-identity' ? 'oidc' : hop.from === 'ambient' ? 'ambient' : 'via',
-            roleArn: hop.roleArn,
-            ...(target.via !== undefined && hop.roleArn !== target.via ? { viaArn: target.via } : {}),
-            region: target.region,
-            site: identity.site,
-            environment: identity.environment,
-            module: identity.module,
-            sessionName: plan.sessionName,
-            durationSeconds: hop.params.DurationSeconds,
-            externalId: hop.kind === 'assume-role' && hop.params.ExternalId !== undefined,
-        };
-        if (claims) {
-            ctx.token = {};
-            if (claims.sub)
-                ctx.token.sub = claims.sub;
-            if (claims.aud)
-                ctx.token.aud = claims.aud;
-            if (claims.repository)
-                ctx.token.repository = claims.repository;
-            if (claims.environment)
-                ctx.token.environment = claims.environment;
-        }
-        const signer = current ?? caller;
-        const client = new client_sts_dist_cjs/* STSClient */.iM({
-            region: target.region,
-            // Our own bounded, jittered retry loop is the only one (an injectable sleep keeps tests instant).
-            maxAttempts: 1,
-            ...(hop.kind === 'assume-role' && signer ? { credentials: callerOf(signer) } : {}),
-        });
-        const label = `${hop.kind === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole'} ${hop.roleArn}`;
-        log(`sts: ${label} as ${hop.params.RoleSessionName} for ${hop.params.DurationSeconds} s`);
-        try {
-            const out = await withRetry(() => hop.kind === 'web-identity'
-                ? client.send(new client_sts_dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({ ...hop.params, WebIdentityToken: token }))
-                : client.send(new client_sts_dist_cjs/* AssumeRoleCommand */.QL(hop.params)), {
-                attempts: options.maxAttempts ?? 5,
-                baseMs: options.baseDelayMs ?? 300,
-                maxMs: options.maxDelayMs ?? 5000,
-                sleep: options.sleep ?? defaultSleep,
-                random: options.random ?? Math.random,
-                isRetryable: isRetryableStsError,
-                onRetry: (e, attempt, delay) => log(`sts: ${label}: ${failureOf(e).name}; retry ${attempt + 1}/${options.maxAttempts ?? 5} in ${delay} ms`),
-            });
-            current = toStepCredentials(out.Credentials, hop, mask);
-            assumedRoleArn = out.AssumedRoleUser?.Arn;
-            hops.push(label);
-        }
-        catch (e) {
-            if (e instanceof CredentialError)
-                throw e;
-            if (e instanceof RetriesExhaustedError)
-                throw stsUnavailable(failureOf(e.cause), ctx, e.attempts, e.cause);
-            const failure = failureOf(e);
-            if (ctx.from === 'ambient' && /^AccessDenied/.test(failure.name) && caller) {
-                const who = await ambientPrincipal(target.region, caller);
-                if (who)
-                    ctx.ambientPrincipal = who;
-            }
-            throw stsFailure(failure, ctx, e);
-        }
-        finally {
-            client.destroy();
-        }
-    }
-    const accountOfSession = assumedRoleArn ? /^arn:[^:]+:sts::(\d{12}):/.exec(assumedRoleArn)?.[1] : undefined;
-    if (accountOfSession !== undefined && accountOfSession !== target.account) {
-        throw new CredentialError('account-mismatch', `the session for module "${identity.module}" is in account ${accountOfSession}, not aws_account ` +
-            `${target.account} of environment ${target.environment} (${assumedRoleArn})`);
-    }
-    const credentials = current;
-    if (accountOfSession !== undefined)
-        credentials.accountId = accountOfSession;
-    const session = {
-        key: plan.key,
-        credentials,
-        sessionName: plan.sessionName,
-        roleArn: plan.roleArn,
-        expiration: credentials.expiration,
-        hops,
-        policy: plan.policy,
-        policyArns: plan.policyArns,
-    };
-    if (assumedRoleArn)
-        session.assumedRoleArn = assumedRoleArn;
-    if (claims?.sub)
-        session.subject = claims.sub;
-    return session;
-}
-/**
- * Caches one session per module step (role, session policy, purpose and module): made once, reused
- * by the module's plan, apply and state reads, re-made (with a fresh OIDC token) only near expiry.
- * Concurrent requests for the same key wait for one STS chain.
- */
-class SessionBroker {
-    cache = new Map();
-    options;
-    constructor(options) {
-        this.options = options;
-    }
-    /** Number of distinct sessions cached. */
-    get size() {
-        return this.cache.size;
-    }
-    /** The step's session — cached unless it expires within `minRemainingMs` (default `refreshBeforeMs`). */
-    async get(target, identity, need = {}) {
-        const plan = planChain(target, identity, {
-            kind: this.options.source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
-        });
-        if (!plan)
-            return undefined;
-        const now = this.options.now ?? Date.now;
-        const threshold = need.minRemainingMs ?? this.options.refreshBeforeMs ?? 5 * 60_000;
-        const entry = this.cache.get(plan.key);
-        if (entry) {
-            const session = await entry; // a shared failure reaches every waiter
-            if (session.expiration.getTime() - now() > threshold)
-                return session;
-            const latest = this.cache.get(plan.key);
-            // Someone else started the refresh while we waited: join it rather than assuming twice.
-            if (latest && latest !== entry)
-                return latest;
-        }
-        const made = assumeStepSession(target, identity, this.options).then((s) => s);
-        this.cache.set(plan.key, made);
-        made.catch(() => {
-            if (this.cache.get(plan.key) === made)
-                this.cache.delete(plan.key);
-        });
-        return made;
-    }
-    /** A provider for the credential server of one step. */
-    provider(target, identity) {
-        return async (need) => {
-            const session = await this.get(target, identity, need);
-            if (!session) {
-                throw new CredentialError('sts-failed', `module "${identity.module}" needs no AWS session (no services, local state); start no credential server for it`, { kind: 'internal' });
-            }
-            return session.credentials;
-        };
-    }
-    /** Forgets every cached session. */
-    clear() {
-        this.cache.clear();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/adapters/run-context.ts
-
-function git(root, args) {
-    try {
-        return ((0,external_node_child_process_.execFileSync)('git', args, {
-            cwd: root,
-            stdio: ['ignore', 'pipe', 'ignore'],
-            encoding: 'utf8',
-            timeout: 5000,
-        }).trim() || undefined);
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Run facts for built-in variables: from the GitHub Actions environment, else from git, else "local". */
-function runContext(root, env = process.env) {
-    const inActions = env.GITHUB_ACTIONS === 'true';
-    const sha = (inActions && env.GITHUB_SHA) ||
-        git(root, ['rev-parse', 'HEAD']) ||
-        '0000000000000000000000000000000000000000';
-    const ref = (inActions && env.GITHUB_REF) || git(root, ['symbolic-ref', '-q', 'HEAD']) || 'local';
-    return {
-        repository: (inActions && env.GITHUB_REPOSITORY) ||
-            env.SITE_DEPLOY_REPOSITORY ||
-            originRepository(root) ||
-            'local/local',
-        sha,
-        ref,
-        runId: (inActions && env.GITHUB_RUN_ID) || 'local',
-        actor: (inActions && env.GITHUB_ACTOR) || env.USER || 'local',
-    };
-}
-/** owner/repo of the git remote "origin", when it is a GitHub-style URL. */
-function originRepository(root) {
-    const url = git(root, ['remote', 'get-url', 'origin']);
-    const m = url && /[:/]([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(url);
-    return m ? `${m[1]}/${m[2]}` : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/adapters/action/inputs.ts
-
-
-/** Action commands (SPEC §9). */
-const ACTION_COMMANDS = ['plan', 'apply', 'validate', 'verify', 'drift', 'matrix'];
-function input(name, fallback = '') {
-    return getInput(name) || fallback;
-}
-function inputs_bool(name, fallback) {
-    const raw = getInput(name);
-    if (raw === '')
-        return fallback;
-    if (['true', 'True', 'TRUE'].includes(raw))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(raw))
-        return false;
-    throw badInput(`input "${name}" must be true or false, not "${raw}"`);
-}
-function badInput(message) {
-    return new InputError([{ file: 'action.yml', line: 0, column: 0, message, severity: 'error' }], message);
-}
-/** Reads the action's inputs. Defaults mirror action.yml, because the runner, not the toolkit, applies those. */
-function readSettings(env = process.env) {
-    const command = input('command', 'plan');
-    if (!ACTION_COMMANDS.includes(command)) {
-        throw badInput(`input "command" must be one of ${ACTION_COMMANDS.join(', ')}, not "${command}"`);
-    }
-    const maxParallelText = input('max-parallel', '4');
-    const maxParallel = Number(maxParallelText);
-    if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64) {
-        throw badInput(`input "max-parallel" must be a whole number from 1 to 64, not "${maxParallelText}"`);
-    }
-    const settings = {
-        command: command,
-        site: input('site') || undefined,
-        environment: input('environment') || undefined,
-        root: env.GITHUB_WORKSPACE || process.cwd(),
-        configRoot: input('config-root', 'sites'),
-        catalog: input('catalog', 'modules'),
-        terraformBinary: input('terraform-binary', 'terraform'),
-        maxParallel,
-        githubToken: input('github-token') || undefined,
-        audience: input('audience', 'sts.amazonaws.com'),
-        comment: inputs_bool('comment', true),
-        evidenceBucket: input('evidence-bucket') || undefined,
-        lockTimeout: input('lock-timeout', '5m'),
-        credentialsMode: 'server',
-    };
-    const mode = input('credentials-mode', 'server');
-    if (mode !== 'server' && mode !== 'env')
-        throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
-    settings.credentialsMode = mode;
-    if (settings.githubToken)
-        setSecret(settings.githubToken);
-    for (const [k, v] of Object.entries(settings))
-        if (k !== 'githubToken')
-            debug(`input ${k} = ${String(v)}`);
-    return settings;
-}
-
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -89552,6 +88878,731 @@ function isPermissionFailure(f) {
     return (f.status === 403 || f.status === 404) && !f.rateLimited;
 }
 
+;// CONCATENATED MODULE: ./src/adapters/github/approvals.ts
+
+/**
+ * Whether a person approved this workflow run's deployment to a GitHub environment: reads the
+ * run's review history (`GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals`) and looks for
+ * an `approved` review naming that environment, by someone other than the run's actor.
+ */
+async function runApproval(gh, r) {
+    let reviews;
+    try {
+        ({ data: reviews } = await gh.rest.actions.getReviewsForRun({
+            owner: r.owner,
+            repo: r.repo,
+            run_id: r.runId,
+        }));
+    }
+    catch (err) {
+        const f = requestFailure(err);
+        return {
+            approved: false,
+            detail: `could not read the approvals of run ${r.runId} (${f.status ?? 'no status'}: ${f.message}); the token needs actions: read`,
+        };
+    }
+    const forEnv = reviews.filter((v) => v.environments.some((e) => e.name === r.environment));
+    const rejected = forEnv.find((v) => v.state === 'rejected');
+    if (rejected)
+        return {
+            approved: false,
+            detail: `run ${r.runId} was rejected for environment ${r.environment} by ${rejected.user?.login ?? 'a reviewer'}`,
+        };
+    const approvals = forEnv.filter((v) => v.state === 'approved');
+    const byOthers = approvals.filter((v) => v.user?.login !== undefined && v.user.login !== r.actor);
+    if (byOthers.length > 0)
+        return { approved: true, detail: `approved by ${byOthers.map((v) => v.user?.login).join(', ')}` };
+    if (approvals.length > 0)
+        return {
+            approved: false,
+            detail: `run ${r.runId} was approved for environment ${r.environment} only by its own actor ${r.actor}`,
+        };
+    return {
+        approved: false,
+        detail: `run ${r.runId} has no approved review for environment ${r.environment}: give the GitHub environment required reviewers`,
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
+var client_sts_dist_cjs = __nccwpck_require__(1695);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/credential-providers/dist-cjs/index.js
+var credential_providers_dist_cjs = __nccwpck_require__(9719);
+;// CONCATENATED MODULE: ./src/core/credentials/messages.ts
+/**
+ * User-facing messages for STS failures: what was refused, and the trust-policy condition or setting
+ * most likely at fault. Pure: the AWS adapter hands in the error's name and message.
+ */
+
+/** The GitHub OIDC issuer's host, the prefix of its trust-policy condition keys. */
+const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+/** `ExpiredTokenException` → `ExpiredToken`: STS codes appear with and without the suffix. */
+function normalizeStsCode(name) {
+    return name.endsWith('Exception') ? name.slice(0, -'Exception'.length) : name;
+}
+/** The `sub` a job running in GitHub environment `env` presents: `repo:<owner>/<repo>:environment:<env>`. */
+function expectedSubject(repository, env) {
+    return `repo:${repository}:environment:${env}`;
+}
+function callName(ctx) {
+    return ctx.call === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole';
+}
+function trustPolicyHint(ctx) {
+    return `Print the trust policy this site needs with \`site-deploy trust-policy --site ${ctx.site} --env ${ctx.environment}\`.`;
+}
+/** The AccessDenied message: the role, the token's `sub`, and the trust-policy condition most likely missing. */
+function accessDeniedMessage(ctx) {
+    const sub = ctx.token?.sub ?? '(unknown)';
+    const aud = ctx.token?.aud ?? 'sts.amazonaws.com';
+    if (ctx.call === 'web-identity') {
+        const repo = ctx.token?.repository ?? '<owner>/<repo>';
+        const env = ctx.token?.environment ?? ctx.environment;
+        const wanted = expectedSubject(repo, env);
+        const head = `AccessDenied: STS refused AssumeRoleWithWebIdentity into ${ctx.roleArn} for the GitHub OIDC token with sub "${sub}".`;
+        if (ctx.token?.environment === undefined) {
+            return (`${head} This job's token names no GitHub environment, so a trust policy that requires ` +
+                `"${GITHUB_OIDC_HOST}:sub" = "${wanted}" refuses it: run the job with \`environment: ${env}\`, ` +
+                `or add a condition matching "${sub}". ${trustPolicyHint(ctx)}`);
+        }
+        return (`${head} The role's trust policy most likely lacks the condition "${GITHUB_OIDC_HOST}:sub" = "${wanted}" ` +
+            `(with "${GITHUB_OIDC_HOST}:aud" = "${aud}" and the Federated principal ` +
+            `oidc-provider/${GITHUB_OIDC_HOST} of the role's account). ${trustPolicyHint(ctx)}`);
+    }
+    const actions = 'sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity';
+    const extId = ctx.externalId ? `, with the condition "sts:ExternalId" = the environment's external_id` : '';
+    if (ctx.from === 'via') {
+        return (`AccessDenied: STS refused AssumeRole from ${ctx.viaArn ?? 'the via role'} into ${ctx.roleArn} ` +
+            `(GitHub OIDC token sub "${sub}"). The role's trust policy most likely lacks a statement allowing ` +
+            `Principal {"AWS": "${ctx.viaArn ?? 'the via role'}"} the actions ${actions} (site-deploy sends session ` +
+            `tags and a source identity)${extId}. ${trustPolicyHint(ctx)}`);
+    }
+    const who = ctx.ambientPrincipal
+        ? `the ambient AWS credentials (${ctx.ambientPrincipal})`
+        : 'the ambient AWS credentials';
+    return (`AccessDenied: STS refused AssumeRole into ${ctx.roleArn} from ${who}. The role's trust policy most likely ` +
+        `lacks a statement allowing that principal the actions ${actions} (site-deploy sends session tags and ` +
+        `a source identity)${extId}; or the principal's own IAM policy does not allow sts:AssumeRole on the role.`);
+}
+/** The expired-token message for each kind of hop. */
+function expiredTokenMessage(ctx) {
+    if (ctx.call === 'web-identity') {
+        return (`ExpiredToken: the GitHub OIDC token expired before STS accepted it for ${ctx.roleArn}. ` +
+            `GitHub's tokens live about 5 minutes and site-deploy mints a fresh one for every session, ` +
+            `so check the runner's clock and re-run the job.`);
+    }
+    if (ctx.from === 'via') {
+        return (`ExpiredToken: the session of ${ctx.viaArn ?? 'the via role'} expired before the AssumeRole into ` +
+            `${ctx.roleArn}; re-run the job (site-deploy re-makes the whole chain on every refresh).`);
+    }
+    return (`ExpiredToken: the ambient AWS credentials have expired (AssumeRole into ${ctx.roleArn}). ` +
+        `Refresh them — e.g. \`aws sso login\` or new keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN — and run again.`);
+}
+/** The message for STS rejecting the OIDC token itself (signature, issuer, audience, provider). */
+function invalidIdentityTokenMessage(ctx, awsMessage) {
+    const account = /^arn:[^:]+:iam::(\d{12}):/.exec(ctx.roleArn)?.[1] ?? 'the role’s account';
+    const aud = ctx.token?.aud ?? 'sts.amazonaws.com';
+    return (`InvalidIdentityToken: STS rejected the GitHub OIDC token for ${ctx.roleArn}: ${awsMessage}. ` +
+        `Account ${account} needs an IAM OIDC identity provider for https://${GITHUB_OIDC_HOST} ` +
+        `whose audiences include "${aud}" (the action's \`audience\` input).`);
+}
+/** Turns a non-retryable (or finally failed) STS error into a CredentialError with its user message. */
+function stsFailure(failure, ctx, cause) {
+    const code = normalizeStsCode(failure.name);
+    const options = { cause };
+    switch (code) {
+        case 'AccessDenied':
+            return new CredentialError('access-denied', accessDeniedMessage(ctx), options);
+        case 'ExpiredToken':
+            return new CredentialError('expired-token', expiredTokenMessage(ctx), options);
+        case 'InvalidIdentityToken':
+            return new CredentialError('invalid-identity-token', invalidIdentityTokenMessage(ctx, failure.message), options);
+        case 'IDPRejectedClaim':
+            return new CredentialError('idp-rejected', `IDPRejectedClaim: STS refused the GitHub OIDC token's claims for ${ctx.roleArn} (sub ` +
+                `"${ctx.token?.sub ?? '(unknown)'}"): ${failure.message}. ${trustPolicyHint(ctx)}`, options);
+        case 'RegionDisabled':
+            return new CredentialError('region-disabled', `RegionDisabled: STS is not active in ${ctx.region} for the account of ${ctx.roleArn} — activate the ` +
+                `region's STS endpoint in the account's IAM settings, or use another region for environment ${ctx.environment}.`, options);
+        case 'PackedPolicyTooLarge':
+            return new CredentialError('packed-policy-too-large', `PackedPolicyTooLarge: STS packs the session policy, boundary_policy and session tags of module ` +
+                `"${ctx.module}" (${ctx.sessionName}) over its limit: ${failure.message} — give the module fewer services.`, options);
+        case 'ValidationError':
+            if (/MaxSessionDuration/i.test(failure.message)) {
+                return new CredentialError('duration-exceeds-role-max', `${ctx.roleArn}: a ${ctx.durationSeconds} s session exceeds the role's maximum session duration — ` +
+                    `raise the role's MaxSessionDuration or lower credentials.${ctx.environment}.session_duration.`, options);
+            }
+            break;
+        default:
+            break;
+    }
+    return new CredentialError('sts-failed', `${callName(ctx)} into ${ctx.roleArn} (module "${ctx.module}", ${ctx.region}) failed: ${failure.name}: ${failure.message}`, options);
+}
+/** The message when throttling, 5xx or network errors outlast the retries. */
+function stsUnavailable(failure, ctx, attempts, cause) {
+    return new CredentialError('sts-unavailable', `${callName(ctx)} into ${ctx.roleArn} (module "${ctx.module}", ${ctx.region}) still failed after ${attempts} ` +
+        `attempts: ${failure.name}: ${failure.message}. STS was throttling or unreachable; re-run the job, or lower max-parallel.`, { cause });
+}
+
+;// CONCATENATED MODULE: ./src/core/credentials/retry.ts
+/** Bounded retries with full-jitter exponential backoff; sleep and randomness are injected so tests run instantly. */
+/** Thrown when every attempt failed with a retryable error; `cause` is the last one. */
+class RetriesExhaustedError extends Error {
+    attempts;
+    constructor(attempts, cause) {
+        super(`gave up after ${attempts} attempts`, { cause });
+        this.name = 'RetriesExhaustedError';
+        this.attempts = attempts;
+    }
+}
+/** Full-jitter delay before retry `attempt` (1-based): random in [0, min(maxMs, baseMs·2^(attempt-1))]. */
+function backoffDelay(attempt, baseMs, maxMs, random) {
+    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+    return Math.floor(random() * ceiling);
+}
+/** Runs `fn` until it succeeds, a non-retryable error occurs (rethrown as is), or attempts run out. */
+async function withRetry(fn, options) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await fn(attempt);
+        }
+        catch (e) {
+            if (!options.isRetryable(e))
+                throw e;
+            if (attempt >= options.attempts)
+                throw new RetriesExhaustedError(attempt, e);
+            const delay = backoffDelay(attempt, options.baseMs, options.maxMs, options.random);
+            options.onRetry?.(e, attempt, delay);
+            await options.sleep(delay);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/adapters/aws/oidc.ts
+/** GitHub OIDC tokens for the first STS hop: minted fresh per session, masked, claims decoded for messages. */
+
+
+function oidc_str(v) {
+    return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+/** Decodes (does not verify) a JWT's claims; throws `invalid-token-shape` when it is not a JWT. */
+function decodeOidcClaims(token) {
+    const parts = token.split('.');
+    let payload;
+    try {
+        if (parts.length !== 3)
+            throw new Error('not three parts');
+        payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    }
+    catch (e) {
+        throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub is not a JWT (header.payload.signature)', {
+            cause: e,
+        });
+    }
+    if (typeof payload !== 'object' || payload === null) {
+        throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub has no claims object');
+    }
+    const c = payload;
+    const aud = Array.isArray(c.aud) ? oidc_str(c.aud[0]) : oidc_str(c.aud);
+    const claims = {};
+    const set = (k, v) => {
+        if (v !== undefined)
+            claims[k] = v;
+    };
+    set('sub', oidc_str(c.sub));
+    set('aud', aud);
+    set('environment', oidc_str(c.environment));
+    set('repository', oidc_str(c.repository));
+    set('actor', oidc_str(c.actor));
+    set('runId', oidc_str(c.run_id));
+    set('exp', typeof c.exp === 'number' ? c.exp : undefined);
+    return claims;
+}
+/**
+ * A token source backed by `core.getIDToken(audience)`: a new token on every call (they live about
+ * five minutes), masked at once. Failures become `oidc-unavailable` with the usual fix.
+ */
+function githubOidcSource(audience = 'sts.amazonaws.com', deps = {}) {
+    const getIDToken = deps.getIDToken ?? ((aud) => core_getIDToken(aud));
+    const mask = deps.mask ?? ((s) => setSecret(s));
+    return async () => {
+        let token;
+        try {
+            token = await getIDToken(audience);
+        }
+        catch (e) {
+            const detail = e instanceof Error ? e.message : String(e);
+            throw new CredentialError('oidc-unavailable', `could not get a GitHub OIDC token for audience "${audience}": ${detail.replace(/\s+/g, ' ').trim()}. ` +
+                'Give the job `permissions: id-token: write` (and `contents: read`).', { cause: e });
+        }
+        mask(token);
+        return { token, claims: decodeOidcClaims(token) };
+    };
+}
+
+;// CONCATENATED MODULE: ./src/adapters/aws/sts.ts
+/**
+ * The STS hop chain of a module step (the only user of `@aws-sdk/client-sts`): GitHub OIDC →
+ * AssumeRoleWithWebIdentity, or ambient credentials → AssumeRole, then `via` → role. Every request
+ * is planned and checked locally first (`planChain`); only throttling, 5xx and network errors are
+ * retried; every credential part is masked the moment it exists.
+ */
+
+
+
+
+
+
+
+
+const THROTTLING = new Set([
+    'Throttling',
+    'ThrottlingException',
+    'ThrottledException',
+    'RequestThrottledException',
+    'TooManyRequestsException',
+    'ProvisionedThroughputExceededException',
+    'TransactionInProgressException',
+    'RequestLimitExceeded',
+    'BandwidthLimitExceeded',
+    'LimitExceededException',
+    'RequestThrottled',
+    'SlowDown',
+    'PriorRequestNotComplete',
+    'EC2ThrottledException',
+]);
+const TRANSIENT = new Set([
+    'TimeoutError',
+    'RequestTimeout',
+    'RequestTimeoutException',
+    'InternalError',
+    'InternalFailure',
+    'ServiceUnavailable',
+    // STS asks callers to retry when it cannot reach the token's issuer.
+    'IDPCommunicationError',
+    'IDPCommunicationErrorException',
+]);
+const NETWORK = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+    'ECONNABORTED',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+]);
+const NETWORK_IN_MESSAGE = new RegExp(`\\b(${[...NETWORK].join('|')})\\b`);
+/** The network error code of an error, also when the SDK could only keep its text (errors from another realm). */
+function networkCode(e) {
+    if (typeof e.code === 'string' && NETWORK.has(e.code))
+        return e.code;
+    const cause = e.cause;
+    if (typeof cause?.code === 'string' && NETWORK.has(cause.code))
+        return cause.code;
+    return typeof e.message === 'string' ? NETWORK_IN_MESSAGE.exec(e.message)?.[1] : undefined;
+}
+/** Whether an STS error is worth retrying: throttling, 5xx, timeouts and network errors only. */
+function isRetryableStsError(error) {
+    if (error instanceof CredentialError || typeof error !== 'object' || error === null)
+        return false;
+    const e = error;
+    const name = typeof e.name === 'string' ? e.name : '';
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (THROTTLING.has(name) || THROTTLING.has(code) || e.$retryable?.throttling === true)
+        return true;
+    const status = e.$metadata?.httpStatusCode;
+    if (status !== undefined && (status === 429 || status >= 500))
+        return true;
+    // Only SDK-level errors without an HTTP status can be network failures (a 4xx never is).
+    return TRANSIENT.has(name) || (status === undefined && networkCode(e) !== undefined);
+}
+/** An SDK error as plain data for messages. */
+function failureOf(error) {
+    if (typeof error !== 'object' || error === null)
+        return { name: 'Error', message: String(error) };
+    const e = error;
+    const code = typeof e.code === 'string' ? e.code : networkCode(e);
+    let name = typeof e.name === 'string' ? e.name : 'Error';
+    if ((name === 'Error' || name === 'TypeError') && code)
+        name = code;
+    const text = typeof e.message === 'string' && e.message !== '' ? e.message : name;
+    const message = text.replace(/^AWS SDK error wrapper for (?:Error: )?/, '');
+    const status = e.$metadata?.httpStatusCode;
+    return status === undefined ? { name, message } : { name, message, status };
+}
+function defaultSleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+function maskerFor(options) {
+    if (options.mask)
+        return options.mask;
+    return options.source.kind === 'github-oidc' ? (s) => setSecret(s) : () => undefined;
+}
+/** Picks the first hop: GitHub OIDC inside GitHub Actions (`GITHUB_ACTIONS=true`), else the ambient chain. */
+function defaultCredentialSource(env = process.env, audience = 'sts.amazonaws.com') {
+    return env.GITHUB_ACTIONS === 'true'
+        ? { kind: 'github-oidc', token: githubOidcSource(audience) }
+        : { kind: 'ambient' };
+}
+function callerOf(c) {
+    return c.sessionToken === undefined
+        ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }
+        : { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken };
+}
+async function resolveAmbient(options, mask) {
+    const source = options.source;
+    const provider = (source.kind === 'ambient' && source.credentials) || (0,credential_providers_dist_cjs/* fromNodeProviderChain */.br)();
+    let creds;
+    try {
+        creds = await provider();
+    }
+    catch (e) {
+        const detail = e instanceof Error ? e.message : String(e);
+        throw new CredentialError('no-ambient-credentials', `no ambient AWS credentials for the first hop (${detail}). Outside GitHub Actions site-deploy starts from ` +
+            'the AWS default credential chain: set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.', { cause: e });
+    }
+    mask(creds.secretAccessKey);
+    if (creds.sessionToken)
+        mask(creds.sessionToken);
+    return creds;
+}
+function checkMfa(target, identity, claims) {
+    if (!target.requireMfa)
+        return;
+    if (!claims) {
+        throw new CredentialError('mfa-required', `environment ${target.environment} has require_mfa: true, which needs proof of human approval — a GitHub OIDC ` +
+            `token from a job in a protected GitHub environment. Ambient credentials (the CLI) cannot give it; deploy ` +
+            `module "${identity.module}" from GitHub Actions.`);
+    }
+    if (!claims.environment) {
+        throw new CredentialError('mfa-required', `environment ${target.environment} has require_mfa: true, but the GitHub OIDC token (sub "${claims.sub ?? '(unknown)'}") ` +
+            `names no GitHub environment. Run the job with \`environment: ${target.environment}\` and give that ` +
+            'environment required reviewers.');
+    }
+}
+function toStepCredentials(c, hop, mask) {
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+        // Mask whatever did arrive before saying anything.
+        for (const s of [c?.AccessKeyId, c?.SecretAccessKey, c?.SessionToken])
+            if (s)
+                mask(s);
+        throw new CredentialError('sts-failed', `STS answered ${hop.roleArn} without complete credentials`);
+    }
+    mask(c.AccessKeyId);
+    mask(c.SecretAccessKey);
+    mask(c.SessionToken);
+    return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiration: c.Expiration,
+    };
+}
+async function ambientPrincipal(region, caller) {
+    const client = new client_sts_dist_cjs/* STSClient */.iM({ region, credentials: callerOf(caller), maxAttempts: 1 });
+    try {
+        return (await client.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}))).Arn;
+    }
+    catch {
+        return undefined;
+    }
+    finally {
+        client.destroy();
+    }
+}
+/**
+ * Makes one step's session: mints a fresh OIDC token (or reads ambient credentials), checks
+ * `require_mfa`, then runs each planned hop. Undefined when the step needs no AWS session.
+ * Uncached — use SessionBroker to reuse a module's session across its plan, apply and state reads.
+ */
+async function assumeStepSession(target, identity, options) {
+    const source = options.source;
+    const mask = maskerFor(options);
+    const log = options.log ?? (() => undefined);
+    // Everything STS would refuse is found here, before a token is minted or a call is made.
+    let plan = planChain(target, identity, {
+        kind: source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
+    });
+    if (!plan)
+        return undefined;
+    let caller;
+    let token;
+    let claims;
+    if (source.kind === 'github-oidc') {
+        ({ token, claims } = await source.token());
+    }
+    else {
+        checkMfa(target, identity, undefined);
+        caller = await resolveAmbient(options, mask);
+        // Assuming a role from role credentials is role chaining: STS caps it at one hour.
+        if (caller.sessionToken)
+            plan = planChain(target, identity, { kind: 'ambient', ambientIsSession: true });
+    }
+    checkMfa(target, identity, claims);
+    if (target.requireMfa) {
+        // Fail closed: without a way to read the run's approval back, an environment claim is not proof enough.
+        const verdict = options.approval
+            ? await options.approval({ claims: claims, target, identity })
+            : {
+                approved: false,
+                detail: 'no approval read-back is configured (the action needs a github-token with actions: read)',
+            };
+        if (!verdict.approved) {
+            throw new CredentialError('approval-missing', `environment ${target.environment} has require_mfa: true, and no human approval of this run could be read back: ${verdict.detail}`);
+        }
+    }
+    const hops = [];
+    let assumedRoleArn;
+    let current;
+    for (const hop of plan.hops) {
+        const ctx = {
+            call: hop.kind,
+            from: hop.kind === 'web-identity' ? 'oidc' : hop.from === 'ambient' ? 'ambient' : 'via',
+            roleArn: hop.roleArn,
+            ...(target.via !== undefined && hop.roleArn !== target.via ? { viaArn: target.via } : {}),
+            region: target.region,
+            site: identity.site,
+            environment: identity.environment,
+            module: identity.module,
+            sessionName: plan.sessionName,
+            durationSeconds: hop.params.DurationSeconds,
+            externalId: hop.kind === 'assume-role' && hop.params.ExternalId !== undefined,
+        };
+        if (claims) {
+            ctx.token = {};
+            if (claims.sub)
+                ctx.token.sub = claims.sub;
+            if (claims.aud)
+                ctx.token.aud = claims.aud;
+            if (claims.repository)
+                ctx.token.repository = claims.repository;
+            if (claims.environment)
+                ctx.token.environment = claims.environment;
+        }
+        const signer = current ?? caller;
+        const client = new client_sts_dist_cjs/* STSClient */.iM({
+            region: target.region,
+            // Our own bounded, jittered retry loop is the only one (an injectable sleep keeps tests instant).
+            maxAttempts: 1,
+            ...(hop.kind === 'assume-role' && signer ? { credentials: callerOf(signer) } : {}),
+        });
+        const label = `${hop.kind === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole'} ${hop.roleArn}`;
+        log(`sts: ${label} as ${hop.params.RoleSessionName} for ${hop.params.DurationSeconds} s`);
+        try {
+            const out = await withRetry(() => hop.kind === 'web-identity'
+                ? client.send(new client_sts_dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({ ...hop.params, WebIdentityToken: token }))
+                : client.send(new client_sts_dist_cjs/* AssumeRoleCommand */.QL(hop.params)), {
+                attempts: options.maxAttempts ?? 5,
+                baseMs: options.baseDelayMs ?? 300,
+                maxMs: options.maxDelayMs ?? 5000,
+                sleep: options.sleep ?? defaultSleep,
+                random: options.random ?? Math.random,
+                isRetryable: isRetryableStsError,
+                onRetry: (e, attempt, delay) => log(`sts: ${label}: ${failureOf(e).name}; retry ${attempt + 1}/${options.maxAttempts ?? 5} in ${delay} ms`),
+            });
+            current = toStepCredentials(out.Credentials, hop, mask);
+            assumedRoleArn = out.AssumedRoleUser?.Arn;
+            hops.push(label);
+        }
+        catch (e) {
+            if (e instanceof CredentialError)
+                throw e;
+            if (e instanceof RetriesExhaustedError)
+                throw stsUnavailable(failureOf(e.cause), ctx, e.attempts, e.cause);
+            const failure = failureOf(e);
+            if (ctx.from === 'ambient' && /^AccessDenied/.test(failure.name) && caller) {
+                const who = await ambientPrincipal(target.region, caller);
+                if (who)
+                    ctx.ambientPrincipal = who;
+            }
+            throw stsFailure(failure, ctx, e);
+        }
+        finally {
+            client.destroy();
+        }
+    }
+    const accountOfSession = assumedRoleArn ? /^arn:[^:]+:sts::(\d{12}):/.exec(assumedRoleArn)?.[1] : undefined;
+    if (accountOfSession !== undefined && accountOfSession !== target.account) {
+        throw new CredentialError('account-mismatch', `the session for module "${identity.module}" is in account ${accountOfSession}, not aws_account ` +
+            `${target.account} of environment ${target.environment} (${assumedRoleArn})`);
+    }
+    const credentials = current;
+    if (accountOfSession !== undefined)
+        credentials.accountId = accountOfSession;
+    const session = {
+        key: plan.key,
+        credentials,
+        sessionName: plan.sessionName,
+        roleArn: plan.roleArn,
+        expiration: credentials.expiration,
+        hops,
+        policy: plan.policy,
+        policyArns: plan.policyArns,
+    };
+    if (assumedRoleArn)
+        session.assumedRoleArn = assumedRoleArn;
+    if (claims?.sub)
+        session.subject = claims.sub;
+    return session;
+}
+/**
+ * Caches one session per module step (role, session policy, purpose and module): made once, reused
+ * by the module's plan, apply and state reads, re-made (with a fresh OIDC token) only near expiry.
+ * Concurrent requests for the same key wait for one STS chain.
+ */
+class SessionBroker {
+    cache = new Map();
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    /** Number of distinct sessions cached. */
+    get size() {
+        return this.cache.size;
+    }
+    /** The step's session — cached unless it expires within `minRemainingMs` (default `refreshBeforeMs`). */
+    async get(target, identity, need = {}) {
+        const plan = planChain(target, identity, {
+            kind: this.options.source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
+        });
+        if (!plan)
+            return undefined;
+        const now = this.options.now ?? Date.now;
+        const threshold = need.minRemainingMs ?? this.options.refreshBeforeMs ?? 5 * 60_000;
+        const entry = this.cache.get(plan.key);
+        if (entry) {
+            const session = await entry; // a shared failure reaches every waiter
+            if (session.expiration.getTime() - now() > threshold)
+                return session;
+            const latest = this.cache.get(plan.key);
+            // Someone else started the refresh while we waited: join it rather than assuming twice.
+            if (latest && latest !== entry)
+                return latest;
+        }
+        const made = assumeStepSession(target, identity, this.options).then((s) => s);
+        this.cache.set(plan.key, made);
+        made.catch(() => {
+            if (this.cache.get(plan.key) === made)
+                this.cache.delete(plan.key);
+        });
+        return made;
+    }
+    /** A provider for the credential server of one step. */
+    provider(target, identity) {
+        return async (need) => {
+            const session = await this.get(target, identity, need);
+            if (!session) {
+                throw new CredentialError('sts-failed', `module "${identity.module}" needs no AWS session (no services, local state); start no credential server for it`, { kind: 'internal' });
+            }
+            return session.credentials;
+        };
+    }
+    /** Forgets every cached session. */
+    clear() {
+        this.cache.clear();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/adapters/run-context.ts
+
+function git(root, args) {
+    try {
+        return ((0,external_node_child_process_.execFileSync)('git', args, {
+            cwd: root,
+            stdio: ['ignore', 'pipe', 'ignore'],
+            encoding: 'utf8',
+            timeout: 5000,
+        }).trim() || undefined);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Run facts for built-in variables: from the GitHub Actions environment, else from git, else "local". */
+function runContext(root, env = process.env) {
+    const inActions = env.GITHUB_ACTIONS === 'true';
+    const sha = (inActions && env.GITHUB_SHA) ||
+        git(root, ['rev-parse', 'HEAD']) ||
+        '0000000000000000000000000000000000000000';
+    const ref = (inActions && env.GITHUB_REF) || git(root, ['symbolic-ref', '-q', 'HEAD']) || 'local';
+    return {
+        repository: (inActions && env.GITHUB_REPOSITORY) ||
+            env.SITE_DEPLOY_REPOSITORY ||
+            originRepository(root) ||
+            'local/local',
+        sha,
+        ref,
+        runId: (inActions && env.GITHUB_RUN_ID) || 'local',
+        actor: (inActions && env.GITHUB_ACTOR) || env.USER || 'local',
+    };
+}
+/** owner/repo of the git remote "origin", when it is a GitHub-style URL. */
+function originRepository(root) {
+    const url = git(root, ['remote', 'get-url', 'origin']);
+    const m = url && /[:/]([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(url);
+    return m ? `${m[1]}/${m[2]}` : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/adapters/action/inputs.ts
+
+
+/** Action commands (SPEC §9). */
+const ACTION_COMMANDS = ['plan', 'apply', 'validate', 'verify', 'drift', 'matrix'];
+function input(name, fallback = '') {
+    return getInput(name) || fallback;
+}
+function inputs_bool(name, fallback) {
+    const raw = getInput(name);
+    if (raw === '')
+        return fallback;
+    if (['true', 'True', 'TRUE'].includes(raw))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(raw))
+        return false;
+    throw badInput(`input "${name}" must be true or false, not "${raw}"`);
+}
+function badInput(message) {
+    return new InputError([{ file: 'action.yml', line: 0, column: 0, message, severity: 'error' }], message);
+}
+/** Reads the action's inputs. Defaults mirror action.yml, because the runner, not the toolkit, applies those. */
+function readSettings(env = process.env) {
+    const command = input('command', 'plan');
+    if (!ACTION_COMMANDS.includes(command)) {
+        throw badInput(`input "command" must be one of ${ACTION_COMMANDS.join(', ')}, not "${command}"`);
+    }
+    const maxParallelText = input('max-parallel', '4');
+    const maxParallel = Number(maxParallelText);
+    if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64) {
+        throw badInput(`input "max-parallel" must be a whole number from 1 to 64, not "${maxParallelText}"`);
+    }
+    const settings = {
+        command: command,
+        site: input('site') || undefined,
+        environment: input('environment') || undefined,
+        root: env.GITHUB_WORKSPACE || process.cwd(),
+        configRoot: input('config-root', 'sites'),
+        catalog: input('catalog', 'modules'),
+        terraformBinary: input('terraform-binary', 'terraform'),
+        maxParallel,
+        githubToken: input('github-token') || undefined,
+        audience: input('audience', 'sts.amazonaws.com'),
+        comment: inputs_bool('comment', true),
+        evidenceBucket: input('evidence-bucket') || undefined,
+        lockTimeout: input('lock-timeout', '5m'),
+        credentialsMode: 'server',
+    };
+    const mode = input('credentials-mode', 'server');
+    if (mode !== 'server' && mode !== 'env')
+        throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
+    settings.credentialsMode = mode;
+    if (settings.githubToken)
+        setSecret(settings.githubToken);
+    for (const [k, v] of Object.entries(settings))
+        if (k !== 'githubToken')
+            debug(`input ${k} = ${String(v)}`);
+    return settings;
+}
+
 ;// CONCATENATED MODULE: ./src/adapters/github/check-run.ts
 
 /** The Checks API caps `output.summary` and `output.text` at this many characters. */
@@ -89919,6 +89970,8 @@ async function startFeedback(token, site, env, commentEnabled) {
 
 
 
+
+
 /** Emits each problem as an annotation on its file and line (paths relative to the workspace). */
 function annotate(problems, root, workspace) {
     for (const p of problems) {
@@ -89993,6 +90046,7 @@ async function plan(s) {
                     broker: new SessionBroker({
                         source: defaultCredentialSource(process.env, s.audience),
                         mask: (v) => setSecret(v),
+                        approval: approvalReadBack(s.githubToken),
                     }),
                     mode: s.credentialsMode,
                     ctx,
@@ -90074,6 +90128,30 @@ async function plan(s) {
         process.off('SIGTERM', cancel);
     }
 }
+/** `require_mfa`: reads this run's human approval for the token's GitHub environment back from the API. */
+function approvalReadBack(token) {
+    return async ({ claims }) => {
+        const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
+        const runId = Number(process.env.GITHUB_RUN_ID);
+        if (!token || !owner || !repo || !Number.isInteger(runId)) {
+            return {
+                approved: false,
+                detail: 'no github-token, repository or run id to read the approval back with',
+            };
+        }
+        const gh = createGitHubClient(token, {
+            baseUrl: process.env.GITHUB_API_URL,
+            log: (m) => warning(m),
+        });
+        return runApproval(gh, {
+            owner,
+            repo,
+            runId,
+            environment: claims.environment ?? '',
+            actor: claims.actor,
+        });
+    };
+}
 /** The action's entry: reads inputs, runs the command, fails the step with a readable message. */
 async function run() {
     try {
@@ -90105,7 +90183,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _adapters_action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3456);
+/* harmony import */ var _adapters_action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8286);
 
 await (0,_adapters_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -94796,7 +94874,7 @@ var YAMLSeq = __nccwpck_require__(2223);
 var cst = __nccwpck_require__(3461);
 var lexer = __nccwpck_require__(361);
 var lineCounter = __nccwpck_require__(6628);
-var parser = __nccwpck_require__(1075);
+var parser = __nccwpck_require__(3456);
 var publicApi = __nccwpck_require__(4047);
 var visit = __nccwpck_require__(204);
 
@@ -97025,7 +97103,7 @@ exports.LineCounter = LineCounter;
 
 /***/ }),
 
-/***/ 1075:
+/***/ 3456:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -98023,7 +98101,7 @@ var errors = __nccwpck_require__(1464);
 var log = __nccwpck_require__(7249);
 var identity = __nccwpck_require__(1127);
 var lineCounter = __nccwpck_require__(6628);
-var parser = __nccwpck_require__(1075);
+var parser = __nccwpck_require__(3456);
 
 function parseOptions(options) {
     const prettyErrors = options.prettyErrors !== false;

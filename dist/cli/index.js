@@ -81363,8 +81363,14 @@ async function assumeStepSession(target, identity, options) {
             plan = planChain(target, identity, { kind: 'ambient', ambientIsSession: true });
     }
     checkMfa(target, identity, claims);
-    if (target.requireMfa && options.approval) {
-        const verdict = await options.approval({ claims: claims, target, identity });
+    if (target.requireMfa) {
+        // Fail closed: without a way to read the run's approval back, an environment claim is not proof enough.
+        const verdict = options.approval
+            ? await options.approval({ claims: claims, target, identity })
+            : {
+                approved: false,
+                detail: 'no approval read-back is configured (the action needs a github-token with actions: read)',
+            };
         if (!verdict.approved) {
             throw new CredentialError('approval-missing', `environment ${target.environment} has require_mfa: true, and no human approval of this run could be read back: ${verdict.detail}`);
         }

@@ -8,6 +8,9 @@ import { toRunReport } from '../../core/run/report.js';
 import { publicOutputs, runDocument } from '../../core/run/runner.js';
 import { fsReader } from '../fs-reader.js';
 import { execute } from '../run/execute.js';
+import { runApproval } from '../github/approvals.js';
+import { createGitHubClient } from '../github/client.js';
+import type { ApprovalCheck } from '../aws/sts.js';
 import { defaultCredentialSource, SessionBroker } from '../aws/sts.js';
 import { runContext } from '../run-context.js';
 import { readSettings, type ActionSettings } from './inputs.js';
@@ -99,6 +102,7 @@ async function plan(s: ActionSettings): Promise<void> {
           broker: new SessionBroker({
             source: defaultCredentialSource(process.env, s.audience),
             mask: (v) => core.setSecret(v),
+            approval: approvalReadBack(s.githubToken),
           }),
           mode: s.credentialsMode,
           ctx,
@@ -190,6 +194,31 @@ async function plan(s: ActionSettings): Promise<void> {
     process.off('SIGINT', cancel);
     process.off('SIGTERM', cancel);
   }
+}
+
+/** `require_mfa`: reads this run's human approval for the token's GitHub environment back from the API. */
+function approvalReadBack(token: string | undefined): ApprovalCheck {
+  return async ({ claims }) => {
+    const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
+    const runId = Number(process.env.GITHUB_RUN_ID);
+    if (!token || !owner || !repo || !Number.isInteger(runId)) {
+      return {
+        approved: false,
+        detail: 'no github-token, repository or run id to read the approval back with',
+      };
+    }
+    const gh = createGitHubClient(token, {
+      baseUrl: process.env.GITHUB_API_URL,
+      log: (m) => core.warning(m),
+    });
+    return runApproval(gh, {
+      owner,
+      repo,
+      runId,
+      environment: claims.environment ?? '',
+      actor: claims.actor,
+    });
+  };
 }
 
 /** The action's entry: reads inputs, runs the command, fails the step with a readable message. */

@@ -62,8 +62,8 @@ export interface ApprovalRequest {
 }
 
 /**
- * Reads back the human approval of this run (e.g. GitHub's `GET /repos/{o}/{r}/actions/runs/{id}/approvals`
- * for the token's environment). Not implemented here: it needs the GitHub API adapter.
+ * Reads back the human approval of this run for the token's environment (the action passes
+ * `runApproval` from the GitHub adapter: `GET /repos/{o}/{r}/actions/runs/{id}/approvals`).
  */
 export type ApprovalCheck = (request: ApprovalRequest) => Promise<{ approved: boolean; detail: string }>;
 
@@ -325,8 +325,14 @@ export async function assumeStepSession(
     if (caller.sessionToken) plan = planChain(target, identity, { kind: 'ambient', ambientIsSession: true })!;
   }
   checkMfa(target, identity, claims);
-  if (target.requireMfa && options.approval) {
-    const verdict = await options.approval({ claims: claims!, target, identity });
+  if (target.requireMfa) {
+    // Fail closed: without a way to read the run's approval back, an environment claim is not proof enough.
+    const verdict = options.approval
+      ? await options.approval({ claims: claims!, target, identity })
+      : {
+          approved: false,
+          detail: 'no approval read-back is configured (the action needs a github-token with actions: read)',
+        };
     if (!verdict.approved) {
       throw new CredentialError(
         'approval-missing',
