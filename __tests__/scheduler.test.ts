@@ -638,6 +638,26 @@ describe('cancellation', () => {
     ]);
   });
 
+  test('with halting off, a module waiting on a cancelled step is cancelled too, not skipped', async () => {
+    const steps = new Steps();
+    const controller = new AbortController();
+    const rows: Spec[] = [
+      ['a', 1],
+      ['b', 2, ['a']],
+    ];
+    const done = schedule(graph(rows), steps.run, {
+      ...base,
+      haltOnFailure: false,
+      signal: controller.signal,
+    });
+    await flush();
+    controller.abort();
+    expect(statuses(await done)).toEqual([
+      { id: 'a', status: 'cancelled' },
+      { id: 'b', status: 'cancelled', reason: 'cancelled: the run was cancelled before it started' },
+    ]);
+  });
+
   test('a running step keeps whatever outcome it returns', async () => {
     const steps = new Steps(false);
     const controller = new AbortController();

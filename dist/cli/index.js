@@ -75404,6 +75404,10 @@ async function schedule(nodes, run, options) {
                 if (stop === 'halt')
                     return { id, status: 'halted', reason: `halted: ${failed.join(', ')} failed` };
                 if (slot.state === 'skipped') {
+                    // Waiting only on steps a cancellation stopped: the run was cancelled, not this module's line.
+                    if (stop === 'abort' && roots(id).every((r) => slots.get(r).status === 'cancelled')) {
+                        return { id, status: 'cancelled', reason: 'cancelled: the run was cancelled before it started' };
+                    }
                     const causes = roots(id).map((r) => `${r} (${slots.get(r).status})`);
                     return { id, status: 'skipped', reason: `skipped: depends on ${causes.join(', ')}` };
                 }

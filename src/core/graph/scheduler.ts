@@ -443,6 +443,10 @@ export async function schedule(
         }
         if (stop === 'halt') return { id, status: 'halted', reason: `halted: ${failed.join(', ')} failed` };
         if (slot.state === 'skipped') {
+          // Waiting only on steps a cancellation stopped: the run was cancelled, not this module's line.
+          if (stop === 'abort' && roots(id).every((r) => (slots.get(r) as Slot).status === 'cancelled')) {
+            return { id, status: 'cancelled', reason: 'cancelled: the run was cancelled before it started' };
+          }
           const causes = roots(id).map((r) => `${r} (${(slots.get(r) as Slot).status as string})`);
           return { id, status: 'skipped', reason: `skipped: depends on ${causes.join(', ')}` };
         }
