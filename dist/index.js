@@ -89263,7 +89263,8 @@ async function resolveAmbient(options, mask) {
     catch (e) {
         const detail = e instanceof Error ? e.message : String(e);
         throw new CredentialError('no-ambient-credentials', `no ambient AWS credentials for the first hop (${detail}). Outside GitHub Actions site-deploy starts from ` +
-            'the AWS default credential chain: set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.', { cause: e });
+            'the AWS default credential chain: set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ' +
+            '(for modules that need no AWS, like the offline example, pass --credentials none).', { cause: e });
     }
     mask(creds.secretAccessKey);
     if (creds.sessionToken)

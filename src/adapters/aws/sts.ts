@@ -233,7 +233,8 @@ async function resolveAmbient(options: StsOptions, mask: (s: string) => void): P
     throw new CredentialError(
       'no-ambient-credentials',
       `no ambient AWS credentials for the first hop (${detail}). Outside GitHub Actions site-deploy starts from ` +
-        'the AWS default credential chain: set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.',
+        'the AWS default credential chain: set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ' +
+        '(for modules that need no AWS, like the offline example, pass --credentials none).',
       { cause: e },
     );
   }
