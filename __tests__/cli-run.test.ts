@@ -241,13 +241,13 @@ describe('cancellation', () => {
     expect(d.modules.map((m) => [m.name, m.status])).toEqual([
       ['fast', 'succeeded'],
       ['db', 'cancelled'],
-      ['app', 'skipped'],
+      ['app', 'cancelled'],
       ['later', 'cancelled'],
     ]);
     expect(d.status).toBe('cancelled');
     expect(d.modules[1]!.reason).toMatch(/^cancelled during terraform apply; Terraform stopped/);
-    // A dependent of the cancelled module is skipped because of it; an independent one was cancelled.
-    expect(d.modules[2]!.reason).toBe('skipped: depends on db (cancelled)');
+    // The run was cancelled: a dependent of the cancelled module is cancelled too, like an independent one.
+    expect(d.modules[2]!.reason).toBe('cancelled: the run was cancelled before it started');
     expect(d.modules[3]!.reason).toBe('cancelled: the run was cancelled before it started');
     expect(r.stderr).toMatch(/^⊘ cancelled db \(.+\)/m);
     // Terraform released its lock, and the provisioner's sleep did not outlive the run.
