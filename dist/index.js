@@ -81398,6 +81398,16 @@ function resolveState(graph) {
     const v = r.value;
     return { backend: state.backend, bucket: v.bucket, region: v.region, keyPrefix: v.keyPrefix };
 }
+/** The S3 state object of one module (SPEC §5: `<key_prefix>/<site>/<env>/<module>.tfstate`), or undefined for local state. */
+function s3StateObject(graph, module) {
+    const state = resolveState(graph);
+    if (state.backend !== 's3' || !state.bucket || !state.region)
+        return undefined;
+    const key = [state.keyPrefix, graph.site.name, graph.environment.name, `${module}.tfstate`]
+        .filter((p) => p)
+        .join('/');
+    return { bucket: state.bucket, key, region: state.region };
+}
 /** Whether an input's value must never be shown. */
 function isSensitiveInput(node, name) {
     return node.manifest?.inputs?.[name]?.sensitive === true || SECRET_NAME.test(name);
@@ -83286,14 +83296,13 @@ function localStatePath(root, site, env, module) {
 }
 /** The state backend of one module step. */
 function backendFor(settings, graph, node) {
-    const state = resolveState(graph);
-    const site = graph.site.name;
-    const env = graph.environment.name;
-    if (state.backend === 's3' && state.bucket && state.region) {
-        const key = [state.keyPrefix, site, env, `${node.name}.tfstate`].filter((p) => p).join('/');
-        return { kind: 's3', bucket: state.bucket, key, region: state.region };
-    }
-    return { kind: 'local', path: localStatePath(settings.root, site, env, node.name) };
+    const s3 = s3StateObject(graph, node.name);
+    if (s3)
+        return { kind: 's3', ...s3 };
+    return {
+        kind: 'local',
+        path: localStatePath(settings.root, graph.site.name, graph.environment.name, node.name),
+    };
 }
 const steps_ZERO = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
 /** Outputs of a Terraform state document (`outputs: { name: { value, sensitive } }`). */
@@ -89868,6 +89877,11 @@ function readEvent() {
         return {};
     }
 }
+/** The link to this workflow run, when the runner says where it is. */
+function runUrl(env = process.env) {
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: id } = env;
+    return server && repository && id ? `${server}/${repository}/actions/runs/${id}` : undefined;
+}
 /** Turns config problems into check-run annotations, paths relative to the workspace. */
 function problemAnnotations(problems, root, workspace) {
     return problems
@@ -89891,16 +89905,13 @@ async function startFeedback(token, site, env, commentEnabled) {
     let checkId;
     if (token && owner && repo) {
         gh = createGitHubClient(token, { baseUrl: process.env.GITHUB_API_URL, log: (m) => warning(m) });
-        const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_RUN_ID
-            ? `${process.env.GITHUB_SERVER_URL}/${repository}/actions/runs/${process.env.GITHUB_RUN_ID}`
-            : undefined;
         try {
             const started = await startCheckRun(gh, {
                 owner,
                 repo,
                 name: checkRunName(site, env),
                 headSha: pr?.head?.sha ?? process.env.GITHUB_SHA ?? '',
-                detailsUrl: runUrl,
+                detailsUrl: runUrl(),
             });
             if ('id' in started)
                 checkId = started.id;
@@ -90087,10 +90098,7 @@ async function plan(s) {
         }
         const { graph, result, warnings } = executed;
         annotate(warnings, s.root, workspace);
-        const runUrl = process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID
-            ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
-            : undefined;
-        const report = toRunReport(graph, result, ctx, { runUrl });
+        const report = toRunReport(graph, result, ctx, { runUrl: runUrl() });
         const markdown = renderReport(report);
         if (process.env.GITHUB_STEP_SUMMARY)
             await summary.addRaw(markdown, true).write();

@@ -75640,6 +75640,16 @@ function resolveState(graph) {
     const v = r.value;
     return { backend: state.backend, bucket: v.bucket, region: v.region, keyPrefix: v.keyPrefix };
 }
+/** The S3 state object of one module (SPEC §5: `<key_prefix>/<site>/<env>/<module>.tfstate`), or undefined for local state. */
+function s3StateObject(graph, module) {
+    const state = resolveState(graph);
+    if (state.backend !== 's3' || !state.bucket || !state.region)
+        return undefined;
+    const key = [state.keyPrefix, graph.site.name, graph.environment.name, `${module}.tfstate`]
+        .filter((p) => p)
+        .join('/');
+    return { bucket: state.bucket, key, region: state.region };
+}
 /** Whether an input's value must never be shown. */
 function isSensitiveInput(node, name) {
     return node.manifest?.inputs?.[name]?.sensitive === true || SECRET_NAME.test(name);
@@ -77657,14 +77667,13 @@ function localStatePath(root, site, env, module) {
 }
 /** The state backend of one module step. */
 function backendFor(settings, graph, node) {
-    const state = resolveState(graph);
-    const site = graph.site.name;
-    const env = graph.environment.name;
-    if (state.backend === 's3' && state.bucket && state.region) {
-        const key = [state.keyPrefix, site, env, `${node.name}.tfstate`].filter((p) => p).join('/');
-        return { kind: 's3', bucket: state.bucket, key, region: state.region };
-    }
-    return { kind: 'local', path: localStatePath(settings.root, site, env, node.name) };
+    const s3 = s3StateObject(graph, node.name);
+    if (s3)
+        return { kind: 's3', ...s3 };
+    return {
+        kind: 'local',
+        path: localStatePath(settings.root, graph.site.name, graph.environment.name, node.name),
+    };
 }
 const steps_ZERO = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
 /** Outputs of a Terraform state document (`outputs: { name: { value, sensitive } }`). */
@@ -77981,6 +77990,7 @@ function stsUnavailable(failure, ctx, attempts, cause) {
 ;// CONCATENATED MODULE: ./src/core/credentials/trust.ts
 
 
+
 function oidcProvider(partition, account) {
     return `arn:${partition}:iam::${account}:oidc-provider/${GITHUB_OIDC_HOST}`;
 }
@@ -78066,19 +78076,14 @@ function trustReport(graph, repository, audience = 'sts.amazonaws.com') {
             });
         }
     }
-    const state = graph.site.state;
     const steps = graph.nodes.map((n) => {
         const identity = {
             site: graph.site.name,
             environment: env,
             module: n.name,
             services: n.manifest?.services ?? [],
-            stateObject: state.backend === 's3' && state.bucket
-                ? {
-                    bucket: state.bucket,
-                    key: [state.keyPrefix, graph.site.name, env, `${n.name}.tfstate`].filter(Boolean).join('/'),
-                }
-                : undefined,
+            // Resolved like the steps' own backend, so the printed policy is the one STS will get.
+            stateObject: s3StateObject(graph, n.name),
             purpose: 'apply',
         };
         const policy = sessionPolicy(identity, c.allowedServices, partition);

@@ -39,6 +39,12 @@ function readEvent(): EventPayload {
   }
 }
 
+/** The link to this workflow run, when the runner says where it is. */
+export function runUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: id } = env;
+  return server && repository && id ? `${server}/${repository}/actions/runs/${id}` : undefined;
+}
+
 /** Turns config problems into check-run annotations, paths relative to the workspace. */
 export function problemAnnotations(problems: Problem[], root: string, workspace: string): Annotation[] {
   return problems
@@ -68,17 +74,13 @@ export async function startFeedback(
   let checkId: number | undefined;
   if (token && owner && repo) {
     gh = createGitHubClient(token, { baseUrl: process.env.GITHUB_API_URL, log: (m) => core.warning(m) });
-    const runUrl =
-      process.env.GITHUB_SERVER_URL && process.env.GITHUB_RUN_ID
-        ? `${process.env.GITHUB_SERVER_URL}/${repository}/actions/runs/${process.env.GITHUB_RUN_ID}`
-        : undefined;
     try {
       const started = await startCheckRun(gh, {
         owner,
         repo,
         name: checkRunName(site, env),
         headSha: pr?.head?.sha ?? process.env.GITHUB_SHA ?? '',
-        detailsUrl: runUrl,
+        detailsUrl: runUrl(),
       });
       if ('id' in started) checkId = started.id;
       else core.warning(`no check run: ${started.degraded}`);

@@ -14,7 +14,7 @@ import type { ApprovalCheck } from '../aws/sts.js';
 import { defaultCredentialSource, SessionBroker } from '../aws/sts.js';
 import { runContext } from '../run-context.js';
 import { readSettings, type ActionSettings } from './inputs.js';
-import { problemAnnotations, startFeedback } from './feedback.js';
+import { problemAnnotations, runUrl, startFeedback } from './feedback.js';
 import { commentMarker } from '../../core/run/report.js';
 
 /** Emits each problem as an annotation on its file and line (paths relative to the workspace). */
@@ -145,11 +145,7 @@ async function plan(s: ActionSettings): Promise<void> {
     }
     const { graph, result, warnings } = executed;
     annotate(warnings, s.root, workspace);
-    const runUrl =
-      process.env.GITHUB_SERVER_URL && process.env.GITHUB_REPOSITORY && process.env.GITHUB_RUN_ID
-        ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
-        : undefined;
-    const report = toRunReport(graph, result, ctx, { runUrl });
+    const report = toRunReport(graph, result, ctx, { runUrl: runUrl() });
     const markdown = renderReport(report);
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
     await feedback.comment(report.marker, markdown);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Workspace } from '../../core/config/load.js';
-import { isSensitiveInput, resolveState, type GraphNode, type SiteGraph } from '../../core/graph/build.js';
+import { isSensitiveInput, s3StateObject, type GraphNode, type SiteGraph } from '../../core/graph/build.js';
 import { parsePlanJson, summarizePlan } from '../../core/plan/summary.js';
 import type { OutputValue, RunPorts, StepReport } from '../../core/run/runner.js';
 import { engineFor, type Backend } from '../engines/index.js';
@@ -60,14 +60,12 @@ export function localStatePath(root: string, site: string, env: string, module: 
 
 /** The state backend of one module step. */
 export function backendFor(settings: StepSettings, graph: SiteGraph, node: GraphNode): Backend {
-  const state = resolveState(graph);
-  const site = graph.site.name;
-  const env = graph.environment.name;
-  if (state.backend === 's3' && state.bucket && state.region) {
-    const key = [state.keyPrefix, site, env, `${node.name}.tfstate`].filter((p) => p).join('/');
-    return { kind: 's3', bucket: state.bucket, key, region: state.region };
-  }
-  return { kind: 'local', path: localStatePath(settings.root, site, env, node.name) };
+  const s3 = s3StateObject(graph, node.name);
+  if (s3) return { kind: 's3', ...s3 };
+  return {
+    kind: 'local',
+    path: localStatePath(settings.root, graph.site.name, graph.environment.name, node.name),
+  };
 }
 
 const ZERO = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };

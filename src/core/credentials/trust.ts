@@ -1,4 +1,4 @@
-import type { SiteGraph } from '../graph/build.js';
+import { s3StateObject, type SiteGraph } from '../graph/build.js';
 import { GITHUB_OIDC_HOST } from './messages.js';
 import { parseArn, partitionOf, sessionName, sessionPolicy, type StepIdentity } from './session.js';
 
@@ -119,20 +119,14 @@ export function trustReport(
       });
     }
   }
-  const state = graph.site.state;
   const steps = graph.nodes.map((n): StepPolicy => {
     const identity: StepIdentity = {
       site: graph.site.name,
       environment: env,
       module: n.name,
       services: n.manifest?.services ?? [],
-      stateObject:
-        state.backend === 's3' && state.bucket
-          ? {
-              bucket: state.bucket,
-              key: [state.keyPrefix, graph.site.name, env, `${n.name}.tfstate`].filter(Boolean).join('/'),
-            }
-          : undefined,
+      // Resolved like the steps' own backend, so the printed policy is the one STS will get.
+      stateObject: s3StateObject(graph, n.name),
       purpose: 'apply',
     };
     const policy = sessionPolicy(identity, c.allowedServices, partition);

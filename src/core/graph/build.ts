@@ -317,6 +317,19 @@ export function resolveState(graph: SiteGraph): {
   return { backend: state.backend, bucket: v.bucket, region: v.region, keyPrefix: v.keyPrefix };
 }
 
+/** The S3 state object of one module (SPEC §5: `<key_prefix>/<site>/<env>/<module>.tfstate`), or undefined for local state. */
+export function s3StateObject(
+  graph: SiteGraph,
+  module: string,
+): { bucket: string; key: string; region: string } | undefined {
+  const state = resolveState(graph);
+  if (state.backend !== 's3' || !state.bucket || !state.region) return undefined;
+  const key = [state.keyPrefix, graph.site.name, graph.environment.name, `${module}.tfstate`]
+    .filter((p) => p)
+    .join('/');
+  return { bucket: state.bucket, key, region: state.region };
+}
+
 /** Whether an input's value must never be shown. */
 export function isSensitiveInput(node: GraphNode, name: string): boolean {
   return node.manifest?.inputs?.[name]?.sensitive === true || SECRET_NAME.test(name);
