@@ -136,7 +136,7 @@ describe('the bundled CLI (ambient credentials: each step assumes its role on mo
     ]);
   });
 
-  test('a second concurrent apply of the same module fails on the lock with --lock-timeout 0s; with a long timeout it waits, then succeeds', async () => {
+  test('a second concurrent apply of the same site × environment (another checkout) fails on the S3 run lock with --lock-timeout 0s; with a long timeout it waits, then succeeds', async () => {
     const dir = await tempFolder('sd-marker-');
     const marker = join(dir, 'started');
     const modules = [{ type: 'step', name: 'db', weight: 10, marker: '#{marker}', sleep: '#{sleep}' }];
@@ -149,20 +149,20 @@ describe('the bundled CLI (ambient credentials: each step assumes its role on mo
     let firstDoneAt = 0;
     void first.exit.then(() => (firstDoneAt = performance.now()));
     expect(await eventually(() => existsSync(marker), 30_000)).toBe(true);
+    expect(await keys('sites/locked/')).toContain('sites/locked/dev/site-deploy.lock');
     expect(await keys('sites/locked/')).toContain('sites/locked/dev/db.tfstate.tflock');
 
     const second = await runCli(cliArgs(b, 'apply', '--json', '--lock-timeout', '0s'), env());
     expect(second.code).toBe(1);
-    const sd = JSON.parse(second.stdout) as { modules: { status: string; reason: string }[] };
-    expect(sd.modules[0]!.status).toBe('failed');
-    expect(sd.modules[0]!.reason).toMatch(
-      /^terraform plan failed \(exit 1\): Error acquiring the state lock.*lock ID [0-9a-f-]{36}.*; lock-timeout was 0s/,
+    expect(second.stdout).toBe('');
+    expect(second.stderr).toMatch(
+      /^error: locked\/dev is locked by apply by \S+ on \S+ \(pid \d+\), since \d{4}-\S+ \(s3:\/\/[\w.-]+\/sites\/locked\/dev\/site-deploy\.lock\); gave up after waiting 0s/m,
     );
-    expect(second.stderr).toMatch(/^✗ failed db .*Error acquiring the state lock/m);
+    expect(second.stderr).toContain('site-deploy force-unlock --site locked --env dev');
     expect(firstDoneAt).toBe(0); // the first still holds the lock
 
     // Still locked when the third run starts, so it has to wait for the lock.
-    expect(await keys('sites/locked/')).toContain('sites/locked/dev/db.tfstate.tflock');
+    expect(await keys('sites/locked/')).toContain('sites/locked/dev/site-deploy.lock');
     const third = await runCli(cliArgs(c, 'apply', '--json', '--lock-timeout', '60s'), env());
     const thirdDoneAt = performance.now();
     const firstResult = await first.exit;

@@ -3,10 +3,12 @@
 // skipping, plan-time output sources (plan → state → mock → blocked), ordering, parallelism,
 // grouped logs and concurrent runs. SPEC §4, §5.
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { enginePorts } from '../src/adapters/run/steps.js';
 import { GroupedLog } from '../src/adapters/run/group-log.js';
+import { Redactor } from '../src/core/redact.js';
+import { SiteDeployError } from '../src/core/errors.js';
 import { loadProject } from '../src/core/project.js';
 import { fsReader } from '../src/adapters/fs-reader.js';
 import { runGraph } from '../src/core/run/runner.js';
@@ -22,6 +24,7 @@ import {
   TF_MODULES,
   writeSite,
   type SinkCall,
+  type SiteRepo,
 } from './helpers/site.js';
 
 afterAll(cleanupSites);
@@ -81,6 +84,7 @@ describe('outputs flow downstream', () => {
       terraformBinary: 'terraform',
       lockTimeout: '30s',
       log: new GroupedLog({ startGroup: () => {}, endGroup: () => {}, write: () => {} }),
+      redactor: new Redactor(),
     });
     const result = await runGraph(workspace, graph, { mode: 'apply', maxParallel: 4 }, ports);
     expect(result.modules.map((m) => [m.name, m.status])).toEqual([
@@ -407,11 +411,8 @@ describe('grouped logs (SPEC §4)', () => {
 });
 
 describe('concurrent runs of one site', () => {
-  // BUG (src/adapters/run/steps.ts:141 + src/adapters/engines/workdir.ts:24-33): every run of a
-  // site uses the same work folder per module, `<root>/.site-deploy/work/<site>/<env>/<module>`, and
-  // each step empties it first. The second run wipes the first run's folder while that one applies:
-  // the first applies, then fails with "could not read the plan: ENOENT .../plan.json".
-  test('a second apply of the same module in the same checkout fails on the state lock; the first is unharmed', async () => {
+  // One run per site × environment: a second run waits for the first, up to its lock timeout.
+  const slowSite = async (): Promise<{ repo: SiteRepo; marker: string }> => {
     const dir = await tempFolder('sd-marker-');
     const marker = join(dir, 'started');
     const repo = await writeSite({
@@ -419,18 +420,43 @@ describe('concurrent runs of one site', () => {
       catalog: { step: TF_MODULES.step! },
       variables: { sleep: 3 },
     });
+    return { repo, marker };
+  };
+
+  test('a second apply while one runs fails at once with lock-timeout 0s, naming the holder; the first is unharmed', async () => {
+    const { repo, marker } = await slowSite();
     const first = runSite(repo, 'apply', { lockTimeout: '0s' });
     expect(await eventually(() => existsSync(marker), 30_000)).toBe(true);
-    const second = await runSite(repo, 'apply', { lockTimeout: '0s' });
+    const second = await runSite(repo, 'apply', { lockTimeout: '0s' }).then(
+      () => undefined,
+      (e: unknown) => e as SiteDeployError,
+    );
     const firstDone = await first;
 
-    expect(second.byName('db').status).toBe('failed');
-    expect(second.byName('db').reason).toMatch(/Error acquiring the state lock/);
-    expect(second.byName('db').reason).toMatch(/lock-timeout was 0s/);
+    expect(second).toBeInstanceOf(SiteDeployError);
+    expect(second?.code).toBe('locked');
+    expect(second?.message).toMatch(
+      new RegExp(`^s/dev is locked by apply by \\S+ on \\S+ \\(pid ${process.pid}\\), since \\d{4}-`),
+    );
+    expect(second?.message).toContain('site-deploy force-unlock --site s --env dev');
     // The run that held the lock must not be broken by the one that could not get it.
     expect(firstDone.byName('db').reason ?? '').toBe('');
     expect(firstDone.byName('db').status).toBe('succeeded');
     expect(repo.readState('db').resources).toHaveLength(1);
     expect(repo.lockFiles()).toEqual([]);
+    // Released: nothing left under .site-deploy/locks.
+    expect(readdirSync(join(repo.root, '.site-deploy', 'locks', 's'))).toEqual([]);
+  });
+
+  test('a second apply with a long enough lock timeout waits for the first, then runs', async () => {
+    const { repo, marker } = await slowSite();
+    const first = runSite(repo, 'apply', { lockTimeout: '0s' });
+    expect(await eventually(() => existsSync(marker), 30_000)).toBe(true);
+    const second = await runSite(repo, 'apply', { lockTimeout: '2m' });
+    const firstDone = await first;
+    expect(firstDone.byName('db').status).toBe('succeeded');
+    // It started only after the first had finished: its plan found the first apply's state.
+    expect(second.byName('db').status).toBe('no-op');
+    expect(second.result.startedAt).toBeGreaterThanOrEqual(firstDone.result.finishedAt);
   });
 });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GroupedLog } from '../src/adapters/run/group-log.js';
+import { Redactor } from '../src/core/redact.js';
 import { fsReader } from '../src/adapters/fs-reader.js';
 import { enginePorts } from '../src/adapters/run/steps.js';
 import { loadProject } from '../src/core/project.js';
@@ -118,6 +119,7 @@ async function applyOnce(
     terraformBinary: 'terraform',
     lockTimeout: '30s',
     log: new GroupedLog({ startGroup: () => {}, endGroup: () => {}, write: () => {} }),
+    redactor: new Redactor(),
   });
   const events: { type: string; name: string; at: number }[] = [];
   const t0 = performance.now();

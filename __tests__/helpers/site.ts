@@ -13,6 +13,8 @@ import type { LogSink } from '../../src/adapters/run/group-log.js';
 import type { RunContext } from '../../src/core/config/scope.js';
 import type { SiteGraph } from '../../src/core/graph/build.js';
 import type { ModuleResult, RunMode, RunResult } from '../../src/core/run/runner.js';
+import { Redactor } from '../../src/core/redact.js';
+import { parseDuration } from '../../src/core/duration.js';
 
 /** One catalog module type. */
 export interface CatalogModule {
@@ -213,6 +215,7 @@ export interface RunSiteOptions {
   lockTimeout?: string;
   signal?: AbortSignal;
   sink?: LogSink;
+  redactor?: Redactor;
   stepEnv?: Record<string, string>;
   workRoot?: string;
   onEvent?: (e: RunEvent) => void;
@@ -240,7 +243,9 @@ export async function runSite(
     maxParallel: o.maxParallel ?? 4,
     terraformBinary: 'terraform',
     lockTimeout: o.lockTimeout ?? '30s',
+    lockTimeoutMs: parseDuration(o.lockTimeout ?? '30s') ?? 0,
     workRoot: o.workRoot,
+    redactor: o.redactor ?? new Redactor(),
     sink: o.sink ?? { startGroup: () => {}, endGroup: () => {}, write: () => {} },
     signal: o.signal,
     stepEnv: o.stepEnv,

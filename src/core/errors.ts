@@ -11,8 +11,11 @@ export interface Problem extends SourcePos {
   severity: 'error' | 'warning';
 }
 
-/** Stable error codes; `bad-input` maps to exit code 2. */
-export type ErrorCode = 'bad-input' | 'step-failed' | 'internal';
+/**
+ * Stable error codes; `bad-input` maps to exit code 2, the rest to 1. `locked`: another run holds
+ * the site × environment (or its lock could not be taken).
+ */
+export type ErrorCode = 'bad-input' | 'step-failed' | 'locked' | 'internal';
 
 /** The one error type the tool throws on purpose: a stable code, the problems, and whose fault it is. */
 export class SiteDeployError extends Error {

@@ -1,4 +1,3 @@
-import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Problem } from '../../core/errors.js';
@@ -11,6 +10,31 @@ import {
 } from '../github/check-run.js';
 import { createGitHubClient, type GitHub } from '../github/client.js';
 import { upsertStickyComment } from '../github/pr-comment.js';
+import type { Redactor } from '../../core/redact.js';
+import type { ActionIo } from './io.js';
+
+/** Keys of an Octokit request that are routing, not content (the token lives in `headers`). */
+const ROUTING = new Set(['method', 'url', 'baseUrl', 'headers', 'request', 'mediaType']);
+
+/**
+ * Runs every request body through the redaction: check-run text and annotations, comments, any
+ * future write — one hook, so no GitHub output path can carry a secret.
+ */
+export function redactRequests(gh: GitHub, redactor: Redactor): GitHub {
+  gh.hook.before('request', (options) => {
+    const o = options as Record<string, unknown>;
+    for (const k of Object.keys(o)) if (!ROUTING.has(k)) o[k] = redactor.value(o[k]);
+  });
+  return gh;
+}
+
+/** The action's GitHub client: retries, throttling, warnings in the log, redacted requests. */
+export function actionGitHub(io: ActionIo, token: string): GitHub {
+  return redactRequests(
+    createGitHubClient(token, { baseUrl: process.env.GITHUB_API_URL, log: (m) => io.warning(m) }),
+    io.redactor,
+  );
+}
 
 /** Where the run's feedback goes on GitHub: the check run and, on a pull request, the sticky comment. */
 export interface Feedback {
@@ -61,6 +85,7 @@ export function problemAnnotations(problems: Problem[], root: string, workspace:
 
 /** Starts the check run `site-deploy / <site> / <env>` when a token is given; every GitHub failure only warns. */
 export async function startFeedback(
+  io: ActionIo,
   token: string | undefined,
   site: string,
   env: string,
@@ -73,7 +98,7 @@ export async function startFeedback(
   let gh: GitHub | undefined;
   let checkId: number | undefined;
   if (token && owner && repo) {
-    gh = createGitHubClient(token, { baseUrl: process.env.GITHUB_API_URL, log: (m) => core.warning(m) });
+    gh = actionGitHub(io, token);
     try {
       const started = await startCheckRun(gh, {
         owner,
@@ -83,9 +108,9 @@ export async function startFeedback(
         detailsUrl: runUrl(),
       });
       if ('id' in started) checkId = started.id;
-      else core.warning(`no check run: ${started.degraded}`);
+      else io.warning(`no check run: ${started.degraded}`);
     } catch (e) {
-      core.warning(`no check run: ${e instanceof Error ? e.message : String(e)}`);
+      io.warning(`no check run: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   return {
@@ -101,15 +126,15 @@ export async function startFeedback(
           summary: markdown,
           annotations,
         });
-        if ('degraded' in done) core.warning(`check run not completed: ${done.degraded}`);
+        if ('degraded' in done) io.warning(`check run not completed: ${done.degraded}`);
       } catch (e) {
-        core.warning(`check run not completed: ${e instanceof Error ? e.message : String(e)}`);
+        io.warning(`check run not completed: ${e instanceof Error ? e.message : String(e)}`);
       }
     },
     async comment(marker, markdown) {
       if (!commentEnabled || !pr) return;
       if (!gh || !owner || !repo) {
-        core.warning('no pull-request comment: no github-token; the report is in the job summary');
+        io.warning('no pull-request comment: no github-token; the report is in the job summary');
         return;
       }
       try {
@@ -121,10 +146,10 @@ export async function startFeedback(
           body: markdown,
         });
         if (r.action === 'degraded')
-          core.warning(`no pull-request comment (${r.reason}); the report is in the job summary`);
-        else core.info(`pull-request comment ${r.action}${r.url ? `: ${r.url}` : ''}`);
+          io.warning(`no pull-request comment (${r.reason}); the report is in the job summary`);
+        else io.info(`pull-request comment ${r.action}${r.url ? `: ${r.url}` : ''}`);
       } catch (e) {
-        core.warning(
+        io.warning(
           `no pull-request comment: ${e instanceof Error ? e.message : String(e)}; the report is in the job summary`,
         );
       }

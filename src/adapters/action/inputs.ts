@@ -1,5 +1,7 @@
 import * as core from '@actions/core';
+import { parseDuration } from '../../core/duration.js';
 import { InputError } from '../../core/errors.js';
+import type { ActionIo } from './io.js';
 
 /** Action commands (SPEC §9). */
 export const ACTION_COMMANDS = ['plan', 'apply', 'validate', 'verify', 'drift', 'matrix'] as const;
@@ -18,7 +20,9 @@ export interface ActionSettings {
   audience: string;
   comment: boolean;
   evidenceBucket?: string;
+  /** Passed to Terraform's `-lock-timeout`, and how long the run lock is waited for. */
   lockTimeout: string;
+  lockTimeoutMs: number;
   credentialsMode: 'server' | 'env';
 }
 
@@ -39,7 +43,10 @@ function badInput(message: string): InputError {
 }
 
 /** Reads the action's inputs. Defaults mirror action.yml, because the runner, not the toolkit, applies those. */
-export function readSettings(env: NodeJS.ProcessEnv = process.env): ActionSettings {
+export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env): ActionSettings {
+  // The token is a secret before anything else is read or written.
+  const githubToken = input('github-token') || undefined;
+  if (githubToken) io.redactor.add(githubToken);
   const command = input('command', 'plan');
   if (!(ACTION_COMMANDS as readonly string[]).includes(command)) {
     throw badInput(`input "command" must be one of ${ACTION_COMMANDS.join(', ')}, not "${command}"`);
@@ -58,18 +65,24 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): ActionSettin
     catalog: input('catalog', 'modules'),
     terraformBinary: input('terraform-binary', 'terraform'),
     maxParallel,
-    githubToken: input('github-token') || undefined,
+    githubToken,
     audience: input('audience', 'sts.amazonaws.com'),
     comment: bool('comment', true),
     evidenceBucket: input('evidence-bucket') || undefined,
     lockTimeout: input('lock-timeout', '5m'),
+    lockTimeoutMs: 0,
     credentialsMode: 'server',
   };
+  const lockMs = parseDuration(settings.lockTimeout);
+  if (lockMs === undefined)
+    throw badInput(
+      `input "lock-timeout" must be a duration like 30s, 5m or 1h, not "${settings.lockTimeout}"`,
+    );
+  settings.lockTimeoutMs = lockMs;
   const mode = input('credentials-mode', 'server');
   if (mode !== 'server' && mode !== 'env')
     throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
   settings.credentialsMode = mode;
-  if (settings.githubToken) core.setSecret(settings.githubToken);
   for (const [k, v] of Object.entries(settings))
     if (k !== 'githubToken') core.debug(`input ${k} = ${String(v)}`);
   return settings;

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import type * as core from '@actions/core';
 import { join, relative, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { InputError, SiteDeployError, type Problem } from '../../core/errors.js';
@@ -9,16 +9,19 @@ import { publicOutputs, runDocument } from '../../core/run/runner.js';
 import { fsReader } from '../fs-reader.js';
 import { execute } from '../run/execute.js';
 import { runApproval } from '../github/approvals.js';
-import { createGitHubClient } from '../github/client.js';
 import type { ApprovalCheck } from '../aws/sts.js';
-import { defaultCredentialSource, SessionBroker } from '../aws/sts.js';
+import { SessionBroker } from '../aws/sts.js';
+import { githubOidcSource } from '../aws/oidc.js';
+import { Redactor } from '../../core/redact.js';
+import { actionIo, type ActionIo } from './io.js';
 import { runContext } from '../run-context.js';
 import { readSettings, type ActionSettings } from './inputs.js';
-import { problemAnnotations, runUrl, startFeedback } from './feedback.js';
+import { describeHolder } from '../run/run-lock.js';
+import { actionGitHub, problemAnnotations, runUrl, startFeedback } from './feedback.js';
 import { commentMarker } from '../../core/run/report.js';
 
 /** Emits each problem as an annotation on its file and line (paths relative to the workspace). */
-export function annotate(problems: Problem[], root: string, workspace: string): void {
+export function annotate(io: ActionIo, problems: Problem[], root: string, workspace: string): void {
   for (const p of problems) {
     const props: core.AnnotationProperties = { title: 'site-deploy' };
     if (p.file && p.line > 0) {
@@ -26,8 +29,8 @@ export function annotate(problems: Problem[], root: string, workspace: string): 
       props.startLine = p.line;
       props.startColumn = p.column;
     }
-    if (p.severity === 'error') core.error(p.message, props);
-    else core.warning(p.message, props);
+    if (p.severity === 'error') io.error(p.message, props);
+    else io.warning(p.message, props);
   }
 }
 
@@ -35,7 +38,7 @@ function workspaceDir(s: ActionSettings): string {
   return process.env.GITHUB_WORKSPACE || s.root;
 }
 
-async function validate(s: ActionSettings): Promise<void> {
+async function validate(s: ActionSettings, io: ActionIo): Promise<void> {
   const v = validateProject(
     fsReader(s.root),
     { configRoot: s.configRoot, catalog: s.catalog },
@@ -45,19 +48,16 @@ async function validate(s: ActionSettings): Promise<void> {
       env: s.environment,
     },
   );
-  annotate(v.problems, s.root, workspaceDir(s));
+  annotate(io, v.problems, s.root, workspaceDir(s));
   const errors = v.problems.filter((p) => p.severity === 'error');
-  core.setOutput('status', v.ok ? 'succeeded' : 'failed');
-  core.setOutput(
-    'summary',
-    JSON.stringify({ ok: v.ok, errors: errors.length, warnings: v.problems.length - errors.length }),
-  );
+  io.setOutput('status', v.ok ? 'succeeded' : 'failed');
+  io.setOutput('summary', { ok: v.ok, errors: errors.length, warnings: v.problems.length - errors.length });
   if (!v.ok) {
-    core.setFailed(
+    io.setFailed(
       `${errors.length} configuration error${errors.length === 1 ? '' : 's'}: see the annotations`,
     );
   } else {
-    core.info(`configuration is valid: ${v.graphs.length} site×environment graphs`);
+    io.info(`configuration is valid: ${v.graphs.length} site×environment graphs`);
   }
 }
 
@@ -70,18 +70,19 @@ function required(s: ActionSettings): { site: string; environment: string } {
   return { site: s.site as string, environment: s.environment as string };
 }
 
-async function plan(s: ActionSettings): Promise<void> {
+async function plan(s: ActionSettings, io: ActionIo): Promise<void> {
   const { site, environment } = required(s);
   const ctx = runContext(s.root);
   const controller = new AbortController();
   const cancel = (): void => {
     if (!controller.signal.aborted)
-      core.warning('cancelled: running steps are stopping and releasing their state locks');
+      io.warning('cancelled: running steps are stopping and releasing their state locks');
     controller.abort();
   };
   process.on('SIGINT', cancel);
   process.on('SIGTERM', cancel);
-  const feedback = await startFeedback(s.githubToken, site, environment, s.comment);
+  const feedback = await startFeedback(io, s.githubToken, site, environment, s.comment);
+  const mask = (v: string): void => io.redactor.add(v);
   const workspace = workspaceDir(s);
   try {
     let executed;
@@ -96,27 +97,27 @@ async function plan(s: ActionSettings): Promise<void> {
         maxParallel: s.maxParallel,
         terraformBinary: s.terraformBinary,
         lockTimeout: s.lockTimeout,
+        lockTimeoutMs: s.lockTimeoutMs,
+        runUrl: runUrl(),
         workRoot: join(process.env.RUNNER_TEMP || tmpdir(), 'site-deploy', 'work'),
         signal: controller.signal,
         credentials: {
           broker: new SessionBroker({
-            source: defaultCredentialSource(process.env, s.audience),
-            mask: (v) => core.setSecret(v),
-            approval: approvalReadBack(s.githubToken),
+            source: { kind: 'github-oidc', token: githubOidcSource(s.audience, { mask }) },
+            mask,
+            approval: approvalReadBack(io, s.githubToken),
           }),
           mode: s.credentialsMode,
           ctx,
-          mask: (v) => core.setSecret(v),
+          mask,
         },
-        onSecret: (v) => core.setSecret(v),
-        sink: {
-          startGroup: (t) => core.startGroup(t),
-          endGroup: () => core.endGroup(),
-          write: (t) => process.stdout.write(t),
-        },
+        redactor: io.redactor,
+        sink: io.engine,
+        onLockWait: (holder, where) =>
+          io.info(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
         onEvent: (e) => {
           if (e.type === 'finish' && e.module.status === 'failed')
-            core.error(`${e.node.name}: ${e.module.reason?.split('\n')[0] ?? 'failed'}`, {
+            io.error(`${e.node.name}: ${e.module.reason?.split('\n')[0] ?? 'failed'}`, {
               title: `site-deploy / ${site} / ${environment}`,
             });
         },
@@ -140,14 +141,18 @@ async function plan(s: ActionSettings): Promise<void> {
           problemAnnotations(e.problems, s.root, workspace),
         );
         await feedback.comment(commentMarker(site, environment), text);
+      } else {
+        // Refused before any module ran (the run lock): the check run must not stay in progress.
+        const message = e instanceof Error ? e.message : String(e);
+        await feedback.complete('failure', `${s.command} did not start`, message, []);
       }
       throw e;
     }
     const { graph, result, warnings } = executed;
-    annotate(warnings, s.root, workspace);
+    annotate(io, warnings, s.root, workspace);
     const report = toRunReport(graph, result, ctx, { runUrl: runUrl() });
     const markdown = renderReport(report);
-    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
+    await io.summary(markdown);
     await feedback.comment(report.marker, markdown);
     const failedModules = result.modules.filter((m) => m.status === 'failed');
     await feedback.complete(
@@ -177,14 +182,14 @@ async function plan(s: ActionSettings): Promise<void> {
       ],
     );
     const doc = runDocument(graph, result) as Record<string, unknown>;
-    core.setOutput('status', result.status);
-    core.setOutput('summary', JSON.stringify({ ...doc, outputs: undefined }));
-    core.setOutput('outputs', JSON.stringify(publicOutputs(graph, result)));
+    io.setOutput('status', result.status);
+    io.setOutput('summary', { ...doc, outputs: undefined });
+    io.setOutput('outputs', publicOutputs(graph, result));
     if (result.status === 'failed' || result.status === 'cancelled') {
       const bad = result.modules
         .filter((m) => m.status === 'failed' || m.status === 'cancelled')
         .map((m) => m.name);
-      core.setFailed(`${s.command} ${result.status}: ${bad.join(', ') || 'see the log'}`);
+      io.setFailed(`${s.command} ${result.status}: ${bad.join(', ') || 'see the log'}`);
     }
   } finally {
     process.off('SIGINT', cancel);
@@ -193,7 +198,7 @@ async function plan(s: ActionSettings): Promise<void> {
 }
 
 /** `require_mfa`: reads this run's human approval for the token's GitHub environment back from the API. */
-function approvalReadBack(token: string | undefined): ApprovalCheck {
+function approvalReadBack(io: ActionIo, token: string | undefined): ApprovalCheck {
   return async ({ claims }) => {
     const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
     const runId = Number(process.env.GITHUB_RUN_ID);
@@ -203,10 +208,7 @@ function approvalReadBack(token: string | undefined): ApprovalCheck {
         detail: 'no github-token, repository or run id to read the approval back with',
       };
     }
-    const gh = createGitHubClient(token, {
-      baseUrl: process.env.GITHUB_API_URL,
-      log: (m) => core.warning(m),
-    });
+    const gh = actionGitHub(io, token);
     return runApproval(gh, {
       owner,
       repo,
@@ -219,15 +221,18 @@ function approvalReadBack(token: string | undefined): ApprovalCheck {
 
 /** The action's entry: reads inputs, runs the command, fails the step with a readable message. */
 export async function run(): Promise<void> {
+  const io = actionIo(new Redactor());
   try {
-    const settings = readSettings();
+    const settings = readSettings(io);
+    // Local state, saved plans and tfvars written from here on (and by Terraform) are owner-only.
+    process.umask(0o077);
     switch (settings.command) {
       case 'validate':
-        await validate(settings);
+        await validate(settings, io);
         return;
       case 'plan':
       case 'apply':
-        await plan(settings);
+        await plan(settings, io);
         return;
       default:
         throw new SiteDeployError(
@@ -238,11 +243,12 @@ export async function run(): Promise<void> {
   } catch (e) {
     if (e instanceof SiteDeployError && e.problems.length > 0)
       annotate(
+        io,
         e.problems,
         process.env.GITHUB_WORKSPACE || process.cwd(),
         process.env.GITHUB_WORKSPACE || process.cwd(),
       );
-    core.setOutput('status', 'failed');
-    core.setFailed(e instanceof Error ? e.message : String(e));
+    io.setOutput('status', 'failed');
+    io.setFailed(e instanceof Error ? e.message : String(e));
   }
 }

@@ -1,4 +1,5 @@
 import { InputError } from '../../core/errors.js';
+import { parseDuration } from '../../core/duration.js';
 import { didYouMean } from '../../core/suggest.js';
 
 /** The CLI's commands (SPEC §9). */
@@ -12,6 +13,7 @@ export const COMMANDS = [
   'matrix',
   'summarize',
   'trust-policy',
+  'force-unlock',
 ] as const;
 /** One CLI command. */
 export type Command = (typeof COMMANDS)[number];
@@ -31,6 +33,8 @@ export interface CliArgs {
   changedFrom?: string;
   terraformBinary: string;
   lockTimeout: string;
+  /** The run lock's wait, from --lock-timeout. */
+  lockTimeoutMs: number;
   verbose: boolean;
   /** ambient: assume each step's role from the AWS default credential chain; none: steps get no AWS credentials. */
   credentials: 'ambient' | 'none';
@@ -117,6 +121,7 @@ export function parseArgs(argv: string[]): CliArgs | 'help' | 'version' {
     changedFrom: values.get('changed-from'),
     terraformBinary: values.get('terraform-binary') ?? 'terraform',
     lockTimeout: values.get('lock-timeout') ?? '5m',
+    lockTimeoutMs: 0,
     verbose: bools.has('verbose'),
     credentials: 'ambient',
   };
@@ -124,7 +129,19 @@ export function parseArgs(argv: string[]): CliArgs | 'help' | 'version' {
   if (credentials !== 'ambient' && credentials !== 'none')
     throw new UsageError(`--credentials must be ambient or none, not "${credentials}"`);
   args.credentials = credentials;
-  const needsSiteEnv: Command[] = ['graph', 'plan', 'apply', 'verify', 'drift', 'trust-policy'];
+  const lockMs = parseDuration(args.lockTimeout);
+  if (lockMs === undefined)
+    throw new UsageError(`--lock-timeout must be a duration like 30s, 5m or 1h, not "${args.lockTimeout}"`);
+  args.lockTimeoutMs = lockMs;
+  const needsSiteEnv: Command[] = [
+    'graph',
+    'plan',
+    'apply',
+    'verify',
+    'drift',
+    'trust-policy',
+    'force-unlock',
+  ];
   if (needsSiteEnv.includes(command)) {
     const missing = (['site', 'env'] as const).filter((k) => !args[k]).map((k) => `--${k}`);
     if (missing.length) throw new UsageError(`${command} needs ${missing.join(' and ')}`);
@@ -155,13 +172,15 @@ Usage:
   site-deploy matrix     [--changed-from REF] [--json]
   site-deploy summarize  PLAN.json [--json | --markdown]
   site-deploy trust-policy --site S --env E
+  site-deploy force-unlock --site S --env E   # remove the run lock of a run that is gone
 
 Options:
   --root DIR          repository root holding sites/ and modules/ (default: .)
   --config-root DIR   sites folder, relative to the root (default: sites)
   --catalog DIR       module catalog, relative to the root (default: modules)
   --terraform-binary  terraform or tofu (default: terraform)
-  --lock-timeout T    how long to wait for a state lock (default: 5m)
+  --lock-timeout T    how long to wait for another run's lock, and Terraform's state
+                      lock (default: 5m)
   --credentials C     ambient (default): each module step assumes its role from the AWS
                       default credential chain; none: steps run with no AWS credentials
                       (modules that need no AWS, like the offline example)

@@ -3,7 +3,7 @@ import { validateProject, loadProject } from '../../core/project.js';
 import { formatProblem, SiteDeployError, type Problem } from '../../core/errors.js';
 import { graphDocument } from '../../core/graph/build.js';
 import { Problems } from '../../core/errors.js';
-import { fsReader } from '../fs-reader.js';
+import { fsReader, kindOf } from '../fs-reader.js';
 import { runContext } from '../run-context.js';
 import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
 import { execute } from '../run/execute.js';
@@ -15,6 +15,13 @@ import { renderSummaryMarkdown, renderSummaryText } from '../../core/plan/markdo
 import { runDocument } from '../../core/run/runner.js';
 import { progressLine, renderRunTable } from '../../core/run/table.js';
 import type { Layout } from '../../core/config/load.js';
+import { Redactor } from '../../core/redact.js';
+import { runnerSafeJson } from '../../core/workflow-commands.js';
+import { resolveState } from '../../core/graph/build.js';
+import { engineOutput, safeText } from '../run/engine-output.js';
+import type { LogSink } from '../run/group-log.js';
+import { describeHolder, forceUnlock, s3LockKey, type S3LockTarget } from '../run/run-lock.js';
+import { s3Client } from '../aws/s3.js';
 import type { RunContext } from '../../core/config/scope.js';
 
 /** Where the CLI writes; tests pass buffers. */
@@ -30,14 +37,43 @@ const defaultIo: CliIo = {
   cwd: process.cwd(),
 };
 
+/**
+ * What the CLI writes, through the run's one redaction. Inside GitHub Actions (a `run:` step) the
+ * runner reads this output too: text that may quote engine output is kept from running as a
+ * workflow command, and JSON is written so it cannot carry one.
+ */
+interface Out {
+  redactor: Redactor;
+  runner: boolean;
+  text(t: string): void;
+  err(t: string): void;
+  json(doc: unknown): void;
+  engine: LogSink;
+}
+
+function output(io: CliIo, redactor: Redactor): Out {
+  const runner = process.env.GITHUB_ACTIONS === 'true';
+  const err = (t: string): void => io.err(safeText(t, redactor, runner));
+  return {
+    redactor,
+    runner,
+    text: (t) => io.out(safeText(t, redactor, runner)),
+    err,
+    json: (doc) => io.out(`${runnerSafeJson(JSON.stringify(redactor.value(doc)))}\n`),
+    engine: engineOutput({ write: (t) => io.err(t), redactor, runner }),
+  };
+}
+
 /** Turns anything thrown into one line of text. */
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 /** Runs the CLI and returns its exit code; never throws, never prints a stack trace unless --verbose. */
-export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+export async function main(argv: string[], rawIo: CliIo = defaultIo): Promise<number> {
   let args: CliArgs | 'help' | 'version' | undefined;
+  const out = output(rawIo, new Redactor());
+  const io: CliIo = { out: out.text, err: out.err, cwd: rawIo.cwd };
   try {
     args = parseArgs(argv);
     if (args === 'help') {
@@ -48,7 +84,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       io.out(`site-deploy ${VERSION}\n`);
       return 0;
     }
-    return await dispatch(args, io);
+    return await dispatch(args, io, out);
   } catch (e) {
     const verbose = typeof args === 'object' && args.verbose;
     if (e instanceof UsageError) {
@@ -59,6 +95,10 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       printProblems(e.problems, io, typeof args === 'object' ? args : undefined);
       if (e.problems.length === 0) io.err(`error: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof SiteDeployError && e.code === 'locked') {
+      io.err(`error: ${e.message}\n`);
+      return 1;
     }
     io.err(`internal error: ${errorMessage(e)}\n`);
     if (verbose && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
@@ -83,7 +123,7 @@ function printProblems(problems: Problem[], io: CliIo, args: CliArgs | undefined
     );
 }
 
-async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
+async function dispatch(args: CliArgs, io: CliIo, out: Out): Promise<number> {
   const root = resolve(io.cwd, args.root);
   const reader = fsReader(root);
   const layout = { configRoot: args.configRoot, catalog: args.catalog };
@@ -98,7 +138,7 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
         const warnings = v.problems
           .filter((p) => p.severity === 'warning')
           .map(({ file, line, column, message }) => ({ file, line, column, message }));
-        io.out(`${JSON.stringify({ ok: v.ok, errors, warnings })}\n`);
+        out.json({ ok: v.ok, errors, warnings });
         return v.ok ? 0 : 2;
       }
       printProblems(v.problems, io, args);
@@ -120,7 +160,7 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       );
       const doc = graphDocument(workspace, graph, new Problems()) as GraphDoc;
       if (args.json) {
-        io.out(`${JSON.stringify(doc)}\n`);
+        out.json(doc);
         return 0;
       }
       printProblems(warnings, io, args);
@@ -129,9 +169,11 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
     }
     case 'plan':
     case 'apply':
-      return runCommand(args, io, root, layout, ctx);
+      return runCommand(args, io, out, root, layout, ctx);
     case 'summarize':
-      return summarize(args, io);
+      return summarize(args, io, out);
+    case 'force-unlock':
+      return unlock(args, io, root, layout, ctx);
     case 'trust-policy': {
       const { graph } = loadProject(reader, layout, ctx, args.site as string, args.env as string);
       const report = trustReport(graph, ctx.repository);
@@ -140,7 +182,8 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
           'bad-input',
           `${graph.site.dir}/credentials.yaml has no entry for environment ${graph.environment.name}`,
         );
-      io.out(args.json ? `${JSON.stringify(report)}\n` : `${renderTrustReport(report)}\n`);
+      if (args.json) out.json(report);
+      else io.out(`${renderTrustReport(report)}\n`);
       return 0;
     }
     default:
@@ -184,6 +227,7 @@ function renderGraph(doc: GraphDoc): string {
 async function runCommand(
   args: CliArgs,
   io: CliIo,
+  out: Out,
   root: string,
   layout: Layout,
   ctx: RunContext,
@@ -196,6 +240,9 @@ async function runCommand(
   };
   process.on('SIGINT', cancel);
   process.on('SIGTERM', cancel);
+  const mask = (v: string): void => out.redactor.add(v);
+  // Local state, saved plans and tfvars written from here on (and by Terraform) are owner-only.
+  const umask = process.umask(0o077);
   try {
     const { graph, result, warnings } = await execute({
       root,
@@ -207,25 +254,28 @@ async function runCommand(
       maxParallel: args.maxParallel,
       terraformBinary: args.terraformBinary,
       lockTimeout: args.lockTimeout,
+      lockTimeoutMs: args.lockTimeoutMs,
       signal: controller.signal,
       credentials:
         args.credentials === 'none'
           ? undefined
           : {
-              broker: new SessionBroker({ source: defaultCredentialSource(process.env) }),
+              broker: new SessionBroker({ source: defaultCredentialSource(process.env), mask }),
               mode: 'server',
               ctx,
+              mask,
             },
-      sink: args.verbose
-        ? { startGroup: (t) => io.err(`▼ ${t}\n`), endGroup: () => io.err('▲\n'), write: (t) => io.err(t) }
-        : { startGroup: () => {}, endGroup: () => {}, write: () => {} },
+      redactor: out.redactor,
+      sink: args.verbose ? out.engine : { startGroup: () => {}, endGroup: () => {}, write: () => {} },
+      onLockWait: (holder, where) =>
+        io.err(`waiting for the run lock (${where}), held by ${describeHolder(holder)}\n`),
       onEvent: (e) => {
         if (e.type === 'start') io.err(`▶ ${e.node.name} (${e.node.type}, weight ${e.node.weight})\n`);
         else io.err(`${progressLine(e.module, args.command)}\n`);
       },
     });
     printProblems(warnings, io, args);
-    if (args.json) io.out(`${JSON.stringify(runDocument(graph, result))}\n`);
+    if (args.json) out.json(runDocument(graph, result));
     else {
       io.out(`\n${renderRunTable(result)}`);
       for (const m of result.modules.filter((x) => x.status === 'failed' && x.reason))
@@ -233,27 +283,90 @@ async function runCommand(
     }
     return result.status === 'failed' || result.status === 'cancelled' ? 1 : 0;
   } finally {
+    process.umask(umask);
     process.off('SIGINT', cancel);
     process.off('SIGTERM', cancel);
   }
 }
 
+/** The largest plan file `summarize` reads: JavaScript strings stop a little above 512 MiB. */
+export const MAX_PLAN_BYTES = 512 * 1024 * 1024;
+
 /** `summarize PLAN.json`: counts and addresses from `terraform show -json`, never a value. */
-function summarize(args: CliArgs, io: CliIo): number {
-  const file = resolve(io.cwd, args.positional[0] as string);
-  let text: string;
-  try {
-    if (!statSync(file).isFile()) throw new Error('not a file');
-    text = readFileSync(file, 'utf8');
-  } catch {
+function summarize(args: CliArgs, io: CliIo, out: Out): number {
+  const name = args.positional[0] as string;
+  const file = resolve(io.cwd, name);
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st) {
     throw new SiteDeployError(
       'bad-input',
-      `${args.positional[0]}: no such plan file (write one with \`terraform show -json PLANFILE > plan.json\`)`,
+      `${name}: no such plan file (write one with \`terraform show -json PLANFILE > plan.json\`)`,
     );
   }
-  const summary = summarizePlan(parsePlanJson(text, args.positional[0]));
-  if (args.json) io.out(`${JSON.stringify(toSummaryJson(summary))}\n`);
+  if (!st.isFile())
+    throw new SiteDeployError(
+      'bad-input',
+      `${name}: a ${kindOf(st)}, not a regular file; give the plan JSON file`,
+    );
+  if (st.size > MAX_PLAN_BYTES) {
+    throw new SiteDeployError(
+      'bad-input',
+      `${name}: the plan file is ${formatBytes(st.size)}, over the ${formatBytes(MAX_PLAN_BYTES)} limit summarize can read; ` +
+        "summarize each module's plan separately",
+    );
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SiteDeployError(
+      'bad-input',
+      `${name}: cannot read the plan file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  const summary = summarizePlan(parsePlanJson(text, name));
+  if (args.json) out.json(toSummaryJson(summary));
   else if (args.markdown) io.out(renderSummaryMarkdown(summary));
   else io.out(renderSummaryText(summary));
+  return 0;
+}
+
+/** `1.2 GiB`, `600.0 MiB`, `12 KiB`. */
+function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} bytes` : `${v.toFixed(1).replace(/\.0$/, '')} ${units[u]}`;
+}
+
+/** `force-unlock`: removes the run lock of a site × environment left by a run that is gone. */
+async function unlock(
+  args: CliArgs,
+  io: CliIo,
+  root: string,
+  layout: Layout,
+  ctx: RunContext,
+): Promise<number> {
+  const { graph } = loadProject(fsReader(root), layout, ctx, args.site as string, args.env as string);
+  const state = resolveState(graph);
+  let s3: S3LockTarget | undefined;
+  if (state.backend === 's3' && state.bucket && state.region) {
+    s3 = {
+      client: s3Client(state.region, process.env),
+      bucket: state.bucket,
+      key: s3LockKey(state.keyPrefix, graph.site.name, graph.environment.name),
+    };
+  }
+  const { removed, holders } = await forceUnlock(root, graph.site.name, graph.environment.name, s3);
+  if (removed.length === 0) {
+    io.out(`${graph.site.name}/${graph.environment.name} is not locked\n`);
+    return 0;
+  }
+  for (const [i, where] of removed.entries())
+    io.out(`removed the run lock ${where}, held by ${describeHolder(holders[i])}\n`);
   return 0;
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
 /** How one child process is run. */
@@ -42,6 +43,35 @@ const HEAD_LINES = 500;
 const TAIL_LINES = 20;
 /** Once the child exited, how long its stdio may stay open (a backgrounded grandchild can hold it forever). */
 const CLOSE_WAIT_MS = 2000;
+
+let pdeathsig: string | null | undefined;
+
+/**
+ * `setpriv --pdeathsig TERM` (util-linux; on GitHub's Ubuntu runners too): the kernel sends the
+ * child SIGTERM when this process dies, even by SIGKILL or the OOM killer, so Terraform stops
+ * gracefully instead of applying on unsupervised. Null where it does not exist (not Linux).
+ */
+export function parentDeathWrapper(): string | null {
+  if (pdeathsig === undefined) {
+    pdeathsig = null;
+    if (process.platform === 'linux' && process.env.SITE_DEPLOY_NO_PDEATHSIG !== '1') {
+      for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+        const p = join(dir || '.', 'setpriv');
+        try {
+          accessSync(p, constants.X_OK);
+          pdeathsig = p;
+          break;
+        } catch {
+          // not here
+        }
+      }
+    }
+  }
+  return pdeathsig;
+}
+
+/** How setpriv reports that it could not exec the command (exit 126/127). */
+const EXEC_FAILED = /^setpriv: failed to execute .*: (No such file or directory|Permission denied)$/;
 
 /** Splits a byte stream into whole lines, so log readers never see half a line. */
 class LineSplitter {
@@ -89,10 +119,15 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
   if (opts.stdoutFile !== undefined) stdoutFd = openSync(opts.stdoutFile, 'w', 0o600);
   const stdoutChunks: Buffer[] = [];
 
+  const wrapper = parentDeathWrapper();
   return new Promise<RunResult>((resolve) => {
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(opts.command, opts.args, {
+      // Through the wrapper the command is exec'd in place: same pid, same process group.
+      const [file, argv] = wrapper
+        ? [wrapper, ['--pdeathsig', 'TERM', '--', opts.command, ...opts.args]]
+        : [opts.command, opts.args];
+      child = spawn(file, argv, {
         cwd: opts.cwd,
         env: opts.env,
         detached: true,
@@ -111,7 +146,18 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
     const logLines = (lines: string[]): void => {
       if (log && lines.length) log(lines.join('\n') + '\n');
     };
-    const stderrLines = new LineSplitter((lines) => {
+    let firstStderr = true;
+    const stderrLines = new LineSplitter((all) => {
+      let lines = all;
+      if (wrapper && firstStderr && lines[0] !== undefined && EXEC_FAILED.test(lines[0])) {
+        // The command never started: report it as the spawn failure it is, not as its output.
+        const denied = lines[0].endsWith('Permission denied');
+        result.spawnError = Object.assign(new Error(lines[0].replace(/^setpriv: /, '')), {
+          code: denied ? 'EACCES' : 'ENOENT',
+        });
+        lines = lines.slice(1);
+      }
+      firstStderr = false;
       for (const l of lines) {
         if (result.stderrHead.length < HEAD_LINES) result.stderrHead.push(l);
         result.stderrTail.push(l);
@@ -155,6 +201,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       stdoutLines.end();
       stderrLines.end();
       if (opts.captureStdout) result.stdout = Buffer.concat(stdoutChunks).toString('utf8');
+      if (result.spawnError) result.exitCode = null;
       resolve(result);
     };
 

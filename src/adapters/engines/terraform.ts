@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { parsePlanJson } from '../../core/plan/summary.js';
 import { runProcess, terraformEnv, type RunResult } from './process.js';
 import type { Backend, Engine, EngineStepRequest, EngineStepResult } from './types.js';
 import { assertAbsolute, copyModule, errorText, sha256File, writePrivateJson } from './workdir.js';
@@ -153,13 +154,14 @@ export class TerraformEngine implements Engine {
     const { workDir } = req;
     const planJsonPath = join(workDir, TERRAFORM_FILES.planJson);
     try {
-      await copyModule(req.moduleDir, workDir);
+      await copyModule(req.moduleDir, workDir, req.root);
       await writePrivateJson(join(workDir, TERRAFORM_FILES.tfvars), req.inputs);
       await writePrivateJson(
         join(workDir, TERRAFORM_FILES.backendOverride),
         backendOverride(req.backend, env),
       );
-      if (req.backend.kind === 'local') await mkdir(dirname(req.backend.path), { recursive: true });
+      if (req.backend.kind === 'local')
+        await mkdir(dirname(req.backend.path), { recursive: true, mode: 0o700 });
     } catch (e) {
       return done({
         status: 'failed',
@@ -207,6 +209,7 @@ export class TerraformEngine implements Engine {
     const lock = `-lock-timeout=${req.lockTimeout}`;
     let hasChanges = false;
     let planSha256: string | undefined;
+    let parsed: unknown;
     try {
       await tf(['init', '-input=false', '-no-color']);
       const plan = await tf(
@@ -221,13 +224,16 @@ export class TerraformEngine implements Engine {
         logStdout: false,
       });
       planSha256 = await sha256File(join(workDir, TERRAFORM_FILES.plan));
+      parsed = parsePlanJson(await readFile(planJsonPath, 'utf8'), 'terraform show -json');
+      req.onPlan?.(parsed);
 
       if (req.mode === 'plan') {
-        const { outputs, unknown } = plannedOutputs(JSON.parse(await readFile(planJsonPath, 'utf8')));
+        const { outputs, unknown } = plannedOutputs(parsed);
         return done({
           status: hasChanges ? 'succeeded' : 'no-op',
           hasChanges,
           planJsonPath,
+          plan: parsed,
           planSha256,
           outputs,
           unknownOutputs: unknown,
@@ -237,7 +243,14 @@ export class TerraformEngine implements Engine {
       if (hasChanges) {
         const refused = await req.beforeApply?.({ planJsonPath, planSha256 });
         if (refused !== undefined)
-          return done({ status: 'failed', hasChanges, planJsonPath, planSha256, error: refused });
+          return done({
+            status: 'failed',
+            hasChanges,
+            planJsonPath,
+            plan: parsed,
+            planSha256,
+            error: refused,
+          });
         await tf(['apply', '-input=false', '-no-color', '-auto-approve', lock, TERRAFORM_FILES.plan]);
       }
       // Also after a no-op: downstream modules need the existing outputs.
@@ -246,6 +259,7 @@ export class TerraformEngine implements Engine {
         status: hasChanges ? 'succeeded' : 'no-op',
         hasChanges,
         planJsonPath,
+        plan: parsed,
         planSha256,
         outputs: parseOutputJson(out.stdout),
       });
@@ -259,7 +273,13 @@ export class TerraformEngine implements Engine {
           error: `terraform step failed in ${workDir}: ${errorText(e)}`,
         });
       }
-      return done({ ...e.result, hasChanges, planSha256, ...(planSha256 ? { planJsonPath } : {}) });
+      return done({
+        ...e.result,
+        hasChanges,
+        planSha256,
+        ...(planSha256 ? { planJsonPath } : {}),
+        ...(parsed !== undefined ? { plan: parsed } : {}),
+      });
     }
   }
 }

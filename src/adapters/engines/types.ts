@@ -32,6 +32,8 @@ export interface EngineStepRequest {
   binary: string;
   /** Absolute catalog folder of the module type (copied, never modified). */
   moduleDir: string;
+  /** The repository root: symlinks in the module folder may not lead outside it. */
+  root?: string;
   /** Absolute folder for this step; the engine empties and recreates it. */
   workDir: string;
   /** Resolved inputs: written to `<workDir>/site-deploy.auto.tfvars.json` or the SITE_DEPLOY_INPUTS file. */
@@ -48,6 +50,11 @@ export interface EngineStepRequest {
   /** After an abort, how long the child gets before its process group is killed (default 20 000 ms). */
   killGraceMs?: number;
   /**
+   * Both modes: called with the parsed plan document (`show -json`) as soon as it exists, before
+   * anything is applied — so its sensitive values are registered with the redaction first.
+   */
+  onPlan?: (plan: unknown) => void;
+  /**
    * Apply mode only: called with the fresh plan before it is applied (approval binding).
    * Return a reason to refuse and the step fails with it, unapplied.
    */
@@ -59,8 +66,10 @@ export interface EngineStepResult {
   status: 'succeeded' | 'no-op' | 'failed' | 'cancelled';
   /** From `plan -detailed-exitcode` (2 = changes) or the command module's CHANGES file. */
   hasChanges: boolean;
-  /** Terraform: path of the `show -json` output (the runner summarizes it). */
+  /** Terraform: path of the `show -json` output. */
   planJsonPath?: string;
+  /** Terraform: the `show -json` document, parsed once (the runner summarizes it). */
+  plan?: unknown;
   /** sha256 (hex) of the saved binary plan file. */
   planSha256?: string;
   /** Command engine only: counts from SITE_DEPLOY_CHANGES. */

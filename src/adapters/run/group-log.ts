@@ -14,31 +14,14 @@ export interface ModuleLog {
 /**
  * Keeps the logs of modules running in parallel from interleaving: the first module to start
  * while nothing else is shown streams live; the others buffer and are flushed whole, each in its
- * own group, once they end and no live group is open. Known secrets are masked on the way.
+ * own group, once they end and no live group is open. The sink redacts as it writes, so a
+ * buffered log also loses the secrets learned while it waited.
  */
 export class GroupedLog {
   private live: string | undefined;
   private readonly queued: { title: string; text: string }[] = [];
-  private readonly secrets = new Set<string>();
 
-  constructor(
-    private readonly sink: LogSink,
-    private readonly onSecret?: (value: string) => void,
-  ) {}
-
-  /** Masks this value in everything written from now on (values shorter than 4 characters are ignored). */
-  addSecret(value: string): void {
-    if (value.length < 4 || this.secrets.has(value)) return;
-    this.secrets.add(value);
-    this.onSecret?.(value);
-  }
-
-  /** Replaces every known secret in a text with ***. */
-  mask(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('***');
-    return out;
-  }
+  constructor(private readonly sink: LogSink) {}
 
   /** Opens a module's log group. */
   open(title: string): ModuleLog {
@@ -46,7 +29,7 @@ export class GroupedLog {
       this.live = title;
       this.sink.startGroup(title);
       return {
-        write: (chunk) => this.sink.write(this.mask(chunk)),
+        write: (chunk) => this.sink.write(chunk),
         close: () => {
           this.sink.endGroup();
           this.live = undefined;
@@ -57,7 +40,7 @@ export class GroupedLog {
     let buffer = '';
     return {
       write: (chunk) => {
-        buffer += this.mask(chunk);
+        buffer += chunk;
       },
       close: () => {
         this.queued.push({ title, text: buffer });

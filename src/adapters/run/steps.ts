@@ -1,11 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { s3Client } from '../aws/s3.js';
 import type { Workspace } from '../../core/config/load.js';
 import { isSensitiveInput, s3StateObject, type GraphNode, type SiteGraph } from '../../core/graph/build.js';
-import { parsePlanJson, summarizePlan } from '../../core/plan/summary.js';
+import { summarizePlan } from '../../core/plan/summary.js';
+import { sensitivePlanValues } from '../../core/plan/sensitive.js';
+import type { Redactor } from '../../core/redact.js';
 import type { OutputValue, RunPorts, StepReport } from '../../core/run/runner.js';
 import { engineFor, type Backend } from '../engines/index.js';
+import { errorText } from '../engines/workdir.js';
 import type { GroupedLog } from './group-log.js';
 import type { StepIdentity } from '../../core/credentials/session.js';
 import type { RunContext } from '../../core/config/scope.js';
@@ -21,6 +25,8 @@ export interface StepSettings {
   terraformBinary: string;
   lockTimeout: string;
   log: GroupedLog;
+  /** Every secret a step meets (sensitive inputs, plan values, outputs) is registered here first. */
+  redactor: Redactor;
   /** Extra environment for every step's child (e.g. AWS endpoints); credentials come per step. */
   env?: Record<string, string>;
   /** Per-step AWS sessions; absent means steps run with no AWS credentials at all. */
@@ -71,12 +77,31 @@ export function backendFor(settings: StepSettings, graph: SiteGraph, node: Graph
 const ZERO = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
 
 /** Outputs of a Terraform state document (`outputs: { name: { value, sensitive } }`). */
-export function stateDocumentOutputs(text: string): Record<string, OutputValue> | undefined {
-  const doc = JSON.parse(text) as { outputs?: Record<string, { value: unknown; sensitive?: boolean }> };
+export function stateDocumentOutputs(text: string, what = 'state'): Record<string, OutputValue> | undefined {
+  let doc: { outputs?: Record<string, { value: unknown; sensitive?: boolean }> };
+  try {
+    doc = JSON.parse(text) as typeof doc;
+  } catch {
+    throw new Error(`${what} is not valid JSON (a Terraform state file was expected)`);
+  }
   if (!doc.outputs || Object.keys(doc.outputs).length === 0) return undefined;
   return Object.fromEntries(
     Object.entries(doc.outputs).map(([k, v]) => [k, { value: v.value, sensitive: v.sensitive === true }]),
   );
+}
+
+/** An S3 SDK error as `Code (HTTP n): message`. */
+function s3ErrorText(e: unknown): string {
+  const err = e as {
+    name?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number; attempts?: number };
+  };
+  const status = err.$metadata?.httpStatusCode;
+  const attempts = err.$metadata?.attempts;
+  return `${err.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${err.message ?? String(e)}${
+    attempts && attempts > 1 ? ` after ${attempts} attempts` : ''
+  }`;
 }
 
 /** Engine-backed ports for the runner: one work folder per step, grouped logs, plan summaries. */
@@ -86,45 +111,40 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
   return {
     async stateOutputs(node) {
       const backend = backendFor(settings, graph, node);
-      try {
-        if (backend.kind === 'local') return stateDocumentOutputs(await readFile(backend.path, 'utf8'));
-        const c = settings.credentials;
-        const session =
-          c && graph.credentials
-            ? await c.broker.get(graph.credentials, stepIdentity(graph, node, backend, 'plan', c.ctx))
-            : undefined;
-        const credentials = session
-          ? {
-              accessKeyId: session.credentials.accessKeyId,
-              secretAccessKey: session.credentials.secretAccessKey,
-              sessionToken: session.credentials.sessionToken,
-            }
-          : undefined;
-        const e = settings.env ?? {};
-        const staticKeys =
-          e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
-            ? {
-                accessKeyId: e.AWS_ACCESS_KEY_ID,
-                secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
-                sessionToken: e.AWS_SESSION_TOKEN,
-              }
-            : undefined;
-        const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
-        const s3 = new S3Client({
-          region: backend.region,
-          forcePathStyle: true,
-          maxAttempts: 2,
-          ...(endpoint ? { endpoint } : {}),
-          ...((credentials ?? staticKeys) ? { credentials: credentials ?? staticKeys } : {}),
-        });
-        const r = await s3.send(new GetObjectCommand({ Bucket: backend.bucket, Key: backend.key }));
-        const text = await r.Body?.transformToString('utf8');
-        return text ? stateDocumentOutputs(text) : undefined;
-      } catch {
-        return undefined; // no state yet
+      if (backend.kind === 'local') {
+        let text: string;
+        try {
+          text = await readFile(backend.path, 'utf8');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // never applied
+          throw new Error(
+            `could not read the state of module "${node.name}" (${backend.path}): ${errorText(e)}`,
+          );
+        }
+        return stateDocumentOutputs(text, `the state of module "${node.name}" (${backend.path})`);
       }
+      const where = `s3://${backend.bucket}/${backend.key}`;
+      const c = settings.credentials;
+      const session =
+        c && graph.credentials
+          ? await c.broker.get(graph.credentials, stepIdentity(graph, node, backend, 'plan', c.ctx))
+          : undefined;
+      const s3 = s3Client(backend.region, settings.env ?? {}, session?.credentials);
+      let text: string | undefined;
+      try {
+        const r = await s3.send(new GetObjectCommand({ Bucket: backend.bucket, Key: backend.key }));
+        text = await r.Body?.transformToString('utf8');
+      } catch (e) {
+        // Only a missing object means "no state yet": denied, throttled or unreachable must never
+        // turn into a plan against mock outputs.
+        if ((e as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw new Error(`could not read the state of module "${node.name}" (${where}): ${s3ErrorText(e)}`);
+      } finally {
+        s3.destroy();
+      }
+      return text ? stateDocumentOutputs(text, `the state of module "${node.name}" (${where})`) : undefined;
     },
-    async step({ node, mode, inputs, signal }): Promise<StepReport> {
+    async step({ node, mode, inputs, sensitiveInputs, signal }): Promise<StepReport> {
       const manifest = node.manifest;
       if (!manifest)
         return {
@@ -134,8 +154,9 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
           unknownOutputs: [],
           error: `module type ${node.type} has no manifest`,
         };
+      // Before the engine starts, so its very first line is already redacted.
       for (const [k, v] of Object.entries(inputs))
-        if (isSensitiveInput(node, k) && typeof v === 'string') settings.log.addSecret(v);
+        if (sensitiveInputs.includes(k) || isSensitiveInput(node, k)) settings.redactor.add(v);
       const log = settings.log.open(`${node.name} (${node.type}) — ${mode} ${site}/${env}`);
       const backend = backendFor(settings, graph, node);
       let server: Awaited<ReturnType<typeof startCredentialServer>> | undefined;
@@ -175,25 +196,24 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
           mode,
           binary: settings.terraformBinary,
           moduleDir: resolve(settings.root, manifest.dir),
+          root: settings.root,
           workDir: join(settings.workRoot, node.name),
           inputs,
           backend,
           lockTimeout: settings.lockTimeout,
           env: stepEnv,
           log: (chunk) => log.write(chunk),
+          onPlan: (plan) => settings.redactor.add(sensitivePlanValues(plan)),
           signal,
         });
         for (const [k, v] of Object.entries(r.outputs)) {
-          if ((v.sensitive || manifest.sensitiveOutputs.includes(k)) && typeof v.value === 'string')
-            settings.log.addSecret(v.value);
+          if (v.sensitive || manifest.sensitiveOutputs.includes(k)) settings.redactor.add(v.value);
         }
         let summary;
         let counts = { ...ZERO, ...(r.changes ?? {}) };
-        if (r.planJsonPath && r.status !== 'cancelled') {
+        if (r.plan !== undefined && r.status !== 'cancelled') {
           try {
-            summary = summarizePlan(
-              parsePlanJson(await readFile(r.planJsonPath, 'utf8'), `plan of ${node.name}`),
-            );
+            summary = summarizePlan(r.plan);
             counts = {
               add: summary.add,
               change: summary.change,
@@ -209,7 +229,7 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
                 counts,
                 outputs: r.outputs,
                 unknownOutputs: [],
-                error: `could not read the plan: ${e instanceof Error ? e.message : String(e)}`,
+                error: `could not read the plan of ${node.name}: ${e instanceof Error ? e.message : String(e)}`,
               };
           }
         }

@@ -2,7 +2,7 @@ import type { Workspace } from '../config/load.js';
 import { Problems } from '../errors.js';
 import { resolveInputs, type GraphNode, type SiteGraph } from '../graph/build.js';
 import { schedule, type NodeStatus, type StepOutcome } from '../graph/scheduler.js';
-import type { OutputState } from '../placeholders/resolve.js';
+import { collectReferences, type OutputState } from '../placeholders/resolve.js';
 import type { PlanCounts, PlanSummary } from '../plan/summary.js';
 
 /** plan: plan every module; apply: plan each module again right before applying it. */
@@ -19,6 +19,11 @@ export interface StepRequest {
   node: GraphNode;
   mode: RunMode;
   inputs: Record<string, unknown>;
+  /**
+   * Inputs whose values are secret: declared `sensitive: true` in the manifest, or computed from
+   * an upstream output that is sensitive (Terraform's flag or the manifest's `sensitive_outputs`).
+   */
+  sensitiveInputs: string[];
   signal: AbortSignal;
 }
 
@@ -106,7 +111,9 @@ export async function runGraph(
   const stateOf = (n: GraphNode) => {
     let p = stateCache.get(n.name);
     if (!p) {
-      p = ports.stateOutputs(n).catch(() => undefined);
+      p = ports.stateOutputs(n);
+      // Read once for every reader; a failure reaches each module that needs it.
+      p.catch(() => undefined);
       stateCache.set(n.name, p);
     }
     return p;
@@ -116,17 +123,35 @@ export async function runGraph(
     const node = byName.get(id) as GraphNode;
     // Upstream state is only read at plan time, and only for upstreams whose plan does not know a value.
     const states = new Map<string, Record<string, OutputValue> | undefined>();
+    const known = (module: string, output: string): boolean => {
+      const report = reports.get(module);
+      return (
+        report?.outputs[output] !== undefined && report.status !== 'failed' && report.status !== 'cancelled'
+      );
+    };
+    const refs = [...node.module.inputs.values()].flatMap((entry) =>
+      collectReferences(entry.value).flatMap((r) => (r.ref.kind === 'output' ? [r.ref] : [])),
+    );
     if (options.mode === 'plan') {
-      for (const up of node.dependsOn) {
+      const needed = new Set(refs.filter((r) => !known(r.module, r.output)).map((r) => r.module));
+      for (const up of needed) {
         const u = byName.get(up);
-        if (u) states.set(up, await stateOf(u));
+        if (!u) continue;
+        try {
+          states.set(up, await stateOf(u));
+        } catch (e) {
+          extras.set(id, {
+            mocked: [],
+            blockedOn: [],
+            reason: e instanceof Error ? e.message : String(e),
+          });
+          return 'failed';
+        }
       }
     }
     const lookup = (module: string, output: string): OutputState => {
-      const report = reports.get(module);
-      const known = report?.outputs[output];
-      if (known && report.status !== 'failed' && report.status !== 'cancelled')
-        return { state: 'known', value: known.value };
+      if (known(module, output))
+        return { state: 'known', value: reports.get(module)?.outputs[output]?.value };
       if (options.mode === 'apply') return { state: 'unknown' };
       const fromState = states.get(module)?.[output];
       if (fromState) return { state: 'known', value: fromState.value };
@@ -153,7 +178,26 @@ export async function runGraph(
       return 'failed';
     }
     extras.set(id, { mocked: resolved.mocked, blockedOn: [] });
-    const report = await ports.step({ node, mode: options.mode, inputs: resolved.inputs, signal });
+    const sensitiveOutput = (module: string, output: string): boolean =>
+      reports.get(module)?.outputs[output]?.sensitive === true ||
+      states.get(module)?.[output]?.sensitive === true ||
+      byName.get(module)?.manifest?.sensitiveOutputs.includes(output) === true;
+    const sensitiveInputs = [...node.module.inputs]
+      .filter(
+        ([name, entry]) =>
+          node.manifest?.inputs?.[name]?.sensitive === true ||
+          collectReferences(entry.value).some(
+            (r) => r.ref.kind === 'output' && sensitiveOutput(r.ref.module, r.ref.output),
+          ),
+      )
+      .map(([name]) => name);
+    const report = await ports.step({
+      node,
+      mode: options.mode,
+      inputs: resolved.inputs,
+      sensitiveInputs,
+      signal,
+    });
     reports.set(id, report);
     if (report.error) extras.set(id, { mocked: resolved.mocked, blockedOn: [], reason: report.error });
     return report.status;

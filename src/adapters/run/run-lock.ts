@@ -1,0 +1,313 @@
+/**
+ * One run per site × environment at a time. A local lock file under `.site-deploy/locks/` (created
+ * atomically, holding who has it), and with S3 state a lock object beside the state, created with a
+ * conditional write (`If-None-Match: *`) so two runners can never both hold it. A second run waits
+ * up to its lock timeout, then fails naming the holder; a lock whose holder process is gone is
+ * reported at once with how to clear it.
+ */
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { SiteDeployError } from '../../core/errors.js';
+import { toolDir } from '../tool-dir.js';
+
+/** Who holds a run lock. */
+export interface LockHolder {
+  id: string;
+  command: string;
+  site: string;
+  environment: string;
+  host: string;
+  pid: number;
+  /** The process's start time in clock ticks since boot (Linux), to tell a reused pid from the holder. */
+  pidStart?: string;
+  user: string;
+  /** ISO 8601. */
+  started: string;
+  /** A link to the workflow run, or `local`. */
+  run: string;
+}
+
+/** Where a run's S3 lock object lives. */
+export interface S3LockTarget {
+  client: S3Client;
+  bucket: string;
+  key: string;
+}
+
+/** What {@link acquireRunLock} needs. */
+export interface RunLockOptions {
+  root: string;
+  site: string;
+  environment: string;
+  command: string;
+  /** How long to wait for a held lock; 0 fails at once. */
+  timeoutMs: number;
+  /** The workflow run link, or `local`. */
+  run?: string;
+  s3?: S3LockTarget;
+  /** Told once when the lock is busy and the run starts waiting. */
+  onWait?: (holder: LockHolder | undefined, where: string) => void;
+  /** Injected for tests. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/** A held lock. */
+export interface RunLock {
+  holder: LockHolder;
+  /** Removes the lock (local and S3); safe to call twice; never throws. */
+  release(): Promise<string[]>;
+}
+
+/** The local lock file of a site × environment. */
+export function localLockPath(root: string, site: string, env: string): string {
+  return join(toolDir(root), 'locks', site, `${env}.lock`);
+}
+
+/** The S3 lock object of a site × environment: beside its modules' state objects. */
+export function s3LockKey(keyPrefix: string | undefined, site: string, env: string): string {
+  return [keyPrefix, site, env, 'site-deploy.lock'].filter((p) => p).join('/');
+}
+
+/** The start time of a process (field 22 of /proc/<pid>/stat), where Linux tells it. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the holder's process still runs: only decidable on the same host. */
+export function holderAlive(h: LockHolder): boolean | undefined {
+  if (h.host !== hostname()) return undefined;
+  try {
+    process.kill(h.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  const start = processStart(h.pid);
+  return !(h.pidStart && start && start !== h.pidStart);
+}
+
+/** One line describing a holder, for messages. */
+export function describeHolder(h: LockHolder | undefined): string {
+  if (!h) return 'an unknown holder (the lock has no readable record)';
+  const run = h.run && h.run !== 'local' ? `, run ${h.run}` : '';
+  return `${h.command} by ${h.user} on ${h.host} (pid ${h.pid}${run}), since ${h.started}`;
+}
+
+function parseHolder(text: string | undefined): LockHolder | undefined {
+  if (!text) return undefined;
+  try {
+    const h = JSON.parse(text) as Partial<LockHolder>;
+    return typeof h.id === 'string' && typeof h.pid === 'number' ? (h as LockHolder) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const errorCode = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
+
+/** Creates the local lock file atomically with its content; the holder already there, or undefined when taken. */
+async function tryLocal(path: string, holder: LockHolder): Promise<LockHolder | 'taken'> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${holder.id}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(holder, null, 2)}\n`, { mode: 0o600 });
+  try {
+    // link() fails with EEXIST atomically: no moment where the file exists without its holder.
+    await link(tmp, path);
+    return 'taken';
+  } catch (e) {
+    if (errorCode(e) !== 'EEXIST') throw e;
+    return parseHolder(await readFile(path, 'utf8').catch(() => undefined)) ?? unknownHolder();
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+function unknownHolder(): LockHolder {
+  return {
+    id: '',
+    command: 'unknown',
+    site: '',
+    environment: '',
+    host: '',
+    pid: 0,
+    user: 'unknown',
+    started: 'an unknown time',
+    run: 'local',
+  };
+}
+
+async function tryS3(t: S3LockTarget, holder: LockHolder): Promise<LockHolder | 'taken'> {
+  try {
+    await t.client.send(
+      new PutObjectCommand({
+        Bucket: t.bucket,
+        Key: t.key,
+        Body: JSON.stringify(holder),
+        ContentType: 'application/json',
+        IfNoneMatch: '*',
+      }),
+    );
+    return 'taken';
+  } catch (e) {
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== 412 && status !== 409) throw lockStoreError(t, 'create', e);
+  }
+  try {
+    const r = await t.client.send(new GetObjectCommand({ Bucket: t.bucket, Key: t.key }));
+    const found = parseHolder(await r.Body?.transformToString('utf8'));
+    // Our own write, retried by the SDK after its answer was lost, is refused as a conflict.
+    if (found?.id === holder.id) return 'taken';
+    return found ?? unknownHolder();
+  } catch (e) {
+    // Released between our write and our read: try again on the next round.
+    if ((e as { name?: string }).name === 'NoSuchKey') return unknownHolder();
+    throw lockStoreError(t, 'read', e);
+  }
+}
+
+function lockStoreError(t: S3LockTarget, what: string, e: unknown): SiteDeployError {
+  const name = (e as { name?: string }).name ?? 'Error';
+  const message = e instanceof Error ? e.message : String(e);
+  return new SiteDeployError(
+    'locked',
+    `could not ${what} the run lock s3://${t.bucket}/${t.key}: ${name}: ${message} — the role needs s3:PutObject, s3:GetObject and s3:DeleteObject on that object`,
+    { cause: e },
+  );
+}
+
+function forceUnlockHint(site: string, env: string): string {
+  return `site-deploy force-unlock --site ${site} --env ${env}`;
+}
+
+/**
+ * Takes the run lock of a site × environment, waiting up to `timeoutMs` while another run holds it.
+ * Throws SiteDeployError('locked') naming the holder when it cannot.
+ */
+export async function acquireRunLock(o: RunLockOptions): Promise<RunLock> {
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = o.now ?? Date.now;
+  const holder: LockHolder = {
+    id: randomUUID(),
+    command: o.command,
+    site: o.site,
+    environment: o.environment,
+    host: hostname(),
+    pid: process.pid,
+    pidStart: processStart(process.pid),
+    user: safeUser(),
+    started: new Date(now()).toISOString(),
+    run: o.run ?? 'local',
+  };
+  const path = localLockPath(o.root, o.site, o.environment);
+  const deadline = now() + o.timeoutMs;
+  const target = `${o.site}/${o.environment}`;
+  let told = false;
+  let delay = 200;
+  const wait = async (other: LockHolder | undefined, where: string): Promise<void> => {
+    if (now() >= deadline) {
+      throw new SiteDeployError(
+        'locked',
+        `${target} is locked by ${describeHolder(other)} (${where}); gave up after waiting ${Math.round(o.timeoutMs / 1000)}s (--lock-timeout / lock-timeout). ` +
+          `Run again when it ends; if that run is gone, clear the lock with \`${forceUnlockHint(o.site, o.environment)}\`.`,
+      );
+    }
+    if (!told) o.onWait?.(other, where);
+    told = true;
+    await sleep(Math.min(delay, Math.max(0, deadline - now())));
+    delay = Math.min(delay * 2, 2000);
+  };
+
+  for (;;) {
+    const got = await tryLocal(path, holder);
+    if (got === 'taken') break;
+    if (holderAlive(got) === false) {
+      throw new SiteDeployError(
+        'locked',
+        `${target} has a stale lock: ${describeHolder(got)}, but that process is gone (killed?). ` +
+          `Its module steps may have been stopped half-way; check the state, then clear the lock with ` +
+          `\`${forceUnlockHint(o.site, o.environment)}\` (${path}).`,
+      );
+    }
+    await wait(got, path);
+  }
+  let s3Held = false;
+  const release = async (): Promise<string[]> => {
+    const removed: string[] = [];
+    if (o.s3 && s3Held) {
+      s3Held = false;
+      await o.s3.client
+        .send(new DeleteObjectCommand({ Bucket: o.s3.bucket, Key: o.s3.key }))
+        .then(() => removed.push(`s3://${o.s3!.bucket}/${o.s3!.key}`))
+        .catch(() => undefined);
+    }
+    const mine = parseHolder(await readFile(path, 'utf8').catch(() => undefined));
+    if (mine?.id === holder.id) {
+      await unlink(path).catch(() => undefined);
+      removed.push(path);
+    }
+    return removed;
+  };
+  if (o.s3) {
+    try {
+      for (;;) {
+        const got = await tryS3(o.s3, holder);
+        if (got === 'taken') {
+          s3Held = true;
+          break;
+        }
+        await wait(got, `s3://${o.s3.bucket}/${o.s3.key}`);
+      }
+    } catch (e) {
+      await release();
+      throw e;
+    }
+  }
+  return { holder, release };
+}
+
+/** Removes a site × environment's run lock whoever holds it; returns what was removed and who held it. */
+export async function forceUnlock(
+  root: string,
+  site: string,
+  env: string,
+  s3?: S3LockTarget,
+): Promise<{ removed: string[]; holders: (LockHolder | undefined)[] }> {
+  const removed: string[] = [];
+  const holders: (LockHolder | undefined)[] = [];
+  const path = localLockPath(root, site, env);
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text !== undefined) {
+    holders.push(parseHolder(text));
+    await unlink(path);
+    removed.push(path);
+  }
+  if (s3) {
+    try {
+      const r = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: s3.key }));
+      holders.push(parseHolder(await r.Body?.transformToString('utf8')));
+      await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: s3.key }));
+      removed.push(`s3://${s3.bucket}/${s3.key}`);
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'NoSuchKey') throw lockStoreError(s3, 'remove', e);
+    }
+  }
+  return { removed, holders };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
