@@ -6,7 +6,18 @@
 // Implemented, with realistic JSON (ids, node ids, html_url): list issue comments (paginated with
 // a Link header), create and update an issue comment, create and update a check run. Anything
 // else GitHub documents gets a 404 and is recorded as a problem too ("not implemented here").
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+//
+// Faults: `inject` answers chosen requests with a canned status; `failNext` answers the next N
+// requests the way GitHub does when it is down (5xx) or applies a secondary rate limit (403/429,
+// "You have exceeded a secondary rate limit…", `retry-after`). Arrival times are recorded, so a
+// test can tell how long a client waited before retrying.
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateRequest } from './openapi.js';
 
@@ -24,6 +35,10 @@ export interface GitHubRequest {
   status: number;
   /** What `validateRequest` found wrong (empty: GitHub would accept its form). */
   problems: string[];
+  /** When the request arrived (Date.now()). */
+  receivedAt: number;
+  /** Set when a `failNext` or `inject` fault answered it instead of the stand-in's handlers. */
+  fault?: 'server-error' | 'secondary-rate-limit' | 'injected';
 }
 
 /** An issue comment as the server keeps it. */
@@ -71,6 +86,25 @@ export interface Injected {
   times?: number;
 }
 
+/** How {@link GitHubServer.failNext} fails requests. */
+export interface FailOptions {
+  /** 5xx: a server error; 403 or 429 with `secondary: true`: a secondary rate limit. */
+  status: number;
+  /** Answer with GitHub's secondary rate limit message (status 403 or 429). */
+  secondary?: boolean;
+  /** Seconds, sent as the `retry-after` header. */
+  retryAfter?: number;
+  /** Only requests with this method (default: any). */
+  method?: string;
+  /** Only requests whose path (below the API root, query included) matches (default: any). */
+  path?: RegExp;
+}
+
+/** GitHub's secondary rate limit message (REST API docs, "About secondary rate limits"). */
+export const SECONDARY_RATE_LIMIT_MESSAGE =
+  'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. ' +
+  'If you reach out to GitHub Support for help, please include the request ID E2E:0000:0000.';
+
 /** A running stand-in. */
 export interface GitHubServer {
   /** API root for GITHUB_API_URL (no trailing slash). */
@@ -93,9 +127,14 @@ export interface GitHubServer {
   ): StoredComment;
   /** Answers the next matching request(s) with this status and body (after validating them). */
   inject(i: Injected): void;
+  /**
+   * Answers the next `n` requests (matching `method`/`path` when given; after validating them) with
+   * a GitHub server error or a secondary rate limit; `n` may be Infinity.
+   */
+  failNext(n: number, options: FailOptions): void;
   /** Requests whose method matches and whose path matches `path`. */
   find(method: string, path: RegExp): GitHubRequest[];
-  /** Forgets requests, problems, comments, check runs and injections. */
+  /** Forgets requests, problems, comments, check runs, injections and pending failures. */
   reset(): void;
   stop(): Promise<void>;
 }
@@ -148,6 +187,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   const comments = new Map<number, StoredComment>();
   const checkRuns = new Map<number, StoredCheckRun>();
   let injected: (Injected & { left: number })[] = [];
+  let failures: (FailOptions & { left: number })[] = [];
   let nextCommentId = 1_000_000_001;
   let nextCheckId = 20_000_000_001;
   let base = '';
@@ -330,6 +370,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   ];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const receivedAt = Date.now();
     const text = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = url.pathname + url.search;
@@ -345,7 +386,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
         parsed = undefined;
       }
     }
-    const record: GitHubRequest = { method, path, headers, body: text, status: 0, problems: [] };
+    const record: GitHubRequest = { method, path, headers, body: text, status: 0, problems: [], receivedAt };
     if (parsed !== undefined) record.json = parsed;
     requests.push(record);
     const answer = (status: number, body: unknown, extra: Record<string, string> = {}): void => {
@@ -372,9 +413,38 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       });
       return;
     }
+    const failure = failures.find(
+      (f) =>
+        f.left > 0 &&
+        (f.method === undefined || f.method.toUpperCase() === method) &&
+        (f.path === undefined || f.path.test(path)),
+    );
+    if (failure) {
+      failure.left--;
+      const extra: Record<string, string> =
+        failure.retryAfter === undefined ? {} : { 'retry-after': String(failure.retryAfter) };
+      if (failure.secondary) {
+        record.fault = 'secondary-rate-limit';
+        answer(
+          failure.status,
+          {
+            message: SECONDARY_RATE_LIMIT_MESSAGE,
+            documentation_url:
+              'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+            status: String(failure.status),
+          },
+          extra,
+        );
+      } else {
+        record.fault = 'server-error';
+        answer(failure.status, { message: STATUS_CODES[failure.status] ?? 'Server Error' }, extra);
+      }
+      return;
+    }
     const inj = injected.find((i) => i.method.toUpperCase() === method && i.path.test(path) && i.left > 0);
     if (inj) {
       inj.left--;
+      record.fault = 'injected';
       answer(inj.status, inj.body ?? { message: 'Injected failure' }, inj.headers ?? {});
       return;
     }
@@ -429,6 +499,13 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     inject(i) {
       injected.push({ ...i, left: i.times ?? 1 });
     },
+    failNext(n, options) {
+      if (options.secondary && options.status !== 403 && options.status !== 429)
+        throw new Error(`a secondary rate limit is a 403 or 429, not ${options.status}`);
+      if (!options.secondary && options.status < 500)
+        throw new Error(`failNext answers 5xx or secondary rate limits, not ${options.status}`);
+      failures.push({ ...options, left: n });
+    },
     find: (method, path) => requests.filter((r) => r.method === method.toUpperCase() && path.test(r.path)),
     reset() {
       requests.length = 0;
@@ -436,6 +513,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       comments.clear();
       checkRuns.clear();
       injected = [];
+      failures = [];
     },
     stop: () =>
       new Promise<void>((ok) => {

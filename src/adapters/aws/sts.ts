@@ -193,7 +193,9 @@ function failureOf(error: unknown): StsFailure {
   const text = typeof e.message === 'string' && e.message !== '' ? e.message : name;
   const message = text.replace(/^AWS SDK error wrapper for (?:Error: )?/, '');
   const status = e.$metadata?.httpStatusCode;
-  return status === undefined ? { name, message } : { name, message, status };
+  const failure: StsFailure = status === undefined ? { name, message } : { name, message, status };
+  if (THROTTLING.has(name) || e.$retryable?.throttling === true) failure.throttling = true;
+  return failure;
 }
 
 function defaultSleep(ms: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { isPermissionFailure, requestFailure, type GitHub } from './client.js';
+import { describeFailure, isPermissionFailure, requestFailure, type GitHub } from './client.js';
 
 /** The Checks API caps `output.summary` and `output.text` at this many characters. */
 export const CHECK_OUTPUT_MAX_CHARS = 65535;
@@ -175,7 +175,7 @@ function cutBytes(text: string, maxBytes: number): string {
 
 function degradeOrThrow(err: unknown, doing: string): { degraded: string } {
   const f = requestFailure(err);
-  const detail = f.status === undefined ? f.message : `${f.status} ${f.message}`;
+  const detail = describeFailure(f);
   if (isPermissionFailure(f)) {
     return {
       degraded: `could not ${doing}: ${detail} — the token needs \`checks: write\` (a pull request from a fork gets a read-only token)`,

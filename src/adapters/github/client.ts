@@ -22,6 +22,26 @@ export interface GitHubClientOptions {
 const RATE_LIMIT_RETRIES = 2;
 /** Retries after a secondary (abuse) rate limit. */
 const SECONDARY_RATE_LIMIT_RETRIES = 1;
+/** Retries after a 5xx or network error (plugin-retry waits 1 s, 4 s, 9 s: retry² × 1 s). */
+const SERVER_ERROR_RETRIES = 3;
+/**
+ * Statuses plugin-retry must leave alone. Its default list lacks 429, so it retried a secondary
+ * rate limit sent as 429 three times on its own schedule, ignoring `retry-after`, before and after
+ * the throttling plugin's own retry (8 requests instead of 2). Rate limits (403/429) belong to the
+ * throttling plugin alone.
+ */
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
+
+/** `METHOD /path` of a request, for messages: no host, no query (which is where tokens would hide). */
+export function requestLine(method: string | undefined, url: string | undefined): string {
+  let path = url ?? '';
+  try {
+    path = new URL(path, 'http://github.invalid').pathname;
+  } catch {
+    path = path.split('?')[0] ?? '';
+  }
+  return `${(method ?? 'GET').toUpperCase()} ${path}`;
+}
 
 // A stand-in for a Bottleneck group that runs every job at once. plugin-throttling spaces writes
 // 1 s apart through module-wide groups; tests swap these in so they don't wait, without this
@@ -37,7 +57,7 @@ const immediateGroup = {
 export function createGitHubClient(token: string, options: GitHubClientOptions = {}): GitHub {
   const log = options.log ?? (() => undefined);
   const immediate = options.pacing === 'immediate';
-  const where = (o: { method?: string; url?: string }): string => `${o.method ?? 'GET'} ${o.url ?? ''}`;
+  const where = (o: { method?: string; url?: string }): string => requestLine(o.method, o.url);
   const throttle = {
     // Multiplies the seconds GitHub asks us to wait.
     retryAfterBaseValue: immediate ? 0 : 1000,
@@ -66,7 +86,11 @@ export function createGitHubClient(token: string, options: GitHubClientOptions =
   const octokitOptions = {
     ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, '') } : {}),
     // 5xx and network errors: 3 tries more, waiting 1 s, 4 s, 9 s (0 when immediate).
-    retry: { retryAfterBaseValue: immediate ? 0 : 1000 },
+    retry: {
+      retries: SERVER_ERROR_RETRIES,
+      doNotRetry: DO_NOT_RETRY,
+      retryAfterBaseValue: immediate ? 0 : 1000,
+    },
     throttle,
     log: { debug: () => undefined, info: () => undefined, warn: log, error: log },
   };
@@ -81,6 +105,8 @@ export interface RequestFailure {
   message: string;
   /** True when the failure is a rate limit, which is never a permission problem. */
   rateLimited: boolean;
+  /** The request that failed, `METHOD /path`, when the error says. */
+  request?: string;
 }
 
 /** Reads status, message and rate-limit state out of whatever an Octokit call threw. */
@@ -89,6 +115,7 @@ export function requestFailure(err: unknown): RequestFailure {
     status?: unknown;
     message?: unknown;
     response?: { headers?: Record<string, unknown>; data?: unknown };
+    request?: { method?: unknown; url?: unknown };
   };
   const status = typeof e.status === 'number' ? e.status : undefined;
   const data = e.response?.data as { message?: unknown } | undefined;
@@ -101,7 +128,17 @@ export function requestFailure(err: unknown): RequestFailure {
   const remaining = e.response?.headers?.['x-ratelimit-remaining'];
   const rateLimited =
     (status === 403 || status === 429) && (String(remaining) === '0' || /rate limit/i.test(message));
-  return { status, message, rateLimited };
+  const { method, url } = e.request ?? {};
+  const failure: RequestFailure = { status, message, rateLimited };
+  if (typeof url === 'string')
+    failure.request = requestLine(typeof method === 'string' ? method : undefined, url);
+  return failure;
+}
+
+/** A failure for messages: `502 Bad Gateway (GET /repos/o/r/issues/7/comments)`. */
+export function describeFailure(f: RequestFailure): string {
+  const what = f.status === undefined ? f.message : `${f.status} ${f.message}`;
+  return f.request ? `${what} (${f.request})` : what;
 }
 
 /** True for failures that mean "this token may not do that here" (fork PRs, missing permissions), not outages. */

@@ -1,4 +1,10 @@
-import { isPermissionFailure, requestFailure, type GitHub, type RequestFailure } from './client.js';
+import {
+  describeFailure,
+  isPermissionFailure,
+  requestFailure,
+  type GitHub,
+  type RequestFailure,
+} from './client.js';
 
 /** GitHub rejects comment bodies longer than this many characters. */
 export const COMMENT_MAX_CHARS = 65536;
@@ -115,7 +121,7 @@ function normalize(text: string): string {
 function degradeOrThrow(err: unknown, where: string, doing: string): StickyCommentResult {
   const f = requestFailure(err);
   if (isPermissionFailure(f)) return { action: 'degraded', reason: degradeReason(f, where) };
-  throw new Error(`could not ${doing} pull request ${where}: ${describe(f)}`, { cause: err });
+  throw new Error(`could not ${doing} pull request ${where}: ${describeFailure(f)}`, { cause: err });
 }
 
 function degradeReason(f: RequestFailure, where: string): string {
@@ -123,9 +129,5 @@ function degradeReason(f: RequestFailure, where: string): string {
     f.status === 403
       ? 'the token may not write comments (a pull request from a fork gets a read-only GITHUB_TOKEN; otherwise grant `pull-requests: write`)'
       : 'the token cannot see the repository or the pull request';
-  return `no PR comment on ${where}: ${describe(f)} — ${hint}; the report is in the job summary instead`;
-}
-
-function describe(f: RequestFailure): string {
-  return f.status === undefined ? f.message : `${f.status} ${f.message}`;
+  return `no PR comment on ${where}: ${describeFailure(f)} — ${hint}; the report is in the job summary instead`;
 }

@@ -34,6 +34,8 @@ export interface StsFailure {
   name: string;
   message: string;
   status?: number;
+  /** The SDK classed the error as throttling (whatever its HTTP status). */
+  throttling?: boolean;
 }
 
 /** `ExpiredTokenException` → `ExpiredToken`: STS codes appear with and without the suffix. */
@@ -184,17 +186,39 @@ export function stsFailure(failure: StsFailure, ctx: HopContext, cause?: unknown
   );
 }
 
-/** The message when throttling, 5xx or network errors outlast the retries. */
+/**
+ * The error as one line for a message: `Name: text`, with the HTTP status for server errors, and the
+ * status alone when the body said nothing (a proxy's HTML 502 reaches us as `Unknown: Unknown`).
+ */
+export function describeStsFailure(failure: StsFailure): string {
+  const oneLine = (t: string): string =>
+    t
+      .replace(/\s+/g, ' ')
+      .trim()
+      .replace(/[.\s]+$/, '');
+  const vague = (t: string): boolean => t === '' || t === 'Unknown' || t === 'UnknownError' || t === 'Error';
+  const name = oneLine(failure.name);
+  const text = oneLine(failure.message);
+  const status = failure.status !== undefined && failure.status >= 500 ? `HTTP ${failure.status}` : undefined;
+  const head = vague(name) ? (status ?? (name || 'Error')) : status ? `${name} (${status})` : name;
+  return vague(text) || text === name ? head : `${head}: ${text}`;
+}
+
+/** The message when throttling, 5xx or network errors outlast the retries: one line naming call, role, attempts and cause. */
 export function stsUnavailable(
   failure: StsFailure,
   ctx: HopContext,
   attempts: number,
   cause?: unknown,
 ): CredentialError {
+  const serverError = failure.throttling !== true && failure.status !== undefined && failure.status >= 500;
+  const why = serverError
+    ? 'STS kept answering with server errors (HTTP 5xx); re-run the job.'
+    : 'STS was throttling or unreachable; re-run the job, or lower max-parallel.';
   return new CredentialError(
     'sts-unavailable',
     `${callName(ctx)} into ${ctx.roleArn} (module "${ctx.module}", ${ctx.region}) still failed after ${attempts} ` +
-      `attempts: ${failure.name}: ${failure.message}. STS was throttling or unreachable; re-run the job, or lower max-parallel.`,
+      `attempts: ${describeStsFailure(failure)}. ${why}`,
     { cause },
   );
 }
