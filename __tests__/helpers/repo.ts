@@ -11,7 +11,8 @@ import { stringify } from 'yaml';
 import { joinInside, type ConfigReader } from '../../src/core/config/load.js';
 
 /** A file's content: YAML text, raw bytes, a value to serialize as YAML, a symlink, or null to delete it. */
-export type FileContent = string | Uint8Array | Record<string, unknown> | { symlink: string } | null;
+export type FileContent =
+  string | Uint8Array | Record<string, unknown> | { symlink: string } | { script: string } | null;
 
 /** Repository files by path relative to the root ("/" separators). */
 export type Files = Record<string, FileContent>;
@@ -117,6 +118,10 @@ export function repoFiles(desc: RepoDesc): Files {
   for (const [type, manifest] of Object.entries(desc.catalog)) {
     files[`modules/${type}/module.yaml`] = manifest;
     files[`modules/${type}/main.tf`] = '# fixture\n';
+    // A command module needs executable plan and apply files (validate checks them).
+    if (manifest.engine === 'command')
+      for (const exe of ['plan', 'apply'])
+        files[`modules/${type}/${exe}`] = { script: '#!/bin/sh\nexit 0\n' };
   }
   for (const [folder, s] of Object.entries(desc.sites)) {
     const dir = `sites/${folder}`;
@@ -143,9 +148,20 @@ function isSymlink(c: FileContent): c is { symlink: string } {
   );
 }
 
+function isScript(c: FileContent): c is { script: string } {
+  return (
+    c !== null &&
+    typeof c === 'object' &&
+    !(c instanceof Uint8Array) &&
+    typeof (c as { script?: unknown }).script === 'string' &&
+    Object.keys(c).length === 1
+  );
+}
+
 /** The bytes of one file. */
 export function fileBytes(content: Exclude<FileContent, null | { symlink: string }>): Uint8Array {
   if (content instanceof Uint8Array) return content;
+  if (isScript(content)) return new TextEncoder().encode(content.script);
   if (typeof content === 'string') return new TextEncoder().encode(content);
   return new TextEncoder().encode(stringify(content, { lineWidth: 0 }));
 }
@@ -163,7 +179,7 @@ export async function writeRepo(repo: RepoDesc | Files = baseRepo(), overrides: 
     const abs = join(root, ...path.split('/'));
     await mkdir(dirname(abs), { recursive: true });
     if (isSymlink(content)) await symlink(content.symlink, abs);
-    else await writeFile(abs, fileBytes(content));
+    else await writeFile(abs, fileBytes(content), { mode: isScript(content) ? 0o755 : 0o644 });
   }
   return root;
 }

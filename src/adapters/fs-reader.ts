@@ -1,8 +1,32 @@
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { ConfigReader } from '../core/config/load.js';
+import type { ConfigReader, FileKind } from '../core/config/load.js';
 
 const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
+
+/** What a stat says a path is. */
+export function kindOf(s: Stats): FileKind {
+  if (s.isFile()) return 'file';
+  if (s.isDirectory()) return 'directory';
+  if (s.isFIFO()) return 'FIFO';
+  if (s.isSocket()) return 'socket';
+  if (s.isCharacterDevice()) return 'character device';
+  return 'block device';
+}
 
 /** Reads the user's repository from disk; every path is relative to `root`. */
 export function fsReader(root: string): ConfigReader {
@@ -16,11 +40,19 @@ export function fsReader(root: string): ConfigReader {
   const abs = (p: string): string => join(base, ...p.split('/'));
   return {
     read(path) {
+      let fd: number;
       try {
-        return readFileSync(abs(path));
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        fd = openSync(abs(path), constants.O_RDONLY | constants.O_NONBLOCK);
       } catch (e) {
         if (code(e) === 'ENOENT' || code(e) === 'EISDIR' || code(e) === 'ENOTDIR') return undefined;
         throw e;
+      }
+      try {
+        if (!fstatSync(fd).isFile()) return undefined;
+        return readFileSync(fd);
+      } finally {
+        closeSync(fd);
       }
     },
     size(path) {
@@ -31,18 +63,35 @@ export function fsReader(root: string): ConfigReader {
         return undefined;
       }
     },
+    kind(path) {
+      try {
+        return kindOf(statSync(abs(path)));
+      } catch (e) {
+        if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') return 'missing';
+        return undefined;
+      }
+    },
+    executable(path) {
+      try {
+        accessSync(abs(path), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    },
     list(path) {
       try {
         return readdirSync(abs(path), { withFileTypes: true }).map((d) => {
           let dir = d.isDirectory();
-          if (d.isSymbolicLink()) {
+          const symlink = d.isSymbolicLink();
+          if (symlink) {
             try {
               dir = statSync(join(abs(path), d.name)).isDirectory();
             } catch {
               dir = false;
             }
           }
-          return { name: d.name, dir };
+          return { name: d.name, dir, ...(symlink ? { symlink } : {}) };
         });
       } catch (e) {
         if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') return undefined;
@@ -51,6 +100,12 @@ export function fsReader(root: string): ConfigReader {
     },
     staysInside(path) {
       let p = abs(path);
+      // A dangling symlink says where it would lead: judge that, not its folder.
+      try {
+        if (lstatSync(p).isSymbolicLink() && !existsSync(p)) p = resolve(dirname(p), readlinkSync(p));
+      } catch {
+        // missing: handled below
+      }
       // A missing file cannot escape; check the nearest existing ancestor instead.
       for (;;) {
         try {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 
 /** Throws (a programming error, not a step failure) unless `path` is absolute. */
@@ -41,17 +41,29 @@ export function skipInCopy(path: string): boolean {
 /**
  * Copies a catalog module folder into a fresh work folder, without `.terraform` and any
  * `*.tfstate*` (a stray local state must never be planned against). Symlinks are copied as
- * the files they point to, so a link into a shared folder still works in the copy.
+ * the files they point to, so a link into a shared folder still works in the copy — but only
+ * links that stay inside `containedIn` (the repository): one leading outside fails the copy,
+ * naming it, before anything outside is read.
  */
-export async function copyModule(moduleDir: string, workDir: string): Promise<void> {
+export async function copyModule(moduleDir: string, workDir: string, containedIn?: string): Promise<void> {
   if (isInside(moduleDir, workDir) || isInside(workDir, moduleDir)) {
     throw new Error(`work folder '${workDir}' and module folder '${moduleDir}' must not contain each other`);
   }
   await freshWorkDir(workDir);
+  const root = containedIn === undefined ? undefined : await realpath(containedIn);
   await cp(moduleDir, workDir, {
     recursive: true,
     dereference: true,
-    filter: (src) => src === moduleDir || !skipInCopy(src),
+    filter: async (src) => {
+      if (src === moduleDir) return true;
+      if (skipInCopy(src)) return false;
+      if (root !== undefined && (await lstat(src)).isSymbolicLink()) {
+        const target = await realpath(src).catch(() => undefined);
+        if (target === undefined || !isInside(root, target))
+          throw new Error(`${src} is a symlink that resolves outside the repository: refusing to copy it`);
+      }
+      return true;
+    },
   });
 }
 

@@ -16,15 +16,29 @@ import { MAX_CONFIG_BYTES, parseYaml, type YamlFile, type YamlPath } from './yam
 
 /** How the core reads the user's repository; paths are relative to the root, with "/" separators. */
 export interface ConfigReader {
-  /** A file's bytes, or undefined when it does not exist. */
+  /** A file's bytes, or undefined when it does not exist (or is not a regular file). */
   read(path: string): Uint8Array | undefined;
-  /** A folder's entries, or undefined when it does not exist. */
-  list(path: string): { name: string; dir: boolean }[] | undefined;
+  /** A folder's entries, or undefined when it does not exist. `symlink`: the entry is a link (followed for `dir`). */
+  list(path: string): { name: string; dir: boolean; symlink?: boolean }[] | undefined;
   /** Whether the path, symlinks followed, stays inside the root. */
   staysInside(path: string): boolean;
   /** A file's size in bytes without reading it, when cheap to know (guards against huge files). */
   size?(path: string): number | undefined;
+  /**
+   * What is at a path, without opening it: a FIFO or a device must never be read (a read blocks
+   * or never ends). Undefined when the reader cannot tell.
+   */
+  kind?(path: string): FileKind | undefined;
+  /** Whether a file can be executed (command modules' `plan` and `apply`). */
+  executable?(path: string): boolean;
 }
+
+/** What a path is, as far as reading config goes. */
+export type FileKind =
+  'missing' | 'file' | 'directory' | 'FIFO' | 'socket' | 'character device' | 'block device';
+
+/** How deep the catalog check walks a module folder, and how many entries it looks at. */
+const CATALOG_WALK = { depth: 16, entries: 5000 };
 
 /** Where sites and the module catalog live, relative to the root. */
 export interface Layout {
@@ -136,6 +150,14 @@ class Loader {
       this.problems.error(
         missing?.pos() ?? { file, line: 1, column: 1 },
         `${file} resolves outside the repository root (a symlink?): refusing to read it`,
+      );
+      return undefined;
+    }
+    const kind = this.reader.kind?.(file);
+    if (kind !== undefined && kind !== 'file' && kind !== 'missing') {
+      this.problems.error(
+        missing?.pos() ?? { file, line: 1, column: 1 },
+        `${file} is a ${kind}, not a regular file: refusing to read it`,
       );
       return undefined;
     }
@@ -370,6 +392,7 @@ class Loader {
           sensitiveOutputs: (raw.sensitive_outputs as string[] | undefined) ?? [],
           mockOutputs: (raw.mock_outputs as Obj | undefined) ?? {},
         };
+        this.checkCatalogFolder(manifest, yaml);
         if (manifest.outputs) {
           for (const k of Object.keys(manifest.mockOutputs)) {
             if (!manifest.outputs.includes(k))
@@ -383,6 +406,45 @@ class Loader {
     }
     this.ws.manifests.set(type, manifest);
     return manifest;
+  }
+
+  /**
+   * The catalog folder is copied into every step's work folder: a symlink in it that leads outside
+   * the repository would copy that outside into the work folder (and into Terraform's reach); a
+   * command module needs executable `plan` and `apply` files.
+   */
+  private checkCatalogFolder(manifest: Manifest, yaml: YamlFile): void {
+    let seen = 0;
+    const walk = (dir: string, depth: number): void => {
+      for (const e of this.reader.list(dir) ?? []) {
+        if (++seen > CATALOG_WALK.entries || e.name === '.terraform') continue;
+        const path = posix.join(dir, e.name);
+        if (e.symlink && !this.reader.staysInside(path)) {
+          this.problems.error(
+            { file: path, line: 1, column: 1 },
+            `${path} is a symlink that resolves outside the repository: refusing to copy it into work folders — ` +
+              'replace it with the file itself, or link to a path inside the repository',
+          );
+          continue;
+        }
+        if (e.dir && depth < CATALOG_WALK.depth) walk(path, depth + 1);
+      }
+    };
+    walk(manifest.dir, 1);
+    if (manifest.engine !== 'command' || !this.reader.executable) return;
+    for (const name of ['plan', 'apply']) {
+      const path = posix.join(manifest.dir, name);
+      const kind = this.reader.kind?.(path);
+      const problem =
+        kind === 'missing'
+          ? `command module ${manifest.type} has no '${name}' file: a command module needs executable 'plan' and 'apply' files in ${manifest.dir}/`
+          : kind !== undefined && kind !== 'file'
+            ? `command module ${manifest.type}: ${path} is a ${kind}, not an executable file`
+            : !this.reader.executable(path)
+              ? `command module ${manifest.type}: ${path} is not executable — run \`chmod +x ${path}\` and commit the mode (\`git update-index --chmod=+x ${path}\`)`
+              : undefined;
+      if (problem) this.problems.error(yaml.locate(['engine']), problem);
+    }
   }
 
   private loadEnvironments(
