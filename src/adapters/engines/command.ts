@@ -141,6 +141,7 @@ export class CommandEngine implements Engine {
             SITE_DEPLOY_CHANGES: changesFile,
           }),
           log: req.log,
+          spoolDir: req.workDir,
           signal: req.signal,
           killGraceMs: req.killGraceMs,
         });

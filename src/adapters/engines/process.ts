@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -20,6 +20,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** After an abort, how long before the whole process group gets SIGKILL. */
   killGraceMs?: number;
+  /**
+   * A private folder (the step's work folder) for output files: given, the child's output goes
+   * through files and the child is stopped (SIGTERM) if this process dies.
+   */
+  spoolDir?: string;
 }
 
 /** How a child process ended. */
@@ -97,12 +102,58 @@ class LineSplitter {
   }
 }
 
+/** How often a spooled output file is read while its process runs. */
+const SPOOL_POLL_MS = 20;
+let spoolSeq = 0;
+
+/**
+ * Follows a file a child writes its output into: everything written so far, in order, each
+ * time it is read. A file, unlike a pipe, outlives this process — a child told to stop after we
+ * died (SIGTERM from the kernel) can still print its last lines and exit cleanly instead of dying
+ * of SIGPIPE with its state lock held.
+ */
+class SpoolReader {
+  private readonly fd: number;
+  private readonly buf = Buffer.allocUnsafe(64 * 1024);
+  private done = false;
+
+  constructor(
+    readonly path: string,
+    private readonly onData: (d: Buffer) => void,
+  ) {
+    this.fd = openSync(path, 'r');
+  }
+
+  /** Reads what is new; at most `maxBytes` at a time so a flood never stalls the event loop. */
+  read(maxBytes = 4 * 1024 * 1024): void {
+    if (this.done) return;
+    let total = 0;
+    for (;;) {
+      const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+      if (n <= 0) return;
+      this.onData(Buffer.from(this.buf.subarray(0, n)));
+      total += n;
+      if (total >= maxBytes) return;
+    }
+  }
+
+  /** Reads the rest, closes and removes the file (it may hold what a module printed). */
+  finish(): void {
+    this.read(Number.POSITIVE_INFINITY);
+    this.done = true;
+    closeSync(this.fd);
+    rmSync(this.path, { force: true });
+  }
+}
+
 /**
  * Runs one command from an argv array (never through a shell) in its own process group.
  * On abort it sends SIGTERM to the command only — Terraform then stops gracefully and
  * releases its state lock — and SIGKILLs the whole group after `killGraceMs`. Its own group
  * keeps terminal and runner signals from reaching the child twice (Terraform exits at once,
- * lock held, on a second interrupt).
+ * lock held, on a second interrupt). With `spoolDir`, output goes through files there rather
+ * than pipes, and the child is started under `setpriv --pdeathsig TERM`: if this process dies
+ * outright, the child is told to stop and can still finish its output.
  */
 export function runProcess(opts: RunOptions): Promise<RunResult> {
   const result: RunResult = {
@@ -115,11 +166,26 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
   };
   if (opts.signal?.aborted) return Promise.resolve({ ...result, cancelled: true });
 
+  const spool = opts.spoolDir;
+  const seq = ++spoolSeq;
+  const spoolPath = (what: string): string =>
+    join(spool as string, `.site-deploy-${what}-${process.pid}-${seq}.log`);
+  const fds: number[] = [];
+  const open = (path: string): number => {
+    const fd = openSync(path, 'w', 0o600);
+    fds.push(fd);
+    return fd;
+  };
+  let stdoutPath: string | undefined;
+  let stderrPath: string | undefined;
   let stdoutFd: number | undefined;
-  if (opts.stdoutFile !== undefined) stdoutFd = openSync(opts.stdoutFile, 'w', 0o600);
+  let stderrFd: number | undefined;
+  if (opts.stdoutFile !== undefined) stdoutFd = open(opts.stdoutFile);
+  else if (spool !== undefined) stdoutFd = open((stdoutPath = spoolPath('out')));
+  if (spool !== undefined) stderrFd = open((stderrPath = spoolPath('err')));
   const stdoutChunks: Buffer[] = [];
 
-  const wrapper = parentDeathWrapper();
+  const wrapper = spool !== undefined ? parentDeathWrapper() : null;
   return new Promise<RunResult>((resolve) => {
     let child: ReturnType<typeof spawn>;
     try {
@@ -131,16 +197,17 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
         cwd: opts.cwd,
         env: opts.env,
         detached: true,
-        stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
+        stdio: ['ignore', stdoutFd ?? 'pipe', stderrFd ?? 'pipe'],
       });
     } catch (e) {
       // spawn throws synchronously only for malformed arguments; report it like a failed start.
-      if (stdoutFd !== undefined) closeSync(stdoutFd);
+      for (const fd of fds) closeSync(fd);
+      for (const p of [stdoutPath, stderrPath]) if (p) rmSync(p, { force: true });
       resolve({ ...result, spawnError: e as NodeJS.ErrnoException });
       return;
     }
-    // The child holds its own copy of the descriptor now.
-    if (stdoutFd !== undefined) closeSync(stdoutFd);
+    // The child holds its own copies of the descriptors now.
+    for (const fd of fds) closeSync(fd);
 
     const log = opts.log;
     const logLines = (lines: string[]): void => {
@@ -167,12 +234,23 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
     });
     const stdoutLines = new LineSplitter(logLines);
     const logStdout = opts.logStdout !== false;
-
-    child.stdout?.on('data', (d: Buffer) => {
+    const onStdout = (d: Buffer): void => {
       if (opts.captureStdout) stdoutChunks.push(d);
       if (logStdout) stdoutLines.push(d);
-    });
-    child.stderr?.on('data', (d: Buffer) => stderrLines.push(d));
+    };
+    const onStderr = (d: Buffer): void => stderrLines.push(d);
+
+    const readers: SpoolReader[] = [];
+    if (stdoutPath) readers.push(new SpoolReader(stdoutPath, onStdout));
+    if (stderrPath) readers.push(new SpoolReader(stderrPath, onStderr));
+    child.stdout?.on('data', onStdout);
+    child.stderr?.on('data', onStderr);
+    const poll =
+      readers.length > 0
+        ? setInterval(() => {
+            for (const r of readers) r.read();
+          }, SPOOL_POLL_MS)
+        : undefined;
 
     let killTimer: NodeJS.Timeout | undefined;
     let closeTimer: NodeJS.Timeout | undefined;
@@ -197,7 +275,9 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       settled = true;
       clearTimeout(killTimer);
       clearTimeout(closeTimer);
+      clearInterval(poll);
       opts.signal?.removeEventListener('abort', onAbort);
+      for (const r of readers) r.finish();
       stdoutLines.end();
       stderrLines.end();
       if (opts.captureStdout) result.stdout = Buffer.concat(stdoutChunks).toString('utf8');
@@ -217,6 +297,8 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       result.exitSignal = sig;
       // Cancelled: reap what the tool left behind (a provisioner's `sleep` outlives its shell).
       if (result.cancelled) killGroup();
+      // Spooled output is complete at exit, whatever a backgrounded grandchild still holds open.
+      if (readers.length > 0 && !child.stdout && !child.stderr) return settle();
       closeTimer = setTimeout(() => {
         child.stdout?.destroy();
         child.stderr?.destroy();

@@ -179,6 +179,7 @@ export class TerraformEngine implements Engine {
         command: req.binary,
         args,
         cwd: workDir,
+        spoolDir: workDir,
         env,
         log: req.log,
         signal: req.signal,
