@@ -94,8 +94,8 @@ describe('config paths that are not regular files are refused without being open
     expect(r.code).toBe(2);
     expect(problemLines(r.stderr)).toContainEqual({
       file: 'sites/s1/site.yaml',
-      line: expect.any(Number) as number,
-      column: expect.any(Number) as number,
+      line: expect.any(Number) as unknown as number,
+      column: expect.any(Number) as unknown as number,
       severity: 'error',
       message: 'sites/s1/environments/dev.yaml is a FIFO, not a regular file: refusing to read it',
     });

@@ -150,8 +150,20 @@ function serviceOf(headers: IncomingHttpHeaders, body: Buffer): AwsService {
   return form && /(^|&)Action=/.test(body.toString('utf8')) ? 'sts' : 's3';
 }
 
+/** Options of {@link startFaultProxy}. */
+export interface FaultProxyOptions {
+  /**
+   * Rewrites the body of a forwarded answer (e.g. plants recognizable credentials in STS answers,
+   * which moto accepts back whatever they are). Called for every forwarded request.
+   */
+  rewrite?: (r: ProxiedRequest, body: string) => string;
+}
+
 /** Starts the proxy on a loopback port, forwarding to `upstream` (moto's endpoint). */
-export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+export async function startFaultProxy(
+  upstream: string,
+  options: FaultProxyOptions = {},
+): Promise<FaultProxy> {
   const target = new URL(upstream);
   const requests: ProxiedRequest[] = [];
   let rules: { match: RequestMatch; fault: Fault; left: number }[] = [];
@@ -202,8 +214,20 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           const out: Record<string, string | string[]> = {};
           for (const [k, v] of Object.entries(upRes.headers))
             if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-          res.writeHead(upRes.statusCode ?? 502, out);
-          upRes.pipe(res);
+          const rewrite = options.rewrite;
+          if (!rewrite || method === 'HEAD') {
+            res.writeHead(upRes.statusCode ?? 502, out);
+            upRes.pipe(res);
+            return;
+          }
+          const parts: Buffer[] = [];
+          upRes.on('data', (c: Buffer) => parts.push(c));
+          upRes.on('end', () => {
+            const text = rewrite(r, Buffer.concat(parts).toString('utf8'));
+            out['content-length'] = String(Buffer.byteLength(text));
+            res.writeHead(upRes.statusCode ?? 502, out);
+            res.end(text);
+          });
         },
       );
       up.on('error', () => {

@@ -1,0 +1,163 @@
+// Runs the bundled action (dist/index.js) the way the runner does (local-stack §6): Node 24, a
+// clean environment with only PATH, HOME and what a runner sets, every input as INPUT_*, command
+// files that exist. SD_TEST_ACTION=<path of an index.js> runs another build (e.g. an older one, to
+// show that a test fails on it).
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { tempFolder } from './site.js';
+
+const NODE24 = resolve('node_modules/.bin/node');
+
+/** The action.yml defaults, which the runner (not the toolkit) applies. */
+export const ACTION_DEFAULTS: Record<string, string> = {
+  command: 'plan',
+  site: '',
+  environment: '',
+  'config-root': 'sites',
+  catalog: 'modules',
+  'terraform-binary': 'terraform',
+  'max-parallel': '4',
+  'github-token': '',
+  audience: 'sts.amazonaws.com',
+  comment: 'true',
+  'evidence-bucket': '',
+  'lock-timeout': '5m',
+  'credentials-mode': 'server',
+};
+
+let snapshot: string | undefined;
+
+/** A private copy of the bundled action (others rebuild dist/ while tests run). */
+export async function actionBundle(): Promise<string> {
+  if (process.env.SD_TEST_ACTION) return resolve(process.env.SD_TEST_ACTION);
+  if (snapshot) return snapshot;
+  const dist = resolve('dist');
+  const complete = (): boolean => {
+    try {
+      const index = statSync(join(dist, 'index.js'));
+      return (
+        existsSync(join(dist, 'package.json')) && index.size > 500_000 && Date.now() - index.mtimeMs > 1000
+      );
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 120 && !complete(); i++) await new Promise((ok) => setTimeout(ok, 500));
+  if (!complete()) throw new Error('dist/index.js is missing: run `npm run bundle`');
+  const dir = await tempFolder('sd-action-');
+  await cp(join(dist, 'index.js'), join(dir, 'index.js'));
+  await cp(join(dist, 'package.json'), join(dir, 'package.json'));
+  snapshot = join(dir, 'index.js');
+  return snapshot;
+}
+
+/** The runner's command files of one step. */
+export interface RunnerFiles {
+  output: string;
+  summary: string;
+  env: string;
+  path: string;
+  state: string;
+}
+
+/** One run of the bundled action. */
+export interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  files: RunnerFiles;
+  /** Parsed GITHUB_OUTPUT. */
+  outputs: Record<string, string>;
+  /** The runner folder: RUNNER_TEMP and the command files live under it. */
+  runnerDir: string;
+  runnerTemp: string;
+}
+
+/** Parses a GITHUB_OUTPUT-style file (`name<<delimiter` blocks and `name=value` lines). */
+export function parseCommandFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name, delim] = heredoc as unknown as [string, string, string];
+      const body: string[] = [];
+      for (i++; i < lines.length && lines[i] !== delim; i++) body.push(lines[i] as string);
+      out[name] = body.join('\n');
+    } else if (line.includes('=')) out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+  }
+  return out;
+}
+
+/** Runs the bundled action in `root` (the workspace) with the given inputs, environment and event. */
+export async function runBundledAction(o: {
+  root: string;
+  inputs: Record<string, string>;
+  env?: Record<string, string>;
+  event?: { name: string; payload: unknown };
+  timeoutMs?: number;
+}): Promise<ActionRun> {
+  const script = await actionBundle();
+  const runnerDir = await tempFolder('sd-runner-');
+  const runnerTemp = join(runnerDir, 'tmp');
+  await mkdir(runnerTemp, { recursive: true });
+  const files: RunnerFiles = {
+    output: join(runnerDir, 'output'),
+    summary: join(runnerDir, 'step_summary'),
+    env: join(runnerDir, 'env'),
+    path: join(runnerDir, 'path'),
+    state: join(runnerDir, 'state'),
+  };
+  for (const f of Object.values(files)) await writeFile(f, '');
+  const eventPath = join(runnerDir, 'event.json');
+  await writeFile(eventPath, JSON.stringify(o.event?.payload ?? {}));
+  const inputs = { ...ACTION_DEFAULTS, ...o.inputs };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_EVENT_NAME: o.event?.name ?? 'push',
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_ENV: files.env,
+    GITHUB_PATH: files.path,
+    GITHUB_STATE: files.state,
+    GITHUB_REPOSITORY: 'org/repo',
+    GITHUB_REPOSITORY_OWNER: 'org',
+    GITHUB_SHA: 'c'.repeat(40),
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_WORKSPACE: o.root,
+    GITHUB_ACTOR: 'octocat',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_JOB: 'deploy',
+    GITHUB_WORKFLOW: 'deploy',
+    GITHUB_SERVER_URL: 'https://github.com',
+    RUNNER_TEMP: runnerTemp,
+    RUNNER_OS: 'Linux',
+    ...(o.env ?? {}),
+  };
+  const child = spawn(NODE24, [script], { cwd: o.root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 150_000);
+  const code = await new Promise<number | null>((ok) => child.once('close', (c) => ok(c)));
+  clearTimeout(timer);
+  return {
+    code,
+    stdout,
+    stderr,
+    files,
+    outputs: parseCommandFile(readFileSync(files.output, 'utf8')),
+    runnerDir,
+    runnerTemp,
+  };
+}
