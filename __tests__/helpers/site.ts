@@ -304,8 +304,10 @@ function bundleComplete(dist: string): boolean {
   }
 }
 
-/** A private copy of the bundled CLI (dist/cli.js), building it once if it never shows up. Returns the script path. */
+/** A private copy of the bundled CLI (dist/cli.js), building it once if it never shows up; SD_TEST_CLI names another. Returns the script path. */
 export async function cliSnapshot(): Promise<string> {
+  // Another build (an older one, to show that a test fails on it).
+  if (process.env.SD_TEST_CLI) return resolve(process.env.SD_TEST_CLI);
   if (snapshot) return snapshot;
   const dist = resolve('dist');
   const until = Date.now() + 60_000;
