@@ -1,12 +1,15 @@
 // The one redaction and the one engine-output writer, judged by what a runner would execute and
 // what a reader would see.
-import { describe, expect, test } from '@jest/globals';
+import { afterAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { engineOutput, safeText } from '../src/adapters/run/engine-output.js';
 import { GroupedLog } from '../src/adapters/run/group-log.js';
 import { MASK, Redactor } from '../src/core/redact.js';
 import { couldBeCommand, inertStretch, runnerSafeJson } from '../src/core/workflow-commands.js';
 import { readAsRunner } from './helpers/runner-commands.js';
+import { baseRepo, cleanupRepos, writeRepo } from './helpers/repo.js';
+import { main } from '../src/adapters/cli/main.js';
+import { REDACTED } from '../src/core/graph/build.js';
 
 /** What a hostile module prints: every way to reach the runner's command parser. */
 const HOSTILE = [
@@ -203,5 +206,47 @@ describe('the one redaction', () => {
       ),
       { numRuns: 1000, seed: 11 },
     );
+  });
+});
+
+describe('graph --json and validate messages', () => {
+  afterAll(cleanupRepos);
+
+  const cli = async (
+    args: string[],
+    cwd: string,
+  ): Promise<{ code: number; stdout: string; stderr: string }> => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), cwd });
+    return { code, stdout, stderr };
+  };
+
+  test('a sensitive input is redacted, and so is its value wherever another input repeats it', async () => {
+    const repo = baseRepo();
+    const s1 = repo.sites.s1!;
+    s1.modules[1] = { ...(s1.modules[1] as object), license: '#{lic}', labels: 'lic=#{lic}' };
+    for (const env of Object.values(s1.envs))
+      (env.variables as Record<string, unknown>).lic = 'LIC-KEY-5f5f5f5f';
+    const root = await writeRepo(repo);
+    const r = await cli(['graph', '--root', root, '--site', 's1', '--env', 'dev', '--json'], root);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('LIC-KEY-5f5f5f5f');
+    const doc = JSON.parse(r.stdout) as { waves: { name: string; inputs: Record<string, unknown> }[][] };
+    const app = doc.waves.flat().find((n) => n.name === 'app')!;
+    expect(app.inputs.license).toBe(REDACTED);
+    expect(app.inputs.labels).toBe(`lic=${MASK}`);
+  });
+
+  test('a type error on a sensitive input names the types, never the value', async () => {
+    const repo = baseRepo();
+    const s1 = repo.sites.s1!;
+    s1.modules[1] = { ...(s1.modules[1] as object), license: '#{lic}' };
+    for (const env of Object.values(s1.envs)) (env.variables as Record<string, unknown>).lic = 987654321;
+    const root = await writeRepo(repo);
+    const r = await cli(['validate', '--root', root], root);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('input "license" of module "app" must be a string, but is a number\n');
+    expect(r.stderr).not.toContain('987654321');
   });
 });

@@ -158,7 +158,7 @@ async function dispatch(args: CliArgs, io: CliIo, out: Out): Promise<number> {
         args.site as string,
         args.env as string,
       );
-      const doc = graphDocument(workspace, graph, new Problems()) as GraphDoc;
+      const doc = graphDocument(workspace, graph, new Problems(), (v) => out.redactor.add(v)) as GraphDoc;
       if (args.json) {
         out.json(doc);
         return 0;

@@ -277,7 +277,9 @@ function typeProblem(spec: InputSpec, value: unknown): string | undefined {
           : typeof value;
   if (spec.type === 'any' || got === spec.type) return undefined;
   if (value === null && !spec.required) return undefined;
-  return `must be a ${spec.type}, but is a ${got}: ${JSON.stringify(value)?.slice(0, 40)}`;
+  // A sensitive input's value never goes into a message (messages reach logs and annotations).
+  const shown = spec.sensitive ? '' : `: ${JSON.stringify(value)?.slice(0, 40)}`;
+  return `must be a ${spec.type}, but is a ${got}${shown}`;
 }
 
 function checkVerification(ws: Workspace, graph: SiteGraph, problems: Problems): void {
@@ -342,8 +344,21 @@ export function redactInputs(node: GraphNode, inputs: Record<string, unknown>): 
   );
 }
 
-/** The `graph --json` document of SPEC §9. */
-export function graphDocument(ws: Workspace, graph: SiteGraph, problems: Problems): unknown {
+/**
+ * The `graph --json` document of SPEC §9. Sensitive inputs are REDACTED; their resolved values go
+ * to `secret` too, so the caller's redaction also hides them where another input repeats them.
+ */
+export function graphDocument(
+  ws: Workspace,
+  graph: SiteGraph,
+  problems: Problems,
+  secret: (value: unknown) => void = () => undefined,
+): unknown {
+  const inputsOf = (n: GraphNode): Record<string, unknown> => {
+    const inputs = resolveInputs(ws, graph, n, () => ({ state: 'unknown' }), problems).inputs;
+    for (const [k, v] of Object.entries(inputs)) if (isSensitiveInput(n, k)) secret(v);
+    return redactInputs(n, inputs);
+  };
   return {
     site: graph.site.name,
     environment: graph.environment.name,
@@ -354,7 +369,7 @@ export function graphDocument(ws: Workspace, graph: SiteGraph, problems: Problem
         type: n.type,
         weight: n.weight,
         depends_on: n.dependsOn,
-        inputs: redactInputs(n, resolveInputs(ws, graph, n, () => ({ state: 'unknown' }), problems).inputs),
+        inputs: inputsOf(n),
       })),
     ),
   };
