@@ -39,3 +39,43 @@ test('trust-policy scopes each step to the same resolved S3 state object the ste
     ],
   });
 });
+
+test('with S3 state, trust-policy also prints the run lock session: only the lock object beside the state', () => {
+  const repo = baseRepo();
+  const site = repo.sites.s1!;
+  site.extra = {
+    ...site.extra,
+    state: { backend: 's3', bucket: 'tfstate', region: 'us-east-1', key_prefix: 'sites' },
+  };
+  const { graph } = loadProject(
+    memoryReader(repo),
+    { configRoot: 'sites', catalog: 'modules' },
+    ctx,
+    's1',
+    'prod',
+  );
+  const report = trustReport(graph, ctx.repository)!;
+  const lock = report.steps.find((s) => s.module === 'run-lock')!;
+  expect(lock.sessionName).toBe('sd-s1-prod-run-lock');
+  expect(lock.services).toEqual([]);
+  const statements = (lock.policy as { Statement: { Action: unknown; Resource: unknown }[] }).Statement;
+  expect(statements[0]).toEqual({
+    Effect: 'Allow',
+    Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+    Resource: [
+      'arn:aws:s3:::tfstate/sites/s1/prod/site-deploy.lock',
+      'arn:aws:s3:::tfstate/sites/s1/prod/site-deploy.lock.tflock',
+    ],
+  });
+});
+
+test('with local state there is no run lock session', () => {
+  const { graph } = loadProject(
+    memoryReader(baseRepo()),
+    { configRoot: 'sites', catalog: 'modules' },
+    ctx,
+    's1',
+    'prod',
+  );
+  expect(trustReport(graph, ctx.repository)!.steps.map((s) => s.module)).toEqual(['networking', 'app']);
+});

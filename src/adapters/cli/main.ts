@@ -17,10 +17,10 @@ import { progressLine, renderRunTable } from '../../core/run/table.js';
 import type { Layout } from '../../core/config/load.js';
 import { Redactor } from '../../core/redact.js';
 import { runnerSafeJson } from '../../core/workflow-commands.js';
-import { resolveState } from '../../core/graph/build.js';
+import { s3LockObject } from '../../core/graph/build.js';
 import { engineOutput, safeText } from '../run/engine-output.js';
 import type { LogSink } from '../run/group-log.js';
-import { describeHolder, forceUnlock, s3LockKey, type S3LockTarget } from '../run/run-lock.js';
+import { describeHolder, forceUnlock, type S3LockTarget } from '../run/run-lock.js';
 import { s3Client } from '../aws/s3.js';
 import type { RunContext } from '../../core/config/scope.js';
 
@@ -352,15 +352,12 @@ async function unlock(
   ctx: RunContext,
 ): Promise<number> {
   const { graph } = loadProject(fsReader(root), layout, ctx, args.site as string, args.env as string);
-  const state = resolveState(graph);
-  let s3: S3LockTarget | undefined;
-  if (state.backend === 's3' && state.bucket && state.region) {
-    s3 = {
-      client: s3Client(state.region, process.env),
-      bucket: state.bucket,
-      key: s3LockKey(state.keyPrefix, graph.site.name, graph.environment.name),
-    };
-  }
+  const lock = s3LockObject(graph);
+  const s3: S3LockTarget | undefined = lock && {
+    client: s3Client(lock.region, process.env),
+    bucket: lock.bucket,
+    key: lock.key,
+  };
   const { removed, holders } = await forceUnlock(root, graph.site.name, graph.environment.name, s3);
   if (removed.length === 0) {
     io.out(`${graph.site.name}/${graph.environment.name} is not locked\n`);

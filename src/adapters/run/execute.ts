@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Layout, Workspace } from '../../core/config/load.js';
 import type { RunContext } from '../../core/config/scope.js';
 import type { Problem } from '../../core/errors.js';
-import { resolveState, type SiteGraph } from '../../core/graph/build.js';
+import { RUN_LOCK, s3LockObject, type SiteGraph } from '../../core/graph/build.js';
 import { loadProject } from '../../core/project.js';
 import type { Redactor } from '../../core/redact.js';
 import { runGraph, type RunMode, type RunPorts, type RunResult } from '../../core/run/runner.js';
@@ -11,7 +11,7 @@ import { s3Client } from '../aws/s3.js';
 import { fsReader } from '../fs-reader.js';
 import { ensureToolDir } from '../tool-dir.js';
 import { GroupedLog, type LogSink } from './group-log.js';
-import { acquireRunLock, holderAlive, s3LockKey, type LockHolder, type S3LockTarget } from './run-lock.js';
+import { acquireRunLock, holderAlive, type LockHolder, type S3LockTarget } from './run-lock.js';
 import type { StepIdentity } from '../../core/credentials/session.js';
 import { enginePorts, localStatePath, type StepSettings } from './steps.js';
 
@@ -73,23 +73,26 @@ async function protectLocalState(root: string, graph: SiteGraph): Promise<void> 
 
 /** The run's S3 lock object, beside the site × environment's state, with a session allowed only that object. */
 async function s3LockTarget(o: ExecuteOptions, graph: SiteGraph): Promise<S3LockTarget | undefined> {
-  const state = resolveState(graph);
-  if (state.backend !== 's3' || !state.bucket || !state.region) return undefined;
-  const key = s3LockKey(state.keyPrefix, graph.site.name, graph.environment.name);
+  const lock = s3LockObject(graph);
+  if (!lock) return undefined;
   const c = o.credentials;
   const identity: StepIdentity = {
     site: graph.site.name,
     environment: graph.environment.name,
-    module: 'run-lock',
+    module: RUN_LOCK,
     services: [],
-    stateObject: { bucket: state.bucket, key },
+    stateObject: { bucket: lock.bucket, key: lock.key },
     repository: o.ctx.repository,
     runId: o.ctx.runId,
     actor: o.ctx.actor,
     purpose: o.mode,
   };
   const session = c && graph.credentials ? await c.broker.get(graph.credentials, identity) : undefined;
-  return { client: s3Client(state.region, o.stepEnv ?? {}, session?.credentials), bucket: state.bucket, key };
+  return {
+    client: s3Client(lock.region, o.stepEnv ?? {}, session?.credentials),
+    bucket: lock.bucket,
+    key: lock.key,
+  };
 }
 
 /**

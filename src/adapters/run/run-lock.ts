@@ -68,11 +68,6 @@ export function localLockPath(root: string, site: string, env: string): string {
   return join(toolDir(root), 'locks', site, `${env}.lock`);
 }
 
-/** The S3 lock object of a site × environment: beside its modules' state objects. */
-export function s3LockKey(keyPrefix: string | undefined, site: string, env: string): string {
-  return [keyPrefix, site, env, 'site-deploy.lock'].filter((p) => p).join('/');
-}
-
 /** The start time of a process (field 22 of /proc/<pid>/stat), where Linux tells it. */
 export function processStart(pid: number): string | undefined {
   try {

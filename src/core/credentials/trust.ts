@@ -1,4 +1,4 @@
-import { s3StateObject, type SiteGraph } from '../graph/build.js';
+import { RUN_LOCK, s3LockObject, s3StateObject, type SiteGraph } from '../graph/build.js';
 import { GITHUB_OIDC_HOST } from './messages.js';
 import { parseArn, partitionOf, sessionName, sessionPolicy, type StepIdentity } from './session.js';
 
@@ -137,6 +137,28 @@ export function trustReport(
       policy: policy ? (JSON.parse(policy) as unknown) : undefined,
     };
   });
+  // The run lock's own session: only the lock object beside the state.
+  const lock = s3LockObject(graph);
+  if (lock) {
+    const policy = sessionPolicy(
+      {
+        site: graph.site.name,
+        environment: env,
+        module: RUN_LOCK,
+        services: [],
+        stateObject: lock,
+        purpose: 'apply',
+      },
+      c.allowedServices,
+      partition,
+    );
+    steps.push({
+      module: RUN_LOCK,
+      sessionName: sessionName(graph.site.name, env, RUN_LOCK),
+      services: [],
+      policy: policy ? (JSON.parse(policy) as unknown) : undefined,
+    });
+  }
   return {
     site: graph.site.name,
     environment: env,

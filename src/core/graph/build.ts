@@ -332,6 +332,19 @@ export function s3StateObject(
   return { bucket: state.bucket, key, region: state.region };
 }
 
+/** The name the run lock's AWS session carries in place of a module's (`sd-<site>-<env>-run-lock`). */
+export const RUN_LOCK = 'run-lock';
+
+/** The S3 run lock object of a site × environment (beside its modules' state), or undefined for local state. */
+export function s3LockObject(graph: SiteGraph): { bucket: string; key: string; region: string } | undefined {
+  const state = resolveState(graph);
+  if (state.backend !== 's3' || !state.bucket || !state.region) return undefined;
+  const key = [state.keyPrefix, graph.site.name, graph.environment.name, 'site-deploy.lock']
+    .filter((p) => p)
+    .join('/');
+  return { bucket: state.bucket, key, region: state.region };
+}
+
 /** Whether an input's value must never be shown. */
 export function isSensitiveInput(node: GraphNode, name: string): boolean {
   return node.manifest?.inputs?.[name]?.sensitive === true || SECRET_NAME.test(name);
