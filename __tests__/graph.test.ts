@@ -11,9 +11,9 @@ import {
   isSensitiveInput,
   REDACTED,
   redactInputs,
-  resolveInputs,
   type SiteGraph,
 } from '../src/core/graph/build.js';
+import { bindInputs, NO_OUTPUTS } from '../src/core/inputs.js';
 import { validateProject } from '../src/core/project.js';
 import { baseCatalog, memoryReader, type RepoDesc } from './helpers/repo.js';
 
@@ -319,7 +319,7 @@ describe('inputs', () => {
     const g = v.graphs[0] as SiteGraph;
     const app = g.nodes[1];
     if (!app) throw new Error('no app');
-    const r = resolveInputs(v.workspace, g, app, () => ({ state: 'unknown' }), new Problems());
+    const r = bindInputs(v.workspace, g, app, NO_OUTPUTS);
     expect(r).toEqual({
       inputs: {
         vpc_id: '#{net.vpc_id}',
@@ -332,6 +332,8 @@ describe('inputs', () => {
       },
       pending: ['net.subnet_ids', 'net.vpc_id'],
       mocked: [],
+      sensitive: ['license'],
+      problems: [],
     });
   });
 
@@ -340,34 +342,42 @@ describe('inputs', () => {
     const g = v.graphs[0] as SiteGraph;
     const app = g.nodes[1];
     if (!app) throw new Error('no app');
-    const problems = new Problems();
-    const r = resolveInputs(
-      v.workspace,
-      g,
-      app,
-      (_m, o) =>
-        o === 'vpc_id'
-          ? { state: 'mocked', value: 'vpc-00000000' }
-          : { state: 'known', value: ['s-1', 's-2'] },
-      problems,
-    );
-    expect(problems.list).toEqual([]);
+    const r = bindInputs(v.workspace, g, app, {
+      fromRun: (_m, o) => (o === 'subnet_ids' ? { value: ['s-1', 's-2'], sensitive: false } : undefined),
+      mocks: true,
+    });
+    expect(r.problems).toEqual([]);
     expect(r.inputs).toMatchObject({ vpc_id: 'vpc-00000000', zones: ['s-1', 's-2'] });
     expect(r.mocked).toEqual(['net.vpc_id']);
     expect(r.pending).toEqual([]);
   });
 
-  test('a wrong type is caught once the value is known', () => {
+  test('a wrong type is caught once the value is known, naming the output it came from', () => {
     const v = validate(desc(), 'dev');
     const g = v.graphs[0] as SiteGraph;
     const app = g.nodes[1];
     if (!app) throw new Error('no app');
-    const problems = new Problems();
-    resolveInputs(v.workspace, g, app, () => ({ state: 'known', value: 42 }), problems);
-    expect(problems.list.map((p) => p.message)).toEqual([
-      'input "vpc_id" of module "app" must be a string, but is a number: 42',
-      'input "zones" of module "app" must be a list, but is a number: 42',
+    const r = bindInputs(v.workspace, g, app, {
+      fromRun: () => ({ value: 42, sensitive: false }),
+      mocks: false,
+    });
+    expect(r.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`)).toEqual([
+      'sites/s1/site.yaml:9:15: input "vpc_id" of module "app" must be a string, but net.vpc_id is a number',
+      'sites/s1/site.yaml:13:14: input "zones" of module "app" must be a list, but net.subnet_ids is a number',
     ]);
+  });
+
+  test('an input computed from a sensitive output is sensitive; a declared one is too', () => {
+    const v = validate(desc(), 'dev');
+    const g = v.graphs[0] as SiteGraph;
+    const app = g.nodes[1];
+    if (!app) throw new Error('no app');
+    const r = bindInputs(v.workspace, g, app, {
+      fromRun: (_m, o) => ({ value: o === 'vpc_id' ? 'vpc-1' : ['a'], sensitive: o === 'subnet_ids' }),
+      mocks: false,
+    });
+    // labels embeds #{zones}, a variable: not tainted. zones reads the sensitive output.
+    expect(r.sensitive.sort()).toEqual(['license', 'zones']);
   });
 
   test('secrets: manifest sensitive inputs and secret-looking names are redacted', () => {

@@ -62,6 +62,36 @@ describe('outputs flow downstream', () => {
     expect(byName('down').outputs.value?.value).toBe(`raw-${upId}`);
   });
 
+  test('an upstream output of the wrong type fails the downstream before its engine runs, as a config error, and halts what depends on it', async () => {
+    const typed = { ...TF_MODULES.echo!, inputs: { value: { type: 'string' } } };
+    const repo = await writeSite({
+      modules: [
+        { type: 'echo', name: 'up', weight: 10, value: ['subnet-a', 'subnet-b'] },
+        { type: 'typed', name: 'down', weight: 20, value: '#{up.value}' },
+        { type: 'echo', name: 'after', weight: 30, value: '#{down.value}' },
+        // Terraform would turn a number into a string without a word: site-deploy says so.
+        { type: 'echo', name: 'count', weight: 10, value: 3 },
+        { type: 'typed', name: 'coerced', weight: 20, value: '#{count.value}' },
+      ],
+      catalog: { echo: TF_MODULES.echo!, typed },
+      settings: { halt_on_failure: false },
+    });
+    const { byName, result } = await runSite(repo, 'apply');
+    expect(result.status).toBe('failed');
+    expect(byName('down').status).toBe('failed');
+    expect(byName('down').reason).toMatch(
+      /^sites\/s\/site\.yaml:\d+:\d+: error: input "value" of module "down" must be a string, but up\.value is a list$/,
+    );
+    expect(byName('down').problems).toHaveLength(1);
+    expect(byName('after').status).toBe('skipped');
+    expect(byName('coerced').reason).toMatch(
+      /input "value" of module "coerced" must be a string, but count\.value is a number$/,
+    );
+    // The engine never ran: no state, no work done.
+    expect(existsSync(repo.statePath('down'))).toBe(false);
+    expect(existsSync(repo.statePath('coerced'))).toBe(false);
+  });
+
   test('runGraph + enginePorts directly: a list and a map keep their types across the edge', async () => {
     const repo = await writeSite({
       modules: [

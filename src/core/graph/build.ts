@@ -1,22 +1,13 @@
 import type { Problems, SourcePos } from '../errors.js';
 import type { Workspace } from '../config/load.js';
-import type {
-  CredentialEntry,
-  Environment,
-  InputSpec,
-  Manifest,
-  ModuleEntry,
-  Site,
-} from '../config/model.js';
+import type { CredentialEntry, Environment, Manifest, ModuleEntry, Site } from '../config/model.js';
 import { reportPathErrors, Variables, type RunContext } from '../config/scope.js';
-import {
-  collectReferences,
-  resolveValue,
-  type OutputState,
-  type PathError,
-} from '../placeholders/resolve.js';
+import { bindInputs, deploysTo, NO_OUTPUTS, outputProblem } from '../inputs.js';
+import { collectReferences, resolveValue, type PathError } from '../placeholders/resolve.js';
 import { didYouMean } from '../suggest.js';
 import { findCycle, waves as layoutWaves } from './scheduler.js';
+
+export { deploysTo } from '../inputs.js';
 
 /** A module as it runs in one environment. */
 export interface GraphNode {
@@ -48,11 +39,6 @@ export const REDACTED = '(sensitive)';
 
 function pos(ws: Workspace, file: string, path: readonly (string | number)[], key = false): SourcePos {
   return ws.files.get(file)?.locate(path, key) ?? { file, line: 1, column: 1 };
-}
-
-/** Whether a module deploys to an environment. */
-export function deploysTo(m: ModuleEntry, env: string): boolean {
-  return !m.environments || m.environments.includes(env);
 }
 
 /**
@@ -101,7 +87,7 @@ export function buildGraph(
           ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ??
           pos(ws, input.origin.file, input.origin.path);
         const up = byName.get(ref.ref.module);
-        const problem = outputProblem(site, envName, ref.ref.module, ref.ref.output, ws, m.name);
+        const problem = outputProblem(ws, site, envName, ref.ref.module, ref.ref.output, m.name);
         if (problem) {
           problems.error(at(), problem);
           continue;
@@ -146,7 +132,7 @@ export function buildGraph(
 
   const graph: SiteGraph = { site, environment, credentials, variables, nodes, waves: [] };
   // Resolve every input once now so unknown variables, bad filters and types surface at validate time.
-  for (const node of nodes) resolveInputs(ws, graph, node, () => ({ state: 'unknown' }), problems);
+  for (const node of nodes) problems.list.push(...bindInputs(ws, graph, node, NO_OUTPUTS).problems);
   checkVerification(ws, graph, problems);
   checkState(ws, graph, problems);
 
@@ -176,118 +162,12 @@ export function buildGraph(
   return graph;
 }
 
-/** Why `#{module.output}` cannot be read from module `reader` in this environment, or undefined when it can. */
-function outputProblem(
-  site: Site,
-  env: string,
-  module: string,
-  output: string,
-  ws: Workspace,
-  reader?: string,
-): string | undefined {
-  const up = site.modules.find((m) => m.name === module);
-  if (!up) {
-    return `unknown module "${module}" in #{${module}.${output}}${
-      didYouMean(
-        module,
-        site.modules.map((m) => m.name),
-      ) || `; modules: ${site.modules.map((m) => m.name).join(', ')}`
-    }`;
-  }
-  if (reader === module) return `module "${module}" reads its own output #{${module}.${output}}`;
-  if (!deploysTo(up, env)) {
-    return `${reader ? `module "${reader}"` : 'verification'} reads #{${module}.${output}}, but module "${module}" does not deploy to environment ${env} (its environments: ${up.environments?.join(', ')})`;
-  }
-  const manifest = ws.manifests.get(up.type);
-  if (manifest?.outputs && !manifest.outputs.includes(output)) {
-    return `module "${module}" (${up.type}) has no output "${output}"${didYouMean(output, manifest.outputs) || `; its outputs: ${manifest.outputs.join(', ') || '(none)'}`}`;
-  }
-  return undefined;
-}
-
-/** Resolved inputs of one module, with which outputs are still pending and which were mocked. */
-export interface ResolvedInputs {
-  inputs: Record<string, unknown>;
-  pending: string[];
-  mocked: string[];
-}
-
-/**
- * Resolves one module's inputs against the environment's variables and the given output states,
- * then checks them against the manifest (declared, required, types). Problems go to `problems`.
- */
-export function resolveInputs(
-  ws: Workspace,
-  graph: SiteGraph,
-  node: GraphNode,
-  outputs: (module: string, output: string) => OutputState,
-  problems: Problems,
-): ResolvedInputs {
-  const { site, environment } = graph;
-  const extra = new Map<string, unknown>([
-    ['Module', node.name],
-    ['ModuleType', node.type],
-  ]);
-  const scope = graph.variables.withOutputs(
-    (m, o) => outputProblem(site, environment.name, m, o, ws, node.name) ?? outputs(m, o),
-    extra,
-  );
-  const inputs: Record<string, unknown> = {};
-  const pending = new Set<string>();
-  const mocked = new Set<string>();
-  for (const [name, entry] of node.module.inputs) {
-    const errors: PathError[] = [];
-    const r = resolveValue(entry.value, scope, errors);
-    // Output-reference problems were also found with the edges, at the same place: sortProblems drops the twin.
-    reportPathErrors(ws, entry.origin, errors, problems);
-    r.pending.forEach((p) => pending.add(p));
-    r.mocked.forEach((p) => mocked.add(p));
-    inputs[name] = r.value;
-    const declared = node.manifest?.inputs;
-    const spec = declared && Object.hasOwn(declared, name) ? declared[name] : undefined;
-    if (spec && r.pending.length === 0) {
-      const bad = typeProblem(spec, r.value);
-      if (bad)
-        problems.error(
-          pos(ws, entry.origin.file, entry.origin.path),
-          `input "${name}" of module "${node.name}" ${bad}`,
-        );
-    }
-  }
-  for (const [name, spec] of Object.entries(node.manifest?.inputs ?? {})) {
-    if (spec.required && !spec.hasDefault && !node.module.inputs.has(name)) {
-      problems.error(
-        pos(ws, node.module.origin.file, node.module.origin.path),
-        `module "${node.name}" (${node.type}) is missing required input "${name}"`,
-      );
-    }
-  }
-  return { inputs, pending: [...pending].sort(), mocked: [...mocked].sort() };
-}
-
-function typeProblem(spec: InputSpec, value: unknown): string | undefined {
-  const got = Array.isArray(value)
-    ? 'list'
-    : value === null
-      ? 'null'
-      : typeof value === 'object'
-        ? 'map'
-        : typeof value === 'boolean'
-          ? 'bool'
-          : typeof value;
-  if (spec.type === 'any' || got === spec.type) return undefined;
-  if (value === null && !spec.required) return undefined;
-  // A sensitive input's value never goes into a message (messages reach logs and annotations).
-  const shown = spec.sensitive ? '' : `: ${JSON.stringify(value)?.slice(0, 40)}`;
-  return `must be a ${spec.type}, but is a ${got}${shown}`;
-}
-
 function checkVerification(ws: Workspace, graph: SiteGraph, problems: Problems): void {
   const v = graph.environment.verification;
   if (!v) return;
   const errors: PathError[] = [];
   const scope = graph.variables.withOutputs(
-    (m, o) => outputProblem(graph.site, graph.environment.name, m, o, ws) ?? { state: 'unknown' },
+    (m, o) => outputProblem(ws, graph.site, graph.environment.name, m, o) ?? { state: 'unknown' },
   );
   resolveValue(v.value, scope, errors);
   reportPathErrors(ws, v.origin, errors, problems);
@@ -368,7 +248,9 @@ export function graphDocument(
   secret: (value: unknown) => void = () => undefined,
 ): unknown {
   const inputsOf = (n: GraphNode): Record<string, unknown> => {
-    const inputs = resolveInputs(ws, graph, n, () => ({ state: 'unknown' }), problems).inputs;
+    const bound = bindInputs(ws, graph, n, NO_OUTPUTS);
+    problems.list.push(...bound.problems);
+    const inputs = bound.inputs;
     for (const [k, v] of Object.entries(inputs)) if (isSensitiveInput(n, k)) secret(v);
     return redactInputs(n, inputs);
   };

@@ -1,18 +1,15 @@
 import type { Workspace } from '../config/load.js';
-import { Problems } from '../errors.js';
-import { resolveInputs, type GraphNode, type SiteGraph } from '../graph/build.js';
+import { formatProblem, type Problem } from '../errors.js';
+import type { GraphNode, SiteGraph } from '../graph/build.js';
+import { bindInputs, type OutputValue } from '../inputs.js';
 import { schedule, type NodeStatus, type StepOutcome } from '../graph/scheduler.js';
-import { collectReferences, type OutputState } from '../placeholders/resolve.js';
+import { collectReferences } from '../placeholders/resolve.js';
 import type { PlanCounts, PlanSummary } from '../plan/summary.js';
 
 /** plan: plan every module; apply: plan each module again right before applying it. */
 export type RunMode = 'plan' | 'apply';
 
-/** An output value and whether Terraform marked it sensitive. */
-export interface OutputValue {
-  value: unknown;
-  sensitive: boolean;
-}
+export type { OutputValue } from '../inputs.js';
 
 /** What the edge asks an engine to do for one module. */
 export interface StepRequest {
@@ -64,6 +61,8 @@ export interface ModuleResult extends PlanCounts {
   blockedOn: string[];
   /** Why it failed, halted, was skipped or cancelled. */
   reason?: string;
+  /** Config problems found at run time (an upstream output of the wrong type), at their file and line. */
+  problems: Problem[];
   summary?: PlanSummary;
   outputs: Record<string, OutputValue>;
   planSha256?: string;
@@ -106,7 +105,10 @@ export async function runGraph(
   const startedAt = now();
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const reports = new Map<string, StepReport>();
-  const extras = new Map<string, { mocked: string[]; blockedOn: string[]; reason?: string }>();
+  const extras = new Map<
+    string,
+    { mocked: string[]; blockedOn: string[]; reason?: string; problems?: Problem[] }
+  >();
   const stateCache = new Map<string, Promise<Record<string, OutputValue> | undefined>>();
   const stateOf = (n: GraphNode) => {
     let p = stateCache.get(n.name);
@@ -119,87 +121,77 @@ export async function runGraph(
     return p;
   };
 
+  /** An upstream output as this run knows it: from a step that did not fail. */
+  const fromRun = (module: string, output: string): OutputValue | undefined => {
+    const report = reports.get(module);
+    return report && report.status !== 'failed' && report.status !== 'cancelled'
+      ? report.outputs[output]
+      : undefined;
+  };
+
   const step = async (id: string, signal: AbortSignal): Promise<StepOutcome> => {
     const node = byName.get(id) as GraphNode;
-    // Upstream state is only read at plan time, and only for upstreams whose plan does not know a value.
+    // At plan time, read the state of the upstreams whose outputs this run does not know yet.
     const states = new Map<string, Record<string, OutputValue> | undefined>();
-    const known = (module: string, output: string): boolean => {
-      const report = reports.get(module);
-      return (
-        report?.outputs[output] !== undefined && report.status !== 'failed' && report.status !== 'cancelled'
-      );
-    };
-    const refs = [...node.module.inputs.values()].flatMap((entry) =>
-      collectReferences(entry.value).flatMap((r) => (r.ref.kind === 'output' ? [r.ref] : [])),
-    );
     if (options.mode === 'plan') {
-      const needed = new Set(refs.filter((r) => !known(r.module, r.output)).map((r) => r.module));
+      const needed = new Set<string>();
+      for (const entry of node.module.inputs.values())
+        for (const r of collectReferences(entry.value))
+          if (r.ref.kind === 'output' && !fromRun(r.ref.module, r.ref.output)) needed.add(r.ref.module);
       for (const up of needed) {
         const u = byName.get(up);
         if (!u) continue;
         try {
           states.set(up, await stateOf(u));
         } catch (e) {
-          extras.set(id, {
-            mocked: [],
-            blockedOn: [],
-            reason: e instanceof Error ? e.message : String(e),
-          });
+          extras.set(id, { mocked: [], blockedOn: [], reason: e instanceof Error ? e.message : String(e) });
           return 'failed';
         }
       }
     }
-    const lookup = (module: string, output: string): OutputState => {
-      if (known(module, output))
-        return { state: 'known', value: reports.get(module)?.outputs[output]?.value };
-      if (options.mode === 'apply') return { state: 'unknown' };
-      const fromState = states.get(module)?.[output];
-      if (fromState) return { state: 'known', value: fromState.value };
-      const up = byName.get(module);
-      const mocks = up?.manifest?.mockOutputs ?? {};
-      if (Object.hasOwn(mocks, output)) return { state: 'mocked', value: mocks[output] };
-      return { state: 'unknown' };
-    };
-    const resolved = resolveInputs(ws, graph, node, lookup, new Problems());
-    if (resolved.pending.length > 0) {
+    const bound = bindInputs(ws, graph, node, {
+      fromRun,
+      fromState: options.mode === 'plan' ? (m, o) => states.get(m)?.[o] : undefined,
+      mocks: options.mode === 'plan',
+    });
+    const errors = bound.problems.filter((p) => p.severity === 'error');
+    if (errors.length > 0) {
+      // Found only now (an upstream output of the wrong type): the module fails before its engine
+      // runs, with the message a config error has, and what depends on it halts.
+      extras.set(id, {
+        mocked: bound.mocked,
+        blockedOn: [],
+        reason: errors.map((p) => formatProblem(p)).join('\n'),
+        problems: errors,
+      });
+      return 'failed';
+    }
+    if (bound.pending.length > 0) {
       if (options.mode === 'plan') {
         extras.set(id, {
-          mocked: resolved.mocked,
-          blockedOn: resolved.pending,
-          reason: `waiting for ${resolved.pending.map((p) => `#{${p}}`).join(', ')}`,
+          mocked: bound.mocked,
+          blockedOn: bound.pending,
+          reason: `waiting for ${bound.pending.map((p) => `#{${p}}`).join(', ')}`,
         });
         return 'blocked';
       }
       extras.set(id, {
         mocked: [],
-        blockedOn: resolved.pending,
-        reason: `upstream output${resolved.pending.length > 1 ? 's' : ''} ${resolved.pending.map((p) => `#{${p}}`).join(', ')} not available after apply`,
+        blockedOn: bound.pending,
+        reason: `upstream output${bound.pending.length > 1 ? 's' : ''} ${bound.pending.map((p) => `#{${p}}`).join(', ')} not available after apply`,
       });
       return 'failed';
     }
-    extras.set(id, { mocked: resolved.mocked, blockedOn: [] });
-    const sensitiveOutput = (module: string, output: string): boolean =>
-      reports.get(module)?.outputs[output]?.sensitive === true ||
-      states.get(module)?.[output]?.sensitive === true ||
-      byName.get(module)?.manifest?.sensitiveOutputs.includes(output) === true;
-    const sensitiveInputs = [...node.module.inputs]
-      .filter(
-        ([name, entry]) =>
-          node.manifest?.inputs?.[name]?.sensitive === true ||
-          collectReferences(entry.value).some(
-            (r) => r.ref.kind === 'output' && sensitiveOutput(r.ref.module, r.ref.output),
-          ),
-      )
-      .map(([name]) => name);
+    extras.set(id, { mocked: bound.mocked, blockedOn: [] });
     const report = await ports.step({
       node,
       mode: options.mode,
-      inputs: resolved.inputs,
-      sensitiveInputs,
+      inputs: bound.inputs,
+      sensitiveInputs: bound.sensitive,
       signal,
     });
     reports.set(id, report);
-    if (report.error) extras.set(id, { mocked: resolved.mocked, blockedOn: [], reason: report.error });
+    if (report.error) extras.set(id, { mocked: bound.mocked, blockedOn: [], reason: report.error });
     return report.status;
   };
 
@@ -236,6 +228,7 @@ export async function runGraph(
       mocked: extra?.mocked ?? [],
       blockedOn: extra?.blockedOn ?? [],
       reason: extra?.reason ?? reason,
+      problems: extra?.problems ?? [],
       summary: report?.summary,
       outputs: report?.outputs ?? {},
       planSha256: report?.planSha256,
