@@ -1,4 +1,4 @@
-import { checkCredentials, type ServiceNeed } from './config/credentials-rules.js';
+import { checkCredentials, checkSessionPolicies, type ServiceNeed } from './config/credentials-rules.js';
 import { loadWorkspace, type ConfigReader, type Layout, type Workspace } from './config/load.js';
 import type { RunContext } from './config/scope.js';
 import { InputError, Problems, sortProblems, type Problem } from './errors.js';
@@ -48,7 +48,10 @@ export function validateProject(
       const p = new Problems();
       perEnv.set(env, p);
       const graph = buildGraph(ws, site, env, ctx, p);
-      if (graph) graphs.push(graph);
+      if (graph) {
+        graphs.push(graph);
+        checkSessionPolicies(ws, graph, p);
+      }
       needs.set(
         env,
         site.modules

@@ -8,6 +8,7 @@ import { runContext } from '../run-context.js';
 import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
 import { execute } from '../run/execute.js';
 import { renderTrustReport, trustReport } from '../../core/credentials/trust.js';
+import { CredentialError } from '../../core/credentials/errors.js';
 import { defaultCredentialSource, SessionBroker } from '../aws/sts.js';
 import { readFileSync, statSync } from 'node:fs';
 import { parsePlanJson, summarizePlan, toSummaryJson } from '../../core/plan/summary.js';
@@ -99,6 +100,11 @@ export async function main(argv: string[], rawIo: CliIo = defaultIo): Promise<nu
     if (e instanceof SiteDeployError && e.code === 'locked') {
       io.err(`error: ${e.message}\n`);
       return 1;
+    }
+    if (e instanceof CredentialError) {
+      // Found locally (a policy STS would refuse): bad input; from STS or the issuer: a failed step.
+      io.err(`error: ${e.message}\n`);
+      return e.kind === 'bad-input' ? 2 : 1;
     }
     io.err(`internal error: ${errorMessage(e)}\n`);
     if (verbose && e instanceof Error && e.stack) io.err(`${e.stack}\n`);

@@ -1,5 +1,6 @@
-import { partitionOf } from '../credentials/session.js';
+import { CredentialError, partitionOf, sessionPolicy } from '../credentials/session.js';
 import type { Problems } from '../errors.js';
+import { RUN_LOCK, s3LockObject, s3StateObject, type SiteGraph } from '../graph/build.js';
 import type { Workspace } from './load.js';
 import type { CredentialEntry, Site } from './model.js';
 
@@ -140,6 +141,61 @@ function checkEntry(e: CredentialEntry, error: (key: string, message: string) =>
     error(
       'session_duration',
       `session_duration ${e.sessionDuration} exceeds 3600 seconds: with via the session is chained, and STS caps chained sessions at one hour`,
+    );
+  }
+}
+
+/**
+ * Builds every session policy a site × environment will send to STS (one per module step, and the
+ * run lock's), so what STS would refuse — a policy over 2,048 characters, a service that is no IAM
+ * prefix — is a config error at the module's `services` line, before anything runs.
+ */
+export function checkSessionPolicies(ws: Workspace, graph: SiteGraph, problems: Problems): void {
+  const c = graph.credentials;
+  if (!c || graph.site.credentials?.broken) return;
+  const partition = partitionOf(c.region);
+  const base = { site: graph.site.name, environment: graph.environment.name, purpose: 'apply' as const };
+  for (const n of graph.nodes) {
+    try {
+      sessionPolicy(
+        {
+          ...base,
+          module: n.name,
+          services: n.manifest?.services ?? [],
+          stateObject: s3StateObject(graph, n.name),
+        },
+        c.allowedServices,
+        partition,
+      );
+    } catch (e) {
+      if (!(e instanceof CredentialError)) throw e;
+      const manifest = n.manifest;
+      const pos = manifest
+        ? (ws.files.get(manifest.file)?.locate(['services'], true) ?? {
+            file: manifest.file,
+            line: 1,
+            column: 1,
+          })
+        : { file: graph.site.file, line: 1, column: 1 };
+      problems.error(pos, e.message);
+    }
+  }
+  const lock = s3LockObject(graph);
+  if (!lock) return;
+  try {
+    sessionPolicy(
+      { ...base, module: RUN_LOCK, services: [], stateObject: lock },
+      c.allowedServices,
+      partition,
+    );
+  } catch (e) {
+    if (!(e instanceof CredentialError)) throw e;
+    const at = graph.site.state.origin;
+    problems.error(
+      at
+        ? (ws.files.get(at.file)?.locate(at.path) ?? { file: at.file, line: 1, column: 1 })
+        : { file: graph.site.file, line: 1, column: 1 },
+      e.message,
     );
   }
 }

@@ -1,0 +1,48 @@
+// One error hierarchy (SPEC §9 exit codes): what STS would refuse is bad input found before
+// anything runs — at the module's `services` line, exit 2 — never "internal error".
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { main } from '../src/adapters/cli/main.js';
+import { baseRepo, cleanupRepos, problemLines, writeRepo } from './helpers/repo.js';
+
+afterAll(cleanupRepos);
+
+async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), cwd });
+  return { code, stdout, stderr };
+}
+
+/** A catalog module asking for so many services that its session policy passes STS's 2,048 characters. */
+function bloated(): ReturnType<typeof baseRepo> {
+  const repo = baseRepo();
+  repo.catalog.app = {
+    ...repo.catalog.app,
+    services: Array.from({ length: 200 }, (_, i) => `service${String(i).padStart(3, '0')}`),
+  };
+  return repo;
+}
+
+describe('a session policy STS would refuse', () => {
+  test('validate reports it at the module’s services line and exits 2', async () => {
+    const root = await writeRepo(bloated());
+    const r = await cli(['validate', '--root', root], root);
+    expect(r.code).toBe(2);
+    const errors = problemLines(r.stderr).filter((p) => p.severity === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ file: 'modules/app/module.yaml', line: 2, column: 1 });
+    expect(errors[0]!.message).toMatch(
+      /^module "app": the inline session policy is \d{4} characters after minification; STS allows at most 2048/,
+    );
+    expect(r.stderr).not.toContain('internal error');
+  });
+
+  test('trust-policy refuses it as bad input with the same position, not "internal error"', async () => {
+    const root = await writeRepo(bloated());
+    const r = await cli(['trust-policy', '--root', root, '--site', 's1', '--env', 'dev'], root);
+    expect(r.code).toBe(2);
+    expect(problemLines(r.stderr).map((p) => `${p.file}:${p.line}`)).toContain('modules/app/module.yaml:2');
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.stdout).toBe('');
+  });
+});
