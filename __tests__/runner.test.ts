@@ -92,6 +92,26 @@ describe('outputs flow downstream', () => {
     expect(existsSync(repo.statePath('coerced'))).toBe(false);
   });
 
+  test('an output module.yaml declares but the Terraform code lacks fails the producing module at plan, and apply refuses before applying', async () => {
+    const ghost = { ...TF_MODULES.echo!, outputs: ['value', 'ghost'] };
+    const repo = await writeSite({
+      modules: [
+        { type: 'ghost', name: 'up', weight: 10, value: 'x' },
+        { type: 'echo', name: 'down', weight: 20, value: '#{up.value}' },
+      ],
+      catalog: { echo: TF_MODULES.echo!, ghost },
+    });
+    const expected =
+      /^modules\/ghost\/module\.yaml:\d+:\d+: error: output "ghost" is declared in modules\/ghost\/module\.yaml, but the module's Terraform code has no output "ghost"/;
+    const plan = await runSite(repo, 'plan');
+    expect(plan.byName('up').status).toBe('failed');
+    expect(plan.byName('up').reason).toMatch(expected);
+    expect(plan.byName('down').status).toBe('halted');
+    const apply = await runSite(repo, 'apply');
+    expect(apply.byName('up').reason).toMatch(expected);
+    expect(existsSync(repo.statePath('up')) && repo.readState('up').resources.length > 0).toBe(false);
+  });
+
   test('runGraph + enginePorts directly: a list and a map keep their types across the edge', async () => {
     const repo = await writeSite({
       modules: [

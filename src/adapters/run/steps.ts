@@ -5,6 +5,9 @@ import { s3Client } from '../aws/s3.js';
 import type { Workspace } from '../../core/config/load.js';
 import { isSensitiveInput, s3StateObject, type GraphNode, type SiteGraph } from '../../core/graph/build.js';
 import { summarizePlan } from '../../core/plan/summary.js';
+import { missingOutputs } from '../../core/plan/outputs.js';
+import { formatProblem } from '../../core/errors.js';
+import type { Manifest } from '../../core/config/model.js';
 import { sensitivePlanValues } from '../../core/plan/sensitive.js';
 import type { Redactor } from '../../core/redact.js';
 import type { OutputValue, RunPorts, StepReport } from '../../core/run/runner.js';
@@ -90,6 +93,27 @@ export function stateDocumentOutputs(text: string, what = 'state'): Record<strin
   );
 }
 
+/** `file:line:col: error: …` for outputs a manifest declares that the module's Terraform code lacks. */
+function manifestOutputsProblem(ws: Workspace, manifest: Manifest, plan: unknown): string | undefined {
+  const missing = missingOutputs(manifest.outputs, plan);
+  if (missing.length === 0) return undefined;
+  const file = ws.files.get(manifest.file);
+  return missing
+    .map((o) => {
+      const at = file?.locate(['outputs', manifest.outputs!.indexOf(o)]) ?? {
+        file: manifest.file,
+        line: 1,
+        column: 1,
+      };
+      return formatProblem({
+        ...at,
+        severity: 'error',
+        message: `output "${o}" is declared in ${manifest.file}, but the module's Terraform code has no output "${o}": add it to the code or remove it from outputs:`,
+      });
+    })
+    .join('\n');
+}
+
 /** An S3 SDK error as `Code (HTTP n): message`. */
 function s3ErrorText(e: unknown): string {
   const err = e as {
@@ -158,6 +182,7 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
       for (const [k, v] of Object.entries(inputs))
         if (sensitiveInputs.includes(k) || isSensitiveInput(node, k)) settings.redactor.add(v);
       const log = settings.log.open(`${node.name} (${node.type}) — ${mode} ${site}/${env}`);
+      let outputsProblem: string | undefined;
       const backend = backendFor(settings, graph, node);
       let server: Awaited<ReturnType<typeof startCredentialServer>> | undefined;
       try {
@@ -203,9 +228,16 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
           lockTimeout: settings.lockTimeout,
           env: stepEnv,
           log: (chunk) => log.write(chunk),
-          onPlan: (plan) => settings.redactor.add(sensitivePlanValues(plan)),
+          onPlan: (plan) => {
+            settings.redactor.add(sensitivePlanValues(plan));
+            outputsProblem = manifestOutputsProblem(ws, manifest, plan);
+          },
+          // Refused before anything is applied: downstream modules would wait for what never comes.
+          beforeApply: () => Promise.resolve(outputsProblem),
           signal,
         });
+        if (outputsProblem && r.status !== 'failed' && r.status !== 'cancelled')
+          return { status: 'failed', counts: ZERO, outputs: {}, unknownOutputs: [], error: outputsProblem };
         for (const [k, v] of Object.entries(r.outputs)) {
           if (v.sensitive || manifest.sensitiveOutputs.includes(k)) settings.redactor.add(v.value);
         }
