@@ -359,7 +359,7 @@ const rows: Row[] = [
     line: 11,
     column: 17,
     message:
-      /input "replicas" of module "app" must be a number, but is a string: "three" \(environment dev\)/,
+      /input "replicas" of module "app" must be a number, but replicas is a string: "three" \(environment dev\)/,
   },
   {
     name: 'the same input as a module key and under inputs:',
@@ -880,7 +880,7 @@ describe('command line', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(message);
-    expect(run.stderr).toMatch(/site-deploy --help/);
+    expect(run.stderr).toMatch(/Run "site-deploy (\S+ )?--help" for usage/);
   });
 
   test.each([

@@ -246,7 +246,7 @@ describe('graph --json and validate messages', () => {
     const root = await writeRepo(repo);
     const r = await cli(['validate', '--root', root], root);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('input "license" of module "app" must be a string, but is a number\n');
+    expect(r.stderr).toContain('input "license" of module "app" must be a string, but lic is a number\n');
     expect(r.stderr).not.toContain('987654321');
   });
 });

@@ -8,7 +8,9 @@ import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { execute } from '../../src/adapters/run/execute.js';
+import { run } from '../../src/commands/run.js';
+import { localRuntime } from '../../src/adapters/run/runtime.js';
+import { fsReader } from '../../src/adapters/fs-reader.js';
 import type { LogSink } from '../../src/adapters/run/group-log.js';
 import type { RunContext } from '../../src/core/config/scope.js';
 import type { SiteGraph } from '../../src/core/graph/build.js';
@@ -221,7 +223,7 @@ export interface RunSiteOptions {
   onEvent?: (e: RunEvent) => void;
 }
 
-/** Runs plan or apply through `execute` (loadProject → enginePorts → runGraph), recording progress events. */
+/** Runs plan or apply through the `run` command and the local runtime, as the CLI does, recording progress events. */
 export async function runSite(
   repo: SiteRepo,
   mode: RunMode,
@@ -233,31 +235,40 @@ export async function runSite(
   byName: (name: string) => ModuleResult;
 }> {
   const events: RunEvent[] = [];
-  const { result, graph } = await execute({
-    root: repo.root,
-    layout: { configRoot: 'sites', catalog: 'modules' },
-    ctx: CTX,
-    site: repo.site,
-    env: repo.env,
-    mode,
-    maxParallel: o.maxParallel ?? 4,
-    terraformBinary: 'terraform',
-    lockTimeout: o.lockTimeout ?? '30s',
-    lockTimeoutMs: parseDuration(o.lockTimeout ?? '30s') ?? 0,
-    workRoot: o.workRoot,
-    redactor: o.redactor ?? new Redactor(),
-    sink: o.sink ?? { startGroup: () => {}, endGroup: () => {}, write: () => {} },
-    signal: o.signal,
-    stepEnv: o.stepEnv,
-    onEvent: (e) => {
-      const ev: RunEvent =
-        e.type === 'start'
-          ? { type: 'start', name: e.node.name, at: performance.now() }
-          : { type: 'finish', name: e.node.name, at: performance.now(), status: e.module.status };
-      events.push(ev);
-      o.onEvent?.(ev);
+  const event = (ev: RunEvent): void => {
+    events.push(ev);
+    o.onEvent?.(ev);
+  };
+  const redactor = o.redactor ?? new Redactor();
+  const { result, graph } = await run(
+    {
+      root: repo.root,
+      layout: { configRoot: 'sites', catalog: 'modules' },
+      site: repo.site,
+      env: repo.env,
+      mode,
+      maxParallel: o.maxParallel ?? 4,
+      lockTimeoutMs: parseDuration(o.lockTimeout ?? '30s') ?? 0,
     },
-  });
+    {
+      files: fsReader,
+      context: () => CTX,
+      redactor,
+      signal: o.signal,
+      reporter: {
+        engine: o.sink ?? { startGroup: () => {}, endGroup: () => {}, write: () => {} },
+        started: (n) => event({ type: 'start', name: n.name, at: performance.now() }),
+        finished: (n, m) => event({ type: 'finish', name: n.name, at: performance.now(), status: m.status }),
+        notice: () => {},
+      },
+    },
+    localRuntime({
+      terraformBinary: 'terraform',
+      lockTimeout: o.lockTimeout ?? '30s',
+      workRoot: o.workRoot,
+      stepEnv: o.stepEnv,
+    }),
+  );
   const byName = (name: string): ModuleResult => {
     const m = result.modules.find((x) => x.name === name);
     if (!m)

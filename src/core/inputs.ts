@@ -108,22 +108,29 @@ function typeOf(value: unknown): string {
  * value came from whole (`net.subnet_ids`), which says more than the value; a sensitive input's
  * value is never quoted (messages reach logs and annotations).
  */
-function typeProblem(spec: InputSpec, value: unknown, from: string | undefined): string | undefined {
+function typeProblem(
+  spec: InputSpec,
+  value: unknown,
+  from: { name: string; output: boolean } | undefined,
+  secret: boolean,
+): string | undefined {
   const got = typeOf(value);
   if (spec.type === 'any' || got === spec.type) return undefined;
   if (value === null && !spec.required) return undefined;
-  if (from) return `must be a ${spec.type}, but ${from} is a ${got}`;
-  const shown = spec.sensitive ? '' : `: ${JSON.stringify(value)?.slice(0, 40)}`;
-  return `must be a ${spec.type}, but is a ${got}${shown}`;
+  // An output's value can be long and is better named; a variable's is shown, unless secret.
+  const shown = secret || from?.output ? '' : `: ${JSON.stringify(value)?.slice(0, 40)}`;
+  return `must be a ${spec.type}, but ${from ? `${from.name} ` : ''}is a ${got}${shown}`;
 }
 
 /** The reference a string consists of exactly (`#{net.subnet_ids}` → `net.subnet_ids`), if it does. */
-function wholeReference(value: unknown): string | undefined {
+function wholeReference(value: unknown): { name: string; output: boolean } | undefined {
   if (typeof value !== 'string') return undefined;
   const refs = collectReferences(value);
   const [only] = refs;
   if (refs.length !== 1 || !only || only.source !== value || only.offset !== 0) return undefined;
-  return only.ref.kind === 'variable' ? only.ref.name : `${only.ref.module}.${only.ref.output}`;
+  return only.ref.kind === 'variable'
+    ? { name: only.ref.name, output: false }
+    : { name: `${only.ref.module}.${only.ref.output}`, output: true };
 }
 
 /** Binds one module's inputs (see the file's comment). */
@@ -182,7 +189,7 @@ export function bindInputs(
     const spec = declared && Object.hasOwn(declared, name) ? declared[name] : undefined;
     if (tainted || spec?.sensitive) sensitive.push(name);
     if (spec && r.pending.length === 0) {
-      const bad = typeProblem(spec, r.value, wholeReference(entry.value));
+      const bad = typeProblem(spec, r.value, wholeReference(entry.value), tainted || spec.sensitive);
       if (bad)
         problems.error(
           at(entry.origin.file, entry.origin.path),

@@ -1,24 +1,30 @@
+/**
+ * The action front door: inputs into settings, the command, its result rendered for the runner and
+ * GitHub (annotations, step outputs, job summary, PR comment, check run). Everything it writes goes
+ * through the run's one redaction (see io.ts).
+ */
 import type * as core from '@actions/core';
-import { join, relative, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import type { CommandPorts } from '../../commands/ports.js';
+import { run as runSite, type RunOutcome } from '../../commands/run.js';
+import { validate } from '../../commands/validate.js';
 import { InputError, SiteDeployError, type Problem } from '../../core/errors.js';
 import { renderReport } from '../../core/plan/markdown.js';
-import { validateProject } from '../../core/project.js';
-import { toRunReport } from '../../core/run/report.js';
-import { publicOutputs, runDocument } from '../../core/run/runner.js';
-import { fsReader } from '../fs-reader.js';
-import { execute } from '../run/execute.js';
-import { runApproval } from '../github/approvals.js';
-import type { ApprovalCheck } from '../aws/sts.js';
-import { SessionBroker } from '../aws/sts.js';
-import { githubOidcSource } from '../aws/oidc.js';
 import { Redactor } from '../../core/redact.js';
-import { actionIo, type ActionIo } from './io.js';
+import { commentMarker, toRunReport } from '../../core/run/report.js';
+import { publicOutputs, runDocument, type RunResult } from '../../core/run/runner.js';
+import { githubOidcSource } from '../aws/oidc.js';
+import { SessionBroker, type ApprovalCheck } from '../aws/sts.js';
+import { fsReader } from '../fs-reader.js';
+import { runApproval } from '../github/approvals.js';
+import type { Annotation } from '../github/check-run.js';
 import { runContext } from '../run-context.js';
+import { guardRun } from '../run-guard.js';
+import { localRuntime } from '../run/runtime.js';
+import { actionGitHub, problemAnnotations, runUrl, startFeedback, type Feedback } from './feedback.js';
 import { readSettings, type ActionSettings } from './inputs.js';
-import { describeHolder } from '../run/run-lock.js';
-import { actionGitHub, problemAnnotations, runUrl, startFeedback } from './feedback.js';
-import { commentMarker } from '../../core/run/report.js';
+import { actionIo, type ActionIo } from './io.js';
 
 /** Emits each problem as an annotation on its file and line (paths relative to the workspace). */
 export function annotate(io: ActionIo, problems: Problem[], root: string, workspace: string): void {
@@ -38,15 +44,35 @@ function workspaceDir(s: ActionSettings): string {
   return process.env.GITHUB_WORKSPACE || s.root;
 }
 
-async function validate(s: ActionSettings, io: ActionIo): Promise<void> {
-  const v = validateProject(
-    fsReader(s.root),
-    { configRoot: s.configRoot, catalog: s.catalog },
-    runContext(s.root),
+/** The ports of a command run as a workflow step. */
+function actionPorts(io: ActionIo, site: string, environment: string, signal?: AbortSignal): CommandPorts {
+  return {
+    files: fsReader,
+    context: (root) => runContext(root),
+    redactor: io.redactor,
+    signal,
+    reporter: {
+      engine: io.engine,
+      finished: (node, m) => {
+        if (m.status === 'failed')
+          io.error(`${node.name}: ${m.reason?.split('\n')[0] ?? 'failed'}`, {
+            title: `site-deploy / ${site} / ${environment}`,
+          });
+      },
+      notice: (m) => io.info(m),
+    },
+  };
+}
+
+function runValidate(s: ActionSettings, io: ActionIo): void {
+  const v = validate(
     {
+      root: s.root,
+      layout: { configRoot: s.configRoot, catalog: s.catalog },
       site: s.site,
       env: s.environment,
     },
+    actionPorts(io, s.site ?? '', s.environment ?? ''),
   );
   annotate(io, v.problems, s.root, workspaceDir(s));
   const errors = v.problems.filter((p) => p.severity === 'error');
@@ -70,118 +96,130 @@ function required(s: ActionSettings): { site: string; environment: string } {
   return { site: s.site as string, environment: s.environment as string };
 }
 
-async function plan(s: ActionSettings, io: ActionIo): Promise<void> {
+/** Config problems (found before anything ran) on the PR comment and the check run. */
+async function reportRefusal(
+  e: unknown,
+  s: ActionSettings,
+  site: string,
+  environment: string,
+  feedback: Feedback,
+): Promise<void> {
+  if (e instanceof SiteDeployError && e.problems.length > 0) {
+    const n = e.problems.filter((p) => p.severity === 'error').length;
+    const text = [
+      `${commentMarker(site, environment)}`,
+      `### site-deploy ${s.command}: ${site} / ${environment} — ❌ ${n} configuration error${n === 1 ? '' : 's'}`,
+      '',
+      ...e.problems.map(
+        (p) =>
+          `- \`${p.file}:${p.line}:${p.column}\` ${p.severity}: ${p.message.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`)}`,
+      ),
+    ].join('\n');
+    await feedback.complete(
+      'failure',
+      `${n} configuration error${n === 1 ? '' : 's'}`,
+      text,
+      problemAnnotations(e.problems, s.root, workspaceDir(s)),
+    );
+    await feedback.comment(commentMarker(site, environment), text);
+  } else {
+    // Refused before any module ran (the run lock): the check run must not stay in progress.
+    const message = e instanceof Error ? e.message : String(e);
+    await feedback.complete('failure', `${s.command} did not start`, message, []);
+  }
+}
+
+/** Check-run annotations for the modules that failed: their config problems, or their entry in site.yaml. */
+function failureAnnotations(
+  result: RunResult,
+  graph: RunOutcome['graph'],
+  workspace: RunOutcome['workspace'],
+  s: ActionSettings,
+  title: string,
+): Annotation[] {
+  const ws = workspaceDir(s);
+  return result.modules
+    .filter((m) => m.status === 'failed')
+    .flatMap((m) => {
+      if (m.problems.length > 0) return problemAnnotations(m.problems, s.root, ws);
+      const node = graph.nodes.find((n) => n.name === m.name);
+      const pos = (node && workspace.files.get(node.module.origin.file)?.locate(node.module.origin.path)) ?? {
+        file: graph.site.file,
+        line: 1,
+        column: 1,
+      };
+      return [
+        {
+          path: relative(ws, resolve(s.root, pos.file)),
+          start_line: pos.line,
+          end_line: pos.line,
+          annotation_level: 'failure' as const,
+          message: `${m.name} failed: ${m.reason ?? ''}`.slice(0, 60000),
+          title,
+        },
+      ];
+    });
+}
+
+async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
   const { site, environment } = required(s);
-  const ctx = runContext(s.root);
-  const controller = new AbortController();
-  const cancel = (): void => {
-    if (!controller.signal.aborted)
-      io.warning('cancelled: running steps are stopping and releasing their state locks');
-    controller.abort();
-  };
-  process.on('SIGINT', cancel);
-  process.on('SIGTERM', cancel);
+  const guard = guardRun(() =>
+    io.warning('cancelled: running steps are stopping and releasing their state locks'),
+  );
   const feedback = await startFeedback(io, s.githubToken, site, environment, s.comment);
   const mask = (v: string): void => io.redactor.add(v);
-  const workspace = workspaceDir(s);
   try {
-    let executed;
-    try {
-      executed = await execute({
-        root: s.root,
-        layout: { configRoot: s.configRoot, catalog: s.catalog },
-        ctx,
-        site,
-        env: environment,
-        mode: s.command as 'plan' | 'apply',
-        maxParallel: s.maxParallel,
-        terraformBinary: s.terraformBinary,
-        lockTimeout: s.lockTimeout,
-        lockTimeoutMs: s.lockTimeoutMs,
-        runUrl: runUrl(),
-        workRoot: join(process.env.RUNNER_TEMP || tmpdir(), 'site-deploy', 'work'),
-        signal: controller.signal,
-        credentials: {
-          broker: new SessionBroker({
-            source: { kind: 'github-oidc', token: githubOidcSource(s.audience, { mask }) },
-            mask,
-            approval: approvalReadBack(io, s.githubToken),
-          }),
-          mode: s.credentialsMode,
-          ctx,
+    const runtime = localRuntime({
+      terraformBinary: s.terraformBinary,
+      lockTimeout: s.lockTimeout,
+      runUrl: runUrl(),
+      workRoot: join(process.env.RUNNER_TEMP || tmpdir(), 'site-deploy', 'work'),
+      credentials: {
+        broker: new SessionBroker({
+          source: { kind: 'github-oidc', token: githubOidcSource(s.audience, { mask }) },
           mask,
+          approval: approvalReadBack(io, s.githubToken),
+        }),
+        mode: s.credentialsMode,
+        ctx: runContext(s.root),
+        mask,
+      },
+    });
+    let outcome;
+    try {
+      outcome = await runSite(
+        {
+          root: s.root,
+          layout: { configRoot: s.configRoot, catalog: s.catalog },
+          site,
+          env: environment,
+          mode: s.command as 'plan' | 'apply',
+          maxParallel: s.maxParallel,
+          lockTimeoutMs: s.lockTimeoutMs,
         },
-        redactor: io.redactor,
-        sink: io.engine,
-        onLockWait: (holder, where) =>
-          io.info(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
-        onEvent: (e) => {
-          if (e.type === 'finish' && e.module.status === 'failed')
-            io.error(`${e.node.name}: ${e.module.reason?.split('\n')[0] ?? 'failed'}`, {
-              title: `site-deploy / ${site} / ${environment}`,
-            });
-        },
-      });
+        actionPorts(io, site, environment, guard.signal),
+        runtime,
+      );
     } catch (e) {
-      if (e instanceof SiteDeployError && e.problems.length > 0) {
-        const n = e.problems.filter((p) => p.severity === 'error').length;
-        const text = [
-          `${commentMarker(site, environment)}`,
-          `### site-deploy ${s.command}: ${site} / ${environment} — ❌ ${n} configuration error${n === 1 ? '' : 's'}`,
-          '',
-          ...e.problems.map(
-            (p) =>
-              `- \`${p.file}:${p.line}:${p.column}\` ${p.severity}: ${p.message.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`)}`,
-          ),
-        ].join('\n');
-        await feedback.complete(
-          'failure',
-          `${n} configuration error${n === 1 ? '' : 's'}`,
-          text,
-          problemAnnotations(e.problems, s.root, workspace),
-        );
-        await feedback.comment(commentMarker(site, environment), text);
-      } else {
-        // Refused before any module ran (the run lock): the check run must not stay in progress.
-        const message = e instanceof Error ? e.message : String(e);
-        await feedback.complete('failure', `${s.command} did not start`, message, []);
-      }
+      await reportRefusal(e, s, site, environment, feedback);
       throw e;
     }
-    const { graph, result, warnings } = executed;
-    annotate(io, warnings, s.root, workspace);
-    const report = toRunReport(graph, result, ctx, { runUrl: runUrl() });
+    const { graph, result, warnings, workspace } = outcome;
+    annotate(io, warnings, s.root, workspaceDir(s));
+    const report = toRunReport(graph, result, runContext(s.root), { runUrl: runUrl() });
     const markdown = renderReport(report);
     await io.summary(markdown);
     await feedback.comment(report.marker, markdown);
-    const failedModules = result.modules.filter((m) => m.status === 'failed');
     await feedback.complete(
       result.status === 'failed' ? 'failure' : result.status === 'cancelled' ? 'cancelled' : 'success',
       `${s.command} ${result.status}: ${result.modules.length} modules`,
       markdown,
       [
-        ...problemAnnotations(warnings, s.root, workspace),
-        ...failedModules.map((m) => {
-          const node = graph.nodes.find((n) => n.name === m.name);
-          const pos = node
-            ? (executed.workspace.files.get(node.module.origin.file)?.locate(node.module.origin.path) ?? {
-                file: graph.site.file,
-                line: 1,
-                column: 1,
-              })
-            : { file: graph.site.file, line: 1, column: 1 };
-          return {
-            path: relative(workspace, resolve(s.root, pos.file)),
-            start_line: pos.line,
-            end_line: pos.line,
-            annotation_level: 'failure' as const,
-            message: `${m.name} failed: ${m.reason ?? ''}`.slice(0, 60000),
-            title: `site-deploy / ${site} / ${environment}`,
-          };
-        }),
+        ...problemAnnotations(warnings, s.root, workspaceDir(s)),
+        ...failureAnnotations(result, graph, workspace, s, `site-deploy / ${site} / ${environment}`),
       ],
     );
-    const doc = runDocument(graph, result) as Record<string, unknown>;
+    const doc = runDocument(graph, result);
     io.setOutput('status', result.status);
     io.setOutput('summary', { ...doc, outputs: undefined });
     io.setOutput('outputs', publicOutputs(graph, result));
@@ -192,8 +230,7 @@ async function plan(s: ActionSettings, io: ActionIo): Promise<void> {
       io.setFailed(`${s.command} ${result.status}: ${bad.join(', ') || 'see the log'}`);
     }
   } finally {
-    process.off('SIGINT', cancel);
-    process.off('SIGTERM', cancel);
+    guard.dispose();
   }
 }
 
@@ -208,8 +245,7 @@ function approvalReadBack(io: ActionIo, token: string | undefined): ApprovalChec
         detail: 'no github-token, repository or run id to read the approval back with',
       };
     }
-    const gh = actionGitHub(io, token);
-    return runApproval(gh, {
+    return runApproval(actionGitHub(io, token), {
       owner,
       repo,
       runId,
@@ -224,15 +260,13 @@ export async function run(): Promise<void> {
   const io = actionIo(new Redactor());
   try {
     const settings = readSettings(io);
-    // Local state, saved plans and tfvars written from here on (and by Terraform) are owner-only.
-    process.umask(0o077);
     switch (settings.command) {
       case 'validate':
-        await validate(settings, io);
+        runValidate(settings, io);
         return;
       case 'plan':
       case 'apply':
-        await plan(settings, io);
+        await planOrApply(settings, io);
         return;
       default:
         throw new SiteDeployError(

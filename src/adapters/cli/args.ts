@@ -1,22 +1,143 @@
-import { InputError } from '../../core/errors.js';
+import { parseArgs as parseArgv } from 'node:util';
 import { parseDuration } from '../../core/duration.js';
+import { InputError } from '../../core/errors.js';
 import { didYouMean } from '../../core/suggest.js';
 
+/** Every option, once: its kind, the value it takes, and its one-line help. */
+const FLAGS = {
+  site: { type: 'string', value: 'S', help: 'the site (its folder under the config root)' },
+  env: { type: 'string', value: 'E', help: 'the environment' },
+  json: { type: 'boolean', help: 'print one JSON document on stdout and nothing else there' },
+  markdown: { type: 'boolean', help: 'print markdown (as the PR comment shows it)' },
+  root: { type: 'string', value: 'DIR', help: 'repository root holding sites/ and modules/ (default: .)' },
+  'config-root': {
+    type: 'string',
+    value: 'DIR',
+    help: 'sites folder, relative to the root (default: sites)',
+  },
+  catalog: { type: 'string', value: 'DIR', help: 'module catalog, relative to the root (default: modules)' },
+  'max-parallel': {
+    type: 'string',
+    value: 'N',
+    help: 'most module steps of one wave at once, 1–64 (default: 4)',
+  },
+  'changed-from': { type: 'string', value: 'REF', help: 'only what changed since this git ref' },
+  'terraform-binary': { type: 'string', value: 'BIN', help: 'terraform or tofu (default: terraform)' },
+  'lock-timeout': {
+    type: 'string',
+    value: 'T',
+    help: "how long to wait for another run's lock, and Terraform's state lock (default: 5m)",
+  },
+  credentials: {
+    type: 'string',
+    value: 'C',
+    help: 'ambient (default): each step assumes its role from the AWS default credential chain; none: steps get no AWS credentials',
+  },
+  verbose: { type: 'boolean', help: "show engine output (plan/apply) and internal errors' stack traces" },
+  help: { type: 'boolean', help: 'show this help' },
+} as const;
+
+type Flag = keyof typeof FLAGS;
+
+/** Options every command takes. */
+const COMMON: Flag[] = ['root', 'config-root', 'catalog', 'verbose', 'help'];
+const RUN_FLAGS: Flag[] = [
+  'site',
+  'env',
+  'json',
+  'max-parallel',
+  'terraform-binary',
+  'lock-timeout',
+  'credentials',
+];
+
+/** One command: what it does, how it is called, its own options and an example. */
+interface CommandSpec {
+  summary: string;
+  usage: string;
+  flags: Flag[];
+  example: string;
+  /** Options it cannot run without. */
+  needs?: ('site' | 'env')[];
+  /** Its positional arguments, exactly. */
+  positional?: string[];
+}
+
+const SPECS = {
+  validate: {
+    summary: 'check every config file, placeholder, graph rule and credential rule; all problems at once',
+    usage: 'site-deploy validate [--site S] [--env E] [--json]',
+    flags: ['site', 'env', 'json'],
+    example: 'site-deploy validate --root examples',
+  },
+  graph: {
+    summary: "show a site × environment's waves, edges and resolved inputs (secrets redacted)",
+    usage: 'site-deploy graph --site S --env E [--json]',
+    flags: ['site', 'env', 'json'],
+    needs: ['site', 'env'],
+    example: 'site-deploy graph --root examples --site client-portal --env dev',
+  },
+  plan: {
+    summary: 'plan every module of a site × environment in order',
+    usage: 'site-deploy plan --site S --env E [--max-parallel N] [--json]',
+    flags: RUN_FLAGS,
+    needs: ['site', 'env'],
+    example: 'site-deploy plan --root examples --site client-portal --env dev --credentials none',
+  },
+  apply: {
+    summary: 'plan and apply every module in order, each right after its upstreams; halts on failure',
+    usage: 'site-deploy apply --site S --env E [--max-parallel N] [--json]',
+    flags: RUN_FLAGS,
+    needs: ['site', 'env'],
+    example: 'site-deploy apply --root examples --site client-portal --env dev --credentials none',
+  },
+  verify: {
+    summary: 'verify a deployed site × environment (not available in this version yet)',
+    usage: 'site-deploy verify --site S --env E [--json]',
+    flags: ['site', 'env', 'json'],
+    needs: ['site', 'env'],
+    example: 'site-deploy verify --site client-portal --env production',
+  },
+  drift: {
+    summary: 'detect drift (not available in this version yet)',
+    usage: 'site-deploy drift --site S --env E [--json]',
+    flags: ['site', 'env', 'json'],
+    needs: ['site', 'env'],
+    example: 'site-deploy drift --site client-portal --env production',
+  },
+  matrix: {
+    summary: 'list site × environment pairs for a GitHub matrix (not available in this version yet)',
+    usage: 'site-deploy matrix [--changed-from REF] [--json]',
+    flags: ['changed-from', 'json'],
+    example: 'site-deploy matrix --changed-from origin/main --json',
+  },
+  summarize: {
+    summary: 'summarize a plan file (terraform show -json): counts and addresses, never a value',
+    usage: 'site-deploy summarize PLAN.json [--json | --markdown]',
+    flags: ['json', 'markdown'],
+    positional: ['PLAN.json'],
+    example: 'terraform show -json tfplan > plan.json && site-deploy summarize plan.json',
+  },
+  'trust-policy': {
+    summary: 'print the IAM trust and session policies a site × environment needs',
+    usage: 'site-deploy trust-policy --site S --env E [--json]',
+    flags: ['site', 'env', 'json'],
+    needs: ['site', 'env'],
+    example: 'site-deploy trust-policy --root examples --site client-portal --env production',
+  },
+  'force-unlock': {
+    summary: 'remove the run lock of a site × environment left by a run that was killed',
+    usage: 'site-deploy force-unlock --site S --env E',
+    flags: ['site', 'env'],
+    needs: ['site', 'env'],
+    example: 'site-deploy force-unlock --site client-portal --env production',
+  },
+} satisfies Record<string, CommandSpec>;
+
 /** The CLI's commands (SPEC §9). */
-export const COMMANDS = [
-  'validate',
-  'graph',
-  'plan',
-  'apply',
-  'verify',
-  'drift',
-  'matrix',
-  'summarize',
-  'trust-policy',
-  'force-unlock',
-] as const;
+export const COMMANDS = Object.keys(SPECS) as Command[];
 /** One CLI command. */
-export type Command = (typeof COMMANDS)[number];
+export type Command = keyof typeof SPECS;
 
 /** Parsed command line. */
 export interface CliArgs {
@@ -40,151 +161,160 @@ export interface CliArgs {
   credentials: 'ambient' | 'none';
 }
 
-const VALUE_FLAGS = [
-  'site',
-  'env',
-  'root',
-  'config-root',
-  'catalog',
-  'max-parallel',
-  'changed-from',
-  'terraform-binary',
-  'lock-timeout',
-  'credentials',
-] as const;
-const BOOL_FLAGS = ['json', 'markdown', 'verbose'] as const;
+/** What the command line asks for: a command to run, or help to print. */
+export type Parsed = CliArgs | { help: string } | 'version';
 
-/** Raised for a bad command line; the CLI prints it with usage and exits 2. */
+/** Raised for a bad command line; the CLI prints it with a usage hint and exits 2. */
 export class UsageError extends InputError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly command?: Command,
+  ) {
     super([{ file: '', line: 0, column: 0, message, severity: 'error' }], message);
     this.name = 'UsageError';
   }
 }
 
-/** Parses argv (without node and script). Throws UsageError on anything it does not understand. */
-export function parseArgs(argv: string[]): CliArgs | 'help' | 'version' {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return 'help';
-  if (argv[0] === '--version' || argv[0] === '-v') return 'version';
-  const [cmd, ...rest] = argv as [string, ...string[]];
-  if (!(COMMANDS as readonly string[]).includes(cmd)) {
-    throw new UsageError(
-      `unknown command "${cmd}"${didYouMean(cmd, COMMANDS) || `; commands: ${COMMANDS.join(', ')}`}`,
-    );
-  }
-  const values = new Map<string, string>();
-  const bools = new Set<string>();
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i] as string;
-    if (arg === '--help' || arg === '-h') return 'help';
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    if ((BOOL_FLAGS as readonly string[]).includes(name)) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      bools.add(name);
-    } else if ((VALUE_FLAGS as readonly string[]).includes(name)) {
-      const value = eq >= 0 ? arg.slice(eq + 1) : rest[++i];
-      if (value === undefined || value === '' || (eq < 0 && value.startsWith('--')))
-        throw new UsageError(`--${name} needs a value`);
-      values.set(name, value);
-    } else {
-      throw new UsageError(
-        `unknown option "--${name}"${didYouMean(
-          `--${name}`,
-          [...VALUE_FLAGS, ...BOOL_FLAGS].map((f) => `--${f}`),
-        )}`,
-      );
-    }
-  }
-  const maxParallelText = values.get('max-parallel') ?? '4';
-  const maxParallel = Number(maxParallelText);
-  if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64) {
-    throw new UsageError(`--max-parallel must be a whole number from 1 to 64, not "${maxParallelText}"`);
-  }
-  const command = cmd as Command;
-  const args: CliArgs = {
-    command,
-    positional,
-    site: values.get('site'),
-    env: values.get('env'),
-    json: bools.has('json'),
-    markdown: bools.has('markdown'),
-    root: values.get('root') ?? '.',
-    configRoot: values.get('config-root') ?? 'sites',
-    catalog: values.get('catalog') ?? 'modules',
-    maxParallel,
-    changedFrom: values.get('changed-from'),
-    terraformBinary: values.get('terraform-binary') ?? 'terraform',
-    lockTimeout: values.get('lock-timeout') ?? '5m',
-    lockTimeoutMs: 0,
-    verbose: bools.has('verbose'),
-    credentials: 'ambient',
+const spec = (c: Command): CommandSpec => SPECS[c];
+
+/** A command's own help: what it does, usage, its options, an example. */
+export function commandHelp(c: Command): string {
+  const s = spec(c);
+  const flags = [...s.flags, ...COMMON];
+  const label = (f: Flag): string => {
+    const d = FLAGS[f];
+    return `--${f}${'value' in d ? ` ${d.value}` : ''}`;
   };
-  const credentials = values.get('credentials') ?? 'ambient';
-  if (credentials !== 'ambient' && credentials !== 'none')
-    throw new UsageError(`--credentials must be ambient or none, not "${credentials}"`);
-  args.credentials = credentials;
-  const lockMs = parseDuration(args.lockTimeout);
-  if (lockMs === undefined)
-    throw new UsageError(`--lock-timeout must be a duration like 30s, 5m or 1h, not "${args.lockTimeout}"`);
-  args.lockTimeoutMs = lockMs;
-  const needsSiteEnv: Command[] = [
-    'graph',
-    'plan',
-    'apply',
-    'verify',
-    'drift',
-    'trust-policy',
-    'force-unlock',
-  ];
-  if (needsSiteEnv.includes(command)) {
-    const missing = (['site', 'env'] as const).filter((k) => !args[k]).map((k) => `--${k}`);
-    if (missing.length) throw new UsageError(`${command} needs ${missing.join(' and ')}`);
-  }
-  if (command === 'summarize' && positional.length !== 1)
-    throw new UsageError('summarize needs exactly one PLAN.json argument');
-  if (command !== 'summarize' && positional.length > 0)
-    throw new UsageError(`unexpected argument "${positional[0]}"`);
-  if (args.json && args.markdown) throw new UsageError('--json and --markdown cannot be used together');
-  for (const [k, v] of [
-    ['config-root', args.configRoot],
-    ['catalog', args.catalog],
-  ] as const) {
-    if (v.startsWith('/') || v.split('/').includes('..'))
-      throw new UsageError(`--${k} must be a path inside --root, not "${v}"`);
-  }
-  return args;
+  const width = Math.max(...flags.map((f) => label(f).length));
+  return [
+    `site-deploy ${c} — ${s.summary}`,
+    '',
+    `Usage: ${s.usage}`,
+    '',
+    'Options:',
+    ...flags.map((f) => `  ${label(f).padEnd(width)}  ${FLAGS[f].help}`),
+    '',
+    'Example:',
+    `  ${s.example}`,
+  ].join('\n');
 }
 
 /** The CLI's help text. */
 export const USAGE = `site-deploy — deploy a site's ordered module graph to many AWS accounts
 
 Usage:
-  site-deploy validate   [--site S] [--env E] [--json]
-  site-deploy graph      --site S --env E [--json]
-  site-deploy plan|apply --site S --env E [--max-parallel N] [--json]
-  site-deploy verify|drift --site S --env E
-  site-deploy matrix     [--changed-from REF] [--json]
-  site-deploy summarize  PLAN.json [--json | --markdown]
-  site-deploy trust-policy --site S --env E
-  site-deploy force-unlock --site S --env E   # remove the run lock of a run that is gone
+${COMMANDS.map((c) => `  ${spec(c).usage}`).join('\n')}
 
-Options:
-  --root DIR          repository root holding sites/ and modules/ (default: .)
-  --config-root DIR   sites folder, relative to the root (default: sites)
-  --catalog DIR       module catalog, relative to the root (default: modules)
-  --terraform-binary  terraform or tofu (default: terraform)
-  --lock-timeout T    how long to wait for another run's lock, and Terraform's state
-                      lock (default: 5m)
-  --credentials C     ambient (default): each module step assumes its role from the AWS
-                      default credential chain; none: steps run with no AWS credentials
-                      (modules that need no AWS, like the offline example)
-  --verbose           show stack traces of internal errors
+Every command takes --root DIR, --config-root DIR, --catalog DIR and --help
+("site-deploy <command> --help" shows that command's options and an example).
 
-Exit codes: 0 success; 1 a step failed, a policy denied or verification failed;
-2 bad input (config, arguments, files); 3 drift found (drift only).`;
+Exit codes: 0 success; 1 a step failed, a policy denied, a lock was held or verification
+failed; 2 bad input (config, arguments, files); 3 drift found (drift only).`;
+
+/** What util.parseArgs says about a bad option, as our message. */
+function optionProblem(e: { code?: string; message: string }, c: Command): string {
+  const name = /'(-[^' ]+)/.exec(e.message)?.[1] ?? '';
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const own = [...spec(c).flags, ...COMMON].map((f) => `--${f}`);
+    const elsewhere = (Object.keys(FLAGS) as Flag[]).some((f) => `--${f}` === name);
+    return elsewhere
+      ? `${c} has no option "${name}"; its options: ${own.join(', ')}`
+      : `unknown option "${name}"${didYouMean(name, own) || `; ${c}'s options: ${own.join(', ')}`}`;
+  }
+  if (/does not take an argument/.test(e.message)) return `${name} takes no value`;
+  return `${name} needs a value`;
+}
+
+/** Parses argv (without node and script). Throws UsageError on anything it does not understand. */
+export function parseArgs(argv: string[]): Parsed {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h') return { help: USAGE };
+  if (cmd === 'help') {
+    const about = rest[0];
+    if (about === undefined) return { help: USAGE };
+    if (!(COMMANDS as string[]).includes(about))
+      throw new UsageError(
+        `unknown command "${about}"${didYouMean(about, COMMANDS) || `; commands: ${COMMANDS.join(', ')}`}`,
+      );
+    return { help: commandHelp(about as Command) };
+  }
+  if (cmd === '--version' || cmd === '-v') return 'version';
+  if (!(COMMANDS as string[]).includes(cmd)) {
+    throw new UsageError(
+      `unknown command "${cmd}"${didYouMean(cmd, COMMANDS) || `; commands: ${COMMANDS.join(', ')}`}`,
+    );
+  }
+  const command = cmd as Command;
+  const s = spec(command);
+  const options = Object.fromEntries(
+    [...s.flags, ...COMMON].map((f) => [f, { type: FLAGS[f].type }]),
+  ) as Record<Flag, { type: 'string' | 'boolean' }>;
+  let parsed: ReturnType<typeof parseArgv>;
+  try {
+    parsed = parseArgv({ args: rest, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(optionProblem(e as { code?: string; message: string }, command), command);
+  }
+  const v = parsed.values as Partial<Record<Flag, string | boolean>>;
+  if (v.help) return { help: commandHelp(command) };
+  const str = (f: Flag): string | undefined => {
+    const x = v[f];
+    if (x === '') throw new UsageError(`--${f} needs a value`, command);
+    return typeof x === 'string' ? x : undefined;
+  };
+  const maxParallelText = str('max-parallel') ?? '4';
+  const maxParallel = Number(maxParallelText);
+  if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64)
+    throw new UsageError(
+      `--max-parallel must be a whole number from 1 to 64, not "${maxParallelText}"`,
+      command,
+    );
+  const credentials = str('credentials') ?? 'ambient';
+  if (credentials !== 'ambient' && credentials !== 'none')
+    throw new UsageError(`--credentials must be ambient or none, not "${credentials}"`, command);
+  const lockTimeout = str('lock-timeout') ?? '5m';
+  const lockTimeoutMs = parseDuration(lockTimeout);
+  if (lockTimeoutMs === undefined)
+    throw new UsageError(
+      `--lock-timeout must be a duration like 30s, 5m or 1h, not "${lockTimeout}"`,
+      command,
+    );
+  const args: CliArgs = {
+    command,
+    positional: parsed.positionals,
+    site: str('site'),
+    env: str('env'),
+    json: v.json === true,
+    markdown: v.markdown === true,
+    root: str('root') ?? '.',
+    configRoot: str('config-root') ?? 'sites',
+    catalog: str('catalog') ?? 'modules',
+    maxParallel,
+    changedFrom: str('changed-from'),
+    terraformBinary: str('terraform-binary') ?? 'terraform',
+    lockTimeout,
+    lockTimeoutMs,
+    verbose: v.verbose === true,
+    credentials,
+  };
+  const missing = (s.needs ?? []).filter((k) => !args[k]).map((k) => `--${k}`);
+  if (missing.length) throw new UsageError(`${command} needs ${missing.join(' and ')}`, command);
+  const wanted = s.positional ?? [];
+  if (parsed.positionals.length > wanted.length)
+    throw new UsageError(`unexpected argument "${parsed.positionals[wanted.length]}"`, command);
+  if (parsed.positionals.length < wanted.length)
+    throw new UsageError(
+      `${command} needs ${wanted.length === 1 ? 'exactly one' : wanted.length} ${wanted.join(' ')} argument`,
+      command,
+    );
+  if (args.json && args.markdown)
+    throw new UsageError('--json and --markdown cannot be used together', command);
+  for (const [k, p] of [
+    ['config-root', args.configRoot],
+    ['catalog', args.catalog],
+  ] as const) {
+    if (p.startsWith('/') || p.split('/').includes('..'))
+      throw new UsageError(`--${k} must be a path inside --root, not "${p}"`, command);
+  }
+  return args;
+}

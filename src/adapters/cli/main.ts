@@ -1,29 +1,33 @@
+/**
+ * The CLI front door: argv into settings, the command, its result rendered for a terminal (or, in a
+ * workflow step, for the runner too), one exit code. Everything it writes goes through the run's
+ * one redaction.
+ */
 import { relative, resolve } from 'node:path';
-import { validateProject, loadProject } from '../../core/project.js';
-import { formatProblem, SiteDeployError, type Problem } from '../../core/errors.js';
-import { graphDocument } from '../../core/graph/build.js';
-import { Problems } from '../../core/errors.js';
-import { fsReader, kindOf } from '../fs-reader.js';
-import { runContext } from '../run-context.js';
-import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
-import { execute } from '../run/execute.js';
-import { renderTrustReport, trustReport } from '../../core/credentials/trust.js';
+import { forceUnlock } from '../../commands/force-unlock.js';
+import { graph } from '../../commands/graph.js';
+import type { CommandPorts, LogSink } from '../../commands/ports.js';
+import { run } from '../../commands/run.js';
+import { summarize } from '../../commands/summarize.js';
+import { trustPolicy } from '../../commands/trust-policy.js';
+import { validate } from '../../commands/validate.js';
 import { CredentialError } from '../../core/credentials/errors.js';
-import { defaultCredentialSource, SessionBroker } from '../aws/sts.js';
-import { readFileSync, statSync } from 'node:fs';
-import { parsePlanJson, summarizePlan, toSummaryJson } from '../../core/plan/summary.js';
+import { renderTrustReport } from '../../core/credentials/trust.js';
+import { formatProblem, SiteDeployError, type Problem } from '../../core/errors.js';
 import { renderSummaryMarkdown, renderSummaryText } from '../../core/plan/markdown.js';
-import { runDocument } from '../../core/run/runner.js';
-import { progressLine, renderRunTable } from '../../core/run/table.js';
-import type { Layout } from '../../core/config/load.js';
+import { toSummaryJson } from '../../core/plan/summary.js';
 import { Redactor } from '../../core/redact.js';
+import { runDocument } from '../../core/run/runner.js';
+import { progressLine, renderGraphTable, renderRunTable } from '../../core/run/table.js';
 import { runnerSafeJson } from '../../core/workflow-commands.js';
-import { s3LockObject } from '../../core/graph/build.js';
+import { defaultCredentialSource, SessionBroker } from '../aws/sts.js';
+import { fsReader } from '../fs-reader.js';
+import { readPlanFile } from '../plan-file.js';
+import { runContext } from '../run-context.js';
+import { guardRun } from '../run-guard.js';
 import { engineOutput, safeText } from '../run/engine-output.js';
-import type { LogSink } from '../run/group-log.js';
-import { describeHolder, forceUnlock, type S3LockTarget } from '../run/run-lock.js';
-import { s3Client } from '../aws/s3.js';
-import type { RunContext } from '../../core/config/scope.js';
+import { localRuntime } from '../run/runtime.js';
+import { parseArgs, UsageError, type CliArgs } from './args.js';
 
 /** Where the CLI writes; tests pass buffers. */
 export interface CliIo {
@@ -38,6 +42,8 @@ const defaultIo: CliIo = {
   cwd: process.cwd(),
 };
 
+const VERSION = '0.1.0';
+
 /**
  * What the CLI writes, through the run's one redaction. Inside GitHub Actions (a `run:` step) the
  * runner reads this output too: text that may quote engine output is kept from running as a
@@ -45,7 +51,6 @@ const defaultIo: CliIo = {
  */
 interface Out {
   redactor: Redactor;
-  runner: boolean;
   text(t: string): void;
   err(t: string): void;
   json(doc: unknown): void;
@@ -54,16 +59,16 @@ interface Out {
 
 function output(io: CliIo, redactor: Redactor): Out {
   const runner = process.env.GITHUB_ACTIONS === 'true';
-  const err = (t: string): void => io.err(safeText(t, redactor, runner));
   return {
     redactor,
-    runner,
     text: (t) => io.out(safeText(t, redactor, runner)),
-    err,
+    err: (t) => io.err(safeText(t, redactor, runner)),
     json: (doc) => io.out(`${runnerSafeJson(JSON.stringify(redactor.value(doc)))}\n`),
     engine: engineOutput({ write: (t) => io.err(t), redactor, runner }),
   };
 }
+
+const SILENT: LogSink = { startGroup: () => {}, endGroup: () => {}, write: () => {} };
 
 /** Turns anything thrown into one line of text. */
 export function errorMessage(e: unknown): string {
@@ -72,304 +77,194 @@ export function errorMessage(e: unknown): string {
 
 /** Runs the CLI and returns its exit code; never throws, never prints a stack trace unless --verbose. */
 export async function main(argv: string[], rawIo: CliIo = defaultIo): Promise<number> {
-  let args: CliArgs | 'help' | 'version' | undefined;
   const out = output(rawIo, new Redactor());
-  const io: CliIo = { out: out.text, err: out.err, cwd: rawIo.cwd };
+  const cwd = rawIo.cwd;
+  let args: CliArgs | undefined;
   try {
-    args = parseArgs(argv);
-    if (args === 'help') {
-      io.out(`${USAGE}\n`);
+    const parsed = parseArgs(argv);
+    if (parsed === 'version') {
+      out.text(`site-deploy ${VERSION}\n`);
       return 0;
     }
-    if (args === 'version') {
-      io.out(`site-deploy ${VERSION}\n`);
+    if ('help' in parsed) {
+      out.text(`${parsed.help}\n`);
       return 0;
     }
-    return await dispatch(args, io, out);
+    args = parsed;
+    return await dispatch(args, out, cwd);
   } catch (e) {
-    const verbose = typeof args === 'object' && args.verbose;
-    if (e instanceof UsageError) {
-      io.err(`error: ${e.message}\nRun "site-deploy --help" for usage.\n`);
-      return 2;
-    }
-    if (e instanceof SiteDeployError && e.code === 'bad-input') {
-      printProblems(e.problems, io, typeof args === 'object' ? args : undefined);
-      if (e.problems.length === 0) io.err(`error: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof SiteDeployError && e.code === 'locked') {
-      io.err(`error: ${e.message}\n`);
-      return 1;
-    }
-    if (e instanceof CredentialError) {
-      // Found locally (a policy STS would refuse): bad input; from STS or the issuer: a failed step.
-      io.err(`error: ${e.message}\n`);
-      return e.kind === 'bad-input' ? 2 : 1;
-    }
-    io.err(`internal error: ${errorMessage(e)}\n`);
-    if (verbose && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
-    else io.err('(run again with --verbose for details)\n');
-    return 1;
+    return failure(e, out, cwd, args);
   }
 }
 
-const VERSION = '0.1.0';
+/** Prints what went wrong and gives its exit code: 2 for bad input, 1 for the rest. */
+function failure(e: unknown, out: Out, cwd: string, args: CliArgs | undefined): number {
+  if (e instanceof UsageError) {
+    const help = e.command ? `site-deploy ${e.command} --help` : 'site-deploy --help';
+    out.err(`error: ${e.message}\nRun "${help}" for usage.\n`);
+    return 2;
+  }
+  if (e instanceof SiteDeployError && e.code === 'bad-input') {
+    printProblems(e.problems, out, cwd, args);
+    if (e.problems.length === 0) out.err(`error: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof SiteDeployError) {
+    out.err(`error: ${e.message}\n`);
+    return 1;
+  }
+  if (e instanceof CredentialError) {
+    // Found locally (a policy STS would refuse): bad input; from STS or the issuer: a failed step.
+    out.err(`error: ${e.message}\n`);
+    return e.kind === 'bad-input' ? 2 : 1;
+  }
+  out.err(`internal error: ${errorMessage(e)}\n`);
+  if (args?.verbose && e instanceof Error && e.stack) out.err(`${e.stack}\n`);
+  else out.err('(run again with --verbose for details)\n');
+  return 1;
+}
 
-function printProblems(problems: Problem[], io: CliIo, args: CliArgs | undefined): void {
-  const root = resolve(io.cwd, args?.root ?? '.');
+function printProblems(problems: Problem[], out: Out, cwd: string, args: CliArgs | undefined): void {
+  const root = resolve(cwd, args?.root ?? '.');
   for (const p of problems) {
-    const shown = p.file ? relative(io.cwd, resolve(root, p.file)) || p.file : '';
-    io.err(`${shown ? formatProblem(p, shown) : `${p.severity}: ${p.message}`}\n`);
+    const shown = p.file ? relative(cwd, resolve(root, p.file)) || p.file : '';
+    out.err(`${shown ? formatProblem(p, shown) : `${p.severity}: ${p.message}`}\n`);
   }
   const errors = problems.filter((p) => p.severity === 'error').length;
   const warnings = problems.length - errors;
   if (errors)
-    io.err(
+    out.err(
       `✗ ${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
     );
 }
 
-async function dispatch(args: CliArgs, io: CliIo, out: Out): Promise<number> {
-  const root = resolve(io.cwd, args.root);
-  const reader = fsReader(root);
+/** The ports of a command run from a terminal. */
+function cliPorts(out: Out, args: CliArgs, signal?: AbortSignal): CommandPorts {
+  return {
+    files: fsReader,
+    context: (root) => runContext(root),
+    redactor: out.redactor,
+    signal,
+    reporter: {
+      engine: args.verbose ? out.engine : SILENT,
+      started: (n) => out.err(`▶ ${n.name} (${n.type}, weight ${n.weight})\n`),
+      finished: (_n, m) => out.err(`${progressLine(m, args.command)}\n`),
+      notice: (m) => out.err(`${m}\n`),
+    },
+  };
+}
+
+async function dispatch(args: CliArgs, out: Out, cwd: string): Promise<number> {
+  const root = resolve(cwd, args.root);
   const layout = { configRoot: args.configRoot, catalog: args.catalog };
-  const ctx = runContext(root);
+  const where = { root, layout, site: args.site as string, env: args.env as string };
+  const ports = cliPorts(out, args);
   switch (args.command) {
     case 'validate': {
-      const v = validateProject(reader, layout, ctx, { site: args.site, env: args.env });
+      const v = validate({ root, layout, site: args.site, env: args.env }, ports);
       if (args.json) {
-        const errors = v.problems
-          .filter((p) => p.severity === 'error')
-          .map(({ file, line, column, message }) => ({ file, line, column, message }));
-        const warnings = v.problems
-          .filter((p) => p.severity === 'warning')
-          .map(({ file, line, column, message }) => ({ file, line, column, message }));
-        out.json({ ok: v.ok, errors, warnings });
+        const pick = (severity: Problem['severity']) =>
+          v.problems
+            .filter((p) => p.severity === severity)
+            .map(({ file, line, column, message }) => ({ file, line, column, message }));
+        out.json({ ok: v.ok, errors: pick('error'), warnings: pick('warning') });
         return v.ok ? 0 : 2;
       }
-      printProblems(v.problems, io, args);
+      printProblems(v.problems, out, cwd, args);
       if (!v.ok) return 2;
       const envs = v.graphs.length;
       const modules = v.graphs.reduce((n, g) => n + g.nodes.length, 0);
-      io.out(
-        `✓ ${v.workspace.sites.size} site${v.workspace.sites.size === 1 ? '' : 's'}, ${envs} site×environment${envs === 1 ? '' : 's'}, ${modules} module steps: configuration is valid\n`,
+      const sites = v.workspace.sites.size;
+      out.text(
+        `✓ ${sites} site${sites === 1 ? '' : 's'}, ${envs} site×environment${envs === 1 ? '' : 's'}, ${modules} module steps: configuration is valid\n`,
       );
       return 0;
     }
     case 'graph': {
-      const { workspace, graph, warnings } = loadProject(
-        reader,
-        layout,
-        ctx,
-        args.site as string,
-        args.env as string,
-      );
-      const doc = graphDocument(workspace, graph, new Problems(), (v) => out.redactor.add(v)) as GraphDoc;
-      if (args.json) {
-        out.json(doc);
-        return 0;
+      const { doc, warnings } = graph(where, ports);
+      if (args.json) out.json(doc);
+      else {
+        printProblems(warnings, out, cwd, args);
+        out.text(renderGraphTable(doc));
       }
-      printProblems(warnings, io, args);
-      io.out(renderGraph(doc));
       return 0;
     }
     case 'plan':
     case 'apply':
-      return runCommand(args, io, out, root, layout, ctx);
-    case 'summarize':
-      return summarize(args, io, out);
-    case 'force-unlock':
-      return unlock(args, io, root, layout, ctx);
+      return planOrApply(args, out, where, cwd);
+    case 'summarize': {
+      const summary = summarize(args.positional[0] as string, (p) => readPlanFile(resolve(cwd, p), p));
+      if (args.json) out.json(toSummaryJson(summary));
+      else out.text(args.markdown ? renderSummaryMarkdown(summary) : renderSummaryText(summary));
+      return 0;
+    }
     case 'trust-policy': {
-      const { graph } = loadProject(reader, layout, ctx, args.site as string, args.env as string);
-      const report = trustReport(graph, ctx.repository);
-      if (!report)
-        throw new SiteDeployError(
-          'bad-input',
-          `${graph.site.dir}/credentials.yaml has no entry for environment ${graph.environment.name}`,
-        );
+      const { report, notes } = trustPolicy(where, ports);
+      for (const n of notes) out.err(`warning: ${n}\n`);
       if (args.json) out.json(report);
-      else io.out(`${renderTrustReport(report)}\n`);
+      else out.text(`${renderTrustReport(report)}\n`);
+      return 0;
+    }
+    case 'force-unlock': {
+      const runtime = localRuntime({ terraformBinary: args.terraformBinary, lockTimeout: args.lockTimeout });
+      const { target, removed, holders } = await forceUnlock(where, ports, runtime);
+      if (removed.length === 0) out.text(`${target} is not locked\n`);
+      removed.forEach((r, i) => out.text(`removed the run lock ${r}, held by ${holders[i]}\n`));
       return 0;
     }
     default:
-      throw new UsageError(`command "${args.command}" is not available in this version yet`);
+      throw new UsageError(`command "${args.command}" is not available in this version yet`, args.command);
   }
 }
 
-interface GraphDoc {
-  site: string;
-  environment: string;
-  ordering: string;
-  waves: { name: string; type: string; weight: number; depends_on: string[] }[][];
-}
-
-function renderGraph(doc: GraphDoc): string {
-  const lines = [
-    `${doc.site} / ${doc.environment} — ${doc.waves.flat().length} modules in ${doc.waves.length} waves (ordering: ${doc.ordering})`,
-    '',
-  ];
-  const rows = doc.waves.flatMap((wave, i) =>
-    wave.map((n, j) => [
-      j === 0 ? `wave ${i + 1}` : '',
-      String(n.weight),
-      n.name,
-      n.type,
-      n.depends_on.join(', ') || '—',
-    ]),
-  );
-  const head = ['WAVE', 'WEIGHT', 'MODULE', 'TYPE', 'AFTER'];
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const fmt = (r: string[]) =>
-    r
-      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
-      .join('  ')
-      .trimEnd();
-  lines.push(fmt(head), ...rows.map(fmt), '');
-  return lines.join('\n');
-}
-
 /** Plan or apply one site × environment; Ctrl-C (SIGINT) or SIGTERM cancels it cleanly. */
-async function runCommand(
+async function planOrApply(
   args: CliArgs,
-  io: CliIo,
   out: Out,
-  root: string,
-  layout: Layout,
-  ctx: RunContext,
+  where: { root: string; layout: { configRoot: string; catalog: string }; site: string; env: string },
+  cwd: string,
 ): Promise<number> {
-  const controller = new AbortController();
-  const cancel = (signal: NodeJS.Signals) => {
-    if (!controller.signal.aborted)
-      io.err(`\n${signal}: cancelling — running steps are stopping and releasing their locks\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', cancel);
-  process.on('SIGTERM', cancel);
+  const guard = guardRun((signal) =>
+    out.err(`\n${signal}: cancelling — running steps are stopping and releasing their locks\n`),
+  );
   const mask = (v: string): void => out.redactor.add(v);
-  // Local state, saved plans and tfvars written from here on (and by Terraform) are owner-only.
-  const umask = process.umask(0o077);
   try {
-    const { graph, result, warnings } = await execute({
-      root,
-      layout,
-      ctx,
-      site: args.site as string,
-      env: args.env as string,
-      mode: args.command as 'plan' | 'apply',
-      maxParallel: args.maxParallel,
+    const runtime = localRuntime({
       terraformBinary: args.terraformBinary,
       lockTimeout: args.lockTimeout,
-      lockTimeoutMs: args.lockTimeoutMs,
-      signal: controller.signal,
       credentials:
         args.credentials === 'none'
           ? undefined
           : {
               broker: new SessionBroker({ source: defaultCredentialSource(process.env), mask }),
               mode: 'server',
-              ctx,
+              ctx: runContext(where.root),
               mask,
             },
-      redactor: out.redactor,
-      sink: args.verbose ? out.engine : { startGroup: () => {}, endGroup: () => {}, write: () => {} },
-      onLockWait: (holder, where) =>
-        io.err(`waiting for the run lock (${where}), held by ${describeHolder(holder)}\n`),
-      onEvent: (e) => {
-        if (e.type === 'start') io.err(`▶ ${e.node.name} (${e.node.type}, weight ${e.node.weight})\n`);
-        else io.err(`${progressLine(e.module, args.command)}\n`);
-      },
     });
-    printProblems(warnings, io, args);
-    if (args.json) out.json(runDocument(graph, result));
+    const {
+      graph: g,
+      result,
+      warnings,
+    } = await run(
+      {
+        ...where,
+        mode: args.command as 'plan' | 'apply',
+        maxParallel: args.maxParallel,
+        lockTimeoutMs: args.lockTimeoutMs,
+      },
+      cliPorts(out, args, guard.signal),
+      runtime,
+    );
+    printProblems(warnings, out, cwd, args);
+    if (args.json) out.json(runDocument(g, result));
     else {
-      io.out(`\n${renderRunTable(result)}`);
+      out.text(`\n${renderRunTable(result)}`);
       for (const m of result.modules.filter((x) => x.status === 'failed' && x.reason))
-        io.out(`\n${m.name} failed:\n${m.reason}\n`);
+        out.text(`\n${m.name} failed:\n${m.reason}\n`);
     }
     return result.status === 'failed' || result.status === 'cancelled' ? 1 : 0;
   } finally {
-    process.umask(umask);
-    process.off('SIGINT', cancel);
-    process.off('SIGTERM', cancel);
+    guard.dispose();
   }
-}
-
-/** The largest plan file `summarize` reads: JavaScript strings stop a little above 512 MiB. */
-export const MAX_PLAN_BYTES = 512 * 1024 * 1024;
-
-/** `summarize PLAN.json`: counts and addresses from `terraform show -json`, never a value. */
-function summarize(args: CliArgs, io: CliIo, out: Out): number {
-  const name = args.positional[0] as string;
-  const file = resolve(io.cwd, name);
-  const st = statSync(file, { throwIfNoEntry: false });
-  if (!st) {
-    throw new SiteDeployError(
-      'bad-input',
-      `${name}: no such plan file (write one with \`terraform show -json PLANFILE > plan.json\`)`,
-    );
-  }
-  if (!st.isFile())
-    throw new SiteDeployError(
-      'bad-input',
-      `${name}: a ${kindOf(st)}, not a regular file; give the plan JSON file`,
-    );
-  if (st.size > MAX_PLAN_BYTES) {
-    throw new SiteDeployError(
-      'bad-input',
-      `${name}: the plan file is ${formatBytes(st.size)}, over the ${formatBytes(MAX_PLAN_BYTES)} limit summarize can read; ` +
-        "summarize each module's plan separately",
-    );
-  }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new SiteDeployError(
-      'bad-input',
-      `${name}: cannot read the plan file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
-  const summary = summarizePlan(parsePlanJson(text, name));
-  if (args.json) out.json(toSummaryJson(summary));
-  else if (args.markdown) io.out(renderSummaryMarkdown(summary));
-  else io.out(renderSummaryText(summary));
-  return 0;
-}
-
-/** `1.2 GiB`, `600.0 MiB`, `12 KiB`. */
-function formatBytes(n: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${v.toFixed(1).replace(/\.0$/, '')} ${units[u]}`;
-}
-
-/** `force-unlock`: removes the run lock of a site × environment left by a run that is gone. */
-async function unlock(
-  args: CliArgs,
-  io: CliIo,
-  root: string,
-  layout: Layout,
-  ctx: RunContext,
-): Promise<number> {
-  const { graph } = loadProject(fsReader(root), layout, ctx, args.site as string, args.env as string);
-  const lock = s3LockObject(graph);
-  const s3: S3LockTarget | undefined = lock && {
-    client: s3Client(lock.region, process.env),
-    bucket: lock.bucket,
-    key: lock.key,
-  };
-  const { removed, holders } = await forceUnlock(root, graph.site.name, graph.environment.name, s3);
-  if (removed.length === 0) {
-    io.out(`${graph.site.name}/${graph.environment.name} is not locked\n`);
-    return 0;
-  }
-  for (const [i, where] of removed.entries())
-    io.out(`removed the run lock ${where}, held by ${describeHolder(holders[i])}\n`);
-  return 0;
 }

@@ -1,9 +1,6 @@
-/** Where grouped log text finally goes: the runner's log groups, or a terminal. */
-export interface LogSink {
-  startGroup(title: string): void;
-  endGroup(): void;
-  write(text: string): void;
-}
+import type { LogSink } from '../../commands/ports.js';
+
+export type { LogSink } from '../../commands/ports.js';
 
 /** One module's log: write while it runs, close when it ends. */
 export interface ModuleLog {

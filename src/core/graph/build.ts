@@ -237,6 +237,14 @@ export function redactInputs(node: GraphNode, inputs: Record<string, unknown>): 
   );
 }
 
+/** The `graph --json` document of SPEC §9. */
+export interface GraphDocument {
+  site: string;
+  environment: string;
+  ordering: 'weights' | 'dependencies';
+  waves: { name: string; type: string; weight: number; depends_on: string[]; inputs: Record<string, unknown> }[][];
+}
+
 /**
  * The `graph --json` document of SPEC §9. Sensitive inputs are REDACTED; their resolved values go
  * to `secret` too, so the caller's redaction also hides them where another input repeats them.
@@ -246,7 +254,7 @@ export function graphDocument(
   graph: SiteGraph,
   problems: Problems,
   secret: (value: unknown) => void = () => undefined,
-): unknown {
+): GraphDocument {
   const inputsOf = (n: GraphNode): Record<string, unknown> => {
     const bound = bindInputs(ws, graph, n, NO_OUTPUTS);
     problems.list.push(...bound.problems);

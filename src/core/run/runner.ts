@@ -283,7 +283,26 @@ export function publicOutputs(graph: SiteGraph, result: RunResult): Record<strin
 }
 
 /** The `plan --json` / `apply --json` document of SPEC §9. */
-export function runDocument(graph: SiteGraph, result: RunResult): unknown {
+export interface RunDocument {
+  site: string;
+  environment: string;
+  command: RunMode;
+  status: RunResult['status'];
+  modules: (PlanCounts & {
+    name: string;
+    type: string;
+    weight: number;
+    status: NodeStatus;
+    duration_ms: number;
+    mocked: string[];
+    blocked_on: string[];
+    reason?: string;
+  })[];
+  outputs: Record<string, Record<string, unknown>>;
+}
+
+/** The `plan --json` / `apply --json` document of SPEC §9. */
+export function runDocument(graph: SiteGraph, result: RunResult): RunDocument {
   return {
     site: result.site,
     environment: result.environment,

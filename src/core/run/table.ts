@@ -1,3 +1,4 @@
+import type { GraphDocument } from '../graph/build.js';
 import type { ModuleResult, RunResult } from './runner.js';
 
 const MARK: Record<string, string> = {
@@ -67,12 +68,6 @@ export function renderRunTable(result: RunResult): string {
       .filter(Boolean)
       .join('; '),
   ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => [...(r[c] ?? '')].length)));
-  const fmt = (r: string[]) =>
-    r
-      .map((cell, c) => cell + ' '.repeat(Math.max(0, (widths[c] ?? 0) - [...cell].length)))
-      .join('  ')
-      .trimEnd();
   const total = result.modules.reduce(
     (n, m) => ({ add: n.add + m.add, change: n.change + m.change, destroy: n.destroy + m.destroy }),
     { add: 0, change: 0, destroy: 0 },
@@ -80,8 +75,38 @@ export function renderRunTable(result: RunResult): string {
   return [
     `${result.site} / ${result.environment} — ${result.command} ${result.status} in ${duration(result.finishedAt - result.startedAt)} (+${total.add} ~${total.change} -${total.destroy})`,
     '',
-    fmt(head),
-    ...rows.map(fmt),
+    ...textTable(head, rows),
+    '',
+  ].join('\n');
+}
+
+/** Rows as aligned columns two spaces apart; widths count code points, so ✓ and — are one column. */
+export function textTable(head: string[], rows: string[][]): string[] {
+  const width = (t: string): number => [...t].length;
+  const widths = head.map((h, c) => Math.max(width(h), ...rows.map((r) => width(r[c] ?? ''))));
+  const fmt = (r: string[]): string =>
+    r
+      .map((cell, c) => cell + ' '.repeat(Math.max(0, (widths[c] ?? 0) - width(cell))))
+      .join('  ')
+      .trimEnd();
+  return [fmt(head), ...rows.map(fmt)];
+}
+
+/** `graph`'s table: waves, weights, modules, types and what each waits for. */
+export function renderGraphTable(doc: GraphDocument): string {
+  const rows = doc.waves.flatMap((wave, i) =>
+    wave.map((n, j) => [
+      j === 0 ? `wave ${i + 1}` : '',
+      String(n.weight),
+      n.name,
+      n.type,
+      n.depends_on.join(', ') || '—',
+    ]),
+  );
+  return [
+    `${doc.site} / ${doc.environment} — ${doc.waves.flat().length} modules in ${doc.waves.length} waves (ordering: ${doc.ordering})`,
+    '',
+    ...textTable(['WAVE', 'WEIGHT', 'MODULE', 'TYPE', 'AFTER'], rows),
     '',
   ].join('\n');
 }

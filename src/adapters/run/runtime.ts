@@ -1,0 +1,155 @@
+/**
+ * The local runtime of plan and apply: the site × environment's run lock, a private work folder
+ * per run (removed afterwards, and by the next run if this process was killed), owner-only local
+ * state, and engine-backed steps with their AWS sessions.
+ */
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { OpenRun, RunOpening, Runtime } from '../../commands/ports.js';
+import type { StepIdentity } from '../../core/credentials/session.js';
+import { RUN_LOCK, s3LockObject, type SiteGraph } from '../../core/graph/build.js';
+import type { RunMode } from '../../core/run/runner.js';
+import { s3Client } from '../aws/s3.js';
+import { ensureToolDir, toolDir } from '../tool-dir.js';
+import { GroupedLog } from './group-log.js';
+import {
+  acquireRunLock,
+  describeHolder,
+  forceUnlock,
+  holderAlive,
+  type LockHolder,
+  type S3LockTarget,
+} from './run-lock.js';
+import { enginePorts, localStatePath, type StepSettings } from './steps.js';
+
+/** How this machine runs module steps. */
+export interface RuntimeOptions {
+  terraformBinary: string;
+  /** Passed to Terraform's `-lock-timeout`. */
+  lockTimeout: string;
+  /** Folder for per-run work folders; default `<root>/.site-deploy/work`. */
+  workRoot?: string;
+  /** Extra environment for every step (e.g. AWS endpoints); credentials come per step. */
+  stepEnv?: Record<string, string>;
+  /** Per-step AWS sessions; absent: steps get no AWS credentials. */
+  credentials?: StepSettings['credentials'];
+  /** The workflow run's link, recorded with the lock. */
+  runUrl?: string;
+}
+
+/** A run folder's record of who made it, so a later run can tell when its owner is gone. */
+const OWNER_FILE = 'owner.json';
+
+/** Removes the work folders of earlier runs whose process is gone (killed before it could clean up). */
+async function removeOrphanedWork(base: string): Promise<void> {
+  const entries = await readdir(base).catch(() => [] as string[]);
+  for (const name of entries.filter((n) => n.startsWith('run-'))) {
+    const dir = join(base, name);
+    const owner = await readFile(join(dir, OWNER_FILE), 'utf8')
+      .then((t) => JSON.parse(t) as LockHolder)
+      .catch(() => undefined);
+    if (owner && holderAlive(owner) === false) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Makes local state files (and their backups) readable by their owner only. */
+async function protectLocalState(root: string, graph: SiteGraph): Promise<void> {
+  for (const node of graph.nodes) {
+    const path = localStatePath(root, graph.site.name, graph.environment.name, node.name);
+    for (const p of [path, `${path}.backup`]) {
+      const s = await stat(p).catch(() => undefined);
+      if (s && (s.mode & 0o077) !== 0) await chmod(p, 0o600);
+    }
+  }
+}
+
+/** The runtime that runs steps on this machine. */
+export function localRuntime(o: RuntimeOptions): Runtime {
+  /** The S3 run lock beside the state, reached with a session allowed only that object. */
+  const s3Lock = async (graph: SiteGraph, mode: RunMode): Promise<S3LockTarget | undefined> => {
+    const lock = s3LockObject(graph);
+    if (!lock) return undefined;
+    const c = o.credentials;
+    const identity: StepIdentity = {
+      site: graph.site.name,
+      environment: graph.environment.name,
+      module: RUN_LOCK,
+      services: [],
+      stateObject: { bucket: lock.bucket, key: lock.key },
+      repository: c?.ctx.repository,
+      runId: c?.ctx.runId,
+      actor: c?.ctx.actor,
+      purpose: mode,
+    };
+    const session = c && graph.credentials ? await c.broker.get(graph.credentials, identity) : undefined;
+    return {
+      client: s3Client(lock.region, o.stepEnv ?? {}, session?.credentials),
+      bucket: lock.bucket,
+      key: lock.key,
+    };
+  };
+
+  return {
+    async open(run: RunOpening): Promise<OpenRun> {
+      const { root, graph } = run;
+      const site = graph.site.name;
+      const env = graph.environment.name;
+      await ensureToolDir(root);
+      const lock = await acquireRunLock({
+        root,
+        site,
+        environment: env,
+        command: run.mode,
+        timeoutMs: run.lockTimeoutMs,
+        run: o.runUrl,
+        s3: await s3Lock(graph, run.mode),
+        onWait: (holder, where) =>
+          run.reporter.notice(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
+      });
+      let workRoot: string | undefined;
+      const close = async (): Promise<void> => {
+        try {
+          if (workRoot && !process.env.SITE_DEPLOY_KEEP_WORK)
+            await rm(workRoot, { recursive: true, force: true });
+          await protectLocalState(root, graph);
+        } finally {
+          await lock.release();
+        }
+      };
+      try {
+        // Each run gets its own work folders, so two runs in one checkout never empty each other's;
+        // they are removed afterwards (saved plans hold sensitive values in plaintext).
+        const base = join(o.workRoot ?? join(toolDir(root), 'work'), site, env);
+        await mkdir(base, { recursive: true, mode: 0o700 });
+        await removeOrphanedWork(base);
+        workRoot = await mkdtemp(join(base, 'run-'));
+        await writeFile(join(workRoot, OWNER_FILE), JSON.stringify(lock.holder), { mode: 0o600 });
+        await protectLocalState(root, graph);
+        const ports = enginePorts(run.workspace, graph, {
+          root,
+          workRoot,
+          terraformBinary: o.terraformBinary,
+          lockTimeout: o.lockTimeout,
+          log: new GroupedLog(run.reporter.engine),
+          redactor: run.redactor,
+          env: o.stepEnv,
+          credentials: o.credentials,
+        });
+        return { ports, close };
+      } catch (e) {
+        await close();
+        throw e;
+      }
+    },
+
+    async forceUnlock(root, graph) {
+      const { removed, holders } = await forceUnlock(
+        root,
+        graph.site.name,
+        graph.environment.name,
+        await s3Lock(graph, 'apply'),
+      );
+      return { removed, holders: holders.map((h) => describeHolder(h)) };
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * What the commands need from the world, as interfaces the front doors fill in: the CLI with a
+ * terminal, the action with the runner's log and GitHub. Commands import the core and these
+ * ports, never an adapter.
+ */
+import type { ConfigReader } from '../core/config/load.js';
+import type { RunContext } from '../core/config/scope.js';
+import type { Workspace } from '../core/config/load.js';
+import type { GraphNode, SiteGraph } from '../core/graph/build.js';
+import type { Redactor } from '../core/redact.js';
+import type { ModuleResult, RunMode, RunPorts } from '../core/run/runner.js';
+
+/** Where grouped log text finally goes: the runner's log groups, or a terminal. */
+export interface LogSink {
+  startGroup(title: string): void;
+  endGroup(): void;
+  write(text: string): void;
+}
+
+/** Progress and engine output; the front door decides where they go. */
+export interface Reporter {
+  /** What engines and modules print, one log group per module step. */
+  engine: LogSink;
+  /** A module step started. */
+  started?(node: GraphNode): void;
+  /** A module finished (or was halted, skipped, blocked, cancelled). */
+  finished?(node: GraphNode, module: ModuleResult): void;
+  /** Something worth telling while a command runs (waiting for another run's lock). */
+  notice(message: string): void;
+}
+
+/** The ports every command gets. */
+export interface CommandPorts {
+  /** The user's repository, read relative to its root. */
+  files(root: string): ConfigReader;
+  /** Facts about this run (repository, commit, actor...) for built-in variables. */
+  context(root: string): RunContext;
+  /** The run's one redaction: every secret met is registered here, every output goes through it. */
+  redactor: Redactor;
+  reporter: Reporter;
+  /** Cancels a running command (Ctrl-C, the runner's cancel). */
+  signal?: AbortSignal;
+}
+
+/** One plan or apply about to start. */
+export interface RunOpening {
+  root: string;
+  workspace: Workspace;
+  graph: SiteGraph;
+  mode: RunMode;
+  /** How long to wait for another run of the same site × environment. */
+  lockTimeoutMs: number;
+  reporter: Reporter;
+  redactor: Redactor;
+}
+
+/** A run that holds its lock and has a work folder: steps run through `ports`; `close` releases both. */
+export interface OpenRun {
+  ports: RunPorts;
+  close(): Promise<void>;
+}
+
+/** Where module steps run: engines, sessions, state, locks and work folders. */
+export interface Runtime {
+  /** Takes the site × environment's run lock (waiting up to its timeout) and prepares the run. */
+  open(run: RunOpening): Promise<OpenRun>;
+  /** Removes the run lock of a site × environment whoever holds it. */
+  forceUnlock(
+    root: string,
+    graph: SiteGraph,
+  ): Promise<{ removed: string[]; holders: (string | undefined)[] }>;
+}
+
+/** Reads a plan file for `summarize`: its text, or a bad-input error naming the file. */
+export type PlanFileReader = (path: string) => string;
