@@ -46,3 +46,25 @@ describe('a session policy STS would refuse', () => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe('trust-policy without a known repository', () => {
+  test('warns that the sub names local/local and how to fix it', async () => {
+    const saved = process.env.SITE_DEPLOY_REPOSITORY;
+    delete process.env.SITE_DEPLOY_REPOSITORY;
+    try {
+      const root = await writeRepo(baseRepo()); // a folder with no git remote
+      const r = await cli(['trust-policy', '--root', root, '--site', 's1', '--env', 'dev'], root);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(
+        /^warning: could not tell the repository .*the OIDC sub below names "local\/local", which no GitHub token carries — set SITE_DEPLOY_REPOSITORY=<owner>\/<repo> and run again\n$/,
+      );
+      process.env.SITE_DEPLOY_REPOSITORY = 'acme/portal';
+      const known = await cli(['trust-policy', '--root', root, '--site', 's1', '--env', 'dev'], root);
+      expect(known.stderr).toBe('');
+      expect(known.stdout).toContain('repo:acme/portal:environment:dev');
+    } finally {
+      if (saved === undefined) delete process.env.SITE_DEPLOY_REPOSITORY;
+      else process.env.SITE_DEPLOY_REPOSITORY = saved;
+    }
+  });
+});
