@@ -4,6 +4,7 @@
 // grouped logs and concurrent runs. SPEC §4, §5.
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { enginePorts } from '../src/adapters/run/steps.js';
 import { GroupedLog } from '../src/adapters/run/group-log.js';
@@ -110,6 +111,48 @@ describe('outputs flow downstream', () => {
     const apply = await runSite(repo, 'apply');
     expect(apply.byName('up').reason).toMatch(expected);
     expect(existsSync(repo.statePath('up')) && repo.readState('up').resources.length > 0).toBe(false);
+  });
+
+  test('a catalog module calling a shared module by a relative source (../shared) plans and applies', async () => {
+    const repo = await writeSite({
+      modules: [{ type: 'app', name: 'app', weight: 10, label: 'hello' }],
+      catalog: {
+        app: {
+          tf: `variable "label" {
+  type = string
+}
+module "shared" {
+  source = "../shared"
+  label  = var.label
+}
+output "value" {
+  value = module.shared.value
+}
+`,
+          outputs: ['value'],
+        },
+      },
+    });
+    await mkdir(join(repo.root, 'modules', 'shared'), { recursive: true });
+    await writeFile(
+      join(repo.root, 'modules', 'shared', 'main.tf'),
+      `variable "label" {
+  type = string
+}
+resource "terraform_data" "x" {
+  input = var.label
+}
+output "value" {
+  value = "shared-\${var.label}"
+}
+`,
+    );
+    const plan = await runSite(repo, 'plan');
+    expect([plan.byName('app').status, plan.byName('app').reason]).toEqual(['succeeded', undefined]);
+    const apply = await runSite(repo, 'apply');
+    expect(apply.byName('app').status).toBe('succeeded');
+    expect(apply.byName('app').outputs.value?.value).toBe('shared-hello');
+    expect(repo.readState('app').resources.map((r) => r.type)).toEqual(['terraform_data']);
   });
 
   test('runGraph + enginePorts directly: a list and a map keep their types across the edge', async () => {

@@ -3,7 +3,14 @@ import { dirname, join } from 'node:path';
 import { parsePlanJson } from '../../core/plan/summary.js';
 import { runProcess, terraformEnv, type RunResult } from './process.js';
 import type { Backend, Engine, EngineStepRequest, EngineStepResult } from './types.js';
-import { assertAbsolute, copyModule, errorText, sha256File, writePrivateJson } from './workdir.js';
+import {
+  assertAbsolute,
+  copyModule,
+  copyModuleTree,
+  errorText,
+  sha256File,
+  writePrivateJson,
+} from './workdir.js';
 
 /** File names the engine writes into a step's work folder. */
 export const TERRAFORM_FILES = {
@@ -151,10 +158,12 @@ export class TerraformEngine implements Engine {
     if (req.signal?.aborted) return done({ status: 'cancelled', error: 'cancelled before it started' });
 
     const env = terraformEnv(req.env);
-    const { workDir } = req;
-    const planJsonPath = join(workDir, TERRAFORM_FILES.planJson);
+    // Terraform runs in the module's copy; with the repository root known, the copy keeps the
+    // catalog's layout so local module sources (`../shared`) resolve.
+    let workDir = req.workDir;
     try {
-      await copyModule(req.moduleDir, workDir, req.root);
+      if (req.root !== undefined) workDir = await copyModuleTree(req.moduleDir, req.workDir, req.root);
+      else await copyModule(req.moduleDir, workDir);
       await writePrivateJson(join(workDir, TERRAFORM_FILES.tfvars), req.inputs);
       await writePrivateJson(
         join(workDir, TERRAFORM_FILES.backendOverride),
@@ -165,7 +174,7 @@ export class TerraformEngine implements Engine {
     } catch (e) {
       return done({
         status: 'failed',
-        error: `could not prepare the work folder ${workDir}: ${errorText(e)}`,
+        error: `could not prepare the work folder ${req.workDir}: ${errorText(e)}`,
       });
     }
 
@@ -179,7 +188,7 @@ export class TerraformEngine implements Engine {
         command: req.binary,
         args,
         cwd: workDir,
-        spoolDir: workDir,
+        spoolDir: req.workDir,
         env,
         log: req.log,
         signal: req.signal,
@@ -207,6 +216,7 @@ export class TerraformEngine implements Engine {
       return r;
     };
 
+    const planJsonPath = join(workDir, TERRAFORM_FILES.planJson);
     const lock = `-lock-timeout=${req.lockTimeout}`;
     let hasChanges = false;
     let planSha256: string | undefined;

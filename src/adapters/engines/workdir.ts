@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { cp, lstat, mkdir, readdir, realpath, rm, writeFile } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { cp, lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 /** Throws (a programming error, not a step failure) unless `path` is absolute. */
 export function assertAbsolute(name: string, path: string): void {
@@ -38,6 +38,24 @@ export function skipInCopy(path: string): boolean {
   return name === '.terraform' || name.includes('.tfstate');
 }
 
+/** Copies one folder as copyModule does (no `.terraform`, no state; links only inside `root`). */
+async function copyFolder(from: string, to: string, root: string | undefined): Promise<void> {
+  await cp(from, to, {
+    recursive: true,
+    dereference: true,
+    filter: async (src) => {
+      if (src === from) return true;
+      if (skipInCopy(src)) return false;
+      if (root !== undefined && (await lstat(src)).isSymbolicLink()) {
+        const target = await realpath(src).catch(() => undefined);
+        if (target === undefined || !isInside(root, target))
+          throw new Error(`${src} is a symlink that resolves outside the repository: refusing to copy it`);
+      }
+      return true;
+    },
+  });
+}
+
 /**
  * Copies a catalog module folder into a fresh work folder, without `.terraform` and any
  * `*.tfstate*` (a stray local state must never be planned against). Symlinks are copied as
@@ -51,20 +69,48 @@ export async function copyModule(moduleDir: string, workDir: string, containedIn
   }
   await freshWorkDir(workDir);
   const root = containedIn === undefined ? undefined : await realpath(containedIn);
-  await cp(moduleDir, workDir, {
-    recursive: true,
-    dereference: true,
-    filter: async (src) => {
-      if (src === moduleDir) return true;
-      if (skipInCopy(src)) return false;
-      if (root !== undefined && (await lstat(src)).isSymbolicLink()) {
-        const target = await realpath(src).catch(() => undefined);
-        if (target === undefined || !isInside(root, target))
-          throw new Error(`${src} is a symlink that resolves outside the repository: refusing to copy it`);
-      }
-      return true;
-    },
-  });
+  await copyFolder(moduleDir, workDir, root);
+}
+
+/** `source = "../shared"` and `"./sub"`: the local module paths a folder's Terraform files call. */
+export async function localModuleSources(dir: string): Promise<string[]> {
+  const found = new Set<string>();
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /\.tf(\.json)?$/.test(f));
+  for (const f of files) {
+    const text = await readFile(join(dir, f), 'utf8').catch(() => '');
+    for (const m of text.matchAll(/"?source"?\s*[=:]\s*"(\.{1,2}\/[^"]*)"/g)) found.add(m[1] as string);
+  }
+  return [...found].sort();
+}
+
+/**
+ * Copies a catalog module into a fresh work folder keeping the repository's layout, so local
+ * module sources (`source = "../shared"`) resolve in the copy as they do in the catalog: the
+ * module lands at `<workDir>/tree/<its path in the repository>`, and every folder its Terraform
+ * (transitively) calls by a local path beside it. Returns the folder Terraform runs in. A local
+ * source outside the repository is refused.
+ */
+export async function copyModuleTree(moduleDir: string, workDir: string, root: string): Promise<string> {
+  const realRoot = await realpath(root);
+  const mirror = (dir: string): string => join(workDir, 'tree', relative(root, dir));
+  await freshWorkDir(workDir);
+  const copied = new Set<string>();
+  const queue = [resolve(moduleDir)];
+  while (queue.length > 0) {
+    const dir = queue.shift() as string;
+    if (copied.has(dir)) continue;
+    copied.add(dir);
+    if (!isInside(root, dir) || !isInside(realRoot, await realpath(dir).catch(() => dir)))
+      throw new Error(`${dir} is a local module source outside the repository: refusing to copy it`);
+    await mkdir(dirname(mirror(dir)), { recursive: true, mode: 0o700 });
+    await copyFolder(dir, mirror(dir), realRoot);
+    for (const src of await localModuleSources(dir)) {
+      const next = resolve(dir, src);
+      // A subfolder is already in the copy; only folders beside or above need their own.
+      if (!isInside(dir, next)) queue.push(next);
+    }
+  }
+  return mirror(resolve(moduleDir));
 }
 
 /** Writes JSON readable by the owner only (inputs may be secrets). */
