@@ -20,7 +20,8 @@ import {
   type LockHolder,
   type S3LockTarget,
 } from './run-lock.js';
-import { enginePorts, localStatePath, type StepSettings } from './steps.js';
+import { localStatePath } from './state.js';
+import { enginePorts, type StepSettings } from './steps.js';
 
 /** How this machine runs module steps. */
 export interface RuntimeOptions {
