@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { summarizePlan, type PlanSummary } from '../src/core/plan/summary.js';
+import { formatDuration } from '../src/core/run/format.js';
 import {
-  formatDuration,
   renderReport,
   renderSummaryMarkdown,
   renderSummaryText,
@@ -56,7 +56,7 @@ function bigSite(): RunReport {
     name: `module-${String(m).padStart(2, '0')}`,
     type: 'aws-thing',
     weight: (m + 1) * 10,
-    status: 'planned' as const,
+    status: 'succeeded' as const,
     durationMs: 1000 + m * 17,
     summary: summary(
       Array.from({ length: n }, (_, r) => [
@@ -113,7 +113,7 @@ describe('renderReport', () => {
     const modules = Array.from({ length: 400 }, (_, i) => ({
       name: `m${i}`,
       weight: i,
-      status: 'planned' as const,
+      status: 'succeeded' as const,
     }));
     const md = renderReport(report(modules), { maxLength: 10_000 });
     expect(md.length).toBeLessThan(10_000);
@@ -129,7 +129,7 @@ describe('renderReport', () => {
       ['aws_db_instance.main', ['delete', 'create'], { action_reason: 'replace_because_cannot_update' }],
       ['aws_instance.web', ['update']],
     ]);
-    const md = renderReport(report([{ name: 'database', weight: 20, status: 'planned', summary: s }]));
+    const md = renderReport(report([{ name: 'database', weight: 20, status: 'succeeded', summary: s }]));
     expect(md).not.toMatch(/folded/i);
     expect(md).toContain('<code>aws\\_db\\_instance.main</code>');
     expect(md).toContain('<code>aws\\_instance.web</code>');
@@ -138,6 +138,7 @@ describe('renderReport', () => {
   });
 
   test('header, statuses, counts, marks and links', () => {
+    // A plan run: a module that succeeded is shown as planned.
     const statuses: ModuleStatus[] = [
       'succeeded',
       'no-op',
@@ -146,7 +147,7 @@ describe('renderReport', () => {
       'skipped',
       'blocked',
       'cancelled',
-      'planned',
+      'succeeded',
     ];
     const modules: ModuleReport[] = statuses.map((status, i) => ({
       name: `m-${status}`,
@@ -192,14 +193,14 @@ describe('renderReport', () => {
     const rows = tableRows(md);
     expect(rows).toHaveLength(8);
     const words = [
-      'succeeded',
+      '📝 planned',
       'no changes',
       'failed',
       'halted',
       'skipped',
       'blocked',
       'cancelled',
-      'planned',
+      '📝 planned',
     ];
     rows.forEach((row, i) => expect(row).toContain(words[i]));
     expect(rows[0]).toContain('+1 ~0 −0 ±0 · import 1 · forget 1');
@@ -217,6 +218,22 @@ describe('renderReport', () => {
     expect(md).toMatch(/#### Risks\n\nNone/);
   });
 
+  test('on an apply, a module that succeeded is shown as succeeded; a pending one as halted', () => {
+    const rows = tableRows(
+      renderReport(
+        report(
+          [
+            { name: 'a', weight: 10, status: 'succeeded' },
+            { name: 'b', weight: 20, status: 'pending' },
+          ],
+          { command: 'apply' },
+        ),
+      ),
+    );
+    expect(rows[0]).toContain('| ✅ succeeded |');
+    expect(rows[1]).toContain('| ⏹️ halted |');
+  });
+
   test('a bare hex plan digest is labelled sha256', () => {
     const md = renderReport(report([], { planDigest: 'ab'.repeat(32) }));
     expect(md).toContain(`Plan digest (sha256): <code>${'ab'.repeat(32)}</code>`);
@@ -224,7 +241,7 @@ describe('renderReport', () => {
 
   test('policy decisions are listed in a table', () => {
     const md = renderReport(
-      report([{ name: 'db', weight: 10, status: 'planned' }], {
+      report([{ name: 'db', weight: 10, status: 'succeeded' }], {
         policy: [
           {
             rule: 'destructive-long-lived',
@@ -291,7 +308,7 @@ describe('renderReport', () => {
 
   test('a <details> summary line is raw HTML: names are HTML-escaped there, not Markdown-escaped', () => {
     const s = summary([['a.b', ['create']]]);
-    const md = renderReport(report([{ name: 'k8s_app<i>', weight: 10, status: 'planned', summary: s }]));
+    const md = renderReport(report([{ name: 'k8s_app<i>', weight: 10, status: 'succeeded', summary: s }]));
     expect(md).toContain('<details><summary><b>k8s_app&lt;i&gt;</b>: 1 entry</summary>');
     expect(tableRows(md)[0]).toContain('**k8s\\_app&lt;i&gt;**');
   });

@@ -285,7 +285,7 @@ output "rev" { value = var.rev }
       environment: 'test',
       command: 'plan',
       status: 'succeeded',
-      modules: [{ name: 'db', weight: 10, status: 'planned', summary: s }],
+      modules: [{ name: 'db', weight: 10, status: 'succeeded', summary: s }],
     });
     for (const out of [
       JSON.stringify(s),

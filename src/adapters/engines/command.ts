@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { childEnv, runProcess, type RunResult } from './process.js';
+import { childEnv, runProcess, type ProcessResult } from './process.js';
 import type { ChangeCounts, Engine, EngineStepRequest, EngineStepResult } from './types.js';
 import { assertAbsolute, errorText, freshWorkDir, writePrivateJson } from './workdir.js';
 
@@ -83,7 +83,7 @@ export function parseCommandOutputs(doc: unknown): Outputs {
 }
 
 /** The last stderr lines, without blank edges. */
-function tailText(r: RunResult): string {
+function tailText(r: ProcessResult): string {
   const t = [...r.stderrTail];
   while (t.length && !t[t.length - 1]!.trim()) t.pop();
   return t.length ? `\n${t.join('\n')}` : '';

@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
 /** How one child process is run. */
-export interface RunOptions {
+export interface ProcessOptions {
   command: string;
   args: string[];
   cwd: string;
@@ -15,7 +15,7 @@ export interface RunOptions {
   logStdout?: boolean;
   /** Streams stdout into this file instead of memory. */
   stdoutFile?: string;
-  /** Keeps stdout in `RunResult.stdout`. */
+  /** Keeps stdout in `ProcessResult.stdout`. */
   captureStdout?: boolean;
   signal?: AbortSignal;
   /** After an abort, how long before the whole process group gets SIGKILL. */
@@ -28,7 +28,7 @@ export interface RunOptions {
 }
 
 /** How a child process ended. */
-export interface RunResult {
+export interface ProcessResult {
   exitCode: number | null;
   /** The signal that ended it, if any. */
   exitSignal: NodeJS.Signals | null;
@@ -155,8 +155,8 @@ class SpoolReader {
  * than pipes, and the child is started under `setpriv --pdeathsig TERM`: if this process dies
  * outright, the child is told to stop and can still finish its output.
  */
-export function runProcess(opts: RunOptions): Promise<RunResult> {
-  const result: RunResult = {
+export function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
+  const result: ProcessResult = {
     exitCode: null,
     exitSignal: null,
     cancelled: false,
@@ -186,7 +186,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
   const stdoutChunks: Buffer[] = [];
 
   const wrapper = spool !== undefined ? parentDeathWrapper() : null;
-  return new Promise<RunResult>((resolve) => {
+  return new Promise<ProcessResult>((resolve) => {
     let child: ReturnType<typeof spawn>;
     try {
       // Through the wrapper the command is exec'd in place: same pid, same process group.

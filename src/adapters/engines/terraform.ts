@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parsePlanJson } from '../../core/plan/summary.js';
-import { runProcess, terraformEnv, type RunResult } from './process.js';
+import { runProcess, terraformEnv, type ProcessResult } from './process.js';
 import type { Backend, Engine, EngineStepRequest, EngineStepResult } from './types.js';
 import {
   assertAbsolute,
@@ -181,7 +181,7 @@ export class TerraformEngine implements Engine {
     const tf = async (
       args: string[],
       opts: { stdoutFile?: string; captureStdout?: boolean; logStdout?: boolean; okCodes?: number[] } = {},
-    ): Promise<RunResult> => {
+    ): Promise<ProcessResult> => {
       const { okCodes = [0], ...rest } = opts;
       req.log(`$ ${req.binary} ${args.join(' ')}\n`);
       const r = await runProcess({

@@ -1,3 +1,5 @@
+import type { StepStatus } from '../../core/run/format.js';
+
 /** Where a module's Terraform state lives: a local file or an S3 object locked with `use_lockfile`. */
 export type Backend =
   | { kind: 'local'; path: string /* absolute .tfstate path */ }
@@ -63,7 +65,7 @@ export interface EngineStepRequest {
 
 /** What one module step produced. */
 export interface EngineStepResult {
-  status: 'succeeded' | 'no-op' | 'failed' | 'cancelled';
+  status: StepStatus;
   /** From `plan -detailed-exitcode` (2 = changes) or the command module's CHANGES file. */
   hasChanges: boolean;
   /** Terraform: path of the `show -json` output. */

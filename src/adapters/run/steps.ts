@@ -13,7 +13,6 @@ import type { GroupedLog } from './group-log.js';
 import { serveStepCredentials, stepSession, type SessionSettings, type StepCredentials } from './sessions.js';
 import { backendFor, readStateOutputs } from './state.js';
 
-
 /** How module steps run on this machine. */
 export interface StepSettings {
   /** Absolute repository root. */

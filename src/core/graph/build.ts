@@ -242,7 +242,13 @@ export interface GraphDocument {
   site: string;
   environment: string;
   ordering: 'weights' | 'dependencies';
-  waves: { name: string; type: string; weight: number; depends_on: string[]; inputs: Record<string, unknown> }[][];
+  waves: {
+    name: string;
+    type: string;
+    weight: number;
+    depends_on: string[];
+    inputs: Record<string, unknown>;
+  }[][];
 }
 
 /**

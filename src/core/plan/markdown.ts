@@ -1,3 +1,10 @@
+import {
+  formatCounts,
+  formatDuration,
+  statusLabel,
+  type ModuleStatus,
+  type StepStatus,
+} from '../run/format.js';
 import type { PlanCounts, PlanSummary, ResourceEntry, RiskEntry } from './summary.js';
 
 // Renders plan summaries and whole runs for pull-request comments, job summaries and terminals.
@@ -5,9 +12,7 @@ import type { PlanCounts, PlanSummary, ResourceEntry, RiskEntry } from './summar
 // comes from users or plans (addresses, names, messages) goes through `md()` so it can neither
 // break a table nor inject HTML.
 
-/** How one module's step ended (or, on a plan run, what it will do). */
-export type ModuleStatus =
-  'succeeded' | 'no-op' | 'failed' | 'halted' | 'skipped' | 'blocked' | 'cancelled' | 'planned';
+export type { ModuleStatus } from '../run/format.js';
 
 /** One module's row in the report, in execution order. */
 export interface ModuleReport {
@@ -46,7 +51,7 @@ export interface RunReport {
   region?: string;
   commit?: string;
   command: string;
-  status: string;
+  status: StepStatus;
   /** In execution order. */
   modules: ModuleReport[];
   policy?: PolicyDecisionView[];
@@ -64,17 +69,6 @@ export interface RenderOptions {
 
 /** GitHub's limit on a comment or check-run body, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
-
-const STATUS: Record<string, string> = {
-  succeeded: '✅ succeeded',
-  'no-op': '⚪ no changes',
-  failed: '❌ failed',
-  halted: '⏹️ halted',
-  skipped: '⏭️ skipped',
-  blocked: '🚧 blocked',
-  cancelled: '🚫 cancelled',
-  planned: '📝 planned',
-};
 
 const RESULT: Record<string, string> = { allow: '✅ allow', deny: '⛔ deny', warn: '⚠️ warn' };
 
@@ -128,17 +122,6 @@ function safeUrl(url: string | undefined): string | undefined {
   return url.replace(/\(/g, '%28').replace(/\)/g, '%29');
 }
 
-/** "840 ms", "12.3 s", "4 m 05 s", "1 h 02 m". */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, '0')} s`;
-  const m = Math.round(s / 60);
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} m`;
-}
-
 function countsOf(m: ModuleReport): PlanCounts | undefined {
   if (m.summary) return m.summary;
   if (!m.counts) return undefined;
@@ -154,11 +137,7 @@ function countsOf(m: ModuleReport): PlanCounts | undefined {
 }
 
 function countsCell(c: PlanCounts | undefined): string {
-  if (!c) return '—';
-  let out = `+${c.add} ~${c.change} −${c.destroy} ±${c.replace}`;
-  if (c.import) out += ` · import ${c.import}`;
-  if (c.forget) out += ` · forget ${c.forget}`;
-  return out;
+  return c ? formatCounts(c, 'markdown') : '—';
 }
 
 function actionWords(r: { actions: string[]; importing?: true }): string {
@@ -234,7 +213,7 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
     );
   }
   const h = (s: string | undefined): string => md(clip(s ?? '', 200));
-  const status = STATUS[report.status] ?? md(report.status);
+  const status = statusLabel(report.status, 'markdown');
   const parts: (string | Foldable)[] = [report.marker];
 
   parts.push(
@@ -281,12 +260,14 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
     const duration = m.durationMs === undefined ? '—' : formatDuration(m.durationMs);
     const weight = Number.isFinite(m.weight) ? String(m.weight) : '—';
     table.push(
-      `| ${i + 1} | ${weight} | ${name} | ${STATUS[m.status] ?? md(m.status)} | ${countsCell(countsOf(m))} | ${duration} | ${notes.join('; ')} |`,
+      `| ${i + 1} | ${weight} | ${name} | ${statusLabel(m.status, 'markdown', report.command)} | ${countsCell(countsOf(m))} | ${duration} | ${notes.join('; ')} |`,
     );
   });
   if (report.modules.length === 0) table.push('| — | — | no modules | — | — | — | — |');
   const tableStart = parts.length;
-  parts.push(...table, '');
+  // Row by row here and below: push(...rows) overflows the call stack past about 100,000 arguments.
+  for (const row of table) parts.push(row);
+  parts.push('');
   const tableEnd = parts.length - 1;
 
   // Risks: counts always stay; high-risk entries are listed (and may fold). Destructive
@@ -466,7 +447,8 @@ export function renderSummaryText(s: PlanSummary): string {
   }
   const section = (title: string, items: string[]): void => {
     if (items.length === 0) return;
-    lines.push('', title, ...items.map((i) => `  ${i}`));
+    lines.push('', title);
+    for (const i of items) lines.push(`  ${i}`);
   };
   section(
     'Moved:',
@@ -509,7 +491,9 @@ export function renderSummaryMarkdown(s: PlanSummary): string {
     }
   }
   const section = (title: string, items: string[]): void => {
-    if (items.length) lines.push('', `**${title}**`, '', ...items);
+    if (items.length === 0) return;
+    lines.push('', `**${title}**`, '');
+    for (const i of items) lines.push(i);
   };
   section(
     'Moved',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RunContext } from '../config/scope.js';
 import type { SiteGraph } from '../graph/build.js';
-import type { ModuleStatus, RunReport } from '../plan/markdown.js';
+import type { RunReport } from '../plan/markdown.js';
 import type { RunResult } from './runner.js';
 
 /** The hidden marker that finds a site × environment's PR comment again. */
@@ -36,11 +36,7 @@ export function toRunReport(
       name: m.name,
       type: m.type,
       weight: m.weight,
-      status: (result.command === 'plan' && m.status === 'succeeded'
-        ? 'planned'
-        : m.status === 'pending'
-          ? 'halted'
-          : m.status) as ModuleStatus,
+      status: m.status,
       summary: m.summary,
       counts: m.summary
         ? undefined

@@ -2,7 +2,8 @@ import type { Workspace } from '../config/load.js';
 import { formatProblem, type Problem } from '../errors.js';
 import type { GraphNode, SiteGraph } from '../graph/build.js';
 import { bindInputs, type OutputValue } from '../inputs.js';
-import { schedule, type NodeStatus, type StepOutcome } from '../graph/scheduler.js';
+import { schedule, type StepOutcome } from '../graph/scheduler.js';
+import type { ModuleStatus, StepStatus } from './format.js';
 import { collectReferences } from '../placeholders/resolve.js';
 import type { PlanCounts, PlanSummary } from '../plan/summary.js';
 
@@ -26,7 +27,7 @@ export interface StepRequest {
 
 /** What the edge reports back for one module step. */
 export interface StepReport {
-  status: 'succeeded' | 'no-op' | 'failed' | 'cancelled';
+  status: StepStatus;
   counts: PlanCounts;
   summary?: PlanSummary;
   /** Known outputs: at plan time those the plan knows, after apply all of them. */
@@ -53,7 +54,7 @@ export interface ModuleResult extends PlanCounts {
   name: string;
   type: string;
   weight: number;
-  status: NodeStatus;
+  status: ModuleStatus;
   durationMs: number;
   /** Upstream outputs answered with mock_outputs (plan only). */
   mocked: string[];
@@ -73,7 +74,7 @@ export interface RunResult {
   site: string;
   environment: string;
   command: RunMode;
-  status: 'succeeded' | 'no-op' | 'failed' | 'cancelled';
+  status: StepStatus;
   modules: ModuleResult[];
   startedAt: number;
   finishedAt: number;
@@ -212,7 +213,7 @@ export async function runGraph(
   };
   const moduleResult = (
     node: GraphNode,
-    status: NodeStatus,
+    status: ModuleStatus,
     durationMs: number,
     reason?: string,
   ): ModuleResult => {
@@ -292,7 +293,7 @@ export interface RunDocument {
     name: string;
     type: string;
     weight: number;
-    status: NodeStatus;
+    status: ModuleStatus;
     duration_ms: number;
     mocked: string[];
     blocked_on: string[];

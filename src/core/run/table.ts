@@ -1,40 +1,13 @@
+// Plain-text renderings for a terminal: the run table, progress lines, the graph table.
 import type { GraphDocument } from '../graph/build.js';
+import { formatCounts, formatDuration, statusLabel } from './format.js';
 import type { ModuleResult, RunResult } from './runner.js';
 
-const MARK: Record<string, string> = {
-  succeeded: '✓',
-  'no-op': '·',
-  failed: '✗',
-  halted: '■',
-  skipped: '»',
-  blocked: '…',
-  cancelled: '⊘',
-  pending: '?',
-};
-
-/** Human duration: 850ms, 12.3s, 4m05s. */
-export function duration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}
-
-/** `+2 ~1 -0` plus replace/import/forget when present; `no changes` for a no-op. */
+/** `+2 ~1 -0` plus replace/import/forget when present; `no changes` for a no-op; nothing when it did not run. */
 export function changeText(m: ModuleResult): string {
   if (m.status === 'no-op') return 'no changes';
   if (!['succeeded', 'failed', 'cancelled'].includes(m.status)) return '';
-  const parts = [`+${m.add}`, `~${m.change}`, `-${m.destroy}`];
-  if (m.replace) parts.push(`±${m.replace} replace`);
-  if (m.import) parts.push(`${m.import} import`);
-  if (m.forget) parts.push(`${m.forget} forget`);
-  return parts.join(' ');
-}
-
-/** The status word of a module, with plan wording for a plan run. */
-export function statusText(m: ModuleResult, command: string): string {
-  const word = command === 'plan' && m.status === 'succeeded' ? 'planned' : m.status;
-  return `${MARK[m.status] ?? ' '} ${word}`;
+  return formatCounts(m);
 }
 
 /** One line of progress for a finished module. */
@@ -46,7 +19,7 @@ export function progressLine(m: ModuleResult, command: string): string {
   ]
     .filter(Boolean)
     .join('; ');
-  return `${statusText(m, command)} ${m.name} (${duration(m.durationMs)})${extra ? ` — ${extra}` : ''}`;
+  return `${statusLabel(m.status, 'text', command)} ${m.name} (${formatDuration(m.durationMs)})${extra ? ` — ${extra}` : ''}`;
 }
 
 /** A plain-text table of a run: module, weight, status, changes, duration, notes. */
@@ -55,9 +28,9 @@ export function renderRunTable(result: RunResult): string {
   const rows = result.modules.map((m) => [
     m.name,
     String(m.weight),
-    statusText(m, result.command),
+    statusLabel(m.status, 'text', result.command),
     changeText(m),
-    m.durationMs ? duration(m.durationMs) : '',
+    m.durationMs ? formatDuration(m.durationMs) : '',
     [
       m.mocked.length ? `mocked ${m.mocked.join(', ')}` : '',
       m.blockedOn.length ? `blocked on ${m.blockedOn.join(', ')}` : '',
@@ -73,7 +46,7 @@ export function renderRunTable(result: RunResult): string {
     { add: 0, change: 0, destroy: 0 },
   );
   return [
-    `${result.site} / ${result.environment} — ${result.command} ${result.status} in ${duration(result.finishedAt - result.startedAt)} (+${total.add} ~${total.change} -${total.destroy})`,
+    `${result.site} / ${result.environment} — ${result.command} ${result.status} in ${formatDuration(result.finishedAt - result.startedAt)} (+${total.add} ~${total.change} -${total.destroy})`,
     '',
     ...textTable(head, rows),
     '',
