@@ -209,7 +209,9 @@ describe("the action's feedback layer past the budget (real pacing)", () => {
     dir = mkdtempSync(join(tmpdir(), 'sd-faults-gh-'));
   });
   afterAll(() => {
-    process.env = saved;
+    // Restore in place: process.env is special (it reaches child processes); a plain object is not.
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
     rmSync(dir, { recursive: true, force: true });
   });
 
