@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**', '**/.site-deploy/**', '.bench/**', '.bundle-tmp/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'examples/**', '**/.site-deploy/**', '.bench/**', '.fuzz/**', '.test-dist/**', '**/*.bundle-tmp/**', '.bundle-tmp/**'] },
   { languageOptions: { globals: { ...globals.node } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -5,11 +5,12 @@
 // OpenAPI description. The command modules' scripts call the real AWS CLI, which finds its
 // credentials only through the step's loopback container-credentials endpoint.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { actionBundle } from './helpers/action-runner.js';
 import { startGitHubServer, type GitHubRequest, type GitHubServer } from './helpers/github-server.js';
 import { startMoto, type Moto, type MotoRequest } from './helpers/moto.js';
 import { startOidcIssuer, type OidcIssuer } from './helpers/oidc-issuer.js';
@@ -56,34 +57,8 @@ let runs = 0;
 // ---------------------------------------------------------------------------------------------
 // A private copy of the bundled action: others rebuild dist/ while tests run.
 
-function actionBundleComplete(dist: string): boolean {
-  try {
-    const index = join(dist, 'index.js');
-    return (
-      existsSync(join(dist, 'package.json')) &&
-      statSync(index).size > 500_000 &&
-      Date.now() - statSync(index).mtimeMs > 1000
-    );
-  } catch {
-    return false;
-  }
-}
-
 async function actionSnapshot(): Promise<string> {
-  const dist = resolve('dist');
-  const until = Date.now() + 60_000;
-  while (!actionBundleComplete(dist) && Date.now() < until) await new Promise((ok) => setTimeout(ok, 500));
-  if (!actionBundleComplete(dist)) {
-    await new Promise<void>((ok, fail) =>
-      execFile('npm', ['run', 'bundle'], { cwd: resolve('.'), timeout: 240_000 }, (e, _o, err) =>
-        e ? fail(new Error(`npm run bundle failed: ${err}`)) : ok(),
-      ),
-    );
-  }
-  const dir = await tempFolder('sd-action-');
-  await cp(join(dist, 'index.js'), join(dir, 'index.js'));
-  await cp(join(dist, 'package.json'), join(dir, 'package.json'));
-  return join(dir, 'index.js');
+  return actionBundle();
 }
 
 // ---------------------------------------------------------------------------------------------

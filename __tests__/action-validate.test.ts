@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { baseRepo, cleanupRepos, ensureBundle, writeRepo } from './helpers/repo.js';
+import { testDist } from './helpers/dist.js';
 
 // The bundled action, run the way the runner runs it: only PATH/HOME plus the runner's variables.
 let dist: string;
 beforeAll(async () => {
   await ensureBundle();
-  dist = mkdtempSync(join(tmpdir(), 'sd-action-dist-'));
-  cpSync(resolve('dist'), dist, { recursive: true });
+  dist = testDist();
 });
 afterAll(cleanupRepos);
 

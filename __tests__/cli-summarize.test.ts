@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensureBundle } from './helpers/repo.js';
+import { CLI, ensureBundle } from './helpers/repo.js';
 import { parseHumanPlan, TerraformWorkspace } from './helpers/terraform-plans.js';
 
 // `site-deploy summarize` through the bundled CLI, on plans real Terraform made.
@@ -11,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sd-summarize-'));
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((ok) => {
-    execFile(resolve('node_modules/.bin/node'), [resolve('dist/cli.js'), ...args], (err, stdout, stderr) =>
+    execFile(resolve('node_modules/.bin/node'), [CLI, ...args], (err, stdout, stderr) =>
       ok({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -3,9 +3,10 @@
 // files that exist. SD_TEST_ACTION=<path of an index.js> runs another build (e.g. an older one, to
 // show that a test fails on it).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { testDist } from './dist.js';
 import { tempFolder } from './site.js';
 
 const NODE24 = resolve('node_modules/.bin/node');
@@ -27,30 +28,11 @@ export const ACTION_DEFAULTS: Record<string, string> = {
   'credentials-mode': 'server',
 };
 
-let snapshot: string | undefined;
-
-/** A private copy of the bundled action (others rebuild dist/ while tests run). */
+/** The bundled action under test (built from the sources for this run; SD_TEST_ACTION names another). */
 export async function actionBundle(): Promise<string> {
-  if (process.env.SD_TEST_ACTION) return resolve(process.env.SD_TEST_ACTION);
-  if (snapshot) return snapshot;
-  const dist = resolve('dist');
-  const complete = (): boolean => {
-    try {
-      const index = statSync(join(dist, 'index.js'));
-      return (
-        existsSync(join(dist, 'package.json')) && index.size > 500_000 && Date.now() - index.mtimeMs > 1000
-      );
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 120 && !complete(); i++) await new Promise((ok) => setTimeout(ok, 500));
-  if (!complete()) throw new Error('dist/index.js is missing: run `npm run bundle`');
-  const dir = await tempFolder('sd-action-');
-  await cp(join(dist, 'index.js'), join(dir, 'index.js'));
-  await cp(join(dist, 'package.json'), join(dir, 'package.json'));
-  snapshot = join(dir, 'index.js');
-  return snapshot;
+  const index = resolve(process.env.SD_TEST_ACTION ?? join(testDist(), 'index.js'));
+  if (!existsSync(index)) throw new Error(`${index} is missing: run the tests with \`npm test\``);
+  return Promise.resolve(index);
 }
 
 /** The runner's command files of one step. */

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { testDist } from './dist.js';
 import { joinInside, type ConfigReader } from '../../src/core/config/load.js';
 
 /** A file's content: YAML text, raw bytes, a value to serialize as YAML, a symlink, or null to delete it. */
@@ -247,22 +248,14 @@ export function yaml(strings: TemplateStringsArray, ...values: unknown[]): strin
   return lines.map((l) => l.slice(cut)).join('\n');
 }
 
-/** The bundled CLI. */
-export const CLI = resolve('dist/cli.js');
+/** The bundled CLI under test (built from the sources for this run; SD_TEST_CLI names another). */
+export const CLI = resolve(process.env.SD_TEST_CLI ?? join(testDist(), 'cli.js'));
 
-/**
- * Makes sure dist/cli.js exists: when it is missing, first waits a while (someone else's rebuild
- * may be in flight), then builds it once with `npm run bundle`.
- */
+/** Fails clearly when the test bundle is missing (run the tests through `npm test`). */
 export async function ensureBundle(): Promise<void> {
-  for (let waited = 0; waited < 60_000 && !existsSync(CLI); waited += 1000)
-    await new Promise((r) => setTimeout(r, 1000));
-  if (existsSync(CLI)) return;
-  await new Promise<void>((ok, fail) =>
-    execFile('npm', ['run', 'bundle'], { cwd: resolve('.'), timeout: 240_000 }, (e, _out, err) =>
-      e ? fail(new Error(`npm run bundle failed: ${err}`)) : ok(),
-    ),
-  );
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: run the tests with \`npm test\`, which bundles the sources first`);
+  return Promise.resolve();
 }
 
 /** The result of one CLI run. */
@@ -300,27 +293,12 @@ function runOnce(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv }
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Runs `node dist/cli.js ...args` asynchronously (never throws on a non-zero exit). Other engineers
- * rebuild dist/ while tests run (the bundler deletes it first): a run that finds no bundle waits for
- * it to come back and runs again, up to two minutes.
- */
-export async function runCli(
+/** Runs `node <bundled CLI> ...args` asynchronously (never throws on a non-zero exit). */
+export function runCli(
   args: string[],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliRun> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    while (!existsSync(CLI) && Date.now() < deadline) await sleep(500);
-    const run = await runOnce(args, opts);
-    const bundleGone =
-      /Cannot find module '[^']*dist[/\\]cli/.test(run.stderr) ||
-      (/ERR_MODULE_NOT_FOUND|Cannot find module/.test(run.stderr) && !existsSync(CLI));
-    if (!bundleGone || Date.now() >= deadline) return run;
-    await sleep(1000);
-  }
+  return runOnce(args, opts);
 }
 
 /** One `file:line:column: severity: message` line of the CLI's stderr. */

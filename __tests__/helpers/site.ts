@@ -2,9 +2,9 @@
 // environments/<env>.yaml, optional credentials.yaml, and catalog modules (Terraform main.tf using
 // only the built-in terraform_data, or command-engine `plan`/`apply` scripts). Plus helpers to run
 // it through `execute` (runGraph + enginePorts) or through the bundled CLI, and to read its state.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -16,6 +16,7 @@ import type { RunContext } from '../../src/core/config/scope.js';
 import type { SiteGraph } from '../../src/core/graph/build.js';
 import type { ModuleResult, RunMode, RunResult } from '../../src/core/run/runner.js';
 import { Redactor } from '../../src/core/redact.js';
+import { testDist } from './dist.js';
 import { parseDuration } from '../../src/core/duration.js';
 
 /** One catalog module type. */
@@ -297,44 +298,11 @@ export function eventIndex(events: RunEvent[], type: RunEvent['type'], name: str
 }
 
 // ---------------------------------------------------------------------------------------------
-// The bundled CLI. Others rebuild dist/ while tests run (the bundler deletes dist/ first), so
-// tests run a private snapshot of the CLI bundle, copied once it is complete.
+// The bundled CLI.
 
-let snapshot: string | undefined;
-
-function bundleComplete(dist: string): boolean {
-  try {
-    const cli = join(dist, 'cli', 'index.js');
-    return (
-      existsSync(join(dist, 'cli.js')) &&
-      statSync(cli).size > 100_000 &&
-      Date.now() - statSync(cli).mtimeMs > 1000
-    );
-  } catch {
-    return false;
-  }
-}
-
-/** A private copy of the bundled CLI (dist/cli.js), building it once if it never shows up; SD_TEST_CLI names another. Returns the script path. */
+/** The bundled CLI under test (built from the sources for this run; SD_TEST_CLI names another). */
 export async function cliSnapshot(): Promise<string> {
-  // Another build (an older one, to show that a test fails on it).
-  if (process.env.SD_TEST_CLI) return resolve(process.env.SD_TEST_CLI);
-  if (snapshot) return snapshot;
-  const dist = resolve('dist');
-  const until = Date.now() + 60_000;
-  while (!bundleComplete(dist) && Date.now() < until) await new Promise((ok) => setTimeout(ok, 500));
-  if (!bundleComplete(dist)) {
-    await new Promise<void>((ok, fail) =>
-      execFile('npm', ['run', 'bundle'], { cwd: resolve('.'), timeout: 240_000 }, (e, _o, err) =>
-        e ? fail(new Error(`npm run bundle failed: ${err}`)) : ok(),
-      ),
-    );
-  }
-  const dir = await tempFolder('sd-cli-');
-  for (const f of ['cli.js', 'package.json', 'cli'])
-    await cp(join(dist, f), join(dir, f), { recursive: true });
-  snapshot = join(dir, 'cli.js');
-  return snapshot;
+  return Promise.resolve(resolve(process.env.SD_TEST_CLI ?? join(testDist(), 'cli.js')));
 }
 
 /** A running CLI process: its output so far, a way to wait for a line, and its exit. */
