@@ -15,6 +15,17 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules where a mistake costs most: a promise nobody awaits can lose a failure, or
+    // let a run end before its lock is released.
+    files: ['src/**/*.ts', '__tests__/**/*.ts'],
+    languageOptions: { parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     // The core is pure: no GitHub, AWS, process or file-system access.
     files: ['src/core/**/*.ts'],
     rules: {
