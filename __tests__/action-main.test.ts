@@ -1,0 +1,78 @@
+// The action's front door in-process, against the sources, with @actions/core faked
+// (fixtures/core.ts): inputs read once, every problem an annotation, outputs and failure set once.
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import * as core from './fixtures/core.js';
+import { baseRepo, cleanupRepos, writeRepo } from './helpers/repo.js';
+
+jest.unstable_mockModule('@actions/core', () => core);
+const { run } = await import('../src/adapters/action/main.js');
+
+const DEFAULTS = {
+  command: 'validate',
+  site: '',
+  environment: '',
+  'config-root': 'sites',
+  catalog: 'modules',
+  'terraform-binary': 'terraform',
+  'max-parallel': '4',
+  'github-token': '',
+  audience: 'sts.amazonaws.com',
+  comment: 'true',
+  'evidence-bucket': '',
+  'lock-timeout': '5m',
+  'credentials-mode': 'server',
+};
+
+let root: string;
+const saved = { workspace: process.env.GITHUB_WORKSPACE };
+beforeAll(async () => {
+  root = await writeRepo(baseRepo(), {
+    'sites/s1/environments/dev.yaml':
+      'environment: dev\nvariables:\n  vpc_cidr: 10.0.0.0/16\n  domain: "#{domian}"\n',
+  });
+  process.env.GITHUB_WORKSPACE = root;
+});
+afterAll(async () => {
+  if (saved.workspace === undefined) delete process.env.GITHUB_WORKSPACE;
+  else process.env.GITHUB_WORKSPACE = saved.workspace;
+  await cleanupRepos();
+});
+
+describe('the action front door, in-process', () => {
+  test('validate: each problem is one annotation at its file and line; status failed; the step fails once', async () => {
+    core.resetCore({ ...DEFAULTS, 'github-token': 'ghs_fixtureToken000000000000000000000000' });
+    await run();
+    expect(core.calls.secrets[0]).toBe('ghs_fixtureToken000000000000000000000000'); // masked first
+    expect(core.calls.errors).toEqual([
+      {
+        message: expect.stringMatching(
+          /^unknown variable "domian" — did you mean "domain"\?/,
+        ) as unknown as string,
+        props: {
+          title: 'site-deploy',
+          file: 'sites/s1/environments/dev.yaml',
+          startLine: 4,
+          startColumn: 13,
+        },
+      },
+    ]);
+    expect(core.calls.outputs.status).toBe('failed');
+    expect(JSON.parse(core.calls.outputs.summary ?? '{}')).toEqual({ ok: false, errors: 1, warnings: 0 });
+    expect(core.calls.failed).toEqual(['1 configuration error: see the annotations']);
+  });
+
+  test('a bad input fails the step naming it, before anything runs', async () => {
+    core.resetCore({ ...DEFAULTS, command: 'plan', 'max-parallel': 'many' });
+    await run();
+    expect(core.calls.failed).toEqual([
+      'input "max-parallel" must be a whole number from 1 to 64, not "many"',
+    ]);
+    expect(core.calls.outputs.status).toBe('failed');
+  });
+
+  test('plan without site and environment names both inputs', async () => {
+    core.resetCore({ ...DEFAULTS, command: 'plan' });
+    await run();
+    expect(core.calls.failed).toEqual(['command "plan" needs the inputs site and environment']);
+  });
+});
