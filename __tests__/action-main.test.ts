@@ -52,7 +52,7 @@ describe('the action front door, in-process', () => {
           title: 'site-deploy',
           file: 'sites/s1/environments/dev.yaml',
           startLine: 4,
-          startColumn: 13,
+          startColumn: 12,
         },
       },
     ]);
