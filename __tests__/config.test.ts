@@ -500,8 +500,8 @@ describe('validateProject', () => {
     s.envs.prod = { variables: { ...(s.envs.prod as { variables: object }).variables, only_dev: 1 } };
     const v = validateProject(memoryReader(desc), LAYOUT, CTX);
     expect(v.problems.map((p) => p.message)).toEqual([
+      'environment "dev" has no variable "only_dev", which #{only_dev} in a module input reads (defined in prod): add it to variables: (environment dev)',
       'unknown variable "nope"',
-      'unknown variable "only_dev" (environment dev)',
     ]);
   });
 });

@@ -68,3 +68,25 @@ describe('trust-policy without a known repository', () => {
     }
   });
 });
+
+describe('one root cause, one message', () => {
+  test('a variable missing from one environment is reported once, at that environment’s file, with no knock-on type error', async () => {
+    const repo = baseRepo();
+    const s1 = repo.sites.s1!;
+    s1.modules[1] = { ...(s1.modules[1] as object), replicas: '#{replicas}' };
+    delete (s1.envs.prod!.variables as Record<string, unknown>).replicas;
+    const root = await writeRepo(repo);
+    const r = await cli(['validate', '--root', root], root);
+    expect(r.code).toBe(2);
+    expect(problemLines(r.stderr)).toEqual([
+      {
+        file: 'sites/s1/environments/prod.yaml',
+        line: 2,
+        column: 1,
+        severity: 'error',
+        message:
+          'environment "prod" has no variable "replicas", which #{replicas} in a module input reads (defined in dev): add it to variables: (environment prod)',
+      },
+    ]);
+  });
+});

@@ -133,6 +133,17 @@ function wholeReference(value: unknown): { name: string; output: boolean } | und
     : { name: `${only.ref.module}.${only.ref.output}`, output: true };
 }
 
+/** Variables a value reads that this environment lacks but another environment of the site defines. */
+function missingHere(scope: InputScope, value: unknown): string[] {
+  const names = new Set<string>();
+  for (const r of collectReferences(value)) {
+    if (r.ref.kind !== 'variable' || scope.variables.get(r.ref.name)) continue;
+    const name = r.ref.name;
+    if ([...scope.site.environments.values()].some((e) => e.variables.has(name))) names.add(name);
+  }
+  return [...names];
+}
+
 /** Binds one module's inputs (see the file's comment). */
 export function bindInputs(
   ws: Workspace,
@@ -180,15 +191,32 @@ export function bindInputs(
     const errors: PathError[] = [];
     tainted = false;
     const r = resolveValue(entry.value, resolveScope, errors);
+    // A variable other environments define is missing from this one: its file is where to fix it.
+    const elsewhere = missingHere(scope, entry.value);
+    const own = errors.filter(
+      (e) => !elsewhere.some((v) => e.error.message.startsWith(`unknown variable "${v}"`)),
+    );
+    for (const v of elsewhere) {
+      const others = [...site.environments.values()].filter((e) => e.variables.has(v)).map((e) => e.name);
+      problems.error(
+        ws.files.get(environment.file)?.locate(['variables'], true) ?? {
+          file: environment.file,
+          line: 1,
+          column: 1,
+        },
+        `environment "${environment.name}" has no variable "${v}", which #{${v}} in a module input reads (defined in ${others.join(', ')}): add it to variables:`,
+      );
+    }
     // Output-reference problems are also found with the graph's edges, at the same place:
     // sortProblems drops the twin.
-    reportPathErrors(ws, entry.origin, errors, problems);
+    reportPathErrors(ws, entry.origin, own, problems);
     r.pending.forEach((p) => pending.add(p));
     r.mocked.forEach((p) => mocked.add(p));
     inputs[name] = r.value;
     const spec = declared && Object.hasOwn(declared, name) ? declared[name] : undefined;
     if (tainted || spec?.sensitive) sensitive.push(name);
-    if (spec && r.pending.length === 0) {
+    // An input whose placeholders failed holds their text: its type says nothing more.
+    if (spec && r.pending.length === 0 && errors.length === 0) {
       const bad = typeProblem(spec, r.value, wholeReference(entry.value), tainted || spec.sensitive);
       if (bad)
         problems.error(
