@@ -26,6 +26,7 @@ export const ACTION_DEFAULTS: Record<string, string> = {
   'evidence-bucket': '',
   'lock-timeout': '5m',
   'credentials-mode': 'server',
+  'changed-from': '',
 };
 
 /** The bundled action under test (built from the sources for this run; SD_TEST_ACTION names another). */

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Problem } from '../../core/errors.js';
 import {
@@ -12,6 +11,7 @@ import { createGitHubClient, type GitHub } from '../github/client.js';
 import { upsertStickyComment } from '../github/pr-comment.js';
 import type { Redactor } from '../../core/redact.js';
 import type { ActionIo } from './io.js';
+import { readEvent } from './event.js';
 
 /** Keys of an Octokit request that are routing, not content (the token lives in `headers`). */
 const ROUTING = new Set(['method', 'url', 'baseUrl', 'headers', 'request', 'mediaType']);
@@ -47,20 +47,6 @@ export interface Feedback {
   ): Promise<void>;
   /** Creates or updates the PR comment; warns and falls back to the job summary when it cannot. */
   comment(marker: string, markdown: string): Promise<void>;
-}
-
-interface EventPayload {
-  pull_request?: { number: number; head?: { sha?: string } };
-}
-
-function readEvent(): EventPayload {
-  const path = process.env.GITHUB_EVENT_PATH;
-  if (!path) return {};
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as EventPayload;
-  } catch {
-    return {};
-  }
 }
 
 /** The link to this workflow run, when the runner says where it is. */

@@ -24,6 +24,8 @@ export interface ActionSettings {
   lockTimeout: string;
   lockTimeoutMs: number;
   credentialsMode: 'server' | 'env';
+  /** matrix: the ref to measure changes from (empty: the event's default, see event.ts). */
+  changedFrom?: string;
 }
 
 function input(name: string, fallback = ''): string {
@@ -72,6 +74,7 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
     lockTimeout: input('lock-timeout', '5m'),
     lockTimeoutMs: 0,
     credentialsMode: 'server',
+    changedFrom: input('changed-from') || undefined,
   };
   const lockMs = parseDuration(settings.lockTimeout);
   if (lockMs === undefined)

@@ -7,7 +7,11 @@ import type * as core from '@actions/core';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { CommandPorts } from '../../commands/ports.js';
+import { matrix } from '../../commands/matrix.js';
 import { run as runSite, type RunOutcome } from '../../commands/run.js';
+import { renderMatrixTable } from '../../core/run/table.js';
+import { gitChanges } from '../git.js';
+import { defaultChangedFrom, readEvent } from './event.js';
 import { validate } from '../../commands/validate.js';
 import { InputError, SiteDeployError, type Problem } from '../../core/errors.js';
 import { renderReport } from '../../core/plan/markdown.js';
@@ -255,6 +259,20 @@ function approvalReadBack(io: ActionIo, token: string | undefined): ApprovalChec
   };
 }
 
+/** `command: matrix`: the `matrix` output, the entries a change affects (SPEC §9). */
+function runMatrix(s: ActionSettings, io: ActionIo): void {
+  const ref = s.changedFrom ?? defaultChangedFrom(process.env.GITHUB_EVENT_NAME, readEvent());
+  const doc = matrix(
+    { root: s.root, layout: { configRoot: s.configRoot, catalog: s.catalog } },
+    actionPorts(io, '', ''),
+    ref === undefined ? undefined : gitChanges(s.root, ref),
+  );
+  io.setOutput('matrix', doc);
+  io.setOutput('status', 'succeeded');
+  io.setOutput('summary', { entries: doc.include.length, changed_from: ref ?? null });
+  io.info(renderMatrixTable(doc, ref));
+}
+
 /** The action's entry: reads inputs, runs the command, fails the step with a readable message. */
 export async function run(): Promise<void> {
   const io = actionIo(new Redactor());
@@ -267,6 +285,9 @@ export async function run(): Promise<void> {
       case 'plan':
       case 'apply':
         await planOrApply(settings, io);
+        return;
+      case 'matrix':
+        runMatrix(settings, io);
         return;
       default:
         throw new SiteDeployError(

@@ -106,7 +106,7 @@ const SPECS = {
     example: 'site-deploy drift --site client-portal --env production',
   },
   matrix: {
-    summary: 'list site × environment pairs for a GitHub matrix (not available in this version yet)',
+    summary: 'list the site × environment pairs for a GitHub Actions matrix, or only those a change affects',
     usage: 'site-deploy matrix [--changed-from REF] [--json]',
     flags: ['changed-from', 'json'],
     example: 'site-deploy matrix --changed-from origin/main --json',

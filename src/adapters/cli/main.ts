@@ -6,6 +6,8 @@
 import { relative, resolve } from 'node:path';
 import { forceUnlock } from '../../commands/force-unlock.js';
 import { graph } from '../../commands/graph.js';
+import { matrix } from '../../commands/matrix.js';
+import { gitChanges } from '../git.js';
 import type { CommandPorts, LogSink } from '../../commands/ports.js';
 import { run } from '../../commands/run.js';
 import { summarize } from '../../commands/summarize.js';
@@ -18,7 +20,7 @@ import { renderSummaryMarkdown, renderSummaryText } from '../../core/plan/markdo
 import { toSummaryJson } from '../../core/plan/summary.js';
 import { Redactor } from '../../core/redact.js';
 import { runDocument } from '../../core/run/runner.js';
-import { progressLine, renderGraphTable, renderRunTable } from '../../core/run/table.js';
+import { progressLine, renderGraphTable, renderMatrixTable, renderRunTable } from '../../core/run/table.js';
 import { runnerSafeJson } from '../../core/workflow-commands.js';
 import { defaultCredentialSource, SessionBroker } from '../aws/sts.js';
 import { fsReader } from '../fs-reader.js';
@@ -203,6 +205,16 @@ async function dispatch(args: CliArgs, out: Out, cwd: string): Promise<number> {
       for (const n of notes) out.err(`warning: ${n}\n`);
       if (args.json) out.json(report);
       else out.text(`${renderTrustReport(report)}\n`);
+      return 0;
+    }
+    case 'matrix': {
+      const doc = matrix(
+        { root, layout },
+        ports,
+        args.changedFrom === undefined ? undefined : gitChanges(root, args.changedFrom),
+      );
+      if (args.json) out.json(doc);
+      else out.text(renderMatrixTable(doc, args.changedFrom));
       return 0;
     }
     case 'force-unlock': {

@@ -1,5 +1,6 @@
 // Plain-text renderings for a terminal: the run table, progress lines, the graph table.
 import type { GraphDocument } from '../graph/build.js';
+import type { MatrixDocument } from '../matrix.js';
 import { formatCounts, formatDuration, statusLabel } from './format.js';
 import type { ModuleResult, RunResult } from './runner.js';
 
@@ -80,6 +81,25 @@ export function renderGraphTable(doc: GraphDocument): string {
     `${doc.site} / ${doc.environment} — ${doc.waves.flat().length} modules in ${doc.waves.length} waves (ordering: ${doc.ordering})`,
     '',
     ...textTable(['WAVE', 'WEIGHT', 'MODULE', 'TYPE', 'AFTER'], rows),
+    '',
+  ].join('\n');
+}
+
+/** `matrix`'s table: one line per site × environment. */
+export function renderMatrixTable(doc: MatrixDocument, changedFrom?: string): string {
+  const rows = doc.include.map((e) => [
+    e.site,
+    e.environment,
+    String(e.stage),
+    e.lifecycle,
+    e.account ?? '—',
+    e.region ?? '—',
+  ]);
+  const n = doc.include.length;
+  return [
+    `${n} site × environment ${n === 1 ? 'entry' : 'entries'}${changedFrom ? ` affected since ${changedFrom}` : ''}`,
+    '',
+    ...(n ? textTable(['SITE', 'ENVIRONMENT', 'STAGE', 'LIFECYCLE', 'ACCOUNT', 'REGION'], rows) : []),
     '',
   ].join('\n');
 }
