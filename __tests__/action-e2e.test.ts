@@ -96,6 +96,8 @@ async function writeRepo(): Promise<SiteRepo> {
   const r = await writeSite({
     site: SITE,
     env: ENV,
+    // Local state on purpose (the runner-like workspace is kept between this file's runs).
+    settings: { state: { backend: 'local' } },
     modules: [
       { type: 'net', name: 'network', weight: 10 },
       { type: 'db', name: 'database', weight: 20 },
@@ -848,6 +850,7 @@ describe('bundled action: a via hub', () => {
     const hubRepo = await writeSite({
       site: SITE,
       env: ENV,
+      settings: { state: { backend: 'local' } },
       modules: [{ type: 'net', name: 'network', weight: 10 }],
       catalog: { net: { engine: 'command' } },
       credentials: {

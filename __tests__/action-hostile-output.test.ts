@@ -38,6 +38,7 @@ function hostileRepo(): Files {
       site: {
         name: 'evil',
         owner: 'x',
+        state: { backend: 'local' },
         modules: [
           { type: 'tf', name: 'tf', note: '##[warning]PWNED-plan-value' },
           { type: 'noisy', name: 'noisy', weight: 20 },

@@ -76,3 +76,28 @@ describe('the action front door, in-process', () => {
     expect(core.calls.failed).toEqual(['command "plan" needs the inputs site and environment']);
   });
 });
+
+describe('state on a runner', () => {
+  test('plan with the implicit local state is refused at site.yaml, naming state:', async () => {
+    const ws = await writeRepo(baseRepo());
+    const before = process.env.GITHUB_WORKSPACE;
+    process.env.GITHUB_WORKSPACE = ws;
+    try {
+      core.resetCore({ ...DEFAULTS, command: 'plan', site: 's1', environment: 'dev' });
+      await run();
+      expect(core.calls.failed).toHaveLength(1);
+      expect(core.calls.failed[0]).toMatch(/^1 problem in the configuration|site "s1" sets no state:/);
+      expect(core.calls.errors).toEqual([
+        {
+          message: expect.stringMatching(
+            /^site "s1" sets no state: in sites\/s1\/site\.yaml, so its Terraform state would be local — on a GitHub runner that starts from nothing every run/,
+          ) as unknown as string,
+          props: { title: 'site-deploy', file: 'sites/s1/site.yaml', startLine: 1, startColumn: 1 },
+        },
+      ]);
+      expect(core.calls.outputs.status).toBe('failed');
+    } finally {
+      process.env.GITHUB_WORKSPACE = before;
+    }
+  });
+});

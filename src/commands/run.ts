@@ -1,5 +1,5 @@
 import type { Layout, Workspace } from '../core/config/load.js';
-import type { Problem } from '../core/errors.js';
+import { InputError, type Problem } from '../core/errors.js';
 import type { SiteGraph } from '../core/graph/build.js';
 import { loadProject } from '../core/project.js';
 import { runGraph, type RunMode, type RunResult } from '../core/run/runner.js';
@@ -15,6 +15,31 @@ export interface RunSettings {
   maxParallel: number;
   /** How long to wait for another run of the same site × environment (and Terraform's state lock). */
   lockTimeoutMs: number;
+  /**
+   * On an ephemeral CI runner (GitHub Actions), where local state would start from nothing every
+   * run: a site must say where its state lives.
+   */
+  ephemeralRunner?: boolean;
+}
+
+/** Refuses the implicit local state on an ephemeral runner, at the site's `site:` key. */
+function checkStateOnRunner(workspace: Workspace, graph: SiteGraph): void {
+  if (graph.site.state.origin) return; // `state:` is written down, local or not
+  const at = workspace.files.get(graph.site.file)?.locate(['site'], true) ?? {
+    file: graph.site.file,
+    line: 1,
+    column: 1,
+  };
+  throw new InputError([
+    {
+      ...at,
+      severity: 'error',
+      message:
+        `site "${graph.site.name}" sets no state: in ${graph.site.file}, so its Terraform state would be local — on a GitHub runner ` +
+        'that starts from nothing every run, and every module would be created again. Add state: { backend: s3, bucket: …, region: … }, ' +
+        'or state: { backend: local } to keep local state knowingly',
+    },
+  ]);
 }
 
 /** What a plan or apply did, for every renderer. */
@@ -38,6 +63,7 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
     s.site,
     s.env,
   );
+  if (s.ephemeralRunner) checkStateOnRunner(workspace, graph);
   const open = await runtime.open({
     root: s.root,
     workspace,

@@ -200,6 +200,7 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
           mode: s.command as 'plan' | 'apply',
           maxParallel: s.maxParallel,
           lockTimeoutMs: s.lockTimeoutMs,
+          ephemeralRunner: true,
         },
         actionPorts(io, site, environment, guard.signal),
         runtime,

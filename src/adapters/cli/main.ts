@@ -264,6 +264,7 @@ async function planOrApply(
         mode: args.command as 'plan' | 'apply',
         maxParallel: args.maxParallel,
         lockTimeoutMs: args.lockTimeoutMs,
+        ephemeralRunner: process.env.GITHUB_ACTIONS === 'true',
       },
       cliPorts(out, args, guard.signal),
       runtime,
