@@ -10,6 +10,8 @@ import {
 } from '../src/core/placeholders/parse.js';
 import {
   collectReferences,
+  MAX_RESOLVED_NODES,
+  measureValue,
   resolveTemplate,
   resolveValue,
   stringify,
@@ -329,5 +331,70 @@ describe('resolveValue and collectReferences', () => {
       [['b', 1, 'c'], '#{n.p | Trim}', 0],
     ]);
     expect(errors.map((e) => [e.path, e.error.offset])).toEqual([[['d'], 0]]);
+  });
+});
+
+describe('limits on resolved values', () => {
+  /** `leaf` inside `depth` lists, built without recursion. */
+  const nest = (depth: number, leaf: unknown): unknown => {
+    let v = leaf;
+    for (let i = 0; i < depth; i++) v = [v];
+    return v;
+  };
+
+  test('a value nested 100,000 deep resolves without overflowing the stack, every string in it too', () => {
+    const errors: PathError[] = [];
+    const r = resolveValue(nest(100_000, '#{n}'), scope(), errors);
+    expect(errors).toEqual([]);
+    let v = r.value;
+    for (let i = 0; i < 100_000; i++) v = (v as unknown[])[0];
+    expect(v).toBe(3);
+    expect(collectReferences(nest(100_000, '#{m.o}')).map((x) => x.path.length)).toEqual([100_000]);
+  });
+
+  test('a map key "__proto__" stays an own key of the resolved map', () => {
+    const errors: PathError[] = [];
+    const value = JSON.parse('{"__proto__": "#{n}", "b": {"__proto__": ["#{name}"]}}') as unknown;
+    const r = resolveValue(value, scope(), errors);
+    expect(Object.keys(r.value as object)).toEqual(['__proto__', 'b']);
+    expect(JSON.stringify(r.value)).toBe('{"__proto__":3,"b":{"__proto__":["Portal"]}}');
+    expect(Object.getPrototypeOf(r.value)).toBe(Object.prototype);
+  });
+
+  test('a substitution that would nest the value past 64 levels is an error at its placeholder', () => {
+    const vars = { ...VARS, deep: nest(40, 'x') };
+    const fits: PathError[] = [];
+    expect(measureValue(resolveValue(nest(24, '#{deep}'), scope(vars), fits).value).depth).toBe(64);
+    expect(fits).toEqual([]);
+    const errors: PathError[] = [];
+    const r = resolveValue(nest(25, '#{deep}'), scope(vars), errors);
+    expect(measureValue(r.value).depth).toBe(25);
+    expect(errors.map((e) => [e.path.length, e.error.message, e.error.offset])).toEqual([
+      [25, 'nesting deeper than 64 levels once #{deep} is substituted here: flatten the value', 0],
+    ]);
+  });
+
+  test(`a substitution that would make the value hold more than ${MAX_RESOLVED_NODES} nodes is an error`, () => {
+    const big = Array.from({ length: 40_000 }, (_, i) => i);
+    const errors: PathError[] = [];
+    const r = resolveValue(['#{big}', '#{big}', '#{big}'], scope({ big }), errors);
+    // 1 list + 2 × 40,001 = 80,003 nodes fit; the third would make 120,004.
+    expect((r.value as unknown[]).slice(2)).toEqual(['#{big}']);
+    expect(errors.map((e) => [e.path, e.error.message])).toEqual([
+      [
+        [2],
+        'more than 100,000 list items, map entries and scalars once #{big} is substituted here: a placeholder bomb?',
+      ],
+    ]);
+  });
+
+  test('measureValue counts shared structure once per use, in time linear in its distinct objects', () => {
+    // 40 levels, each listing the one before twice: 2^41 - 1 nodes written out, 41 objects.
+    let v: unknown = 'x';
+    for (let i = 0; i < 40; i++) v = [v, v];
+    expect(measureValue(v)).toEqual({ depth: 40, nodes: 2 ** 41 - 1 });
+    expect(() => resolveTemplate('#{v}', scope({ v }))).toThrow(
+      '#{v} holds more than 100,000 list items, map entries and scalars: a placeholder bomb?',
+    );
   });
 });

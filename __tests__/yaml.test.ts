@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Problems } from '../src/core/errors.js';
-import { parseYaml } from '../src/core/config/yaml.js';
+import { firstTooDeep, MAX_YAML_DEPTH, parseYaml } from '../src/core/config/yaml.js';
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -17,6 +17,18 @@ const tricky = [
   'list:\n  - "#{a.b}"\n  - { k: v, n: [1, 2] }\n',
   'a: |\n  line one\n  line two\nb: >-\n  folded\n  text\n',
   "k: 'it''s'\nq: \"tab\\tnew\\nline\"\n",
+  // Found by fuzzing js-yaml against yaml (__tests__/fuzz): each read differently until the fast
+  // path sent them to the full parser.
+  'a: 1e400\nb: -1.8e308\n',
+  'a: 0b101\nb: +0x1F\nc: -0o17\n',
+  'a: +.5\nb: -.5\nc: -0\nd: [-0, -0.0]\n',
+  'NULL: 1\n',
+  'a: [:]\nb: {: 1}\nc: [x, : y]\n',
+  '- ~: x\n',
+  'a: !!str 1\nb: !!int "2"\n',
+  '# BOM after a comment\n\uFEFFb: 1\n',
+  'a: "carriage\rreturn"\n',
+  'a:\n- ? x\n  : y\n',
 ];
 
 test.each([...yamlFiles('examples'), ...tricky.map((_, i) => `tricky #${i + 1}`)])(
@@ -53,4 +65,83 @@ test('anchors and aliases take the bounded parser: an alias bomb is an error, no
   const problems = new Problems();
   expect(parseYaml(levels.join('\n'), 'bomb.yaml', problems)).toBeUndefined();
   expect(problems.list[0]?.message).toMatch(/too many alias expansions/);
+});
+
+test.each([
+  [
+    'a key over 1024 characters',
+    `${'k'.repeat(1100)}: v\n`,
+    /at most 1024 chars after the start of an implicit block mapping key/,
+  ],
+  ['a comment right after a quoted scalar', 'a: "x"# c\n', /separated from other tokens by white space/],
+  // fuzz target config: js-yaml read this key as "[object Object]".
+  ['a flow map as a key', 'tags:\n  { type: map }: x\n', /a map key must be plain text, not a list or map/],
+  ['a flow list as a key', '[a, b]: x\n', /a map key must be plain text, not a list or map/],
+])('%s is refused on the fast path too, as the full parser refuses it', (_name, text, message) => {
+  const fast = new Problems();
+  expect(parseYaml(text, 'f.yaml', fast)).toBeUndefined();
+  const full = new Problems();
+  expect(parseYaml(text, 'f.yaml', full, { fast: false })).toBeUndefined();
+  expect(fast.list).toEqual(full.list);
+  expect(fast.list[0]?.message).toMatch(message);
+});
+
+describe('nesting limit', () => {
+  const tooDeep = (line: number, column: number) => [
+    {
+      file: 'f.yaml',
+      line,
+      column,
+      severity: 'error',
+      message: `nesting deeper than ${MAX_YAML_DEPTH} levels: flatten this value`,
+    },
+  ];
+
+  test.each([true, false])('64 levels parse, 65 are one error at level 65 (fast path: %s)', (fast) => {
+    // The file's map is level 1; "a:" holds level 2 onwards.
+    const ok = new Problems();
+    expect(parseYaml(`a: ${'['.repeat(63)}${']'.repeat(63)}\n`, 'f.yaml', ok, { fast })).toBeDefined();
+    expect(ok.list).toEqual([]);
+    const bad = new Problems();
+    expect(parseYaml(`a: ${'['.repeat(64)}${']'.repeat(64)}\n`, 'f.yaml', bad, { fast })).toBeUndefined();
+    expect(bad.list).toEqual(tooDeep(1, 4 + 63));
+  });
+
+  test.each([100, 1000])('%i levels of block maps: the error is at level 65', (depth) => {
+    const lines = Array.from({ length: depth }, (_, i) => `${' '.repeat(i)}k${i}:`);
+    const problems = new Problems();
+    expect(parseYaml(`${lines.join('\n')} x\n`, 'f.yaml', problems)).toBeUndefined();
+    expect(problems.list).toEqual(tooDeep(65, 65));
+  });
+
+  test('flow text nested 300,000 deep (most of 1 MiB): the error, without reading it all', () => {
+    const problems = new Problems();
+    expect(parseYaml(`a: ${'[{k: '.repeat(200_000)}`, 'f.yaml', problems)).toBeUndefined();
+    // "[" and "{" alternate from level 2 (column 4): level 65 is the 32nd "{", column 4 + 31 × 5 + 1.
+    expect(problems.list).toEqual(tooDeep(1, 4 + 31 * 5 + 1));
+  });
+
+  test('an alias can nest a value deeper than its text: the error is at the alias', () => {
+    const problems = new Problems();
+    const text = `a: &a ${'['.repeat(50)}x${']'.repeat(50)}\nb: ${'['.repeat(20)}*a${']'.repeat(20)}\n`;
+    expect(parseYaml(text, 'f.yaml', problems)).toBeUndefined();
+    expect(problems.list).toEqual(tooDeep(2, 4 + 20));
+  });
+
+  test('implicit maps in flow lists nest too', () => {
+    // "[a: [a: ...]]": each level is a list holding a one-pair map, two levels per "[".
+    const problems = new Problems();
+    expect(parseYaml(`x: ${'[a: '.repeat(40)}1${']'.repeat(40)}\n`, 'f.yaml', problems)).toBeUndefined();
+    expect(problems.list).toHaveLength(1);
+    expect(problems.list[0]?.message).toBe(
+      `nesting deeper than ${MAX_YAML_DEPTH} levels: flatten this value`,
+    );
+  });
+
+  test('firstTooDeep names the path to the first list or map past the limit, in document order', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 70; i++) deep = [deep];
+    expect(firstTooDeep({ a: 1, b: [deep] })).toEqual(['b', ...Array<number>(63).fill(0)]);
+    expect(firstTooDeep({ a: [[1]] })).toBeUndefined();
+  });
 });

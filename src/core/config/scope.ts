@@ -1,6 +1,7 @@
 import type { Problems } from '../errors.js';
 import { PlaceholderError } from '../placeholders/parse.js';
 import {
+  collectReferences,
   resolveValue,
   type OutputState,
   type PathError,
@@ -8,7 +9,27 @@ import {
 } from '../placeholders/resolve.js';
 import { didYouMean } from '../suggest.js';
 import { BUILTINS, type Workspace } from './load.js';
-import type { CredentialEntry, Environment, Origin, Site } from './model.js';
+import type { CredentialEntry, Environment, InputEntry, Origin, Site } from './model.js';
+
+/**
+ * Most variables one chain of references may pass through (`a` reads `#{b}`, which reads `#{c}`...,
+ * `a` included). Each link is a nested resolution, so a longer chain could exhaust the call stack.
+ */
+export const MAX_VARIABLE_CHAIN = 32;
+
+/** Thrown when resolving one more variable would make the chain longer than MAX_VARIABLE_CHAIN. */
+class ChainLimit extends PlaceholderError {
+  constructor(readonly variable: string) {
+    super(`variable chain longer than ${MAX_VARIABLE_CHAIN}`, 0);
+  }
+}
+
+/** A variable's first reference on its longest chain: the variable read, and where. */
+interface Link {
+  next: string;
+  path: (string | number)[];
+  offset: number;
+}
 
 /** Facts about the run that built-in variables expose. */
 export interface RunContext {
@@ -43,8 +64,14 @@ export function reportPathErrors(
 export class Variables {
   private readonly values = new Map<string, unknown>();
   private readonly resolving: string[] = [];
+  /** Longest chain from each resolved variable, itself included (Infinity: cut at the limit). */
+  private readonly chainLength = new Map<string, number>();
+  private readonly longest = new Map<string, Link>();
+  /** Variables on a chain already reported too long: another start that reaches them is not reported again. */
+  private readonly onLongChain = new Set<string>();
   private readonly builtins = new Map<string, unknown>();
   private readonly missingBuiltins = new Map<string, string>();
+  private readonly unknownMessages = new Map<string, string>();
 
   constructor(
     private readonly ws: Workspace,
@@ -86,7 +113,14 @@ export class Variables {
 
   /** The message for an unknown or unavailable name. */
   unknown(name: string): string {
-    return this.missingBuiltins.get(name) ?? `unknown variable "${name}"${didYouMean(name, this.names())}`;
+    // Once per name: a file can misspell one name thousands of times, and suggestions cost.
+    let message = this.unknownMessages.get(name);
+    if (message === undefined) {
+      message =
+        this.missingBuiltins.get(name) ?? `unknown variable "${name}"${didYouMean(name, this.names())}`;
+      this.unknownMessages.set(name, message);
+    }
+    return message;
   }
 
   /** A variable's resolved value, or undefined when there is no such variable. */
@@ -99,6 +133,11 @@ export class Variables {
       const cycle = [...this.resolving.slice(this.resolving.indexOf(name)), name].join(' -> ');
       throw new PlaceholderError(`variable cycle: ${cycle}`, 0);
     }
+    // Stop before the chain gets longer than the limit; the start of the chain reports it.
+    if (this.resolving.length >= MAX_VARIABLE_CHAIN) {
+      this.onLongChain.add(name);
+      throw new ChainLimit(name);
+    }
     this.resolving.push(name);
     try {
       const errors: PathError[] = [];
@@ -107,12 +146,68 @@ export class Variables {
       const [first] = errors;
       if (first && first.error.message.startsWith('variable cycle:') && this.resolving.length > 1)
         throw first.error;
-      reportPathErrors(this.ws, entry.origin, errors, this.problems);
+      const cut = errors.find((e) => e.error instanceof ChainLimit);
+      reportPathErrors(
+        this.ws,
+        entry.origin,
+        errors.filter((e) => !(e.error instanceof ChainLimit)),
+        this.problems,
+      );
       this.values.set(name, r.value);
+      this.measureChain(name, entry, cut && (cut.error as ChainLimit).variable);
+      if (this.resolving.length === 1) this.checkChain(name);
       return { value: r.value };
     } finally {
       this.resolving.pop();
     }
+  }
+
+  /**
+   * Records the longest chain from a resolved variable. Resolved variables are cached, so a chain
+   * is measured through the cache too: its length does not depend on which variable is read first.
+   */
+  private measureChain(name: string, entry: InputEntry, cutAt: string | undefined): void {
+    let length = 1;
+    let link: Link | undefined;
+    for (const ref of collectReferences(entry.value)) {
+      if (ref.ref.kind !== 'variable') continue;
+      const next = ref.ref.name;
+      const below = next === cutAt ? Infinity : this.chainLength.get(next);
+      if (below !== undefined && below + 1 > length) {
+        length = below + 1;
+        link = { next, path: ref.path, offset: ref.offset };
+      }
+    }
+    this.chainLength.set(name, length);
+    if (link) this.longest.set(name, link);
+  }
+
+  /** Reports a chain longer than the limit once, at the reference that goes past the limit. */
+  private checkChain(start: string): void {
+    if ((this.chainLength.get(start) ?? 0) <= MAX_VARIABLE_CHAIN) return;
+    const chain = [start];
+    let link = this.longest.get(start);
+    while (link && chain.length < MAX_VARIABLE_CHAIN) {
+      const further = this.longest.get(link.next);
+      if (!further) break;
+      chain.push(link.next);
+      link = further;
+    }
+    const seen = chain.some((v) => this.onLongChain.has(v));
+    chain.forEach((v) => this.onLongChain.add(v));
+    const last = chain.at(-1) as string;
+    const origin = this.env.variables.get(last)?.origin;
+    if (seen || !link || !origin) return;
+    this.onLongChain.add(link.next);
+    const file = this.ws.files.get(origin.file);
+    const pos = file
+      ? file.locateInString([...origin.path, ...link.path], link.offset)
+      : { file: origin.file, line: 1, column: 1 };
+    this.problems.error(
+      pos,
+      `variable chain starting at "${start}" is longer than ${MAX_VARIABLE_CHAIN} variables: ` +
+        `#{${link.next}} here would be variable ${chain.length + 1}; shorten the chain`,
+    );
   }
 
   /** A scope that reads variables only: module outputs are an error. */

@@ -1,14 +1,20 @@
 import {
+  Composer,
   isAlias,
   isMap,
   isPair,
   isScalar,
   isSeq,
+  Lexer,
   LineCounter,
   Parser,
-  parseDocument,
+  YAMLParseError,
+  type Alias,
+  type CST,
   type Document,
   type Node,
+  type Pair,
+  type YAMLMap,
 } from 'yaml';
 import jsYaml from 'js-yaml';
 import type { Problems, SourcePos } from '../errors.js';
@@ -17,6 +23,13 @@ import type { Problems, SourcePos } from '../errors.js';
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Most alias expansions a config file may use (SPEC §2): guards against alias bombs. */
 export const MAX_ALIAS_EXPANSIONS = 100;
+/**
+ * Deepest nesting of lists and maps a config value may have (the file's top-level map is level 1):
+ * the parsers, the schema check and placeholder resolution all recurse, so deeper input is refused first.
+ */
+export const MAX_YAML_DEPTH = 64;
+/** The message for a value nested deeper than MAX_YAML_DEPTH. */
+export const TOO_DEEP_MESSAGE = `nesting deeper than ${MAX_YAML_DEPTH} levels: flatten this value`;
 
 /** A path into a parsed YAML value: map keys and list indexes. */
 export type YamlPath = readonly (string | number)[];
@@ -70,8 +83,9 @@ function lineColOfByte(bytes: Uint8Array, offset: number): { line: number; colum
   return { line, column: offset - lineStart + 1 };
 }
 
+const DUPLICATE_KEY = 'duplicate key: each key may appear once in a map';
 const YAML_MESSAGES: Record<string, (m: string) => string> = {
-  DUPLICATE_KEY: () => 'duplicate key: each key may appear once in a map',
+  DUPLICATE_KEY: () => DUPLICATE_KEY,
   MULTIPLE_DOCS: () => 'more than one YAML document in the file: keep one document per config file',
 };
 
@@ -107,24 +121,70 @@ export function parseYaml(
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (options.fast !== false) {
     const fast = fastParse(text);
-    if (fast !== undefined) return lazyFile(file, text, fast);
+    // A value nested too deep takes the full parser, which says where the limit is exceeded.
+    if (fast !== undefined && !nestsTooDeep(fast.value)) return lazyFile(file, text, fast);
   }
   return fullParse(file, text, problems);
 }
 
-// Anchors, aliases, merge keys and complex keys take the full parser, which bounds alias
-// expansion and explains every problem with its position. Quoted text cannot hold them.
+// js-yaml counts every node, scalars and implicit flow pairs included: twice the limit is ample.
+const FAST_PATH_MAX_DEPTH = 2 * MAX_YAML_DEPTH + 2;
+
+// Anchors, aliases, tags, merge keys and complex keys (`? k`, or a list or map before ": ") take
+// the full parser, which bounds alias expansion and explains every problem with its position (and
+// reads tags as yaml does; js-yaml would turn a map key into "[object Object]"). Quoted text
+// cannot hold them.
 const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'/g;
-const NEEDS_FULL_PARSE = /(^|:\s|-\s|[[{,])\s*[&*]\S|<<|^\s*\?(\s|$)/m;
+const NEEDS_FULL_PARSE = /(^|:\s|-\s|[[{,])\s*[&*!]\S|<<|(^|[-:[{,])\s*\?(\s|$)|[\]}][ \t]*:(\s|$)/m;
+
+// Text js-yaml and yaml read differently (found by fuzzing one against the other): such a file
+// takes the full parser too, so a value never depends on which parser read it. Checked on the
+// text with quoted scalars blanked out:
+const READ_DIFFERENTLY = [
+  // binary and signed hex or octal integers (numbers to js-yaml, text to yaml), floats that
+  // overflow (text to js-yaml, ±Infinity to yaml), a sign before ".5", and -0;
+  /(?:^|[\s:,[\]{}?-])(?:[-+]?0b|[-+]0[xo]|[-+]\.[0-9]|-0(?:[.eE]|(?=$|[\s,\]}#:]))|[0-9.][eE][-+]?[0-9]{3})/m,
+  // a null or empty key (the key "null" to js-yaml, "" to yaml);
+  /(?:^|[\s{,?-])(?:~|null|Null|NULL)[ \t]*:(?:\s|$)|[[{,][ \t]*:/m,
+  // a comment right after a quoted scalar (yaml wants a space before "#").
+  /""#/,
+];
+// Checked on the whole text, quoted scalars included: a lone carriage return (a line end to
+// js-yaml, also inside quotes) or a byte order mark after the first.
+const ODD_CHARACTERS = /\r(?!\n)|\uFEFF/;
+
+/**
+ * Whether a line is over 1024 characters: yaml refuses implicit keys that long, js-yaml does not.
+ * (A regular expression for this retries at every character of a long line: quadratic.)
+ */
+function hasLongLine(text: string): boolean {
+  let start = 0;
+  for (;;) {
+    const end = text.indexOf('\n', start);
+    if ((end < 0 ? text.length : end) - start > 1024) return true;
+    if (end < 0) return false;
+    start = end + 1;
+  }
+}
 
 /**
  * The value of a plain config file from js-yaml (YAML 1.2 core schema), about ten times faster than
  * building a position-keeping document; undefined when the file needs the full parser.
  */
 function fastParse(text: string): { value: unknown } | undefined {
-  if (NEEDS_FULL_PARSE.test(text.replace(QUOTED, '""'))) return undefined;
+  const unquoted = text.replace(QUOTED, '""');
+  if (
+    NEEDS_FULL_PARSE.test(unquoted) ||
+    READ_DIFFERENTLY.some((r) => r.test(unquoted)) ||
+    ODD_CHARACTERS.test(text) ||
+    hasLongLine(text)
+  )
+    return undefined;
   try {
-    const value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, json: false });
+    // js-yaml recurses once per node and refuses beyond maxDepth: set it, rather than rely on its
+    // default, so its recursion stays bounded; in between, firstTooDeep catches what it accepted.
+    const options = { schema: jsYaml.CORE_SCHEMA, json: false, maxDepth: FAST_PATH_MAX_DEPTH };
+    const value = jsYaml.load(text, options as jsYaml.LoadOptions);
     if (value === undefined || value === null || typeof value !== 'object') return undefined;
     return { value };
   } catch {
@@ -157,35 +217,51 @@ function lazyFile(file: string, text: string, fast: { value: unknown }): YamlFil
 function fullParse(file: string, text: string, problems: Problems | undefined): YamlFile | undefined {
   const at = (line: number, column: number): SourcePos => ({ file, line, column });
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter,
-    uniqueKeys: true,
-    prettyErrors: false,
-    merge: true,
-    keepSourceTokens: false,
-    logLevel: 'error',
-  });
+  const cst = parseTokens(text, lineCounter);
+  if ('tooDeepAt' in cst) {
+    const { line, col } = lineCounter.linePos(cst.tooDeepAt);
+    problems?.error(at(line, col), TOO_DEEP_MESSAGE);
+    return undefined;
+  }
+  const doc = composeDocument(cst.tokens, text);
   const posOf = (offset: number): SourcePos => {
     const { line, col } = lineCounter.linePos(offset);
     return at(line, col);
   };
-  if (doc.errors.length > 0) {
+  const scan = scanDocument(doc);
+  if (doc.errors.length > 0 || scan.duplicateKeys.length > 0) {
     for (const e of doc.errors) {
       const rewrite = YAML_MESSAGES[e.code];
       const base = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
       // An unclosed quote is reported by the parser where the file ends; point at the opening quote instead.
-      const at0 = /^Missing closing .?quote/i.test(base) ? (unclosedQuoteOffset(text) ?? e.pos[0]) : e.pos[0];
+      const at0 = /^Missing closing .?quote/i.test(base)
+        ? (unclosedQuoteOffset(cst.tokens) ?? e.pos[0])
+        : e.pos[0];
       problems?.error(posOf(at0), `invalid YAML: ${rewrite ? rewrite(base) : base}`);
     }
+    for (const key of scan.duplicateKeys)
+      problems?.error(posOf(key.range?.[0] ?? 0), `invalid YAML: ${DUPLICATE_KEY}`);
     return undefined;
   }
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     problems?.error(at(1, 1), 'file is empty: it needs a YAML mapping');
     return undefined;
   }
-  const badKey = firstCollectionKey(doc);
-  if (badKey?.range) {
-    problems?.error(posOf(badKey.range[0]), 'invalid YAML: a map key must be plain text, not a list or map');
+  if (scan.collectionKey?.range) {
+    problems?.error(
+      posOf(scan.collectionKey.range[0]),
+      'invalid YAML: a map key must be plain text, not a list or map',
+    );
+    return undefined;
+  }
+  const aliasBomb = (where: Node | undefined): void =>
+    problems?.error(
+      where?.range ? posOf(where.range[0]) : at(1, 1),
+      `too many alias expansions (limit ${MAX_ALIAS_EXPANSIONS}): refusing a possible alias bomb`,
+    );
+  // Each alias yaml expands looks through every anchor before it: count them first.
+  if (scan.aliasOverLimit) {
+    aliasBomb(scan.aliasOverLimit);
     return undefined;
   }
   let value: unknown;
@@ -193,36 +269,53 @@ function fullParse(file: string, text: string, problems: Problems | undefined): 
     // yaml refuses at maxAliasCount uses; SPEC allows up to MAX_ALIAS_EXPANSIONS.
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS + 1 });
   } catch (e) {
-    const first = firstAlias(doc);
-    const where = first?.range ? posOf(first.range[0]) : at(1, 1);
     const msg = e instanceof Error ? e.message : String(e);
-    if (/alias/i.test(msg)) {
+    if (/alias/i.test(msg)) aliasBomb(scan.firstAlias);
+    else
       problems?.error(
-        where,
-        `too many alias expansions (limit ${MAX_ALIAS_EXPANSIONS}): refusing a possible alias bomb`,
+        scan.firstAlias?.range ? posOf(scan.firstAlias.range[0]) : at(1, 1),
+        `invalid YAML: ${msg}`,
       );
-    } else {
-      problems?.error(where, `invalid YAML: ${msg}`);
-    }
     return undefined;
   }
   if (isCircular(value)) {
-    const first = firstAlias(doc);
+    const first = scan.firstAlias;
     problems?.error(
       first?.range ? posOf(first.range[0]) : at(1, 1),
       'invalid YAML: an alias refers to the node that contains it (a recursive structure)',
     );
     return undefined;
   }
-  const nodeAt = (path: YamlPath): { node: Node | null; keyNode: Node | null } => {
+  // Keys of each map by text, first one wins (as a linear find would): a map may have 100,000 keys
+  // and every problem asks for a position.
+  const keyIndex = new Map<object, Map<string, Pair>>();
+  const pairOf = (map: YAMLMap, key: string): Pair | undefined => {
+    let index = keyIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items)
+        if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value)))
+          index.set(String(p.key.value), p);
+      keyIndex.set(map, index);
+    }
+    return index.get(key);
+  };
+  const targets = new Map<Node, Node | undefined>();
+  const resolveAlias = (alias: Alias): Node | undefined => {
+    if (!targets.has(alias)) targets.set(alias, alias.resolve(doc as Document) as Node | undefined);
+    return targets.get(alias);
+  };
+  const nodeAt = (path: YamlPath): { node: Node | null; keyNode: Node | null; alias: Node | null } => {
     let node = doc.contents as Node | null;
     let keyNode: Node | null = null;
+    let alias: Node | null = null;
     for (const seg of path) {
-      if (node && isAlias(node)) node = (node.resolve(doc as Document) as Node | undefined) ?? node;
+      if (node && isAlias(node)) {
+        alias = node;
+        node = resolveAlias(node) ?? node;
+      }
       if (node && isMap(node)) {
-        const pair = node.items.find(
-          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
-        );
+        const pair = pairOf(node, String(seg));
         if (!pair) break;
         keyNode = pair.key as Node;
         node = (pair.value as Node | null) ?? keyNode;
@@ -235,8 +328,16 @@ function fullParse(file: string, text: string, problems: Problems | undefined): 
         break;
       }
     }
-    return { node, keyNode };
+    return { node, keyNode, alias };
   };
+  // The text nests within the limit, but aliases (and implicit maps in flow lists) can nest the value deeper.
+  const deep = firstTooDeep(value);
+  if (deep) {
+    const { node, alias } = nodeAt(deep);
+    const target = alias ?? node;
+    problems?.error(target?.range ? posOf(target.range[0]) : at(1, 1), TOO_DEEP_MESSAGE);
+    return undefined;
+  }
   return {
     file,
     value,
@@ -260,58 +361,201 @@ function fullParse(file: string, text: string, problems: Problems | undefined): 
   };
 }
 
-function firstAlias(doc: Document): Node | undefined {
-  let found: Node | undefined;
-  const visit = (n: unknown): void => {
-    if (found || !n) return;
-    if (isAlias(n)) found = n;
-    else if (isMap(n) || isSeq(n)) for (const it of n.items) visit(it);
-    else if (isPair(n)) {
-      visit(n.key);
-      visit(n.value);
-    }
-  };
-  visit(doc.contents);
-  return found;
+/** What one pass over the document finds: aliases, duplicate keys, a list or map used as a key. */
+interface DocumentScan {
+  firstAlias: Node | undefined;
+  /** The alias one past MAX_ALIAS_EXPANSIONS, in document order. */
+  aliasOverLimit: Node | undefined;
+  duplicateKeys: Node[];
+  collectionKey: Node | undefined;
 }
 
-function firstCollectionKey(doc: Document): Node | undefined {
-  let found: Node | undefined;
-  const visit = (n: unknown): void => {
-    if (found || !n) return;
-    if (isMap(n)) {
+/**
+ * Walks the document once, with its own stack, in document order. Duplicate keys are found here
+ * with a set per map: the yaml library's own check compares each key with every earlier one,
+ * which takes minutes on a 1 MiB map. Keys compare as yaml compares them: by scalar value.
+ */
+function scanDocument(doc: Document): DocumentScan {
+  const scan: DocumentScan = {
+    firstAlias: undefined,
+    aliasOverLimit: undefined,
+    duplicateKeys: [],
+    collectionKey: undefined,
+  };
+  let aliases = 0;
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (!n) continue;
+    if (isAlias(n)) {
+      scan.firstAlias ??= n;
+      if (++aliases === MAX_ALIAS_EXPANSIONS + 1) scan.aliasOverLimit = n;
+    } else if (isMap(n)) {
+      const seen = new Set<unknown>();
+      const children: unknown[] = [];
       for (const p of n.items) {
-        if (isPair(p) && (isMap(p.key) || isSeq(p.key))) {
-          found = p.key as Node;
-          return;
+        if (!isPair(p)) continue;
+        const key = p.key;
+        if (isMap(key) || isSeq(key)) {
+          scan.collectionKey ??= key as Node;
+        } else if (isScalar(key)) {
+          // A merge key (`<<`) is a fresh symbol each time, and NaN equals nothing: never duplicates.
+          const v = key.value;
+          if (typeof v !== 'symbol' && !(typeof v === 'number' && Number.isNaN(v))) {
+            if (seen.has(v)) scan.duplicateKeys.push(key);
+            else seen.add(v);
+          }
+        } else if (isAlias(key)) {
+          children.push(key);
         }
-        if (isPair(p)) visit(p.value);
+        children.push(p.value);
       }
-    } else if (isSeq(n)) for (const it of n.items) visit(it);
-  };
-  visit(doc.contents);
-  return found;
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    } else if (isSeq(n)) {
+      for (let i = n.items.length - 1; i >= 0; i--) stack.push(n.items[i]);
+    }
+  }
+  return scan;
 }
 
+// Iterative, like every walk over a parsed value here: the value may be deeper than the call stack.
 function isCircular(value: unknown): boolean {
   const onPath = new Set<object>();
-  const walk = (v: unknown): boolean => {
-    if (v === null || typeof v !== 'object') return false;
-    if (onPath.has(v)) return true;
-    onPath.add(v);
-    const children = Array.isArray(v) ? v : v instanceof Map ? [...v.values()] : Object.values(v);
-    const found = children.some(walk);
-    onPath.delete(v);
-    return found;
-  };
-  return walk(value);
+  const stack: { v: object; leaving: boolean }[] = [];
+  if (value !== null && typeof value === 'object') stack.push({ v: value, leaving: false });
+  while (stack.length > 0) {
+    const top = stack.pop() as { v: object; leaving: boolean };
+    if (top.leaving) {
+      onPath.delete(top.v);
+      continue;
+    }
+    if (onPath.has(top.v)) return true;
+    onPath.add(top.v);
+    stack.push({ v: top.v, leaving: true });
+    for (const child of childrenOf(top.v))
+      if (child !== null && typeof child === 'object') stack.push({ v: child, leaving: false });
+  }
+  return false;
+}
+
+function childrenOf(v: object): unknown[] {
+  return Array.isArray(v) ? v : v instanceof Map ? [...v.values()] : Object.values(v);
+}
+
+/** Whether a list or map nests deeper than MAX_YAML_DEPTH: firstTooDeep without the path, for every file read. */
+function nestsTooDeep(value: unknown): boolean {
+  const values: unknown[] = [value];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop() as number;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_YAML_DEPTH) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === 'object') {
+        values.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * The path of the first list or map (in document order) nested deeper than MAX_YAML_DEPTH, or
+ * undefined. Walks with its own stack and stops at the limit, so any value is safe to give it.
+ */
+export function firstTooDeep(value: unknown): YamlPath | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  interface Entry {
+    v: object;
+    depth: number;
+    parent: Entry | undefined;
+    key: string | number;
+  }
+  const stack: Entry[] = [{ v: value, depth: 1, parent: undefined, key: '' }];
+  while (stack.length > 0) {
+    const e = stack.pop() as Entry;
+    if (e.depth > MAX_YAML_DEPTH) {
+      const path: (string | number)[] = [];
+      for (let p: Entry | undefined = e; p?.parent; p = p.parent) path.push(p.key);
+      return path.reverse();
+    }
+    const entries: [string | number, unknown][] = Array.isArray(e.v)
+      ? e.v.map((x, i): [number, unknown] => [i, x])
+      : e.v instanceof Map
+        ? [...e.v.entries()].map(([k, x]): [string, unknown] => [String(k), x])
+        : Object.entries(e.v);
+    // Pushed last to first, so the first child is looked at first: document order.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i] as [string | number, unknown];
+      if (child !== null && typeof child === 'object')
+        stack.push({ v: child, depth: e.depth + 1, parent: e, key });
+    }
+  }
+  return undefined;
+}
+
+const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+/**
+ * The file's syntax tokens, or the offset of the first list or map nested deeper than
+ * MAX_YAML_DEPTH. The parser keeps its open collections on a stack of its own, so the depth is
+ * read there as it grows, before anything recursive (the composer) sees the tokens.
+ */
+function parseTokens(
+  text: string,
+  lineCounter: LineCounter,
+): { tokens: CST.Token[] } | { tooDeepAt: number } {
+  const parser = new Parser(lineCounter.addNewLine);
+  lineCounter.addNewLine(0);
+  const tokens: CST.Token[] = [];
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    if (parser.stack.length > MAX_YAML_DEPTH) {
+      let level = 0;
+      for (const open of parser.stack)
+        if (COLLECTIONS.has(open.type) && ++level > MAX_YAML_DEPTH) return { tooDeepAt: open.offset };
+    }
+  }
+  for (const token of parser.end()) tokens.push(token);
+  return { tokens };
+}
+
+/** The first document of the tokens, as `parseDocument` would build it (a second document is an error). */
+function composeDocument(tokens: CST.Token[], text: string): Document.Parsed {
+  const composer = new Composer({
+    // scanDocument finds duplicate keys in linear time.
+    uniqueKeys: false,
+    merge: true,
+    keepSourceTokens: false,
+    logLevel: 'error',
+  });
+  let doc: Document.Parsed | undefined;
+  for (const next of composer.compose(tokens, true, text.length)) {
+    if (!doc) {
+      doc = next;
+    } else {
+      doc.errors.push(
+        new YAMLParseError(
+          [next.range[0], next.range[1]],
+          'MULTIPLE_DOCS',
+          'Source contains multiple documents; please use YAML.parseAllDocuments()',
+        ),
+      );
+      break;
+    }
+  }
+  // compose(tokens, forceDoc = true) always yields a document, an empty one for empty input.
+  return doc as Document.Parsed;
 }
 
 /** Offset of the opening quote of the first quoted scalar the parser found unterminated. */
-function unclosedQuoteOffset(text: string): number | undefined {
-  let found: number | undefined;
-  const visit = (t: unknown): void => {
-    if (found !== undefined || !t || typeof t !== 'object') return;
+function unclosedQuoteOffset(tokens: CST.Token[]): number | undefined {
+  const stack: unknown[] = [...tokens].reverse();
+  while (stack.length > 0) {
+    const t = stack.pop();
+    if (!t || typeof t !== 'object') continue;
     const tok = t as { type?: string; offset?: number; source?: string };
     if (
       (tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') &&
@@ -321,14 +565,15 @@ function unclosedQuoteOffset(text: string): number | undefined {
       const body = tok.source.slice(1);
       const closed =
         q === '"' ? /(^|[^\\])(\\\\)*"$/.test(body) || body === '"' : /'$/.test(body.replace(/''/g, ''));
-      if (!closed || tok.source.length < 2) found = tok.offset;
-      return;
+      if (!closed || tok.source.length < 2) return tok.offset;
+      continue;
     }
+    const children: unknown[] = [];
     for (const v of Object.values(t as Record<string, unknown>)) {
-      if (Array.isArray(v)) v.forEach(visit);
-      else if (v && typeof v === 'object') visit(v);
+      if (Array.isArray(v)) for (const x of v as unknown[]) children.push(x);
+      else if (v && typeof v === 'object') children.push(v);
     }
-  };
-  for (const tok of new Parser().parse(text)) visit(tok);
-  return found;
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+  return undefined;
 }

@@ -1,3 +1,4 @@
+import { MAX_YAML_DEPTH } from '../config/yaml.js';
 import { lookupFilter } from './filters.js';
 import { parseTemplate, PlaceholderError, hasPlaceholder, type Reference } from './parse.js';
 
@@ -37,6 +38,86 @@ function refText(ref: Reference): string {
 }
 
 /**
+ * Most lists, maps and scalars one resolved value may hold. Each placeholder that is exactly
+ * `#{x}` shares x's value rather than copying it, so ten variables that each list the previous
+ * one ten times would otherwise hold ten billion entries (a placeholder bomb) once written out.
+ */
+export const MAX_RESOLVED_NODES = 100_000;
+
+/** A value's nesting depth (a scalar is 0, `[]` is 1; MAX_YAML_DEPTH + 1 means deeper) and its node count, written out. */
+export interface ValueSize {
+  depth: number;
+  nodes: number;
+}
+
+// Sizes by identity: one value (a variable's, an output's) is substituted into many places and
+// shares structure, so each object is measured once, and a bomb is measured in the time its
+// distinct objects take. Resolved values are never modified afterwards.
+const SIZES = new WeakMap<object, ValueSize>();
+
+/**
+ * Measures a value with its own stack (outputs may nest deeper than the call stack). Nesting past
+ * MAX_YAML_DEPTH stops the walk: the depth is then MAX_YAML_DEPTH + 1 and the node count unknown (Infinity).
+ */
+export function measureValue(value: unknown): ValueSize {
+  if (value === null || typeof value !== 'object') return { depth: 0, nodes: 1 };
+  const known = SIZES.get(value);
+  if (known) return known;
+  interface Frame {
+    v: object;
+    children: unknown[];
+    next: number;
+    deepest: number;
+    nodes: number;
+  }
+  const frame = (v: object): Frame => ({
+    v,
+    children: Array.isArray(v) ? v : Object.values(v),
+    next: 0,
+    deepest: 0,
+    nodes: 1,
+  });
+  const stack: Frame[] = [frame(value)];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as Frame;
+    if (top.next < top.children.length) {
+      const child = top.children[top.next++];
+      const size = child === null || typeof child !== 'object' ? { depth: 0, nodes: 1 } : SIZES.get(child);
+      if (size) {
+        top.deepest = Math.max(top.deepest, size.depth);
+        top.nodes += size.nodes;
+      } else if (stack.length > MAX_YAML_DEPTH) {
+        // Too deep already (or circular): the frames in between are left unmeasured.
+        const tooDeep = { depth: MAX_YAML_DEPTH + 1, nodes: Infinity };
+        SIZES.set(value, tooDeep);
+        return tooDeep;
+      } else {
+        stack.push(frame(child as object));
+      }
+      continue;
+    }
+    stack.pop();
+    const size = { depth: Math.min(top.deepest + 1, MAX_YAML_DEPTH + 1), nodes: top.nodes };
+    SIZES.set(top.v, size);
+    const parent = stack[stack.length - 1];
+    if (parent) {
+      parent.deepest = Math.max(parent.deepest, size.depth);
+      parent.nodes += size.nodes;
+    }
+  }
+  return SIZES.get(value) as ValueSize;
+}
+
+/** How deeply lists and maps nest in a value (see measureValue). */
+export function nestingDepth(value: unknown): number {
+  return measureValue(value).depth;
+}
+
+function clip(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/**
  * Resolves one string. A string that is exactly one placeholder without filters keeps the value's
  * type; anything else is a string. Throws PlaceholderError on any problem.
  */
@@ -66,6 +147,19 @@ export function resolveTemplate(text: string, scope: ResolveScope): Resolution {
       } else {
         value = o.value;
         if (o.state === 'mocked') mocked.push(refText(seg.ref));
+      }
+    }
+    // Values from outside the config (engine outputs) have no limits of their own.
+    if (known) {
+      const size = measureValue(value);
+      if (size.depth > MAX_YAML_DEPTH || size.nodes > MAX_RESOLVED_NODES) {
+        throw new PlaceholderError(
+          size.depth > MAX_YAML_DEPTH
+            ? `${clip(seg.source)} holds a value nested deeper than ${MAX_YAML_DEPTH} levels: flatten it`
+            : `${clip(seg.source)} holds more than ${MAX_RESOLVED_NODES.toLocaleString('en-US')} list items, map entries and scalars: a placeholder bomb?`,
+          seg.offset,
+          seg.length,
+        );
       }
     }
     for (const name of seg.filters) {
@@ -104,7 +198,31 @@ export interface PathError {
   error: PlaceholderError;
 }
 
-/** Resolves every string inside a value (lists and maps too), collecting errors instead of stopping. */
+/** Where a string sits in the value being resolved: its key and its parent, for error paths. */
+interface PathNode {
+  key: string | number;
+  up: PathNode | undefined;
+}
+
+function pathOf(base: (string | number)[], node: PathNode | undefined): (string | number)[] {
+  const rest: (string | number)[] = [];
+  for (let n = node; n; n = n.up) rest.push(n.key);
+  return [...base, ...rest.reverse()];
+}
+
+/** Sets a key as an own property, `__proto__` included (plain assignment would set the prototype). */
+function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
+/**
+ * Resolves every string inside a value (lists and maps too), collecting errors instead of stopping.
+ * Walks with its own stack. A substitution that would nest the result deeper than MAX_YAML_DEPTH,
+ * or make it hold more than MAX_RESOLVED_NODES nodes, is an error and leaves its string as written:
+ * no resolved value is deeper than a config file may be, nor a placeholder bomb.
+ */
 export function resolveValue(
   value: unknown,
   scope: ResolveScope,
@@ -113,30 +231,66 @@ export function resolveValue(
 ): Resolution {
   const pending: string[] = [];
   const mocked: string[] = [];
-  const walk = (v: unknown, p: (string | number)[]): unknown => {
+  interface Task {
+    v: unknown;
+    /** Lists and maps around v, within the value being resolved. */
+    depth: number;
+    at: PathNode | undefined;
+    put: (x: unknown) => void;
+  }
+  let resolved: unknown;
+  // Nodes of the result so far: each one walked, plus everything a substitution brings in.
+  let nodes = 0;
+  const stack: Task[] = [{ v: value, depth: 0, at: undefined, put: (x) => (resolved = x) }];
+  while (stack.length > 0) {
+    const { v, depth, at, put } = stack.pop() as Task;
+    nodes++;
     if (typeof v === 'string') {
       try {
         const r = resolveTemplate(v, scope);
-        pending.push(...r.pending);
-        mocked.push(...r.mocked);
-        return r.value;
-      } catch (e) {
-        if (e instanceof PlaceholderError) {
-          errors.push({ path: p, error: e });
-          return v;
+        const size = measureValue(r.value);
+        if (size.depth > 0 && depth + size.depth > MAX_YAML_DEPTH) {
+          throw new PlaceholderError(
+            `nesting deeper than ${MAX_YAML_DEPTH} levels once ${clip(v)} is substituted here: flatten the value`,
+            0,
+            v.length,
+          );
         }
-        throw e;
+        if (size.nodes > 1 && nodes - 1 + size.nodes > MAX_RESOLVED_NODES) {
+          throw new PlaceholderError(
+            `more than ${MAX_RESOLVED_NODES.toLocaleString('en-US')} list items, map entries and scalars once ${clip(v)} is substituted here: a placeholder bomb?`,
+            0,
+            v.length,
+          );
+        }
+        nodes += size.nodes - 1;
+        // Not push(...list): a string may hold more placeholders than a call takes arguments.
+        for (const x of r.pending) pending.push(x);
+        for (const x of r.mocked) mocked.push(x);
+        put(r.value);
+      } catch (e) {
+        if (!(e instanceof PlaceholderError)) throw e;
+        errors.push({ path: pathOf(path, at), error: e });
+        put(v);
       }
-    }
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...p, i]));
-    if (v !== null && typeof v === 'object') {
+    } else if (Array.isArray(v)) {
+      const out: unknown[] = new Array<unknown>(v.length);
+      put(out);
+      // Last pushed is first taken: children go in last to first so errors come in document order.
+      for (let i = v.length - 1; i >= 0; i--)
+        stack.push({ v: v[i], depth: depth + 1, at: { key: i, up: at }, put: (x) => (out[i] = x) });
+    } else if (v !== null && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = walk(x, [...p, k]);
-      return out;
+      put(out);
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, x] = entries[i] as [string, unknown];
+        stack.push({ v: x, depth: depth + 1, at: { key: k, up: at }, put: (y) => setOwn(out, k, y) });
+      }
+    } else {
+      put(v);
     }
-    return v;
-  };
-  const resolved = walk(value, path);
+  }
   return { value: resolved, pending: [...new Set(pending)], mocked: [...new Set(mocked)] };
 }
 
@@ -147,21 +301,31 @@ export function collectReferences(
   out: { path: (string | number)[]; ref: Reference; offset: number; length: number; source: string }[] = [],
   errors: PathError[] = [],
 ): { path: (string | number)[]; ref: Reference; offset: number; length: number; source: string }[] {
-  if (typeof value === 'string') {
-    if (!hasPlaceholder(value)) return out;
-    try {
-      for (const seg of parseTemplate(value)) {
-        if (seg.kind === 'placeholder')
-          out.push({ path, ref: seg.ref, offset: seg.offset, length: seg.length, source: seg.source });
+  // Its own stack, last to first: document order without recursion.
+  const stack: { v: unknown; at: PathNode | undefined }[] = [{ v: value, at: undefined }];
+  while (stack.length > 0) {
+    const { v, at } = stack.pop() as { v: unknown; at: PathNode | undefined };
+    if (typeof v === 'string') {
+      if (!hasPlaceholder(v)) continue;
+      const p = pathOf(path, at);
+      try {
+        for (const seg of parseTemplate(v)) {
+          if (seg.kind === 'placeholder')
+            out.push({ path: p, ref: seg.ref, offset: seg.offset, length: seg.length, source: seg.source });
+        }
+      } catch (e) {
+        if (e instanceof PlaceholderError) errors.push({ path: p, error: e });
+        else throw e;
       }
-    } catch (e) {
-      if (e instanceof PlaceholderError) errors.push({ path, error: e });
-      else throw e;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], at: { key: i, up: at } });
+    } else if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, x] = entries[i] as [string, unknown];
+        stack.push({ v: x, at: { key: k, up: at } });
+      }
     }
-  } else if (Array.isArray(value)) {
-    value.forEach((x, i) => collectReferences(x, [...path, i], out, errors));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, x] of Object.entries(value)) collectReferences(x, [...path, k], out, errors);
   }
   return out;
 }

@@ -333,9 +333,15 @@ function checkFormat(plan: unknown): Record<string, unknown> {
     throw new PlanFormatError('not `terraform show -json` output: it has no format_version');
   }
   if (typeof fv !== 'string' || !/^1\.\d+(\.\d+)?$/.test(fv)) {
+    // Never String() a list or map: a deeply nested one overflows the stack in Array#join.
+    const shown =
+      fv !== null && typeof fv === 'object'
+        ? Array.isArray(fv)
+          ? 'a list'
+          : 'an object'
+        : JSON.stringify(String(fv).slice(0, 20));
     throw new PlanFormatError(
-      `unsupported plan format_version ${JSON.stringify(String(fv).slice(0, 20))}: site-deploy reads 1.x ` +
-        '(Terraform 1.x and OpenTofu 1.x)',
+      `unsupported plan format_version ${shown}: site-deploy reads 1.x (Terraform 1.x and OpenTofu 1.x)`,
     );
   }
   const isPlan =
@@ -371,10 +377,16 @@ function array(plan: Record<string, unknown>, key: string): unknown[] {
 }
 
 // Whether a *_sensitive tree marks anything sensitive; it holds only booleans, never values.
+// JSON.parse accepts nesting far deeper than the call stack, so this walks with its own stack.
 function anySensitive(tree: unknown): boolean {
-  if (tree === true) return true;
-  if (Array.isArray(tree)) return tree.some(anySensitive);
-  if (isObject(tree)) return Object.values(tree).some(anySensitive);
+  const stack: unknown[] = [tree];
+  while (stack.length > 0) {
+    const t = stack.pop();
+    if (t === true) return true;
+    // One by one: spreading a list of a million entries into push() would overflow the stack too.
+    if (Array.isArray(t)) for (const x of t) stack.push(x);
+    else if (isObject(t)) for (const x of Object.values(t)) stack.push(x);
+  }
   return false;
 }
 
