@@ -1,7 +1,7 @@
 // Generates a realistic estate for benchmarks: a shared catalog of 27 module types and N sites,
 // each deploying all 27 modules (an ordered DAG) to 4 environments in 4 AWS accounts.
 // Everything is deterministic (seeded), valid per SPEC §2–§4, and written under a temp dir.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -872,7 +872,13 @@ export function generateEstate(options: EstateOptions = {}): Estate {
         `modules/${t.type}/main.tf`,
         `${vars}\nresource "terraform_data" "this" { input = var.${Object.keys(parseInputs(t.inputs))[0]} }\n${outs}\n`,
       );
-    } else write(`modules/${t.type}/run.sh`, '#!/bin/sh\nset -eu\necho "request_id=mock"\n');
+    } else {
+      // A command module runs its folder's executable plan and apply (validate checks both).
+      for (const exe of ['plan', 'apply']) {
+        write(`modules/${t.type}/${exe}`, '#!/bin/sh\nset -eu\necho "request_id=mock"\n');
+        chmodSync(join(root, 'modules', t.type, exe), 0o755);
+      }
+    }
   }
   const sites: string[] = [];
   for (let i = 0; i < siteCount; i++) {

@@ -1,5 +1,5 @@
-import type { Layout } from '../core/config/load.js';
-import { loadWorkspace } from '../core/config/load.js';
+import { posix } from 'node:path';
+import { loadWorkspace, type ConfigReader, type Layout } from '../core/config/load.js';
 import { Problems } from '../core/errors.js';
 import {
   affectedEntries,
@@ -31,7 +31,14 @@ export interface ChangeSet {
 export function matrix(s: MatrixSettings, ports: CommandPorts, change?: ChangeSet): MatrixDocument {
   const problems = new Problems();
   const reader = ports.files(s.root);
-  const ws = loadWorkspace(reader, s.layout, problems);
+  // With a change set, only the sites it can affect are loaded: the sites whose folder it touched,
+  // and — for a changed catalog folder — the sites whose site.yaml names that type at all.
+  const ws = loadWorkspace(
+    reader,
+    s.layout,
+    problems,
+    change && candidateSites(reader, s.layout, change.files),
+  );
   problems.throwIfErrors();
   const all = matrixEntries(ws);
   const entries = change
@@ -41,4 +48,39 @@ export function matrix(s: MatrixSettings, ports: CommandPorts, change?: ChangeSe
       })
     : all;
   return matrixDocument(entries, { file: '', line: 0, column: 0 });
+}
+
+/** A filter of the sites a change can affect (a superset: loading them decides). */
+function candidateSites(
+  reader: ConfigReader,
+  layout: Layout,
+  files: ChangedFile[],
+): (site: string) => boolean {
+  const sites = new Set<string>();
+  const types = new Set<string>();
+  for (const f of files) {
+    const [top, ...rest] = posix.normalize(f.path).split('/');
+    const under = (root: string): string | undefined => {
+      const parts = root.split('/');
+      const path = [top, ...rest];
+      return parts.every((p, i) => path[i] === p) ? path[parts.length] : undefined;
+    };
+    const site = under(layout.configRoot);
+    if (site) sites.add(site);
+    const type = under(layout.catalog);
+    if (type) types.add(type);
+  }
+  if (types.size === 0) return (site) => sites.has(site);
+  const text = new Map<string, string>();
+  return (site) => {
+    if (sites.has(site)) return true;
+    // A site using a type names it in its site.yaml: a sound, cheap filter before parsing anything.
+    let t = text.get(site);
+    if (t === undefined) {
+      const bytes = reader.read(posix.join(layout.configRoot, site, 'site.yaml'));
+      t = bytes ? new TextDecoder().decode(bytes) : '';
+      text.set(site, t);
+    }
+    return [...types].some((type) => t.includes(type));
+  };
 }

@@ -22,13 +22,11 @@ import { Redactor } from '../../core/redact.js';
 import { runDocument } from '../../core/run/runner.js';
 import { progressLine, renderGraphTable, renderMatrixTable, renderRunTable } from '../../core/run/table.js';
 import { runnerSafeJson } from '../../core/workflow-commands.js';
-import { defaultCredentialSource, SessionBroker } from '../aws/sts.js';
 import { fsReader } from '../fs-reader.js';
 import { readPlanFile } from '../plan-file.js';
 import { runContext } from '../run-context.js';
 import { guardRun } from '../run-guard.js';
 import { engineOutput, safeText } from '../run/engine-output.js';
-import { localRuntime } from '../run/runtime.js';
 import { parseArgs, UsageError, type CliArgs } from './args.js';
 
 /** Where the CLI writes; tests pass buffers. */
@@ -218,6 +216,8 @@ async function dispatch(args: CliArgs, out: Out, cwd: string): Promise<number> {
       return 0;
     }
     case 'force-unlock': {
+      // The AWS SDK and the engines load only for the commands that use them: the others start fast.
+      const { localRuntime } = await import('../run/runtime.js');
       const runtime = localRuntime({ terraformBinary: args.terraformBinary, lockTimeout: args.lockTimeout });
       const { target, removed, holders } = await forceUnlock(where, ports, runtime);
       if (removed.length === 0) out.text(`${target} is not locked\n`);
@@ -241,6 +241,10 @@ async function planOrApply(
   );
   const mask = (v: string): void => out.redactor.add(v);
   try {
+    const [{ localRuntime }, { defaultCredentialSource, SessionBroker }] = await Promise.all([
+      import('../run/runtime.js'),
+      import('../aws/sts.js'),
+    ]);
     const runtime = localRuntime({
       terraformBinary: args.terraformBinary,
       lockTimeout: args.lockTimeout,

@@ -98,12 +98,15 @@ export function joinInside(base: string, rel: string): string | undefined {
   return joined;
 }
 
-/** Loads the repository's sites (one, or all) and the catalog entries they use, recording every problem. */
+/**
+ * Loads the repository's sites (one, a chosen few that exist, or all) and the catalog entries they
+ * use, recording every problem.
+ */
 export function loadWorkspace(
   reader: ConfigReader,
   layout: Layout,
   problems: Problems,
-  only?: string,
+  only?: string | ((site: string) => boolean),
 ): Workspace {
   const ws: Workspace = { layout, sites: new Map(), siteNames: [], manifests: new Map(), files: new Map() };
   const loader = new Loader(reader, ws, problems);
@@ -119,7 +122,8 @@ export function loadWorkspace(
     .filter((e) => e.dir && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort();
-  const names = only === undefined ? ws.siteNames : [only];
+  const names =
+    only === undefined ? ws.siteNames : typeof only === 'string' ? [only] : ws.siteNames.filter(only);
   for (const name of names) {
     const site = loader.loadSite(name);
     if (site) ws.sites.set(name, site);
