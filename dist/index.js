@@ -56,7 +56,7 @@ const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
 const pm = __importStar(__nccwpck_require__(3335));
 const tunnel = __importStar(__nccwpck_require__(770));
-const undici_1 = __nccwpck_require__(6752);
+const undici_1 = __nccwpck_require__(4371);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -8353,7 +8353,7 @@ __webpack_unused_export__ = DeleteObjectAnnotation$;
 __webpack_unused_export__ = DeleteObjectAnnotationCommand;
 __webpack_unused_export__ = DeleteObjectAnnotationOutput$;
 __webpack_unused_export__ = DeleteObjectAnnotationRequest$;
-__webpack_unused_export__ = DeleteObjectCommand;
+exports.k4j = DeleteObjectCommand;
 __webpack_unused_export__ = DeleteObjectOutput$;
 __webpack_unused_export__ = DeleteObjectRequest$;
 __webpack_unused_export__ = DeleteObjectTagging$;
@@ -8767,7 +8767,7 @@ __webpack_unused_export__ = PutObjectAnnotation$;
 __webpack_unused_export__ = PutObjectAnnotationCommand;
 __webpack_unused_export__ = PutObjectAnnotationOutput$;
 __webpack_unused_export__ = PutObjectAnnotationRequest$;
-__webpack_unused_export__ = PutObjectCommand;
+exports.wKZ = PutObjectCommand;
 __webpack_unused_export__ = PutObjectLegalHold$;
 __webpack_unused_export__ = PutObjectLegalHoldCommand;
 __webpack_unused_export__ = PutObjectLegalHoldOutput$;
@@ -44060,7 +44060,7 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4371:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -44673,7 +44673,7 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 6424:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -45241,7 +45241,7 @@ module.exports = upgrade
 
 
 
-module.exports.request = __nccwpck_require__(4043)
+module.exports.request = __nccwpck_require__(6424)
 module.exports.stream = __nccwpck_require__(3560)
 module.exports.pipeline = __nccwpck_require__(6862)
 module.exports.upgrade = __nccwpck_require__(1882)
@@ -72148,4093 +72148,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8286:
+/***/ 627:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  e: () => (/* binding */ main_run)
 });
 
 // UNUSED EXPORTS: annotate
 
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function utils_toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
-}
-/**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
- */
-function utils_toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
-    }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
-    };
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
-
-
-/**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
- */
-function command_issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
-}
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
-function escapeData(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-
-
-
-function file_command_issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
-        encoding: 'utf8'
-    });
-}
-function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
-    }
-}
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function core_getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/core/errors.ts
-/** The one error type the tool throws on purpose: a stable code, the problems, and whose fault it is. */
-class SiteDeployError extends Error {
-    code;
-    problems;
-    constructor(code, message, options = {}) {
-        super(message, options.cause === undefined ? undefined : { cause: options.cause });
-        this.name = 'SiteDeployError';
-        this.code = code;
-        this.problems = options.problems ?? [];
-    }
-}
-/** Bad input (config, arguments, files): carries every problem found, not just the first. */
-class InputError extends SiteDeployError {
-    constructor(problems, message) {
-        const errors = problems.filter((p) => p.severity === 'error');
-        super('bad-input', message ?? `${errors.length} problem${errors.length === 1 ? '' : 's'} in the configuration`, {
-            problems,
-        });
-        this.name = 'InputError';
-    }
-}
-/** Collects problems while a stage runs, so users fix everything in one pass. */
-class Problems {
-    list = [];
-    /** Records an error at a position. */
-    error(pos, message) {
-        this.list.push({ ...pos, message, severity: 'error' });
-    }
-    /** Records a warning at a position. */
-    warn(pos, message) {
-        this.list.push({ ...pos, message, severity: 'warning' });
-    }
-    /** Whether any error (not warning) was recorded. */
-    get hasErrors() {
-        return this.list.some((p) => p.severity === 'error');
-    }
-    /** Throws an InputError when any error was recorded. */
-    throwIfErrors() {
-        if (this.hasErrors)
-            throw new InputError(this.list);
-    }
-}
-/** Formats a problem the way compilers do: `file:line:column: error: message`. */
-function formatProblem(p, file = p.file) {
-    return `${file}:${p.line}:${p.column}: ${p.severity}: ${p.message}`;
-}
-/** Sorts problems by file, line, column, for stable output. */
-function sortProblems(problems) {
-    const seen = new Set();
-    return [...problems]
-        .sort((a, b) => a.file.localeCompare(b.file) ||
-        a.line - b.line ||
-        a.column - b.column ||
-        a.message.localeCompare(b.message))
-        .filter((p) => {
-        const k = `${p.file}:${p.line}:${p.column}:${p.severity}:${p.message}`;
-        if (seen.has(k))
-            return false;
-        seen.add(k);
-        return true;
-    });
-}
-
-;// CONCATENATED MODULE: ./src/core/plan/markdown.ts
-/** GitHub's limit on a comment or check-run body, in characters. */
-const GITHUB_COMMENT_LIMIT = 65_536;
-const STATUS = {
-    succeeded: '✅ succeeded',
-    'no-op': '⚪ no changes',
-    failed: '❌ failed',
-    halted: '⏹️ halted',
-    skipped: '⏭️ skipped',
-    blocked: '🚧 blocked',
-    cancelled: '🚫 cancelled',
-    planned: '📝 planned',
-};
-const RESULT = { allow: '✅ allow', deny: '⛔ deny', warn: '⚠️ warn' };
-const RISK_LABEL = {
-    'high-risk-replace': '🔴 high-risk replace',
-    'high-risk-destroy': '🔴 high-risk destroy',
-    destructive: '🟠 destructive',
-};
-const MD_ESCAPES = {
-    '&': '&amp;',
-    '<': '&lt;',
-    '>': '&gt;',
-    '|': '&#124;',
-    '`': '&#96;',
-    '"': '&quot;',
-    '\n': ' ',
-    '\r': ' ',
-    '\t': ' ',
-};
-// Control characters (terminal escapes) and bidi overrides (a "trojan source" address) are never shown as is.
-// eslint-disable-next-line no-control-regex
-const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-// eslint-disable-next-line no-control-regex
-const MD_SPECIAL = /[&<>|`"\\*_[\]~#!\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-/** Escapes user or plan text for Markdown and HTML: no tables broken, no tags, no code spans, no links. */
-function md(text) {
-    return text.replace(MD_SPECIAL, (c) => MD_ESCAPES[c] ?? (c < ' ' || c > '~' ? '\uFFFD' : `\\${c}`));
-}
-const code = (text) => `<code>${md(text)}</code>`;
-/** Escapes text for a raw HTML block (a `<details>` line), where Markdown escapes are not read. */
-function html(text) {
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;')
-        .replace(/`/g, '&#96;')
-        .replace(UNSAFE_CHARS, '\uFFFD');
-}
-function clip(text, max) {
-    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-function safeUrl(url) {
-    if (url === undefined || !/^https?:\/\/[^\s<>"'`\\]+$/.test(url) || url.length > 2000)
-        return undefined;
-    return url.replace(/\(/g, '%28').replace(/\)/g, '%29');
-}
-/** "840 ms", "12.3 s", "4 m 05 s", "1 h 02 m". */
-function formatDuration(ms) {
-    if (!Number.isFinite(ms) || ms < 0)
-        return '—';
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    const s = Math.round(ms / 1000);
-    if (s < 3600)
-        return `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, '0')} s`;
-    const m = Math.round(s / 60);
-    return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} m`;
-}
-function countsOf(m) {
-    if (m.summary)
-        return m.summary;
-    if (!m.counts)
-        return undefined;
-    const c = m.counts;
-    return {
-        add: c.add ?? 0,
-        change: c.change ?? 0,
-        destroy: c.destroy ?? 0,
-        import: c.import ?? 0,
-        forget: c.forget ?? 0,
-        replace: c.replace ?? 0,
-    };
-}
-function countsCell(c) {
-    if (!c)
-        return '—';
-    let out = `+${c.add} ~${c.change} −${c.destroy} ±${c.replace}`;
-    if (c.import)
-        out += ` · import ${c.import}`;
-    if (c.forget)
-        out += ` · forget ${c.forget}`;
-    return out;
-}
-function actionWords(r) {
-    const key = r.actions.join(',');
-    const words = {
-        create: '➕ create',
-        update: '✏️ update',
-        delete: '🗑️ destroy',
-        'delete,create': '♻️ replace',
-        'create,delete': '♻️ replace (create first)',
-        'create,forget': '♻️ replace (old object kept)',
-        forget: '✂️ forget (kept, leaves state)',
-        read: '📖 read',
-        'no-op': '',
-    };
-    const w = words[key] ?? md(key);
-    if (!r.importing)
-        return w;
-    return w === '' ? '📥 import' : `📥 import, ${w}`;
-}
-function resourceLine(r) {
-    let line = `- ${actionWords(r)} ${code(r.address)}`;
-    if (r.deposed !== undefined)
-        line += ` (deposed ${code(r.deposed)})`;
-    if (r.reason !== undefined)
-        line += ` — ${md(r.reason.replace(/_/g, ' '))}`;
-    return line;
-}
-/** The list entries shown for one plan: resources, then moves, drift, outputs. */
-function detailLines(s) {
-    const lines = s.resources.map(resourceLine);
-    for (const m of s.moved)
-        lines.push(`- 🚚 moved ${code(m.from)} → ${code(m.to)}`);
-    for (const d of s.drift)
-        lines.push(`- 🌫️ changed outside Terraform (${md(d.actions.join(', '))}) ${code(d.address)}`);
-    for (const o of s.outputChanges) {
-        lines.push(`- 📤 output ${code(o.name)} (${md(o.actions.join(', '))}${o.sensitive ? ', sensitive' : ''})`);
-    }
-    return lines;
-}
-function riskLine(r, module) {
-    let line = `- ${RISK_LABEL[r.kind]} ${code(r.address)} (${md(r.type)})`;
-    if (module !== undefined)
-        line += ` in ${md(module)}`;
-    if (r.reason !== undefined)
-        line += ` — ${md(r.reason.replace(/_/g, ' '))}`;
-    return line;
-}
-function plural(n, one, many = `${one}s`) {
-    return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
-/**
- * Renders a run as Markdown for a PR comment or job summary; always shorter than `maxLength`:
- * resource lists fold (largest first, each into a line counting what was folded), then risk lists;
- * the module table is never cut mid-row.
- */
-function renderReport(report, options = {}) {
-    const maxLength = options.maxLength ?? GITHUB_COMMENT_LIMIT;
-    if (!/^<!--[^\n]*-->$/.test(report.marker) || report.marker.slice(4, -3).includes('--')) {
-        throw new Error('renderReport: the marker must be a one-line HTML comment, e.g. <!-- site-deploy:site:env -->');
-    }
-    const h = (s) => md(clip(s ?? '', 200));
-    const status = STATUS[report.status] ?? md(report.status);
-    const parts = [report.marker];
-    parts.push(`### site-deploy ${h(report.command)}: ${h(report.site)} / ${h(report.environment)} — ${status}`, '');
-    const facts = [
-        `**Site** ${code(clip(report.site, 200))}`,
-        `**Environment** ${code(clip(report.environment, 200))}`,
-    ];
-    if (report.account)
-        facts.push(`**Account** ${code(clip(report.account, 200))}`);
-    if (report.region)
-        facts.push(`**Region** ${code(clip(report.region, 200))}`);
-    if (report.commit) {
-        const c = /^[0-9a-f]{40}$/i.test(report.commit) ? report.commit.slice(0, 12) : clip(report.commit, 200);
-        facts.push(`**Commit** ${code(c)}`);
-    }
-    facts.push(`**Command** ${code(clip(report.command, 200))}`, `**Status** ${status}`);
-    parts.push(facts.join(' · '), '');
-    // Totals and the module table: never folded.
-    const total = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
-    for (const m of report.modules) {
-        const c = countsOf(m);
-        if (!c)
-            continue;
-        for (const k of Object.keys(total))
-            total[k] += c[k];
-    }
-    parts.push(`**Changes:** ${countsCell(total)} across ${plural(report.modules.length, 'module')}`, '');
-    const table = [
-        '| # | Weight | Module | Status | +add ~change −destroy ±replace | Duration | Notes |',
-        '| ---: | ---: | --- | --- | --- | ---: | --- |',
-    ];
-    report.modules.forEach((m, i) => {
-        const notes = [];
-        const high = m.summary?.risks.filter((r) => r.kind !== 'destructive').length ?? 0;
-        const destroys = (m.summary?.risks.length ?? 0) - high;
-        if (high > 0)
-            notes.push(`🔴 ${high.toLocaleString('en-US')} high-risk`);
-        if (destroys > 0)
-            notes.push(`🟠 ${destroys.toLocaleString('en-US')} destructive`);
-        if (m.mocked?.length)
-            notes.push(`🧪 mocked: ${m.mocked.map((x) => code(clip(x, 120))).join(', ')}`);
-        if (m.blockedOn?.length)
-            notes.push(`blocked on ${m.blockedOn.map((x) => code(clip(x, 120))).join(', ')}`);
-        if (m.error)
-            notes.push(`❌ ${md(clip(m.error, 300))}`);
-        const name = m.type && m.type !== m.name ? `**${h(m.name)}** (${h(m.type)})` : `**${h(m.name)}**`;
-        const duration = m.durationMs === undefined ? '—' : formatDuration(m.durationMs);
-        const weight = Number.isFinite(m.weight) ? String(m.weight) : '—';
-        table.push(`| ${i + 1} | ${weight} | ${name} | ${STATUS[m.status] ?? md(m.status)} | ${countsCell(countsOf(m))} | ${duration} | ${notes.join('; ')} |`);
-    });
-    if (report.modules.length === 0)
-        table.push('| — | — | no modules | — | — | — | — |');
-    const tableStart = parts.length;
-    parts.push(...table, '');
-    const tableEnd = parts.length - 1;
-    // Risks: counts always stay; high-risk entries are listed (and may fold). Destructive
-    // entries are not repeated here: each module's resource list marks them.
-    const risks = report.modules.flatMap((m) => (m.summary?.risks ?? []).map((r) => ({ r, module: m.name })));
-    const highRisks = risks.filter((x) => x.r.kind !== 'destructive');
-    parts.push('#### Risks', '');
-    if (risks.length === 0) {
-        parts.push('None: nothing is destroyed or replaced.', '');
-    }
-    else {
-        const counts = [];
-        for (const kind of ['high-risk-replace', 'high-risk-destroy', 'destructive']) {
-            const n = risks.filter((x) => x.r.kind === kind).length;
-            if (n > 0)
-                counts.push(`${RISK_LABEL[kind]}: ${n.toLocaleString('en-US')}`);
-        }
-        parts.push(counts.join(' · '), '');
-        if (highRisks.length > 0) {
-            parts.push({
-                full: highRisks.map((x) => riskLine(x.r, x.module)).join('\n') + '\n',
-                folded: `- ${plural(highRisks.length, 'high-risk entry', 'high-risk entries')} folded to fit the comment size limit; the table marks their modules.\n`,
-                entries: highRisks.length,
-                rank: 1,
-                isFolded: false,
-            });
-        }
-    }
-    parts.push('#### Policy decisions', '');
-    const policy = report.policy ?? [];
-    if (policy.length === 0) {
-        parts.push('None.', '');
-    }
-    else {
-        parts.push('| Result | Severity | Rule | Message |', '| --- | --- | --- | --- |');
-        for (const p of policy) {
-            parts.push(`| ${RESULT[p.result] ?? md(p.result)} | ${h(p.severity)} | ${code(clip(p.rule, 200))} | ${md(clip(p.message, 500))} |`);
-        }
-        parts.push('');
-    }
-    const withDetail = report.modules.filter((m) => m.summary && detailLines(m.summary).length > 0);
-    if (withDetail.length > 0) {
-        parts.push('#### Resources by module', '');
-        for (const m of withDetail) {
-            const lines = detailLines(m.summary);
-            const head = `<details><summary><b>${html(clip(m.name, 200))}</b>: ${plural(lines.length, 'entry', 'entries')}</summary>`;
-            const list = {
-                full: `${head}\n\n${lines.join('\n')}\n\n</details>\n`,
-                folded: `- <b>${h(m.name)}</b>: ${plural(lines.length, 'entry', 'entries')} folded to fit the comment size limit.\n`,
-                entries: lines.length,
-                rank: 0,
-                isFolded: false,
-            };
-            parts.push(list);
-        }
-    }
-    const foldNoteAt = parts.length;
-    parts.push(''); // the fold note, when something folded
-    const links = [];
-    const run = safeUrl(report.runUrl);
-    const evidence = safeUrl(report.evidenceUrl);
-    if (run)
-        links.push(`[Workflow run](${run})`);
-    if (evidence)
-        links.push(`[Evidence record](${evidence})`);
-    if (links.length > 0)
-        parts.push(links.join(' · '));
-    if (report.planDigest) {
-        const label = report.planDigest.startsWith('sha256:') ? 'Plan digest' : 'Plan digest (sha256)';
-        parts.push(`${label}: ${code(clip(report.planDigest, 200))}`);
-    }
-    // Fold until it fits: resource lists largest first, then risk lists.
-    const foldables = parts.filter((p) => typeof p !== 'string');
-    const partLength = (p) => typeof p === 'string' ? p.length : p.isFolded ? p.folded.length : p.full.length;
-    const foldNote = () => {
-        const folded = foldables.filter((f) => f.isFolded);
-        if (folded.length === 0)
-            return '';
-        const entries = folded.reduce((n, f) => n + f.entries, 0);
-        return (`_Folded ${plural(folded.length, 'list')} (${plural(entries, 'entry', 'entries')}), largest first, ` +
-            `to stay under the ${maxLength.toLocaleString('en-US')}-character comment limit; the evidence record has every address._\n`);
-    };
-    let length = parts.reduce((n, p) => n + partLength(p) + 1, -1);
-    const order = [...foldables].sort((a, b) => a.rank - b.rank || b.full.length - a.full.length);
-    let noteLength = 0;
-    for (const f of order) {
-        if (length + noteLength < maxLength)
-            break;
-        length += f.folded.length - f.full.length;
-        f.isFolded = true;
-        noteLength = foldNote().length;
-    }
-    // Folding a later-ranked list may have freed room: bring back the smaller lists that fit.
-    for (const f of [...foldables].filter((x) => x.isFolded).sort((a, b) => a.full.length - b.full.length)) {
-        f.isFolded = false;
-        const grown = length + f.full.length - f.folded.length;
-        if (grown + foldNote().length < maxLength) {
-            length = grown;
-        }
-        else {
-            f.isFolded = true;
-        }
-    }
-    noteLength = foldNote().length;
-    parts[foldNoteAt] = foldNote();
-    length += noteLength;
-    // Only a table longer than the limit on its own gets here: drop whole rows from its end.
-    if (length >= maxLength) {
-        let dropped = 0;
-        const omitted = (n) => `| … | … | ${plural(n, 'more module')} not shown: the comment size limit | … | … | … | … |`;
-        let end = tableEnd;
-        while (length >= maxLength && end - 1 > tableStart + 2) {
-            end--;
-            const row = parts[end];
-            const before = dropped === 0 ? 0 : omitted(dropped).length + 1;
-            dropped++;
-            parts.splice(end, 1);
-            length += omitted(dropped).length + 1 - before - row.length - 1;
-        }
-        if (dropped > 0)
-            parts.splice(end, 0, omitted(dropped));
-    }
-    let text = parts
-        .map((p) => (typeof p === 'string' ? p : p.isFolded ? p.folded : p.full))
-        .join('\n')
-        .replace(/\n{3,}/g, '\n\n');
-    if (text.length >= maxLength) {
-        // Last resort for absurd inputs (a limit smaller than the header): cut at a line end.
-        const cut = text.lastIndexOf('\n', maxLength - 40);
-        text = `${text.slice(0, Math.max(cut, 0))}\n_… cut to fit the comment limit._`.slice(0, maxLength - 1);
-    }
-    return text;
-}
-/** A plain-text rendering for a terminal (`summarize PLAN.json`); control characters in addresses are neutralized. */
-function renderSummaryText(s) {
-    const t = (text) => text.replace(UNSAFE_CHARS, '?');
-    const symbol = {
-        create: '  +',
-        update: '  ~',
-        delete: '  -',
-        'delete,create': '-/+',
-        'create,delete': '+/-',
-        'create,forget': '+/.',
-        forget: '  .',
-        read: ' <=',
-        'no-op': '   ',
-    };
-    const lines = [];
-    const outputsOnly = !s.no_changes && s.resources.length === 0 && s.moved.length === 0;
-    if (s.no_changes) {
-        lines.push('No changes. Your infrastructure matches the configuration.');
-    }
-    else if (outputsOnly) {
-        lines.push('Only outputs change: applying saves their new values without changing any infrastructure.');
-    }
-    else {
-        lines.push(`Plan: ${s.import ? `${s.import} to import, ` : ''}${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`);
-        const extra = [];
-        if (s.replace)
-            extra.push(`${s.replace} to replace`);
-        if (s.forget)
-            extra.push(`${s.forget} to forget (removed from state, not destroyed)`);
-        if (extra.length)
-            lines.push(`      ${extra.join(', ')}.`);
-    }
-    if (s.resources.length) {
-        lines.push('');
-        for (const r of s.resources) {
-            const key = r.actions.join(',');
-            const notes = [];
-            if (r.importing)
-                notes.push('import');
-            if (key === 'forget' || key === 'create,forget')
-                notes.push('forget');
-            if (key === 'read')
-                notes.push('read');
-            if (r.deposed !== undefined)
-                notes.push(`deposed ${t(r.deposed)}`);
-            if (r.reason !== undefined)
-                notes.push(t(r.reason));
-            lines.push(`${symbol[key] ?? t(key)} ${t(r.address)}${notes.length ? `  (${notes.join('; ')})` : ''}`);
-        }
-    }
-    const section = (title, items) => {
-        if (items.length === 0)
-            return;
-        lines.push('', title, ...items.map((i) => `  ${i}`));
-    };
-    section('Moved:', s.moved.map((m) => `${t(m.from)} -> ${t(m.to)}`));
-    section('Changed outside of Terraform:', s.drift.map((d) => `${t(d.actions.join(','))} ${t(d.address)}`));
-    section('Outputs:', s.outputChanges.map((o) => `${t(o.actions.join(','))} ${t(o.name)}${o.sensitive ? ' (sensitive)' : ''}`));
-    section('Risks:', s.risks.map((r) => `${r.kind}: ${t(r.address)} (${t(r.type)})${r.reason ? ` ${t(r.reason)}` : ''}`));
-    return lines.join('\n') + '\n';
-}
-/** Markdown for one plan (`summarize --markdown`): counts, a resource table, moves, drift, outputs, risks. */
-function renderSummaryMarkdown(s) {
-    const lines = [];
-    if (s.no_changes) {
-        lines.push('**No changes.** Your infrastructure matches the configuration.');
-    }
-    else if (s.resources.length === 0 && s.moved.length === 0) {
-        lines.push('**Only outputs change:** applying saves their new values without changing any infrastructure.');
-    }
-    else {
-        lines.push(`**Plan:** ${countsCell(s)}`);
-    }
-    if (s.resources.length) {
-        lines.push('', '| Action | Resource |', '| --- | --- |');
-        for (const r of s.resources) {
-            let what = code(r.address);
-            if (r.deposed !== undefined)
-                what += ` (deposed ${code(r.deposed)})`;
-            if (r.reason !== undefined)
-                what += ` — ${md(r.reason.replace(/_/g, ' '))}`;
-            lines.push(`| ${actionWords(r)} | ${what} |`);
-        }
-    }
-    const section = (title, items) => {
-        if (items.length)
-            lines.push('', `**${title}**`, '', ...items);
-    };
-    section('Moved', s.moved.map((m) => `- ${code(m.from)} → ${code(m.to)}`));
-    section('Changed outside of Terraform', s.drift.map((d) => `- ${md(d.actions.join(', '))} ${code(d.address)}`));
-    section('Outputs', s.outputChanges.map((o) => `- ${code(o.name)} (${md(o.actions.join(', '))}${o.sensitive ? ', sensitive' : ''})`));
-    section('Risks', s.risks.map((r) => riskLine(r)));
-    return lines.join('\n') + '\n';
-}
-
-;// CONCATENATED MODULE: ./src/core/credentials/errors.ts
-const LOCAL_CODES = new Set([
-    'invalid-region',
-    'invalid-arn',
-    'arn-partition',
-    'arn-account',
-    'invalid-service',
-    'invalid-session-name',
-    'invalid-policy',
-    'policy-too-large',
-    'too-many-policy-arns',
-    'too-many-tags',
-    'invalid-tag',
-    'invalid-source-identity',
-    'invalid-external-id',
-    'invalid-duration',
-    'invalid-token-shape',
-]);
-/** A credential failure with a stable `code` and a message meant for the user (never holds a secret). */
-class CredentialError extends Error {
-    /** Stable machine-readable reason. */
-    code;
-    /** How the CLI/Action maps it: `bad-input` (exit 2) for config problems found locally, else `step-failed`. */
-    kind;
-    constructor(code, message, options = {}) {
-        super(message, options.cause === undefined ? undefined : { cause: options.cause });
-        this.name = 'CredentialError';
-        this.code = code;
-        this.kind = options.kind ?? (LOCAL_CODES.has(code) ? 'bad-input' : 'step-failed');
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/credentials/session.ts
-/**
- * Pure building blocks of a module step's AWS session: partitions and ARNs, session names, tags,
- * the inline session policy, and the exact STS request of every hop — each checked against
- * STS's documented limits before any call (moto checks none of them).
- */
-
-/** Re-exported so callers of the session builders need one import. */
-
-/** STS limits this module enforces (documented in the STS API reference). */
-const STS_LIMITS = {
-    minDuration: 900,
-    maxDuration: 43_200,
-    maxChainedDuration: 3600,
-    sessionNameMax: 64,
-    sourceIdentityMin: 2,
-    sourceIdentityMax: 64,
-    policyMax: 2048,
-    policyArnsMax: 10,
-    tagsMax: 50,
-    tagKeyMax: 128,
-    tagValueMax: 256,
-    externalIdMin: 2,
-    externalIdMax: 1224,
-    webIdentityTokenMin: 4,
-    webIdentityTokenMax: 20_000,
-};
-const NAME_CHARS = /^[\w+=,.@-]*$/;
-const NOT_NAME_CHAR = /[^\w+=,.@-]/gu;
-const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
-const NOT_TAG_CHAR = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
-const EXTERNAL_ID_CHARS = /^[\w+=,.@:/-]*$/;
-// Policy documents: tab, LF, CR and U+0020–U+00FF only.
-const POLICY_CHARS = /^[\t\n\r\u0020-\u00FF]*$/;
-const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
-const SERVICE = /^[a-z0-9][a-z0-9-]*$/;
-// arn:partition:service:region:account:resource
-const ARN = /^arn:([^:]*):([^:]*):([^:]*):([^:]*):(.+)$/;
-// IAM paths are "/" or "/segment/…/" of U+0021–U+007E; names use the STS name charset.
-const ROLE_RESOURCE = /^role(\/(?:[\x21-\x7E]*\/)?)([\w+=,.@-]{1,64})$/;
-const POLICY_RESOURCE = /^policy(\/(?:[\x21-\x7E]*\/)?)([\w+=,.@-]{1,128})$/;
-/** Where a field sits in credentials.yaml, for messages: `credentials.production.plan_role`. */
-function field(env, name) {
-    return `credentials.${env}.${name}`;
-}
-/** The partition of a region: `aws-us-gov` for us-gov-*, `aws-cn` for cn-*, else `aws`. */
-function partitionOf(region) {
-    if (region.startsWith('us-gov-'))
-        return 'aws-us-gov';
-    if (region.startsWith('cn-'))
-        return 'aws-cn';
-    return 'aws';
-}
-/** Throws `invalid-region` unless the region looks like an AWS region name (`us-east-1`). */
-function checkRegion(region) {
-    if (!REGION.test(region)) {
-        throw new CredentialError('invalid-region', `"${region}" is not an AWS region name (expected something like us-east-1, us-gov-west-1 or cn-north-1)`);
-    }
-}
-/** The regional STS host of a region, e.g. `sts.cn-north-1.amazonaws.com.cn`. */
-function stsEndpointHost(region) {
-    checkRegion(region);
-    return partitionOf(region) === 'aws-cn' ? `sts.${region}.amazonaws.com.cn` : `sts.${region}.amazonaws.com`;
-}
-/** Splits an ARN into its parts without judging them; undefined when it is not `arn:…:…:…:…:…`. */
-function parseArn(arn) {
-    const m = ARN.exec(arn);
-    if (!m)
-        return undefined;
-    return { partition: m[1], service: m[2], region: m[3], account: m[4], resource: m[5] };
-}
-function checkPartition(arn, parsed, region, label) {
-    const expected = partitionOf(region);
-    if (parsed.partition !== expected) {
-        throw new CredentialError('arn-partition', `${label}: ${arn} is in partition "${parsed.partition}", but region ${region} is in "${expected}" — ` +
-            `use arn:${expected}:${parsed.service}::${parsed.account}:${parsed.resource}`);
-    }
-}
-/**
- * Checks an IAM role ARN's shape, and that its partition is the region's; `label` names the field
- * (`credentials.production.role`). Throws `invalid-arn` or `arn-partition`.
- */
-function checkRoleArn(arn, region, label) {
-    const parsed = parseArn(arn);
-    const p = partitionOf(region);
-    if (!parsed ||
-        parsed.service !== 'iam' ||
-        parsed.region !== '' ||
-        !/^\d{12}$/.test(parsed.account) ||
-        !ROLE_RESOURCE.test(parsed.resource) ||
-        arn.length > 2048) {
-        throw new CredentialError('invalid-arn', `${label}: "${arn}" is not an IAM role ARN — expected arn:${p}:iam::<12-digit account>:role/<name>`);
-    }
-    checkPartition(arn, parsed, region, label);
-    return parsed;
-}
-/** Checks a managed policy ARN (account digits, or `aws` for AWS-managed) and its partition. */
-function checkPolicyArn(arn, region, label) {
-    const parsed = parseArn(arn);
-    const p = partitionOf(region);
-    if (!parsed ||
-        parsed.service !== 'iam' ||
-        parsed.region !== '' ||
-        !/^(?:\d{12}|aws)$/.test(parsed.account) ||
-        !POLICY_RESOURCE.test(parsed.resource) ||
-        arn.length < 20 ||
-        arn.length > 2048) {
-        throw new CredentialError('invalid-arn', `${label}: "${arn}" is not an IAM policy ARN — expected arn:${p}:iam::<12-digit account>:policy/<name>`);
-    }
-    checkPartition(arn, parsed, region, label);
-    return parsed;
-}
-/** 32-bit FNV-1a as 8 hex digits: a short stable suffix that keeps truncated names distinct. */
-function shortHash(text) {
-    let h = 0x811c9dc5;
-    for (const ch of text) {
-        const cp = ch.codePointAt(0);
-        // Hash every byte-ish unit of the code point so non-ASCII names differ too.
-        for (let v = cp;; v >>>= 8) {
-            h ^= v & 0xff;
-            h = Math.imul(h, 0x01000193) >>> 0;
-            if (v < 0x100)
-                break;
-        }
-    }
-    return h.toString(16).padStart(8, '0');
-}
-/**
- * `sd-<site>-<env>-<module>` in STS's session-name charset `[\w+=,.@-]`, at most 64 characters.
- * A name that had to be changed (bad characters, or too long) ends in `-<8 hex>` of the original, so
- * two different modules never share a name.
- */
-function sessionName(site, env, module) {
-    const raw = `sd-${site}-${env}-${module}`;
-    if (raw.length <= STS_LIMITS.sessionNameMax && NAME_CHARS.test(raw))
-        return raw;
-    const clean = raw.replace(NOT_NAME_CHAR, '_');
-    const suffix = `-${shortHash(`${site}\u0000${env}\u0000${module}`)}`;
-    return clean.slice(0, STS_LIMITS.sessionNameMax - suffix.length) + suffix;
-}
-/** Cuts a string to at most `max` UTF-16 units without splitting a surrogate pair. */
-function cut(text, max) {
-    if (text.length <= max)
-        return text;
-    let out = '';
-    for (const ch of text) {
-        if (out.length + ch.length > max)
-            break;
-        out += ch;
-    }
-    return out;
-}
-/** A session tag value in STS's charset `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (others become `_`), at most 256. */
-function sanitizeTagValue(value) {
-    return cut(value.replace(NOT_TAG_CHAR, '_'), STS_LIMITS.tagValueMax);
-}
-/**
- * The `SourceIdentity` for a GitHub actor: charset `[\w+=,.@-]` (others become `_`, so
- * `dependabot[bot]` → `dependabot_bot_`), 2–64 characters (a one-letter login is padded with `_`).
- * Undefined when there is no actor. The `aws:` prefix STS forbids cannot survive: `:` is replaced.
- */
-function sourceIdentity(actor) {
-    if (!actor)
-        return undefined;
-    const clean = actor.replace(NOT_NAME_CHAR, '_').slice(0, STS_LIMITS.sourceIdentityMax);
-    return clean.padEnd(STS_LIMITS.sourceIdentityMin, '_');
-}
-/** The session tags of an AssumeRole hop: Site, Environment, Module, Repository, RunId (when known). */
-function sessionTags(identity) {
-    const tags = [
-        { Key: 'Site', Value: sanitizeTagValue(identity.site) },
-        { Key: 'Environment', Value: sanitizeTagValue(identity.environment) },
-        { Key: 'Module', Value: sanitizeTagValue(identity.module) },
-    ];
-    if (identity.repository)
-        tags.push({ Key: 'Repository', Value: sanitizeTagValue(identity.repository) });
-    if (identity.runId)
-        tags.push({ Key: 'RunId', Value: sanitizeTagValue(identity.runId) });
-    return tags;
-}
-function byCodePoint(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-/** Characters that would act as wildcards or policy variables inside an IAM `Resource`. */
-const RESOURCE_META = /[*?]|\$\{/;
-/**
- * The minified inline session policy of one module step: `<service>:*` for the module's services
- * that are also in `allowed_services` (all of them when that list is absent), sorted; with S3 state,
- * Get/Put/DeleteObject on the state object and its `.tflock`, and ListBucket limited by `s3:prefix`.
- * Undefined when the step needs no AWS session at all. Throws `policy-too-large` over 2048 characters.
- */
-function sessionPolicy(identity, allowedServices, partition) {
-    for (const s of identity.services) {
-        if (!SERVICE.test(s)) {
-            throw new CredentialError('invalid-service', `module "${identity.module}": service "${s}" is not an IAM service prefix ` +
-                `(lowercase letters, digits and hyphens, like "ec2" or "execute-api")`);
-        }
-    }
-    const allowed = allowedServices ? new Set(allowedServices) : undefined;
-    const services = [...new Set(identity.services)]
-        .filter((s) => !allowed || allowed.has(s))
-        .sort(byCodePoint);
-    const statements = [];
-    if (services.length > 0) {
-        statements.push({ Effect: 'Allow', Action: services.map((s) => `${s}:*`), Resource: '*' });
-    }
-    const state = identity.stateObject;
-    if (state) {
-        if (RESOURCE_META.test(state.bucket) || RESOURCE_META.test(state.key)) {
-            throw new CredentialError('invalid-policy', `module "${identity.module}": state bucket/key "${state.bucket}/${state.key}" contains "*", "?" or "\${", ` +
-                `which IAM would read as a wildcard or a policy variable — rename the key`);
-        }
-        const object = `arn:${partition}:s3:::${state.bucket}/${state.key}`;
-        statements.push({
-            Effect: 'Allow',
-            Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-            Resource: [object, `${object}.tflock`],
-        });
-        // Terraform (1.11, verified on moto) lists `prefix=env:/` — its workspace listing — on init,
-        // plan and apply; a ListBucket without that prefix makes `init` fail.
-        statements.push({
-            Effect: 'Allow',
-            Action: 's3:ListBucket',
-            Resource: `arn:${partition}:s3:::${state.bucket}`,
-            Condition: { StringEquals: { 's3:prefix': ['env:/', state.key] } },
-        });
-    }
-    if (statements.length === 0)
-        return undefined;
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: statements });
-    checkPolicy(policy, `module "${identity.module}"`);
-    return policy;
-}
-/**
- * The inline policy of the web-identity hop into a `via` hub role: that session may only assume
- * the target role (with the tags and source identity the next hop sends).
- */
-function viaPolicy(roleArn) {
-    return JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-            {
-                Effect: 'Allow',
-                Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
-                Resource: roleArn,
-            },
-        ],
-    });
-}
-/** Throws `policy-too-large` (naming `owner` and the size) or `invalid-policy` when STS would refuse the policy text. */
-function checkPolicy(policy, owner) {
-    if (policy.length > STS_LIMITS.policyMax) {
-        throw new CredentialError('policy-too-large', `${owner}: the inline session policy is ${policy.length} characters after minification; ` +
-            `STS allows at most ${STS_LIMITS.policyMax} — give the module fewer services or split it`);
-    }
-    if (policy.length === 0 || !POLICY_CHARS.test(policy)) {
-        throw new CredentialError('invalid-policy', `${owner}: the inline session policy holds characters STS does not accept (only tab, LF, CR and U+0020–U+00FF)`);
-    }
-}
-/**
- * Session duration STS will accept: 900–43200 s, at most 3600 s for a chained session
- * (AssumeRole with role credentials). Throws `invalid-duration` for a non-number.
- */
-function clampDuration(seconds, chained) {
-    if (!Number.isFinite(seconds)) {
-        throw new CredentialError('invalid-duration', `session_duration must be a number of seconds, not ${seconds}`);
-    }
-    const max = chained ? STS_LIMITS.maxChainedDuration : STS_LIMITS.maxDuration;
-    return Math.min(max, Math.max(STS_LIMITS.minDuration, Math.floor(seconds)));
-}
-function checkSessionName(name) {
-    if (name.length < 2 || name.length > STS_LIMITS.sessionNameMax || !NAME_CHARS.test(name)) {
-        throw new CredentialError('invalid-session-name', `session name "${name}" must be 2–64 characters of [A-Za-z0-9_+=,.@-] (it is ${name.length})`);
-    }
-}
-function checkDuration(seconds) {
-    if (!Number.isInteger(seconds) || seconds < STS_LIMITS.minDuration || seconds > STS_LIMITS.maxDuration) {
-        throw new CredentialError('invalid-duration', `DurationSeconds ${seconds} is outside STS's 900–43200 range`);
-    }
-}
-function checkPolicyArns(arns) {
-    if (arns.length > STS_LIMITS.policyArnsMax) {
-        throw new CredentialError('too-many-policy-arns', `${arns.length} managed session policies (PolicyArns); STS allows at most ${STS_LIMITS.policyArnsMax}`);
-    }
-}
-/** Throws `too-many-tags` or `invalid-tag` when STS would refuse the session tags. */
-function checkTags(tags) {
-    if (tags.length > STS_LIMITS.tagsMax) {
-        throw new CredentialError('too-many-tags', `${tags.length} session tags; STS allows at most ${STS_LIMITS.tagsMax}`);
-    }
-    const seen = new Set();
-    for (const t of tags) {
-        if (t.Key.length < 1 || t.Key.length > STS_LIMITS.tagKeyMax || !TAG_CHARS.test(t.Key)) {
-            throw new CredentialError('invalid-tag', `session tag key "${t.Key}" must be 1–${STS_LIMITS.tagKeyMax} characters of letters, digits, spaces and _.:/=+-@`);
-        }
-        if (t.Value.length > STS_LIMITS.tagValueMax || !TAG_CHARS.test(t.Value)) {
-            throw new CredentialError('invalid-tag', `session tag ${t.Key}: the value must be at most ${STS_LIMITS.tagValueMax} characters of letters, digits, ` +
-                `spaces and _.:/=+-@ (it is ${t.Value.length})`);
-        }
-        const lower = t.Key.toLowerCase();
-        if (seen.has(lower)) {
-            throw new CredentialError('invalid-tag', `session tag key "${t.Key}" appears twice (keys are case-insensitive)`);
-        }
-        seen.add(lower);
-    }
-}
-/** Throws `invalid-source-identity` unless the value is 2–64 of `[\w+=,.@-]` and does not start with `aws:`. */
-function checkSourceIdentity(value) {
-    if (value.length < STS_LIMITS.sourceIdentityMin ||
-        value.length > STS_LIMITS.sourceIdentityMax ||
-        !NAME_CHARS.test(value) ||
-        /^aws:/i.test(value)) {
-        throw new CredentialError('invalid-source-identity', `source identity "${value}" must be 2–64 characters of [A-Za-z0-9_+=,.@-] and must not start with "aws:"`);
-    }
-}
-/** Throws `invalid-external-id` unless the value is 2–1224 of `[\w+=,.@:/-]`. */
-function checkExternalId(value, env) {
-    if (value.length < STS_LIMITS.externalIdMin ||
-        value.length > STS_LIMITS.externalIdMax ||
-        !EXTERNAL_ID_CHARS.test(value)) {
-        throw new CredentialError('invalid-external-id', `${field(env, 'external_id')} must be 2–1224 characters of [A-Za-z0-9_+=,.@:/-]`);
-    }
-}
-/** The exact `AssumeRoleWithWebIdentity` request for a hop; throws before STS would refuse it. */
-function webIdentityParams(input) {
-    checkSessionName(input.sessionName);
-    checkDuration(input.durationSeconds);
-    if (input.token.length < STS_LIMITS.webIdentityTokenMin ||
-        input.token.length > STS_LIMITS.webIdentityTokenMax) {
-        throw new CredentialError('invalid-token-shape', `the OIDC token is ${input.token.length} characters; STS takes 4–20000`);
-    }
-    const params = {
-        RoleArn: input.roleArn,
-        RoleSessionName: input.sessionName,
-        WebIdentityToken: input.token,
-        DurationSeconds: input.durationSeconds,
-    };
-    if (input.policy !== undefined) {
-        checkPolicy(input.policy, `session ${input.sessionName}`);
-        params.Policy = input.policy;
-    }
-    if (input.policyArns && input.policyArns.length > 0) {
-        checkPolicyArns(input.policyArns);
-        params.PolicyArns = input.policyArns.map((arn) => ({ arn }));
-    }
-    return params;
-}
-/** The exact `AssumeRole` request for a hop (with source identity, tags, external id when given). */
-function assumeRoleParams(input) {
-    checkSessionName(input.sessionName);
-    checkDuration(input.durationSeconds);
-    const params = {
-        RoleArn: input.roleArn,
-        RoleSessionName: input.sessionName,
-        DurationSeconds: input.durationSeconds,
-    };
-    if (input.policy !== undefined) {
-        checkPolicy(input.policy, `session ${input.sessionName}`);
-        params.Policy = input.policy;
-    }
-    if (input.policyArns && input.policyArns.length > 0) {
-        checkPolicyArns(input.policyArns);
-        params.PolicyArns = input.policyArns.map((arn) => ({ arn }));
-    }
-    if (input.sourceIdentity !== undefined) {
-        checkSourceIdentity(input.sourceIdentity);
-        params.SourceIdentity = input.sourceIdentity;
-    }
-    if (input.tags && input.tags.length > 0) {
-        checkTags(input.tags);
-        params.Tags = input.tags;
-    }
-    if (input.externalId !== undefined)
-        params.ExternalId = input.externalId;
-    return params;
-}
-/**
- * Plans the hops of a module step: validates ARNs (shape, partition, account), the external id,
- * policy, tags, names and durations, so nothing STS would refuse is ever sent. Undefined when the
- * step needs no AWS session (`services: []`, or none allowed, and no S3 state).
- */
-function planChain(target, identity, source) {
-    checkRegion(target.region);
-    const env = target.environment;
-    const usePlanRole = identity.purpose === 'plan' && target.planRole !== undefined;
-    const roleArn = usePlanRole ? target.planRole : target.role;
-    const roleLabel = field(env, usePlanRole ? 'plan_role' : 'role');
-    const role = checkRoleArn(roleArn, target.region, roleLabel);
-    if (role.account !== target.account) {
-        throw new CredentialError('arn-account', `${roleLabel}: ${roleArn} is in account ${role.account}, not aws_account ${target.account}`);
-    }
-    if (target.via !== undefined)
-        checkRoleArn(target.via, target.region, field(env, 'via'));
-    const policyArns = [];
-    if (target.boundaryPolicy !== undefined) {
-        const label = field(env, 'boundary_policy');
-        const p = checkPolicyArn(target.boundaryPolicy, target.region, label);
-        if (p.account !== 'aws' && p.account !== target.account) {
-            throw new CredentialError('arn-account', `${label}: ${target.boundaryPolicy} is in account ${p.account}, not aws_account ${target.account}`);
-        }
-        policyArns.push(target.boundaryPolicy);
-    }
-    if (target.externalId !== undefined)
-        checkExternalId(target.externalId, env);
-    const policy = sessionPolicy(identity, target.allowedServices, partitionOf(target.region));
-    if (policy === undefined)
-        return undefined;
-    const name = sessionName(identity.site, identity.environment, identity.module);
-    const tags = sessionTags(identity);
-    checkTags(tags);
-    const source_id = sourceIdentity(identity.actor);
-    const hops = [];
-    let finalChained;
-    if (target.via !== undefined) {
-        // The hub session only needs to live long enough for the next call; it is re-made on refresh.
-        const viaHop = {
-            roleArn: target.via,
-            sessionName: name,
-            durationSeconds: STS_LIMITS.minDuration,
-            policy: viaPolicy(roleArn),
-        };
-        if (source.kind === 'web-identity') {
-            hops.push({
-                kind: 'web-identity',
-                roleArn: target.via,
-                params: omitToken(webIdentityParams({ ...viaHop, token: 'xxxx' })),
-            });
-        }
-        else {
-            hops.push({
-                kind: 'assume-role',
-                roleArn: target.via,
-                from: 'ambient',
-                params: assumeRoleParams({ ...viaHop, sourceIdentity: source_id, tags }),
-            });
-        }
-        finalChained = true;
-    }
-    else {
-        finalChained = source.kind === 'ambient' && source.ambientIsSession === true;
-    }
-    const durationSeconds = clampDuration(target.sessionDuration, finalChained);
-    const finalHop = { roleArn, sessionName: name, durationSeconds, policy, policyArns };
-    if (target.via === undefined && source.kind === 'web-identity') {
-        hops.push({
-            kind: 'web-identity',
-            roleArn,
-            params: omitToken(webIdentityParams({ ...finalHop, token: 'xxxx' })),
-        });
-    }
-    else {
-        hops.push({
-            kind: 'assume-role',
-            roleArn,
-            from: target.via === undefined ? 'ambient' : 'previous',
-            params: assumeRoleParams({
-                ...finalHop,
-                sourceIdentity: source_id,
-                tags,
-                externalId: target.externalId,
-            }),
-        });
-    }
-    // SPEC §6: every module step gets its own session, named after it, so CloudTrail attributes
-    // each call to one module; a module's plan, apply and state reads reuse it until near expiry.
-    const key = JSON.stringify([
-        source.kind,
-        identity.purpose,
-        name,
-        roleArn,
-        target.via ?? '',
-        policy,
-        policyArns,
-        durationSeconds,
-    ]);
-    return { key, roleArn, sessionName: name, policy, policyArns, durationSeconds, hops };
-}
-function omitToken(p) {
-    const { WebIdentityToken: _token, ...rest } = p;
-    return rest;
-}
-
-;// CONCATENATED MODULE: ./src/core/config/credentials-rules.ts
-
-/** The parts of an IAM ARN, or undefined when it is not one of the given resource kind. */
-function parseIamArn(arn, kind) {
-    const m = /^arn:(aws|aws-us-gov|aws-cn):iam::(\d{12}|aws):(role|policy)(\/(?:[\x21-\x7e]*\/)?)([\w+=,.@-]{1,128})$/.exec(arn);
-    if (!m || m[3] !== kind)
-        return undefined;
-    return { partition: m[1], account: m[2], name: m[5] };
-}
-/**
- * Checks the structural rules of SPEC §2 for a site's credentials.yaml: accounts, partitions,
- * durations, entries for every environment that needs AWS, allowed services; warns about a role
- * shared across environments.
- */
-function checkCredentials(ws, site, needs, problems) {
-    const creds = site.credentials;
-    if (creds?.broken)
-        return;
-    const file = creds?.file ?? site.file;
-    const at = (env, key, keyPos = false) => ws.files.get(file)?.locate(key ? ['credentials', env, key] : ['credentials', env], keyPos) ?? {
-        file,
-        line: 1,
-        column: 1,
-    };
-    for (const [env, modules] of needs) {
-        const entry = creds?.entries.get(env);
-        const needsAws = modules.some((m) => m.services.length > 0) || site.state.backend === 's3';
-        if (!entry) {
-            if (needsAws) {
-                const why = modules
-                    .filter((m) => m.services.length > 0)
-                    .map((m) => `${m.module}: ${m.services.join(', ')}`);
-                const reason = why.length
-                    ? `its modules need AWS (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})`
-                    : 'its state is in S3';
-                const envFile = site.environments.get(env)?.file ?? site.file;
-                problems.error(creds
-                    ? (ws.files.get(file)?.locate(['credentials'], true) ?? { file, line: 1, column: 1 })
-                    : { file: envFile, line: 1, column: 1 }, `environment "${env}" has no entry in ${creds ? creds.file : `${site.dir}/credentials.yaml`}, but ${reason}`);
-            }
-            continue;
-        }
-        if (entry.allowedServices) {
-            const allowed = new Set(entry.allowedServices);
-            for (const m of modules) {
-                const missing = m.services.filter((s) => !allowed.has(s));
-                if (missing.length === 0)
-                    continue;
-                const mod = site.modules.find((x) => x.name === m.module);
-                const pos = mod
-                    ? (ws.files.get(mod.origin.file)?.locate([...mod.origin.path, 'type']) ?? at(env))
-                    : at(env);
-                problems.error(pos, `module "${m.module}" needs AWS service${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which credentials for environment ${env} do not allow (allowed_services: ${entry.allowedServices.join(', ') || 'none'}): add ${missing.length > 1 ? 'them' : 'it'} to allowed_services or drop the module from ${env}`);
-            }
-        }
-    }
-    if (!creds)
-        return;
-    const envs = [...site.environments.keys()];
-    const seen = new Map();
-    for (const [env, entry] of creds.entries) {
-        if (!site.environments.has(env)) {
-            problems.warn(at(env, undefined, true), `credentials for "${env}", which the site does not deploy to (environments: ${envs.join(', ') || 'none'})`);
-        }
-        checkEntry(entry, (key, msg) => problems.error(at(env, key), msg));
-        for (const key of ['role', 'plan_role']) {
-            const arn = key === 'role' ? entry.role : entry.planRole;
-            if (!arn)
-                continue;
-            const other = seen.get(arn);
-            if (other && other !== env) {
-                problems.warn(at(env, key), `${key} ${arn} is also used by environment ${other}: one credential shared across an environment boundary`);
-            }
-            else
-                seen.set(arn, env);
-        }
-    }
-}
-function checkEntry(e, error) {
-    const partition = partitionOf(e.region);
-    const arns = [
-        ['role', e.role, 'role', true],
-        ['plan_role', e.planRole, 'role', true],
-        ['via', e.via, 'role', false],
-        ['boundary_policy', e.boundaryPolicy, 'policy', true],
-    ];
-    for (const [key, arn, kind, sameAccount] of arns) {
-        if (arn === undefined)
-            continue;
-        const p = parseIamArn(arn, kind);
-        if (!p) {
-            error(key, `${key} "${arn}" is not an IAM ${kind} ARN (arn:${partition}:iam::<12-digit account>:${kind}/<name>)`);
-            continue;
-        }
-        if (p.partition !== partition) {
-            error(key, `${key} uses partition "${p.partition}", but region ${e.region} is in partition "${partition}": write arn:${partition}:iam::...`);
-        }
-        if (sameAccount && p.account !== e.account) {
-            error(key, `${key} is in account ${p.account}, not in aws_account ${e.account}`);
-        }
-    }
-    if (e.sessionDuration < 900 || e.sessionDuration > 43200) {
-        error('session_duration', `session_duration ${e.sessionDuration} is outside 900–43200 seconds`);
-    }
-    else if (e.via && e.sessionDuration > 3600) {
-        error('session_duration', `session_duration ${e.sessionDuration} exceeds 3600 seconds: with via the session is chained, and STS caps chained sessions at one hour`);
-    }
-}
-
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/core/suggest.ts
 /** Edit distance between two strings (Levenshtein, case-insensitive). */
 function distance(a, b) {
@@ -76279,7 +72207,7 @@ var ajv_default = /*#__PURE__*/__nccwpck_require__.n(ajv);
 // editors; a test keeps the two in step. Self-contained (no imports) so Node can run it directly.
 const NAME = '^[A-Za-z0-9][A-Za-z0-9_-]*$';
 const VARIABLE = '^[A-Za-z_][A-Za-z0-9_-]*$';
-const schemas_REGION = '^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$';
+const REGION = '^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$';
 const probe = {
     type: 'object',
     required: ['type'],
@@ -76444,7 +72372,7 @@ const credentialsSchema = {
                     role: { type: 'string', description: 'Role ARN assumed for apply.' },
                     plan_role: { type: 'string', description: 'Read-only role ARN for plan, drift and verify.' },
                     via: { type: 'string', description: 'Optional hub role the OIDC token goes to first.' },
-                    region: { type: 'string', pattern: schemas_REGION },
+                    region: { type: 'string', pattern: REGION },
                     session_duration: { type: 'integer', description: 'Seconds, 900-43200 (at most 3600 with via).' },
                     boundary_policy: { type: 'string', description: 'Managed policy ARN passed as a session policy.' },
                     allowed_services: {
@@ -79723,6 +75651,13 @@ const {
 const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Most alias expansions a config file may use (SPEC §2): guards against alias bombs. */
 const MAX_ALIAS_EXPANSIONS = 100;
+/**
+ * Deepest nesting of lists and maps a config value may have (the file's top-level map is level 1):
+ * the parsers, the schema check and placeholder resolution all recurse, so deeper input is refused first.
+ */
+const MAX_YAML_DEPTH = 64;
+/** The message for a value nested deeper than MAX_YAML_DEPTH. */
+const TOO_DEEP_MESSAGE = `nesting deeper than ${MAX_YAML_DEPTH} levels: flatten this value`;
 /** Index of the first byte that is not valid UTF-8, or -1. */
 function firstInvalidUtf8(bytes) {
     let i = 0;
@@ -79766,8 +75701,9 @@ function lineColOfByte(bytes, offset) {
     }
     return { line, column: offset - lineStart + 1 };
 }
+const DUPLICATE_KEY = 'duplicate key: each key may appear once in a map';
 const YAML_MESSAGES = {
-    DUPLICATE_KEY: () => 'duplicate key: each key may appear once in a map',
+    DUPLICATE_KEY: () => DUPLICATE_KEY,
     MULTIPLE_DOCS: () => 'more than one YAML document in the file: keep one document per config file',
 };
 /**
@@ -79792,24 +75728,66 @@ function parseYaml(input, file, problems, options = {}) {
         text = text.slice(1);
     if (options.fast !== false) {
         const fast = fastParse(text);
-        if (fast !== undefined)
+        // A value nested too deep takes the full parser, which says where the limit is exceeded.
+        if (fast !== undefined && !nestsTooDeep(fast.value))
             return lazyFile(file, text, fast);
     }
     return fullParse(file, text, problems);
 }
-// Anchors, aliases, merge keys and complex keys take the full parser, which bounds alias
-// expansion and explains every problem with its position. Quoted text cannot hold them.
+// js-yaml counts every node, scalars and implicit flow pairs included: twice the limit is ample.
+const FAST_PATH_MAX_DEPTH = 2 * MAX_YAML_DEPTH + 2;
+// Anchors, aliases, tags, merge keys and complex keys (`? k`, or a list or map before ": ") take
+// the full parser, which bounds alias expansion and explains every problem with its position (and
+// reads tags as yaml does; js-yaml would turn a map key into "[object Object]"). Quoted text
+// cannot hold them.
 const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'/g;
-const NEEDS_FULL_PARSE = /(^|:\s|-\s|[[{,])\s*[&*]\S|<<|^\s*\?(\s|$)/m;
+const NEEDS_FULL_PARSE = /(^|:\s|-\s|[[{,])\s*[&*!]\S|<<|(^|[-:[{,])\s*\?(\s|$)|[\]}][ \t]*:(\s|$)/m;
+// Text js-yaml and yaml read differently (found by fuzzing one against the other): such a file
+// takes the full parser too, so a value never depends on which parser read it. Checked on the
+// text with quoted scalars blanked out:
+const READ_DIFFERENTLY = [
+    // binary and signed hex or octal integers (numbers to js-yaml, text to yaml), floats that
+    // overflow (text to js-yaml, ±Infinity to yaml), a sign before ".5", and -0;
+    /(?:^|[\s:,[\]{}?-])(?:[-+]?0b|[-+]0[xo]|[-+]\.[0-9]|-0(?:[.eE]|(?=$|[\s,\]}#:]))|[0-9.][eE][-+]?[0-9]{3})/m,
+    // a null or empty key (the key "null" to js-yaml, "" to yaml);
+    /(?:^|[\s{,?-])(?:~|null|Null|NULL)[ \t]*:(?:\s|$)|[[{,][ \t]*:/m,
+    // a comment right after a quoted scalar (yaml wants a space before "#").
+    /""#/,
+];
+// Checked on the whole text, quoted scalars included: a lone carriage return (a line end to
+// js-yaml, also inside quotes) or a byte order mark after the first.
+const ODD_CHARACTERS = /\r(?!\n)|\uFEFF/;
+/**
+ * Whether a line is over 1024 characters: yaml refuses implicit keys that long, js-yaml does not.
+ * (A regular expression for this retries at every character of a long line: quadratic.)
+ */
+function hasLongLine(text) {
+    let start = 0;
+    for (;;) {
+        const end = text.indexOf('\n', start);
+        if ((end < 0 ? text.length : end) - start > 1024)
+            return true;
+        if (end < 0)
+            return false;
+        start = end + 1;
+    }
+}
 /**
  * The value of a plain config file from js-yaml (YAML 1.2 core schema), about ten times faster than
  * building a position-keeping document; undefined when the file needs the full parser.
  */
 function fastParse(text) {
-    if (NEEDS_FULL_PARSE.test(text.replace(QUOTED, '""')))
+    const unquoted = text.replace(QUOTED, '""');
+    if (NEEDS_FULL_PARSE.test(unquoted) ||
+        READ_DIFFERENTLY.some((r) => r.test(unquoted)) ||
+        ODD_CHARACTERS.test(text) ||
+        hasLongLine(text))
         return undefined;
     try {
-        const value = yaml.load(text, { schema: yaml.CORE_SCHEMA, json: false });
+        // js-yaml recurses once per node and refuses beyond maxDepth: set it, rather than rely on its
+        // default, so its recursion stays bounded; in between, firstTooDeep catches what it accepted.
+        const options = { schema: yaml.CORE_SCHEMA, json: false, maxDepth: FAST_PATH_MAX_DEPTH };
+        const value = yaml.load(text, options);
         if (value === undefined || value === null || typeof value !== 'object')
             return undefined;
         return { value };
@@ -79840,35 +75818,44 @@ function lazyFile(file, text, fast) {
 function fullParse(file, text, problems) {
     const at = (line, column) => ({ file, line, column });
     const lineCounter = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, {
-        lineCounter,
-        uniqueKeys: true,
-        prettyErrors: false,
-        merge: true,
-        keepSourceTokens: false,
-        logLevel: 'error',
-    });
+    const cst = parseTokens(text, lineCounter);
+    if ('tooDeepAt' in cst) {
+        const { line, col } = lineCounter.linePos(cst.tooDeepAt);
+        problems?.error(at(line, col), TOO_DEEP_MESSAGE);
+        return undefined;
+    }
+    const doc = composeDocument(cst.tokens, text);
     const posOf = (offset) => {
         const { line, col } = lineCounter.linePos(offset);
         return at(line, col);
     };
-    if (doc.errors.length > 0) {
+    const scan = scanDocument(doc);
+    if (doc.errors.length > 0 || scan.duplicateKeys.length > 0) {
         for (const e of doc.errors) {
             const rewrite = YAML_MESSAGES[e.code];
             const base = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
             // An unclosed quote is reported by the parser where the file ends; point at the opening quote instead.
-            const at0 = /^Missing closing .?quote/i.test(base) ? (unclosedQuoteOffset(text) ?? e.pos[0]) : e.pos[0];
+            const at0 = /^Missing closing .?quote/i.test(base)
+                ? (unclosedQuoteOffset(cst.tokens) ?? e.pos[0])
+                : e.pos[0];
             problems?.error(posOf(at0), `invalid YAML: ${rewrite ? rewrite(base) : base}`);
         }
+        for (const key of scan.duplicateKeys)
+            problems?.error(posOf(key.range?.[0] ?? 0), `invalid YAML: ${DUPLICATE_KEY}`);
         return undefined;
     }
     if (doc.contents === null || ((0,dist/* isScalar */.jn)(doc.contents) && doc.contents.value === null)) {
         problems?.error(at(1, 1), 'file is empty: it needs a YAML mapping');
         return undefined;
     }
-    const badKey = firstCollectionKey(doc);
-    if (badKey?.range) {
-        problems?.error(posOf(badKey.range[0]), 'invalid YAML: a map key must be plain text, not a list or map');
+    if (scan.collectionKey?.range) {
+        problems?.error(posOf(scan.collectionKey.range[0]), 'invalid YAML: a map key must be plain text, not a list or map');
+        return undefined;
+    }
+    const aliasBomb = (where) => problems?.error(where?.range ? posOf(where.range[0]) : at(1, 1), `too many alias expansions (limit ${MAX_ALIAS_EXPANSIONS}): refusing a possible alias bomb`);
+    // Each alias yaml expands looks through every anchor before it: count them first.
+    if (scan.aliasOverLimit) {
+        aliasBomb(scan.aliasOverLimit);
         return undefined;
     }
     let value;
@@ -79877,30 +75864,49 @@ function fullParse(file, text, problems) {
         value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS + 1 });
     }
     catch (e) {
-        const first = firstAlias(doc);
-        const where = first?.range ? posOf(first.range[0]) : at(1, 1);
         const msg = e instanceof Error ? e.message : String(e);
-        if (/alias/i.test(msg)) {
-            problems?.error(where, `too many alias expansions (limit ${MAX_ALIAS_EXPANSIONS}): refusing a possible alias bomb`);
-        }
-        else {
-            problems?.error(where, `invalid YAML: ${msg}`);
-        }
+        if (/alias/i.test(msg))
+            aliasBomb(scan.firstAlias);
+        else
+            problems?.error(scan.firstAlias?.range ? posOf(scan.firstAlias.range[0]) : at(1, 1), `invalid YAML: ${msg}`);
         return undefined;
     }
     if (isCircular(value)) {
-        const first = firstAlias(doc);
+        const first = scan.firstAlias;
         problems?.error(first?.range ? posOf(first.range[0]) : at(1, 1), 'invalid YAML: an alias refers to the node that contains it (a recursive structure)');
         return undefined;
     }
+    // Keys of each map by text, first one wins (as a linear find would): a map may have 100,000 keys
+    // and every problem asks for a position.
+    const keyIndex = new Map();
+    const pairOf = (map, key) => {
+        let index = keyIndex.get(map);
+        if (!index) {
+            index = new Map();
+            for (const p of map.items)
+                if ((0,dist/* isPair */.tO)(p) && (0,dist/* isScalar */.jn)(p.key) && !index.has(String(p.key.value)))
+                    index.set(String(p.key.value), p);
+            keyIndex.set(map, index);
+        }
+        return index.get(key);
+    };
+    const targets = new Map();
+    const resolveAlias = (alias) => {
+        if (!targets.has(alias))
+            targets.set(alias, alias.resolve(doc));
+        return targets.get(alias);
+    };
     const nodeAt = (path) => {
         let node = doc.contents;
         let keyNode = null;
+        let alias = null;
         for (const seg of path) {
-            if (node && (0,dist/* isAlias */.Vj)(node))
-                node = node.resolve(doc) ?? node;
+            if (node && (0,dist/* isAlias */.Vj)(node)) {
+                alias = node;
+                node = resolveAlias(node) ?? node;
+            }
             if (node && (0,dist/* isMap */.jh)(node)) {
-                const pair = node.items.find((p) => (0,dist/* isPair */.tO)(p) && (0,dist/* isScalar */.jn)(p.key) && String(p.key.value) === String(seg));
+                const pair = pairOf(node, String(seg));
                 if (!pair)
                     break;
                 keyNode = pair.key;
@@ -79917,8 +75923,16 @@ function fullParse(file, text, problems) {
                 break;
             }
         }
-        return { node, keyNode };
+        return { node, keyNode, alias };
     };
+    // The text nests within the limit, but aliases (and implicit maps in flow lists) can nest the value deeper.
+    const deep = firstTooDeep(value);
+    if (deep) {
+        const { node, alias } = nodeAt(deep);
+        const target = alias ?? node;
+        problems?.error(target?.range ? posOf(target.range[0]) : at(1, 1), TOO_DEEP_MESSAGE);
+        return undefined;
+    }
     return {
         file,
         value,
@@ -79943,67 +75957,192 @@ function fullParse(file, text, problems) {
         },
     };
 }
-function firstAlias(doc) {
-    let found;
-    const visit = (n) => {
-        if (found || !n)
-            return;
-        if ((0,dist/* isAlias */.Vj)(n))
-            found = n;
-        else if ((0,dist/* isMap */.jh)(n) || (0,dist/* isSeq */.oP)(n))
-            for (const it of n.items)
-                visit(it);
-        else if ((0,dist/* isPair */.tO)(n)) {
-            visit(n.key);
-            visit(n.value);
-        }
+/**
+ * Walks the document once, with its own stack, in document order. Duplicate keys are found here
+ * with a set per map: the yaml library's own check compares each key with every earlier one,
+ * which takes minutes on a 1 MiB map. Keys compare as yaml compares them: by scalar value.
+ */
+function scanDocument(doc) {
+    const scan = {
+        firstAlias: undefined,
+        aliasOverLimit: undefined,
+        duplicateKeys: [],
+        collectionKey: undefined,
     };
-    visit(doc.contents);
-    return found;
-}
-function firstCollectionKey(doc) {
-    let found;
-    const visit = (n) => {
-        if (found || !n)
-            return;
-        if ((0,dist/* isMap */.jh)(n)) {
+    let aliases = 0;
+    const stack = [doc.contents];
+    while (stack.length > 0) {
+        const n = stack.pop();
+        if (!n)
+            continue;
+        if ((0,dist/* isAlias */.Vj)(n)) {
+            scan.firstAlias ??= n;
+            if (++aliases === MAX_ALIAS_EXPANSIONS + 1)
+                scan.aliasOverLimit = n;
+        }
+        else if ((0,dist/* isMap */.jh)(n)) {
+            const seen = new Set();
+            const children = [];
             for (const p of n.items) {
-                if ((0,dist/* isPair */.tO)(p) && ((0,dist/* isMap */.jh)(p.key) || (0,dist/* isSeq */.oP)(p.key))) {
-                    found = p.key;
-                    return;
+                if (!(0,dist/* isPair */.tO)(p))
+                    continue;
+                const key = p.key;
+                if ((0,dist/* isMap */.jh)(key) || (0,dist/* isSeq */.oP)(key)) {
+                    scan.collectionKey ??= key;
                 }
-                if ((0,dist/* isPair */.tO)(p))
-                    visit(p.value);
+                else if ((0,dist/* isScalar */.jn)(key)) {
+                    // A merge key (`<<`) is a fresh symbol each time, and NaN equals nothing: never duplicates.
+                    const v = key.value;
+                    if (typeof v !== 'symbol' && !(typeof v === 'number' && Number.isNaN(v))) {
+                        if (seen.has(v))
+                            scan.duplicateKeys.push(key);
+                        else
+                            seen.add(v);
+                    }
+                }
+                else if ((0,dist/* isAlias */.Vj)(key)) {
+                    children.push(key);
+                }
+                children.push(p.value);
             }
+            for (let i = children.length - 1; i >= 0; i--)
+                stack.push(children[i]);
         }
-        else if ((0,dist/* isSeq */.oP)(n))
-            for (const it of n.items)
-                visit(it);
-    };
-    visit(doc.contents);
-    return found;
+        else if ((0,dist/* isSeq */.oP)(n)) {
+            for (let i = n.items.length - 1; i >= 0; i--)
+                stack.push(n.items[i]);
+        }
+    }
+    return scan;
 }
+// Iterative, like every walk over a parsed value here: the value may be deeper than the call stack.
 function isCircular(value) {
     const onPath = new Set();
-    const walk = (v) => {
-        if (v === null || typeof v !== 'object')
-            return false;
-        if (onPath.has(v))
+    const stack = [];
+    if (value !== null && typeof value === 'object')
+        stack.push({ v: value, leaving: false });
+    while (stack.length > 0) {
+        const top = stack.pop();
+        if (top.leaving) {
+            onPath.delete(top.v);
+            continue;
+        }
+        if (onPath.has(top.v))
             return true;
-        onPath.add(v);
-        const children = Array.isArray(v) ? v : v instanceof Map ? [...v.values()] : Object.values(v);
-        const found = children.some(walk);
-        onPath.delete(v);
-        return found;
-    };
-    return walk(value);
+        onPath.add(top.v);
+        stack.push({ v: top.v, leaving: true });
+        for (const child of childrenOf(top.v))
+            if (child !== null && typeof child === 'object')
+                stack.push({ v: child, leaving: false });
+    }
+    return false;
+}
+function childrenOf(v) {
+    return Array.isArray(v) ? v : v instanceof Map ? [...v.values()] : Object.values(v);
+}
+/** Whether a list or map nests deeper than MAX_YAML_DEPTH: firstTooDeep without the path, for every file read. */
+function nestsTooDeep(value) {
+    const values = [value];
+    const depths = [1];
+    while (values.length > 0) {
+        const v = values.pop();
+        const depth = depths.pop();
+        if (v === null || typeof v !== 'object')
+            continue;
+        if (depth > MAX_YAML_DEPTH)
+            return true;
+        for (const child of Array.isArray(v) ? v : Object.values(v)) {
+            if (child !== null && typeof child === 'object') {
+                values.push(child);
+                depths.push(depth + 1);
+            }
+        }
+    }
+    return false;
+}
+/**
+ * The path of the first list or map (in document order) nested deeper than MAX_YAML_DEPTH, or
+ * undefined. Walks with its own stack and stops at the limit, so any value is safe to give it.
+ */
+function firstTooDeep(value) {
+    if (value === null || typeof value !== 'object')
+        return undefined;
+    const stack = [{ v: value, depth: 1, parent: undefined, key: '' }];
+    while (stack.length > 0) {
+        const e = stack.pop();
+        if (e.depth > MAX_YAML_DEPTH) {
+            const path = [];
+            for (let p = e; p?.parent; p = p.parent)
+                path.push(p.key);
+            return path.reverse();
+        }
+        const entries = Array.isArray(e.v)
+            ? e.v.map((x, i) => [i, x])
+            : e.v instanceof Map
+                ? [...e.v.entries()].map(([k, x]) => [String(k), x])
+                : Object.entries(e.v);
+        // Pushed last to first, so the first child is looked at first: document order.
+        for (let i = entries.length - 1; i >= 0; i--) {
+            const [key, child] = entries[i];
+            if (child !== null && typeof child === 'object')
+                stack.push({ v: child, depth: e.depth + 1, parent: e, key });
+        }
+    }
+    return undefined;
+}
+const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
+/**
+ * The file's syntax tokens, or the offset of the first list or map nested deeper than
+ * MAX_YAML_DEPTH. The parser keeps its open collections on a stack of its own, so the depth is
+ * read there as it grows, before anything recursive (the composer) sees the tokens.
+ */
+function parseTokens(text, lineCounter) {
+    const parser = new dist/* Parser */.iX(lineCounter.addNewLine);
+    lineCounter.addNewLine(0);
+    const tokens = [];
+    for (const lexeme of new dist/* Lexer */.JG().lex(text)) {
+        for (const token of parser.next(lexeme))
+            tokens.push(token);
+        if (parser.stack.length > MAX_YAML_DEPTH) {
+            let level = 0;
+            for (const open of parser.stack)
+                if (COLLECTIONS.has(open.type) && ++level > MAX_YAML_DEPTH)
+                    return { tooDeepAt: open.offset };
+        }
+    }
+    for (const token of parser.end())
+        tokens.push(token);
+    return { tokens };
+}
+/** The first document of the tokens, as `parseDocument` would build it (a second document is an error). */
+function composeDocument(tokens, text) {
+    const composer = new dist/* Composer */.Dk({
+        // scanDocument finds duplicate keys in linear time.
+        uniqueKeys: false,
+        merge: true,
+        keepSourceTokens: false,
+        logLevel: 'error',
+    });
+    let doc;
+    for (const next of composer.compose(tokens, true, text.length)) {
+        if (!doc) {
+            doc = next;
+        }
+        else {
+            doc.errors.push(new dist/* YAMLParseError */.XT([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+            break;
+        }
+    }
+    // compose(tokens, forceDoc = true) always yields a document, an empty one for empty input.
+    return doc;
 }
 /** Offset of the opening quote of the first quoted scalar the parser found unterminated. */
-function unclosedQuoteOffset(text) {
-    let found;
-    const visit = (t) => {
-        if (found !== undefined || !t || typeof t !== 'object')
-            return;
+function unclosedQuoteOffset(tokens) {
+    const stack = [...tokens].reverse();
+    while (stack.length > 0) {
+        const t = stack.pop();
+        if (!t || typeof t !== 'object')
+            continue;
         const tok = t;
         if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') &&
             typeof tok.source === 'string') {
@@ -80011,19 +76150,21 @@ function unclosedQuoteOffset(text) {
             const body = tok.source.slice(1);
             const closed = q === '"' ? /(^|[^\\])(\\\\)*"$/.test(body) || body === '"' : /'$/.test(body.replace(/''/g, ''));
             if (!closed || tok.source.length < 2)
-                found = tok.offset;
-            return;
+                return tok.offset;
+            continue;
         }
+        const children = [];
         for (const v of Object.values(t)) {
             if (Array.isArray(v))
-                v.forEach(visit);
+                for (const x of v)
+                    children.push(x);
             else if (v && typeof v === 'object')
-                visit(v);
+                children.push(v);
         }
-    };
-    for (const tok of new dist/* Parser */.iX().parse(text))
-        visit(tok);
-    return found;
+        for (let i = children.length - 1; i >= 0; i--)
+            stack.push(children[i]);
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/core/config/load.ts
@@ -80031,6 +76172,8 @@ function unclosedQuoteOffset(text) {
 
 
 
+/** How deep the catalog check walks a module folder, and how many entries it looks at. */
+const CATALOG_WALK = { depth: 16, entries: 5000 };
 /** Keys of a module entry that are never inputs (SPEC §2). */
 const RESERVED_MODULE_KEYS = new Set([
     'type',
@@ -80070,7 +76213,10 @@ function joinInside(base, rel) {
         return undefined;
     return joined;
 }
-/** Loads the repository's sites (one, or all) and the catalog entries they use, recording every problem. */
+/**
+ * Loads the repository's sites (one, a chosen few that exist, or all) and the catalog entries they
+ * use, recording every problem.
+ */
 function loadWorkspace(reader, layout, problems, only) {
     const ws = { layout, sites: new Map(), siteNames: [], manifests: new Map(), files: new Map() };
     const loader = new Loader(reader, ws, problems);
@@ -80083,7 +76229,7 @@ function loadWorkspace(reader, layout, problems, only) {
         .filter((e) => e.dir && !e.name.startsWith('.'))
         .map((e) => e.name)
         .sort();
-    const names = only === undefined ? ws.siteNames : [only];
+    const names = only === undefined ? ws.siteNames : typeof only === 'string' ? [only] : ws.siteNames.filter(only);
     for (const name of names) {
         const site = loader.loadSite(name);
         if (site)
@@ -80108,6 +76254,11 @@ class Loader {
     readFile(file, schema, missing) {
         if (!this.reader.staysInside(file)) {
             this.problems.error(missing?.pos() ?? { file, line: 1, column: 1 }, `${file} resolves outside the repository root (a symlink?): refusing to read it`);
+            return undefined;
+        }
+        const kind = this.reader.kind?.(file);
+        if (kind !== undefined && kind !== 'file' && kind !== 'missing') {
+            this.problems.error(missing?.pos() ?? { file, line: 1, column: 1 }, `${file} is a ${kind}, not a regular file: refusing to read it`);
             return undefined;
         }
         const size = this.reader.size?.(file);
@@ -80311,6 +76462,7 @@ class Loader {
                     sensitiveOutputs: raw.sensitive_outputs ?? [],
                     mockOutputs: raw.mock_outputs ?? {},
                 };
+                this.checkCatalogFolder(manifest, yaml);
                 if (manifest.outputs) {
                     for (const k of Object.keys(manifest.mockOutputs)) {
                         if (!manifest.outputs.includes(k))
@@ -80321,6 +76473,44 @@ class Loader {
         }
         this.ws.manifests.set(type, manifest);
         return manifest;
+    }
+    /**
+     * The catalog folder is copied into every step's work folder: a symlink in it that leads outside
+     * the repository would copy that outside into the work folder (and into Terraform's reach); a
+     * command module needs executable `plan` and `apply` files.
+     */
+    checkCatalogFolder(manifest, yaml) {
+        let seen = 0;
+        const walk = (dir, depth) => {
+            for (const e of this.reader.list(dir) ?? []) {
+                if (++seen > CATALOG_WALK.entries || e.name === '.terraform')
+                    continue;
+                const path = external_node_path_.posix.join(dir, e.name);
+                if (e.symlink && !this.reader.staysInside(path)) {
+                    this.problems.error({ file: path, line: 1, column: 1 }, `${path} is a symlink that resolves outside the repository: refusing to copy it into work folders — ` +
+                        'replace it with the file itself, or link to a path inside the repository');
+                    continue;
+                }
+                if (e.dir && depth < CATALOG_WALK.depth)
+                    walk(path, depth + 1);
+            }
+        };
+        walk(manifest.dir, 1);
+        if (manifest.engine !== 'command' || !this.reader.executable)
+            return;
+        for (const name of ['plan', 'apply']) {
+            const path = external_node_path_.posix.join(manifest.dir, name);
+            const kind = this.reader.kind?.(path);
+            const problem = kind === 'missing'
+                ? `command module ${manifest.type} has no '${name}' file: a command module needs executable 'plan' and 'apply' files in ${manifest.dir}/`
+                : kind !== undefined && kind !== 'file'
+                    ? `command module ${manifest.type}: ${path} is a ${kind}, not an executable file`
+                    : !this.reader.executable(path)
+                        ? `command module ${manifest.type}: ${path} is not executable — run \`chmod +x ${path}\` and commit the mode (\`git update-index --chmod=+x ${path}\`)`
+                        : undefined;
+            if (problem)
+                this.problems.error(yaml.locate(['engine']), problem);
+        }
     }
     loadEnvironments(dir, siteFile, listed) {
         const envs = new Map();
@@ -80410,6 +76600,70 @@ class Loader {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/errors.ts
+/** The one error type the tool throws on purpose: a stable code, the problems, and whose fault it is. */
+class SiteDeployError extends Error {
+    code;
+    problems;
+    constructor(code, message, options = {}) {
+        super(message, options.cause === undefined ? undefined : { cause: options.cause });
+        this.name = 'SiteDeployError';
+        this.code = code;
+        this.problems = options.problems ?? [];
+    }
+}
+/** Bad input (config, arguments, files): carries every problem found, not just the first. */
+class InputError extends SiteDeployError {
+    constructor(problems, message) {
+        const errors = problems.filter((p) => p.severity === 'error');
+        super('bad-input', message ?? `${errors.length} problem${errors.length === 1 ? '' : 's'} in the configuration`, {
+            problems,
+        });
+        this.name = 'InputError';
+    }
+}
+/** Collects problems while a stage runs, so users fix everything in one pass. */
+class Problems {
+    list = [];
+    /** Records an error at a position. */
+    error(pos, message) {
+        this.list.push({ ...pos, message, severity: 'error' });
+    }
+    /** Records a warning at a position. */
+    warn(pos, message) {
+        this.list.push({ ...pos, message, severity: 'warning' });
+    }
+    /** Whether any error (not warning) was recorded. */
+    get hasErrors() {
+        return this.list.some((p) => p.severity === 'error');
+    }
+    /** Throws an InputError when any error was recorded. */
+    throwIfErrors() {
+        if (this.hasErrors)
+            throw new InputError(this.list);
+    }
+}
+/** Formats a problem the way compilers do: `file:line:column: error: message`. */
+function formatProblem(p, file = p.file) {
+    return `${file}:${p.line}:${p.column}: ${p.severity}: ${p.message}`;
+}
+/** Sorts problems by file, line, column, for stable output. */
+function sortProblems(problems) {
+    const seen = new Set();
+    return [...problems]
+        .sort((a, b) => a.file.localeCompare(b.file) ||
+        a.line - b.line ||
+        a.column - b.column ||
+        a.message.localeCompare(b.message))
+        .filter((p) => {
+        const k = `${p.file}:${p.line}:${p.column}:${p.severity}:${p.message}`;
+        if (seen.has(k))
+            return false;
+        seen.add(k);
+        return true;
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/core/placeholders/parse.ts
 /** A malformed or unresolvable placeholder; `offset` is where it starts in the string. */
 class PlaceholderError extends Error {
@@ -80459,13 +76713,13 @@ function parseTemplate(text) {
         }
         const close = text.indexOf('}', at + 2);
         if (close < 0) {
-            throw new PlaceholderError(`unclosed placeholder "${parse_clip(text.slice(at))}": add "}" (or write "##{" for a literal "#{")`, at, text.length - at);
+            throw new PlaceholderError(`unclosed placeholder "${clip(text.slice(at))}": add "}" (or write "##{" for a literal "#{")`, at, text.length - at);
         }
         const source = text.slice(at, close + 1);
         const body = text.slice(at + 2, close);
         const nested = body.indexOf('#{');
         if (nested >= 0)
-            throw new PlaceholderError(`placeholders cannot be nested: "${parse_clip(source)}"`, at, source.length);
+            throw new PlaceholderError(`placeholders cannot be nested: "${clip(source)}"`, at, source.length);
         const [head = '', ...rest] = body.split('|');
         const name = head.trim();
         if (name === '')
@@ -80473,7 +76727,7 @@ function parseTemplate(text) {
         const filters = rest.map((f) => f.trim());
         for (const f of filters) {
             if (!FILTER.test(f)) {
-                throw new PlaceholderError(`invalid filter "${parse_clip(f)}" in "${parse_clip(source)}"`, at, source.length);
+                throw new PlaceholderError(`invalid filter "${clip(f)}" in "${clip(source)}"`, at, source.length);
             }
         }
         if (buffer)
@@ -80500,9 +76754,9 @@ function parseReference(name, source, offset) {
     if (parts.length === 2 && parts.every((p) => parse_NAME.test(p))) {
         return { kind: 'output', module: parts[0], output: parts[1] };
     }
-    throw new PlaceholderError(`invalid placeholder "${parse_clip(source)}": use #{variable} or #{module.output} (letters, digits, "_" and "-")`, offset, source.length);
+    throw new PlaceholderError(`invalid placeholder "${clip(source)}": use #{variable} or #{module.output} (letters, digits, "_" and "-")`, offset, source.length);
 }
-function parse_clip(s) {
+function clip(s) {
     return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 /** Every reference in a template, for building graph edges. */
@@ -80539,6 +76793,7 @@ function lookupFilter(name) {
 ;// CONCATENATED MODULE: ./src/core/placeholders/resolve.ts
 
 
+
 /** Turns a value into the text it takes when embedded in a longer string. */
 function stringify(value) {
     if (typeof value === 'string')
@@ -80549,6 +76804,72 @@ function stringify(value) {
 }
 function refText(ref) {
     return ref.kind === 'variable' ? ref.name : `${ref.module}.${ref.output}`;
+}
+/**
+ * Most lists, maps and scalars one resolved value may hold. Each placeholder that is exactly
+ * `#{x}` shares x's value rather than copying it, so ten variables that each list the previous
+ * one ten times would otherwise hold ten billion entries (a placeholder bomb) once written out.
+ */
+const MAX_RESOLVED_NODES = 100_000;
+// Sizes by identity: one value (a variable's, an output's) is substituted into many places and
+// shares structure, so each object is measured once, and a bomb is measured in the time its
+// distinct objects take. Resolved values are never modified afterwards.
+const SIZES = new WeakMap();
+/**
+ * Measures a value with its own stack (outputs may nest deeper than the call stack). Nesting past
+ * MAX_YAML_DEPTH stops the walk: the depth is then MAX_YAML_DEPTH + 1 and the node count unknown (Infinity).
+ */
+function measureValue(value) {
+    if (value === null || typeof value !== 'object')
+        return { depth: 0, nodes: 1 };
+    const known = SIZES.get(value);
+    if (known)
+        return known;
+    const frame = (v) => ({
+        v,
+        children: Array.isArray(v) ? v : Object.values(v),
+        next: 0,
+        deepest: 0,
+        nodes: 1,
+    });
+    const stack = [frame(value)];
+    while (stack.length > 0) {
+        const top = stack[stack.length - 1];
+        if (top.next < top.children.length) {
+            const child = top.children[top.next++];
+            const size = child === null || typeof child !== 'object' ? { depth: 0, nodes: 1 } : SIZES.get(child);
+            if (size) {
+                top.deepest = Math.max(top.deepest, size.depth);
+                top.nodes += size.nodes;
+            }
+            else if (stack.length > MAX_YAML_DEPTH) {
+                // Too deep already (or circular): the frames in between are left unmeasured.
+                const tooDeep = { depth: MAX_YAML_DEPTH + 1, nodes: Infinity };
+                SIZES.set(value, tooDeep);
+                return tooDeep;
+            }
+            else {
+                stack.push(frame(child));
+            }
+            continue;
+        }
+        stack.pop();
+        const size = { depth: Math.min(top.deepest + 1, MAX_YAML_DEPTH + 1), nodes: top.nodes };
+        SIZES.set(top.v, size);
+        const parent = stack[stack.length - 1];
+        if (parent) {
+            parent.deepest = Math.max(parent.deepest, size.depth);
+            parent.nodes += size.nodes;
+        }
+    }
+    return SIZES.get(value);
+}
+/** How deeply lists and maps nest in a value (see measureValue). */
+function nestingDepth(value) {
+    return measureValue(value).depth;
+}
+function resolve_clip(s) {
+    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 /**
  * Resolves one string. A string that is exactly one placeholder without filters keeps the value's
@@ -80588,6 +76909,15 @@ function resolveTemplate(text, scope) {
                     mocked.push(refText(seg.ref));
             }
         }
+        // Values from outside the config (engine outputs) have no limits of their own.
+        if (known) {
+            const size = measureValue(value);
+            if (size.depth > MAX_YAML_DEPTH || size.nodes > MAX_RESOLVED_NODES) {
+                throw new PlaceholderError(size.depth > MAX_YAML_DEPTH
+                    ? `${resolve_clip(seg.source)} holds a value nested deeper than ${MAX_YAML_DEPTH} levels: flatten it`
+                    : `${resolve_clip(seg.source)} holds more than ${MAX_RESOLVED_NODES.toLocaleString('en-US')} list items, map entries and scalars: a placeholder bomb?`, seg.offset, seg.length);
+            }
+        }
         for (const name of seg.filters) {
             const fn = lookupFilter(name);
             if (typeof fn === 'string')
@@ -80616,63 +76946,116 @@ function resolveTemplate(text, scope) {
     }
     return { value: values.map((v) => stringify(v.value)).join(''), pending, mocked };
 }
-/** Resolves every string inside a value (lists and maps too), collecting errors instead of stopping. */
+function resolve_pathOf(base, node) {
+    const rest = [];
+    for (let n = node; n; n = n.up)
+        rest.push(n.key);
+    return [...base, ...rest.reverse()];
+}
+/** Sets a key as an own property, `__proto__` included (plain assignment would set the prototype). */
+function setOwn(out, key, value) {
+    if (key === '__proto__')
+        Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else
+        out[key] = value;
+}
+/**
+ * Resolves every string inside a value (lists and maps too), collecting errors instead of stopping.
+ * Walks with its own stack. A substitution that would nest the result deeper than MAX_YAML_DEPTH,
+ * or make it hold more than MAX_RESOLVED_NODES nodes, is an error and leaves its string as written:
+ * no resolved value is deeper than a config file may be, nor a placeholder bomb.
+ */
 function resolveValue(value, scope, errors, path = []) {
     const pending = [];
     const mocked = [];
-    const walk = (v, p) => {
+    let resolved;
+    // Nodes of the result so far: each one walked, plus everything a substitution brings in.
+    let nodes = 0;
+    const stack = [{ v: value, depth: 0, at: undefined, put: (x) => (resolved = x) }];
+    while (stack.length > 0) {
+        const { v, depth, at, put } = stack.pop();
+        nodes++;
         if (typeof v === 'string') {
             try {
                 const r = resolveTemplate(v, scope);
-                pending.push(...r.pending);
-                mocked.push(...r.mocked);
-                return r.value;
+                const size = measureValue(r.value);
+                if (size.depth > 0 && depth + size.depth > MAX_YAML_DEPTH) {
+                    throw new PlaceholderError(`nesting deeper than ${MAX_YAML_DEPTH} levels once ${resolve_clip(v)} is substituted here: flatten the value`, 0, v.length);
+                }
+                if (size.nodes > 1 && nodes - 1 + size.nodes > MAX_RESOLVED_NODES) {
+                    throw new PlaceholderError(`more than ${MAX_RESOLVED_NODES.toLocaleString('en-US')} list items, map entries and scalars once ${resolve_clip(v)} is substituted here: a placeholder bomb?`, 0, v.length);
+                }
+                nodes += size.nodes - 1;
+                // Not push(...list): a string may hold more placeholders than a call takes arguments.
+                for (const x of r.pending)
+                    pending.push(x);
+                for (const x of r.mocked)
+                    mocked.push(x);
+                put(r.value);
             }
             catch (e) {
-                if (e instanceof PlaceholderError) {
-                    errors.push({ path: p, error: e });
-                    return v;
-                }
-                throw e;
+                if (!(e instanceof PlaceholderError))
+                    throw e;
+                errors.push({ path: resolve_pathOf(path, at), error: e });
+                put(v);
             }
         }
-        if (Array.isArray(v))
-            return v.map((x, i) => walk(x, [...p, i]));
-        if (v !== null && typeof v === 'object') {
-            const out = {};
-            for (const [k, x] of Object.entries(v))
-                out[k] = walk(x, [...p, k]);
-            return out;
+        else if (Array.isArray(v)) {
+            const out = new Array(v.length);
+            put(out);
+            // Last pushed is first taken: children go in last to first so errors come in document order.
+            for (let i = v.length - 1; i >= 0; i--)
+                stack.push({ v: v[i], depth: depth + 1, at: { key: i, up: at }, put: (x) => (out[i] = x) });
         }
-        return v;
-    };
-    const resolved = walk(value, path);
+        else if (v !== null && typeof v === 'object') {
+            const out = {};
+            put(out);
+            const entries = Object.entries(v);
+            for (let i = entries.length - 1; i >= 0; i--) {
+                const [k, x] = entries[i];
+                stack.push({ v: x, depth: depth + 1, at: { key: k, up: at }, put: (y) => setOwn(out, k, y) });
+            }
+        }
+        else {
+            put(v);
+        }
+    }
     return { value: resolved, pending: [...new Set(pending)], mocked: [...new Set(mocked)] };
 }
 /** Every reference inside a structured value, with the path of the string holding it. */
 function collectReferences(value, path = [], out = [], errors = []) {
-    if (typeof value === 'string') {
-        if (!hasPlaceholder(value))
-            return out;
-        try {
-            for (const seg of parseTemplate(value)) {
-                if (seg.kind === 'placeholder')
-                    out.push({ path, ref: seg.ref, offset: seg.offset, length: seg.length, source: seg.source });
+    // Its own stack, last to first: document order without recursion.
+    const stack = [{ v: value, at: undefined }];
+    while (stack.length > 0) {
+        const { v, at } = stack.pop();
+        if (typeof v === 'string') {
+            if (!hasPlaceholder(v))
+                continue;
+            const p = resolve_pathOf(path, at);
+            try {
+                for (const seg of parseTemplate(v)) {
+                    if (seg.kind === 'placeholder')
+                        out.push({ path: p, ref: seg.ref, offset: seg.offset, length: seg.length, source: seg.source });
+                }
+            }
+            catch (e) {
+                if (e instanceof PlaceholderError)
+                    errors.push({ path: p, error: e });
+                else
+                    throw e;
             }
         }
-        catch (e) {
-            if (e instanceof PlaceholderError)
-                errors.push({ path, error: e });
-            else
-                throw e;
+        else if (Array.isArray(v)) {
+            for (let i = v.length - 1; i >= 0; i--)
+                stack.push({ v: v[i], at: { key: i, up: at } });
         }
-    }
-    else if (Array.isArray(value)) {
-        value.forEach((x, i) => collectReferences(x, [...path, i], out, errors));
-    }
-    else if (value !== null && typeof value === 'object') {
-        for (const [k, x] of Object.entries(value))
-            collectReferences(x, [...path, k], out, errors);
+        else if (v !== null && typeof v === 'object') {
+            const entries = Object.entries(v);
+            for (let i = entries.length - 1; i >= 0; i--) {
+                const [k, x] = entries[i];
+                stack.push({ v: x, at: { key: k, up: at } });
+            }
+        }
     }
     return out;
 }
@@ -80682,6 +77065,19 @@ function collectReferences(value, path = [], out = [], errors = []) {
 
 
 
+/**
+ * Most variables one chain of references may pass through (`a` reads `#{b}`, which reads `#{c}`...,
+ * `a` included). Each link is a nested resolution, so a longer chain could exhaust the call stack.
+ */
+const MAX_VARIABLE_CHAIN = 32;
+/** Thrown when resolving one more variable would make the chain longer than MAX_VARIABLE_CHAIN. */
+class ChainLimit extends PlaceholderError {
+    variable;
+    constructor(variable) {
+        super(`variable chain longer than ${MAX_VARIABLE_CHAIN}`, 0);
+        this.variable = variable;
+    }
+}
 /** Records placeholder errors of one value at their exact file, line and column. */
 function reportPathErrors(ws, origin, errors, problems, suffix = '') {
     const file = ws.files.get(origin.file);
@@ -80704,8 +77100,14 @@ class Variables {
     problems;
     values = new Map();
     resolving = [];
+    /** Longest chain from each resolved variable, itself included (Infinity: cut at the limit). */
+    chainLength = new Map();
+    longest = new Map();
+    /** Variables on a chain already reported too long: another start that reaches them is not reported again. */
+    onLongChain = new Set();
     builtins = new Map();
     missingBuiltins = new Map();
+    unknownMessages = new Map();
     constructor(ws, site, env, credentials, ctx, problems) {
         this.ws = ws;
         this.site = site;
@@ -80745,7 +77147,14 @@ class Variables {
     }
     /** The message for an unknown or unavailable name. */
     unknown(name) {
-        return this.missingBuiltins.get(name) ?? `unknown variable "${name}"${didYouMean(name, this.names())}`;
+        // Once per name: a file can misspell one name thousands of times, and suggestions cost.
+        let message = this.unknownMessages.get(name);
+        if (message === undefined) {
+            message =
+                this.missingBuiltins.get(name) ?? `unknown variable "${name}"${didYouMean(name, this.names())}`;
+            this.unknownMessages.set(name, message);
+        }
+        return message;
     }
     /** A variable's resolved value, or undefined when there is no such variable. */
     get(name) {
@@ -80760,6 +77169,11 @@ class Variables {
             const cycle = [...this.resolving.slice(this.resolving.indexOf(name)), name].join(' -> ');
             throw new PlaceholderError(`variable cycle: ${cycle}`, 0);
         }
+        // Stop before the chain gets longer than the limit; the start of the chain reports it.
+        if (this.resolving.length >= MAX_VARIABLE_CHAIN) {
+            this.onLongChain.add(name);
+            throw new ChainLimit(name);
+        }
         this.resolving.push(name);
         try {
             const errors = [];
@@ -80768,13 +77182,65 @@ class Variables {
             const [first] = errors;
             if (first && first.error.message.startsWith('variable cycle:') && this.resolving.length > 1)
                 throw first.error;
-            reportPathErrors(this.ws, entry.origin, errors, this.problems);
+            const cut = errors.find((e) => e.error instanceof ChainLimit);
+            reportPathErrors(this.ws, entry.origin, errors.filter((e) => !(e.error instanceof ChainLimit)), this.problems);
             this.values.set(name, r.value);
+            this.measureChain(name, entry, cut && cut.error.variable);
+            if (this.resolving.length === 1)
+                this.checkChain(name);
             return { value: r.value };
         }
         finally {
             this.resolving.pop();
         }
+    }
+    /**
+     * Records the longest chain from a resolved variable. Resolved variables are cached, so a chain
+     * is measured through the cache too: its length does not depend on which variable is read first.
+     */
+    measureChain(name, entry, cutAt) {
+        let length = 1;
+        let link;
+        for (const ref of collectReferences(entry.value)) {
+            if (ref.ref.kind !== 'variable')
+                continue;
+            const next = ref.ref.name;
+            const below = next === cutAt ? Infinity : this.chainLength.get(next);
+            if (below !== undefined && below + 1 > length) {
+                length = below + 1;
+                link = { next, path: ref.path, offset: ref.offset };
+            }
+        }
+        this.chainLength.set(name, length);
+        if (link)
+            this.longest.set(name, link);
+    }
+    /** Reports a chain longer than the limit once, at the reference that goes past the limit. */
+    checkChain(start) {
+        if ((this.chainLength.get(start) ?? 0) <= MAX_VARIABLE_CHAIN)
+            return;
+        const chain = [start];
+        let link = this.longest.get(start);
+        while (link && chain.length < MAX_VARIABLE_CHAIN) {
+            const further = this.longest.get(link.next);
+            if (!further)
+                break;
+            chain.push(link.next);
+            link = further;
+        }
+        const seen = chain.some((v) => this.onLongChain.has(v));
+        chain.forEach((v) => this.onLongChain.add(v));
+        const last = chain.at(-1);
+        const origin = this.env.variables.get(last)?.origin;
+        if (seen || !link || !origin)
+            return;
+        this.onLongChain.add(link.next);
+        const file = this.ws.files.get(origin.file);
+        const pos = file
+            ? file.locateInString([...origin.path, ...link.path], link.offset)
+            : { file: origin.file, line: 1, column: 1 };
+        this.problems.error(pos, `variable chain starting at "${start}" is longer than ${MAX_VARIABLE_CHAIN} variables: ` +
+            `#{${link.next}} here would be variable ${chain.length + 1}; shorten the chain`);
     }
     /** A scope that reads variables only: module outputs are an error. */
     scope(extra) {
@@ -80788,6 +77254,855 @@ class Variables {
     withOutputs(output, extra) {
         return { ...this.scope(extra), output };
     }
+}
+
+;// CONCATENATED MODULE: ./src/core/inputs.ts
+
+
+
+
+/** No output known: what validation binds with. */
+const inputs_NO_OUTPUTS = { fromRun: () => undefined, mocks: false };
+/** Whether a module deploys to an environment. */
+function deploysTo(m, env) {
+    return !m.environments || m.environments.includes(env);
+}
+/** Why `#{module.output}` cannot be read by module `reader` (or by verification) in this environment; undefined when it can. */
+function outputProblem(ws, site, env, module, output, reader) {
+    const up = site.modules.find((m) => m.name === module);
+    if (!up) {
+        return `unknown module "${module}" in #{${module}.${output}}${didYouMean(module, site.modules.map((m) => m.name)) || `; modules: ${site.modules.map((m) => m.name).join(', ')}`}`;
+    }
+    if (reader === module)
+        return `module "${module}" reads its own output #{${module}.${output}}`;
+    if (!deploysTo(up, env)) {
+        return `${reader ? `module "${reader}"` : 'verification'} reads #{${module}.${output}}, but module "${module}" does not deploy to environment ${env} (its environments: ${up.environments?.join(', ')})`;
+    }
+    const manifest = ws.manifests.get(up.type);
+    if (manifest?.outputs && !manifest.outputs.includes(output)) {
+        return `module "${module}" (${up.type}) has no output "${output}"${didYouMean(output, manifest.outputs) || `; its outputs: ${manifest.outputs.join(', ') || '(none)'}`}`;
+    }
+    return undefined;
+}
+/** The input type a value has, in the manifest's words. */
+function typeOf(value) {
+    if (Array.isArray(value))
+        return 'list';
+    if (value === null)
+        return 'null';
+    if (typeof value === 'object')
+        return 'map';
+    if (typeof value === 'boolean')
+        return 'bool';
+    return typeof value;
+}
+/**
+ * Why a value does not fit a declared input, or undefined. `from` names the one placeholder the
+ * value came from whole (`net.subnet_ids`), which says more than the value; a sensitive input's
+ * value is never quoted (messages reach logs and annotations).
+ */
+function typeProblem(spec, value, from, secret) {
+    const got = typeOf(value);
+    if (spec.type === 'any' || got === spec.type)
+        return undefined;
+    if (value === null && !spec.required)
+        return undefined;
+    // An output's value can be long and is better named; a variable's is shown, unless secret.
+    const shown = secret || from?.output ? '' : `: ${JSON.stringify(value)?.slice(0, 40)}`;
+    return `must be a ${spec.type}, but ${from ? `${from.name} ` : ''}is a ${got}${shown}`;
+}
+/** The reference a string consists of exactly (`#{net.subnet_ids}` → `net.subnet_ids`), if it does. */
+function wholeReference(value) {
+    if (typeof value !== 'string')
+        return undefined;
+    const refs = collectReferences(value);
+    const [only] = refs;
+    if (refs.length !== 1 || !only || only.source !== value || only.offset !== 0)
+        return undefined;
+    return only.ref.kind === 'variable'
+        ? { name: only.ref.name, output: false }
+        : { name: `${only.ref.module}.${only.ref.output}`, output: true };
+}
+/** Variables a value reads that this environment lacks but another environment of the site defines. */
+function missingHere(scope, value) {
+    const names = new Set();
+    for (const r of collectReferences(value)) {
+        if (r.ref.kind !== 'variable' || scope.variables.get(r.ref.name))
+            continue;
+        const name = r.ref.name;
+        if ([...scope.site.environments.values()].some((e) => e.variables.has(name)))
+            names.add(name);
+    }
+    return [...names];
+}
+/** Binds one module's inputs (see the file's comment). */
+function inputs_bindInputs(ws, scope, owner, sources) {
+    const { site, environment } = scope;
+    const problems = new Problems();
+    const at = (file, path) => ws.files.get(file)?.locate(path) ?? { file, line: 1, column: 1 };
+    const sensitiveOutput = (m, o, v) => v?.sensitive === true ||
+        site.modules.some((x) => x.name === m && ws.manifests.get(x.type)?.sensitiveOutputs.includes(o));
+    // Set while one input resolves: a sensitive output read makes the whole input sensitive.
+    let tainted = false;
+    const lookup = (m, o) => {
+        const run = sources.fromRun(m, o);
+        const known = run ?? sources.fromState?.(m, o);
+        if (known) {
+            if (sensitiveOutput(m, o, known))
+                tainted = true;
+            return { state: 'known', value: known.value };
+        }
+        if (sources.mocks) {
+            const up = site.modules.find((x) => x.name === m);
+            const mocks = (up && ws.manifests.get(up.type)?.mockOutputs) ?? {};
+            if (Object.hasOwn(mocks, o))
+                return { state: 'mocked', value: mocks[o] };
+        }
+        return { state: 'unknown' };
+    };
+    const resolveScope = scope.variables.withOutputs((m, o) => outputProblem(ws, site, environment.name, m, o, owner.name) ?? lookup(m, o), new Map([
+        ['Module', owner.name],
+        ['ModuleType', owner.type],
+    ]));
+    const inputs = {};
+    const pending = new Set();
+    const mocked = new Set();
+    const sensitive = [];
+    const declared = owner.manifest?.inputs;
+    for (const [name, entry] of owner.module.inputs) {
+        const errors = [];
+        tainted = false;
+        const r = resolveValue(entry.value, resolveScope, errors);
+        // A variable other environments define is missing from this one: its file is where to fix it.
+        const elsewhere = missingHere(scope, entry.value);
+        const own = errors.filter((e) => !elsewhere.some((v) => e.error.message.startsWith(`unknown variable "${v}"`)));
+        for (const v of elsewhere) {
+            const others = [...site.environments.values()].filter((e) => e.variables.has(v)).map((e) => e.name);
+            problems.error(ws.files.get(environment.file)?.locate(['variables'], true) ?? {
+                file: environment.file,
+                line: 1,
+                column: 1,
+            }, `environment "${environment.name}" has no variable "${v}", which #{${v}} in a module input reads (defined in ${others.join(', ')}): add it to variables:`);
+        }
+        // Output-reference problems are also found with the graph's edges, at the same place:
+        // sortProblems drops the twin.
+        reportPathErrors(ws, entry.origin, own, problems);
+        r.pending.forEach((p) => pending.add(p));
+        r.mocked.forEach((p) => mocked.add(p));
+        inputs[name] = r.value;
+        const spec = declared && Object.hasOwn(declared, name) ? declared[name] : undefined;
+        if (tainted || spec?.sensitive)
+            sensitive.push(name);
+        // An input whose placeholders failed holds their text: its type says nothing more.
+        if (spec && r.pending.length === 0 && errors.length === 0) {
+            const bad = typeProblem(spec, r.value, wholeReference(entry.value), tainted || spec.sensitive);
+            if (bad)
+                problems.error(at(entry.origin.file, entry.origin.path), `input "${name}" of module "${owner.name}" ${bad}`);
+        }
+    }
+    for (const [name, spec] of Object.entries(declared ?? {})) {
+        if (spec.required && !spec.hasDefault && !owner.module.inputs.has(name)) {
+            problems.error(at(owner.module.origin.file, owner.module.origin.path), `module "${owner.name}" (${owner.type}) is missing required input "${name}"`);
+        }
+    }
+    return {
+        inputs,
+        pending: [...pending].sort(),
+        mocked: [...mocked].sort(),
+        sensitive,
+        problems: problems.list,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/matrix.ts
+/**
+ * The GitHub Actions matrix of a repository (SPEC §9): one entry per site × environment, and —
+ * given the files a change touched — only the entries the change affects.
+ */
+
+
+
+/** GitHub refuses a matrix of more jobs than this. */
+const MATRIX_LIMIT = 256;
+/** Every site × environment, sorted by site, then stage, then environment. */
+function matrixEntries(ws) {
+    const entries = [];
+    for (const site of ws.sites.values()) {
+        for (const env of site.environments.values()) {
+            const c = site.credentials?.entries.get(env.name);
+            const stage = site.promotion?.indexOf(env.name) ?? -1;
+            entries.push({
+                site: site.name,
+                environment: env.name,
+                ...(c?.account ? { account: c.account } : {}),
+                ...(c?.region ? { region: c.region } : {}),
+                lifecycle: env.lifecycle,
+                stage: stage >= 0 ? stage + 1 : 1,
+            });
+        }
+    }
+    return entries.sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : 0) ||
+        a.stage - b.stage ||
+        (a.environment < b.environment ? -1 : a.environment > b.environment ? 1 : 0));
+}
+/** Top-level keys of `credentials:` whose text differs between two versions of credentials.yaml. */
+function changedCredentialEntries(before, after) {
+    const entries = (text) => {
+        if (text === undefined)
+            return new Map();
+        const lines = text.split(/\r?\n/);
+        const start = lines.findIndex((l) => /^credentials:\s*(#.*)?$/.test(l));
+        if (start < 0)
+            return undefined;
+        const out = new Map();
+        let key;
+        let indent;
+        for (const line of lines.slice(start + 1)) {
+            if (/^\S/.test(line))
+                break; // the next top-level key
+            const m = /^(\s+)([^\s#:][^:]*):/.exec(line);
+            if (m && (indent === undefined || m[1].length === indent)) {
+                indent = m[1].length;
+                key = m[2].trim().replace(/^["']|["']$/g, '');
+                out.set(key, '');
+            }
+            if (key !== undefined)
+                out.set(key, `${out.get(key) ?? ''}${line.trimEnd()}\n`);
+        }
+        return out;
+    };
+    const a = entries(before);
+    const b = entries(after);
+    if (!a || !b)
+        return 'all'; // not the layout we read line by line: assume everything changed
+    const keys = new Set([...a.keys(), ...b.keys()]);
+    return [...keys].filter((k) => a.get(k) !== b.get(k));
+}
+/** The site × environments a change affects (SPEC §9's rules); `before` reads credentials.yaml as it was. */
+function affectedEntries(ws, entries, changed, before, readNow) {
+    const keep = new Set();
+    const key = (site, env) => `${site}\0${env}`;
+    const all = (site) => {
+        for (const env of site.environments.keys())
+            keep.add(key(site.name, env));
+    };
+    const catalog = `${ws.layout.catalog}/`;
+    for (const file of changed) {
+        const path = external_node_path_.posix.normalize(file.path);
+        if (path.startsWith(catalog)) {
+            const type = path.slice(catalog.length).split('/')[0];
+            for (const site of ws.sites.values())
+                for (const m of site.modules.filter((x) => x.type === type))
+                    for (const env of site.environments.keys())
+                        if (deploysTo(m, env))
+                            keep.add(key(site.name, env));
+            continue;
+        }
+        for (const site of ws.sites.values()) {
+            if (!path.startsWith(`${site.dir}/`))
+                continue;
+            const env = [...site.environments.values()].find((e) => e.file === path);
+            if (env)
+                keep.add(key(site.name, env.name));
+            else if (path === site.credentials?.file || path === external_node_path_.posix.join(site.dir, 'credentials.yaml')) {
+                const envs = changedCredentialEntries(before(path), file.status === 'deleted' ? undefined : readNow(path));
+                if (envs === 'all')
+                    all(site);
+                else
+                    for (const e of envs)
+                        if (site.environments.has(e))
+                            keep.add(key(site.name, e));
+            }
+            else
+                all(site); // site.yaml, a module's config file, anything else of the site
+        }
+    }
+    return entries.filter((e) => keep.has(key(e.site, e.environment)));
+}
+/** The matrix document; more entries than GitHub runs is bad input saying how to split. */
+function matrixDocument(entries, at) {
+    if (entries.length > MATRIX_LIMIT) {
+        const sites = new Set(entries.map((e) => e.site)).size;
+        const message = `the matrix has ${entries.length} site × environment entries; GitHub runs at most ${MATRIX_LIMIT} jobs of one matrix. ` +
+            `Split it: call the workflow once per group of sites (e.g. matrix per site folder with --config-root), ` +
+            `or narrow it with --changed-from (${sites} sites now)`;
+        throw new InputError([{ ...at, message, severity: 'error' }], message);
+    }
+    return { include: entries };
+}
+
+;// CONCATENATED MODULE: ./src/commands/matrix.ts
+
+
+
+
+/**
+ * `matrix`: one entry per site × environment (SPEC §9), or with a change set only those it
+ * affects. Config files that do not load are bad input: a matrix built on them would hide them.
+ */
+function matrix(s, ports, change) {
+    const problems = new Problems();
+    const reader = ports.files(s.root);
+    // With a change set, only the sites it can affect are loaded: the sites whose folder it touched,
+    // and — for a changed catalog folder — the sites whose site.yaml names that type at all.
+    const ws = loadWorkspace(reader, s.layout, problems, change && candidateSites(reader, s.layout, change.files));
+    problems.throwIfErrors();
+    const all = matrixEntries(ws);
+    const entries = change
+        ? affectedEntries(ws, all, change.files, change.before, (p) => {
+            const bytes = reader.read(p);
+            return bytes && new TextDecoder().decode(bytes);
+        })
+        : all;
+    return matrixDocument(entries, { file: '', line: 0, column: 0 });
+}
+/** A filter of the sites a change can affect (a superset: loading them decides). */
+function candidateSites(reader, layout, files) {
+    const sites = new Set();
+    const types = new Set();
+    for (const f of files) {
+        const [top, ...rest] = external_node_path_.posix.normalize(f.path).split('/');
+        const under = (root) => {
+            const parts = root.split('/');
+            const path = [top, ...rest];
+            return parts.every((p, i) => path[i] === p) ? path[parts.length] : undefined;
+        };
+        const site = under(layout.configRoot);
+        if (site)
+            sites.add(site);
+        const type = under(layout.catalog);
+        if (type)
+            types.add(type);
+    }
+    if (types.size === 0)
+        return (site) => sites.has(site);
+    const text = new Map();
+    return (site) => {
+        if (sites.has(site))
+            return true;
+        // A site using a type names it in its site.yaml: a sound, cheap filter before parsing anything.
+        let t = text.get(site);
+        if (t === undefined) {
+            const bytes = reader.read(external_node_path_.posix.join(layout.configRoot, site, 'site.yaml'));
+            t = bytes ? new TextDecoder().decode(bytes) : '';
+            text.set(site, t);
+        }
+        return [...types].some((type) => t.includes(type));
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/credentials/errors.ts
+const LOCAL_CODES = new Set([
+    'invalid-region',
+    'invalid-arn',
+    'arn-partition',
+    'arn-account',
+    'invalid-service',
+    'invalid-session-name',
+    'invalid-policy',
+    'policy-too-large',
+    'too-many-policy-arns',
+    'too-many-tags',
+    'invalid-tag',
+    'invalid-source-identity',
+    'invalid-external-id',
+    'invalid-duration',
+    'invalid-token-shape',
+]);
+/** A credential failure with a stable `code` and a message meant for the user (never holds a secret). */
+class CredentialError extends Error {
+    /** Stable machine-readable reason. */
+    code;
+    /** How the CLI/Action maps it: `bad-input` (exit 2) for config problems found locally, else `step-failed`. */
+    kind;
+    constructor(code, message, options = {}) {
+        super(message, options.cause === undefined ? undefined : { cause: options.cause });
+        this.name = 'CredentialError';
+        this.code = code;
+        this.kind = options.kind ?? (LOCAL_CODES.has(code) ? 'bad-input' : 'step-failed');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/credentials/session.ts
+/**
+ * Pure building blocks of a module step's AWS session: partitions and ARNs, session names, tags,
+ * the inline session policy, and the exact STS request of every hop — each checked against
+ * STS's documented limits before any call (moto checks none of them).
+ */
+
+/** Re-exported so callers of the session builders need one import. */
+
+/** STS limits this module enforces (documented in the STS API reference). */
+const STS_LIMITS = {
+    minDuration: 900,
+    maxDuration: 43_200,
+    maxChainedDuration: 3600,
+    sessionNameMax: 64,
+    sourceIdentityMin: 2,
+    sourceIdentityMax: 64,
+    policyMax: 2048,
+    policyArnsMax: 10,
+    tagsMax: 50,
+    tagKeyMax: 128,
+    tagValueMax: 256,
+    externalIdMin: 2,
+    externalIdMax: 1224,
+    webIdentityTokenMin: 4,
+    webIdentityTokenMax: 20_000,
+};
+const NAME_CHARS = /^[\w+=,.@-]*$/;
+const NOT_NAME_CHAR = /[^\w+=,.@-]/gu;
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const NOT_TAG_CHAR = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
+const EXTERNAL_ID_CHARS = /^[\w+=,.@:/-]*$/;
+// Policy documents: tab, LF, CR and U+0020–U+00FF only.
+const POLICY_CHARS = /^[\t\n\r\u0020-\u00FF]*$/;
+const session_REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
+const SERVICE = /^[a-z0-9][a-z0-9-]*$/;
+// arn:partition:service:region:account:resource
+const ARN = /^arn:([^:]*):([^:]*):([^:]*):([^:]*):(.+)$/;
+// IAM paths are "/" or "/segment/…/" of U+0021–U+007E; names use the STS name charset.
+const ROLE_RESOURCE = /^role(\/(?:[\x21-\x7E]*\/)?)([\w+=,.@-]{1,64})$/;
+const POLICY_RESOURCE = /^policy(\/(?:[\x21-\x7E]*\/)?)([\w+=,.@-]{1,128})$/;
+/** Where a field sits in credentials.yaml, for messages: `credentials.production.plan_role`. */
+function field(env, name) {
+    return `credentials.${env}.${name}`;
+}
+/** The partition of a region: `aws-us-gov` for us-gov-*, `aws-cn` for cn-*, else `aws`. */
+function partitionOf(region) {
+    if (region.startsWith('us-gov-'))
+        return 'aws-us-gov';
+    if (region.startsWith('cn-'))
+        return 'aws-cn';
+    return 'aws';
+}
+/** Throws `invalid-region` unless the region looks like an AWS region name (`us-east-1`). */
+function checkRegion(region) {
+    if (!session_REGION.test(region)) {
+        throw new CredentialError('invalid-region', `"${region}" is not an AWS region name (expected something like us-east-1, us-gov-west-1 or cn-north-1)`);
+    }
+}
+/** The regional STS host of a region, e.g. `sts.cn-north-1.amazonaws.com.cn`. */
+function stsEndpointHost(region) {
+    checkRegion(region);
+    return partitionOf(region) === 'aws-cn' ? `sts.${region}.amazonaws.com.cn` : `sts.${region}.amazonaws.com`;
+}
+/** Splits an ARN into its parts without judging them; undefined when it is not `arn:…:…:…:…:…`. */
+function parseArn(arn) {
+    const m = ARN.exec(arn);
+    if (!m)
+        return undefined;
+    return { partition: m[1], service: m[2], region: m[3], account: m[4], resource: m[5] };
+}
+function checkPartition(arn, parsed, region, label) {
+    const expected = partitionOf(region);
+    if (parsed.partition !== expected) {
+        throw new CredentialError('arn-partition', `${label}: ${arn} is in partition "${parsed.partition}", but region ${region} is in "${expected}" — ` +
+            `use arn:${expected}:${parsed.service}::${parsed.account}:${parsed.resource}`);
+    }
+}
+/**
+ * Checks an IAM role ARN's shape, and that its partition is the region's; `label` names the field
+ * (`credentials.production.role`). Throws `invalid-arn` or `arn-partition`.
+ */
+function checkRoleArn(arn, region, label) {
+    const parsed = parseArn(arn);
+    const p = partitionOf(region);
+    if (!parsed ||
+        parsed.service !== 'iam' ||
+        parsed.region !== '' ||
+        !/^\d{12}$/.test(parsed.account) ||
+        !ROLE_RESOURCE.test(parsed.resource) ||
+        arn.length > 2048) {
+        throw new CredentialError('invalid-arn', `${label}: "${arn}" is not an IAM role ARN — expected arn:${p}:iam::<12-digit account>:role/<name>`);
+    }
+    checkPartition(arn, parsed, region, label);
+    return parsed;
+}
+/** Checks a managed policy ARN (account digits, or `aws` for AWS-managed) and its partition. */
+function checkPolicyArn(arn, region, label) {
+    const parsed = parseArn(arn);
+    const p = partitionOf(region);
+    if (!parsed ||
+        parsed.service !== 'iam' ||
+        parsed.region !== '' ||
+        !/^(?:\d{12}|aws)$/.test(parsed.account) ||
+        !POLICY_RESOURCE.test(parsed.resource) ||
+        arn.length < 20 ||
+        arn.length > 2048) {
+        throw new CredentialError('invalid-arn', `${label}: "${arn}" is not an IAM policy ARN — expected arn:${p}:iam::<12-digit account>:policy/<name>`);
+    }
+    checkPartition(arn, parsed, region, label);
+    return parsed;
+}
+/** 32-bit FNV-1a as 8 hex digits: a short stable suffix that keeps truncated names distinct. */
+function shortHash(text) {
+    let h = 0x811c9dc5;
+    for (const ch of text) {
+        const cp = ch.codePointAt(0);
+        // Hash every byte-ish unit of the code point so non-ASCII names differ too.
+        for (let v = cp;; v >>>= 8) {
+            h ^= v & 0xff;
+            h = Math.imul(h, 0x01000193) >>> 0;
+            if (v < 0x100)
+                break;
+        }
+    }
+    return h.toString(16).padStart(8, '0');
+}
+/**
+ * `sd-<site>-<env>-<module>` in STS's session-name charset `[\w+=,.@-]`, at most 64 characters.
+ * A name that had to be changed (bad characters, or too long) ends in `-<8 hex>` of the original, so
+ * two different modules never share a name.
+ */
+function sessionName(site, env, module) {
+    const raw = `sd-${site}-${env}-${module}`;
+    if (raw.length <= STS_LIMITS.sessionNameMax && NAME_CHARS.test(raw))
+        return raw;
+    const clean = raw.replace(NOT_NAME_CHAR, '_');
+    const suffix = `-${shortHash(`${site}\u0000${env}\u0000${module}`)}`;
+    return clean.slice(0, STS_LIMITS.sessionNameMax - suffix.length) + suffix;
+}
+/** Cuts a string to at most `max` UTF-16 units without splitting a surrogate pair. */
+function cut(text, max) {
+    if (text.length <= max)
+        return text;
+    let out = '';
+    for (const ch of text) {
+        if (out.length + ch.length > max)
+            break;
+        out += ch;
+    }
+    return out;
+}
+/** A session tag value in STS's charset `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (others become `_`), at most 256. */
+function sanitizeTagValue(value) {
+    return cut(value.replace(NOT_TAG_CHAR, '_'), STS_LIMITS.tagValueMax);
+}
+/**
+ * The `SourceIdentity` for a GitHub actor: charset `[\w+=,.@-]` (others become `_`, so
+ * `dependabot[bot]` → `dependabot_bot_`), 2–64 characters (a one-letter login is padded with `_`).
+ * Undefined when there is no actor. The `aws:` prefix STS forbids cannot survive: `:` is replaced.
+ */
+function sourceIdentity(actor) {
+    if (!actor)
+        return undefined;
+    const clean = actor.replace(NOT_NAME_CHAR, '_').slice(0, STS_LIMITS.sourceIdentityMax);
+    return clean.padEnd(STS_LIMITS.sourceIdentityMin, '_');
+}
+/** The session tags of an AssumeRole hop: Site, Environment, Module, Repository, RunId (when known). */
+function sessionTags(identity) {
+    const tags = [
+        { Key: 'Site', Value: sanitizeTagValue(identity.site) },
+        { Key: 'Environment', Value: sanitizeTagValue(identity.environment) },
+        { Key: 'Module', Value: sanitizeTagValue(identity.module) },
+    ];
+    if (identity.repository)
+        tags.push({ Key: 'Repository', Value: sanitizeTagValue(identity.repository) });
+    if (identity.runId)
+        tags.push({ Key: 'RunId', Value: sanitizeTagValue(identity.runId) });
+    return tags;
+}
+function byCodePoint(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/** Characters that would act as wildcards or policy variables inside an IAM `Resource`. */
+const RESOURCE_META = /[*?]|\$\{/;
+/**
+ * The minified inline session policy of one module step: `<service>:*` for the module's services
+ * that are also in `allowed_services` (all of them when that list is absent), sorted; with S3 state,
+ * Get/Put/DeleteObject on the state object and its `.tflock`, and ListBucket limited by `s3:prefix`.
+ * Undefined when the step needs no AWS session at all. Throws `policy-too-large` over 2048 characters.
+ */
+function sessionPolicy(identity, allowedServices, partition) {
+    for (const s of identity.services) {
+        if (!SERVICE.test(s)) {
+            throw new CredentialError('invalid-service', `module "${identity.module}": service "${s}" is not an IAM service prefix ` +
+                `(lowercase letters, digits and hyphens, like "ec2" or "execute-api")`);
+        }
+    }
+    const allowed = allowedServices ? new Set(allowedServices) : undefined;
+    const services = [...new Set(identity.services)]
+        .filter((s) => !allowed || allowed.has(s))
+        .sort(byCodePoint);
+    const statements = [];
+    if (services.length > 0) {
+        statements.push({ Effect: 'Allow', Action: services.map((s) => `${s}:*`), Resource: '*' });
+    }
+    const state = identity.stateObject;
+    if (state) {
+        if (RESOURCE_META.test(state.bucket) || RESOURCE_META.test(state.key)) {
+            throw new CredentialError('invalid-policy', `module "${identity.module}": state bucket/key "${state.bucket}/${state.key}" contains "*", "?" or "\${", ` +
+                `which IAM would read as a wildcard or a policy variable — rename the key`);
+        }
+        const object = `arn:${partition}:s3:::${state.bucket}/${state.key}`;
+        statements.push({
+            Effect: 'Allow',
+            Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+            Resource: [object, `${object}.tflock`],
+        });
+        // Terraform (1.11, verified on moto) lists `prefix=env:/` — its workspace listing — on init,
+        // plan and apply; a ListBucket without that prefix makes `init` fail.
+        statements.push({
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: `arn:${partition}:s3:::${state.bucket}`,
+            Condition: { StringEquals: { 's3:prefix': ['env:/', state.key] } },
+        });
+    }
+    if (statements.length === 0)
+        return undefined;
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: statements });
+    checkPolicy(policy, `module "${identity.module}"`);
+    return policy;
+}
+/**
+ * The inline policy of the web-identity hop into a `via` hub role: that session may only assume
+ * the target role (with the tags and source identity the next hop sends).
+ */
+function viaPolicy(roleArn) {
+    return JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+            {
+                Effect: 'Allow',
+                Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+                Resource: roleArn,
+            },
+        ],
+    });
+}
+/** Throws `policy-too-large` (naming `owner` and the size) or `invalid-policy` when STS would refuse the policy text. */
+function checkPolicy(policy, owner) {
+    if (policy.length > STS_LIMITS.policyMax) {
+        throw new CredentialError('policy-too-large', `${owner}: the inline session policy is ${policy.length} characters after minification; ` +
+            `STS allows at most ${STS_LIMITS.policyMax} — give the module fewer services or split it`);
+    }
+    if (policy.length === 0 || !POLICY_CHARS.test(policy)) {
+        throw new CredentialError('invalid-policy', `${owner}: the inline session policy holds characters STS does not accept (only tab, LF, CR and U+0020–U+00FF)`);
+    }
+}
+/**
+ * Session duration STS will accept: 900–43200 s, at most 3600 s for a chained session
+ * (AssumeRole with role credentials). Throws `invalid-duration` for a non-number.
+ */
+function clampDuration(seconds, chained) {
+    if (!Number.isFinite(seconds)) {
+        throw new CredentialError('invalid-duration', `session_duration must be a number of seconds, not ${seconds}`);
+    }
+    const max = chained ? STS_LIMITS.maxChainedDuration : STS_LIMITS.maxDuration;
+    return Math.min(max, Math.max(STS_LIMITS.minDuration, Math.floor(seconds)));
+}
+function checkSessionName(name) {
+    if (name.length < 2 || name.length > STS_LIMITS.sessionNameMax || !NAME_CHARS.test(name)) {
+        throw new CredentialError('invalid-session-name', `session name "${name}" must be 2–64 characters of [A-Za-z0-9_+=,.@-] (it is ${name.length})`);
+    }
+}
+function checkDuration(seconds) {
+    if (!Number.isInteger(seconds) || seconds < STS_LIMITS.minDuration || seconds > STS_LIMITS.maxDuration) {
+        throw new CredentialError('invalid-duration', `DurationSeconds ${seconds} is outside STS's 900–43200 range`);
+    }
+}
+function checkPolicyArns(arns) {
+    if (arns.length > STS_LIMITS.policyArnsMax) {
+        throw new CredentialError('too-many-policy-arns', `${arns.length} managed session policies (PolicyArns); STS allows at most ${STS_LIMITS.policyArnsMax}`);
+    }
+}
+/** Throws `too-many-tags` or `invalid-tag` when STS would refuse the session tags. */
+function checkTags(tags) {
+    if (tags.length > STS_LIMITS.tagsMax) {
+        throw new CredentialError('too-many-tags', `${tags.length} session tags; STS allows at most ${STS_LIMITS.tagsMax}`);
+    }
+    const seen = new Set();
+    for (const t of tags) {
+        if (t.Key.length < 1 || t.Key.length > STS_LIMITS.tagKeyMax || !TAG_CHARS.test(t.Key)) {
+            throw new CredentialError('invalid-tag', `session tag key "${t.Key}" must be 1–${STS_LIMITS.tagKeyMax} characters of letters, digits, spaces and _.:/=+-@`);
+        }
+        if (t.Value.length > STS_LIMITS.tagValueMax || !TAG_CHARS.test(t.Value)) {
+            throw new CredentialError('invalid-tag', `session tag ${t.Key}: the value must be at most ${STS_LIMITS.tagValueMax} characters of letters, digits, ` +
+                `spaces and _.:/=+-@ (it is ${t.Value.length})`);
+        }
+        const lower = t.Key.toLowerCase();
+        if (seen.has(lower)) {
+            throw new CredentialError('invalid-tag', `session tag key "${t.Key}" appears twice (keys are case-insensitive)`);
+        }
+        seen.add(lower);
+    }
+}
+/** Throws `invalid-source-identity` unless the value is 2–64 of `[\w+=,.@-]` and does not start with `aws:`. */
+function checkSourceIdentity(value) {
+    if (value.length < STS_LIMITS.sourceIdentityMin ||
+        value.length > STS_LIMITS.sourceIdentityMax ||
+        !NAME_CHARS.test(value) ||
+        /^aws:/i.test(value)) {
+        throw new CredentialError('invalid-source-identity', `source identity "${value}" must be 2–64 characters of [A-Za-z0-9_+=,.@-] and must not start with "aws:"`);
+    }
+}
+/** Throws `invalid-external-id` unless the value is 2–1224 of `[\w+=,.@:/-]`. */
+function checkExternalId(value, env) {
+    if (value.length < STS_LIMITS.externalIdMin ||
+        value.length > STS_LIMITS.externalIdMax ||
+        !EXTERNAL_ID_CHARS.test(value)) {
+        throw new CredentialError('invalid-external-id', `${field(env, 'external_id')} must be 2–1224 characters of [A-Za-z0-9_+=,.@:/-]`);
+    }
+}
+/** The exact `AssumeRoleWithWebIdentity` request for a hop; throws before STS would refuse it. */
+function webIdentityParams(input) {
+    checkSessionName(input.sessionName);
+    checkDuration(input.durationSeconds);
+    if (input.token.length < STS_LIMITS.webIdentityTokenMin ||
+        input.token.length > STS_LIMITS.webIdentityTokenMax) {
+        throw new CredentialError('invalid-token-shape', `the OIDC token is ${input.token.length} characters; STS takes 4–20000`);
+    }
+    const params = {
+        RoleArn: input.roleArn,
+        RoleSessionName: input.sessionName,
+        WebIdentityToken: input.token,
+        DurationSeconds: input.durationSeconds,
+    };
+    if (input.policy !== undefined) {
+        checkPolicy(input.policy, `session ${input.sessionName}`);
+        params.Policy = input.policy;
+    }
+    if (input.policyArns && input.policyArns.length > 0) {
+        checkPolicyArns(input.policyArns);
+        params.PolicyArns = input.policyArns.map((arn) => ({ arn }));
+    }
+    return params;
+}
+/** The exact `AssumeRole` request for a hop (with source identity, tags, external id when given). */
+function assumeRoleParams(input) {
+    checkSessionName(input.sessionName);
+    checkDuration(input.durationSeconds);
+    const params = {
+        RoleArn: input.roleArn,
+        RoleSessionName: input.sessionName,
+        DurationSeconds: input.durationSeconds,
+    };
+    if (input.policy !== undefined) {
+        checkPolicy(input.policy, `session ${input.sessionName}`);
+        params.Policy = input.policy;
+    }
+    if (input.policyArns && input.policyArns.length > 0) {
+        checkPolicyArns(input.policyArns);
+        params.PolicyArns = input.policyArns.map((arn) => ({ arn }));
+    }
+    if (input.sourceIdentity !== undefined) {
+        checkSourceIdentity(input.sourceIdentity);
+        params.SourceIdentity = input.sourceIdentity;
+    }
+    if (input.tags && input.tags.length > 0) {
+        checkTags(input.tags);
+        params.Tags = input.tags;
+    }
+    if (input.externalId !== undefined)
+        params.ExternalId = input.externalId;
+    return params;
+}
+/**
+ * Plans the hops of a module step: validates ARNs (shape, partition, account), the external id,
+ * policy, tags, names and durations, so nothing STS would refuse is ever sent. Undefined when the
+ * step needs no AWS session (`services: []`, or none allowed, and no S3 state).
+ */
+function planChain(target, identity, source) {
+    checkRegion(target.region);
+    const env = target.environment;
+    const usePlanRole = identity.purpose === 'plan' && target.planRole !== undefined;
+    const roleArn = usePlanRole ? target.planRole : target.role;
+    const roleLabel = field(env, usePlanRole ? 'plan_role' : 'role');
+    const role = checkRoleArn(roleArn, target.region, roleLabel);
+    if (role.account !== target.account) {
+        throw new CredentialError('arn-account', `${roleLabel}: ${roleArn} is in account ${role.account}, not aws_account ${target.account}`);
+    }
+    if (target.via !== undefined)
+        checkRoleArn(target.via, target.region, field(env, 'via'));
+    const policyArns = [];
+    if (target.boundaryPolicy !== undefined) {
+        const label = field(env, 'boundary_policy');
+        const p = checkPolicyArn(target.boundaryPolicy, target.region, label);
+        if (p.account !== 'aws' && p.account !== target.account) {
+            throw new CredentialError('arn-account', `${label}: ${target.boundaryPolicy} is in account ${p.account}, not aws_account ${target.account}`);
+        }
+        policyArns.push(target.boundaryPolicy);
+    }
+    if (target.externalId !== undefined)
+        checkExternalId(target.externalId, env);
+    const policy = sessionPolicy(identity, target.allowedServices, partitionOf(target.region));
+    if (policy === undefined)
+        return undefined;
+    const name = sessionName(identity.site, identity.environment, identity.module);
+    const tags = sessionTags(identity);
+    checkTags(tags);
+    const source_id = sourceIdentity(identity.actor);
+    const hops = [];
+    let finalChained;
+    if (target.via !== undefined) {
+        // The hub session only needs to live long enough for the next call; it is re-made on refresh.
+        const viaHop = {
+            roleArn: target.via,
+            sessionName: name,
+            durationSeconds: STS_LIMITS.minDuration,
+            policy: viaPolicy(roleArn),
+        };
+        if (source.kind === 'web-identity') {
+            hops.push({
+                kind: 'web-identity',
+                roleArn: target.via,
+                params: omitToken(webIdentityParams({ ...viaHop, token: 'xxxx' })),
+            });
+        }
+        else {
+            hops.push({
+                kind: 'assume-role',
+                roleArn: target.via,
+                from: 'ambient',
+                params: assumeRoleParams({ ...viaHop, sourceIdentity: source_id, tags }),
+            });
+        }
+        finalChained = true;
+    }
+    else {
+        finalChained = source.kind === 'ambient' && source.ambientIsSession === true;
+    }
+    const durationSeconds = clampDuration(target.sessionDuration, finalChained);
+    const finalHop = { roleArn, sessionName: name, durationSeconds, policy, policyArns };
+    if (target.via === undefined && source.kind === 'web-identity') {
+        hops.push({
+            kind: 'web-identity',
+            roleArn,
+            params: omitToken(webIdentityParams({ ...finalHop, token: 'xxxx' })),
+        });
+    }
+    else {
+        hops.push({
+            kind: 'assume-role',
+            roleArn,
+            from: target.via === undefined ? 'ambient' : 'previous',
+            params: assumeRoleParams({
+                ...finalHop,
+                sourceIdentity: source_id,
+                tags,
+                externalId: target.externalId,
+            }),
+        });
+    }
+    // SPEC §6: every module step gets its own session, named after it, so CloudTrail attributes
+    // each call to one module; a module's plan, apply and state reads reuse it until near expiry.
+    const key = JSON.stringify([
+        source.kind,
+        identity.purpose,
+        name,
+        roleArn,
+        target.via ?? '',
+        policy,
+        policyArns,
+        durationSeconds,
+    ]);
+    return { key, roleArn, sessionName: name, policy, policyArns, durationSeconds, hops };
+}
+function omitToken(p) {
+    const { WebIdentityToken: _token, ...rest } = p;
+    return rest;
 }
 
 ;// CONCATENATED MODULE: ./src/core/graph/scheduler.ts
@@ -81187,16 +78502,14 @@ async function schedule(nodes, run, options) {
 
 
 
+
+
 /** Input names treated as secrets in any report, whatever the manifest says. */
 const SECRET_NAME = /(password|passwd|secret|token|private_?key|api_?key|credential)/i;
 /** What stands in for a redacted value. */
 const REDACTED = '(sensitive)';
 function pos(ws, file, path, key = false) {
     return ws.files.get(file)?.locate(path, key) ?? { file, line: 1, column: 1 };
-}
-/** Whether a module deploys to an environment. */
-function deploysTo(m, env) {
-    return !m.environments || m.environments.includes(env);
 }
 /**
  * Builds and checks the graph of one site × environment: edges from placeholders and depends_on,
@@ -81238,7 +78551,7 @@ function buildGraph(ws, site, envName, ctx, problems) {
                 const at = () => ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ??
                     pos(ws, input.origin.file, input.origin.path);
                 const up = byName.get(ref.ref.module);
-                const problem = outputProblem(site, envName, ref.ref.module, ref.ref.output, ws, m.name);
+                const problem = outputProblem(ws, site, envName, ref.ref.module, ref.ref.output, m.name);
                 if (problem) {
                     problems.error(at(), problem);
                     continue;
@@ -81279,7 +78592,7 @@ function buildGraph(ws, site, envName, ctx, problems) {
     const graph = { site, environment, credentials, variables, nodes, waves: [] };
     // Resolve every input once now so unknown variables, bad filters and types surface at validate time.
     for (const node of nodes)
-        resolveInputs(ws, graph, node, () => ({ state: 'unknown' }), problems);
+        problems.list.push(...inputs_bindInputs(ws, graph, node, inputs_NO_OUTPUTS).problems);
     checkVerification(ws, graph, problems);
     checkState(ws, graph, problems);
     const scheduleNodes = nodes.map((n) => ({
@@ -81303,82 +78616,12 @@ function buildGraph(ws, site, envName, ctx, problems) {
     graph.waves = waves(scheduleNodes, site.ordering).map((w) => w.map((id) => index.get(id)));
     return graph;
 }
-/** Why `#{module.output}` cannot be read from module `reader` in this environment, or undefined when it can. */
-function outputProblem(site, env, module, output, ws, reader) {
-    const up = site.modules.find((m) => m.name === module);
-    if (!up) {
-        return `unknown module "${module}" in #{${module}.${output}}${didYouMean(module, site.modules.map((m) => m.name)) || `; modules: ${site.modules.map((m) => m.name).join(', ')}`}`;
-    }
-    if (reader === module)
-        return `module "${module}" reads its own output #{${module}.${output}}`;
-    if (!deploysTo(up, env)) {
-        return `${reader ? `module "${reader}"` : 'verification'} reads #{${module}.${output}}, but module "${module}" does not deploy to environment ${env} (its environments: ${up.environments?.join(', ')})`;
-    }
-    const manifest = ws.manifests.get(up.type);
-    if (manifest?.outputs && !manifest.outputs.includes(output)) {
-        return `module "${module}" (${up.type}) has no output "${output}"${didYouMean(output, manifest.outputs) || `; its outputs: ${manifest.outputs.join(', ') || '(none)'}`}`;
-    }
-    return undefined;
-}
-/**
- * Resolves one module's inputs against the environment's variables and the given output states,
- * then checks them against the manifest (declared, required, types). Problems go to `problems`.
- */
-function resolveInputs(ws, graph, node, outputs, problems) {
-    const { site, environment } = graph;
-    const extra = new Map([
-        ['Module', node.name],
-        ['ModuleType', node.type],
-    ]);
-    const scope = graph.variables.withOutputs((m, o) => outputProblem(site, environment.name, m, o, ws, node.name) ?? outputs(m, o), extra);
-    const inputs = {};
-    const pending = new Set();
-    const mocked = new Set();
-    for (const [name, entry] of node.module.inputs) {
-        const errors = [];
-        const r = resolveValue(entry.value, scope, errors);
-        // Output-reference problems were also found with the edges, at the same place: sortProblems drops the twin.
-        reportPathErrors(ws, entry.origin, errors, problems);
-        r.pending.forEach((p) => pending.add(p));
-        r.mocked.forEach((p) => mocked.add(p));
-        inputs[name] = r.value;
-        const declared = node.manifest?.inputs;
-        const spec = declared && Object.hasOwn(declared, name) ? declared[name] : undefined;
-        if (spec && r.pending.length === 0) {
-            const bad = typeProblem(spec, r.value);
-            if (bad)
-                problems.error(pos(ws, entry.origin.file, entry.origin.path), `input "${name}" of module "${node.name}" ${bad}`);
-        }
-    }
-    for (const [name, spec] of Object.entries(node.manifest?.inputs ?? {})) {
-        if (spec.required && !spec.hasDefault && !node.module.inputs.has(name)) {
-            problems.error(pos(ws, node.module.origin.file, node.module.origin.path), `module "${node.name}" (${node.type}) is missing required input "${name}"`);
-        }
-    }
-    return { inputs, pending: [...pending].sort(), mocked: [...mocked].sort() };
-}
-function typeProblem(spec, value) {
-    const got = Array.isArray(value)
-        ? 'list'
-        : value === null
-            ? 'null'
-            : typeof value === 'object'
-                ? 'map'
-                : typeof value === 'boolean'
-                    ? 'bool'
-                    : typeof value;
-    if (spec.type === 'any' || got === spec.type)
-        return undefined;
-    if (value === null && !spec.required)
-        return undefined;
-    return `must be a ${spec.type}, but is a ${got}: ${JSON.stringify(value)?.slice(0, 40)}`;
-}
 function checkVerification(ws, graph, problems) {
     const v = graph.environment.verification;
     if (!v)
         return;
     const errors = [];
-    const scope = graph.variables.withOutputs((m, o) => outputProblem(graph.site, graph.environment.name, m, o, ws) ?? { state: 'unknown' });
+    const scope = graph.variables.withOutputs((m, o) => outputProblem(ws, graph.site, graph.environment.name, m, o) ?? { state: 'unknown' });
     resolveValue(v.value, scope, errors);
     reportPathErrors(ws, v.origin, errors, problems);
 }
@@ -81408,6 +78651,18 @@ function s3StateObject(graph, module) {
         .join('/');
     return { bucket: state.bucket, key, region: state.region };
 }
+/** The name the run lock's AWS session carries in place of a module's (`sd-<site>-<env>-run-lock`). */
+const RUN_LOCK = 'run-lock';
+/** The S3 run lock object of a site × environment (beside its modules' state), or undefined for local state. */
+function s3LockObject(graph) {
+    const state = resolveState(graph);
+    if (state.backend !== 's3' || !state.bucket || !state.region)
+        return undefined;
+    const key = [state.keyPrefix, graph.site.name, graph.environment.name, 'site-deploy.lock']
+        .filter((p) => p)
+        .join('/');
+    return { bucket: state.bucket, key, region: state.region };
+}
 /** Whether an input's value must never be shown. */
 function isSensitiveInput(node, name) {
     return node.manifest?.inputs?.[name]?.sensitive === true || SECRET_NAME.test(name);
@@ -81416,8 +78671,20 @@ function isSensitiveInput(node, name) {
 function redactInputs(node, inputs) {
     return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, isSensitiveInput(node, k) ? REDACTED : v]));
 }
-/** The `graph --json` document of SPEC §9. */
-function graphDocument(ws, graph, problems) {
+/**
+ * The `graph --json` document of SPEC §9. Sensitive inputs are REDACTED; their resolved values go
+ * to `secret` too, so the caller's redaction also hides them where another input repeats them.
+ */
+function graphDocument(ws, graph, problems, secret = () => undefined) {
+    const inputsOf = (n) => {
+        const bound = bindInputs(ws, graph, n, NO_OUTPUTS);
+        problems.list.push(...bound.problems);
+        const inputs = bound.inputs;
+        for (const [k, v] of Object.entries(inputs))
+            if (isSensitiveInput(n, k))
+                secret(v);
+        return redactInputs(n, inputs);
+    };
     return {
         site: graph.site.name,
         environment: graph.environment.name,
@@ -81427,9 +78694,168 @@ function graphDocument(ws, graph, problems) {
             type: n.type,
             weight: n.weight,
             depends_on: n.dependsOn,
-            inputs: redactInputs(n, resolveInputs(ws, graph, n, () => ({ state: 'unknown' }), problems).inputs),
+            inputs: inputsOf(n),
         }))),
     };
+}
+
+;// CONCATENATED MODULE: ./src/core/config/credentials-rules.ts
+
+
+/** The parts of an IAM ARN, or undefined when it is not one of the given resource kind. */
+function parseIamArn(arn, kind) {
+    const m = /^arn:(aws|aws-us-gov|aws-cn):iam::(\d{12}|aws):(role|policy)(\/(?:[\x21-\x7e]*\/)?)([\w+=,.@-]{1,128})$/.exec(arn);
+    if (!m || m[3] !== kind)
+        return undefined;
+    return { partition: m[1], account: m[2], name: m[5] };
+}
+/**
+ * Checks the structural rules of SPEC §2 for a site's credentials.yaml: accounts, partitions,
+ * durations, entries for every environment that needs AWS, allowed services; warns about a role
+ * shared across environments.
+ */
+function checkCredentials(ws, site, needs, problems) {
+    const creds = site.credentials;
+    if (creds?.broken)
+        return;
+    const file = creds?.file ?? site.file;
+    const at = (env, key, keyPos = false) => ws.files.get(file)?.locate(key ? ['credentials', env, key] : ['credentials', env], keyPos) ?? {
+        file,
+        line: 1,
+        column: 1,
+    };
+    for (const [env, modules] of needs) {
+        const entry = creds?.entries.get(env);
+        const needsAws = modules.some((m) => m.services.length > 0) || site.state.backend === 's3';
+        if (!entry) {
+            if (needsAws) {
+                const why = modules
+                    .filter((m) => m.services.length > 0)
+                    .map((m) => `${m.module}: ${m.services.join(', ')}`);
+                const reason = why.length
+                    ? `its modules need AWS (${why.slice(0, 4).join('; ')}${why.length > 4 ? '; ...' : ''})`
+                    : 'its state is in S3';
+                const envFile = site.environments.get(env)?.file ?? site.file;
+                problems.error(creds
+                    ? (ws.files.get(file)?.locate(['credentials'], true) ?? { file, line: 1, column: 1 })
+                    : { file: envFile, line: 1, column: 1 }, `environment "${env}" has no entry in ${creds ? creds.file : `${site.dir}/credentials.yaml`}, but ${reason}`);
+            }
+            continue;
+        }
+        if (entry.allowedServices) {
+            const allowed = new Set(entry.allowedServices);
+            for (const m of modules) {
+                const missing = m.services.filter((s) => !allowed.has(s));
+                if (missing.length === 0)
+                    continue;
+                const mod = site.modules.find((x) => x.name === m.module);
+                const pos = mod
+                    ? (ws.files.get(mod.origin.file)?.locate([...mod.origin.path, 'type']) ?? at(env))
+                    : at(env);
+                problems.error(pos, `module "${m.module}" needs AWS service${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which credentials for environment ${env} do not allow (allowed_services: ${entry.allowedServices.join(', ') || 'none'}): add ${missing.length > 1 ? 'them' : 'it'} to allowed_services or drop the module from ${env}`);
+            }
+        }
+    }
+    if (!creds)
+        return;
+    const envs = [...site.environments.keys()];
+    const seen = new Map();
+    for (const [env, entry] of creds.entries) {
+        if (!site.environments.has(env)) {
+            problems.warn(at(env, undefined, true), `credentials for "${env}", which the site does not deploy to (environments: ${envs.join(', ') || 'none'})`);
+        }
+        checkEntry(entry, (key, msg) => problems.error(at(env, key), msg));
+        for (const key of ['role', 'plan_role']) {
+            const arn = key === 'role' ? entry.role : entry.planRole;
+            if (!arn)
+                continue;
+            const other = seen.get(arn);
+            if (other && other !== env) {
+                problems.warn(at(env, key), `${key} ${arn} is also used by environment ${other}: one credential shared across an environment boundary`);
+            }
+            else
+                seen.set(arn, env);
+        }
+    }
+}
+function checkEntry(e, error) {
+    const partition = partitionOf(e.region);
+    const arns = [
+        ['role', e.role, 'role', true],
+        ['plan_role', e.planRole, 'role', true],
+        ['via', e.via, 'role', false],
+        ['boundary_policy', e.boundaryPolicy, 'policy', true],
+    ];
+    for (const [key, arn, kind, sameAccount] of arns) {
+        if (arn === undefined)
+            continue;
+        const p = parseIamArn(arn, kind);
+        if (!p) {
+            error(key, `${key} "${arn}" is not an IAM ${kind} ARN (arn:${partition}:iam::<12-digit account>:${kind}/<name>)`);
+            continue;
+        }
+        if (p.partition !== partition) {
+            error(key, `${key} uses partition "${p.partition}", but region ${e.region} is in partition "${partition}": write arn:${partition}:iam::...`);
+        }
+        if (sameAccount && p.account !== e.account) {
+            error(key, `${key} is in account ${p.account}, not in aws_account ${e.account}`);
+        }
+    }
+    if (e.sessionDuration < 900 || e.sessionDuration > 43200) {
+        error('session_duration', `session_duration ${e.sessionDuration} is outside 900–43200 seconds`);
+    }
+    else if (e.via && e.sessionDuration > 3600) {
+        error('session_duration', `session_duration ${e.sessionDuration} exceeds 3600 seconds: with via the session is chained, and STS caps chained sessions at one hour`);
+    }
+}
+/**
+ * Builds every session policy a site × environment will send to STS (one per module step, and the
+ * run lock's), so what STS would refuse — a policy over 2,048 characters, a service that is no IAM
+ * prefix — is a config error at the module's `services` line, before anything runs.
+ */
+function checkSessionPolicies(ws, graph, problems) {
+    const c = graph.credentials;
+    if (!c || graph.site.credentials?.broken)
+        return;
+    const partition = partitionOf(c.region);
+    const base = { site: graph.site.name, environment: graph.environment.name, purpose: 'apply' };
+    for (const n of graph.nodes) {
+        try {
+            sessionPolicy({
+                ...base,
+                module: n.name,
+                services: n.manifest?.services ?? [],
+                stateObject: s3StateObject(graph, n.name),
+            }, c.allowedServices, partition);
+        }
+        catch (e) {
+            if (!(e instanceof CredentialError))
+                throw e;
+            const manifest = n.manifest;
+            const pos = manifest
+                ? (ws.files.get(manifest.file)?.locate(['services'], true) ?? {
+                    file: manifest.file,
+                    line: 1,
+                    column: 1,
+                })
+                : { file: graph.site.file, line: 1, column: 1 };
+            problems.error(pos, e.message);
+        }
+    }
+    const lock = s3LockObject(graph);
+    if (!lock)
+        return;
+    try {
+        sessionPolicy({ ...base, module: RUN_LOCK, services: [], stateObject: lock }, c.allowedServices, partition);
+    }
+    catch (e) {
+        if (!(e instanceof CredentialError))
+            throw e;
+        const at = graph.site.state.origin;
+        problems.error(at
+            ? (ws.files.get(at.file)?.locate(at.path) ?? { file: at.file, line: 1, column: 1 })
+            : { file: graph.site.file, line: 1, column: 1 }, e.message);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/core/project.ts
@@ -81459,8 +78885,10 @@ function validateProject(reader, layout, ctx, selection = {}) {
             const p = new Problems();
             perEnv.set(env, p);
             const graph = buildGraph(ws, site, env, ctx, p);
-            if (graph)
+            if (graph) {
                 graphs.push(graph);
+                checkSessionPolicies(ws, graph, p);
+            }
             needs.set(env, site.modules
                 .filter((m) => deploysTo(m, env))
                 .map((m) => ({ module: m.name, services: ws.manifests.get(m.type)?.services ?? [] })));
@@ -81502,67 +78930,8 @@ function loadProject(reader, layout, ctx, site, env) {
     return { workspace: v.workspace, graph, warnings: v.problems };
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/core/run/report.ts
-
-/** The hidden marker that finds a site × environment's PR comment again. */
-function commentMarker(site, env) {
-    return `<!-- site-deploy:${site}:${env} -->`;
-}
-/** One digest over every module's saved plan: what a reviewer approved, bound again at apply time. */
-function planDigest(result) {
-    const parts = result.modules.filter((m) => m.planSha256).map((m) => `${m.name}:${m.planSha256}`);
-    if (parts.length === 0)
-        return undefined;
-    return (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex');
-}
-/** Builds the report the markdown renderer shows, from a run's result. */
-function toRunReport(graph, result, ctx, links = {}) {
-    return {
-        marker: commentMarker(result.site, result.environment),
-        site: result.site,
-        environment: result.environment,
-        account: graph.credentials?.account,
-        region: graph.credentials?.region,
-        commit: ctx.sha,
-        command: result.command,
-        status: result.status,
-        modules: result.modules.map((m) => ({
-            name: m.name,
-            type: m.type,
-            weight: m.weight,
-            status: (result.command === 'plan' && m.status === 'succeeded'
-                ? 'planned'
-                : m.status === 'pending'
-                    ? 'halted'
-                    : m.status),
-            summary: m.summary,
-            counts: m.summary
-                ? undefined
-                : {
-                    add: m.add,
-                    change: m.change,
-                    destroy: m.destroy,
-                    import: m.import,
-                    forget: m.forget,
-                    replace: m.replace,
-                },
-            durationMs: m.durationMs,
-            mocked: m.mocked,
-            blockedOn: m.blockedOn,
-            error: m.status === 'failed' || m.status === 'halted' || m.status === 'skipped'
-                ? m.reason?.split('\n')[0]
-                : undefined,
-        })),
-        policy: [],
-        runUrl: links.runUrl,
-        evidenceUrl: links.evidenceUrl,
-        planDigest: planDigest(result),
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/core/run/runner.ts
+
 
 
 
@@ -81583,60 +78952,87 @@ async function runGraph(ws, graph, options, ports) {
     const stateOf = (n) => {
         let p = stateCache.get(n.name);
         if (!p) {
-            p = ports.stateOutputs(n).catch(() => undefined);
+            p = ports.stateOutputs(n);
+            // Read once for every reader; a failure reaches each module that needs it.
+            p.catch(() => undefined);
             stateCache.set(n.name, p);
         }
         return p;
     };
+    /** An upstream output as this run knows it: from a step that did not fail. */
+    const fromRun = (module, output) => {
+        const report = reports.get(module);
+        return report && report.status !== 'failed' && report.status !== 'cancelled'
+            ? report.outputs[output]
+            : undefined;
+    };
     const step = async (id, signal) => {
         const node = byName.get(id);
-        // Upstream state is only read at plan time, and only for upstreams whose plan does not know a value.
+        // At plan time, read the state of the upstreams whose outputs this run does not know yet.
         const states = new Map();
         if (options.mode === 'plan') {
-            for (const up of node.dependsOn) {
+            const needed = new Set();
+            for (const entry of node.module.inputs.values())
+                for (const r of collectReferences(entry.value))
+                    if (r.ref.kind === 'output' && !fromRun(r.ref.module, r.ref.output))
+                        needed.add(r.ref.module);
+            for (const up of needed) {
                 const u = byName.get(up);
-                if (u)
+                if (!u)
+                    continue;
+                try {
                     states.set(up, await stateOf(u));
+                }
+                catch (e) {
+                    extras.set(id, { mocked: [], blockedOn: [], reason: e instanceof Error ? e.message : String(e) });
+                    return 'failed';
+                }
             }
         }
-        const lookup = (module, output) => {
-            const report = reports.get(module);
-            const known = report?.outputs[output];
-            if (known && report.status !== 'failed' && report.status !== 'cancelled')
-                return { state: 'known', value: known.value };
-            if (options.mode === 'apply')
-                return { state: 'unknown' };
-            const fromState = states.get(module)?.[output];
-            if (fromState)
-                return { state: 'known', value: fromState.value };
-            const up = byName.get(module);
-            const mocks = up?.manifest?.mockOutputs ?? {};
-            if (Object.hasOwn(mocks, output))
-                return { state: 'mocked', value: mocks[output] };
-            return { state: 'unknown' };
-        };
-        const resolved = resolveInputs(ws, graph, node, lookup, new Problems());
-        if (resolved.pending.length > 0) {
+        const bound = inputs_bindInputs(ws, graph, node, {
+            fromRun,
+            fromState: options.mode === 'plan' ? (m, o) => states.get(m)?.[o] : undefined,
+            mocks: options.mode === 'plan',
+        });
+        const errors = bound.problems.filter((p) => p.severity === 'error');
+        if (errors.length > 0) {
+            // Found only now (an upstream output of the wrong type): the module fails before its engine
+            // runs, with the message a config error has, and what depends on it halts.
+            extras.set(id, {
+                mocked: bound.mocked,
+                blockedOn: [],
+                reason: errors.map((p) => formatProblem(p)).join('\n'),
+                problems: errors,
+            });
+            return 'failed';
+        }
+        if (bound.pending.length > 0) {
             if (options.mode === 'plan') {
                 extras.set(id, {
-                    mocked: resolved.mocked,
-                    blockedOn: resolved.pending,
-                    reason: `waiting for ${resolved.pending.map((p) => `#{${p}}`).join(', ')}`,
+                    mocked: bound.mocked,
+                    blockedOn: bound.pending,
+                    reason: `waiting for ${bound.pending.map((p) => `#{${p}}`).join(', ')}`,
                 });
                 return 'blocked';
             }
             extras.set(id, {
                 mocked: [],
-                blockedOn: resolved.pending,
-                reason: `upstream output${resolved.pending.length > 1 ? 's' : ''} ${resolved.pending.map((p) => `#{${p}}`).join(', ')} not available after apply`,
+                blockedOn: bound.pending,
+                reason: `upstream output${bound.pending.length > 1 ? 's' : ''} ${bound.pending.map((p) => `#{${p}}`).join(', ')} not available after apply`,
             });
             return 'failed';
         }
-        extras.set(id, { mocked: resolved.mocked, blockedOn: [] });
-        const report = await ports.step({ node, mode: options.mode, inputs: resolved.inputs, signal });
+        extras.set(id, { mocked: bound.mocked, blockedOn: [] });
+        const report = await ports.step({
+            node,
+            mode: options.mode,
+            inputs: bound.inputs,
+            sensitiveInputs: bound.sensitive,
+            signal,
+        });
         reports.set(id, report);
         if (report.error)
-            extras.set(id, { mocked: resolved.mocked, blockedOn: [], reason: report.error });
+            extras.set(id, { mocked: bound.mocked, blockedOn: [], reason: report.error });
         return report.status;
     };
     const runOne = async (id, signal) => {
@@ -81668,6 +79064,7 @@ async function runGraph(ws, graph, options, ports) {
             mocked: extra?.mocked ?? [],
             blockedOn: extra?.blockedOn ?? [],
             reason: extra?.reason ?? reason,
+            problems: extra?.problems ?? [],
             summary: report?.summary,
             outputs: report?.outputs ?? {},
             planSha256: report?.planSha256,
@@ -81742,12 +79139,4511 @@ function runDocument(graph, result) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/commands/run.ts
+
+
+
+/** Refuses the implicit local state on an ephemeral runner, at the site's `site:` key. */
+function checkStateOnRunner(workspace, graph) {
+    if (graph.site.state.origin)
+        return; // `state:` is written down, local or not
+    const at = workspace.files.get(graph.site.file)?.locate(['site'], true) ?? {
+        file: graph.site.file,
+        line: 1,
+        column: 1,
+    };
+    throw new InputError([
+        {
+            ...at,
+            severity: 'error',
+            message: `site "${graph.site.name}" sets no state: in ${graph.site.file}, so its Terraform state would be local — on a GitHub runner ` +
+                'that starts from nothing every run, and every module would be created again. Add state: { backend: s3, bucket: …, region: … }, ' +
+                'or state: { backend: local } to keep local state knowingly',
+        },
+    ]);
+}
+/**
+ * `plan` / `apply` of one site × environment: load and validate (bad input throws before anything
+ * runs), take the run lock, run the module graph, release the lock whatever happened.
+ */
+async function run(s, ports, runtime) {
+    const { workspace, graph, warnings } = loadProject(ports.files(s.root), s.layout, ports.context(s.root), s.site, s.env);
+    if (s.ephemeralRunner)
+        checkStateOnRunner(workspace, graph);
+    const open = await runtime.open({
+        root: s.root,
+        workspace,
+        graph,
+        mode: s.mode,
+        lockTimeoutMs: s.lockTimeoutMs,
+        reporter: ports.reporter,
+        redactor: ports.redactor,
+    });
+    try {
+        const { reporter } = ports;
+        const result = await runGraph(workspace, graph, { mode: s.mode, maxParallel: s.maxParallel, signal: ports.signal }, {
+            ...open.ports,
+            onEvent: (e) => e.type === 'start' ? reporter.started?.(e.node) : reporter.finished?.(e.node, e.module),
+        });
+        return { workspace, graph, result, warnings };
+    }
+    finally {
+        await open.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/run/format.ts
+/** "840 ms", "12.3 s", "4 m 05 s", "1 h 02 m". */
+function format_formatDuration(ms) {
+    if (!Number.isFinite(ms) || ms < 0)
+        return '—';
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    const s = Math.round(ms / 1000);
+    if (s < 3600)
+        return `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, '0')} s`;
+    const m = Math.round(s / 60);
+    return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} m`;
+}
+/**
+ * Change counts: `+2 ~1 -0` then replace, import and forget when there are any (text);
+ * `+2 ~1 −0 ±0 · import 1` with replace always shown (a Markdown table column).
+ */
+function format_formatCounts(c, style = 'text') {
+    if (style === 'markdown') {
+        let out = `+${c.add} ~${c.change} −${c.destroy} ±${c.replace}`;
+        if (c.import)
+            out += ` · import ${c.import}`;
+        if (c.forget)
+            out += ` · forget ${c.forget}`;
+        return out;
+    }
+    const parts = [`+${c.add}`, `~${c.change}`, `-${c.destroy}`];
+    if (c.replace)
+        parts.push(`±${c.replace} replace`);
+    if (c.import)
+        parts.push(`${c.import} import`);
+    if (c.forget)
+        parts.push(`${c.forget} forget`);
+    return parts.join(' ');
+}
+const GLYPH = {
+    text: {
+        succeeded: '✓',
+        planned: '✓',
+        'no-op': '·',
+        failed: '✗',
+        halted: '■',
+        skipped: '»',
+        blocked: '…',
+        cancelled: '⊘',
+        pending: '?',
+    },
+    markdown: {
+        succeeded: '✅',
+        planned: '📝',
+        'no-op': '⚪',
+        failed: '❌',
+        halted: '⏹️',
+        skipped: '⏭️',
+        blocked: '🚧',
+        cancelled: '🚫',
+        pending: '⏹️',
+    },
+};
+/** The word for a status: a module that succeeded in a plan was `planned`; a pending one never ran (`halted`). */
+function statusWord(status, command) {
+    if (status === 'succeeded' && command === 'plan')
+        return 'planned';
+    if (status === 'pending')
+        return 'halted';
+    return status;
+}
+/** `✓ planned`, `❌ failed`, `⚪ no changes` (Markdown spells no-op out). */
+function format_statusLabel(status, style, command) {
+    const word = statusWord(status, command);
+    const shown = style === 'markdown' && word === 'no-op' ? 'no changes' : word;
+    return `${GLYPH[style][word] ?? GLYPH[style][status] ?? '?'} ${shown}`;
+}
+
+;// CONCATENATED MODULE: ./src/core/run/table.ts
+
+/** `+2 ~1 -0` plus replace/import/forget when present; `no changes` for a no-op; nothing when it did not run. */
+function changeText(m) {
+    if (m.status === 'no-op')
+        return 'no changes';
+    if (!['succeeded', 'failed', 'cancelled'].includes(m.status))
+        return '';
+    return formatCounts(m);
+}
+/** One line of progress for a finished module. */
+function progressLine(m, command) {
+    const extra = [
+        changeText(m),
+        m.mocked.length ? `mocked: ${m.mocked.join(', ')}` : '',
+        m.reason && m.status !== 'succeeded' && m.status !== 'no-op' ? m.reason.split('\n')[0] : '',
+    ]
+        .filter(Boolean)
+        .join('; ');
+    return `${statusLabel(m.status, 'text', command)} ${m.name} (${formatDuration(m.durationMs)})${extra ? ` — ${extra}` : ''}`;
+}
+/** A plain-text table of a run: module, weight, status, changes, duration, notes. */
+function renderRunTable(result) {
+    const head = ['MODULE', 'WEIGHT', 'STATUS', 'CHANGES', 'DURATION', 'NOTES'];
+    const rows = result.modules.map((m) => [
+        m.name,
+        String(m.weight),
+        statusLabel(m.status, 'text', result.command),
+        changeText(m),
+        m.durationMs ? formatDuration(m.durationMs) : '',
+        [
+            m.mocked.length ? `mocked ${m.mocked.join(', ')}` : '',
+            m.blockedOn.length ? `blocked on ${m.blockedOn.join(', ')}` : '',
+            m.reason && !['succeeded', 'no-op', 'blocked'].includes(m.status)
+                ? (m.reason.split('\n')[0] ?? '')
+                : '',
+        ]
+            .filter(Boolean)
+            .join('; '),
+    ]);
+    const total = result.modules.reduce((n, m) => ({ add: n.add + m.add, change: n.change + m.change, destroy: n.destroy + m.destroy }), { add: 0, change: 0, destroy: 0 });
+    return [
+        `${result.site} / ${result.environment} — ${result.command} ${result.status} in ${formatDuration(result.finishedAt - result.startedAt)} (+${total.add} ~${total.change} -${total.destroy})`,
+        '',
+        ...textTable(head, rows),
+        '',
+    ].join('\n');
+}
+/** Rows as aligned columns two spaces apart; widths count code points, so ✓ and — are one column. */
+function textTable(head, rows) {
+    const width = (t) => [...t].length;
+    const widths = head.map((h, c) => Math.max(width(h), ...rows.map((r) => width(r[c] ?? ''))));
+    const fmt = (r) => r
+        .map((cell, c) => cell + ' '.repeat(Math.max(0, (widths[c] ?? 0) - width(cell))))
+        .join('  ')
+        .trimEnd();
+    return [fmt(head), ...rows.map(fmt)];
+}
+/** `graph`'s table: waves, weights, modules, types and what each waits for. */
+function renderGraphTable(doc) {
+    const rows = doc.waves.flatMap((wave, i) => wave.map((n, j) => [
+        j === 0 ? `wave ${i + 1}` : '',
+        String(n.weight),
+        n.name,
+        n.type,
+        n.depends_on.join(', ') || '—',
+    ]));
+    return [
+        `${doc.site} / ${doc.environment} — ${doc.waves.flat().length} modules in ${doc.waves.length} waves (ordering: ${doc.ordering})`,
+        '',
+        ...textTable(['WAVE', 'WEIGHT', 'MODULE', 'TYPE', 'AFTER'], rows),
+        '',
+    ].join('\n');
+}
+/** `matrix`'s table: one line per site × environment. */
+function renderMatrixTable(doc, changedFrom) {
+    const rows = doc.include.map((e) => [
+        e.site,
+        e.environment,
+        String(e.stage),
+        e.lifecycle,
+        e.account ?? '—',
+        e.region ?? '—',
+    ]);
+    const n = doc.include.length;
+    return [
+        `${n} site × environment ${n === 1 ? 'entry' : 'entries'}${changedFrom ? ` affected since ${changedFrom}` : ''}`,
+        '',
+        ...(n ? textTable(['SITE', 'ENVIRONMENT', 'STAGE', 'LIFECYCLE', 'ACCOUNT', 'REGION'], rows) : []),
+        '',
+    ].join('\n');
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: ./src/adapters/git.ts
+/**
+ * What changed between a ref and HEAD, from git (argv only, never a shell): the files a change
+ * touched since `git merge-base REF HEAD`, and a file's text as it was there.
+ */
+
+
+function git(root, args) {
+    return (0,external_node_child_process_.execFileSync)('git', args, {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 256 * 1024 * 1024,
+    });
+}
+function badRef(ref, why) {
+    const message = `--changed-from ${ref}: ${why}`;
+    return new InputError([{ file: '', line: 0, column: 0, message, severity: 'error' }], message);
+}
+/** The commit changes are measured from: `git merge-base REF HEAD`. Bad input naming the ref when git does not know it. */
+function mergeBase(root, ref) {
+    if (ref.startsWith('-'))
+        throw badRef(ref, 'not a git ref');
+    try {
+        git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    }
+    catch {
+        throw badRef(ref, `git knows no commit by that name in ${root} (fetch it first, e.g. actions/checkout with fetch-depth: 0)`);
+    }
+    try {
+        return git(root, ['merge-base', ref, 'HEAD']).trim();
+    }
+    catch {
+        throw badRef(ref, 'it shares no history with HEAD (a shallow clone? fetch with fetch-depth: 0)');
+    }
+}
+/** Files changed between `base` and HEAD, paths relative to the repository root ('/' separated). */
+function changedFiles(root, base) {
+    // Relative to the repository's top level; the root may be a folder inside it.
+    const prefix = git(root, ['rev-parse', '--show-prefix']).trim();
+    const out = git(root, ['diff', '--name-status', '-z', '--no-renames', base, 'HEAD']);
+    const parts = out.split('\0').filter((p) => p !== '');
+    const files = [];
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+        const code = parts[i];
+        const path = parts[i + 1];
+        if (prefix && !path.startsWith(prefix))
+            continue;
+        const rel = prefix ? path.slice(prefix.length) : path;
+        files.push({
+            path: rel,
+            status: code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified',
+        });
+    }
+    return files;
+}
+/** A file's text at a commit (undefined when it did not exist there). */
+function fileAt(root, commit, path) {
+    try {
+        return git(root, ['show', `${commit}:./${path}`]);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The change set from `git merge-base REF HEAD` to HEAD, for `matrix --changed-from REF`. */
+function gitChanges(root, ref) {
+    const base = mergeBase(root, ref);
+    return { files: changedFiles(root, base), before: (p) => fileAt(root, base, p) };
+}
+
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/adapters/action/event.ts
+
+/** The event payload (GITHUB_EVENT_PATH), or {} when there is none or it does not parse. */
+function readEvent(path = process.env.GITHUB_EVENT_PATH) {
+    if (!path)
+        return {};
+    try {
+        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    }
+    catch {
+        return {};
+    }
+}
+/**
+ * What `matrix` compares against when the `changed-from` input is empty: on a pull request its
+ * base, in a merge queue the queue's base, on a push the commit before it; otherwise nothing (every
+ * site × environment — a dispatch, a schedule, or the first push of a branch).
+ */
+function defaultChangedFrom(eventName, event) {
+    if ((eventName === 'pull_request' || eventName === 'pull_request_target') && event.pull_request?.base?.sha)
+        return event.pull_request.base.sha;
+    if (eventName === 'merge_group' && event.merge_group?.base_sha)
+        return event.merge_group.base_sha;
+    if (eventName === 'push' && event.before && !/^0+$/.test(event.before))
+        return event.before;
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/commands/validate.ts
+
+/** `validate`: every config file, placeholder, graph rule and credential rule; all problems at once. */
+function validate(s, ports) {
+    return validateProject(ports.files(s.root), s.layout, ports.context(s.root), { site: s.site, env: s.env });
+}
+
+;// CONCATENATED MODULE: ./src/core/plan/markdown.ts
+
+/** GitHub's limit on a comment or check-run body, in characters. */
+const GITHUB_COMMENT_LIMIT = 65_536;
+const RESULT = { allow: '✅ allow', deny: '⛔ deny', warn: '⚠️ warn' };
+const RISK_LABEL = {
+    'high-risk-replace': '🔴 high-risk replace',
+    'high-risk-destroy': '🔴 high-risk destroy',
+    destructive: '🟠 destructive',
+};
+const MD_ESCAPES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '|': '&#124;',
+    '`': '&#96;',
+    '"': '&quot;',
+    '\n': ' ',
+    '\r': ' ',
+    '\t': ' ',
+};
+// Control characters (terminal escapes) and bidi overrides (a "trojan source" address) are never shown as is.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex
+const MD_SPECIAL = /[&<>|`"\\*_[\]~#!\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/** Escapes user or plan text for Markdown and HTML: no tables broken, no tags, no code spans, no links. */
+function md(text) {
+    return text.replace(MD_SPECIAL, (c) => MD_ESCAPES[c] ?? (c < ' ' || c > '~' ? '\uFFFD' : `\\${c}`));
+}
+const code = (text) => `<code>${md(text)}</code>`;
+/** Escapes text for a raw HTML block (a `<details>` line), where Markdown escapes are not read. */
+function html(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/`/g, '&#96;')
+        .replace(UNSAFE_CHARS, '\uFFFD');
+}
+function markdown_clip(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+function safeUrl(url) {
+    if (url === undefined || !/^https?:\/\/[^\s<>"'`\\]+$/.test(url) || url.length > 2000)
+        return undefined;
+    return url.replace(/\(/g, '%28').replace(/\)/g, '%29');
+}
+function countsOf(m) {
+    if (m.summary)
+        return m.summary;
+    if (!m.counts)
+        return undefined;
+    const c = m.counts;
+    return {
+        add: c.add ?? 0,
+        change: c.change ?? 0,
+        destroy: c.destroy ?? 0,
+        import: c.import ?? 0,
+        forget: c.forget ?? 0,
+        replace: c.replace ?? 0,
+    };
+}
+function countsCell(c) {
+    return c ? format_formatCounts(c, 'markdown') : '—';
+}
+function actionWords(r) {
+    const key = r.actions.join(',');
+    const words = {
+        create: '➕ create',
+        update: '✏️ update',
+        delete: '🗑️ destroy',
+        'delete,create': '♻️ replace',
+        'create,delete': '♻️ replace (create first)',
+        'create,forget': '♻️ replace (old object kept)',
+        forget: '✂️ forget (kept, leaves state)',
+        read: '📖 read',
+        'no-op': '',
+    };
+    const w = words[key] ?? md(key);
+    if (!r.importing)
+        return w;
+    return w === '' ? '📥 import' : `📥 import, ${w}`;
+}
+function resourceLine(r) {
+    let line = `- ${actionWords(r)} ${code(r.address)}`;
+    if (r.deposed !== undefined)
+        line += ` (deposed ${code(r.deposed)})`;
+    if (r.reason !== undefined)
+        line += ` — ${md(r.reason.replace(/_/g, ' '))}`;
+    return line;
+}
+/** The list entries shown for one plan: resources, then moves, drift, outputs. */
+function detailLines(s) {
+    const lines = s.resources.map(resourceLine);
+    for (const m of s.moved)
+        lines.push(`- 🚚 moved ${code(m.from)} → ${code(m.to)}`);
+    for (const d of s.drift)
+        lines.push(`- 🌫️ changed outside Terraform (${md(d.actions.join(', '))}) ${code(d.address)}`);
+    for (const o of s.outputChanges) {
+        lines.push(`- 📤 output ${code(o.name)} (${md(o.actions.join(', '))}${o.sensitive ? ', sensitive' : ''})`);
+    }
+    return lines;
+}
+function riskLine(r, module) {
+    let line = `- ${RISK_LABEL[r.kind]} ${code(r.address)} (${md(r.type)})`;
+    if (module !== undefined)
+        line += ` in ${md(module)}`;
+    if (r.reason !== undefined)
+        line += ` — ${md(r.reason.replace(/_/g, ' '))}`;
+    return line;
+}
+function plural(n, one, many = `${one}s`) {
+    return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+/**
+ * Renders a run as Markdown for a PR comment or job summary; always shorter than `maxLength`:
+ * resource lists fold (largest first, each into a line counting what was folded), then risk lists;
+ * the module table is never cut mid-row.
+ */
+function renderReport(report, options = {}) {
+    const maxLength = options.maxLength ?? GITHUB_COMMENT_LIMIT;
+    if (!/^<!--[^\n]*-->$/.test(report.marker) || report.marker.slice(4, -3).includes('--')) {
+        throw new Error('renderReport: the marker must be a one-line HTML comment, e.g. <!-- site-deploy:site:env -->');
+    }
+    const h = (s) => md(markdown_clip(s ?? '', 200));
+    const status = format_statusLabel(report.status, 'markdown');
+    const parts = [report.marker];
+    parts.push(`### site-deploy ${h(report.command)}: ${h(report.site)} / ${h(report.environment)} — ${status}`, '');
+    const facts = [
+        `**Site** ${code(markdown_clip(report.site, 200))}`,
+        `**Environment** ${code(markdown_clip(report.environment, 200))}`,
+    ];
+    if (report.account)
+        facts.push(`**Account** ${code(markdown_clip(report.account, 200))}`);
+    if (report.region)
+        facts.push(`**Region** ${code(markdown_clip(report.region, 200))}`);
+    if (report.commit) {
+        const c = /^[0-9a-f]{40}$/i.test(report.commit) ? report.commit.slice(0, 12) : markdown_clip(report.commit, 200);
+        facts.push(`**Commit** ${code(c)}`);
+    }
+    facts.push(`**Command** ${code(markdown_clip(report.command, 200))}`, `**Status** ${status}`);
+    parts.push(facts.join(' · '), '');
+    // Totals and the module table: never folded.
+    const total = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
+    for (const m of report.modules) {
+        const c = countsOf(m);
+        if (!c)
+            continue;
+        for (const k of Object.keys(total))
+            total[k] += c[k];
+    }
+    parts.push(`**Changes:** ${countsCell(total)} across ${plural(report.modules.length, 'module')}`, '');
+    const table = [
+        '| # | Weight | Module | Status | +add ~change −destroy ±replace | Duration | Notes |',
+        '| ---: | ---: | --- | --- | --- | ---: | --- |',
+    ];
+    report.modules.forEach((m, i) => {
+        const notes = [];
+        const high = m.summary?.risks.filter((r) => r.kind !== 'destructive').length ?? 0;
+        const destroys = (m.summary?.risks.length ?? 0) - high;
+        if (high > 0)
+            notes.push(`🔴 ${high.toLocaleString('en-US')} high-risk`);
+        if (destroys > 0)
+            notes.push(`🟠 ${destroys.toLocaleString('en-US')} destructive`);
+        if (m.mocked?.length)
+            notes.push(`🧪 mocked: ${m.mocked.map((x) => code(markdown_clip(x, 120))).join(', ')}`);
+        if (m.blockedOn?.length)
+            notes.push(`blocked on ${m.blockedOn.map((x) => code(markdown_clip(x, 120))).join(', ')}`);
+        if (m.error)
+            notes.push(`❌ ${md(markdown_clip(m.error, 300))}`);
+        const name = m.type && m.type !== m.name ? `**${h(m.name)}** (${h(m.type)})` : `**${h(m.name)}**`;
+        const duration = m.durationMs === undefined ? '—' : format_formatDuration(m.durationMs);
+        const weight = Number.isFinite(m.weight) ? String(m.weight) : '—';
+        table.push(`| ${i + 1} | ${weight} | ${name} | ${format_statusLabel(m.status, 'markdown', report.command)} | ${countsCell(countsOf(m))} | ${duration} | ${notes.join('; ')} |`);
+    });
+    if (report.modules.length === 0)
+        table.push('| — | — | no modules | — | — | — | — |');
+    const tableStart = parts.length;
+    // Row by row here and below: push(...rows) overflows the call stack past about 100,000 arguments.
+    for (const row of table)
+        parts.push(row);
+    parts.push('');
+    const tableEnd = parts.length - 1;
+    // Risks: counts always stay; high-risk entries are listed (and may fold). Destructive
+    // entries are not repeated here: each module's resource list marks them.
+    const risks = report.modules.flatMap((m) => (m.summary?.risks ?? []).map((r) => ({ r, module: m.name })));
+    const highRisks = risks.filter((x) => x.r.kind !== 'destructive');
+    parts.push('#### Risks', '');
+    if (risks.length === 0) {
+        parts.push('None: nothing is destroyed or replaced.', '');
+    }
+    else {
+        const counts = [];
+        for (const kind of ['high-risk-replace', 'high-risk-destroy', 'destructive']) {
+            const n = risks.filter((x) => x.r.kind === kind).length;
+            if (n > 0)
+                counts.push(`${RISK_LABEL[kind]}: ${n.toLocaleString('en-US')}`);
+        }
+        parts.push(counts.join(' · '), '');
+        if (highRisks.length > 0) {
+            parts.push({
+                full: highRisks.map((x) => riskLine(x.r, x.module)).join('\n') + '\n',
+                folded: `- ${plural(highRisks.length, 'high-risk entry', 'high-risk entries')} folded to fit the comment size limit; the table marks their modules.\n`,
+                entries: highRisks.length,
+                rank: 1,
+                isFolded: false,
+            });
+        }
+    }
+    parts.push('#### Policy decisions', '');
+    const policy = report.policy ?? [];
+    if (policy.length === 0) {
+        parts.push('None.', '');
+    }
+    else {
+        parts.push('| Result | Severity | Rule | Message |', '| --- | --- | --- | --- |');
+        for (const p of policy) {
+            parts.push(`| ${RESULT[p.result] ?? md(p.result)} | ${h(p.severity)} | ${code(markdown_clip(p.rule, 200))} | ${md(markdown_clip(p.message, 500))} |`);
+        }
+        parts.push('');
+    }
+    const withDetail = report.modules.filter((m) => m.summary && detailLines(m.summary).length > 0);
+    if (withDetail.length > 0) {
+        parts.push('#### Resources by module', '');
+        for (const m of withDetail) {
+            const lines = detailLines(m.summary);
+            const head = `<details><summary><b>${html(markdown_clip(m.name, 200))}</b>: ${plural(lines.length, 'entry', 'entries')}</summary>`;
+            const list = {
+                full: `${head}\n\n${lines.join('\n')}\n\n</details>\n`,
+                folded: `- <b>${h(m.name)}</b>: ${plural(lines.length, 'entry', 'entries')} folded to fit the comment size limit.\n`,
+                entries: lines.length,
+                rank: 0,
+                isFolded: false,
+            };
+            parts.push(list);
+        }
+    }
+    const foldNoteAt = parts.length;
+    parts.push(''); // the fold note, when something folded
+    const links = [];
+    const run = safeUrl(report.runUrl);
+    const evidence = safeUrl(report.evidenceUrl);
+    if (run)
+        links.push(`[Workflow run](${run})`);
+    if (evidence)
+        links.push(`[Evidence record](${evidence})`);
+    if (links.length > 0)
+        parts.push(links.join(' · '));
+    if (report.planDigest) {
+        const label = report.planDigest.startsWith('sha256:') ? 'Plan digest' : 'Plan digest (sha256)';
+        parts.push(`${label}: ${code(markdown_clip(report.planDigest, 200))}`);
+    }
+    // Fold until it fits: resource lists largest first, then risk lists.
+    const foldables = parts.filter((p) => typeof p !== 'string');
+    const partLength = (p) => typeof p === 'string' ? p.length : p.isFolded ? p.folded.length : p.full.length;
+    const foldNote = () => {
+        const folded = foldables.filter((f) => f.isFolded);
+        if (folded.length === 0)
+            return '';
+        const entries = folded.reduce((n, f) => n + f.entries, 0);
+        return (`_Folded ${plural(folded.length, 'list')} (${plural(entries, 'entry', 'entries')}), largest first, ` +
+            `to stay under the ${maxLength.toLocaleString('en-US')}-character comment limit; the evidence record has every address._\n`);
+    };
+    let length = parts.reduce((n, p) => n + partLength(p) + 1, -1);
+    const order = [...foldables].sort((a, b) => a.rank - b.rank || b.full.length - a.full.length);
+    let noteLength = 0;
+    for (const f of order) {
+        if (length + noteLength < maxLength)
+            break;
+        length += f.folded.length - f.full.length;
+        f.isFolded = true;
+        noteLength = foldNote().length;
+    }
+    // Folding a later-ranked list may have freed room: bring back the smaller lists that fit.
+    for (const f of [...foldables].filter((x) => x.isFolded).sort((a, b) => a.full.length - b.full.length)) {
+        f.isFolded = false;
+        const grown = length + f.full.length - f.folded.length;
+        if (grown + foldNote().length < maxLength) {
+            length = grown;
+        }
+        else {
+            f.isFolded = true;
+        }
+    }
+    noteLength = foldNote().length;
+    parts[foldNoteAt] = foldNote();
+    length += noteLength;
+    // Only a table longer than the limit on its own gets here: drop whole rows from its end.
+    if (length >= maxLength) {
+        let dropped = 0;
+        const omitted = (n) => `| … | … | ${plural(n, 'more module')} not shown: the comment size limit | … | … | … | … |`;
+        let end = tableEnd;
+        while (length >= maxLength && end - 1 > tableStart + 2) {
+            end--;
+            const row = parts[end];
+            const before = dropped === 0 ? 0 : omitted(dropped).length + 1;
+            dropped++;
+            parts.splice(end, 1);
+            length += omitted(dropped).length + 1 - before - row.length - 1;
+        }
+        if (dropped > 0)
+            parts.splice(end, 0, omitted(dropped));
+    }
+    let text = parts
+        .map((p) => (typeof p === 'string' ? p : p.isFolded ? p.folded : p.full))
+        .join('\n')
+        .replace(/\n{3,}/g, '\n\n');
+    if (text.length >= maxLength) {
+        // Last resort for absurd inputs (a limit smaller than the header): cut at a line end.
+        const cut = text.lastIndexOf('\n', maxLength - 40);
+        text = `${text.slice(0, Math.max(cut, 0))}\n_… cut to fit the comment limit._`.slice(0, maxLength - 1);
+    }
+    return text;
+}
+/** A plain-text rendering for a terminal (`summarize PLAN.json`); control characters in addresses are neutralized. */
+function renderSummaryText(s) {
+    const t = (text) => text.replace(UNSAFE_CHARS, '?');
+    const symbol = {
+        create: '  +',
+        update: '  ~',
+        delete: '  -',
+        'delete,create': '-/+',
+        'create,delete': '+/-',
+        'create,forget': '+/.',
+        forget: '  .',
+        read: ' <=',
+        'no-op': '   ',
+    };
+    const lines = [];
+    const outputsOnly = !s.no_changes && s.resources.length === 0 && s.moved.length === 0;
+    if (s.no_changes) {
+        lines.push('No changes. Your infrastructure matches the configuration.');
+    }
+    else if (outputsOnly) {
+        lines.push('Only outputs change: applying saves their new values without changing any infrastructure.');
+    }
+    else {
+        lines.push(`Plan: ${s.import ? `${s.import} to import, ` : ''}${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`);
+        const extra = [];
+        if (s.replace)
+            extra.push(`${s.replace} to replace`);
+        if (s.forget)
+            extra.push(`${s.forget} to forget (removed from state, not destroyed)`);
+        if (extra.length)
+            lines.push(`      ${extra.join(', ')}.`);
+    }
+    if (s.resources.length) {
+        lines.push('');
+        for (const r of s.resources) {
+            const key = r.actions.join(',');
+            const notes = [];
+            if (r.importing)
+                notes.push('import');
+            if (key === 'forget' || key === 'create,forget')
+                notes.push('forget');
+            if (key === 'read')
+                notes.push('read');
+            if (r.deposed !== undefined)
+                notes.push(`deposed ${t(r.deposed)}`);
+            if (r.reason !== undefined)
+                notes.push(t(r.reason));
+            lines.push(`${symbol[key] ?? t(key)} ${t(r.address)}${notes.length ? `  (${notes.join('; ')})` : ''}`);
+        }
+    }
+    const section = (title, items) => {
+        if (items.length === 0)
+            return;
+        lines.push('', title);
+        for (const i of items)
+            lines.push(`  ${i}`);
+    };
+    section('Moved:', s.moved.map((m) => `${t(m.from)} -> ${t(m.to)}`));
+    section('Changed outside of Terraform:', s.drift.map((d) => `${t(d.actions.join(','))} ${t(d.address)}`));
+    section('Outputs:', s.outputChanges.map((o) => `${t(o.actions.join(','))} ${t(o.name)}${o.sensitive ? ' (sensitive)' : ''}`));
+    section('Risks:', s.risks.map((r) => `${r.kind}: ${t(r.address)} (${t(r.type)})${r.reason ? ` ${t(r.reason)}` : ''}`));
+    return lines.join('\n') + '\n';
+}
+/** Markdown for one plan (`summarize --markdown`): counts, a resource table, moves, drift, outputs, risks. */
+function renderSummaryMarkdown(s) {
+    const lines = [];
+    if (s.no_changes) {
+        lines.push('**No changes.** Your infrastructure matches the configuration.');
+    }
+    else if (s.resources.length === 0 && s.moved.length === 0) {
+        lines.push('**Only outputs change:** applying saves their new values without changing any infrastructure.');
+    }
+    else {
+        lines.push(`**Plan:** ${countsCell(s)}`);
+    }
+    if (s.resources.length) {
+        lines.push('', '| Action | Resource |', '| --- | --- |');
+        for (const r of s.resources) {
+            let what = code(r.address);
+            if (r.deposed !== undefined)
+                what += ` (deposed ${code(r.deposed)})`;
+            if (r.reason !== undefined)
+                what += ` — ${md(r.reason.replace(/_/g, ' '))}`;
+            lines.push(`| ${actionWords(r)} | ${what} |`);
+        }
+    }
+    const section = (title, items) => {
+        if (items.length === 0)
+            return;
+        lines.push('', `**${title}**`, '');
+        for (const i of items)
+            lines.push(i);
+    };
+    section('Moved', s.moved.map((m) => `- ${code(m.from)} → ${code(m.to)}`));
+    section('Changed outside of Terraform', s.drift.map((d) => `- ${md(d.actions.join(', '))} ${code(d.address)}`));
+    section('Outputs', s.outputChanges.map((o) => `- ${code(o.name)} (${md(o.actions.join(', '))}${o.sensitive ? ', sensitive' : ''})`));
+    section('Risks', s.risks.map((r) => riskLine(r)));
+    return lines.join('\n') + '\n';
+}
+
+;// CONCATENATED MODULE: ./src/core/redact.ts
+/**
+ * The one redaction every output path goes through: log lines, check runs, job summaries, PR
+ * comments, step outputs, CLI text and JSON, failure reasons. A value registered once is replaced
+ * by `***` everywhere after, and announced to listeners (the action registers it with the runner's
+ * own masking).
+ */
+/** What stands in for a secret in any output. */
+const MASK = '***';
+/**
+ * Secrets shorter than this are not replaced in text: masking a two-letter value would shred every
+ * word that contains it. The runner's `::add-mask::` gets the same set.
+ */
+const MIN_SECRET_LENGTH = 4;
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The forms a secret takes in our outputs: as is, inside a JSON string, URL-encoded, line by line. */
+function variants(secret) {
+    const out = [secret];
+    const json = JSON.stringify(secret).slice(1, -1);
+    if (json !== secret)
+        out.push(json);
+    try {
+        const uri = encodeURIComponent(secret);
+        if (uri !== secret)
+            out.push(uri);
+    }
+    catch {
+        // a lone surrogate cannot be URL-encoded, so it never appears that way either
+    }
+    // A multi-line secret (a PEM key) may be printed a line at a time.
+    if (/[\r\n]/.test(secret))
+        for (const line of secret.split(/\r?\n|\r/))
+            out.push(line.trim());
+    return out.filter((v) => v.length >= MIN_SECRET_LENGTH);
+}
+/** Holds every secret met during a run and removes them from whatever is about to be written. */
+class Redactor {
+    secrets = new Set();
+    forms = new Set();
+    pattern;
+    dirty = false;
+    listeners = [];
+    /** Calls `listener` for every secret registered from now on, and for those already known. */
+    onSecret(listener) {
+        this.listeners.push(listener);
+        for (const s of this.secrets)
+            listener(s);
+    }
+    /**
+     * Registers a sensitive value: a string, or every leaf of a list or map (numbers and booleans by
+     * their text). Values shorter than MIN_SECRET_LENGTH are ignored.
+     */
+    add(value) {
+        const stack = [value];
+        while (stack.length > 0) {
+            const v = stack.pop();
+            if (typeof v === 'string')
+                this.addString(v);
+            else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') {
+                // Booleans are never secret enough to mask "true" in every line.
+                if (typeof v !== 'boolean')
+                    this.addString(String(v));
+            }
+            else if (Array.isArray(v))
+                stack.push(...v);
+            else if (v !== null && typeof v === 'object')
+                stack.push(...Object.values(v));
+        }
+    }
+    addString(s) {
+        if (s.length < MIN_SECRET_LENGTH || this.secrets.has(s))
+            return;
+        this.secrets.add(s);
+        for (const f of variants(s)) {
+            if (!this.forms.has(f)) {
+                this.forms.add(f);
+                this.dirty = true;
+            }
+        }
+        for (const l of this.listeners)
+            l(s);
+    }
+    /** How many distinct secrets are registered. */
+    get size() {
+        return this.secrets.size;
+    }
+    regex() {
+        if (this.dirty) {
+            // Longest first, so a secret that contains another is replaced whole.
+            const forms = [...this.forms].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+            this.pattern = forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : undefined;
+            this.dirty = false;
+        }
+        return this.pattern;
+    }
+    /** The text with every registered secret (in any of its forms) replaced by `***`. */
+    text(text) {
+        const re = this.regex();
+        if (!re)
+            return text;
+        re.lastIndex = 0;
+        return text.replace(re, MASK);
+    }
+    /** Whether the text holds a registered secret. */
+    leaks(text) {
+        const re = this.regex();
+        if (!re)
+            return false;
+        re.lastIndex = 0;
+        return re.test(text);
+    }
+    /** A deep copy of a JSON-like value with every string (map keys too) redacted. */
+    value(value) {
+        if (!this.regex())
+            return value;
+        const walk = (v) => {
+            if (typeof v === 'string')
+                return this.text(v);
+            if (Array.isArray(v))
+                return v.map(walk);
+            if (v !== null && typeof v === 'object') {
+                const out = {};
+                for (const [k, x] of Object.entries(v))
+                    out[this.text(k)] = walk(x);
+                return out;
+            }
+            return v;
+        };
+        return walk(value);
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/core/run/report.ts
+
+/** The hidden marker that finds a site × environment's PR comment again. */
+function commentMarker(site, env) {
+    return `<!-- site-deploy:${site}:${env} -->`;
+}
+/** One digest over every module's saved plan: what a reviewer approved, bound again at apply time. */
+function planDigest(result) {
+    const parts = result.modules.filter((m) => m.planSha256).map((m) => `${m.name}:${m.planSha256}`);
+    if (parts.length === 0)
+        return undefined;
+    return (0,external_node_crypto_.createHash)('sha256').update(parts.join('\n')).digest('hex');
+}
+/** Builds the report the markdown renderer shows, from a run's result. */
+function toRunReport(graph, result, ctx, links = {}) {
+    return {
+        marker: commentMarker(result.site, result.environment),
+        site: result.site,
+        environment: result.environment,
+        account: graph.credentials?.account,
+        region: graph.credentials?.region,
+        commit: ctx.sha,
+        command: result.command,
+        status: result.status,
+        modules: result.modules.map((m) => ({
+            name: m.name,
+            type: m.type,
+            weight: m.weight,
+            status: m.status,
+            summary: m.summary,
+            counts: m.summary
+                ? undefined
+                : {
+                    add: m.add,
+                    change: m.change,
+                    destroy: m.destroy,
+                    import: m.import,
+                    forget: m.forget,
+                    replace: m.replace,
+                },
+            durationMs: m.durationMs,
+            mocked: m.mocked,
+            blockedOn: m.blockedOn,
+            error: m.status === 'failed' || m.status === 'halted' || m.status === 'skipped'
+                ? m.reason?.split('\n')[0]
+                : undefined,
+        })),
+        policy: [],
+        runUrl: links.runUrl,
+        evidenceUrl: links.evidenceUrl,
+        planDigest: planDigest(result),
+    };
+}
+
+;// CONCATENATED MODULE: external "os"
+const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function utils_toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
+}
+/**
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ */
+function utils_toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
+    }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
+    };
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+
+
+/**
+ * Issues a command to the GitHub Actions runner
+ *
+ * @param command - The command name to issue
+ * @param properties - Additional properties for the command (key-value pairs)
+ * @param message - The message to include with the command
+ * @remarks
+ * This function outputs a specially formatted string to stdout that the Actions
+ * runner interprets as a command. These commands can control workflow behavior,
+ * set outputs, create annotations, mask values, and more.
+ *
+ * Command Format:
+ *   ::name key=value,key=value::message
+ *
+ * @example
+ * ```typescript
+ * // Issue a warning annotation
+ * issueCommand('warning', {}, 'This is a warning message');
+ * // Output: ::warning::This is a warning message
+ *
+ * // Set an environment variable
+ * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
+ * // Output: ::set-env name=MY_VAR::some value
+ *
+ * // Add a secret mask
+ * issueCommand('add-mask', {}, 'secretValue123');
+ * // Output: ::add-mask::secretValue123
+ * ```
+ *
+ * @internal
+ * This is an internal utility function that powers the public API functions
+ * such as setSecret, warning, error, and exportVariable.
+ */
+function command_issueCommand(command, properties, message) {
+    const cmd = new Command(command, properties, message);
+    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+}
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
+}
+const CMD_STRING = '::';
+class Command {
+    constructor(command, properties, message) {
+        if (!command) {
+            command = 'missing.command';
+        }
+        this.command = command;
+        this.properties = properties;
+        this.message = message;
+    }
+    toString() {
+        let cmdStr = CMD_STRING + this.command;
+        if (this.properties && Object.keys(this.properties).length > 0) {
+            cmdStr += ' ';
+            let first = true;
+            for (const key in this.properties) {
+                if (this.properties.hasOwnProperty(key)) {
+                    const val = this.properties[key];
+                    if (val) {
+                        if (first) {
+                            first = false;
+                        }
+                        else {
+                            cmdStr += ',';
+                        }
+                        cmdStr += `${key}=${escapeProperty(val)}`;
+                    }
+                }
+            }
+        }
+        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+        return cmdStr;
+    }
+}
+function escapeData(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A');
+}
+function escapeProperty(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A')
+        .replace(/:/g, '%3A')
+        .replace(/,/g, '%2C');
+}
+//# sourceMappingURL=command.js.map
+;// CONCATENATED MODULE: external "crypto"
+const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+;// CONCATENATED MODULE: external "fs"
+const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+// For internal use, subject to change.
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+
+
+
+function file_command_issueFileCommand(command, message) {
+    const filePath = process.env[`GITHUB_${command}`];
+    if (!filePath) {
+        throw new Error(`Unable to find environment variable for file command ${command}`);
+    }
+    if (!external_fs_namespaceObject.existsSync(filePath)) {
+        throw new Error(`Missing file at path: ${filePath}`);
+    }
+    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+        encoding: 'utf8'
+    });
+}
+function file_command_prepareKeyValueMessage(key, value) {
+    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const convertedValue = utils_toCommandValue(value);
+    // These should realistically never happen, but just in case someone finds a
+    // way to exploit uuid generation let's not allow keys or values that contain
+    // the delimiter.
+    if (key.includes(delimiter)) {
+        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    }
+    if (convertedValue.includes(delimiter)) {
+        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+    }
+    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+}
+//# sourceMappingURL=file-command.js.map
+;// CONCATENATED MODULE: external "path"
+const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+// EXTERNAL MODULE: external "http"
+var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
+// EXTERNAL MODULE: external "https"
+var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(4371);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function lib_getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_namespaceObject.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, path.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+function exists(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = external_path_namespaceObject.dirname(filePath);
+                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = external_path_namespaceObject.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield io_copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (ioUtil.IS_WINDOWS) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield ioUtil.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        ok(fsPath, 'a path argument must be provided');
+        yield ioUtil.mkdir(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (IS_WINDOWS) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (IS_WINDOWS && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (isRooted(tool)) {
+            const filePath = yield tryGetExecutablePath(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(external_path_namespaceObject.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield io_copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function io_copyFile(srcFile, destFile, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const toolrunner_IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (toolrunner_IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_namespaceObject.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_namespaceObject.EOL.length);
+                n = s.indexOf(external_os_namespaceObject.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return toolrunner_awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!isRooted(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield which(this.toolPath, true);
+            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec_exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = tr.argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new tr.ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_namespaceObject.platform();
+const arch = external_os_namespaceObject.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_namespaceObject.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + os.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function core_getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/adapters/aws/oidc.ts
+/** GitHub OIDC tokens for the first STS hop: minted fresh per session, masked, claims decoded for messages. */
+
+
+function oidc_str(v) {
+    return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+/** Decodes (does not verify) a JWT's claims; throws `invalid-token-shape` when it is not a JWT. */
+function decodeOidcClaims(token) {
+    const parts = token.split('.');
+    let payload;
+    try {
+        if (parts.length !== 3)
+            throw new Error('not three parts');
+        payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    }
+    catch (e) {
+        throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub is not a JWT (header.payload.signature)', {
+            cause: e,
+        });
+    }
+    if (typeof payload !== 'object' || payload === null) {
+        throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub has no claims object');
+    }
+    const c = payload;
+    const aud = Array.isArray(c.aud) ? oidc_str(c.aud[0]) : oidc_str(c.aud);
+    const claims = {};
+    const set = (k, v) => {
+        if (v !== undefined)
+            claims[k] = v;
+    };
+    set('sub', oidc_str(c.sub));
+    set('aud', aud);
+    set('environment', oidc_str(c.environment));
+    set('repository', oidc_str(c.repository));
+    set('actor', oidc_str(c.actor));
+    set('runId', oidc_str(c.run_id));
+    set('exp', typeof c.exp === 'number' ? c.exp : undefined);
+    return claims;
+}
+/**
+ * A token source backed by `core.getIDToken(audience)`: a new token on every call (they live about
+ * five minutes), masked at once. Failures become `oidc-unavailable` with the usual fix.
+ */
+function oidc_githubOidcSource(audience = 'sts.amazonaws.com', deps = {}) {
+    const getIDToken = deps.getIDToken ?? ((aud) => core_getIDToken(aud));
+    const mask = deps.mask ?? ((s) => setSecret(s));
+    return async () => {
+        let token;
+        try {
+            token = await getIDToken(audience);
+        }
+        catch (e) {
+            const detail = e instanceof Error ? e.message : String(e);
+            throw new CredentialError('oidc-unavailable', `could not get a GitHub OIDC token for audience "${audience}": ${detail.replace(/\s+/g, ' ').trim()}. ` +
+                'Give the job `permissions: id-token: write` (and `contents: read`).', { cause: e });
+        }
+        mask(token);
+        return { token, claims: decodeOidcClaims(token) };
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(1695);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/credential-providers/dist-cjs/index.js
+var credential_providers_dist_cjs = __nccwpck_require__(9719);
+;// CONCATENATED MODULE: ./src/core/credentials/messages.ts
+/**
+ * User-facing messages for STS failures: what was refused, and the trust-policy condition or setting
+ * most likely at fault. Pure: the AWS adapter hands in the error's name and message.
+ */
+
+/** The GitHub OIDC issuer's host, the prefix of its trust-policy condition keys. */
+const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+/** `ExpiredTokenException` → `ExpiredToken`: STS codes appear with and without the suffix. */
+function normalizeStsCode(name) {
+    return name.endsWith('Exception') ? name.slice(0, -'Exception'.length) : name;
+}
+/** The `sub` a job running in GitHub environment `env` presents: `repo:<owner>/<repo>:environment:<env>`. */
+function expectedSubject(repository, env) {
+    return `repo:${repository}:environment:${env}`;
+}
+function callName(ctx) {
+    return ctx.call === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole';
+}
+function trustPolicyHint(ctx) {
+    return `Print the trust policy this site needs with \`site-deploy trust-policy --site ${ctx.site} --env ${ctx.environment}\`.`;
+}
+/** The AccessDenied message: the role, the token's `sub`, and the trust-policy condition most likely missing. */
+function accessDeniedMessage(ctx) {
+    const sub = ctx.token?.sub ?? '(unknown)';
+    const aud = ctx.token?.aud ?? 'sts.amazonaws.com';
+    if (ctx.call === 'web-identity') {
+        const repo = ctx.token?.repository ?? '<owner>/<repo>';
+        const env = ctx.token?.environment ?? ctx.environment;
+        const wanted = expectedSubject(repo, env);
+        const head = `AccessDenied: STS refused AssumeRoleWithWebIdentity into ${ctx.roleArn} for the GitHub OIDC token with sub "${sub}".`;
+        if (ctx.token?.environment === undefined) {
+            return (`${head} This job's token names no GitHub environment, so a trust policy that requires ` +
+                `"${GITHUB_OIDC_HOST}:sub" = "${wanted}" refuses it: run the job with \`environment: ${env}\`, ` +
+                `or add a condition matching "${sub}". ${trustPolicyHint(ctx)}`);
+        }
+        return (`${head} The role's trust policy most likely lacks the condition "${GITHUB_OIDC_HOST}:sub" = "${wanted}" ` +
+            `(with "${GITHUB_OIDC_HOST}:aud" = "${aud}" and the Federated principal ` +
+            `oidc-provider/${GITHUB_OIDC_HOST} of the role's account). ${trustPolicyHint(ctx)}`);
+    }
+    const actions = 'sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity';
+    const extId = ctx.externalId ? `, with the condition "sts:ExternalId" = the environment's external_id` : '';
+    if (ctx.from === 'via') {
+        return (`AccessDenied: STS refused AssumeRole from ${ctx.viaArn ?? 'the via role'} into ${ctx.roleArn} ` +
+            `(GitHub OIDC token sub "${sub}"). The role's trust policy most likely lacks a statement allowing ` +
+            `Principal {"AWS": "${ctx.viaArn ?? 'the via role'}"} the actions ${actions} (site-deploy sends session ` +
+            `tags and a source identity)${extId}. ${trustPolicyHint(ctx)}`);
+    }
+    const who = ctx.ambientPrincipal
+        ? `the ambient AWS credentials (${ctx.ambientPrincipal})`
+        : 'the ambient AWS credentials';
+    return (`AccessDenied: STS refused AssumeRole into ${ctx.roleArn} from ${who}. The role's trust policy most likely ` +
+        `lacks a statement allowing that principal the actions ${actions} (site-deploy sends session tags and ` +
+        `a source identity)${extId}; or the principal's own IAM policy does not allow sts:AssumeRole on the role.`);
+}
+/** The expired-token message for each kind of hop. */
+function expiredTokenMessage(ctx) {
+    if (ctx.call === 'web-identity') {
+        return (`ExpiredToken: the GitHub OIDC token expired before STS accepted it for ${ctx.roleArn}. ` +
+            `GitHub's tokens live about 5 minutes and site-deploy mints a fresh one for every session, ` +
+            `so check the runner's clock and re-run the job.`);
+    }
+    if (ctx.from === 'via') {
+        return (`ExpiredToken: the session of ${ctx.viaArn ?? 'the via role'} expired before the AssumeRole into ` +
+            `${ctx.roleArn}; re-run the job (site-deploy re-makes the whole chain on every refresh).`);
+    }
+    return (`ExpiredToken: the ambient AWS credentials have expired (AssumeRole into ${ctx.roleArn}). ` +
+        `Refresh them — e.g. \`aws sso login\` or new keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN — and run again.`);
+}
+/** The message for STS rejecting the OIDC token itself (signature, issuer, audience, provider). */
+function invalidIdentityTokenMessage(ctx, awsMessage) {
+    const account = /^arn:[^:]+:iam::(\d{12}):/.exec(ctx.roleArn)?.[1] ?? 'the role’s account';
+    const aud = ctx.token?.aud ?? 'sts.amazonaws.com';
+    return (`InvalidIdentityToken: STS rejected the GitHub OIDC token for ${ctx.roleArn}: ${awsMessage}. ` +
+        `Account ${account} needs an IAM OIDC identity provider for https://${GITHUB_OIDC_HOST} ` +
+        `whose audiences include "${aud}" (the action's \`audience\` input).`);
+}
+/** Turns a non-retryable (or finally failed) STS error into a CredentialError with its user message. */
+function stsFailure(failure, ctx, cause) {
+    const code = normalizeStsCode(failure.name);
+    const options = { cause };
+    switch (code) {
+        case 'AccessDenied':
+            return new CredentialError('access-denied', accessDeniedMessage(ctx), options);
+        case 'ExpiredToken':
+            return new CredentialError('expired-token', expiredTokenMessage(ctx), options);
+        case 'InvalidIdentityToken':
+            return new CredentialError('invalid-identity-token', invalidIdentityTokenMessage(ctx, failure.message), options);
+        case 'IDPRejectedClaim':
+            return new CredentialError('idp-rejected', `IDPRejectedClaim: STS refused the GitHub OIDC token's claims for ${ctx.roleArn} (sub ` +
+                `"${ctx.token?.sub ?? '(unknown)'}"): ${failure.message}. ${trustPolicyHint(ctx)}`, options);
+        case 'RegionDisabled':
+            return new CredentialError('region-disabled', `RegionDisabled: STS is not active in ${ctx.region} for the account of ${ctx.roleArn} — activate the ` +
+                `region's STS endpoint in the account's IAM settings, or use another region for environment ${ctx.environment}.`, options);
+        case 'PackedPolicyTooLarge':
+            return new CredentialError('packed-policy-too-large', `PackedPolicyTooLarge: STS packs the session policy, boundary_policy and session tags of module ` +
+                `"${ctx.module}" (${ctx.sessionName}) over its limit: ${failure.message} — give the module fewer services.`, options);
+        case 'ValidationError':
+            if (/MaxSessionDuration/i.test(failure.message)) {
+                return new CredentialError('duration-exceeds-role-max', `${ctx.roleArn}: a ${ctx.durationSeconds} s session exceeds the role's maximum session duration — ` +
+                    `raise the role's MaxSessionDuration or lower credentials.${ctx.environment}.session_duration.`, options);
+            }
+            break;
+        default:
+            break;
+    }
+    return new CredentialError('sts-failed', `${callName(ctx)} into ${ctx.roleArn} (module "${ctx.module}", ${ctx.region}) failed: ${failure.name}: ${failure.message}`, options);
+}
+/**
+ * The error as one line for a message: `Name: text`, with the HTTP status for server errors, and the
+ * status alone when the body said nothing (a proxy's HTML 502 reaches us as `Unknown: Unknown`).
+ */
+function describeStsFailure(failure) {
+    const oneLine = (t) => t
+        .replace(/\s+/g, ' ')
+        .trim()
+        .replace(/[.\s]+$/, '');
+    const vague = (t) => t === '' || t === 'Unknown' || t === 'UnknownError' || t === 'Error';
+    const name = oneLine(failure.name);
+    const text = oneLine(failure.message);
+    const status = failure.status !== undefined && failure.status >= 500 ? `HTTP ${failure.status}` : undefined;
+    const head = vague(name) ? (status ?? (name || 'Error')) : status ? `${name} (${status})` : name;
+    return vague(text) || text === name ? head : `${head}: ${text}`;
+}
+/** The message when throttling, 5xx or network errors outlast the retries: one line naming call, role, attempts and cause. */
+function stsUnavailable(failure, ctx, attempts, cause) {
+    const serverError = failure.throttling !== true && failure.status !== undefined && failure.status >= 500;
+    const why = serverError
+        ? 'STS kept answering with server errors (HTTP 5xx); re-run the job.'
+        : 'STS was throttling or unreachable; re-run the job, or lower max-parallel.';
+    return new CredentialError('sts-unavailable', `${callName(ctx)} into ${ctx.roleArn} (module "${ctx.module}", ${ctx.region}) still failed after ${attempts} ` +
+        `attempts: ${describeStsFailure(failure)}. ${why}`, { cause });
+}
+
+;// CONCATENATED MODULE: ./src/core/credentials/retry.ts
+/** Bounded retries with full-jitter exponential backoff; sleep and randomness are injected so tests run instantly. */
+/** Thrown when every attempt failed with a retryable error; `cause` is the last one. */
+class RetriesExhaustedError extends Error {
+    attempts;
+    constructor(attempts, cause) {
+        super(`gave up after ${attempts} attempts`, { cause });
+        this.name = 'RetriesExhaustedError';
+        this.attempts = attempts;
+    }
+}
+/** Full-jitter delay before retry `attempt` (1-based): random in [0, min(maxMs, baseMs·2^(attempt-1))]. */
+function backoffDelay(attempt, baseMs, maxMs, random) {
+    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+    return Math.floor(random() * ceiling);
+}
+/** Runs `fn` until it succeeds, a non-retryable error occurs (rethrown as is), or attempts run out. */
+async function withRetry(fn, options) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await fn(attempt);
+        }
+        catch (e) {
+            if (!options.isRetryable(e))
+                throw e;
+            if (attempt >= options.attempts)
+                throw new RetriesExhaustedError(attempt, e);
+            const delay = backoffDelay(attempt, options.baseMs, options.maxMs, options.random);
+            options.onRetry?.(e, attempt, delay);
+            await options.sleep(delay);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/adapters/aws/sts.ts
+/**
+ * The STS hop chain of a module step (the only user of `@aws-sdk/client-sts`): GitHub OIDC →
+ * AssumeRoleWithWebIdentity, or ambient credentials → AssumeRole, then `via` → role. Every request
+ * is planned and checked locally first (`planChain`); only throttling, 5xx and network errors are
+ * retried; every credential part is masked the moment it exists.
+ */
+
+
+
+
+
+
+
+
+const THROTTLING = new Set([
+    'Throttling',
+    'ThrottlingException',
+    'ThrottledException',
+    'RequestThrottledException',
+    'TooManyRequestsException',
+    'ProvisionedThroughputExceededException',
+    'TransactionInProgressException',
+    'RequestLimitExceeded',
+    'BandwidthLimitExceeded',
+    'LimitExceededException',
+    'RequestThrottled',
+    'SlowDown',
+    'PriorRequestNotComplete',
+    'EC2ThrottledException',
+]);
+const TRANSIENT = new Set([
+    'TimeoutError',
+    'RequestTimeout',
+    'RequestTimeoutException',
+    'InternalError',
+    'InternalFailure',
+    'ServiceUnavailable',
+    // STS asks callers to retry when it cannot reach the token's issuer.
+    'IDPCommunicationError',
+    'IDPCommunicationErrorException',
+]);
+const NETWORK = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+    'ECONNABORTED',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+]);
+const NETWORK_IN_MESSAGE = new RegExp(`\\b(${[...NETWORK].join('|')})\\b`);
+/** The network error code of an error, also when the SDK could only keep its text (errors from another realm). */
+function networkCode(e) {
+    if (typeof e.code === 'string' && NETWORK.has(e.code))
+        return e.code;
+    const cause = e.cause;
+    if (typeof cause?.code === 'string' && NETWORK.has(cause.code))
+        return cause.code;
+    return typeof e.message === 'string' ? NETWORK_IN_MESSAGE.exec(e.message)?.[1] : undefined;
+}
+/** Whether an STS error is worth retrying: throttling, 5xx, timeouts and network errors only. */
+function isRetryableStsError(error) {
+    if (error instanceof CredentialError || typeof error !== 'object' || error === null)
+        return false;
+    const e = error;
+    const name = typeof e.name === 'string' ? e.name : '';
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (THROTTLING.has(name) || THROTTLING.has(code) || e.$retryable?.throttling === true)
+        return true;
+    const status = e.$metadata?.httpStatusCode;
+    if (status !== undefined && (status === 429 || status >= 500))
+        return true;
+    // Only SDK-level errors without an HTTP status can be network failures (a 4xx never is).
+    return TRANSIENT.has(name) || (status === undefined && networkCode(e) !== undefined);
+}
+/** An SDK error as plain data for messages. */
+function failureOf(error) {
+    if (typeof error !== 'object' || error === null)
+        return { name: 'Error', message: String(error) };
+    const e = error;
+    const code = typeof e.code === 'string' ? e.code : networkCode(e);
+    let name = typeof e.name === 'string' ? e.name : 'Error';
+    if ((name === 'Error' || name === 'TypeError') && code)
+        name = code;
+    const text = typeof e.message === 'string' && e.message !== '' ? e.message : name;
+    const message = text.replace(/^AWS SDK error wrapper for (?:Error: )?/, '');
+    const status = e.$metadata?.httpStatusCode;
+    const failure = status === undefined ? { name, message } : { name, message, status };
+    if (THROTTLING.has(name) || e.$retryable?.throttling === true)
+        failure.throttling = true;
+    return failure;
+}
+function defaultSleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+function maskerFor(options) {
+    if (options.mask)
+        return options.mask;
+    return options.source.kind === 'github-oidc' ? (s) => setSecret(s) : () => undefined;
+}
+/** Picks the first hop: GitHub OIDC inside GitHub Actions (`GITHUB_ACTIONS=true`), else the ambient chain. */
+function defaultCredentialSource(env = process.env, audience = 'sts.amazonaws.com') {
+    return env.GITHUB_ACTIONS === 'true'
+        ? { kind: 'github-oidc', token: githubOidcSource(audience) }
+        : { kind: 'ambient' };
+}
+function callerOf(c) {
+    return c.sessionToken === undefined
+        ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }
+        : { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken };
+}
+async function resolveAmbient(options, mask) {
+    const source = options.source;
+    const provider = (source.kind === 'ambient' && source.credentials) || (0,credential_providers_dist_cjs/* fromNodeProviderChain */.br)();
+    let creds;
+    try {
+        creds = await provider();
+    }
+    catch (e) {
+        const detail = e instanceof Error ? e.message : String(e);
+        throw new CredentialError('no-ambient-credentials', `no ambient AWS credentials for the first hop (${detail}). Outside GitHub Actions site-deploy starts from ` +
+            'the AWS default credential chain: set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ' +
+            '(for modules that need no AWS, like the offline example, pass --credentials none).', { cause: e });
+    }
+    mask(creds.secretAccessKey);
+    if (creds.sessionToken)
+        mask(creds.sessionToken);
+    return creds;
+}
+function checkMfa(target, identity, claims) {
+    if (!target.requireMfa)
+        return;
+    if (!claims) {
+        throw new CredentialError('mfa-required', `environment ${target.environment} has require_mfa: true, which needs proof of human approval — a GitHub OIDC ` +
+            `token from a job in a protected GitHub environment. Ambient credentials (the CLI) cannot give it; deploy ` +
+            `module "${identity.module}" from GitHub Actions.`);
+    }
+    if (!claims.environment) {
+        throw new CredentialError('mfa-required', `environment ${target.environment} has require_mfa: true, but the GitHub OIDC token (sub "${claims.sub ?? '(unknown)'}") ` +
+            `names no GitHub environment. Run the job with \`environment: ${target.environment}\` and give that ` +
+            'environment required reviewers.');
+    }
+}
+function toStepCredentials(c, hop, mask) {
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+        // Mask whatever did arrive before saying anything.
+        for (const s of [c?.AccessKeyId, c?.SecretAccessKey, c?.SessionToken])
+            if (s)
+                mask(s);
+        throw new CredentialError('sts-failed', `STS answered ${hop.roleArn} without complete credentials`);
+    }
+    mask(c.AccessKeyId);
+    mask(c.SecretAccessKey);
+    mask(c.SessionToken);
+    return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiration: c.Expiration,
+    };
+}
+async function ambientPrincipal(region, caller) {
+    const client = new dist_cjs/* STSClient */.iM({ region, credentials: callerOf(caller), maxAttempts: 1 });
+    try {
+        return (await client.send(new dist_cjs/* GetCallerIdentityCommand */.zI({}))).Arn;
+    }
+    catch {
+        return undefined;
+    }
+    finally {
+        client.destroy();
+    }
+}
+/**
+ * Makes one step's session: mints a fresh OIDC token (or reads ambient credentials), checks
+ * `require_mfa`, then runs each planned hop. Undefined when the step needs no AWS session.
+ * Uncached — use SessionBroker to reuse a module's session across its plan, apply and state reads.
+ */
+async function assumeStepSession(target, identity, options) {
+    const source = options.source;
+    const mask = maskerFor(options);
+    const log = options.log ?? (() => undefined);
+    // Everything STS would refuse is found here, before a token is minted or a call is made.
+    let plan = planChain(target, identity, {
+        kind: source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
+    });
+    if (!plan)
+        return undefined;
+    let caller;
+    let token;
+    let claims;
+    if (source.kind === 'github-oidc') {
+        ({ token, claims } = await source.token());
+    }
+    else {
+        checkMfa(target, identity, undefined);
+        caller = await resolveAmbient(options, mask);
+        // Assuming a role from role credentials is role chaining: STS caps it at one hour.
+        if (caller.sessionToken)
+            plan = planChain(target, identity, { kind: 'ambient', ambientIsSession: true });
+    }
+    checkMfa(target, identity, claims);
+    if (target.requireMfa) {
+        // Fail closed: without a way to read the run's approval back, an environment claim is not proof enough.
+        const verdict = options.approval
+            ? await options.approval({ claims: claims, target, identity })
+            : {
+                approved: false,
+                detail: 'no approval read-back is configured (the action needs a github-token with actions: read)',
+            };
+        if (!verdict.approved) {
+            throw new CredentialError('approval-missing', `environment ${target.environment} has require_mfa: true, and no human approval of this run could be read back: ${verdict.detail}`);
+        }
+    }
+    const hops = [];
+    let assumedRoleArn;
+    let current;
+    for (const hop of plan.hops) {
+        const ctx = {
+            call: hop.kind,
+            from: hop.kind === 'web-identity' ? 'oidc' : hop.from === 'ambient' ? 'ambient' : 'via',
+            roleArn: hop.roleArn,
+            ...(target.via !== undefined && hop.roleArn !== target.via ? { viaArn: target.via } : {}),
+            region: target.region,
+            site: identity.site,
+            environment: identity.environment,
+            module: identity.module,
+            sessionName: plan.sessionName,
+            durationSeconds: hop.params.DurationSeconds,
+            externalId: hop.kind === 'assume-role' && hop.params.ExternalId !== undefined,
+        };
+        if (claims) {
+            ctx.token = {};
+            if (claims.sub)
+                ctx.token.sub = claims.sub;
+            if (claims.aud)
+                ctx.token.aud = claims.aud;
+            if (claims.repository)
+                ctx.token.repository = claims.repository;
+            if (claims.environment)
+                ctx.token.environment = claims.environment;
+        }
+        const signer = current ?? caller;
+        const client = new dist_cjs/* STSClient */.iM({
+            region: target.region,
+            // Our own bounded, jittered retry loop is the only one (an injectable sleep keeps tests instant).
+            maxAttempts: 1,
+            ...(hop.kind === 'assume-role' && signer ? { credentials: callerOf(signer) } : {}),
+        });
+        const label = `${hop.kind === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole'} ${hop.roleArn}`;
+        log(`sts: ${label} as ${hop.params.RoleSessionName} for ${hop.params.DurationSeconds} s`);
+        try {
+            const out = await withRetry(() => hop.kind === 'web-identity'
+                ? client.send(new dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({ ...hop.params, WebIdentityToken: token }))
+                : client.send(new dist_cjs/* AssumeRoleCommand */.QL(hop.params)), {
+                attempts: options.maxAttempts ?? 5,
+                baseMs: options.baseDelayMs ?? 300,
+                maxMs: options.maxDelayMs ?? 5000,
+                sleep: options.sleep ?? defaultSleep,
+                random: options.random ?? Math.random,
+                isRetryable: isRetryableStsError,
+                onRetry: (e, attempt, delay) => log(`sts: ${label}: ${failureOf(e).name}; retry ${attempt + 1}/${options.maxAttempts ?? 5} in ${delay} ms`),
+            });
+            current = toStepCredentials(out.Credentials, hop, mask);
+            assumedRoleArn = out.AssumedRoleUser?.Arn;
+            hops.push(label);
+        }
+        catch (e) {
+            if (e instanceof CredentialError)
+                throw e;
+            if (e instanceof RetriesExhaustedError)
+                throw stsUnavailable(failureOf(e.cause), ctx, e.attempts, e.cause);
+            const failure = failureOf(e);
+            if (ctx.from === 'ambient' && /^AccessDenied/.test(failure.name) && caller) {
+                const who = await ambientPrincipal(target.region, caller);
+                if (who)
+                    ctx.ambientPrincipal = who;
+            }
+            throw stsFailure(failure, ctx, e);
+        }
+        finally {
+            client.destroy();
+        }
+    }
+    const accountOfSession = assumedRoleArn ? /^arn:[^:]+:sts::(\d{12}):/.exec(assumedRoleArn)?.[1] : undefined;
+    if (accountOfSession !== undefined && accountOfSession !== target.account) {
+        throw new CredentialError('account-mismatch', `the session for module "${identity.module}" is in account ${accountOfSession}, not aws_account ` +
+            `${target.account} of environment ${target.environment} (${assumedRoleArn})`);
+    }
+    const credentials = current;
+    if (accountOfSession !== undefined)
+        credentials.accountId = accountOfSession;
+    const session = {
+        key: plan.key,
+        credentials,
+        sessionName: plan.sessionName,
+        roleArn: plan.roleArn,
+        expiration: credentials.expiration,
+        hops,
+        policy: plan.policy,
+        policyArns: plan.policyArns,
+    };
+    if (assumedRoleArn)
+        session.assumedRoleArn = assumedRoleArn;
+    if (claims?.sub)
+        session.subject = claims.sub;
+    return session;
+}
+/**
+ * Caches one session per module step (role, session policy, purpose and module): made once, reused
+ * by the module's plan, apply and state reads, re-made (with a fresh OIDC token) only near expiry.
+ * Concurrent requests for the same key wait for one STS chain.
+ */
+class SessionBroker {
+    cache = new Map();
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    /** Number of distinct sessions cached. */
+    get size() {
+        return this.cache.size;
+    }
+    /** The step's session — cached unless it expires within `minRemainingMs` (default `refreshBeforeMs`). */
+    async get(target, identity, need = {}) {
+        const plan = planChain(target, identity, {
+            kind: this.options.source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
+        });
+        if (!plan)
+            return undefined;
+        const now = this.options.now ?? Date.now;
+        const threshold = need.minRemainingMs ?? this.options.refreshBeforeMs ?? 5 * 60_000;
+        const entry = this.cache.get(plan.key);
+        if (entry) {
+            const session = await entry; // a shared failure reaches every waiter
+            if (session.expiration.getTime() - now() > threshold)
+                return session;
+            const latest = this.cache.get(plan.key);
+            // Someone else started the refresh while we waited: join it rather than assuming twice.
+            if (latest && latest !== entry)
+                return latest;
+        }
+        const made = assumeStepSession(target, identity, this.options).then((s) => s);
+        this.cache.set(plan.key, made);
+        made.catch(() => {
+            if (this.cache.get(plan.key) === made)
+                this.cache.delete(plan.key);
+        });
+        return made;
+    }
+    /** A provider for the credential server of one step. */
+    provider(target, identity) {
+        return async (need) => {
+            const session = await this.get(target, identity, need);
+            if (!session) {
+                throw new CredentialError('sts-failed', `module "${identity.module}" needs no AWS session (no services, local state); start no credential server for it`, { kind: 'internal' });
+            }
+            return session.credentials;
+        };
+    }
+    /** Forgets every cached session. */
+    clear() {
+        this.cache.clear();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/adapters/fs-reader.ts
 
 
 const fs_reader_code = (e) => e?.code;
+/** What a stat says a path is. */
+function kindOf(s) {
+    if (s.isFile())
+        return 'file';
+    if (s.isDirectory())
+        return 'directory';
+    if (s.isFIFO())
+        return 'FIFO';
+    if (s.isSocket())
+        return 'socket';
+    if (s.isCharacterDevice())
+        return 'character device';
+    return 'block device';
+}
 /** Reads the user's repository from disk; every path is relative to `root`. */
 function fsReader(root) {
     const base = (0,external_node_path_.resolve)(root);
@@ -81761,13 +83657,23 @@ function fsReader(root) {
     const abs = (p) => (0,external_node_path_.join)(base, ...p.split('/'));
     return {
         read(path) {
+            let fd;
             try {
-                return (0,external_node_fs_.readFileSync)(abs(path));
+                // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+                fd = (0,external_node_fs_.openSync)(abs(path), external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
             }
             catch (e) {
                 if (fs_reader_code(e) === 'ENOENT' || fs_reader_code(e) === 'EISDIR' || fs_reader_code(e) === 'ENOTDIR')
                     return undefined;
                 throw e;
+            }
+            try {
+                if (!(0,external_node_fs_.fstatSync)(fd).isFile())
+                    return undefined;
+                return (0,external_node_fs_.readFileSync)(fd);
+            }
+            finally {
+                (0,external_node_fs_.closeSync)(fd);
             }
         },
         size(path) {
@@ -81779,11 +83685,31 @@ function fsReader(root) {
                 return undefined;
             }
         },
+        kind(path) {
+            try {
+                return kindOf((0,external_node_fs_.statSync)(abs(path)));
+            }
+            catch (e) {
+                if (fs_reader_code(e) === 'ENOENT' || fs_reader_code(e) === 'ENOTDIR')
+                    return 'missing';
+                return undefined;
+            }
+        },
+        executable(path) {
+            try {
+                (0,external_node_fs_.accessSync)(abs(path), external_node_fs_.constants.X_OK);
+                return true;
+            }
+            catch {
+                return false;
+            }
+        },
         list(path) {
             try {
                 return (0,external_node_fs_.readdirSync)(abs(path), { withFileTypes: true }).map((d) => {
                     let dir = d.isDirectory();
-                    if (d.isSymbolicLink()) {
+                    const symlink = d.isSymbolicLink();
+                    if (symlink) {
                         try {
                             dir = (0,external_node_fs_.statSync)((0,external_node_path_.join)(abs(path), d.name)).isDirectory();
                         }
@@ -81791,7 +83717,7 @@ function fsReader(root) {
                             dir = false;
                         }
                     }
-                    return { name: d.name, dir };
+                    return { name: d.name, dir, ...(symlink ? { symlink } : {}) };
                 });
             }
             catch (e) {
@@ -81802,6 +83728,14 @@ function fsReader(root) {
         },
         staysInside(path) {
             let p = abs(path);
+            // A dangling symlink says where it would lead: judge that, not its folder.
+            try {
+                if ((0,external_node_fs_.lstatSync)(p).isSymbolicLink() && !(0,external_node_fs_.existsSync)(p))
+                    p = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(p), (0,external_node_fs_.readlinkSync)(p));
+            }
+            catch {
+                // missing: handled below
+            }
             // A missing file cannot escape; check the nearest existing ancestor instead.
             for (;;) {
                 try {
@@ -81818,1688 +83752,6 @@ function fsReader(root) {
             }
         },
     };
-}
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./src/adapters/run/group-log.ts
-/**
- * Keeps the logs of modules running in parallel from interleaving: the first module to start
- * while nothing else is shown streams live; the others buffer and are flushed whole, each in its
- * own group, once they end and no live group is open. Known secrets are masked on the way.
- */
-class GroupedLog {
-    sink;
-    onSecret;
-    live;
-    queued = [];
-    secrets = new Set();
-    constructor(sink, onSecret) {
-        this.sink = sink;
-        this.onSecret = onSecret;
-    }
-    /** Masks this value in everything written from now on (values shorter than 4 characters are ignored). */
-    addSecret(value) {
-        if (value.length < 4 || this.secrets.has(value))
-            return;
-        this.secrets.add(value);
-        this.onSecret?.(value);
-    }
-    /** Replaces every known secret in a text with ***. */
-    mask(text) {
-        let out = text;
-        for (const s of this.secrets)
-            if (out.includes(s))
-                out = out.split(s).join('***');
-        return out;
-    }
-    /** Opens a module's log group. */
-    open(title) {
-        if (this.live === undefined) {
-            this.live = title;
-            this.sink.startGroup(title);
-            return {
-                write: (chunk) => this.sink.write(this.mask(chunk)),
-                close: () => {
-                    this.sink.endGroup();
-                    this.live = undefined;
-                    this.flush();
-                },
-            };
-        }
-        let buffer = '';
-        return {
-            write: (chunk) => {
-                buffer += this.mask(chunk);
-            },
-            close: () => {
-                this.queued.push({ title, text: buffer });
-                this.flush();
-            },
-        };
-    }
-    flush() {
-        if (this.live !== undefined)
-            return;
-        for (const { title, text } of this.queued.splice(0)) {
-            this.sink.startGroup(title);
-            if (text)
-                this.sink.write(text);
-            this.sink.endGroup();
-        }
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(3711);
-;// CONCATENATED MODULE: ./src/core/plan/summary.ts
-
-// Reads the output of `terraform show -json PLANFILE` (format_version 1.x) in one pass.
-//
-// That JSON holds sensitive values in plaintext (change.before/after, planned_values,
-// prior_state, variables, output_changes): only the *_sensitive trees say what to hide. So
-// this module never reads a value out of the plan. It keeps addresses, resource types,
-// action lists, output names and Terraform's action_reason enum, nothing else.
-/** A plan that cannot be read: truncated or invalid JSON, a state file, an unknown format. Exit code 2. */
-class PlanFormatError extends SiteDeployError {
-    /** 0-based character offset of a JSON syntax error, when there is one. */
-    position;
-    constructor(message, options = {}) {
-        super('bad-input', message, options.cause === undefined ? {} : { cause: options.cause });
-        this.name = 'PlanFormatError';
-        this.position = options.position;
-    }
-}
-/** Resource types whose replacement loses data, keys, identity or names: flagged unless overridden. */
-const DEFAULT_HIGH_RISK_TYPES = [
-    'aws_db_instance',
-    'aws_db_cluster_snapshot',
-    'aws_db_snapshot',
-    'aws_rds_cluster',
-    'aws_rds_cluster_instance',
-    'aws_rds_global_cluster',
-    'aws_docdb_cluster',
-    'aws_neptune_cluster',
-    'aws_redshift_cluster',
-    'aws_dynamodb_table',
-    'aws_dynamodb_global_table',
-    'aws_elasticache_cluster',
-    'aws_elasticache_replication_group',
-    'aws_memorydb_cluster',
-    'aws_opensearch_domain',
-    'aws_elasticsearch_domain',
-    'aws_efs_file_system',
-    'aws_fsx_*',
-    'aws_ebs_volume',
-    'aws_backup_vault',
-    'aws_s3_bucket',
-    'aws_kms_key',
-    'aws_kms_replica_key',
-    'aws_secretsmanager_secret',
-    'aws_route53_zone',
-    'aws_route53_record',
-    'aws_acm_certificate',
-    'aws_cloudfront_distribution',
-    'aws_iam_role',
-    'aws_iam_policy',
-    'aws_iam_role_policy',
-    'aws_iam_role_policy_attachment',
-    'aws_iam_user',
-    'aws_iam_openid_connect_provider',
-    'aws_kinesis_stream',
-    'aws_msk_cluster',
-    'aws_eks_cluster',
-    'aws_vpc',
-    'aws_cognito_user_pool',
-];
-/** Parses `terraform show -json` text; errors name the position and never quote the content (plans hold secrets). */
-function parsePlanJson(text, source = 'plan JSON') {
-    // A UTF-8 BOM (PowerShell redirection) is not JSON.
-    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    if (body.trim() === '') {
-        throw new PlanFormatError(`${source} is empty; write it with \`terraform show -json PLANFILE > plan.json\``);
-    }
-    try {
-        return JSON.parse(body);
-    }
-    catch (e) {
-        throw jsonSyntaxError(e, body, source, text.length - body.length);
-    }
-}
-function jsonSyntaxError(e, body, source, offset) {
-    // V8's messages quote the text around the error and sometimes give no position: find it
-    // ourselves, and never quote the input (nor keep V8's error as cause): plans hold secrets.
-    const found = locateJsonError(body);
-    if (found === undefined) {
-        // JSON.parse refused what the locator accepts (e.g. nesting too deep for the parser).
-        const native = e instanceof Error && !e.message.includes('"') ? `: ${e.message.slice(0, 120)}` : '';
-        return new PlanFormatError(`${source} could not be parsed as JSON${native}`);
-    }
-    const at = found.at;
-    const { line, column } = lineColumn(body, at);
-    const where = `position ${at + offset} (line ${line}, column ${column})`;
-    if (at >= body.trimEnd().length) {
-        return new PlanFormatError(`${source} is truncated: the JSON ends at ${where} before the document is complete; ` +
-            'write it again with `terraform show -json PLANFILE > plan.json` and check the disk or the upload', { position: at + offset });
-    }
-    return new PlanFormatError(`${source} is not valid JSON at ${where}: ${found.what}`, {
-        position: at + offset,
-    });
-}
-const WS = new Set([' ', '\t', '\n', '\r']);
-/** The offset and kind of the first JSON syntax error; runs only after JSON.parse failed. */
-function locateJsonError(text) {
-    const stack = [];
-    let i = 0;
-    const ws = () => {
-        while (i < text.length && WS.has(text[i]))
-            i++;
-    };
-    const fail = (what) => ({ at: i, what });
-    const string = () => {
-        i++; // opening quote
-        for (;;) {
-            if (i >= text.length)
-                return fail('unterminated string');
-            const c = text.charCodeAt(i);
-            if (c === 0x22) {
-                i++;
-                return undefined;
-            }
-            if (c < 0x20)
-                return fail('control character in a string');
-            if (c === 0x5c) {
-                const n = text[i + 1];
-                if (n === undefined)
-                    return fail('unterminated string');
-                if (n === 'u') {
-                    if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-                        i += 2;
-                        return i + 4 > text.length ? fail('unterminated string') : fail('bad \\u escape');
-                    }
-                    i += 6;
-                }
-                else if ('"\\/bfnrt'.includes(n)) {
-                    i += 2;
-                }
-                else {
-                    i++;
-                    return fail('bad escape in a string');
-                }
-            }
-            else {
-                i++;
-            }
-        }
-    };
-    const digits = () => {
-        const from = i;
-        while (i < text.length && text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39)
-            i++;
-        return i > from;
-    };
-    const number = () => {
-        const bad = () => fail(i >= text.length ? 'unexpected end' : 'bad number');
-        if (text[i] === '-')
-            i++;
-        if (text[i] === '0')
-            i++;
-        else if (!digits())
-            return bad();
-        if (text[i] === '.') {
-            i++;
-            if (!digits())
-                return bad();
-        }
-        if (text[i] === 'e' || text[i] === 'E') {
-            i++;
-            if (text[i] === '+' || text[i] === '-')
-                i++;
-            if (!digits())
-                return bad();
-        }
-        return undefined;
-    };
-    for (;;) {
-        // A value.
-        ws();
-        if (i >= text.length)
-            return fail('unexpected end');
-        const c = text[i];
-        let err;
-        if (c === '{' || c === '[') {
-            stack.push(c);
-            i++;
-            ws();
-            if (c === '{' && text[i] !== '}') {
-                if (text[i] !== '"')
-                    return fail(i >= text.length ? 'unexpected end' : 'expected a property name');
-                if ((err = string()))
-                    return err;
-                ws();
-                if (text[i] !== ':')
-                    return fail(i >= text.length ? 'unexpected end' : "expected ':'");
-                i++;
-                continue;
-            }
-            if (c === '[' && text[i] !== ']')
-                continue;
-            i++;
-            stack.pop();
-        }
-        else if (c === '"') {
-            if ((err = string()))
-                return err;
-        }
-        else if (c === '-' || (c >= '0' && c <= '9')) {
-            if ((err = number()))
-                return err;
-        }
-        else {
-            const word = c === 't' ? 'true' : c === 'f' ? 'false' : c === 'n' ? 'null' : undefined;
-            if (word === undefined)
-                return fail('unexpected character');
-            for (let k = 0; k < word.length; k++, i++) {
-                if (i >= text.length)
-                    return fail('unexpected end');
-                if (text[i] !== word[k])
-                    return fail('unexpected character');
-            }
-        }
-        // After a value: close containers or move to the next element.
-        for (;;) {
-            ws();
-            const top = stack.at(-1);
-            if (top === undefined)
-                return i < text.length ? fail('unexpected data after the JSON document') : undefined;
-            if (i >= text.length)
-                return fail('unexpected end');
-            const d = text[i];
-            if (d === ',') {
-                i++;
-                if (top === '{') {
-                    ws();
-                    if (text[i] !== '"')
-                        return fail(i >= text.length ? 'unexpected end' : 'expected a property name');
-                    if ((err = string()))
-                        return err;
-                    ws();
-                    if (text[i] !== ':')
-                        return fail(i >= text.length ? 'unexpected end' : "expected ':'");
-                    i++;
-                }
-                break;
-            }
-            if ((top === '{' && d === '}') || (top === '[' && d === ']')) {
-                i++;
-                stack.pop();
-                continue;
-            }
-            return fail(top === '{' ? "expected ',' or '}'" : "expected ',' or ']'");
-        }
-    }
-}
-function lineColumn(text, at) {
-    let line = 1;
-    let lineStart = 0;
-    for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) {
-        line++;
-        lineStart = i + 1;
-    }
-    return { line, column: at - lineStart + 1 };
-}
-function isObject(v) {
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-function checkFormat(plan) {
-    if (!isObject(plan)) {
-        throw new PlanFormatError(`expected the JSON object printed by \`terraform show -json PLANFILE\`, got ${Array.isArray(plan) ? 'an array' : typeof plan}`);
-    }
-    const fv = plan['format_version'];
-    if (fv === undefined) {
-        if ('lineage' in plan || 'serial' in plan || ('version' in plan && 'resources' in plan)) {
-            throw new PlanFormatError('this is a Terraform state file (it has version/serial/lineage), not a plan; ' +
-                'run `terraform plan -out=tfplan` then `terraform show -json tfplan`');
-        }
-        throw new PlanFormatError('not `terraform show -json` output: it has no format_version');
-    }
-    if (typeof fv !== 'string' || !/^1\.\d+(\.\d+)?$/.test(fv)) {
-        throw new PlanFormatError(`unsupported plan format_version ${JSON.stringify(String(fv).slice(0, 20))}: site-deploy reads 1.x ` +
-            '(Terraform 1.x and OpenTofu 1.x)');
-    }
-    const isPlan = 'resource_changes' in plan ||
-        'planned_values' in plan ||
-        'output_changes' in plan ||
-        'resource_drift' in plan;
-    if (!isPlan) {
-        if ('values' in plan) {
-            throw new PlanFormatError('this is `terraform show -json` of a state, not of a plan (it has values but no resource_changes or ' +
-                'planned_values); pass the plan file: `terraform show -json tfplan`');
-        }
-        throw new PlanFormatError('not a Terraform plan: no resource_changes, planned_values or output_changes');
-    }
-    return plan;
-}
-function stringList(v, where) {
-    if (!Array.isArray(v) || v.length === 0)
-        throw new PlanFormatError(`${where}: expected a non-empty list of actions`);
-    for (const a of v)
-        if (typeof a !== 'string')
-            throw new PlanFormatError(`${where}: actions must be strings`);
-    return v;
-}
-function array(plan, key) {
-    const v = plan[key];
-    if (v === undefined || v === null)
-        return [];
-    if (!Array.isArray(v))
-        throw new PlanFormatError(`${key}: expected a list`);
-    return v;
-}
-// Whether a *_sensitive tree marks anything sensitive; it holds only booleans, never values.
-function anySensitive(tree) {
-    if (tree === true)
-        return true;
-    if (Array.isArray(tree))
-        return tree.some(anySensitive);
-    if (isObject(tree))
-        return Object.values(tree).some(anySensitive);
-    return false;
-}
-function highRiskMatcher(types) {
-    const exact = new Set();
-    const prefixes = [];
-    for (const t of types) {
-        if (t.endsWith('*'))
-            prefixes.push(t.slice(0, -1));
-        else
-            exact.add(t);
-    }
-    const cache = new Map();
-    return (type) => {
-        let hit = cache.get(type);
-        if (hit === undefined) {
-            hit = exact.has(type) || prefixes.some((p) => type.startsWith(p));
-            cache.set(type, hit);
-        }
-        return hit;
-    };
-}
-const byString = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-/**
- * Summarizes a parsed `terraform show -json` plan: counts equal to Terraform's `Plan:` line
- * (a replace is 1 add + 1 destroy; `["create","forget"]` is 1 add + 1 forget), plus forget,
- * replace, moves, drift, output names and risk flags. Throws PlanFormatError on anything else.
- */
-function summarizePlan(plan, options = {}) {
-    const p = checkFormat(plan);
-    const isHighRisk = highRiskMatcher(options.highRiskTypes ?? DEFAULT_HIGH_RISK_TYPES);
-    const s = {
-        add: 0,
-        change: 0,
-        destroy: 0,
-        import: 0,
-        forget: 0,
-        replace: 0,
-        no_changes: true,
-        resources: [],
-        moved: [],
-        drift: [],
-        outputChanges: [],
-        risks: [],
-    };
-    const highReplace = [];
-    const highDestroy = [];
-    const destructive = [];
-    const changes = array(p, 'resource_changes');
-    for (let i = 0; i < changes.length; i++) {
-        const rc = changes[i];
-        const where = `resource_changes[${i}]`;
-        if (!isObject(rc) || typeof rc['address'] !== 'string' || !isObject(rc['change'])) {
-            throw new PlanFormatError(`${where}: expected an object with address and change`);
-        }
-        const address = rc['address'];
-        const change = rc['change'];
-        const actions = stringList(change['actions'], `${where} (${address})`);
-        const key = actions.length === 1 ? actions[0] : actions.join(',');
-        const managed = rc['mode'] !== 'data';
-        // Terraform neither renders nor counts a data source leaving the state.
-        if (key === 'delete' && !managed)
-            continue;
-        const importing = change['importing'] !== undefined && change['importing'] !== null;
-        const prev = rc['previous_address'];
-        const moved = typeof prev === 'string' && prev !== address;
-        if (moved)
-            s.moved.push({ from: prev, to: address });
-        if (key === 'no-op' && !importing) {
-            // A move alone still makes a plan with changes ("Plan: 0 to add, 0 to change, 0 to destroy.").
-            if (moved)
-                s.no_changes = false;
-            continue;
-        }
-        s.no_changes = false;
-        if (importing)
-            s.import++;
-        let destroys = false;
-        let replaces = false;
-        switch (key) {
-            case 'create':
-                s.add++;
-                break;
-            case 'update':
-                s.change++;
-                break;
-            case 'delete':
-                s.destroy++;
-                destroys = true;
-                break;
-            case 'delete,create':
-            case 'create,delete':
-                s.add++;
-                s.destroy++;
-                s.replace++;
-                destroys = replaces = true;
-                break;
-            case 'create,forget': // Terraform >= 1.14: replaced, old object kept (lifecycle destroy = false)
-                s.add++;
-                s.forget++;
-                s.replace++;
-                replaces = true;
-                break;
-            case 'forget':
-                s.forget++;
-                break;
-            default: // read, no-op (importing) and actions newer than this code: listed, not counted
-                break;
-        }
-        const type = typeof rc['type'] === 'string' ? rc['type'] : '';
-        const entry = { address, actions, type };
-        if (importing)
-            entry.importing = true;
-        if (typeof rc['deposed'] === 'string')
-            entry.deposed = rc['deposed'];
-        const reason = rc['action_reason'];
-        if (typeof reason === 'string')
-            entry.reason = reason;
-        s.resources.push(entry);
-        if (managed && (destroys || replaces)) {
-            const high = isHighRisk(type);
-            if (high || destroys) {
-                const risk = {
-                    address,
-                    type,
-                    kind: high ? (replaces ? 'high-risk-replace' : 'high-risk-destroy') : 'destructive',
-                    actions,
-                };
-                if (typeof reason === 'string')
-                    risk.reason = reason;
-                (high ? (replaces ? highReplace : highDestroy) : destructive).push(risk);
-            }
-        }
-    }
-    const drift = array(p, 'resource_drift');
-    for (let i = 0; i < drift.length; i++) {
-        const rd = drift[i];
-        if (!isObject(rd) || typeof rd['address'] !== 'string' || !isObject(rd['change'])) {
-            throw new PlanFormatError(`resource_drift[${i}]: expected an object with address and change`);
-        }
-        const actions = stringList(rd['change']['actions'], `resource_drift[${i}] (${rd['address']})`);
-        if (actions.length === 1 && actions[0] === 'no-op')
-            continue;
-        s.drift.push({ address: rd['address'], actions });
-    }
-    const outputs = p['output_changes'];
-    if (outputs !== undefined && outputs !== null) {
-        if (!isObject(outputs))
-            throw new PlanFormatError('output_changes: expected an object');
-        for (const name of Object.keys(outputs)) {
-            const oc = outputs[name];
-            if (!isObject(oc))
-                throw new PlanFormatError(`output_changes.${name}: expected an object`);
-            const actions = stringList(oc['actions'], `output_changes.${name}`);
-            if (actions.length === 1 && actions[0] === 'no-op')
-                continue;
-            s.no_changes = false;
-            s.outputChanges.push({
-                name,
-                actions,
-                sensitive: anySensitive(oc['before_sensitive']) || anySensitive(oc['after_sensitive']),
-            });
-        }
-    }
-    // Resources, moves and drift keep the plan's order: Terraform sorts them (module path, then
-    // address), the order of its own plan text. Sorting 50,000 entries again would cost more
-    // than the whole pass. Risks are grouped by severity without reordering within a group.
-    s.outputChanges.sort((a, b) => byString(a.name, b.name));
-    s.risks = [...highReplace, ...highDestroy, ...destructive];
-    return s;
-}
-/** `summarize --json`: the SPEC keys first, in order, then importing, moved, drift, output_changes and risks. */
-function toSummaryJson(s) {
-    return {
-        add: s.add,
-        change: s.change,
-        destroy: s.destroy,
-        import: s.import,
-        forget: s.forget,
-        replace: s.replace,
-        no_changes: s.no_changes,
-        resources: s.resources.map((r) => ({ address: r.address, actions: r.actions })),
-        importing: s.resources.filter((r) => r.importing).map((r) => r.address),
-        moved: s.moved,
-        drift: s.drift,
-        output_changes: s.outputChanges,
-        risks: s.risks,
-    };
-}
-
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: ./src/adapters/engines/process.ts
-
-
-
-const HEAD_LINES = 500;
-const TAIL_LINES = 20;
-/** Once the child exited, how long its stdio may stay open (a backgrounded grandchild can hold it forever). */
-const CLOSE_WAIT_MS = 2000;
-/** Splits a byte stream into whole lines, so log readers never see half a line. */
-class LineSplitter {
-    onLines;
-    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-    rest = '';
-    constructor(onLines) {
-        this.onLines = onLines;
-    }
-    push(data) {
-        const text = this.rest + this.decoder.write(data);
-        const cut = text.lastIndexOf('\n');
-        if (cut < 0) {
-            this.rest = text;
-            return;
-        }
-        this.rest = text.slice(cut + 1);
-        this.onLines(text.slice(0, cut).split('\n'));
-    }
-    end() {
-        const text = this.rest + this.decoder.end();
-        this.rest = '';
-        if (text)
-            this.onLines([text]);
-    }
-}
-/**
- * Runs one command from an argv array (never through a shell) in its own process group.
- * On abort it sends SIGTERM to the command only — Terraform then stops gracefully and
- * releases its state lock — and SIGKILLs the whole group after `killGraceMs`. Its own group
- * keeps terminal and runner signals from reaching the child twice (Terraform exits at once,
- * lock held, on a second interrupt).
- */
-function runProcess(opts) {
-    const result = {
-        exitCode: null,
-        exitSignal: null,
-        cancelled: false,
-        stdout: '',
-        stderrHead: [],
-        stderrTail: [],
-    };
-    if (opts.signal?.aborted)
-        return Promise.resolve({ ...result, cancelled: true });
-    let stdoutFd;
-    if (opts.stdoutFile !== undefined)
-        stdoutFd = (0,external_node_fs_.openSync)(opts.stdoutFile, 'w', 0o600);
-    const stdoutChunks = [];
-    return new Promise((resolve) => {
-        let child;
-        try {
-            child = (0,external_node_child_process_.spawn)(opts.command, opts.args, {
-                cwd: opts.cwd,
-                env: opts.env,
-                detached: true,
-                stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
-            });
-        }
-        catch (e) {
-            // spawn throws synchronously only for malformed arguments; report it like a failed start.
-            if (stdoutFd !== undefined)
-                (0,external_node_fs_.closeSync)(stdoutFd);
-            resolve({ ...result, spawnError: e });
-            return;
-        }
-        // The child holds its own copy of the descriptor now.
-        if (stdoutFd !== undefined)
-            (0,external_node_fs_.closeSync)(stdoutFd);
-        const log = opts.log;
-        const logLines = (lines) => {
-            if (log && lines.length)
-                log(lines.join('\n') + '\n');
-        };
-        const stderrLines = new LineSplitter((lines) => {
-            for (const l of lines) {
-                if (result.stderrHead.length < HEAD_LINES)
-                    result.stderrHead.push(l);
-                result.stderrTail.push(l);
-                if (result.stderrTail.length > TAIL_LINES)
-                    result.stderrTail.shift();
-            }
-            logLines(lines);
-        });
-        const stdoutLines = new LineSplitter(logLines);
-        const logStdout = opts.logStdout !== false;
-        child.stdout?.on('data', (d) => {
-            if (opts.captureStdout)
-                stdoutChunks.push(d);
-            if (logStdout)
-                stdoutLines.push(d);
-        });
-        child.stderr?.on('data', (d) => stderrLines.push(d));
-        let killTimer;
-        let closeTimer;
-        const killGroup = () => {
-            if (child.pid === undefined)
-                return;
-            try {
-                process.kill(-child.pid, 'SIGKILL');
-            }
-            catch {
-                // ESRCH: the group is already gone.
-            }
-        };
-        const onAbort = () => {
-            result.cancelled = true;
-            child.kill('SIGTERM');
-            killTimer = setTimeout(killGroup, opts.killGraceMs ?? 20_000);
-        };
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        let settled = false;
-        const settle = () => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(killTimer);
-            clearTimeout(closeTimer);
-            opts.signal?.removeEventListener('abort', onAbort);
-            stdoutLines.end();
-            stderrLines.end();
-            if (opts.captureStdout)
-                result.stdout = Buffer.concat(stdoutChunks).toString('utf8');
-            resolve(result);
-        };
-        child.once('error', (e) => {
-            // 'error' without a pid means it never started; 'close' may not follow.
-            if (child.pid === undefined) {
-                result.spawnError = e;
-                settle();
-            }
-        });
-        child.once('exit', (code, sig) => {
-            result.exitCode = code;
-            result.exitSignal = sig;
-            // Cancelled: reap what the tool left behind (a provisioner's `sleep` outlives its shell).
-            if (result.cancelled)
-                killGroup();
-            closeTimer = setTimeout(() => {
-                child.stdout?.destroy();
-                child.stderr?.destroy();
-                settle();
-            }, CLOSE_WAIT_MS);
-        });
-        child.once('close', settle);
-    });
-}
-/** Environment variables a step's child must not inherit from this process. */
-const STRIPPED_ENV = [
-    // Action inputs (github-token among them) and the runner's tokens: with the OIDC request
-    // token a module could mint its own identity token and assume the apply role.
-    /^INPUT_/,
-    /^ACTIONS_ID_TOKEN_REQUEST_(TOKEN|URL)$/,
-    /^ACTIONS_RUNTIME_TOKEN$/,
-    // Ambient AWS identity: a step gets exactly the credentials its request carries.
-    /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|CREDENTIAL_EXPIRATION)$/,
-    /^AWS_(PROFILE|DEFAULT_PROFILE|ROLE_ARN|ROLE_SESSION_NAME|WEB_IDENTITY_TOKEN_FILE)$/,
-    /^AWS_CONTAINER_(CREDENTIALS_FULL_URI|CREDENTIALS_RELATIVE_URI|AUTHORIZATION_TOKEN|AUTHORIZATION_TOKEN_FILE)$/,
-];
-/**
- * The environment for a step's child: this process's environment without action inputs,
- * runner tokens and ambient AWS credentials, then `extra` on top. Credentials reach a step
- * only through `extra`.
- */
-function childEnv(extra, base = process.env) {
-    const env = {};
-    for (const [k, v] of Object.entries(base)) {
-        if (v !== undefined && !STRIPPED_ENV.some((re) => re.test(k)))
-            env[k] = v;
-    }
-    return { ...env, ...extra };
-}
-/**
- * Terraform's environment on top of `childEnv`: no prompts, automation output, and a CLI
- * config that exists (a TF_CLI_CONFIG_FILE naming a missing file makes every command warn).
- */
-function terraformEnv(extra, base = process.env) {
-    const env = childEnv({}, base);
-    env.TF_IN_AUTOMATION = '1';
-    env.TF_INPUT = '0';
-    const cfg = env.TF_CLI_CONFIG_FILE;
-    if (cfg !== undefined && (cfg === '' || !(0,external_node_fs_.existsSync)(cfg)))
-        env.TF_CLI_CONFIG_FILE = '/dev/null';
-    return { ...env, ...extra };
-}
-
-;// CONCATENATED MODULE: ./src/adapters/engines/workdir.ts
-
-
-
-
-/** Throws (a programming error, not a step failure) unless `path` is absolute. */
-function assertAbsolute(name, path) {
-    if (!(0,external_node_path_.isAbsolute)(path))
-        throw new Error(`${name} must be an absolute path, got '${path}'`);
-}
-/** Whether `child` is `parent` or lies inside it. */
-function isInside(parent, child) {
-    const rel = (0,external_node_path_.relative)((0,external_node_path_.resolve)(parent), (0,external_node_path_.resolve)(child));
-    return rel === '' || (!rel.startsWith('..') && !(0,external_node_path_.isAbsolute)(rel));
-}
-/** Marks a folder as a step's work folder, so re-running the step may empty it. */
-const WORKDIR_MARKER = '.site-deploy-workdir';
-/**
- * Empties and recreates a step's work folder (owner-only: it will hold inputs and plans).
- * A non-empty folder without the marker is refused rather than deleted: a wrong path must
- * not wipe someone's checkout.
- */
-async function freshWorkDir(workDir) {
-    const entries = await (0,promises_.readdir)(workDir).catch(() => undefined);
-    if (entries?.length && !entries.includes(WORKDIR_MARKER)) {
-        throw new Error(`refusing to empty ${workDir}: it is not empty and was not made by site-deploy`);
-    }
-    await (0,promises_.rm)(workDir, { recursive: true, force: true });
-    await (0,promises_.mkdir)(workDir, { recursive: true, mode: 0o700 });
-    await (0,promises_.writeFile)((0,external_node_path_.join)(workDir, WORKDIR_MARKER), '');
-}
-/** Whether a catalog file stays behind when the folder is copied: local Terraform data and state. */
-function skipInCopy(path) {
-    const name = (0,external_node_path_.basename)(path);
-    return name === '.terraform' || name.includes('.tfstate');
-}
-/**
- * Copies a catalog module folder into a fresh work folder, without `.terraform` and any
- * `*.tfstate*` (a stray local state must never be planned against). Symlinks are copied as
- * the files they point to, so a link into a shared folder still works in the copy.
- */
-async function copyModule(moduleDir, workDir) {
-    if (isInside(moduleDir, workDir) || isInside(workDir, moduleDir)) {
-        throw new Error(`work folder '${workDir}' and module folder '${moduleDir}' must not contain each other`);
-    }
-    await freshWorkDir(workDir);
-    await (0,promises_.cp)(moduleDir, workDir, {
-        recursive: true,
-        dereference: true,
-        filter: (src) => src === moduleDir || !skipInCopy(src),
-    });
-}
-/** Writes JSON readable by the owner only (inputs may be secrets). */
-async function writePrivateJson(path, value) {
-    await (0,promises_.writeFile)(path, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
-}
-/** The sha256 of a file, hex, streamed (plan files can be large). */
-function sha256File(path) {
-    return new Promise((ok, fail) => {
-        const hash = (0,external_node_crypto_.createHash)('sha256');
-        (0,external_node_fs_.createReadStream)(path)
-            .on('data', (d) => hash.update(d))
-            .on('error', fail)
-            .on('end', () => ok(hash.digest('hex')));
-    });
-}
-/** One line for any thrown value. */
-function errorText(e) {
-    return e instanceof Error ? e.message : String(e);
-}
-
-;// CONCATENATED MODULE: ./src/adapters/engines/command.ts
-
-
-
-
-
-/** File names the command engine uses in a step's work folder. */
-const COMMAND_FILES = {
-    inputs: 'inputs.json',
-    planOutputs: 'plan-outputs.json',
-    outputs: 'outputs.json',
-    changes: 'changes.json',
-    applyChanges: 'apply-changes.json',
-};
-/** A problem with what a script wrote or with the module folder: the step's failure reason. */
-class StepFailed extends Error {
-    status;
-    constructor(message, status = 'failed') {
-        super(message);
-        this.status = status;
-    }
-}
-/** Fails unless `<moduleDir>/<name>` is an executable file. */
-async function checkExecutable(moduleDir, name) {
-    const path = (0,external_node_path_.join)(moduleDir, name);
-    const st = await (0,promises_.stat)(path).catch(() => undefined);
-    if (!st?.isFile())
-        throw new StepFailed(`command module ${moduleDir} has no '${name}' executable (expected ${path})`);
-    try {
-        await (0,promises_.access)(path, external_node_fs_.constants.X_OK);
-    }
-    catch {
-        throw new StepFailed(`${path} is not executable (chmod +x ${name}, and commit the mode)`);
-    }
-    return path;
-}
-/** Reads a JSON file a script may have written; undefined when it did not. */
-async function readOptionalJson(path, what) {
-    let text;
-    try {
-        text = await (0,promises_.readFile)(path, 'utf8');
-    }
-    catch {
-        return undefined;
-    }
-    if (!text.trim())
-        return undefined;
-    try {
-        return JSON.parse(text);
-    }
-    catch (e) {
-        throw new StepFailed(`${what} is not valid JSON: ${errorText(e)}`);
-    }
-}
-/** Validates a SITE_DEPLOY_CHANGES document: `{"add","change","destroy"}` as non-negative integers. */
-function parseChanges(doc) {
-    const d = doc;
-    const n = (k) => {
-        const v = d?.[k] ?? 0;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-            throw new StepFailed(`SITE_DEPLOY_CHANGES: "${k}" must be a non-negative integer, got ${JSON.stringify(v)}`);
-        }
-        return v;
-    };
-    if (!d || typeof d !== 'object' || Array.isArray(d))
-        throw new StepFailed('SITE_DEPLOY_CHANGES must hold a JSON object {"add","change","destroy"}');
-    return { add: n('add'), change: n('change'), destroy: n('destroy') };
-}
-/** Validates a SITE_DEPLOY_OUTPUTS document: a JSON object of output name to value (none sensitive). */
-function parseCommandOutputs(doc) {
-    if (!doc || typeof doc !== 'object' || Array.isArray(doc))
-        throw new StepFailed('SITE_DEPLOY_OUTPUTS must hold a JSON object of outputs');
-    const outputs = {};
-    for (const [k, value] of Object.entries(doc))
-        outputs[k] = { value, sensitive: false };
-    return outputs;
-}
-/** The last stderr lines, without blank edges. */
-function tailText(r) {
-    const t = [...r.stderrTail];
-    while (t.length && !t[t.length - 1].trim())
-        t.pop();
-    return t.length ? `\n${t.join('\n')}` : '';
-}
-/**
- * Runs `command` modules (SPEC §5): the module folder's `plan`, then in apply mode `apply`,
- * with the module folder as working directory and SITE_DEPLOY_INPUTS/OUTPUTS/CHANGES files in
- * the work folder. Apply is skipped (no-op) when `plan` reported zero changes.
- */
-class CommandEngine {
-    /** Runs one step; never throws for script failures. */
-    async run(req) {
-        assertAbsolute('moduleDir', req.moduleDir);
-        assertAbsolute('workDir', req.workDir);
-        const started = Date.now();
-        const done = (r) => ({
-            hasChanges: false,
-            outputs: {},
-            ...r,
-            durationMs: Date.now() - started,
-        });
-        if (req.signal?.aborted)
-            return done({ status: 'cancelled', error: 'cancelled before it started' });
-        const file = (name) => (0,external_node_path_.join)(req.workDir, COMMAND_FILES[name]);
-        let hasChanges = true;
-        let changes;
-        try {
-            const planExe = await checkExecutable(req.moduleDir, 'plan');
-            const applyExe = req.mode === 'apply' ? await checkExecutable(req.moduleDir, 'apply') : undefined;
-            try {
-                await freshWorkDir(req.workDir);
-                await writePrivateJson(file('inputs'), req.inputs);
-            }
-            catch (e) {
-                throw new StepFailed(`could not prepare the work folder ${req.workDir}: ${errorText(e)}`);
-            }
-            const script = async (exe, name, outputsFile, changesFile) => {
-                req.log(`$ ${exe}\n`);
-                const r = await runProcess({
-                    command: exe,
-                    args: [],
-                    cwd: req.moduleDir,
-                    env: childEnv({
-                        ...req.env,
-                        SITE_DEPLOY_INPUTS: file('inputs'),
-                        SITE_DEPLOY_OUTPUTS: outputsFile,
-                        SITE_DEPLOY_CHANGES: changesFile,
-                    }),
-                    log: req.log,
-                    signal: req.signal,
-                    killGraceMs: req.killGraceMs,
-                });
-                if (r.cancelled) {
-                    const how = r.exitSignal === 'SIGKILL' ? '; killed after the grace period' : '';
-                    throw new StepFailed(`cancelled during ${name}${how}${tailText(r)}`, 'cancelled');
-                }
-                if (r.spawnError) {
-                    const hint = r.spawnError.code === 'ENOENT' ? " (its '#!' interpreter was not found)" : '';
-                    throw new StepFailed(`${exe} could not start: ${r.spawnError.code ?? r.spawnError.message}${hint}`);
-                }
-                if (r.exitCode !== 0) {
-                    const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
-                    throw new StepFailed(`${name} failed (${exit})${tailText(r)}`);
-                }
-            };
-            await script(planExe, 'plan', file('planOutputs'), file('changes'));
-            const changesDoc = await readOptionalJson(file('changes'), 'SITE_DEPLOY_CHANGES');
-            if (changesDoc !== undefined) {
-                changes = parseChanges(changesDoc);
-                hasChanges = changes.add + changes.change + changes.destroy > 0;
-            }
-            const planOutputsDoc = await readOptionalJson(file('planOutputs'), 'SITE_DEPLOY_OUTPUTS (plan)');
-            const planOutputs = planOutputsDoc === undefined ? {} : parseCommandOutputs(planOutputsDoc);
-            if (req.mode === 'plan' || !applyExe || !hasChanges) {
-                return done({
-                    status: hasChanges ? 'succeeded' : 'no-op',
-                    hasChanges,
-                    changes,
-                    outputs: planOutputs,
-                });
-            }
-            const refused = await req.beforeApply?.({ changes });
-            if (refused !== undefined)
-                return done({ status: 'failed', hasChanges, changes, error: refused });
-            await script(applyExe, 'apply', file('outputs'), file('applyChanges'));
-            const outputsDoc = await readOptionalJson(file('outputs'), 'SITE_DEPLOY_OUTPUTS (apply)');
-            const outputs = outputsDoc === undefined ? planOutputs : parseCommandOutputs(outputsDoc);
-            return done({ status: 'succeeded', hasChanges, changes, outputs });
-        }
-        catch (e) {
-            if (e instanceof StepFailed)
-                return done({ status: e.status, hasChanges, changes, error: e.message });
-            return done({ status: 'failed', hasChanges, changes, error: `command step failed: ${errorText(e)}` });
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/adapters/engines/terraform.ts
-
-
-
-
-/** File names the engine writes into a step's work folder. */
-const TERRAFORM_FILES = {
-    tfvars: 'site-deploy.auto.tfvars.json',
-    backendOverride: 'site_deploy_backend_override.tf.json',
-    plan: 'tfplan',
-    planJson: 'plan.json',
-};
-/**
- * The backend override file's content. Credentials never go here (plan files and
- * `.terraform/` keep backend config): Terraform reads them from the environment.
- */
-function backendOverride(backend, env) {
-    if (backend.kind === 'local')
-        return { terraform: { backend: { local: { path: backend.path } } } };
-    const s3 = {
-        bucket: backend.bucket,
-        key: backend.key,
-        region: backend.region,
-        use_lockfile: true,
-    };
-    // A custom endpoint (moto, MinIO, a VPC endpoint by IP) has no virtual-host DNS names.
-    if (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL)
-        s3.use_path_style = true;
-    if (backend.maxRetries !== undefined)
-        s3.max_retries = backend.maxRetries;
-    return { terraform: { backend: { s3 } } };
-}
-/** Whether a `*_unknown` tree marks anything unknown. */
-function anyUnknown(tree) {
-    if (tree === true)
-        return true;
-    if (Array.isArray(tree))
-        return tree.some(anyUnknown);
-    if (tree && typeof tree === 'object')
-        return Object.values(tree).some(anyUnknown);
-    return false;
-}
-/**
- * Outputs a plan already knows (`planned_values.outputs`), and the names of those known only
- * after apply (any part unknown in `output_changes[name].after_unknown`).
- */
-function plannedOutputs(plan) {
-    const p = (plan ?? {});
-    const planned = p.planned_values?.outputs ?? {};
-    const changes = p.output_changes ?? {};
-    const outputs = {};
-    const unknown = [];
-    const names = new Set([...Object.keys(planned), ...Object.keys(changes)]);
-    for (const name of [...names].sort()) {
-        const change = changes[name];
-        if (change?.actions?.includes('delete') && !change.actions.includes('create'))
-            continue;
-        const value = planned[name];
-        if (anyUnknown(change?.after_unknown) || value === undefined || !('value' in value)) {
-            unknown.push(name);
-            continue;
-        }
-        outputs[name] = {
-            value: value.value,
-            sensitive: value.sensitive === true || anyUnknown(change?.after_sensitive),
-        };
-    }
-    return { outputs, unknown };
-}
-/** Parses `terraform output -json`. */
-function parseOutputJson(text) {
-    const raw = JSON.parse(text || '{}');
-    const outputs = {};
-    for (const [name, o] of Object.entries(raw))
-        outputs[name] = { value: o.value, sensitive: o.sensitive === true };
-    return outputs;
-}
-/** The first `Error: …` line Terraform printed, with the lock holder when it is a lock error. */
-function terraformReason(stderr) {
-    const lines = stderr.map((l) => l.replace(/^[│╷╵]\s?/, '').trim());
-    const err = lines.find((l) => l.startsWith('Error: '));
-    if (!err)
-        return undefined;
-    let reason = err.slice('Error: '.length);
-    if (/state lock/i.test(reason)) {
-        const field = (f) => lines
-            .find((l) => l.startsWith(`${f}:`))
-            ?.slice(f.length + 1)
-            .trim() || undefined;
-        const who = field('Who');
-        const created = field('Created');
-        const id = field('ID');
-        const holder = [who && `held by ${who}`, created && `since ${created}`, id && `lock ID ${id}`]
-            .filter(Boolean)
-            .join(', ');
-        if (holder)
-            reason += ` (${holder})`;
-    }
-    return reason;
-}
-/** A failed result's `error`: one line, then the stderr tail. */
-function errorWithTail(reason, tail) {
-    const t = [...tail];
-    while (t.length && !t[t.length - 1].trim())
-        t.pop();
-    while (t.length && !t[0].trim())
-        t.shift();
-    return t.length ? `${reason}\n${t.join('\n')}` : reason;
-}
-/** The one-line description of a binary that could not start. */
-function startFailure(binary, e) {
-    const where = binary.includes('/') ? '' : ' on PATH';
-    if (e.code === 'ENOENT')
-        return `terraform binary '${binary}' not found${where}`;
-    if (e.code === 'EACCES')
-        return `terraform binary '${binary}' is not executable`;
-    return `terraform binary '${binary}' could not start: ${e.message}`;
-}
-class terraform_StepFailed extends Error {
-    result;
-    constructor(result) {
-        super(result.error);
-        this.result = result;
-    }
-}
-/**
- * Runs Terraform or OpenTofu steps: a fresh copy of the catalog folder with generated
- * inputs and backend override, `init` → `plan -out` → `show -json` → `apply` the saved
- * plan → `output -json`. Machine output (`show -json`, `output -json`) holds sensitive
- * values in plaintext and never reaches the log.
- */
-class TerraformEngine {
-    /** Runs one step; never throws for tool failures. */
-    async run(req) {
-        assertAbsolute('moduleDir', req.moduleDir);
-        assertAbsolute('workDir', req.workDir);
-        if (req.backend.kind === 'local')
-            assertAbsolute('backend.path', req.backend.path);
-        const started = Date.now();
-        const done = (r) => ({
-            hasChanges: false,
-            outputs: {},
-            ...r,
-            durationMs: Date.now() - started,
-        });
-        if (req.signal?.aborted)
-            return done({ status: 'cancelled', error: 'cancelled before it started' });
-        const env = terraformEnv(req.env);
-        const { workDir } = req;
-        const planJsonPath = (0,external_node_path_.join)(workDir, TERRAFORM_FILES.planJson);
-        try {
-            await copyModule(req.moduleDir, workDir);
-            await writePrivateJson((0,external_node_path_.join)(workDir, TERRAFORM_FILES.tfvars), req.inputs);
-            await writePrivateJson((0,external_node_path_.join)(workDir, TERRAFORM_FILES.backendOverride), backendOverride(req.backend, env));
-            if (req.backend.kind === 'local')
-                await (0,promises_.mkdir)((0,external_node_path_.dirname)(req.backend.path), { recursive: true });
-        }
-        catch (e) {
-            return done({
-                status: 'failed',
-                error: `could not prepare the work folder ${workDir}: ${errorText(e)}`,
-            });
-        }
-        const tf = async (args, opts = {}) => {
-            const { okCodes = [0], ...rest } = opts;
-            req.log(`$ ${req.binary} ${args.join(' ')}\n`);
-            const r = await runProcess({
-                command: req.binary,
-                args,
-                cwd: workDir,
-                env,
-                log: req.log,
-                signal: req.signal,
-                killGraceMs: req.killGraceMs,
-                ...rest,
-            });
-            const what = `${req.binary} ${args[0]}`;
-            if (r.cancelled) {
-                const how = r.exitCode === null && r.exitSignal === 'SIGKILL' ? 'killed after the grace period' : 'stopped';
-                throw new terraform_StepFailed({
-                    status: 'cancelled',
-                    error: errorWithTail(`cancelled during ${what}; Terraform ${how}`, r.stderrTail),
-                });
-            }
-            if (r.spawnError)
-                throw new terraform_StepFailed({ status: 'failed', error: startFailure(req.binary, r.spawnError) });
-            if (r.exitCode === null || !okCodes.includes(r.exitCode)) {
-                const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
-                let reason = terraformReason(r.stderrHead) ?? terraformReason(r.stderrTail);
-                if (reason && /state lock/i.test(reason))
-                    reason += `; lock-timeout was ${req.lockTimeout}`;
-                const head = `${what} failed (${exit})${reason ? `: ${reason}` : ''}`;
-                throw new terraform_StepFailed({ status: 'failed', error: errorWithTail(head, r.stderrTail) });
-            }
-            return r;
-        };
-        const lock = `-lock-timeout=${req.lockTimeout}`;
-        let hasChanges = false;
-        let planSha256;
-        try {
-            await tf(['init', '-input=false', '-no-color']);
-            const plan = await tf(['plan', '-input=false', '-no-color', lock, '-detailed-exitcode', `-out=${TERRAFORM_FILES.plan}`], {
-                okCodes: [0, 2],
-            });
-            hasChanges = plan.exitCode === 2;
-            await tf(['show', '-json', '-no-color', TERRAFORM_FILES.plan], {
-                stdoutFile: planJsonPath,
-                logStdout: false,
-            });
-            planSha256 = await sha256File((0,external_node_path_.join)(workDir, TERRAFORM_FILES.plan));
-            if (req.mode === 'plan') {
-                const { outputs, unknown } = plannedOutputs(JSON.parse(await (0,promises_.readFile)(planJsonPath, 'utf8')));
-                return done({
-                    status: hasChanges ? 'succeeded' : 'no-op',
-                    hasChanges,
-                    planJsonPath,
-                    planSha256,
-                    outputs,
-                    unknownOutputs: unknown,
-                });
-            }
-            if (hasChanges) {
-                const refused = await req.beforeApply?.({ planJsonPath, planSha256 });
-                if (refused !== undefined)
-                    return done({ status: 'failed', hasChanges, planJsonPath, planSha256, error: refused });
-                await tf(['apply', '-input=false', '-no-color', '-auto-approve', lock, TERRAFORM_FILES.plan]);
-            }
-            // Also after a no-op: downstream modules need the existing outputs.
-            const out = await tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false });
-            return done({
-                status: hasChanges ? 'succeeded' : 'no-op',
-                hasChanges,
-                planJsonPath,
-                planSha256,
-                outputs: parseOutputJson(out.stdout),
-            });
-        }
-        catch (e) {
-            if (!(e instanceof terraform_StepFailed)) {
-                // fs or JSON trouble after Terraform succeeded: still the step's failure, with the cause.
-                return done({
-                    status: 'failed',
-                    hasChanges,
-                    planSha256,
-                    error: `terraform step failed in ${workDir}: ${errorText(e)}`,
-                });
-            }
-            return done({ ...e.result, hasChanges, planSha256, ...(planSha256 ? { planJsonPath } : {}) });
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/adapters/engines/index.ts
-
-
-
-
-/** The engine for a catalog manifest's `engine:` value. */
-function engineFor(kind) {
-    return kind === 'command' ? new CommandEngine() : new TerraformEngine();
-}
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-;// CONCATENATED MODULE: ./src/adapters/aws/credential-server.ts
-/**
- * Serves one step's credentials to its child process over the container-credentials protocol
- * (`AWS_CONTAINER_CREDENTIALS_FULL_URI` + `AWS_CONTAINER_AUTHORIZATION_TOKEN`), which the AWS SDKs,
- * the AWS CLI and Terraform read and re-read before expiry — so a step may outlive its session.
- * Loopback only, a random path and a per-step random token; nothing touches disk or GITHUB_ENV.
- */
-
-
-/** Variables that would shadow or redirect the step's credentials in a child; `childEnvWith` removes them. */
-const AMBIENT_CREDENTIAL_VARS = (/* unused pure expression or super */ null && ([
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_SESSION_TOKEN',
-    'AWS_SECURITY_TOKEN',
-    'AWS_CREDENTIAL_EXPIRATION',
-    'AWS_PROFILE',
-    'AWS_DEFAULT_PROFILE',
-    'AWS_ROLE_ARN',
-    'AWS_ROLE_SESSION_NAME',
-    'AWS_WEB_IDENTITY_TOKEN_FILE',
-    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
-    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
-    'AWS_REGION',
-    'AWS_DEFAULT_REGION',
-    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-    'ACTIONS_ID_TOKEN_REQUEST_URL',
-]));
-/**
- * A child environment: `base` without any ambient credential variable (the env provider would
- * otherwise win over the container endpoint, and the OIDC request token could mint tokens), plus `step`.
- */
-function childEnvWith(base, step = {}) {
-    const out = {};
-    const drop = new Set(AMBIENT_CREDENTIAL_VARS);
-    for (const [k, v] of Object.entries(base))
-        if (v !== undefined && !drop.has(k))
-            out[k] = v;
-    return { ...out, ...step };
-}
-function tokenMatches(given, expected) {
-    if (given === undefined)
-        return false;
-    const g = Buffer.from(given, 'utf8');
-    return g.length === expected.length && (0,external_node_crypto_.timingSafeEqual)(g, expected);
-}
-function body(c) {
-    const doc = {
-        AccessKeyId: c.accessKeyId,
-        SecretAccessKey: c.secretAccessKey,
-        Token: c.sessionToken,
-        // RFC 3339 without milliseconds, as ECS serves it (`2026-01-01T00:00:00Z`).
-        Expiration: c.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    };
-    if (c.accountId)
-        doc.AccountId = c.accountId;
-    return JSON.stringify(doc);
-}
-/**
- * Starts the step's credential endpoint (server mode: 127.0.0.1, random port, random path, random
- * token; env mode: fetches once and hands out AWS_ACCESS_KEY_ID/… instead).
- */
-async function startCredentialServer(options) {
-    const mode = options.mode ?? 'server';
-    const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
-    const now = options.now ?? Date.now;
-    const log = options.log ?? (() => undefined);
-    const regionVars = { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region };
-    let fetches = 0;
-    let cached;
-    let inflight;
-    const current = () => {
-        if (cached && cached.expiration.getTime() - now() > refreshBeforeMs)
-            return Promise.resolve(cached);
-        // Concurrent requests near expiry share one re-assume.
-        inflight ??= (async () => {
-            try {
-                fetches++;
-                log(cached ? 'credential server: credentials near expiry; re-assuming' : 'credential server: assuming');
-                cached = await options.provider({ minRemainingMs: refreshBeforeMs });
-                return cached;
-            }
-            finally {
-                inflight = undefined;
-            }
-        })();
-        return inflight;
-    };
-    if (mode === 'env') {
-        const c = await current();
-        return {
-            mode,
-            url: '',
-            env: () => ({
-                AWS_ACCESS_KEY_ID: c.accessKeyId,
-                AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
-                AWS_SESSION_TOKEN: c.sessionToken,
-                ...regionVars,
-            }),
-            get fetches() {
-                return fetches;
-            },
-            close: async () => undefined,
-        };
-    }
-    const token = (0,external_node_crypto_.randomBytes)(32).toString('base64url');
-    options.mask?.(token);
-    const expected = Buffer.from(token, 'utf8');
-    const path = `/creds/${(0,external_node_crypto_.randomBytes)(16).toString('hex')}`;
-    const handle = async (req, res) => {
-        res.setHeader('Cache-Control', 'no-store');
-        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        // Wrong path and wrong token look the same from outside: 401, empty body.
-        if (url.pathname !== path || !tokenMatches(req.headers.authorization, expected)) {
-            log(`credential server: refused ${req.method ?? '?'} request (${url.pathname !== path ? 'path' : 'token'})`);
-            res.writeHead(401).end();
-            return;
-        }
-        if (req.method !== 'GET') {
-            res.writeHead(405, { Allow: 'GET' }).end();
-            return;
-        }
-        try {
-            const c = await current();
-            res.writeHead(200, { 'Content-Type': 'application/json' }).end(body(c));
-        }
-        catch (e) {
-            // The child learns only that credentials are unavailable; the reason goes to our own log.
-            log(`credential server: could not get credentials: ${e instanceof Error ? e.message : String(e)}`);
-            res.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({
-                Code: 'CredentialsUnavailable',
-                Message: 'site-deploy could not refresh this step’s credentials',
-            }));
-        }
-    };
-    const server = (0,external_node_http_.createServer)((req, res) => {
-        handle(req, res).catch(() => {
-            if (!res.headersSent)
-                res.writeHead(500).end();
-        });
-    });
-    await new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address();
-    const url = `http://127.0.0.1:${port}${path}`;
-    return {
-        mode,
-        url,
-        env: () => ({
-            AWS_CONTAINER_CREDENTIALS_FULL_URI: url,
-            AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
-            ...regionVars,
-        }),
-        get fetches() {
-            return fetches;
-        },
-        close: () => new Promise((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-        }),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/adapters/run/steps.ts
-
-
-
-
-
-
-
-/** Who a module step is, for its session policy, name and tags. */
-function stepIdentity(graph, node, backend, purpose, ctx) {
-    return {
-        site: graph.site.name,
-        environment: graph.environment.name,
-        module: node.name,
-        services: node.manifest?.services ?? [],
-        stateObject: backend.kind === 's3' ? { bucket: backend.bucket, key: backend.key } : undefined,
-        repository: ctx.repository,
-        runId: ctx.runId,
-        actor: ctx.actor,
-        purpose,
-    };
-}
-/** Local state path of a module (SPEC §5): `<root>/.site-deploy/state/<site>/<env>/<module>.tfstate`. */
-function localStatePath(root, site, env, module) {
-    return (0,external_node_path_.join)(root, '.site-deploy', 'state', site, env, `${module}.tfstate`);
-}
-/** The state backend of one module step. */
-function backendFor(settings, graph, node) {
-    const s3 = s3StateObject(graph, node.name);
-    if (s3)
-        return { kind: 's3', ...s3 };
-    return {
-        kind: 'local',
-        path: localStatePath(settings.root, graph.site.name, graph.environment.name, node.name),
-    };
-}
-const steps_ZERO = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
-/** Outputs of a Terraform state document (`outputs: { name: { value, sensitive } }`). */
-function stateDocumentOutputs(text) {
-    const doc = JSON.parse(text);
-    if (!doc.outputs || Object.keys(doc.outputs).length === 0)
-        return undefined;
-    return Object.fromEntries(Object.entries(doc.outputs).map(([k, v]) => [k, { value: v.value, sensitive: v.sensitive === true }]));
-}
-/** Engine-backed ports for the runner: one work folder per step, grouped logs, plan summaries. */
-function enginePorts(ws, graph, settings) {
-    const site = graph.site.name;
-    const env = graph.environment.name;
-    return {
-        async stateOutputs(node) {
-            const backend = backendFor(settings, graph, node);
-            try {
-                if (backend.kind === 'local')
-                    return stateDocumentOutputs(await (0,promises_.readFile)(backend.path, 'utf8'));
-                const c = settings.credentials;
-                const session = c && graph.credentials
-                    ? await c.broker.get(graph.credentials, stepIdentity(graph, node, backend, 'plan', c.ctx))
-                    : undefined;
-                const credentials = session
-                    ? {
-                        accessKeyId: session.credentials.accessKeyId,
-                        secretAccessKey: session.credentials.secretAccessKey,
-                        sessionToken: session.credentials.sessionToken,
-                    }
-                    : undefined;
-                const e = settings.env ?? {};
-                const staticKeys = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
-                    ? {
-                        accessKeyId: e.AWS_ACCESS_KEY_ID,
-                        secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
-                        sessionToken: e.AWS_SESSION_TOKEN,
-                    }
-                    : undefined;
-                const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
-                const s3 = new dist_cjs/* S3Client */.YxF({
-                    region: backend.region,
-                    forcePathStyle: true,
-                    maxAttempts: 2,
-                    ...(endpoint ? { endpoint } : {}),
-                    ...((credentials ?? staticKeys) ? { credentials: credentials ?? staticKeys } : {}),
-                });
-                const r = await s3.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: backend.bucket, Key: backend.key }));
-                const text = await r.Body?.transformToString('utf8');
-                return text ? stateDocumentOutputs(text) : undefined;
-            }
-            catch {
-                return undefined; // no state yet
-            }
-        },
-        async step({ node, mode, inputs, signal }) {
-            const manifest = node.manifest;
-            if (!manifest)
-                return {
-                    status: 'failed',
-                    counts: steps_ZERO,
-                    outputs: {},
-                    unknownOutputs: [],
-                    error: `module type ${node.type} has no manifest`,
-                };
-            for (const [k, v] of Object.entries(inputs))
-                if (isSensitiveInput(node, k) && typeof v === 'string')
-                    settings.log.addSecret(v);
-            const log = settings.log.open(`${node.name} (${node.type}) — ${mode} ${site}/${env}`);
-            const backend = backendFor(settings, graph, node);
-            let server;
-            try {
-                // The step sees only its own session: no shared credentials or config file, no instance metadata.
-                const stepEnv = {
-                    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-                    AWS_CONFIG_FILE: '/dev/null',
-                    AWS_EC2_METADATA_DISABLED: 'true',
-                    ...(settings.env ?? {}),
-                };
-                const c = settings.credentials;
-                if (c && graph.credentials) {
-                    const target = graph.credentials;
-                    const identity = stepIdentity(graph, node, backend, mode, c.ctx);
-                    try {
-                        const session = await c.broker.get(target, identity);
-                        if (session) {
-                            log.write(`AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${session.hops.length} hop${session.hops.length === 1 ? '' : 's'})\n`);
-                            server = await startCredentialServer({
-                                provider: c.broker.provider(target, identity),
-                                region: target.region,
-                                mode: c.mode,
-                                mask: c.mask,
-                            });
-                            Object.assign(stepEnv, server.env());
-                        }
-                    }
-                    catch (e) {
-                        const error = e instanceof Error ? e.message : String(e);
-                        log.write(`${error}\n`);
-                        return { status: 'failed', counts: steps_ZERO, outputs: {}, unknownOutputs: [], error };
-                    }
-                }
-                const r = await engineFor(manifest.engine).run({
-                    mode,
-                    binary: settings.terraformBinary,
-                    moduleDir: (0,external_node_path_.resolve)(settings.root, manifest.dir),
-                    workDir: (0,external_node_path_.join)(settings.workRoot, node.name),
-                    inputs,
-                    backend,
-                    lockTimeout: settings.lockTimeout,
-                    env: stepEnv,
-                    log: (chunk) => log.write(chunk),
-                    signal,
-                });
-                for (const [k, v] of Object.entries(r.outputs)) {
-                    if ((v.sensitive || manifest.sensitiveOutputs.includes(k)) && typeof v.value === 'string')
-                        settings.log.addSecret(v.value);
-                }
-                let summary;
-                let counts = { ...steps_ZERO, ...(r.changes ?? {}) };
-                if (r.planJsonPath && r.status !== 'cancelled') {
-                    try {
-                        summary = summarizePlan(parsePlanJson(await (0,promises_.readFile)(r.planJsonPath, 'utf8'), `plan of ${node.name}`));
-                        counts = {
-                            add: summary.add,
-                            change: summary.change,
-                            destroy: summary.destroy,
-                            import: summary.import,
-                            forget: summary.forget,
-                            replace: summary.replace,
-                        };
-                    }
-                    catch (e) {
-                        if (r.status !== 'failed')
-                            return {
-                                status: 'failed',
-                                counts,
-                                outputs: r.outputs,
-                                unknownOutputs: [],
-                                error: `could not read the plan: ${e instanceof Error ? e.message : String(e)}`,
-                            };
-                    }
-                }
-                if (r.error)
-                    log.write(`\n${r.error}\n`);
-                return {
-                    status: r.status,
-                    counts,
-                    summary,
-                    outputs: r.outputs,
-                    unknownOutputs: r.unknownOutputs ?? [],
-                    planSha256: r.planSha256,
-                    error: r.error,
-                };
-            }
-            finally {
-                await server?.close();
-                log.close();
-            }
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/adapters/run/execute.ts
-
-
-
-
-
-
-
-/** Loads, validates and runs one site × environment; throws InputError on bad config before anything runs. */
-async function execute(o) {
-    const { workspace, graph, warnings } = loadProject(fsReader(o.root), o.layout, o.ctx, o.site, o.env);
-    const log = new GroupedLog(o.sink, o.onSecret);
-    // Each run gets its own work folders, so two runs in one checkout never empty each other's;
-    // they are removed afterwards (saved plans hold sensitive values in plaintext).
-    const base = (0,external_node_path_.join)(o.workRoot ?? (0,external_node_path_.join)(o.root, '.site-deploy', 'work'), o.site, o.env);
-    await (0,promises_.mkdir)(base, { recursive: true });
-    const workRoot = await (0,promises_.mkdtemp)((0,external_node_path_.join)(base, 'run-'));
-    const ports = enginePorts(workspace, graph, {
-        root: o.root,
-        workRoot,
-        terraformBinary: o.terraformBinary,
-        lockTimeout: o.lockTimeout,
-        log,
-        env: o.stepEnv,
-        credentials: o.credentials,
-    });
-    let result;
-    try {
-        result = await runGraph(workspace, graph, { mode: o.mode, maxParallel: o.maxParallel, signal: o.signal }, { ...ports, onEvent: o.onEvent });
-    }
-    finally {
-        if (!process.env.SITE_DEPLOY_KEEP_WORK)
-            await (0,promises_.rm)(workRoot, { recursive: true, force: true });
-    }
-    return { workspace, graph, result, warnings };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -88835,6 +89087,26 @@ throttling.triggersNotification = triggersNotification;
 const RATE_LIMIT_RETRIES = 2;
 /** Retries after a secondary (abuse) rate limit. */
 const SECONDARY_RATE_LIMIT_RETRIES = 1;
+/** Retries after a 5xx or network error (plugin-retry waits 1 s, 4 s, 9 s: retry² × 1 s). */
+const SERVER_ERROR_RETRIES = 3;
+/**
+ * Statuses plugin-retry must leave alone. Its default list lacks 429, so it retried a secondary
+ * rate limit sent as 429 three times on its own schedule, ignoring `retry-after`, before and after
+ * the throttling plugin's own retry (8 requests instead of 2). Rate limits (403/429) belong to the
+ * throttling plugin alone.
+ */
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
+/** `METHOD /path` of a request, for messages: no host, no query (which is where tokens would hide). */
+function requestLine(method, url) {
+    let path = url ?? '';
+    try {
+        path = new URL(path, 'http://github.invalid').pathname;
+    }
+    catch {
+        path = path.split('?')[0] ?? '';
+    }
+    return `${(method ?? 'GET').toUpperCase()} ${path}`;
+}
 // A stand-in for a Bottleneck group that runs every job at once. plugin-throttling spaces writes
 // 1 s apart through module-wide groups; tests swap these in so they don't wait, without this
 // package depending on bottleneck (only a transitive dependency) itself.
@@ -88847,7 +89119,7 @@ const immediateGroup = {
 function createGitHubClient(token, options = {}) {
     const log = options.log ?? (() => undefined);
     const immediate = options.pacing === 'immediate';
-    const where = (o) => `${o.method ?? 'GET'} ${o.url ?? ''}`;
+    const where = (o) => requestLine(o.method, o.url);
     const throttle = {
         // Multiplies the seconds GitHub asks us to wait.
         retryAfterBaseValue: immediate ? 0 : 1000,
@@ -88866,7 +89138,11 @@ function createGitHubClient(token, options = {}) {
     const octokitOptions = {
         ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, '') } : {}),
         // 5xx and network errors: 3 tries more, waiting 1 s, 4 s, 9 s (0 when immediate).
-        retry: { retryAfterBaseValue: immediate ? 0 : 1000 },
+        retry: {
+            retries: SERVER_ERROR_RETRIES,
+            doNotRetry: DO_NOT_RETRY,
+            retryAfterBaseValue: immediate ? 0 : 1000,
+        },
         throttle,
         log: { debug: () => undefined, info: () => undefined, warn: log, error: log },
     };
@@ -88884,7 +89160,16 @@ function requestFailure(err) {
             : String(err);
     const remaining = e.response?.headers?.['x-ratelimit-remaining'];
     const rateLimited = (status === 403 || status === 429) && (String(remaining) === '0' || /rate limit/i.test(message));
-    return { status, message, rateLimited };
+    const { method, url } = e.request ?? {};
+    const failure = { status, message, rateLimited };
+    if (typeof url === 'string')
+        failure.request = requestLine(typeof method === 'string' ? method : undefined, url);
+    return failure;
+}
+/** A failure for messages: `502 Bad Gateway (GET /repos/o/r/issues/7/comments)`. */
+function describeFailure(f) {
+    const what = f.status === undefined ? f.message : `${f.status} ${f.message}`;
+    return f.request ? `${what} (${f.request})` : what;
 }
 /** True for failures that mean "this token may not do that here" (fork PRs, missing permissions), not outages. */
 function isPermissionFailure(f) {
@@ -88936,590 +89221,9 @@ async function runApproval(gh, r) {
     };
 }
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
-var client_sts_dist_cjs = __nccwpck_require__(1695);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/credential-providers/dist-cjs/index.js
-var credential_providers_dist_cjs = __nccwpck_require__(9719);
-;// CONCATENATED MODULE: ./src/core/credentials/messages.ts
-/**
- * User-facing messages for STS failures: what was refused, and the trust-policy condition or setting
- * most likely at fault. Pure: the AWS adapter hands in the error's name and message.
- */
-
-/** The GitHub OIDC issuer's host, the prefix of its trust-policy condition keys. */
-const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
-/** `ExpiredTokenException` → `ExpiredToken`: STS codes appear with and without the suffix. */
-function normalizeStsCode(name) {
-    return name.endsWith('Exception') ? name.slice(0, -'Exception'.length) : name;
-}
-/** The `sub` a job running in GitHub environment `env` presents: `repo:<owner>/<repo>:environment:<env>`. */
-function expectedSubject(repository, env) {
-    return `repo:${repository}:environment:${env}`;
-}
-function callName(ctx) {
-    return ctx.call === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole';
-}
-function trustPolicyHint(ctx) {
-    return `Print the trust policy this site needs with \`site-deploy trust-policy --site ${ctx.site} --env ${ctx.environment}\`.`;
-}
-/** The AccessDenied message: the role, the token's `sub`, and the trust-policy condition most likely missing. */
-function accessDeniedMessage(ctx) {
-    const sub = ctx.token?.sub ?? '(unknown)';
-    const aud = ctx.token?.aud ?? 'sts.amazonaws.com';
-    if (ctx.call === 'web-identity') {
-        const repo = ctx.token?.repository ?? '<owner>/<repo>';
-        const env = ctx.token?.environment ?? ctx.environment;
-        const wanted = expectedSubject(repo, env);
-        const head = `AccessDenied: STS refused AssumeRoleWithWebIdentity into ${ctx.roleArn} for the GitHub OIDC token with sub "${sub}".`;
-        if (ctx.token?.environment === undefined) {
-            return (`${head} This job's token names no GitHub environment, so a trust policy that requires ` +
-                `"${GITHUB_OIDC_HOST}:sub" = "${wanted}" refuses it: run the job with \`environment: ${env}\`, ` +
-                `or add a condition matching "${sub}". ${trustPolicyHint(ctx)}`);
-        }
-        return (`${head} The role's trust policy most likely lacks the condition "${GITHUB_OIDC_HOST}:sub" = "${wanted}" ` +
-            `(with "${GITHUB_OIDC_HOST}:aud" = "${aud}" and the Federated principal ` +
-            `oidc-provider/${GITHUB_OIDC_HOST} of the role's account). ${trustPolicyHint(ctx)}`);
-    }
-    const actions = 'sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity';
-    const extId = ctx.externalId ? `, with the condition "sts:ExternalId" = the environment's external_id` : '';
-    if (ctx.from === 'via') {
-        return (`AccessDenied: STS refused AssumeRole from ${ctx.viaArn ?? 'the via role'} into ${ctx.roleArn} ` +
-            `(GitHub OIDC token sub "${sub}"). The role's trust policy most likely lacks a statement allowing ` +
-            `Principal {"AWS": "${ctx.viaArn ?? 'the via role'}"} the actions ${actions} (site-deploy sends session ` +
-            `tags and a source identity)${extId}. ${trustPolicyHint(ctx)}`);
-    }
-    const who = ctx.ambientPrincipal
-        ? `the ambient AWS credentials (${ctx.ambientPrincipal})`
-        : 'the ambient AWS credentials';
-    return (`AccessDenied: STS refused AssumeRole into ${ctx.roleArn} from ${who}. The role's trust policy most likely ` +
-        `lacks a statement allowing that principal the actions ${actions} (site-deploy sends session tags and ` +
-        `a source identity)${extId}; or the principal's own IAM policy does not allow sts:AssumeRole on the role.`);
-}
-/** The expired-token message for each kind of hop. */
-function expiredTokenMessage(ctx) {
-    if (ctx.call === 'web-identity') {
-        return (`ExpiredToken: the GitHub OIDC token expired before STS accepted it for ${ctx.roleArn}. ` +
-            `GitHub's tokens live about 5 minutes and site-deploy mints a fresh one for every session, ` +
-            `so check the runner's clock and re-run the job.`);
-    }
-    if (ctx.from === 'via') {
-        return (`ExpiredToken: the session of ${ctx.viaArn ?? 'the via role'} expired before the AssumeRole into ` +
-            `${ctx.roleArn}; re-run the job (site-deploy re-makes the whole chain on every refresh).`);
-    }
-    return (`ExpiredToken: the ambient AWS credentials have expired (AssumeRole into ${ctx.roleArn}). ` +
-        `Refresh them — e.g. \`aws sso login\` or new keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN — and run again.`);
-}
-/** The message for STS rejecting the OIDC token itself (signature, issuer, audience, provider). */
-function invalidIdentityTokenMessage(ctx, awsMessage) {
-    const account = /^arn:[^:]+:iam::(\d{12}):/.exec(ctx.roleArn)?.[1] ?? 'the role’s account';
-    const aud = ctx.token?.aud ?? 'sts.amazonaws.com';
-    return (`InvalidIdentityToken: STS rejected the GitHub OIDC token for ${ctx.roleArn}: ${awsMessage}. ` +
-        `Account ${account} needs an IAM OIDC identity provider for https://${GITHUB_OIDC_HOST} ` +
-        `whose audiences include "${aud}" (the action's \`audience\` input).`);
-}
-/** Turns a non-retryable (or finally failed) STS error into a CredentialError with its user message. */
-function stsFailure(failure, ctx, cause) {
-    const code = normalizeStsCode(failure.name);
-    const options = { cause };
-    switch (code) {
-        case 'AccessDenied':
-            return new CredentialError('access-denied', accessDeniedMessage(ctx), options);
-        case 'ExpiredToken':
-            return new CredentialError('expired-token', expiredTokenMessage(ctx), options);
-        case 'InvalidIdentityToken':
-            return new CredentialError('invalid-identity-token', invalidIdentityTokenMessage(ctx, failure.message), options);
-        case 'IDPRejectedClaim':
-            return new CredentialError('idp-rejected', `IDPRejectedClaim: STS refused the GitHub OIDC token's claims for ${ctx.roleArn} (sub ` +
-                `"${ctx.token?.sub ?? '(unknown)'}"): ${failure.message}. ${trustPolicyHint(ctx)}`, options);
-        case 'RegionDisabled':
-            return new CredentialError('region-disabled', `RegionDisabled: STS is not active in ${ctx.region} for the account of ${ctx.roleArn} — activate the ` +
-                `region's STS endpoint in the account's IAM settings, or use another region for environment ${ctx.environment}.`, options);
-        case 'PackedPolicyTooLarge':
-            return new CredentialError('packed-policy-too-large', `PackedPolicyTooLarge: STS packs the session policy, boundary_policy and session tags of module ` +
-                `"${ctx.module}" (${ctx.sessionName}) over its limit: ${failure.message} — give the module fewer services.`, options);
-        case 'ValidationError':
-            if (/MaxSessionDuration/i.test(failure.message)) {
-                return new CredentialError('duration-exceeds-role-max', `${ctx.roleArn}: a ${ctx.durationSeconds} s session exceeds the role's maximum session duration — ` +
-                    `raise the role's MaxSessionDuration or lower credentials.${ctx.environment}.session_duration.`, options);
-            }
-            break;
-        default:
-            break;
-    }
-    return new CredentialError('sts-failed', `${callName(ctx)} into ${ctx.roleArn} (module "${ctx.module}", ${ctx.region}) failed: ${failure.name}: ${failure.message}`, options);
-}
-/** The message when throttling, 5xx or network errors outlast the retries. */
-function stsUnavailable(failure, ctx, attempts, cause) {
-    return new CredentialError('sts-unavailable', `${callName(ctx)} into ${ctx.roleArn} (module "${ctx.module}", ${ctx.region}) still failed after ${attempts} ` +
-        `attempts: ${failure.name}: ${failure.message}. STS was throttling or unreachable; re-run the job, or lower max-parallel.`, { cause });
-}
-
-;// CONCATENATED MODULE: ./src/core/credentials/retry.ts
-/** Bounded retries with full-jitter exponential backoff; sleep and randomness are injected so tests run instantly. */
-/** Thrown when every attempt failed with a retryable error; `cause` is the last one. */
-class RetriesExhaustedError extends Error {
-    attempts;
-    constructor(attempts, cause) {
-        super(`gave up after ${attempts} attempts`, { cause });
-        this.name = 'RetriesExhaustedError';
-        this.attempts = attempts;
-    }
-}
-/** Full-jitter delay before retry `attempt` (1-based): random in [0, min(maxMs, baseMs·2^(attempt-1))]. */
-function backoffDelay(attempt, baseMs, maxMs, random) {
-    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-    return Math.floor(random() * ceiling);
-}
-/** Runs `fn` until it succeeds, a non-retryable error occurs (rethrown as is), or attempts run out. */
-async function withRetry(fn, options) {
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await fn(attempt);
-        }
-        catch (e) {
-            if (!options.isRetryable(e))
-                throw e;
-            if (attempt >= options.attempts)
-                throw new RetriesExhaustedError(attempt, e);
-            const delay = backoffDelay(attempt, options.baseMs, options.maxMs, options.random);
-            options.onRetry?.(e, attempt, delay);
-            await options.sleep(delay);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/adapters/aws/oidc.ts
-/** GitHub OIDC tokens for the first STS hop: minted fresh per session, masked, claims decoded for messages. */
-
-
-function oidc_str(v) {
-    return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-}
-/** Decodes (does not verify) a JWT's claims; throws `invalid-token-shape` when it is not a JWT. */
-function decodeOidcClaims(token) {
-    const parts = token.split('.');
-    let payload;
-    try {
-        if (parts.length !== 3)
-            throw new Error('not three parts');
-        payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    }
-    catch (e) {
-        throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub is not a JWT (header.payload.signature)', {
-            cause: e,
-        });
-    }
-    if (typeof payload !== 'object' || payload === null) {
-        throw new CredentialError('invalid-token-shape', 'the OIDC token from GitHub has no claims object');
-    }
-    const c = payload;
-    const aud = Array.isArray(c.aud) ? oidc_str(c.aud[0]) : oidc_str(c.aud);
-    const claims = {};
-    const set = (k, v) => {
-        if (v !== undefined)
-            claims[k] = v;
-    };
-    set('sub', oidc_str(c.sub));
-    set('aud', aud);
-    set('environment', oidc_str(c.environment));
-    set('repository', oidc_str(c.repository));
-    set('actor', oidc_str(c.actor));
-    set('runId', oidc_str(c.run_id));
-    set('exp', typeof c.exp === 'number' ? c.exp : undefined);
-    return claims;
-}
-/**
- * A token source backed by `core.getIDToken(audience)`: a new token on every call (they live about
- * five minutes), masked at once. Failures become `oidc-unavailable` with the usual fix.
- */
-function githubOidcSource(audience = 'sts.amazonaws.com', deps = {}) {
-    const getIDToken = deps.getIDToken ?? ((aud) => core_getIDToken(aud));
-    const mask = deps.mask ?? ((s) => setSecret(s));
-    return async () => {
-        let token;
-        try {
-            token = await getIDToken(audience);
-        }
-        catch (e) {
-            const detail = e instanceof Error ? e.message : String(e);
-            throw new CredentialError('oidc-unavailable', `could not get a GitHub OIDC token for audience "${audience}": ${detail.replace(/\s+/g, ' ').trim()}. ` +
-                'Give the job `permissions: id-token: write` (and `contents: read`).', { cause: e });
-        }
-        mask(token);
-        return { token, claims: decodeOidcClaims(token) };
-    };
-}
-
-;// CONCATENATED MODULE: ./src/adapters/aws/sts.ts
-/**
- * The STS hop chain of a module step (the only user of `@aws-sdk/client-sts`): GitHub OIDC →
- * AssumeRoleWithWebIdentity, or ambient credentials → AssumeRole, then `via` → role. Every request
- * is planned and checked locally first (`planChain`); only throttling, 5xx and network errors are
- * retried; every credential part is masked the moment it exists.
- */
-
-
-
-
-
-
-
-
-const THROTTLING = new Set([
-    'Throttling',
-    'ThrottlingException',
-    'ThrottledException',
-    'RequestThrottledException',
-    'TooManyRequestsException',
-    'ProvisionedThroughputExceededException',
-    'TransactionInProgressException',
-    'RequestLimitExceeded',
-    'BandwidthLimitExceeded',
-    'LimitExceededException',
-    'RequestThrottled',
-    'SlowDown',
-    'PriorRequestNotComplete',
-    'EC2ThrottledException',
-]);
-const TRANSIENT = new Set([
-    'TimeoutError',
-    'RequestTimeout',
-    'RequestTimeoutException',
-    'InternalError',
-    'InternalFailure',
-    'ServiceUnavailable',
-    // STS asks callers to retry when it cannot reach the token's issuer.
-    'IDPCommunicationError',
-    'IDPCommunicationErrorException',
-]);
-const NETWORK = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENETUNREACH',
-    'EHOSTUNREACH',
-    'ECONNABORTED',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-]);
-const NETWORK_IN_MESSAGE = new RegExp(`\\b(${[...NETWORK].join('|')})\\b`);
-/** The network error code of an error, also when the SDK could only keep its text (errors from another realm). */
-function networkCode(e) {
-    if (typeof e.code === 'string' && NETWORK.has(e.code))
-        return e.code;
-    const cause = e.cause;
-    if (typeof cause?.code === 'string' && NETWORK.has(cause.code))
-        return cause.code;
-    return typeof e.message === 'string' ? NETWORK_IN_MESSAGE.exec(e.message)?.[1] : undefined;
-}
-/** Whether an STS error is worth retrying: throttling, 5xx, timeouts and network errors only. */
-function isRetryableStsError(error) {
-    if (error instanceof CredentialError || typeof error !== 'object' || error === null)
-        return false;
-    const e = error;
-    const name = typeof e.name === 'string' ? e.name : '';
-    const code = typeof e.code === 'string' ? e.code : '';
-    if (THROTTLING.has(name) || THROTTLING.has(code) || e.$retryable?.throttling === true)
-        return true;
-    const status = e.$metadata?.httpStatusCode;
-    if (status !== undefined && (status === 429 || status >= 500))
-        return true;
-    // Only SDK-level errors without an HTTP status can be network failures (a 4xx never is).
-    return TRANSIENT.has(name) || (status === undefined && networkCode(e) !== undefined);
-}
-/** An SDK error as plain data for messages. */
-function failureOf(error) {
-    if (typeof error !== 'object' || error === null)
-        return { name: 'Error', message: String(error) };
-    const e = error;
-    const code = typeof e.code === 'string' ? e.code : networkCode(e);
-    let name = typeof e.name === 'string' ? e.name : 'Error';
-    if ((name === 'Error' || name === 'TypeError') && code)
-        name = code;
-    const text = typeof e.message === 'string' && e.message !== '' ? e.message : name;
-    const message = text.replace(/^AWS SDK error wrapper for (?:Error: )?/, '');
-    const status = e.$metadata?.httpStatusCode;
-    return status === undefined ? { name, message } : { name, message, status };
-}
-function defaultSleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
-function maskerFor(options) {
-    if (options.mask)
-        return options.mask;
-    return options.source.kind === 'github-oidc' ? (s) => setSecret(s) : () => undefined;
-}
-/** Picks the first hop: GitHub OIDC inside GitHub Actions (`GITHUB_ACTIONS=true`), else the ambient chain. */
-function defaultCredentialSource(env = process.env, audience = 'sts.amazonaws.com') {
-    return env.GITHUB_ACTIONS === 'true'
-        ? { kind: 'github-oidc', token: githubOidcSource(audience) }
-        : { kind: 'ambient' };
-}
-function callerOf(c) {
-    return c.sessionToken === undefined
-        ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }
-        : { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken };
-}
-async function resolveAmbient(options, mask) {
-    const source = options.source;
-    const provider = (source.kind === 'ambient' && source.credentials) || (0,credential_providers_dist_cjs/* fromNodeProviderChain */.br)();
-    let creds;
-    try {
-        creds = await provider();
-    }
-    catch (e) {
-        const detail = e instanceof Error ? e.message : String(e);
-        throw new CredentialError('no-ambient-credentials', `no ambient AWS credentials for the first hop (${detail}). Outside GitHub Actions site-deploy starts from ` +
-            'the AWS default credential chain: set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ' +
-            '(for modules that need no AWS, like the offline example, pass --credentials none).', { cause: e });
-    }
-    mask(creds.secretAccessKey);
-    if (creds.sessionToken)
-        mask(creds.sessionToken);
-    return creds;
-}
-function checkMfa(target, identity, claims) {
-    if (!target.requireMfa)
-        return;
-    if (!claims) {
-        throw new CredentialError('mfa-required', `environment ${target.environment} has require_mfa: true, which needs proof of human approval — a GitHub OIDC ` +
-            `token from a job in a protected GitHub environment. Ambient credentials (the CLI) cannot give it; deploy ` +
-            `module "${identity.module}" from GitHub Actions.`);
-    }
-    if (!claims.environment) {
-        throw new CredentialError('mfa-required', `environment ${target.environment} has require_mfa: true, but the GitHub OIDC token (sub "${claims.sub ?? '(unknown)'}") ` +
-            `names no GitHub environment. Run the job with \`environment: ${target.environment}\` and give that ` +
-            'environment required reviewers.');
-    }
-}
-function toStepCredentials(c, hop, mask) {
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-        // Mask whatever did arrive before saying anything.
-        for (const s of [c?.AccessKeyId, c?.SecretAccessKey, c?.SessionToken])
-            if (s)
-                mask(s);
-        throw new CredentialError('sts-failed', `STS answered ${hop.roleArn} without complete credentials`);
-    }
-    mask(c.AccessKeyId);
-    mask(c.SecretAccessKey);
-    mask(c.SessionToken);
-    return {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expiration: c.Expiration,
-    };
-}
-async function ambientPrincipal(region, caller) {
-    const client = new client_sts_dist_cjs/* STSClient */.iM({ region, credentials: callerOf(caller), maxAttempts: 1 });
-    try {
-        return (await client.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}))).Arn;
-    }
-    catch {
-        return undefined;
-    }
-    finally {
-        client.destroy();
-    }
-}
-/**
- * Makes one step's session: mints a fresh OIDC token (or reads ambient credentials), checks
- * `require_mfa`, then runs each planned hop. Undefined when the step needs no AWS session.
- * Uncached — use SessionBroker to reuse a module's session across its plan, apply and state reads.
- */
-async function assumeStepSession(target, identity, options) {
-    const source = options.source;
-    const mask = maskerFor(options);
-    const log = options.log ?? (() => undefined);
-    // Everything STS would refuse is found here, before a token is minted or a call is made.
-    let plan = planChain(target, identity, {
-        kind: source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
-    });
-    if (!plan)
-        return undefined;
-    let caller;
-    let token;
-    let claims;
-    if (source.kind === 'github-oidc') {
-        ({ token, claims } = await source.token());
-    }
-    else {
-        checkMfa(target, identity, undefined);
-        caller = await resolveAmbient(options, mask);
-        // Assuming a role from role credentials is role chaining: STS caps it at one hour.
-        if (caller.sessionToken)
-            plan = planChain(target, identity, { kind: 'ambient', ambientIsSession: true });
-    }
-    checkMfa(target, identity, claims);
-    if (target.requireMfa) {
-        // Fail closed: without a way to read the run's approval back, an environment claim is not proof enough.
-        const verdict = options.approval
-            ? await options.approval({ claims: claims, target, identity })
-            : {
-                approved: false,
-                detail: 'no approval read-back is configured (the action needs a github-token with actions: read)',
-            };
-        if (!verdict.approved) {
-            throw new CredentialError('approval-missing', `environment ${target.environment} has require_mfa: true, and no human approval of this run could be read back: ${verdict.detail}`);
-        }
-    }
-    const hops = [];
-    let assumedRoleArn;
-    let current;
-    for (const hop of plan.hops) {
-        const ctx = {
-            call: hop.kind,
-            from: hop.kind === 'web-identity' ? 'oidc' : hop.from === 'ambient' ? 'ambient' : 'via',
-            roleArn: hop.roleArn,
-            ...(target.via !== undefined && hop.roleArn !== target.via ? { viaArn: target.via } : {}),
-            region: target.region,
-            site: identity.site,
-            environment: identity.environment,
-            module: identity.module,
-            sessionName: plan.sessionName,
-            durationSeconds: hop.params.DurationSeconds,
-            externalId: hop.kind === 'assume-role' && hop.params.ExternalId !== undefined,
-        };
-        if (claims) {
-            ctx.token = {};
-            if (claims.sub)
-                ctx.token.sub = claims.sub;
-            if (claims.aud)
-                ctx.token.aud = claims.aud;
-            if (claims.repository)
-                ctx.token.repository = claims.repository;
-            if (claims.environment)
-                ctx.token.environment = claims.environment;
-        }
-        const signer = current ?? caller;
-        const client = new client_sts_dist_cjs/* STSClient */.iM({
-            region: target.region,
-            // Our own bounded, jittered retry loop is the only one (an injectable sleep keeps tests instant).
-            maxAttempts: 1,
-            ...(hop.kind === 'assume-role' && signer ? { credentials: callerOf(signer) } : {}),
-        });
-        const label = `${hop.kind === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole'} ${hop.roleArn}`;
-        log(`sts: ${label} as ${hop.params.RoleSessionName} for ${hop.params.DurationSeconds} s`);
-        try {
-            const out = await withRetry(() => hop.kind === 'web-identity'
-                ? client.send(new client_sts_dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({ ...hop.params, WebIdentityToken: token }))
-                : client.send(new client_sts_dist_cjs/* AssumeRoleCommand */.QL(hop.params)), {
-                attempts: options.maxAttempts ?? 5,
-                baseMs: options.baseDelayMs ?? 300,
-                maxMs: options.maxDelayMs ?? 5000,
-                sleep: options.sleep ?? defaultSleep,
-                random: options.random ?? Math.random,
-                isRetryable: isRetryableStsError,
-                onRetry: (e, attempt, delay) => log(`sts: ${label}: ${failureOf(e).name}; retry ${attempt + 1}/${options.maxAttempts ?? 5} in ${delay} ms`),
-            });
-            current = toStepCredentials(out.Credentials, hop, mask);
-            assumedRoleArn = out.AssumedRoleUser?.Arn;
-            hops.push(label);
-        }
-        catch (e) {
-            if (e instanceof CredentialError)
-                throw e;
-            if (e instanceof RetriesExhaustedError)
-                throw stsUnavailable(failureOf(e.cause), ctx, e.attempts, e.cause);
-            const failure = failureOf(e);
-            if (ctx.from === 'ambient' && /^AccessDenied/.test(failure.name) && caller) {
-                const who = await ambientPrincipal(target.region, caller);
-                if (who)
-                    ctx.ambientPrincipal = who;
-            }
-            throw stsFailure(failure, ctx, e);
-        }
-        finally {
-            client.destroy();
-        }
-    }
-    const accountOfSession = assumedRoleArn ? /^arn:[^:]+:sts::(\d{12}):/.exec(assumedRoleArn)?.[1] : undefined;
-    if (accountOfSession !== undefined && accountOfSession !== target.account) {
-        throw new CredentialError('account-mismatch', `the session for module "${identity.module}" is in account ${accountOfSession}, not aws_account ` +
-            `${target.account} of environment ${target.environment} (${assumedRoleArn})`);
-    }
-    const credentials = current;
-    if (accountOfSession !== undefined)
-        credentials.accountId = accountOfSession;
-    const session = {
-        key: plan.key,
-        credentials,
-        sessionName: plan.sessionName,
-        roleArn: plan.roleArn,
-        expiration: credentials.expiration,
-        hops,
-        policy: plan.policy,
-        policyArns: plan.policyArns,
-    };
-    if (assumedRoleArn)
-        session.assumedRoleArn = assumedRoleArn;
-    if (claims?.sub)
-        session.subject = claims.sub;
-    return session;
-}
-/**
- * Caches one session per module step (role, session policy, purpose and module): made once, reused
- * by the module's plan, apply and state reads, re-made (with a fresh OIDC token) only near expiry.
- * Concurrent requests for the same key wait for one STS chain.
- */
-class SessionBroker {
-    cache = new Map();
-    options;
-    constructor(options) {
-        this.options = options;
-    }
-    /** Number of distinct sessions cached. */
-    get size() {
-        return this.cache.size;
-    }
-    /** The step's session — cached unless it expires within `minRemainingMs` (default `refreshBeforeMs`). */
-    async get(target, identity, need = {}) {
-        const plan = planChain(target, identity, {
-            kind: this.options.source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
-        });
-        if (!plan)
-            return undefined;
-        const now = this.options.now ?? Date.now;
-        const threshold = need.minRemainingMs ?? this.options.refreshBeforeMs ?? 5 * 60_000;
-        const entry = this.cache.get(plan.key);
-        if (entry) {
-            const session = await entry; // a shared failure reaches every waiter
-            if (session.expiration.getTime() - now() > threshold)
-                return session;
-            const latest = this.cache.get(plan.key);
-            // Someone else started the refresh while we waited: join it rather than assuming twice.
-            if (latest && latest !== entry)
-                return latest;
-        }
-        const made = assumeStepSession(target, identity, this.options).then((s) => s);
-        this.cache.set(plan.key, made);
-        made.catch(() => {
-            if (this.cache.get(plan.key) === made)
-                this.cache.delete(plan.key);
-        });
-        return made;
-    }
-    /** A provider for the credential server of one step. */
-    provider(target, identity) {
-        return async (need) => {
-            const session = await this.get(target, identity, need);
-            if (!session) {
-                throw new CredentialError('sts-failed', `module "${identity.module}" needs no AWS session (no services, local state); start no credential server for it`, { kind: 'internal' });
-            }
-            return session.credentials;
-        };
-    }
-    /** Forgets every cached session. */
-    clear() {
-        this.cache.clear();
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/adapters/run-context.ts
 
-function git(root, args) {
+function run_context_git(root, args) {
     try {
         return ((0,external_node_child_process_.execFileSync)('git', args, {
             cwd: root,
@@ -89536,9 +89240,9 @@ function git(root, args) {
 function runContext(root, env = process.env) {
     const inActions = env.GITHUB_ACTIONS === 'true';
     const sha = (inActions && env.GITHUB_SHA) ||
-        git(root, ['rev-parse', 'HEAD']) ||
+        run_context_git(root, ['rev-parse', 'HEAD']) ||
         '0000000000000000000000000000000000000000';
-    const ref = (inActions && env.GITHUB_REF) || git(root, ['symbolic-ref', '-q', 'HEAD']) || 'local';
+    const ref = (inActions && env.GITHUB_REF) || run_context_git(root, ['symbolic-ref', '-q', 'HEAD']) || 'local';
     return {
         repository: (inActions && env.GITHUB_REPOSITORY) ||
             env.SITE_DEPLOY_REPOSITORY ||
@@ -89552,69 +89256,2502 @@ function runContext(root, env = process.env) {
 }
 /** owner/repo of the git remote "origin", when it is a GitHub-style URL. */
 function originRepository(root) {
-    const url = git(root, ['remote', 'get-url', 'origin']);
+    const url = run_context_git(root, ['remote', 'get-url', 'origin']);
     const m = url && /[:/]([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(url);
     return m ? `${m[1]}/${m[2]}` : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/adapters/action/inputs.ts
-
-
-/** Action commands (SPEC §9). */
-const ACTION_COMMANDS = ['plan', 'apply', 'validate', 'verify', 'drift', 'matrix'];
-function input(name, fallback = '') {
-    return getInput(name) || fallback;
-}
-function inputs_bool(name, fallback) {
-    const raw = getInput(name);
-    if (raw === '')
-        return fallback;
-    if (['true', 'True', 'TRUE'].includes(raw))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(raw))
-        return false;
-    throw badInput(`input "${name}" must be true or false, not "${raw}"`);
-}
-function badInput(message) {
-    return new InputError([{ file: 'action.yml', line: 0, column: 0, message, severity: 'error' }], message);
-}
-/** Reads the action's inputs. Defaults mirror action.yml, because the runner, not the toolkit, applies those. */
-function readSettings(env = process.env) {
-    const command = input('command', 'plan');
-    if (!ACTION_COMMANDS.includes(command)) {
-        throw badInput(`input "command" must be one of ${ACTION_COMMANDS.join(', ')}, not "${command}"`);
-    }
-    const maxParallelText = input('max-parallel', '4');
-    const maxParallel = Number(maxParallelText);
-    if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64) {
-        throw badInput(`input "max-parallel" must be a whole number from 1 to 64, not "${maxParallelText}"`);
-    }
-    const settings = {
-        command: command,
-        site: input('site') || undefined,
-        environment: input('environment') || undefined,
-        root: env.GITHUB_WORKSPACE || process.cwd(),
-        configRoot: input('config-root', 'sites'),
-        catalog: input('catalog', 'modules'),
-        terraformBinary: input('terraform-binary', 'terraform'),
-        maxParallel,
-        githubToken: input('github-token') || undefined,
-        audience: input('audience', 'sts.amazonaws.com'),
-        comment: inputs_bool('comment', true),
-        evidenceBucket: input('evidence-bucket') || undefined,
-        lockTimeout: input('lock-timeout', '5m'),
-        credentialsMode: 'server',
+;// CONCATENATED MODULE: ./src/adapters/run-guard.ts
+/** Installs the guard; `announce` is told about the first signal only. */
+function guardRun(announce) {
+    const controller = new AbortController();
+    const cancel = (signal) => {
+        if (!controller.signal.aborted)
+            announce(signal);
+        controller.abort();
     };
-    const mode = input('credentials-mode', 'server');
-    if (mode !== 'server' && mode !== 'env')
-        throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
-    settings.credentialsMode = mode;
-    if (settings.githubToken)
-        setSecret(settings.githubToken);
-    for (const [k, v] of Object.entries(settings))
-        if (k !== 'githubToken')
-            debug(`input ${k} = ${String(v)}`);
-    return settings;
+    process.on('SIGINT', cancel);
+    process.on('SIGTERM', cancel);
+    const umask = process.umask(0o077);
+    return {
+        signal: controller.signal,
+        dispose() {
+            process.umask(umask);
+            process.off('SIGINT', cancel);
+            process.off('SIGTERM', cancel);
+        },
+    };
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var client_s3_dist_cjs = __nccwpck_require__(3711);
+;// CONCATENATED MODULE: ./src/adapters/aws/s3.ts
+
+/**
+ * An S3 client for state and lock objects. Credentials come from the step's session, else from
+ * static keys in `env` (tests, `--credentials none` with a local S3), else the SDK's default chain.
+ * Endpoints follow the SDK's standard settings (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`); a custom
+ * endpoint gets path-style addressing (moto, MinIO and VPC endpoints by IP have no bucket host names).
+ */
+function s3Client(region, env, credentials) {
+    const staticKeys = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            sessionToken: env.AWS_SESSION_TOKEN,
+        }
+        : undefined;
+    const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    const creds = credentials ?? staticKeys;
+    return new client_s3_dist_cjs/* S3Client */.YxF({
+        region,
+        forcePathStyle: true,
+        maxAttempts: 4,
+        ...(endpoint ? { endpoint } : {}),
+        ...(creds ? { credentials: creds } : {}),
+    });
+}
+
+;// CONCATENATED MODULE: ./src/adapters/tool-dir.ts
+
+
+/** The folder site-deploy keeps its state, locks and work folders in, under the repository root. */
+function toolDir(root) {
+    return (0,external_node_path_.join)(root, '.site-deploy');
+}
+/**
+ * Creates `<root>/.site-deploy` (owner-only) with a `.gitignore` of its own, so nothing written
+ * there — local state, saved plans, locks — can be committed by accident, whatever the
+ * repository's own ignore rules say. Returns the folder.
+ */
+async function ensureToolDir(root) {
+    const dir = toolDir(root);
+    await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+    // 'wx' keeps a user's own edits to the file.
+    await (0,promises_.writeFile)((0,external_node_path_.join)(dir, '.gitignore'), '# Written by site-deploy: local state, saved plans and locks never belong in git.\n*\n', { flag: 'wx', mode: 0o600 }).catch((e) => {
+        if (e.code !== 'EEXIST')
+            throw e;
+    });
+    return dir;
+}
+
+;// CONCATENATED MODULE: ./src/adapters/run/group-log.ts
+/**
+ * Keeps the logs of modules running in parallel from interleaving: the first module to start
+ * while nothing else is shown streams live; the others buffer and are flushed whole, each in its
+ * own group, once they end and no live group is open. The sink redacts as it writes, so a
+ * buffered log also loses the secrets learned while it waited.
+ */
+class GroupedLog {
+    sink;
+    live;
+    queued = [];
+    constructor(sink) {
+        this.sink = sink;
+    }
+    /** Opens a module's log group. */
+    open(title) {
+        if (this.live === undefined) {
+            this.live = title;
+            this.sink.startGroup(title);
+            return {
+                write: (chunk) => this.sink.write(chunk),
+                close: () => {
+                    this.sink.endGroup();
+                    this.live = undefined;
+                    this.flush();
+                },
+            };
+        }
+        let buffer = '';
+        return {
+            write: (chunk) => {
+                buffer += chunk;
+            },
+            close: () => {
+                this.queued.push({ title, text: buffer });
+                this.flush();
+            },
+        };
+    }
+    flush() {
+        if (this.live !== undefined)
+            return;
+        for (const { title, text } of this.queued.splice(0)) {
+            this.sink.startGroup(title);
+            if (text)
+                this.sink.write(text);
+            this.sink.endGroup();
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/adapters/run/run-lock.ts
+/**
+ * One run per site × environment at a time. A local lock file under `.site-deploy/locks/` (created
+ * atomically, holding who has it), and with S3 state a lock object beside the state, created with a
+ * conditional write (`If-None-Match: *`) so two runners can never both hold it. A second run waits
+ * up to its lock timeout, then fails naming the holder; a lock whose holder process is gone is
+ * reported at once with how to clear it.
+ */
+
+
+
+
+
+
+
+
+/** The local lock file of a site × environment. */
+function localLockPath(root, site, env) {
+    return (0,external_node_path_.join)(toolDir(root), 'locks', site, `${env}.lock`);
+}
+/** The start time of a process (field 22 of /proc/<pid>/stat), where Linux tells it. */
+function processStart(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether the holder's process still runs: only decidable on the same host. */
+function holderAlive(h) {
+    if (h.host !== (0,external_node_os_.hostname)())
+        return undefined;
+    try {
+        process.kill(h.pid, 0);
+    }
+    catch (e) {
+        if (e.code === 'ESRCH')
+            return false;
+    }
+    const start = processStart(h.pid);
+    return !(h.pidStart && start && start !== h.pidStart);
+}
+/** One line describing a holder, for messages. */
+function describeHolder(h) {
+    if (!h)
+        return 'an unknown holder (the lock has no readable record)';
+    const run = h.run && h.run !== 'local' ? `, run ${h.run}` : '';
+    return `${h.command} by ${h.user} on ${h.host} (pid ${h.pid}${run}), since ${h.started}`;
+}
+function parseHolder(text) {
+    if (!text)
+        return undefined;
+    try {
+        const h = JSON.parse(text);
+        return typeof h.id === 'string' && typeof h.pid === 'number' ? h : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+const errorCode = (e) => e?.code;
+/** Creates the local lock file atomically with its content; the holder already there, or undefined when taken. */
+async function tryLocal(path, holder) {
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${holder.id}.tmp`;
+    await (0,promises_.writeFile)(tmp, `${JSON.stringify(holder, null, 2)}\n`, { mode: 0o600 });
+    try {
+        // link() fails with EEXIST atomically: no moment where the file exists without its holder.
+        await (0,promises_.link)(tmp, path);
+        return 'taken';
+    }
+    catch (e) {
+        if (errorCode(e) !== 'EEXIST')
+            throw e;
+        return parseHolder(await (0,promises_.readFile)(path, 'utf8').catch(() => undefined)) ?? unknownHolder();
+    }
+    finally {
+        await (0,promises_.unlink)(tmp).catch(() => undefined);
+    }
+}
+function unknownHolder() {
+    return {
+        id: '',
+        command: 'unknown',
+        site: '',
+        environment: '',
+        host: '',
+        pid: 0,
+        user: 'unknown',
+        started: 'an unknown time',
+        run: 'local',
+    };
+}
+async function tryS3(t, holder) {
+    try {
+        await t.client.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({
+            Bucket: t.bucket,
+            Key: t.key,
+            Body: JSON.stringify(holder),
+            ContentType: 'application/json',
+            IfNoneMatch: '*',
+        }));
+        return 'taken';
+    }
+    catch (e) {
+        const status = e.$metadata?.httpStatusCode;
+        if (status !== 412 && status !== 409)
+            throw lockStoreError(t, 'create', e);
+    }
+    try {
+        const r = await t.client.send(new client_s3_dist_cjs/* GetObjectCommand */.jLs({ Bucket: t.bucket, Key: t.key }));
+        const found = parseHolder(await r.Body?.transformToString('utf8'));
+        // Our own write, retried by the SDK after its answer was lost, is refused as a conflict.
+        if (found?.id === holder.id)
+            return 'taken';
+        return found ?? unknownHolder();
+    }
+    catch (e) {
+        // Released between our write and our read: try again on the next round.
+        if (e.name === 'NoSuchKey')
+            return unknownHolder();
+        throw lockStoreError(t, 'read', e);
+    }
+}
+function lockStoreError(t, what, e) {
+    const name = e.name ?? 'Error';
+    const message = e instanceof Error ? e.message : String(e);
+    return new SiteDeployError('locked', `could not ${what} the run lock s3://${t.bucket}/${t.key}: ${name}: ${message} — the role needs s3:PutObject, s3:GetObject and s3:DeleteObject on that object`, { cause: e });
+}
+function forceUnlockHint(site, env) {
+    return `site-deploy force-unlock --site ${site} --env ${env}`;
+}
+/**
+ * Takes the run lock of a site × environment, waiting up to `timeoutMs` while another run holds it.
+ * Throws SiteDeployError('locked') naming the holder when it cannot.
+ */
+async function acquireRunLock(o) {
+    const sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    const now = o.now ?? Date.now;
+    const holder = {
+        id: (0,external_node_crypto_.randomUUID)(),
+        command: o.command,
+        site: o.site,
+        environment: o.environment,
+        host: (0,external_node_os_.hostname)(),
+        pid: process.pid,
+        pidStart: processStart(process.pid),
+        user: safeUser(),
+        started: new Date(now()).toISOString(),
+        run: o.run ?? 'local',
+    };
+    const path = localLockPath(o.root, o.site, o.environment);
+    const deadline = now() + o.timeoutMs;
+    const target = `${o.site}/${o.environment}`;
+    let told = false;
+    let delay = 200;
+    const wait = async (other, where) => {
+        if (now() >= deadline) {
+            throw new SiteDeployError('locked', `${target} is locked by ${describeHolder(other)} (${where}); gave up after waiting ${Math.round(o.timeoutMs / 1000)}s (--lock-timeout / lock-timeout). ` +
+                `Run again when it ends; if that run is gone, clear the lock with \`${forceUnlockHint(o.site, o.environment)}\`.`);
+        }
+        if (!told)
+            o.onWait?.(other, where);
+        told = true;
+        await sleep(Math.min(delay, Math.max(0, deadline - now())));
+        delay = Math.min(delay * 2, 2000);
+    };
+    for (;;) {
+        const got = await tryLocal(path, holder);
+        if (got === 'taken')
+            break;
+        if (holderAlive(got) === false) {
+            throw new SiteDeployError('locked', `${target} has a stale lock: ${describeHolder(got)}, but that process is gone (killed?). ` +
+                `Its module steps may have been stopped half-way; check the state, then clear the lock with ` +
+                `\`${forceUnlockHint(o.site, o.environment)}\` (${path}).`);
+        }
+        await wait(got, path);
+    }
+    let s3Held = false;
+    const release = async () => {
+        const removed = [];
+        if (o.s3 && s3Held) {
+            s3Held = false;
+            await o.s3.client
+                .send(new client_s3_dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: o.s3.bucket, Key: o.s3.key }))
+                .then(() => removed.push(`s3://${o.s3.bucket}/${o.s3.key}`))
+                .catch(() => undefined);
+        }
+        const mine = parseHolder(await (0,promises_.readFile)(path, 'utf8').catch(() => undefined));
+        if (mine?.id === holder.id) {
+            await (0,promises_.unlink)(path).catch(() => undefined);
+            removed.push(path);
+        }
+        return removed;
+    };
+    if (o.s3) {
+        try {
+            for (;;) {
+                const got = await tryS3(o.s3, holder);
+                if (got === 'taken') {
+                    s3Held = true;
+                    break;
+                }
+                await wait(got, `s3://${o.s3.bucket}/${o.s3.key}`);
+            }
+        }
+        catch (e) {
+            await release();
+            throw e;
+        }
+    }
+    return { holder, release };
+}
+/** Removes a site × environment's run lock whoever holds it; returns what was removed and who held it. */
+async function forceUnlock(root, site, env, s3) {
+    const removed = [];
+    const holders = [];
+    const path = localLockPath(root, site, env);
+    const text = await (0,promises_.readFile)(path, 'utf8').catch(() => undefined);
+    if (text !== undefined) {
+        holders.push(parseHolder(text));
+        await (0,promises_.unlink)(path);
+        removed.push(path);
+    }
+    if (s3) {
+        try {
+            const r = await s3.client.send(new client_s3_dist_cjs/* GetObjectCommand */.jLs({ Bucket: s3.bucket, Key: s3.key }));
+            holders.push(parseHolder(await r.Body?.transformToString('utf8')));
+            await s3.client.send(new client_s3_dist_cjs/* DeleteObjectCommand */.k4j({ Bucket: s3.bucket, Key: s3.key }));
+            removed.push(`s3://${s3.bucket}/${s3.key}`);
+        }
+        catch (e) {
+            if (e.name !== 'NoSuchKey')
+                throw lockStoreError(s3, 'remove', e);
+        }
+    }
+    return { removed, holders };
+}
+function safeUser() {
+    try {
+        return (0,external_node_os_.userInfo)().username;
+    }
+    catch {
+        return process.env.USER ?? 'unknown';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/adapters/run/state.ts
+/**
+ * A module's Terraform state, as the runner reads it at plan time: where it lives (local file or
+ * S3 object, SPEC §5) and its outputs. Only a missing state means "never applied"; denied,
+ * throttled or unreachable is an error naming the object, never a quiet fall-back to mocks.
+ */
+
+
+
+
+
+
+/** Local state path of a module (SPEC §5): `<root>/.site-deploy/state/<site>/<env>/<module>.tfstate`. */
+function localStatePath(root, site, env, module) {
+    return (0,external_node_path_.join)(toolDir(root), 'state', site, env, `${module}.tfstate`);
+}
+/** The state backend of one module step. */
+function backendFor(root, graph, node) {
+    const s3 = s3StateObject(graph, node.name);
+    if (s3)
+        return { kind: 's3', ...s3 };
+    return { kind: 'local', path: localStatePath(root, graph.site.name, graph.environment.name, node.name) };
+}
+/** Outputs of a Terraform state document (`outputs: { name: { value, sensitive } }`). */
+function stateDocumentOutputs(text, what = 'state') {
+    let doc;
+    try {
+        doc = JSON.parse(text);
+    }
+    catch {
+        throw new Error(`${what} is not valid JSON (a Terraform state file was expected)`);
+    }
+    if (!doc.outputs || Object.keys(doc.outputs).length === 0)
+        return undefined;
+    return Object.fromEntries(Object.entries(doc.outputs).map(([k, v]) => [k, { value: v.value, sensitive: v.sensitive === true }]));
+}
+/** An S3 SDK error as `Code (HTTP n): message after N attempts`. */
+function s3ErrorText(e) {
+    const err = e;
+    const status = err.$metadata?.httpStatusCode;
+    const attempts = err.$metadata?.attempts;
+    return `${err.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${err.message ?? String(e)}${attempts && attempts > 1 ? ` after ${attempts} attempts` : ''}`;
+}
+/**
+ * The outputs in a module's state, or undefined when it has no state yet. `credentials`: the
+ * module's plan session (S3); `env`: endpoints and static keys for the S3 client.
+ */
+async function readStateOutputs(module, backend, env, credentials) {
+    if (backend.kind === 'local') {
+        let text;
+        try {
+            text = await (0,promises_.readFile)(backend.path, 'utf8');
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return undefined; // never applied
+            throw new Error(`could not read the state of module "${module}" (${backend.path}): ${e instanceof Error ? e.message : String(e)}`);
+        }
+        return stateDocumentOutputs(text, `the state of module "${module}" (${backend.path})`);
+    }
+    const where = `s3://${backend.bucket}/${backend.key}`;
+    const s3 = s3Client(backend.region, env, credentials);
+    let text;
+    try {
+        const r = await s3.send(new client_s3_dist_cjs/* GetObjectCommand */.jLs({ Bucket: backend.bucket, Key: backend.key }));
+        text = await r.Body?.transformToString('utf8');
+    }
+    catch (e) {
+        if (e.name === 'NoSuchKey')
+            return undefined;
+        throw new Error(`could not read the state of module "${module}" (${where}): ${s3ErrorText(e)}`);
+    }
+    finally {
+        s3.destroy();
+    }
+    return text ? stateDocumentOutputs(text, `the state of module "${module}" (${where})`) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/core/plan/summary.ts
+
+// Reads the output of `terraform show -json PLANFILE` (format_version 1.x) in one pass.
+//
+// That JSON holds sensitive values in plaintext (change.before/after, planned_values,
+// prior_state, variables, output_changes): only the *_sensitive trees say what to hide. So
+// this module never reads a value out of the plan. It keeps addresses, resource types,
+// action lists, output names and Terraform's action_reason enum, nothing else.
+/** A plan that cannot be read: truncated or invalid JSON, a state file, an unknown format. Exit code 2. */
+class PlanFormatError extends SiteDeployError {
+    /** 0-based character offset of a JSON syntax error, when there is one. */
+    position;
+    constructor(message, options = {}) {
+        super('bad-input', message, options.cause === undefined ? {} : { cause: options.cause });
+        this.name = 'PlanFormatError';
+        this.position = options.position;
+    }
+}
+/** Resource types whose replacement loses data, keys, identity or names: flagged unless overridden. */
+const DEFAULT_HIGH_RISK_TYPES = [
+    'aws_db_instance',
+    'aws_db_cluster_snapshot',
+    'aws_db_snapshot',
+    'aws_rds_cluster',
+    'aws_rds_cluster_instance',
+    'aws_rds_global_cluster',
+    'aws_docdb_cluster',
+    'aws_neptune_cluster',
+    'aws_redshift_cluster',
+    'aws_dynamodb_table',
+    'aws_dynamodb_global_table',
+    'aws_elasticache_cluster',
+    'aws_elasticache_replication_group',
+    'aws_memorydb_cluster',
+    'aws_opensearch_domain',
+    'aws_elasticsearch_domain',
+    'aws_efs_file_system',
+    'aws_fsx_*',
+    'aws_ebs_volume',
+    'aws_backup_vault',
+    'aws_s3_bucket',
+    'aws_kms_key',
+    'aws_kms_replica_key',
+    'aws_secretsmanager_secret',
+    'aws_route53_zone',
+    'aws_route53_record',
+    'aws_acm_certificate',
+    'aws_cloudfront_distribution',
+    'aws_iam_role',
+    'aws_iam_policy',
+    'aws_iam_role_policy',
+    'aws_iam_role_policy_attachment',
+    'aws_iam_user',
+    'aws_iam_openid_connect_provider',
+    'aws_kinesis_stream',
+    'aws_msk_cluster',
+    'aws_eks_cluster',
+    'aws_vpc',
+    'aws_cognito_user_pool',
+];
+/** Parses `terraform show -json` text; errors name the position and never quote the content (plans hold secrets). */
+function parsePlanJson(text, source = 'plan JSON') {
+    // A UTF-8 BOM (PowerShell redirection) is not JSON.
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    if (body.trim() === '') {
+        throw new PlanFormatError(`${source} is empty; write it with \`terraform show -json PLANFILE > plan.json\``);
+    }
+    try {
+        return JSON.parse(body);
+    }
+    catch (e) {
+        throw jsonSyntaxError(e, body, source, text.length - body.length);
+    }
+}
+function jsonSyntaxError(e, body, source, offset) {
+    // V8's messages quote the text around the error and sometimes give no position: find it
+    // ourselves, and never quote the input (nor keep V8's error as cause): plans hold secrets.
+    const found = locateJsonError(body);
+    if (found === undefined) {
+        // JSON.parse refused what the locator accepts (e.g. nesting too deep for the parser).
+        const native = e instanceof Error && !e.message.includes('"') ? `: ${e.message.slice(0, 120)}` : '';
+        return new PlanFormatError(`${source} could not be parsed as JSON${native}`);
+    }
+    const at = found.at;
+    const { line, column } = lineColumn(body, at);
+    const where = `position ${at + offset} (line ${line}, column ${column})`;
+    if (at >= body.trimEnd().length) {
+        return new PlanFormatError(`${source} is truncated: the JSON ends at ${where} before the document is complete; ` +
+            'write it again with `terraform show -json PLANFILE > plan.json` and check the disk or the upload', { position: at + offset });
+    }
+    return new PlanFormatError(`${source} is not valid JSON at ${where}: ${found.what}`, {
+        position: at + offset,
+    });
+}
+const WS = new Set([' ', '\t', '\n', '\r']);
+/** The offset and kind of the first JSON syntax error; runs only after JSON.parse failed. */
+function locateJsonError(text) {
+    const stack = [];
+    let i = 0;
+    const ws = () => {
+        while (i < text.length && WS.has(text[i]))
+            i++;
+    };
+    const fail = (what) => ({ at: i, what });
+    const string = () => {
+        i++; // opening quote
+        for (;;) {
+            if (i >= text.length)
+                return fail('unterminated string');
+            const c = text.charCodeAt(i);
+            if (c === 0x22) {
+                i++;
+                return undefined;
+            }
+            if (c < 0x20)
+                return fail('control character in a string');
+            if (c === 0x5c) {
+                const n = text[i + 1];
+                if (n === undefined)
+                    return fail('unterminated string');
+                if (n === 'u') {
+                    if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+                        i += 2;
+                        return i + 4 > text.length ? fail('unterminated string') : fail('bad \\u escape');
+                    }
+                    i += 6;
+                }
+                else if ('"\\/bfnrt'.includes(n)) {
+                    i += 2;
+                }
+                else {
+                    i++;
+                    return fail('bad escape in a string');
+                }
+            }
+            else {
+                i++;
+            }
+        }
+    };
+    const digits = () => {
+        const from = i;
+        while (i < text.length && text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39)
+            i++;
+        return i > from;
+    };
+    const number = () => {
+        const bad = () => fail(i >= text.length ? 'unexpected end' : 'bad number');
+        if (text[i] === '-')
+            i++;
+        if (text[i] === '0')
+            i++;
+        else if (!digits())
+            return bad();
+        if (text[i] === '.') {
+            i++;
+            if (!digits())
+                return bad();
+        }
+        if (text[i] === 'e' || text[i] === 'E') {
+            i++;
+            if (text[i] === '+' || text[i] === '-')
+                i++;
+            if (!digits())
+                return bad();
+        }
+        return undefined;
+    };
+    for (;;) {
+        // A value.
+        ws();
+        if (i >= text.length)
+            return fail('unexpected end');
+        const c = text[i];
+        let err;
+        if (c === '{' || c === '[') {
+            stack.push(c);
+            i++;
+            ws();
+            if (c === '{' && text[i] !== '}') {
+                if (text[i] !== '"')
+                    return fail(i >= text.length ? 'unexpected end' : 'expected a property name');
+                if ((err = string()))
+                    return err;
+                ws();
+                if (text[i] !== ':')
+                    return fail(i >= text.length ? 'unexpected end' : "expected ':'");
+                i++;
+                continue;
+            }
+            if (c === '[' && text[i] !== ']')
+                continue;
+            i++;
+            stack.pop();
+        }
+        else if (c === '"') {
+            if ((err = string()))
+                return err;
+        }
+        else if (c === '-' || (c >= '0' && c <= '9')) {
+            if ((err = number()))
+                return err;
+        }
+        else {
+            const word = c === 't' ? 'true' : c === 'f' ? 'false' : c === 'n' ? 'null' : undefined;
+            if (word === undefined)
+                return fail('unexpected character');
+            for (let k = 0; k < word.length; k++, i++) {
+                if (i >= text.length)
+                    return fail('unexpected end');
+                if (text[i] !== word[k])
+                    return fail('unexpected character');
+            }
+        }
+        // After a value: close containers or move to the next element.
+        for (;;) {
+            ws();
+            const top = stack.at(-1);
+            if (top === undefined)
+                return i < text.length ? fail('unexpected data after the JSON document') : undefined;
+            if (i >= text.length)
+                return fail('unexpected end');
+            const d = text[i];
+            if (d === ',') {
+                i++;
+                if (top === '{') {
+                    ws();
+                    if (text[i] !== '"')
+                        return fail(i >= text.length ? 'unexpected end' : 'expected a property name');
+                    if ((err = string()))
+                        return err;
+                    ws();
+                    if (text[i] !== ':')
+                        return fail(i >= text.length ? 'unexpected end' : "expected ':'");
+                    i++;
+                }
+                break;
+            }
+            if ((top === '{' && d === '}') || (top === '[' && d === ']')) {
+                i++;
+                stack.pop();
+                continue;
+            }
+            return fail(top === '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+        }
+    }
+}
+function lineColumn(text, at) {
+    let line = 1;
+    let lineStart = 0;
+    for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) {
+        line++;
+        lineStart = i + 1;
+    }
+    return { line, column: at - lineStart + 1 };
+}
+function isObject(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function checkFormat(plan) {
+    if (!isObject(plan)) {
+        throw new PlanFormatError(`expected the JSON object printed by \`terraform show -json PLANFILE\`, got ${Array.isArray(plan) ? 'an array' : typeof plan}`);
+    }
+    const fv = plan['format_version'];
+    if (fv === undefined) {
+        if ('lineage' in plan || 'serial' in plan || ('version' in plan && 'resources' in plan)) {
+            throw new PlanFormatError('this is a Terraform state file (it has version/serial/lineage), not a plan; ' +
+                'run `terraform plan -out=tfplan` then `terraform show -json tfplan`');
+        }
+        throw new PlanFormatError('not `terraform show -json` output: it has no format_version');
+    }
+    if (typeof fv !== 'string' || !/^1\.\d+(\.\d+)?$/.test(fv)) {
+        // Never String() a list or map: a deeply nested one overflows the stack in Array#join.
+        const shown = fv !== null && typeof fv === 'object'
+            ? Array.isArray(fv)
+                ? 'a list'
+                : 'an object'
+            : JSON.stringify(String(fv).slice(0, 20));
+        throw new PlanFormatError(`unsupported plan format_version ${shown}: site-deploy reads 1.x (Terraform 1.x and OpenTofu 1.x)`);
+    }
+    const isPlan = 'resource_changes' in plan ||
+        'planned_values' in plan ||
+        'output_changes' in plan ||
+        'resource_drift' in plan;
+    if (!isPlan) {
+        if ('values' in plan) {
+            throw new PlanFormatError('this is `terraform show -json` of a state, not of a plan (it has values but no resource_changes or ' +
+                'planned_values); pass the plan file: `terraform show -json tfplan`');
+        }
+        throw new PlanFormatError('not a Terraform plan: no resource_changes, planned_values or output_changes');
+    }
+    return plan;
+}
+function stringList(v, where) {
+    if (!Array.isArray(v) || v.length === 0)
+        throw new PlanFormatError(`${where}: expected a non-empty list of actions`);
+    for (const a of v)
+        if (typeof a !== 'string')
+            throw new PlanFormatError(`${where}: actions must be strings`);
+    return v;
+}
+function array(plan, key) {
+    const v = plan[key];
+    if (v === undefined || v === null)
+        return [];
+    if (!Array.isArray(v))
+        throw new PlanFormatError(`${key}: expected a list`);
+    return v;
+}
+// Whether a *_sensitive tree marks anything sensitive; it holds only booleans, never values.
+// JSON.parse accepts nesting far deeper than the call stack, so this walks with its own stack.
+function anySensitive(tree) {
+    const stack = [tree];
+    while (stack.length > 0) {
+        const t = stack.pop();
+        if (t === true)
+            return true;
+        // One by one: spreading a list of a million entries into push() would overflow the stack too.
+        if (Array.isArray(t))
+            for (const x of t)
+                stack.push(x);
+        else if (isObject(t))
+            for (const x of Object.values(t))
+                stack.push(x);
+    }
+    return false;
+}
+function highRiskMatcher(types) {
+    const exact = new Set();
+    const prefixes = [];
+    for (const t of types) {
+        if (t.endsWith('*'))
+            prefixes.push(t.slice(0, -1));
+        else
+            exact.add(t);
+    }
+    const cache = new Map();
+    return (type) => {
+        let hit = cache.get(type);
+        if (hit === undefined) {
+            hit = exact.has(type) || prefixes.some((p) => type.startsWith(p));
+            cache.set(type, hit);
+        }
+        return hit;
+    };
+}
+const byString = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * Summarizes a parsed `terraform show -json` plan: counts equal to Terraform's `Plan:` line
+ * (a replace is 1 add + 1 destroy; `["create","forget"]` is 1 add + 1 forget), plus forget,
+ * replace, moves, drift, output names and risk flags. Throws PlanFormatError on anything else.
+ */
+function summarizePlan(plan, options = {}) {
+    const p = checkFormat(plan);
+    const isHighRisk = highRiskMatcher(options.highRiskTypes ?? DEFAULT_HIGH_RISK_TYPES);
+    const s = {
+        add: 0,
+        change: 0,
+        destroy: 0,
+        import: 0,
+        forget: 0,
+        replace: 0,
+        no_changes: true,
+        resources: [],
+        moved: [],
+        drift: [],
+        outputChanges: [],
+        risks: [],
+    };
+    const highReplace = [];
+    const highDestroy = [];
+    const destructive = [];
+    const changes = array(p, 'resource_changes');
+    for (let i = 0; i < changes.length; i++) {
+        const rc = changes[i];
+        const where = `resource_changes[${i}]`;
+        if (!isObject(rc) || typeof rc['address'] !== 'string' || !isObject(rc['change'])) {
+            throw new PlanFormatError(`${where}: expected an object with address and change`);
+        }
+        const address = rc['address'];
+        const change = rc['change'];
+        const actions = stringList(change['actions'], `${where} (${address})`);
+        const key = actions.length === 1 ? actions[0] : actions.join(',');
+        const managed = rc['mode'] !== 'data';
+        // Terraform neither renders nor counts a data source leaving the state.
+        if (key === 'delete' && !managed)
+            continue;
+        const importing = change['importing'] !== undefined && change['importing'] !== null;
+        const prev = rc['previous_address'];
+        const moved = typeof prev === 'string' && prev !== address;
+        if (moved)
+            s.moved.push({ from: prev, to: address });
+        if (key === 'no-op' && !importing) {
+            // A move alone still makes a plan with changes ("Plan: 0 to add, 0 to change, 0 to destroy.").
+            if (moved)
+                s.no_changes = false;
+            continue;
+        }
+        s.no_changes = false;
+        if (importing)
+            s.import++;
+        let destroys = false;
+        let replaces = false;
+        switch (key) {
+            case 'create':
+                s.add++;
+                break;
+            case 'update':
+                s.change++;
+                break;
+            case 'delete':
+                s.destroy++;
+                destroys = true;
+                break;
+            case 'delete,create':
+            case 'create,delete':
+                s.add++;
+                s.destroy++;
+                s.replace++;
+                destroys = replaces = true;
+                break;
+            case 'create,forget': // Terraform >= 1.14: replaced, old object kept (lifecycle destroy = false)
+                s.add++;
+                s.forget++;
+                s.replace++;
+                replaces = true;
+                break;
+            case 'forget':
+                s.forget++;
+                break;
+            default: // read, no-op (importing) and actions newer than this code: listed, not counted
+                break;
+        }
+        const type = typeof rc['type'] === 'string' ? rc['type'] : '';
+        const entry = { address, actions, type };
+        if (importing)
+            entry.importing = true;
+        if (typeof rc['deposed'] === 'string')
+            entry.deposed = rc['deposed'];
+        const reason = rc['action_reason'];
+        if (typeof reason === 'string')
+            entry.reason = reason;
+        s.resources.push(entry);
+        if (managed && (destroys || replaces)) {
+            const high = isHighRisk(type);
+            if (high || destroys) {
+                const risk = {
+                    address,
+                    type,
+                    kind: high ? (replaces ? 'high-risk-replace' : 'high-risk-destroy') : 'destructive',
+                    actions,
+                };
+                if (typeof reason === 'string')
+                    risk.reason = reason;
+                (high ? (replaces ? highReplace : highDestroy) : destructive).push(risk);
+            }
+        }
+    }
+    const drift = array(p, 'resource_drift');
+    for (let i = 0; i < drift.length; i++) {
+        const rd = drift[i];
+        if (!isObject(rd) || typeof rd['address'] !== 'string' || !isObject(rd['change'])) {
+            throw new PlanFormatError(`resource_drift[${i}]: expected an object with address and change`);
+        }
+        const actions = stringList(rd['change']['actions'], `resource_drift[${i}] (${rd['address']})`);
+        if (actions.length === 1 && actions[0] === 'no-op')
+            continue;
+        s.drift.push({ address: rd['address'], actions });
+    }
+    const outputs = p['output_changes'];
+    if (outputs !== undefined && outputs !== null) {
+        if (!isObject(outputs))
+            throw new PlanFormatError('output_changes: expected an object');
+        for (const name of Object.keys(outputs)) {
+            const oc = outputs[name];
+            if (!isObject(oc))
+                throw new PlanFormatError(`output_changes.${name}: expected an object`);
+            const actions = stringList(oc['actions'], `output_changes.${name}`);
+            if (actions.length === 1 && actions[0] === 'no-op')
+                continue;
+            s.no_changes = false;
+            s.outputChanges.push({
+                name,
+                actions,
+                sensitive: anySensitive(oc['before_sensitive']) || anySensitive(oc['after_sensitive']),
+            });
+        }
+    }
+    // Resources, moves and drift keep the plan's order: Terraform sorts them (module path, then
+    // address), the order of its own plan text. Sorting 50,000 entries again would cost more
+    // than the whole pass. Risks are grouped by severity without reordering within a group.
+    s.outputChanges.sort((a, b) => byString(a.name, b.name));
+    s.risks = [...highReplace, ...highDestroy, ...destructive];
+    return s;
+}
+/** `summarize --json`: the SPEC keys first, in order, then importing, moved, drift, output_changes and risks. */
+function toSummaryJson(s) {
+    return {
+        add: s.add,
+        change: s.change,
+        destroy: s.destroy,
+        import: s.import,
+        forget: s.forget,
+        replace: s.replace,
+        no_changes: s.no_changes,
+        resources: s.resources.map((r) => ({ address: r.address, actions: r.actions })),
+        importing: s.resources.filter((r) => r.importing).map((r) => r.address),
+        moved: s.moved,
+        drift: s.drift,
+        output_changes: s.outputChanges,
+        risks: s.risks,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/plan/outputs.ts
+/**
+ * A catalog manifest's `outputs:` held against the Terraform code: the plan's configuration lists
+ * the outputs the root module really declares. An output the manifest promises but the code lacks
+ * would otherwise fail later, at a downstream module, with no hint at the manifest.
+ */
+const outputs_isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** Outputs the root module of a `terraform show -json` plan declares, or undefined when the plan does not say. */
+function configuredOutputs(plan) {
+    const root = outputs_isObj(plan) && outputs_isObj(plan.configuration) ? plan.configuration.root_module : undefined;
+    if (!outputs_isObj(root))
+        return undefined;
+    return outputs_isObj(root.outputs) ? Object.keys(root.outputs) : [];
+}
+/** The manifest's outputs the code does not declare, in the manifest's order. */
+function missingOutputs(declared, plan) {
+    const configured = configuredOutputs(plan);
+    if (!declared || configured === undefined)
+        return [];
+    const have = new Set(configured);
+    return declared.filter((o) => !have.has(o));
+}
+
+;// CONCATENATED MODULE: ./src/core/plan/sensitive.ts
+/**
+ * The values a `terraform show -json` plan holds in plaintext although Terraform marks them
+ * sensitive. Only the `*_sensitive` / `sensitive_values` trees, outputs' `sensitive: true` and the
+ * configuration's sensitive variables say which they are; every one is registered with the
+ * redaction before anything of the step is reported.
+ */
+const sensitive_isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** The parts of `value` that a sensitivity tree (`true`, or lists/maps of them) marks. */
+function marked(value, tree, out) {
+    const stack = [[value, tree]];
+    while (stack.length > 0) {
+        const [v, t] = stack.pop();
+        if (v === undefined || v === null)
+            continue;
+        if (t === true)
+            out.push(v);
+        else if (Array.isArray(t) && Array.isArray(v))
+            t.forEach((x, i) => stack.push([v[i], x]));
+        else if (sensitive_isObj(t) && sensitive_isObj(v))
+            for (const [k, x] of Object.entries(t))
+                stack.push([v[k], x]);
+    }
+}
+/** Resources of a `planned_values` / `prior_state.values` module tree, child modules included. */
+function moduleResources(root, out) {
+    const stack = [root];
+    while (stack.length > 0) {
+        const m = stack.pop();
+        if (!sensitive_isObj(m))
+            continue;
+        if (Array.isArray(m.resources))
+            for (const r of m.resources)
+                if (sensitive_isObj(r))
+                    marked(r.values, r.sensitive_values, out);
+        if (Array.isArray(m.child_modules))
+            stack.push(...m.child_modules);
+    }
+}
+function outputValues(outputs, out) {
+    if (!sensitive_isObj(outputs))
+        return;
+    for (const o of Object.values(outputs))
+        if (sensitive_isObj(o) && o.sensitive === true)
+            out.push(o.value);
+}
+/** Every sensitive value in a parsed plan document (duplicates possible; the caller dedupes). */
+function sensitivePlanValues(plan) {
+    const out = [];
+    if (!sensitive_isObj(plan))
+        return out;
+    for (const key of ['resource_changes', 'resource_drift']) {
+        const list = plan[key];
+        if (!Array.isArray(list))
+            continue;
+        for (const rc of list) {
+            const c = sensitive_isObj(rc) ? rc.change : undefined;
+            if (!sensitive_isObj(c))
+                continue;
+            marked(c.before, c.before_sensitive, out);
+            marked(c.after, c.after_sensitive, out);
+        }
+    }
+    if (sensitive_isObj(plan.output_changes)) {
+        for (const c of Object.values(plan.output_changes)) {
+            if (!sensitive_isObj(c))
+                continue;
+            marked(c.before, c.before_sensitive, out);
+            marked(c.after, c.after_sensitive, out);
+        }
+    }
+    const planned = plan.planned_values;
+    if (sensitive_isObj(planned)) {
+        outputValues(planned.outputs, out);
+        moduleResources(planned.root_module, out);
+    }
+    const prior = sensitive_isObj(plan.prior_state) ? plan.prior_state.values : undefined;
+    if (sensitive_isObj(prior)) {
+        outputValues(prior.outputs, out);
+        moduleResources(prior.root_module, out);
+    }
+    const config = sensitive_isObj(plan.configuration) ? plan.configuration.root_module : undefined;
+    const declared = sensitive_isObj(config) && sensitive_isObj(config.variables) ? config.variables : {};
+    if (sensitive_isObj(plan.variables)) {
+        for (const [name, v] of Object.entries(plan.variables)) {
+            const d = declared[name];
+            if (sensitive_isObj(d) && d.sensitive === true && sensitive_isObj(v))
+                out.push(v.value);
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./src/adapters/engines/process.ts
+
+
+
+
+const HEAD_LINES = 500;
+const TAIL_LINES = 20;
+/** Once the child exited, how long its stdio may stay open (a backgrounded grandchild can hold it forever). */
+const CLOSE_WAIT_MS = 2000;
+let pdeathsig;
+/**
+ * `setpriv --pdeathsig TERM` (util-linux; on GitHub's Ubuntu runners too): the kernel sends the
+ * child SIGTERM when this process dies, even by SIGKILL or the OOM killer, so Terraform stops
+ * gracefully instead of applying on unsupervised. Null where it does not exist (not Linux).
+ */
+function parentDeathWrapper() {
+    if (pdeathsig === undefined) {
+        pdeathsig = null;
+        if (process.platform === 'linux' && process.env.SITE_DEPLOY_NO_PDEATHSIG !== '1') {
+            for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(external_node_path_.delimiter)) {
+                const p = (0,external_node_path_.join)(dir || '.', 'setpriv');
+                try {
+                    (0,external_node_fs_.accessSync)(p, external_node_fs_.constants.X_OK);
+                    pdeathsig = p;
+                    break;
+                }
+                catch {
+                    // not here
+                }
+            }
+        }
+    }
+    return pdeathsig;
+}
+/** How setpriv reports that it could not exec the command (exit 126/127). */
+const EXEC_FAILED = /^setpriv: failed to execute .*: (No such file or directory|Permission denied)$/;
+/** Splits a byte stream into whole lines, so log readers never see half a line. */
+class LineSplitter {
+    onLines;
+    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    rest = '';
+    constructor(onLines) {
+        this.onLines = onLines;
+    }
+    push(data) {
+        const text = this.rest + this.decoder.write(data);
+        const cut = text.lastIndexOf('\n');
+        if (cut < 0) {
+            this.rest = text;
+            return;
+        }
+        this.rest = text.slice(cut + 1);
+        this.onLines(text.slice(0, cut).split('\n'));
+    }
+    end() {
+        const text = this.rest + this.decoder.end();
+        this.rest = '';
+        if (text)
+            this.onLines([text]);
+    }
+}
+/** How often a spooled output file is read while its process runs. */
+const SPOOL_POLL_MS = 20;
+let spoolSeq = 0;
+/**
+ * Follows a file a child writes its output into: everything written so far, in order, each
+ * time it is read. A file, unlike a pipe, outlives this process — a child told to stop after we
+ * died (SIGTERM from the kernel) can still print its last lines and exit cleanly instead of dying
+ * of SIGPIPE with its state lock held.
+ */
+class SpoolReader {
+    path;
+    onData;
+    fd;
+    buf = Buffer.allocUnsafe(64 * 1024);
+    done = false;
+    constructor(path, onData) {
+        this.path = path;
+        this.onData = onData;
+        this.fd = (0,external_node_fs_.openSync)(path, 'r');
+    }
+    /** Reads what is new; at most `maxBytes` at a time so a flood never stalls the event loop. */
+    read(maxBytes = 4 * 1024 * 1024) {
+        if (this.done)
+            return;
+        let total = 0;
+        for (;;) {
+            const n = (0,external_node_fs_.readSync)(this.fd, this.buf, 0, this.buf.length, null);
+            if (n <= 0)
+                return;
+            this.onData(Buffer.from(this.buf.subarray(0, n)));
+            total += n;
+            if (total >= maxBytes)
+                return;
+        }
+    }
+    /** Reads the rest, closes and removes the file (it may hold what a module printed). */
+    finish() {
+        this.read(Number.POSITIVE_INFINITY);
+        this.done = true;
+        (0,external_node_fs_.closeSync)(this.fd);
+        (0,external_node_fs_.rmSync)(this.path, { force: true });
+    }
+}
+/**
+ * Runs one command from an argv array (never through a shell) in its own process group.
+ * On abort it sends SIGTERM to the command only — Terraform then stops gracefully and
+ * releases its state lock — and SIGKILLs the whole group after `killGraceMs`. Its own group
+ * keeps terminal and runner signals from reaching the child twice (Terraform exits at once,
+ * lock held, on a second interrupt). With `spoolDir`, output goes through files there rather
+ * than pipes, and the child is started under `setpriv --pdeathsig TERM`: if this process dies
+ * outright, the child is told to stop and can still finish its output.
+ */
+function runProcess(opts) {
+    const result = {
+        exitCode: null,
+        exitSignal: null,
+        cancelled: false,
+        stdout: '',
+        stderrHead: [],
+        stderrTail: [],
+    };
+    if (opts.signal?.aborted)
+        return Promise.resolve({ ...result, cancelled: true });
+    const spool = opts.spoolDir;
+    const seq = ++spoolSeq;
+    const spoolPath = (what) => (0,external_node_path_.join)(spool, `.site-deploy-${what}-${process.pid}-${seq}.log`);
+    const fds = [];
+    const open = (path) => {
+        const fd = (0,external_node_fs_.openSync)(path, 'w', 0o600);
+        fds.push(fd);
+        return fd;
+    };
+    let stdoutPath;
+    let stderrPath;
+    let stdoutFd;
+    let stderrFd;
+    if (opts.stdoutFile !== undefined)
+        stdoutFd = open(opts.stdoutFile);
+    else if (spool !== undefined)
+        stdoutFd = open((stdoutPath = spoolPath('out')));
+    if (spool !== undefined)
+        stderrFd = open((stderrPath = spoolPath('err')));
+    const stdoutChunks = [];
+    const wrapper = spool !== undefined ? parentDeathWrapper() : null;
+    return new Promise((resolve) => {
+        let child;
+        try {
+            // Through the wrapper the command is exec'd in place: same pid, same process group.
+            const [file, argv] = wrapper
+                ? [wrapper, ['--pdeathsig', 'TERM', '--', opts.command, ...opts.args]]
+                : [opts.command, opts.args];
+            child = (0,external_node_child_process_.spawn)(file, argv, {
+                cwd: opts.cwd,
+                env: opts.env,
+                detached: true,
+                stdio: ['ignore', stdoutFd ?? 'pipe', stderrFd ?? 'pipe'],
+            });
+        }
+        catch (e) {
+            // spawn throws synchronously only for malformed arguments; report it like a failed start.
+            for (const fd of fds)
+                (0,external_node_fs_.closeSync)(fd);
+            for (const p of [stdoutPath, stderrPath])
+                if (p)
+                    (0,external_node_fs_.rmSync)(p, { force: true });
+            resolve({ ...result, spawnError: e });
+            return;
+        }
+        // The child holds its own copies of the descriptors now.
+        for (const fd of fds)
+            (0,external_node_fs_.closeSync)(fd);
+        const log = opts.log;
+        const logLines = (lines) => {
+            if (log && lines.length)
+                log(lines.join('\n') + '\n');
+        };
+        let firstStderr = true;
+        const stderrLines = new LineSplitter((all) => {
+            let lines = all;
+            if (wrapper && firstStderr && lines[0] !== undefined && EXEC_FAILED.test(lines[0])) {
+                // The command never started: report it as the spawn failure it is, not as its output.
+                const denied = lines[0].endsWith('Permission denied');
+                result.spawnError = Object.assign(new Error(lines[0].replace(/^setpriv: /, '')), {
+                    code: denied ? 'EACCES' : 'ENOENT',
+                });
+                lines = lines.slice(1);
+            }
+            firstStderr = false;
+            for (const l of lines) {
+                if (result.stderrHead.length < HEAD_LINES)
+                    result.stderrHead.push(l);
+                result.stderrTail.push(l);
+                if (result.stderrTail.length > TAIL_LINES)
+                    result.stderrTail.shift();
+            }
+            logLines(lines);
+        });
+        const stdoutLines = new LineSplitter(logLines);
+        const logStdout = opts.logStdout !== false;
+        const onStdout = (d) => {
+            if (opts.captureStdout)
+                stdoutChunks.push(d);
+            if (logStdout)
+                stdoutLines.push(d);
+        };
+        const onStderr = (d) => stderrLines.push(d);
+        const readers = [];
+        if (stdoutPath)
+            readers.push(new SpoolReader(stdoutPath, onStdout));
+        if (stderrPath)
+            readers.push(new SpoolReader(stderrPath, onStderr));
+        child.stdout?.on('data', onStdout);
+        child.stderr?.on('data', onStderr);
+        const poll = readers.length > 0
+            ? setInterval(() => {
+                for (const r of readers)
+                    r.read();
+            }, SPOOL_POLL_MS)
+            : undefined;
+        let killTimer;
+        let closeTimer;
+        const killGroup = () => {
+            if (child.pid === undefined)
+                return;
+            try {
+                process.kill(-child.pid, 'SIGKILL');
+            }
+            catch {
+                // ESRCH: the group is already gone.
+            }
+        };
+        const onAbort = () => {
+            result.cancelled = true;
+            child.kill('SIGTERM');
+            killTimer = setTimeout(killGroup, opts.killGraceMs ?? 20_000);
+        };
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        let settled = false;
+        const settle = () => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(killTimer);
+            clearTimeout(closeTimer);
+            clearInterval(poll);
+            opts.signal?.removeEventListener('abort', onAbort);
+            for (const r of readers)
+                r.finish();
+            stdoutLines.end();
+            stderrLines.end();
+            if (opts.captureStdout)
+                result.stdout = Buffer.concat(stdoutChunks).toString('utf8');
+            if (result.spawnError)
+                result.exitCode = null;
+            resolve(result);
+        };
+        child.once('error', (e) => {
+            // 'error' without a pid means it never started; 'close' may not follow.
+            if (child.pid === undefined) {
+                result.spawnError = e;
+                settle();
+            }
+        });
+        child.once('exit', (code, sig) => {
+            result.exitCode = code;
+            result.exitSignal = sig;
+            // Cancelled: reap what the tool left behind (a provisioner's `sleep` outlives its shell).
+            if (result.cancelled)
+                killGroup();
+            // Spooled output is complete at exit, whatever a backgrounded grandchild still holds open.
+            if (readers.length > 0 && !child.stdout && !child.stderr)
+                return settle();
+            closeTimer = setTimeout(() => {
+                child.stdout?.destroy();
+                child.stderr?.destroy();
+                settle();
+            }, CLOSE_WAIT_MS);
+        });
+        child.once('close', settle);
+    });
+}
+/** Environment variables a step's child must not inherit from this process. */
+const STRIPPED_ENV = [
+    // Action inputs (github-token among them) and the runner's tokens: with the OIDC request
+    // token a module could mint its own identity token and assume the apply role.
+    /^INPUT_/,
+    /^ACTIONS_ID_TOKEN_REQUEST_(TOKEN|URL)$/,
+    /^ACTIONS_RUNTIME_TOKEN$/,
+    // Ambient AWS identity: a step gets exactly the credentials its request carries.
+    /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|CREDENTIAL_EXPIRATION)$/,
+    /^AWS_(PROFILE|DEFAULT_PROFILE|ROLE_ARN|ROLE_SESSION_NAME|WEB_IDENTITY_TOKEN_FILE)$/,
+    /^AWS_CONTAINER_(CREDENTIALS_FULL_URI|CREDENTIALS_RELATIVE_URI|AUTHORIZATION_TOKEN|AUTHORIZATION_TOKEN_FILE)$/,
+];
+/**
+ * The environment for a step's child: this process's environment without action inputs,
+ * runner tokens and ambient AWS credentials, then `extra` on top. Credentials reach a step
+ * only through `extra`.
+ */
+function childEnv(extra, base = process.env) {
+    const env = {};
+    for (const [k, v] of Object.entries(base)) {
+        if (v !== undefined && !STRIPPED_ENV.some((re) => re.test(k)))
+            env[k] = v;
+    }
+    return { ...env, ...extra };
+}
+/**
+ * Terraform's environment on top of `childEnv`: no prompts, automation output, and a CLI
+ * config that exists (a TF_CLI_CONFIG_FILE naming a missing file makes every command warn).
+ */
+function terraformEnv(extra, base = process.env) {
+    const env = childEnv({}, base);
+    env.TF_IN_AUTOMATION = '1';
+    env.TF_INPUT = '0';
+    const cfg = env.TF_CLI_CONFIG_FILE;
+    if (cfg !== undefined && (cfg === '' || !(0,external_node_fs_.existsSync)(cfg)))
+        env.TF_CLI_CONFIG_FILE = '/dev/null';
+    return { ...env, ...extra };
+}
+
+;// CONCATENATED MODULE: ./src/adapters/engines/workdir.ts
+
+
+
+
+/** Throws (a programming error, not a step failure) unless `path` is absolute. */
+function assertAbsolute(name, path) {
+    if (!(0,external_node_path_.isAbsolute)(path))
+        throw new Error(`${name} must be an absolute path, got '${path}'`);
+}
+/** Whether `child` is `parent` or lies inside it. */
+function isInside(parent, child) {
+    const rel = (0,external_node_path_.relative)((0,external_node_path_.resolve)(parent), (0,external_node_path_.resolve)(child));
+    return rel === '' || (!rel.startsWith('..') && !(0,external_node_path_.isAbsolute)(rel));
+}
+/** Marks a folder as a step's work folder, so re-running the step may empty it. */
+const WORKDIR_MARKER = '.site-deploy-workdir';
+/**
+ * Empties and recreates a step's work folder (owner-only: it will hold inputs and plans).
+ * A non-empty folder without the marker is refused rather than deleted: a wrong path must
+ * not wipe someone's checkout.
+ */
+async function freshWorkDir(workDir) {
+    const entries = await (0,promises_.readdir)(workDir).catch(() => undefined);
+    if (entries?.length && !entries.includes(WORKDIR_MARKER)) {
+        throw new Error(`refusing to empty ${workDir}: it is not empty and was not made by site-deploy`);
+    }
+    await (0,promises_.rm)(workDir, { recursive: true, force: true });
+    await (0,promises_.mkdir)(workDir, { recursive: true, mode: 0o700 });
+    await (0,promises_.writeFile)((0,external_node_path_.join)(workDir, WORKDIR_MARKER), '');
+}
+/** Whether a catalog file stays behind when the folder is copied: local Terraform data and state. */
+function skipInCopy(path) {
+    const name = (0,external_node_path_.basename)(path);
+    return name === '.terraform' || name.includes('.tfstate');
+}
+/** Copies one folder as copyModule does (no `.terraform`, no state; links only inside `root`). */
+async function copyFolder(from, to, root) {
+    await (0,promises_.cp)(from, to, {
+        recursive: true,
+        dereference: true,
+        filter: async (src) => {
+            if (src === from)
+                return true;
+            if (skipInCopy(src))
+                return false;
+            if (root !== undefined && (await (0,promises_.lstat)(src)).isSymbolicLink()) {
+                const target = await (0,promises_.realpath)(src).catch(() => undefined);
+                if (target === undefined || !isInside(root, target))
+                    throw new Error(`${src} is a symlink that resolves outside the repository: refusing to copy it`);
+            }
+            return true;
+        },
+    });
+}
+/**
+ * Copies a catalog module folder into a fresh work folder, without `.terraform` and any
+ * `*.tfstate*` (a stray local state must never be planned against). Symlinks are copied as
+ * the files they point to, so a link into a shared folder still works in the copy — but only
+ * links that stay inside `containedIn` (the repository): one leading outside fails the copy,
+ * naming it, before anything outside is read.
+ */
+async function copyModule(moduleDir, workDir, containedIn) {
+    if (isInside(moduleDir, workDir) || isInside(workDir, moduleDir)) {
+        throw new Error(`work folder '${workDir}' and module folder '${moduleDir}' must not contain each other`);
+    }
+    await freshWorkDir(workDir);
+    const root = containedIn === undefined ? undefined : await (0,promises_.realpath)(containedIn);
+    await copyFolder(moduleDir, workDir, root);
+}
+/** `source = "../shared"` and `"./sub"`: the local module paths a folder's Terraform files call. */
+async function localModuleSources(dir) {
+    const found = new Set();
+    const files = (await (0,promises_.readdir)(dir).catch(() => [])).filter((f) => /\.tf(\.json)?$/.test(f));
+    for (const f of files) {
+        const text = await (0,promises_.readFile)((0,external_node_path_.join)(dir, f), 'utf8').catch(() => '');
+        for (const m of text.matchAll(/"?source"?\s*[=:]\s*"(\.{1,2}\/[^"]*)"/g))
+            found.add(m[1]);
+    }
+    return [...found].sort();
+}
+/**
+ * Copies a catalog module into a fresh work folder keeping the repository's layout, so local
+ * module sources (`source = "../shared"`) resolve in the copy as they do in the catalog: the
+ * module lands at `<workDir>/tree/<its path in the repository>`, and every folder its Terraform
+ * (transitively) calls by a local path beside it. Returns the folder Terraform runs in. A local
+ * source outside the repository is refused.
+ */
+async function copyModuleTree(moduleDir, workDir, root) {
+    const realRoot = await (0,promises_.realpath)(root);
+    const mirror = (dir) => (0,external_node_path_.join)(workDir, 'tree', (0,external_node_path_.relative)(root, dir));
+    await freshWorkDir(workDir);
+    const copied = new Set();
+    const queue = [(0,external_node_path_.resolve)(moduleDir)];
+    while (queue.length > 0) {
+        const dir = queue.shift();
+        if (copied.has(dir))
+            continue;
+        copied.add(dir);
+        if (!isInside(root, dir) || !isInside(realRoot, await (0,promises_.realpath)(dir).catch(() => dir)))
+            throw new Error(`${dir} is a local module source outside the repository: refusing to copy it`);
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(mirror(dir)), { recursive: true, mode: 0o700 });
+        await copyFolder(dir, mirror(dir), realRoot);
+        for (const src of await localModuleSources(dir)) {
+            const next = (0,external_node_path_.resolve)(dir, src);
+            // A subfolder is already in the copy; only folders beside or above need their own.
+            if (!isInside(dir, next))
+                queue.push(next);
+        }
+    }
+    return mirror((0,external_node_path_.resolve)(moduleDir));
+}
+/** Writes JSON readable by the owner only (inputs may be secrets). */
+async function writePrivateJson(path, value) {
+    await (0,promises_.writeFile)(path, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+}
+/** The sha256 of a file, hex, streamed (plan files can be large). */
+function sha256File(path) {
+    return new Promise((ok, fail) => {
+        const hash = (0,external_node_crypto_.createHash)('sha256');
+        (0,external_node_fs_.createReadStream)(path)
+            .on('data', (d) => hash.update(d))
+            .on('error', fail)
+            .on('end', () => ok(hash.digest('hex')));
+    });
+}
+/** One line for any thrown value. */
+function errorText(e) {
+    return e instanceof Error ? e.message : String(e);
+}
+
+;// CONCATENATED MODULE: ./src/adapters/engines/command.ts
+
+
+
+
+
+/** File names the command engine uses in a step's work folder. */
+const COMMAND_FILES = {
+    inputs: 'inputs.json',
+    planOutputs: 'plan-outputs.json',
+    outputs: 'outputs.json',
+    changes: 'changes.json',
+    applyChanges: 'apply-changes.json',
+};
+/** A problem with what a script wrote or with the module folder: the step's failure reason. */
+class StepFailed extends Error {
+    status;
+    constructor(message, status = 'failed') {
+        super(message);
+        this.status = status;
+    }
+}
+/** Fails unless `<moduleDir>/<name>` is an executable file. */
+async function checkExecutable(moduleDir, name) {
+    const path = (0,external_node_path_.join)(moduleDir, name);
+    const st = await (0,promises_.stat)(path).catch(() => undefined);
+    if (!st?.isFile())
+        throw new StepFailed(`command module ${moduleDir} has no '${name}' executable (expected ${path})`);
+    try {
+        await (0,promises_.access)(path, external_node_fs_.constants.X_OK);
+    }
+    catch {
+        throw new StepFailed(`${path} is not executable (chmod +x ${name}, and commit the mode)`);
+    }
+    return path;
+}
+/** Reads a JSON file a script may have written; undefined when it did not. */
+async function readOptionalJson(path, what) {
+    let text;
+    try {
+        text = await (0,promises_.readFile)(path, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+    if (!text.trim())
+        return undefined;
+    try {
+        return JSON.parse(text);
+    }
+    catch (e) {
+        throw new StepFailed(`${what} is not valid JSON: ${errorText(e)}`);
+    }
+}
+/** Validates a SITE_DEPLOY_CHANGES document: `{"add","change","destroy"}` as non-negative integers. */
+function parseChanges(doc) {
+    const d = doc;
+    const n = (k) => {
+        const v = d?.[k] ?? 0;
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+            throw new StepFailed(`SITE_DEPLOY_CHANGES: "${k}" must be a non-negative integer, got ${JSON.stringify(v)}`);
+        }
+        return v;
+    };
+    if (!d || typeof d !== 'object' || Array.isArray(d))
+        throw new StepFailed('SITE_DEPLOY_CHANGES must hold a JSON object {"add","change","destroy"}');
+    return { add: n('add'), change: n('change'), destroy: n('destroy') };
+}
+/** Validates a SITE_DEPLOY_OUTPUTS document: a JSON object of output name to value (none sensitive). */
+function parseCommandOutputs(doc) {
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+        throw new StepFailed('SITE_DEPLOY_OUTPUTS must hold a JSON object of outputs');
+    const outputs = {};
+    for (const [k, value] of Object.entries(doc))
+        outputs[k] = { value, sensitive: false };
+    return outputs;
+}
+/** The last stderr lines, without blank edges. */
+function tailText(r) {
+    const t = [...r.stderrTail];
+    while (t.length && !t[t.length - 1].trim())
+        t.pop();
+    return t.length ? `\n${t.join('\n')}` : '';
+}
+/**
+ * Runs `command` modules (SPEC §5): the module folder's `plan`, then in apply mode `apply`,
+ * with the module folder as working directory and SITE_DEPLOY_INPUTS/OUTPUTS/CHANGES files in
+ * the work folder. Apply is skipped (no-op) when `plan` reported zero changes.
+ */
+class CommandEngine {
+    /** Runs one step; never throws for script failures. */
+    async run(req) {
+        assertAbsolute('moduleDir', req.moduleDir);
+        assertAbsolute('workDir', req.workDir);
+        const started = Date.now();
+        const done = (r) => ({
+            hasChanges: false,
+            outputs: {},
+            ...r,
+            durationMs: Date.now() - started,
+        });
+        if (req.signal?.aborted)
+            return done({ status: 'cancelled', error: 'cancelled before it started' });
+        const file = (name) => (0,external_node_path_.join)(req.workDir, COMMAND_FILES[name]);
+        let hasChanges = true;
+        let changes;
+        try {
+            const planExe = await checkExecutable(req.moduleDir, 'plan');
+            const applyExe = req.mode === 'apply' ? await checkExecutable(req.moduleDir, 'apply') : undefined;
+            try {
+                await freshWorkDir(req.workDir);
+                await writePrivateJson(file('inputs'), req.inputs);
+            }
+            catch (e) {
+                throw new StepFailed(`could not prepare the work folder ${req.workDir}: ${errorText(e)}`);
+            }
+            const script = async (exe, name, outputsFile, changesFile) => {
+                req.log(`$ ${exe}\n`);
+                const r = await runProcess({
+                    command: exe,
+                    args: [],
+                    cwd: req.moduleDir,
+                    env: childEnv({
+                        ...req.env,
+                        SITE_DEPLOY_INPUTS: file('inputs'),
+                        SITE_DEPLOY_OUTPUTS: outputsFile,
+                        SITE_DEPLOY_CHANGES: changesFile,
+                    }),
+                    log: req.log,
+                    spoolDir: req.workDir,
+                    signal: req.signal,
+                    killGraceMs: req.killGraceMs,
+                });
+                if (r.cancelled) {
+                    const how = r.exitSignal === 'SIGKILL' ? '; killed after the grace period' : '';
+                    throw new StepFailed(`cancelled during ${name}${how}${tailText(r)}`, 'cancelled');
+                }
+                if (r.spawnError) {
+                    const hint = r.spawnError.code === 'ENOENT' ? " (its '#!' interpreter was not found)" : '';
+                    throw new StepFailed(`${exe} could not start: ${r.spawnError.code ?? r.spawnError.message}${hint}`);
+                }
+                if (r.exitCode !== 0) {
+                    const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
+                    throw new StepFailed(`${name} failed (${exit})${tailText(r)}`);
+                }
+            };
+            await script(planExe, 'plan', file('planOutputs'), file('changes'));
+            const changesDoc = await readOptionalJson(file('changes'), 'SITE_DEPLOY_CHANGES');
+            if (changesDoc !== undefined) {
+                changes = parseChanges(changesDoc);
+                hasChanges = changes.add + changes.change + changes.destroy > 0;
+            }
+            const planOutputsDoc = await readOptionalJson(file('planOutputs'), 'SITE_DEPLOY_OUTPUTS (plan)');
+            const planOutputs = planOutputsDoc === undefined ? {} : parseCommandOutputs(planOutputsDoc);
+            if (req.mode === 'plan' || !applyExe || !hasChanges) {
+                return done({
+                    status: hasChanges ? 'succeeded' : 'no-op',
+                    hasChanges,
+                    changes,
+                    outputs: planOutputs,
+                });
+            }
+            const refused = await req.beforeApply?.({ changes });
+            if (refused !== undefined)
+                return done({ status: 'failed', hasChanges, changes, error: refused });
+            await script(applyExe, 'apply', file('outputs'), file('applyChanges'));
+            const outputsDoc = await readOptionalJson(file('outputs'), 'SITE_DEPLOY_OUTPUTS (apply)');
+            const outputs = outputsDoc === undefined ? planOutputs : parseCommandOutputs(outputsDoc);
+            return done({ status: 'succeeded', hasChanges, changes, outputs });
+        }
+        catch (e) {
+            if (e instanceof StepFailed)
+                return done({ status: e.status, hasChanges, changes, error: e.message });
+            return done({ status: 'failed', hasChanges, changes, error: `command step failed: ${errorText(e)}` });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/adapters/engines/terraform.ts
+
+
+
+
+
+/** File names the engine writes into a step's work folder. */
+const TERRAFORM_FILES = {
+    tfvars: 'site-deploy.auto.tfvars.json',
+    backendOverride: 'site_deploy_backend_override.tf.json',
+    plan: 'tfplan',
+    planJson: 'plan.json',
+};
+/**
+ * The backend override file's content. Credentials never go here (plan files and
+ * `.terraform/` keep backend config): Terraform reads them from the environment.
+ */
+function backendOverride(backend, env) {
+    if (backend.kind === 'local')
+        return { terraform: { backend: { local: { path: backend.path } } } };
+    const s3 = {
+        bucket: backend.bucket,
+        key: backend.key,
+        region: backend.region,
+        use_lockfile: true,
+    };
+    // A custom endpoint (moto, MinIO, a VPC endpoint by IP) has no virtual-host DNS names.
+    if (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL)
+        s3.use_path_style = true;
+    if (backend.maxRetries !== undefined)
+        s3.max_retries = backend.maxRetries;
+    return { terraform: { backend: { s3 } } };
+}
+/** Whether a `*_unknown` tree marks anything unknown. */
+function anyUnknown(tree) {
+    if (tree === true)
+        return true;
+    if (Array.isArray(tree))
+        return tree.some(anyUnknown);
+    if (tree && typeof tree === 'object')
+        return Object.values(tree).some(anyUnknown);
+    return false;
+}
+/**
+ * Outputs a plan already knows (`planned_values.outputs`), and the names of those known only
+ * after apply (any part unknown in `output_changes[name].after_unknown`).
+ */
+function plannedOutputs(plan) {
+    const p = (plan ?? {});
+    const planned = p.planned_values?.outputs ?? {};
+    const changes = p.output_changes ?? {};
+    const outputs = {};
+    const unknown = [];
+    const names = new Set([...Object.keys(planned), ...Object.keys(changes)]);
+    for (const name of [...names].sort()) {
+        const change = changes[name];
+        if (change?.actions?.includes('delete') && !change.actions.includes('create'))
+            continue;
+        const value = planned[name];
+        if (anyUnknown(change?.after_unknown) || value === undefined || !('value' in value)) {
+            unknown.push(name);
+            continue;
+        }
+        outputs[name] = {
+            value: value.value,
+            sensitive: value.sensitive === true || anyUnknown(change?.after_sensitive),
+        };
+    }
+    return { outputs, unknown };
+}
+/** Parses `terraform output -json`. */
+function parseOutputJson(text) {
+    const raw = JSON.parse(text || '{}');
+    const outputs = {};
+    for (const [name, o] of Object.entries(raw))
+        outputs[name] = { value: o.value, sensitive: o.sensitive === true };
+    return outputs;
+}
+/** The first `Error: …` line Terraform printed, with the lock holder when it is a lock error. */
+function terraformReason(stderr) {
+    const lines = stderr.map((l) => l.replace(/^[│╷╵]\s?/, '').trim());
+    const err = lines.find((l) => l.startsWith('Error: '));
+    if (!err)
+        return undefined;
+    let reason = err.slice('Error: '.length);
+    if (/state lock/i.test(reason)) {
+        const field = (f) => lines
+            .find((l) => l.startsWith(`${f}:`))
+            ?.slice(f.length + 1)
+            .trim() || undefined;
+        const who = field('Who');
+        const created = field('Created');
+        const id = field('ID');
+        const holder = [who && `held by ${who}`, created && `since ${created}`, id && `lock ID ${id}`]
+            .filter(Boolean)
+            .join(', ');
+        if (holder)
+            reason += ` (${holder})`;
+    }
+    return reason;
+}
+/** A failed result's `error`: one line, then the stderr tail. */
+function errorWithTail(reason, tail) {
+    const t = [...tail];
+    while (t.length && !t[t.length - 1].trim())
+        t.pop();
+    while (t.length && !t[0].trim())
+        t.shift();
+    return t.length ? `${reason}\n${t.join('\n')}` : reason;
+}
+/** The one-line description of a binary that could not start. */
+function startFailure(binary, e) {
+    const where = binary.includes('/') ? '' : ' on PATH';
+    if (e.code === 'ENOENT')
+        return `terraform binary '${binary}' not found${where}`;
+    if (e.code === 'EACCES')
+        return `terraform binary '${binary}' is not executable`;
+    return `terraform binary '${binary}' could not start: ${e.message}`;
+}
+class terraform_StepFailed extends Error {
+    result;
+    constructor(result) {
+        super(result.error);
+        this.result = result;
+    }
+}
+/**
+ * Runs Terraform or OpenTofu steps: a fresh copy of the catalog folder with generated
+ * inputs and backend override, `init` → `plan -out` → `show -json` → `apply` the saved
+ * plan → `output -json`. Machine output (`show -json`, `output -json`) holds sensitive
+ * values in plaintext and never reaches the log.
+ */
+class TerraformEngine {
+    /** Runs one step; never throws for tool failures. */
+    async run(req) {
+        assertAbsolute('moduleDir', req.moduleDir);
+        assertAbsolute('workDir', req.workDir);
+        if (req.backend.kind === 'local')
+            assertAbsolute('backend.path', req.backend.path);
+        const started = Date.now();
+        const done = (r) => ({
+            hasChanges: false,
+            outputs: {},
+            ...r,
+            durationMs: Date.now() - started,
+        });
+        if (req.signal?.aborted)
+            return done({ status: 'cancelled', error: 'cancelled before it started' });
+        const env = terraformEnv(req.env);
+        // Terraform runs in the module's copy; with the repository root known, the copy keeps the
+        // catalog's layout so local module sources (`../shared`) resolve.
+        let workDir = req.workDir;
+        try {
+            if (req.root !== undefined)
+                workDir = await copyModuleTree(req.moduleDir, req.workDir, req.root);
+            else
+                await copyModule(req.moduleDir, workDir);
+            await writePrivateJson((0,external_node_path_.join)(workDir, TERRAFORM_FILES.tfvars), req.inputs);
+            await writePrivateJson((0,external_node_path_.join)(workDir, TERRAFORM_FILES.backendOverride), backendOverride(req.backend, env));
+            if (req.backend.kind === 'local')
+                await (0,promises_.mkdir)((0,external_node_path_.dirname)(req.backend.path), { recursive: true, mode: 0o700 });
+        }
+        catch (e) {
+            return done({
+                status: 'failed',
+                error: `could not prepare the work folder ${req.workDir}: ${errorText(e)}`,
+            });
+        }
+        const tf = async (args, opts = {}) => {
+            const { okCodes = [0], ...rest } = opts;
+            req.log(`$ ${req.binary} ${args.join(' ')}\n`);
+            const r = await runProcess({
+                command: req.binary,
+                args,
+                cwd: workDir,
+                spoolDir: req.workDir,
+                env,
+                log: req.log,
+                signal: req.signal,
+                killGraceMs: req.killGraceMs,
+                ...rest,
+            });
+            const what = `${req.binary} ${args[0]}`;
+            if (r.cancelled) {
+                const how = r.exitCode === null && r.exitSignal === 'SIGKILL' ? 'killed after the grace period' : 'stopped';
+                throw new terraform_StepFailed({
+                    status: 'cancelled',
+                    error: errorWithTail(`cancelled during ${what}; Terraform ${how}`, r.stderrTail),
+                });
+            }
+            if (r.spawnError)
+                throw new terraform_StepFailed({ status: 'failed', error: startFailure(req.binary, r.spawnError) });
+            if (r.exitCode === null || !okCodes.includes(r.exitCode)) {
+                const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
+                let reason = terraformReason(r.stderrHead) ?? terraformReason(r.stderrTail);
+                if (reason && /state lock/i.test(reason))
+                    reason += `; lock-timeout was ${req.lockTimeout}`;
+                const head = `${what} failed (${exit})${reason ? `: ${reason}` : ''}`;
+                throw new terraform_StepFailed({ status: 'failed', error: errorWithTail(head, r.stderrTail) });
+            }
+            return r;
+        };
+        const planJsonPath = (0,external_node_path_.join)(workDir, TERRAFORM_FILES.planJson);
+        const lock = `-lock-timeout=${req.lockTimeout}`;
+        let hasChanges = false;
+        let planSha256;
+        let parsed;
+        try {
+            await tf(['init', '-input=false', '-no-color']);
+            const plan = await tf(['plan', '-input=false', '-no-color', lock, '-detailed-exitcode', `-out=${TERRAFORM_FILES.plan}`], {
+                okCodes: [0, 2],
+            });
+            hasChanges = plan.exitCode === 2;
+            await tf(['show', '-json', '-no-color', TERRAFORM_FILES.plan], {
+                stdoutFile: planJsonPath,
+                logStdout: false,
+            });
+            planSha256 = await sha256File((0,external_node_path_.join)(workDir, TERRAFORM_FILES.plan));
+            parsed = parsePlanJson(await (0,promises_.readFile)(planJsonPath, 'utf8'), 'terraform show -json');
+            req.onPlan?.(parsed);
+            if (req.mode === 'plan') {
+                const { outputs, unknown } = plannedOutputs(parsed);
+                return done({
+                    status: hasChanges ? 'succeeded' : 'no-op',
+                    hasChanges,
+                    planJsonPath,
+                    plan: parsed,
+                    planSha256,
+                    outputs,
+                    unknownOutputs: unknown,
+                });
+            }
+            if (hasChanges) {
+                const refused = await req.beforeApply?.({ planJsonPath, planSha256 });
+                if (refused !== undefined)
+                    return done({
+                        status: 'failed',
+                        hasChanges,
+                        planJsonPath,
+                        plan: parsed,
+                        planSha256,
+                        error: refused,
+                    });
+                await tf(['apply', '-input=false', '-no-color', '-auto-approve', lock, TERRAFORM_FILES.plan]);
+            }
+            // Also after a no-op: downstream modules need the existing outputs.
+            const out = await tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false });
+            return done({
+                status: hasChanges ? 'succeeded' : 'no-op',
+                hasChanges,
+                planJsonPath,
+                plan: parsed,
+                planSha256,
+                outputs: parseOutputJson(out.stdout),
+            });
+        }
+        catch (e) {
+            if (!(e instanceof terraform_StepFailed)) {
+                // fs or JSON trouble after Terraform succeeded: still the step's failure, with the cause.
+                return done({
+                    status: 'failed',
+                    hasChanges,
+                    planSha256,
+                    error: `terraform step failed in ${workDir}: ${errorText(e)}`,
+                });
+            }
+            return done({
+                ...e.result,
+                hasChanges,
+                planSha256,
+                ...(planSha256 ? { planJsonPath } : {}),
+                ...(parsed !== undefined ? { plan: parsed } : {}),
+            });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/adapters/engines/index.ts
+
+
+
+
+/** The engine for a catalog manifest's `engine:` value. */
+function engineFor(kind) {
+    return kind === 'command' ? new CommandEngine() : new TerraformEngine();
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: ./src/adapters/aws/credential-server.ts
+/**
+ * Serves one step's credentials to its child process over the container-credentials protocol
+ * (`AWS_CONTAINER_CREDENTIALS_FULL_URI` + `AWS_CONTAINER_AUTHORIZATION_TOKEN`), which the AWS SDKs,
+ * the AWS CLI and Terraform read and re-read before expiry — so a step may outlive its session.
+ * Loopback only, a random path and a per-step random token; nothing touches disk or GITHUB_ENV.
+ */
+
+
+/** Variables that would shadow or redirect the step's credentials in a child; `childEnvWith` removes them. */
+const AMBIENT_CREDENTIAL_VARS = (/* unused pure expression or super */ null && ([
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_SECURITY_TOKEN',
+    'AWS_CREDENTIAL_EXPIRATION',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_ROLE_ARN',
+    'AWS_ROLE_SESSION_NAME',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_URL',
+]));
+/**
+ * A child environment: `base` without any ambient credential variable (the env provider would
+ * otherwise win over the container endpoint, and the OIDC request token could mint tokens), plus `step`.
+ */
+function childEnvWith(base, step = {}) {
+    const out = {};
+    const drop = new Set(AMBIENT_CREDENTIAL_VARS);
+    for (const [k, v] of Object.entries(base))
+        if (v !== undefined && !drop.has(k))
+            out[k] = v;
+    return { ...out, ...step };
+}
+function tokenMatches(given, expected) {
+    if (given === undefined)
+        return false;
+    const g = Buffer.from(given, 'utf8');
+    return g.length === expected.length && (0,external_node_crypto_.timingSafeEqual)(g, expected);
+}
+function body(c) {
+    const doc = {
+        AccessKeyId: c.accessKeyId,
+        SecretAccessKey: c.secretAccessKey,
+        Token: c.sessionToken,
+        // RFC 3339 without milliseconds, as ECS serves it (`2026-01-01T00:00:00Z`).
+        Expiration: c.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+    if (c.accountId)
+        doc.AccountId = c.accountId;
+    return JSON.stringify(doc);
+}
+/**
+ * Starts the step's credential endpoint (server mode: 127.0.0.1, random port, random path, random
+ * token; env mode: fetches once and hands out AWS_ACCESS_KEY_ID/… instead).
+ */
+async function startCredentialServer(options) {
+    const mode = options.mode ?? 'server';
+    const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
+    const now = options.now ?? Date.now;
+    const log = options.log ?? (() => undefined);
+    const regionVars = { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region };
+    let fetches = 0;
+    let cached;
+    let inflight;
+    const current = () => {
+        if (cached && cached.expiration.getTime() - now() > refreshBeforeMs)
+            return Promise.resolve(cached);
+        // Concurrent requests near expiry share one re-assume.
+        inflight ??= (async () => {
+            try {
+                fetches++;
+                log(cached ? 'credential server: credentials near expiry; re-assuming' : 'credential server: assuming');
+                cached = await options.provider({ minRemainingMs: refreshBeforeMs });
+                return cached;
+            }
+            finally {
+                inflight = undefined;
+            }
+        })();
+        return inflight;
+    };
+    if (mode === 'env') {
+        const c = await current();
+        return {
+            mode,
+            url: '',
+            env: () => ({
+                AWS_ACCESS_KEY_ID: c.accessKeyId,
+                AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+                AWS_SESSION_TOKEN: c.sessionToken,
+                ...regionVars,
+            }),
+            get fetches() {
+                return fetches;
+            },
+            close: async () => undefined,
+        };
+    }
+    const token = (0,external_node_crypto_.randomBytes)(32).toString('base64url');
+    options.mask?.(token);
+    const expected = Buffer.from(token, 'utf8');
+    const path = `/creds/${(0,external_node_crypto_.randomBytes)(16).toString('hex')}`;
+    const handle = async (req, res) => {
+        res.setHeader('Cache-Control', 'no-store');
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        // Wrong path and wrong token look the same from outside: 401, empty body.
+        if (url.pathname !== path || !tokenMatches(req.headers.authorization, expected)) {
+            log(`credential server: refused ${req.method ?? '?'} request (${url.pathname !== path ? 'path' : 'token'})`);
+            res.writeHead(401).end();
+            return;
+        }
+        if (req.method !== 'GET') {
+            res.writeHead(405, { Allow: 'GET' }).end();
+            return;
+        }
+        try {
+            const c = await current();
+            res.writeHead(200, { 'Content-Type': 'application/json' }).end(body(c));
+        }
+        catch (e) {
+            // The child learns only that credentials are unavailable; the reason goes to our own log.
+            log(`credential server: could not get credentials: ${e instanceof Error ? e.message : String(e)}`);
+            res.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({
+                Code: 'CredentialsUnavailable',
+                Message: 'site-deploy could not refresh this step’s credentials',
+            }));
+        }
+    };
+    const server = (0,external_node_http_.createServer)((req, res) => {
+        handle(req, res).catch(() => {
+            if (!res.headersSent)
+                res.writeHead(500).end();
+        });
+    });
+    await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address();
+    const url = `http://127.0.0.1:${port}${path}`;
+    return {
+        mode,
+        url,
+        env: () => ({
+            AWS_CONTAINER_CREDENTIALS_FULL_URI: url,
+            AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
+            ...regionVars,
+        }),
+        get fetches() {
+            return fetches;
+        },
+        close: () => new Promise((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+        }),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/adapters/run/sessions.ts
+
+/** Who a module step is, for its session policy, name and tags. */
+function stepIdentity(graph, node, backend, purpose, ctx) {
+    return {
+        site: graph.site.name,
+        environment: graph.environment.name,
+        module: node.name,
+        services: node.manifest?.services ?? [],
+        stateObject: backend.kind === 's3' ? { bucket: backend.bucket, key: backend.key } : undefined,
+        repository: ctx.repository,
+        runId: ctx.runId,
+        actor: ctx.actor,
+        purpose,
+    };
+}
+/** The module's session for `purpose`, or undefined when it needs none (no services, local state). */
+function stepSession(c, graph, node, backend, purpose) {
+    if (!graph.credentials)
+        return Promise.resolve(undefined);
+    return c.broker.get(graph.credentials, stepIdentity(graph, node, backend, purpose, c.ctx));
+}
+/** Starts serving the step's session on a loopback endpoint (re-assumed before it expires). */
+async function serveStepCredentials(c, graph, node, backend, purpose) {
+    const target = graph.credentials;
+    if (!target)
+        return undefined;
+    const identity = stepIdentity(graph, node, backend, purpose, c.ctx);
+    const session = await c.broker.get(target, identity);
+    if (!session)
+        return undefined;
+    const server = await startCredentialServer({
+        provider: c.broker.provider(target, identity),
+        region: target.region,
+        mode: c.mode,
+        mask: c.mask,
+    });
+    return { session, env: server.env(), close: () => server.close() };
+}
+
+;// CONCATENATED MODULE: ./src/adapters/run/steps.ts
+
+
+
+
+
+
+
+
+
+const steps_ZERO = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
+/** `file:line:col: error: …` for outputs a manifest declares that the module's Terraform code lacks. */
+function manifestOutputsProblem(ws, manifest, plan) {
+    const missing = missingOutputs(manifest.outputs, plan);
+    if (missing.length === 0)
+        return undefined;
+    const file = ws.files.get(manifest.file);
+    return missing
+        .map((o) => {
+        const at = file?.locate(['outputs', manifest.outputs.indexOf(o)]) ?? {
+            file: manifest.file,
+            line: 1,
+            column: 1,
+        };
+        return formatProblem({
+            ...at,
+            severity: 'error',
+            message: `output "${o}" is declared in ${manifest.file}, but the module's Terraform code has no output "${o}": add it to the code or remove it from outputs:`,
+        });
+    })
+        .join('\n');
+}
+/** Engine-backed ports for the runner: one work folder per step, grouped logs, plan summaries. */
+function enginePorts(ws, graph, settings) {
+    const site = graph.site.name;
+    const env = graph.environment.name;
+    return {
+        async stateOutputs(node) {
+            const backend = backendFor(settings.root, graph, node);
+            const c = settings.credentials;
+            const session = c && (await stepSession(c, graph, node, backend, 'plan'));
+            return readStateOutputs(node.name, backend, settings.env ?? {}, session?.credentials);
+        },
+        async step({ node, mode, inputs, sensitiveInputs, signal }) {
+            const manifest = node.manifest;
+            if (!manifest)
+                return {
+                    status: 'failed',
+                    counts: steps_ZERO,
+                    outputs: {},
+                    unknownOutputs: [],
+                    error: `module type ${node.type} has no manifest`,
+                };
+            // Before the engine starts, so its very first line is already redacted.
+            for (const [k, v] of Object.entries(inputs))
+                if (sensitiveInputs.includes(k) || isSensitiveInput(node, k))
+                    settings.redactor.add(v);
+            const log = settings.log.open(`${node.name} (${node.type}) — ${mode} ${site}/${env}`);
+            let outputsProblem;
+            const backend = backendFor(settings.root, graph, node);
+            let served;
+            try {
+                // The step sees only its own session: no shared credentials or config file, no instance metadata.
+                const stepEnv = {
+                    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+                    AWS_CONFIG_FILE: '/dev/null',
+                    AWS_EC2_METADATA_DISABLED: 'true',
+                    ...(settings.env ?? {}),
+                };
+                if (settings.credentials) {
+                    try {
+                        served = await serveStepCredentials(settings.credentials, graph, node, backend, mode);
+                    }
+                    catch (e) {
+                        const error = e instanceof Error ? e.message : String(e);
+                        log.write(`${error}\n`);
+                        return { status: 'failed', counts: steps_ZERO, outputs: {}, unknownOutputs: [], error };
+                    }
+                    if (served) {
+                        const { session } = served;
+                        log.write(`AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${session.hops.length} hop${session.hops.length === 1 ? '' : 's'})\n`);
+                        Object.assign(stepEnv, served.env);
+                    }
+                }
+                const r = await engineFor(manifest.engine).run({
+                    mode,
+                    binary: settings.terraformBinary,
+                    moduleDir: (0,external_node_path_.resolve)(settings.root, manifest.dir),
+                    root: settings.root,
+                    workDir: (0,external_node_path_.join)(settings.workRoot, node.name),
+                    inputs,
+                    backend,
+                    lockTimeout: settings.lockTimeout,
+                    env: stepEnv,
+                    log: (chunk) => log.write(chunk),
+                    onPlan: (plan) => {
+                        settings.redactor.add(sensitivePlanValues(plan));
+                        outputsProblem = manifestOutputsProblem(ws, manifest, plan);
+                    },
+                    // Refused before anything is applied: downstream modules would wait for what never comes.
+                    beforeApply: () => Promise.resolve(outputsProblem),
+                    signal,
+                });
+                if (outputsProblem && r.status !== 'failed' && r.status !== 'cancelled')
+                    return { status: 'failed', counts: steps_ZERO, outputs: {}, unknownOutputs: [], error: outputsProblem };
+                for (const [k, v] of Object.entries(r.outputs)) {
+                    if (v.sensitive || manifest.sensitiveOutputs.includes(k))
+                        settings.redactor.add(v.value);
+                }
+                let summary;
+                let counts = { ...steps_ZERO, ...(r.changes ?? {}) };
+                if (r.plan !== undefined && r.status !== 'cancelled') {
+                    try {
+                        summary = summarizePlan(r.plan);
+                        counts = {
+                            add: summary.add,
+                            change: summary.change,
+                            destroy: summary.destroy,
+                            import: summary.import,
+                            forget: summary.forget,
+                            replace: summary.replace,
+                        };
+                    }
+                    catch (e) {
+                        if (r.status !== 'failed')
+                            return {
+                                status: 'failed',
+                                counts,
+                                outputs: r.outputs,
+                                unknownOutputs: [],
+                                error: `could not read the plan of ${node.name}: ${e instanceof Error ? e.message : String(e)}`,
+                            };
+                    }
+                }
+                if (r.error)
+                    log.write(`\n${r.error}\n`);
+                return {
+                    status: r.status,
+                    counts,
+                    summary,
+                    outputs: r.outputs,
+                    unknownOutputs: r.unknownOutputs ?? [],
+                    planSha256: r.planSha256,
+                    error: r.error,
+                };
+            }
+            finally {
+                await served?.close();
+                log.close();
+            }
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/adapters/run/runtime.ts
+/**
+ * The local runtime of plan and apply: the site × environment's run lock, a private work folder
+ * per run (removed afterwards, and by the next run if this process was killed), owner-only local
+ * state, and engine-backed steps with their AWS sessions.
+ */
+
+
+
+
+
+
+
+
+
+/** A run folder's record of who made it, so a later run can tell when its owner is gone. */
+const OWNER_FILE = 'owner.json';
+/** Removes the work folders of earlier runs whose process is gone (killed before it could clean up). */
+async function removeOrphanedWork(base) {
+    const entries = await (0,promises_.readdir)(base).catch(() => []);
+    for (const name of entries.filter((n) => n.startsWith('run-'))) {
+        const dir = (0,external_node_path_.join)(base, name);
+        const owner = await (0,promises_.readFile)((0,external_node_path_.join)(dir, OWNER_FILE), 'utf8')
+            .then((t) => JSON.parse(t))
+            .catch(() => undefined);
+        if (owner && holderAlive(owner) === false)
+            await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+/** Makes local state files (and their backups) readable by their owner only. */
+async function protectLocalState(root, graph) {
+    for (const node of graph.nodes) {
+        const path = localStatePath(root, graph.site.name, graph.environment.name, node.name);
+        for (const p of [path, `${path}.backup`]) {
+            const s = await (0,promises_.stat)(p).catch(() => undefined);
+            if (s && (s.mode & 0o077) !== 0)
+                await (0,promises_.chmod)(p, 0o600);
+        }
+    }
+}
+/** The runtime that runs steps on this machine. */
+function localRuntime(o) {
+    /** The S3 run lock beside the state, reached with a session allowed only that object. */
+    const s3Lock = async (graph, mode) => {
+        const lock = s3LockObject(graph);
+        if (!lock)
+            return undefined;
+        const c = o.credentials;
+        const identity = {
+            site: graph.site.name,
+            environment: graph.environment.name,
+            module: RUN_LOCK,
+            services: [],
+            stateObject: { bucket: lock.bucket, key: lock.key },
+            repository: c?.ctx.repository,
+            runId: c?.ctx.runId,
+            actor: c?.ctx.actor,
+            purpose: mode,
+        };
+        const session = c && graph.credentials ? await c.broker.get(graph.credentials, identity) : undefined;
+        return {
+            client: s3Client(lock.region, o.stepEnv ?? {}, session?.credentials),
+            bucket: lock.bucket,
+            key: lock.key,
+        };
+    };
+    return {
+        async open(run) {
+            const { root, graph } = run;
+            const site = graph.site.name;
+            const env = graph.environment.name;
+            await ensureToolDir(root);
+            const lock = await acquireRunLock({
+                root,
+                site,
+                environment: env,
+                command: run.mode,
+                timeoutMs: run.lockTimeoutMs,
+                run: o.runUrl,
+                s3: await s3Lock(graph, run.mode),
+                onWait: (holder, where) => run.reporter.notice(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
+            });
+            let workRoot;
+            const close = async () => {
+                try {
+                    if (workRoot && !process.env.SITE_DEPLOY_KEEP_WORK)
+                        await (0,promises_.rm)(workRoot, { recursive: true, force: true });
+                    await protectLocalState(root, graph);
+                }
+                finally {
+                    await lock.release();
+                }
+            };
+            try {
+                // Each run gets its own work folders, so two runs in one checkout never empty each other's;
+                // they are removed afterwards (saved plans hold sensitive values in plaintext).
+                const base = (0,external_node_path_.join)(o.workRoot ?? (0,external_node_path_.join)(toolDir(root), 'work'), site, env);
+                await (0,promises_.mkdir)(base, { recursive: true, mode: 0o700 });
+                await removeOrphanedWork(base);
+                workRoot = await (0,promises_.mkdtemp)((0,external_node_path_.join)(base, 'run-'));
+                await (0,promises_.writeFile)((0,external_node_path_.join)(workRoot, OWNER_FILE), JSON.stringify(lock.holder), { mode: 0o600 });
+                await protectLocalState(root, graph);
+                const ports = enginePorts(run.workspace, graph, {
+                    root,
+                    workRoot,
+                    terraformBinary: o.terraformBinary,
+                    lockTimeout: o.lockTimeout,
+                    log: new GroupedLog(run.reporter.engine),
+                    redactor: run.redactor,
+                    env: o.stepEnv,
+                    credentials: o.credentials,
+                });
+                return { ports, close };
+            }
+            catch (e) {
+                await close();
+                throw e;
+            }
+        },
+        async forceUnlock(root, graph) {
+            const { removed, holders } = await forceUnlock(root, graph.site.name, graph.environment.name, await s3Lock(graph, 'apply'));
+            return { removed, holders: holders.map((h) => describeHolder(h)) };
+        },
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/adapters/github/check-run.ts
@@ -89751,7 +91888,7 @@ function cutBytes(text, maxBytes) {
 }
 function degradeOrThrow(err, doing) {
     const f = requestFailure(err);
-    const detail = f.status === undefined ? f.message : `${f.status} ${f.message}`;
+    const detail = describeFailure(f);
     if (isPermissionFailure(f)) {
         return {
             degraded: `could not ${doing}: ${detail} — the token needs \`checks: write\` (a pull request from a fork gets a read-only token)`,
@@ -89847,16 +91984,13 @@ function pr_comment_degradeOrThrow(err, where, doing) {
     const f = requestFailure(err);
     if (isPermissionFailure(f))
         return { action: 'degraded', reason: degradeReason(f, where) };
-    throw new Error(`could not ${doing} pull request ${where}: ${pr_comment_describe(f)}`, { cause: err });
+    throw new Error(`could not ${doing} pull request ${where}: ${describeFailure(f)}`, { cause: err });
 }
 function degradeReason(f, where) {
     const hint = f.status === 403
         ? 'the token may not write comments (a pull request from a fork gets a read-only GITHUB_TOKEN; otherwise grant `pull-requests: write`)'
         : 'the token cannot see the repository or the pull request';
-    return `no PR comment on ${where}: ${pr_comment_describe(f)} — ${hint}; the report is in the job summary instead`;
-}
-function pr_comment_describe(f) {
-    return f.status === undefined ? f.message : `${f.status} ${f.message}`;
+    return `no PR comment on ${where}: ${describeFailure(f)} — ${hint}; the report is in the job summary instead`;
 }
 
 ;// CONCATENATED MODULE: ./src/adapters/action/feedback.ts
@@ -89865,17 +91999,24 @@ function pr_comment_describe(f) {
 
 
 
-
-function readEvent() {
-    const path = process.env.GITHUB_EVENT_PATH;
-    if (!path)
-        return {};
-    try {
-        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-    }
-    catch {
-        return {};
-    }
+/** Keys of an Octokit request that are routing, not content (the token lives in `headers`). */
+const ROUTING = new Set(['method', 'url', 'baseUrl', 'headers', 'request', 'mediaType']);
+/**
+ * Runs every request body through the redaction: check-run text and annotations, comments, any
+ * future write — one hook, so no GitHub output path can carry a secret.
+ */
+function redactRequests(gh, redactor) {
+    gh.hook.before('request', (options) => {
+        const o = options;
+        for (const k of Object.keys(o))
+            if (!ROUTING.has(k))
+                o[k] = redactor.value(o[k]);
+    });
+    return gh;
+}
+/** The action's GitHub client: retries, throttling, warnings in the log, redacted requests. */
+function actionGitHub(io, token) {
+    return redactRequests(createGitHubClient(token, { baseUrl: process.env.GITHUB_API_URL, log: (m) => io.warning(m) }), io.redactor);
 }
 /** The link to this workflow run, when the runner says where it is. */
 function runUrl(env = process.env) {
@@ -89896,7 +92037,7 @@ function problemAnnotations(problems, root, workspace) {
     }));
 }
 /** Starts the check run `site-deploy / <site> / <env>` when a token is given; every GitHub failure only warns. */
-async function startFeedback(token, site, env, commentEnabled) {
+async function startFeedback(io, token, site, env, commentEnabled) {
     const repository = process.env.GITHUB_REPOSITORY ?? '';
     const [owner, repo] = repository.split('/');
     const event = readEvent();
@@ -89904,7 +92045,7 @@ async function startFeedback(token, site, env, commentEnabled) {
     let gh;
     let checkId;
     if (token && owner && repo) {
-        gh = createGitHubClient(token, { baseUrl: process.env.GITHUB_API_URL, log: (m) => warning(m) });
+        gh = actionGitHub(io, token);
         try {
             const started = await startCheckRun(gh, {
                 owner,
@@ -89916,10 +92057,10 @@ async function startFeedback(token, site, env, commentEnabled) {
             if ('id' in started)
                 checkId = started.id;
             else
-                warning(`no check run: ${started.degraded}`);
+                io.warning(`no check run: ${started.degraded}`);
         }
         catch (e) {
-            warning(`no check run: ${e instanceof Error ? e.message : String(e)}`);
+            io.warning(`no check run: ${e instanceof Error ? e.message : String(e)}`);
         }
     }
     return {
@@ -89937,17 +92078,17 @@ async function startFeedback(token, site, env, commentEnabled) {
                     annotations,
                 });
                 if ('degraded' in done)
-                    warning(`check run not completed: ${done.degraded}`);
+                    io.warning(`check run not completed: ${done.degraded}`);
             }
             catch (e) {
-                warning(`check run not completed: ${e instanceof Error ? e.message : String(e)}`);
+                io.warning(`check run not completed: ${e instanceof Error ? e.message : String(e)}`);
             }
         },
         async comment(marker, markdown) {
             if (!commentEnabled || !pr)
                 return;
             if (!gh || !owner || !repo) {
-                warning('no pull-request comment: no github-token; the report is in the job summary');
+                io.warning('no pull-request comment: no github-token; the report is in the job summary');
                 return;
             }
             try {
@@ -89959,14 +92100,197 @@ async function startFeedback(token, site, env, commentEnabled) {
                     body: markdown,
                 });
                 if (r.action === 'degraded')
-                    warning(`no pull-request comment (${r.reason}); the report is in the job summary`);
+                    io.warning(`no pull-request comment (${r.reason}); the report is in the job summary`);
                 else
-                    info(`pull-request comment ${r.action}${r.url ? `: ${r.url}` : ''}`);
+                    io.info(`pull-request comment ${r.action}${r.url ? `: ${r.url}` : ''}`);
             }
             catch (e) {
-                warning(`no pull-request comment: ${e instanceof Error ? e.message : String(e)}; the report is in the job summary`);
+                io.warning(`no pull-request comment: ${e instanceof Error ? e.message : String(e)}; the report is in the job summary`);
             }
         },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/duration.ts
+/** Durations as Terraform and Go write them: `30s`, `5m`, `1h30m`, `500ms`, `0`. */
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Milliseconds of a duration like `5m` or `1h30m`, or undefined when it is not one. */
+function parseDuration(text) {
+    const t = text.trim();
+    if (t === '0')
+        return 0;
+    if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(t))
+        return undefined;
+    let total = 0;
+    for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+        total += Number(m[1]) * (UNITS[m[2]] ?? 0);
+    return Number.isFinite(total) ? Math.round(total) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/adapters/action/inputs.ts
+
+
+
+/** Action commands (SPEC §9). */
+const ACTION_COMMANDS = ['plan', 'apply', 'validate', 'verify', 'drift', 'matrix'];
+function input(name, fallback = '') {
+    return getInput(name) || fallback;
+}
+function inputs_bool(name, fallback) {
+    const raw = getInput(name);
+    if (raw === '')
+        return fallback;
+    if (['true', 'True', 'TRUE'].includes(raw))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(raw))
+        return false;
+    throw badInput(`input "${name}" must be true or false, not "${raw}"`);
+}
+function badInput(message) {
+    return new InputError([{ file: 'action.yml', line: 0, column: 0, message, severity: 'error' }], message);
+}
+/** Reads the action's inputs. Defaults mirror action.yml, because the runner, not the toolkit, applies those. */
+function readSettings(io, env = process.env) {
+    // The token is a secret before anything else is read or written.
+    const githubToken = input('github-token') || undefined;
+    if (githubToken)
+        io.redactor.add(githubToken);
+    const command = input('command', 'plan');
+    if (!ACTION_COMMANDS.includes(command)) {
+        throw badInput(`input "command" must be one of ${ACTION_COMMANDS.join(', ')}, not "${command}"`);
+    }
+    const maxParallelText = input('max-parallel', '4');
+    const maxParallel = Number(maxParallelText);
+    if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64) {
+        throw badInput(`input "max-parallel" must be a whole number from 1 to 64, not "${maxParallelText}"`);
+    }
+    const settings = {
+        command: command,
+        site: input('site') || undefined,
+        environment: input('environment') || undefined,
+        root: env.GITHUB_WORKSPACE || process.cwd(),
+        configRoot: input('config-root', 'sites'),
+        catalog: input('catalog', 'modules'),
+        terraformBinary: input('terraform-binary', 'terraform'),
+        maxParallel,
+        githubToken,
+        audience: input('audience', 'sts.amazonaws.com'),
+        comment: inputs_bool('comment', true),
+        evidenceBucket: input('evidence-bucket') || undefined,
+        lockTimeout: input('lock-timeout', '5m'),
+        lockTimeoutMs: 0,
+        credentialsMode: 'server',
+        changedFrom: input('changed-from') || undefined,
+    };
+    const lockMs = parseDuration(settings.lockTimeout);
+    if (lockMs === undefined)
+        throw badInput(`input "lock-timeout" must be a duration like 30s, 5m or 1h, not "${settings.lockTimeout}"`);
+    settings.lockTimeoutMs = lockMs;
+    const mode = input('credentials-mode', 'server');
+    if (mode !== 'server' && mode !== 'env')
+        throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
+    settings.credentialsMode = mode;
+    for (const [k, v] of Object.entries(settings))
+        if (k !== 'githubToken')
+            debug(`input ${k} = ${String(v)}`);
+    return settings;
+}
+
+;// CONCATENATED MODULE: ./src/core/workflow-commands.ts
+/**
+ * Text that the GitHub Actions runner cannot read as a workflow command. The runner reads a line as
+ * a command when, after leading whitespace, it starts with `::name` — or, in the legacy form, when
+ * `##[name` appears anywhere in it — unless commands are stopped: between `::stop-commands::TOKEN`
+ * and a line `::TOKEN::` it executes nothing at all (`add-mask` included).
+ */
+/** Whether any line of the text could be executed by the runner as a workflow command. */
+function couldBeCommand(text) {
+    return text.includes('##[') || /(^|[\r\n])[^\S\r\n]*::/.test(text);
+}
+/**
+ * The text between `::stop-commands::TOKEN` and `::TOKEN::`, written as one piece: nothing in it
+ * runs, whatever it prints — its own `::stop-commands::` or `::endgroup::` included — because only
+ * the exact resume line ends the stretch and the token is fresh and never shown to the module.
+ */
+function inertStretch(text, token) {
+    if (!/^[0-9a-f]{32,}$/.test(token))
+        throw new Error('stop-commands token must be 32+ random hex digits');
+    const body = text.endsWith('\n') ? text : `${text}\n`;
+    return `::stop-commands::${token}\n${body}::${token}::\n`;
+}
+/**
+ * JSON text in which the runner finds no command: `##[` is written `##\u005b`, which parses back to
+ * the same value. (A JSON document on one line can never start a line with `::`.)
+ */
+function runnerSafeJson(json) {
+    return json.includes('##[') ? json.replaceAll('##[', '##\\u005b') : json;
+}
+/** Escapes a workflow command's data as the runner expects (`%`, CR, LF). */
+function escapeCommandData(text) {
+    return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+;// CONCATENATED MODULE: ./src/adapters/run/engine-output.ts
+
+
+/** A fresh, unguessable stop-commands token. */
+function freshToken() {
+    return (0,external_node_crypto_.randomBytes)(16).toString('hex');
+}
+/**
+ * The one writer of what engines and modules print (Terraform's plan and apply text, provisioner
+ * output, scripts' stdout and stderr). Everything is redacted first; on a runner each write is a
+ * stretch between `::stop-commands::<fresh token>` and its resume line, written whole, so nothing a
+ * module prints can run as a workflow command — and the tool's own commands (`::add-mask::`,
+ * groups) always land outside a stretch, where the runner reads them.
+ */
+function engineOutput(o) {
+    const token = o.token ?? freshToken;
+    if (!o.runner) {
+        return {
+            startGroup: (title) => o.write(`▼ ${o.redactor.text(title)}\n`),
+            endGroup: () => o.write('▲\n'),
+            write: (text) => o.write(o.redactor.text(text)),
+        };
+    }
+    return {
+        startGroup: (title) => o.write(`::group::${escapeCommandData(o.redactor.text(title))}\n`),
+        endGroup: () => o.write('::endgroup::\n'),
+        write: (text) => {
+            if (text)
+                o.write(inertStretch(o.redactor.text(text), token()));
+        },
+    };
+}
+/**
+ * Tool text that may quote engine output (a failure reason is the tail of Terraform's stderr):
+ * redacted, and on a runner wrapped so it cannot run as a command when it looks like one.
+ */
+function safeText(text, redactor, runner, token = freshToken) {
+    const t = redactor.text(text);
+    return runner && couldBeCommand(t) ? inertStretch(t, token()) : t;
+}
+
+;// CONCATENATED MODULE: ./src/adapters/action/io.ts
+
+
+/** Writes to the runner through `@actions/core`; every new secret is registered with `::add-mask::` first. */
+function actionIo(redactor) {
+    redactor.onSecret((s) => setSecret(s));
+    const props = (p) => p && { ...p, ...(p.title ? { title: redactor.text(p.title) } : {}) };
+    return {
+        redactor,
+        engine: engineOutput({ write: (t) => process.stdout.write(t), redactor, runner: true }),
+        info: (text) => process.stdout.write(`${safeText(text, redactor, true).replace(/\n$/, '')}\n`),
+        // core escapes annotation data (%, CR, LF), so a message can never start a second command.
+        warning: (m, p) => warning(redactor.text(m), props(p)),
+        error: (m, p) => error(redactor.text(m), props(p)),
+        setOutput: (name, value) => setOutput(name, typeof value === 'string' ? redactor.text(value) : JSON.stringify(redactor.value(value))),
+        summary: async (markdown) => {
+            if (process.env.GITHUB_STEP_SUMMARY)
+                await summary.addRaw(redactor.text(markdown), true).write();
+        },
+        setFailed: (m) => setFailed(redactor.text(m)),
     };
 }
 
@@ -89988,8 +92312,14 @@ async function startFeedback(token, site, env, commentEnabled) {
 
 
 
+
+
+
+
+
+
 /** Emits each problem as an annotation on its file and line (paths relative to the workspace). */
-function annotate(problems, root, workspace) {
+function annotate(io, problems, root, workspace) {
     for (const p of problems) {
         const props = { title: 'site-deploy' };
         if (p.file && p.line > 0) {
@@ -89998,28 +92328,49 @@ function annotate(problems, root, workspace) {
             props.startColumn = p.column;
         }
         if (p.severity === 'error')
-            error(p.message, props);
+            io.error(p.message, props);
         else
-            warning(p.message, props);
+            io.warning(p.message, props);
     }
 }
 function workspaceDir(s) {
     return process.env.GITHUB_WORKSPACE || s.root;
 }
-async function validate(s) {
-    const v = validateProject(fsReader(s.root), { configRoot: s.configRoot, catalog: s.catalog }, runContext(s.root), {
+/** The ports of a command run as a workflow step. */
+function actionPorts(io, site, environment, signal) {
+    return {
+        files: fsReader,
+        context: (root) => runContext(root),
+        redactor: io.redactor,
+        signal,
+        reporter: {
+            engine: io.engine,
+            finished: (node, m) => {
+                if (m.status === 'failed')
+                    io.error(`${node.name}: ${m.reason?.split('\n')[0] ?? 'failed'}`, {
+                        title: `site-deploy / ${site} / ${environment}`,
+                    });
+            },
+            notice: (m) => io.info(m),
+        },
+    };
+}
+function runValidate(s, io) {
+    const v = validate({
+        root: s.root,
+        layout: { configRoot: s.configRoot, catalog: s.catalog },
         site: s.site,
         env: s.environment,
-    });
-    annotate(v.problems, s.root, workspaceDir(s));
+    }, actionPorts(io, s.site ?? '', s.environment ?? ''));
+    annotate(io, v.problems, s.root, workspaceDir(s));
     const errors = v.problems.filter((p) => p.severity === 'error');
-    setOutput('status', v.ok ? 'succeeded' : 'failed');
-    setOutput('summary', JSON.stringify({ ok: v.ok, errors: errors.length, warnings: v.problems.length - errors.length }));
+    io.setOutput('status', v.ok ? 'succeeded' : 'failed');
+    io.setOutput('summary', { ok: v.ok, errors: errors.length, warnings: v.problems.length - errors.length });
     if (!v.ok) {
-        setFailed(`${errors.length} configuration error${errors.length === 1 ? '' : 's'}: see the annotations`);
+        io.setFailed(`${errors.length} configuration error${errors.length === 1 ? '' : 's'}: see the annotations`);
     }
     else {
-        info(`configuration is valid: ${v.graphs.length} site×environment graphs`);
+        io.info(`configuration is valid: ${v.graphs.length} site×environment graphs`);
     }
 }
 function required(s) {
@@ -90030,119 +92381,117 @@ function required(s) {
     }
     return { site: s.site, environment: s.environment };
 }
-async function plan(s) {
+/** Config problems (found before anything ran) on the PR comment and the check run. */
+async function reportRefusal(e, s, site, environment, feedback) {
+    if (e instanceof SiteDeployError && e.problems.length > 0) {
+        const n = e.problems.filter((p) => p.severity === 'error').length;
+        const text = [
+            `${commentMarker(site, environment)}`,
+            `### site-deploy ${s.command}: ${site} / ${environment} — ❌ ${n} configuration error${n === 1 ? '' : 's'}`,
+            '',
+            ...e.problems.map((p) => `- \`${p.file}:${p.line}:${p.column}\` ${p.severity}: ${p.message.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`)}`),
+        ].join('\n');
+        await feedback.complete('failure', `${n} configuration error${n === 1 ? '' : 's'}`, text, problemAnnotations(e.problems, s.root, workspaceDir(s)));
+        await feedback.comment(commentMarker(site, environment), text);
+    }
+    else {
+        // Refused before any module ran (the run lock): the check run must not stay in progress.
+        const message = e instanceof Error ? e.message : String(e);
+        await feedback.complete('failure', `${s.command} did not start`, message, []);
+    }
+}
+/** Check-run annotations for the modules that failed: their config problems, or their entry in site.yaml. */
+function failureAnnotations(result, graph, workspace, s, title) {
+    const ws = workspaceDir(s);
+    return result.modules
+        .filter((m) => m.status === 'failed')
+        .flatMap((m) => {
+        if (m.problems.length > 0)
+            return problemAnnotations(m.problems, s.root, ws);
+        const node = graph.nodes.find((n) => n.name === m.name);
+        const pos = (node && workspace.files.get(node.module.origin.file)?.locate(node.module.origin.path)) ?? {
+            file: graph.site.file,
+            line: 1,
+            column: 1,
+        };
+        return [
+            {
+                path: (0,external_node_path_.relative)(ws, (0,external_node_path_.resolve)(s.root, pos.file)),
+                start_line: pos.line,
+                end_line: pos.line,
+                annotation_level: 'failure',
+                message: `${m.name} failed: ${m.reason ?? ''}`.slice(0, 60000),
+                title,
+            },
+        ];
+    });
+}
+async function planOrApply(s, io) {
     const { site, environment } = required(s);
-    const ctx = runContext(s.root);
-    const controller = new AbortController();
-    const cancel = () => {
-        if (!controller.signal.aborted)
-            warning('cancelled: running steps are stopping and releasing their state locks');
-        controller.abort();
-    };
-    process.on('SIGINT', cancel);
-    process.on('SIGTERM', cancel);
-    const feedback = await startFeedback(s.githubToken, site, environment, s.comment);
-    const workspace = workspaceDir(s);
+    const guard = guardRun(() => io.warning('cancelled: running steps are stopping and releasing their state locks'));
+    const feedback = await startFeedback(io, s.githubToken, site, environment, s.comment);
+    const mask = (v) => io.redactor.add(v);
     try {
-        let executed;
+        const runtime = localRuntime({
+            terraformBinary: s.terraformBinary,
+            lockTimeout: s.lockTimeout,
+            runUrl: runUrl(),
+            workRoot: (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'site-deploy', 'work'),
+            credentials: {
+                broker: new SessionBroker({
+                    source: { kind: 'github-oidc', token: oidc_githubOidcSource(s.audience, { mask }) },
+                    mask,
+                    approval: approvalReadBack(io, s.githubToken),
+                }),
+                mode: s.credentialsMode,
+                ctx: runContext(s.root),
+                mask,
+            },
+        });
+        let outcome;
         try {
-            executed = await execute({
+            outcome = await run({
                 root: s.root,
                 layout: { configRoot: s.configRoot, catalog: s.catalog },
-                ctx,
                 site,
                 env: environment,
                 mode: s.command,
                 maxParallel: s.maxParallel,
-                terraformBinary: s.terraformBinary,
-                lockTimeout: s.lockTimeout,
-                workRoot: (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'site-deploy', 'work'),
-                signal: controller.signal,
-                credentials: {
-                    broker: new SessionBroker({
-                        source: defaultCredentialSource(process.env, s.audience),
-                        mask: (v) => setSecret(v),
-                        approval: approvalReadBack(s.githubToken),
-                    }),
-                    mode: s.credentialsMode,
-                    ctx,
-                    mask: (v) => setSecret(v),
-                },
-                onSecret: (v) => setSecret(v),
-                sink: {
-                    startGroup: (t) => startGroup(t),
-                    endGroup: () => endGroup(),
-                    write: (t) => process.stdout.write(t),
-                },
-                onEvent: (e) => {
-                    if (e.type === 'finish' && e.module.status === 'failed')
-                        error(`${e.node.name}: ${e.module.reason?.split('\n')[0] ?? 'failed'}`, {
-                            title: `site-deploy / ${site} / ${environment}`,
-                        });
-                },
-            });
+                lockTimeoutMs: s.lockTimeoutMs,
+                ephemeralRunner: true,
+            }, actionPorts(io, site, environment, guard.signal), runtime);
         }
         catch (e) {
-            if (e instanceof SiteDeployError && e.problems.length > 0) {
-                const n = e.problems.filter((p) => p.severity === 'error').length;
-                const text = [
-                    `${commentMarker(site, environment)}`,
-                    `### site-deploy ${s.command}: ${site} / ${environment} — ❌ ${n} configuration error${n === 1 ? '' : 's'}`,
-                    '',
-                    ...e.problems.map((p) => `- \`${p.file}:${p.line}:${p.column}\` ${p.severity}: ${p.message.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`)}`),
-                ].join('\n');
-                await feedback.complete('failure', `${n} configuration error${n === 1 ? '' : 's'}`, text, problemAnnotations(e.problems, s.root, workspace));
-                await feedback.comment(commentMarker(site, environment), text);
-            }
+            await reportRefusal(e, s, site, environment, feedback);
             throw e;
         }
-        const { graph, result, warnings } = executed;
-        annotate(warnings, s.root, workspace);
-        const report = toRunReport(graph, result, ctx, { runUrl: runUrl() });
+        const { graph, result, warnings, workspace } = outcome;
+        annotate(io, warnings, s.root, workspaceDir(s));
+        const report = toRunReport(graph, result, runContext(s.root), { runUrl: runUrl() });
         const markdown = renderReport(report);
-        if (process.env.GITHUB_STEP_SUMMARY)
-            await summary.addRaw(markdown, true).write();
+        await io.summary(markdown);
         await feedback.comment(report.marker, markdown);
-        const failedModules = result.modules.filter((m) => m.status === 'failed');
         await feedback.complete(result.status === 'failed' ? 'failure' : result.status === 'cancelled' ? 'cancelled' : 'success', `${s.command} ${result.status}: ${result.modules.length} modules`, markdown, [
-            ...problemAnnotations(warnings, s.root, workspace),
-            ...failedModules.map((m) => {
-                const node = graph.nodes.find((n) => n.name === m.name);
-                const pos = node
-                    ? (executed.workspace.files.get(node.module.origin.file)?.locate(node.module.origin.path) ?? {
-                        file: graph.site.file,
-                        line: 1,
-                        column: 1,
-                    })
-                    : { file: graph.site.file, line: 1, column: 1 };
-                return {
-                    path: (0,external_node_path_.relative)(workspace, (0,external_node_path_.resolve)(s.root, pos.file)),
-                    start_line: pos.line,
-                    end_line: pos.line,
-                    annotation_level: 'failure',
-                    message: `${m.name} failed: ${m.reason ?? ''}`.slice(0, 60000),
-                    title: `site-deploy / ${site} / ${environment}`,
-                };
-            }),
+            ...problemAnnotations(warnings, s.root, workspaceDir(s)),
+            ...failureAnnotations(result, graph, workspace, s, `site-deploy / ${site} / ${environment}`),
         ]);
         const doc = runDocument(graph, result);
-        setOutput('status', result.status);
-        setOutput('summary', JSON.stringify({ ...doc, outputs: undefined }));
-        setOutput('outputs', JSON.stringify(publicOutputs(graph, result)));
+        io.setOutput('status', result.status);
+        io.setOutput('summary', { ...doc, outputs: undefined });
+        io.setOutput('outputs', publicOutputs(graph, result));
         if (result.status === 'failed' || result.status === 'cancelled') {
             const bad = result.modules
                 .filter((m) => m.status === 'failed' || m.status === 'cancelled')
                 .map((m) => m.name);
-            setFailed(`${s.command} ${result.status}: ${bad.join(', ') || 'see the log'}`);
+            io.setFailed(`${s.command} ${result.status}: ${bad.join(', ') || 'see the log'}`);
         }
     }
     finally {
-        process.off('SIGINT', cancel);
-        process.off('SIGTERM', cancel);
+        guard.dispose();
     }
 }
 /** `require_mfa`: reads this run's human approval for the token's GitHub environment back from the API. */
-function approvalReadBack(token) {
+function approvalReadBack(io, token) {
     return async ({ claims }) => {
         const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
         const runId = Number(process.env.GITHUB_RUN_ID);
@@ -90152,11 +92501,7 @@ function approvalReadBack(token) {
                 detail: 'no github-token, repository or run id to read the approval back with',
             };
         }
-        const gh = createGitHubClient(token, {
-            baseUrl: process.env.GITHUB_API_URL,
-            log: (m) => warning(m),
-        });
-        return runApproval(gh, {
+        return runApproval(actionGitHub(io, token), {
             owner,
             repo,
             runId,
@@ -90165,17 +92510,30 @@ function approvalReadBack(token) {
         });
     };
 }
+/** `command: matrix`: the `matrix` output, the entries a change affects (SPEC §9). */
+function runMatrix(s, io) {
+    const ref = s.changedFrom ?? defaultChangedFrom(process.env.GITHUB_EVENT_NAME, readEvent());
+    const doc = matrix({ root: s.root, layout: { configRoot: s.configRoot, catalog: s.catalog } }, actionPorts(io, '', ''), ref === undefined ? undefined : gitChanges(s.root, ref));
+    io.setOutput('matrix', doc);
+    io.setOutput('status', 'succeeded');
+    io.setOutput('summary', { entries: doc.include.length, changed_from: ref ?? null });
+    io.info(renderMatrixTable(doc, ref));
+}
 /** The action's entry: reads inputs, runs the command, fails the step with a readable message. */
-async function run() {
+async function main_run() {
+    const io = actionIo(new Redactor());
     try {
-        const settings = readSettings();
+        const settings = readSettings(io);
         switch (settings.command) {
             case 'validate':
-                await validate(settings);
+                runValidate(settings, io);
                 return;
             case 'plan':
             case 'apply':
-                await plan(settings);
+                await planOrApply(settings, io);
+                return;
+            case 'matrix':
+                runMatrix(settings, io);
                 return;
             default:
                 throw new SiteDeployError('bad-input', `command "${settings.command}" is not available in this version yet`);
@@ -90183,9 +92541,9 @@ async function run() {
     }
     catch (e) {
         if (e instanceof SiteDeployError && e.problems.length > 0)
-            annotate(e.problems, process.env.GITHUB_WORKSPACE || process.cwd(), process.env.GITHUB_WORKSPACE || process.cwd());
-        setOutput('status', 'failed');
-        setFailed(e instanceof Error ? e.message : String(e));
+            annotate(io, e.problems, process.env.GITHUB_WORKSPACE || process.cwd(), process.env.GITHUB_WORKSPACE || process.cwd());
+        io.setOutput('status', 'failed');
+        io.setFailed(e instanceof Error ? e.message : String(e));
     }
 }
 
@@ -90196,7 +92554,7 @@ async function run() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _adapters_action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8286);
+/* harmony import */ var _adapters_action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(627);
 
 await (0,_adapters_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -94035,7 +96393,7 @@ var Alias = __nccwpck_require__(4065);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(9210);
 var anchors = __nccwpck_require__(1596);
@@ -94893,11 +97251,11 @@ var visit = __nccwpck_require__(204);
 
 
 
-__webpack_unused_export__ = composer.Composer;
+exports.Dk = composer.Composer;
 __webpack_unused_export__ = Document.Document;
 __webpack_unused_export__ = Schema.Schema;
 __webpack_unused_export__ = errors.YAMLError;
-__webpack_unused_export__ = errors.YAMLParseError;
+exports.XT = errors.YAMLParseError;
 __webpack_unused_export__ = errors.YAMLWarning;
 __webpack_unused_export__ = Alias.Alias;
 exports.Vj = identity.isAlias;
@@ -94913,12 +97271,12 @@ __webpack_unused_export__ = Scalar.Scalar;
 __webpack_unused_export__ = YAMLMap.YAMLMap;
 __webpack_unused_export__ = YAMLSeq.YAMLSeq;
 __webpack_unused_export__ = cst;
-__webpack_unused_export__ = lexer.Lexer;
+exports.JG = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 exports.iX = parser.Parser;
 __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
-exports.Tp = publicApi.parseDocument;
+__webpack_unused_export__ = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
 __webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
@@ -94961,7 +97319,7 @@ var anchors = __nccwpck_require__(1596);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -95244,7 +97602,7 @@ exports.isEmptyPath = isEmptyPath;
 
 var applyReviver = __nccwpck_require__(3661);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class NodeBase {
     constructor(type) {
@@ -95337,7 +97695,7 @@ exports.createPair = createPair;
 
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -95528,7 +97886,7 @@ var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -95649,7 +98007,7 @@ var log = __nccwpck_require__(7249);
 var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -95772,7 +98130,7 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 6424:
+/***/ 4043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -98616,7 +100974,7 @@ var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -99039,7 +101397,7 @@ exports.merge = merge;
 
 
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var pairs = __nccwpck_require__(8385);
@@ -99223,7 +101581,7 @@ var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schema = [
     map.map,
@@ -99357,7 +101715,7 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 4371:
+/***/ 6752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
