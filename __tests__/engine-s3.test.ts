@@ -42,7 +42,9 @@ const backend = (key: string): Backend => ({
   bucket: BUCKET,
   key,
   region: 'us-east-1',
-  maxRetries: 1,
+  // moto's server sometimes closes a kept-alive connection as Terraform reuses it ("use of closed
+  // network connection"); a retry rides that out, as it would a real S3 hiccup.
+  maxRetries: 3,
 });
 
 async function keys(): Promise<string[]> {
