@@ -113,8 +113,8 @@ const rows: Row[] = [
     },
     file: S,
     line: 5,
-    column: 1,
-    message: /invalid YAML/,
+    column: 6,
+    message: /invalid YAML: bad indentation: "name" starts at column 6, but "type" before it at column 7/,
   },
   {
     // The quote opens on line 2; the parser notices at the end of the file (line 5 of a 4-line file).

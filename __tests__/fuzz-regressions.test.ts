@@ -81,7 +81,7 @@ describe('YAML', () => {
         line: 60_001,
         column: 1,
         severity: 'error',
-        message: 'invalid YAML: duplicate key: each key may appear once in a map',
+        message: 'invalid YAML: duplicate key "k7" (first on line 8): each key may appear once in a map',
       },
     ]);
   });

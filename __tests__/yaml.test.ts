@@ -145,3 +145,37 @@ describe('nesting limit', () => {
     expect(firstTooDeep({ a: [[1]] })).toBeUndefined();
   });
 });
+
+describe('messages that say what is wrong and where', () => {
+  const problemsOf = (text: string): string[] => {
+    const problems = new Problems();
+    expect(parseYaml(text, 'env.yaml', problems)).toBeUndefined();
+    return problems.list.map((p) => `${p.line}:${p.column}: ${p.message}`);
+  };
+
+  test('a duplicate key is named, with the line of its first use', () => {
+    expect(problemsOf('environment: dev\nvariables:\n  a: 1\n  a: 2\n')).toEqual([
+      '4:3: invalid YAML: duplicate key "a" (first on line 3): each key may appear once in a map',
+    ]);
+  });
+
+  test.each([
+    [
+      'a key indented deeper than the key above, which has a value',
+      'environment: dev\nvariables:\n  a: 1\n   b: 2\n',
+      '4:4: invalid YAML: bad indentation: "b" is indented deeper than "a" on line 3, which already has a value — line it up with "a" (column 3)',
+    ],
+    [
+      'a key indented less than its map',
+      'environment: dev\nvariables:\n  a: 1\n b: 2\n',
+      '4:2: invalid YAML: bad indentation: "b" starts at column 2, but "a" before it at column 3 — the entries of one map or list start at the same column',
+    ],
+    [
+      'a list item indented unlike the one before',
+      'environment: dev\nvariables:\n  list:\n    - a\n   - b\n',
+      '5:4: invalid YAML: bad indentation: "- b" starts at column 4, but "- a" before it at column 5 — the entries of one map or list start at the same column',
+    ],
+  ])('indentation: %s — one message, at the line and column that is off', (_name, text, message) => {
+    expect(problemsOf(text)).toEqual([message]);
+  });
+});
