@@ -580,3 +580,20 @@ describe('JSON error positions', () => {
     );
   });
 });
+
+describe('a plan cut inside a string escape', () => {
+  test.each([
+    ['right after a backslash', '{"format_version": "1.2", "x": "a\\'],
+    ['inside a \\u escape', '{"format_version": "1.2", "x": "a\\u00'],
+  ])('%s is reported as truncated, at its end', (_name, text) => {
+    expect(() => parsePlanJson(text, 'plan.json')).toThrow(
+      new RegExp(`^plan\\.json is truncated: the JSON ends at position ${text.length} `),
+    );
+  });
+
+  test('a bad escape in the middle is not called truncated', () => {
+    expect(() => parsePlanJson('{"x": "a\\u00zz", "y": 1}', 'plan.json')).toThrow(
+      /not valid JSON .*bad \\u escape/,
+    );
+  });
+});

@@ -200,11 +200,19 @@ function locateJsonError(text: string): { at: number; what: string } | undefined
       if (c < 0x20) return fail('control character in a string');
       if (c === 0x5c) {
         const n = text[i + 1];
-        if (n === undefined) return fail('unterminated string');
+        // Cut right after a backslash, or inside a \u escape: the file ends there, so it is truncated.
+        if (n === undefined) {
+          i = text.length;
+          return fail('unterminated string');
+        }
         if (n === 'u') {
           if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
             i += 2;
-            return i + 4 > text.length ? fail('unterminated string') : fail('bad \\u escape');
+            if (i + 4 > text.length && /^[0-9a-fA-F]*$/.test(text.slice(i))) {
+              i = text.length;
+              return fail('unterminated string');
+            }
+            return fail('bad \\u escape');
           }
           i += 6;
         } else if ('"\\/bfnrt'.includes(n)) {
