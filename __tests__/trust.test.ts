@@ -79,3 +79,33 @@ test('with local state there is no run lock session', () => {
   );
   expect(trustReport(graph, ctx.repository)!.steps.map((s) => s.module)).toEqual(['networking', 'app']);
 });
+
+test('the plan role also trusts this repository’s merge-queue branches (StringLike), the apply role does not', () => {
+  const repo = baseRepo();
+  repo.sites.s1!.credentials = {
+    dev: {
+      ...(repo.sites.s1!.credentials!.dev as object),
+      plan_role: 'arn:aws:iam::111111111111:role/plan-dev',
+    },
+    prod: repo.sites.s1!.credentials!.prod!,
+  };
+  const { graph } = loadProject(
+    memoryReader(repo),
+    { configRoot: 'sites', catalog: 'modules' },
+    ctx,
+    's1',
+    'dev',
+  );
+  const report = trustReport(graph, ctx.repository)!;
+  const plan = report.roles.find((r) => r.purpose === 'plan')!.trustPolicy as { Statement: unknown[] };
+  expect(plan.Statement[1]).toMatchObject({
+    Sid: 'GitHubMergeQueueOidc',
+    Condition: {
+      StringLike: {
+        'token.actions.githubusercontent.com:sub': 'repo:acme/portal:ref:refs/heads/gh-readonly-queue/*',
+      },
+    },
+  });
+  const apply = report.roles.find((r) => r.purpose === 'apply')!.trustPolicy as { Statement: unknown[] };
+  expect(apply.Statement).toHaveLength(1);
+});

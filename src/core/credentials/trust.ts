@@ -50,7 +50,7 @@ export function trustReport(
   const env = graph.environment.name;
   const partition = partitionOf(c.region);
   const sub = `repo:${repository}:environment:${env}`;
-  const webIdentity = (account: string, subjects: string[]) => ({
+  const webIdentity = (account: string, subjects: string[], mergeQueue = false) => ({
     Version: '2012-10-17',
     Statement: [
       {
@@ -66,6 +66,23 @@ export function trustReport(
           },
         },
       },
+      // A merge queue's plan runs on its temporary branch: only this repository's queue branches.
+      ...(mergeQueue
+        ? [
+            {
+              Sid: 'GitHubMergeQueueOidc',
+              Effect: 'Allow',
+              Principal: { Federated: oidcProvider(partition, account) },
+              Action: 'sts:AssumeRoleWithWebIdentity',
+              Condition: {
+                StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: audience },
+                StringLike: {
+                  [`${GITHUB_OIDC_HOST}:sub`]: `repo:${repository}:ref:refs/heads/gh-readonly-queue/*`,
+                },
+              },
+            },
+          ]
+        : []),
     ],
   });
   const fromHub = (hub: string) => ({
@@ -88,7 +105,11 @@ export function trustReport(
     roles.push({
       role: c.via,
       purpose: 'hub',
-      trustPolicy: webIdentity(hubAccount, c.planRole ? [sub, `repo:${repository}:pull_request`] : [sub]),
+      trustPolicy: webIdentity(
+        hubAccount,
+        c.planRole ? [sub, `repo:${repository}:pull_request`] : [sub],
+        !!c.planRole,
+      ),
       notes: [
         `Needs the GitHub OIDC identity provider ${oidcProvider(partition, hubAccount)} (audience ${audience}).`,
         `Its permission policy must allow sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity on ${targets.map(([r]) => r).join(' and ')}.`,
@@ -110,7 +131,7 @@ export function trustReport(
       roles.push({
         role,
         purpose,
-        trustPolicy: webIdentity(c.account, subjects),
+        trustPolicy: webIdentity(c.account, subjects, purpose === 'plan'),
         notes: [
           `Needs the GitHub OIDC identity provider ${oidcProvider(partition, c.account)} (audience ${audience}).`,
           `Keep MaxSessionDuration at or above session_duration (${c.sessionDuration} s).`,
