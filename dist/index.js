@@ -75701,9 +75701,8 @@ function lineColOfByte(bytes, offset) {
     }
     return { line, column: offset - lineStart + 1 };
 }
-const DUPLICATE_KEY = 'duplicate key: each key may appear once in a map';
 const YAML_MESSAGES = {
-    DUPLICATE_KEY: () => DUPLICATE_KEY,
+    DUPLICATE_KEY: () => 'duplicate key: each key may appear once in a map',
     MULTIPLE_DOCS: () => 'more than one YAML document in the file: keep one document per config file',
 };
 /**
@@ -75831,7 +75830,15 @@ function fullParse(file, text, problems) {
     };
     const scan = scanDocument(doc);
     if (doc.errors.length > 0 || scan.duplicateKeys.length > 0) {
+        // Indentation mistakes come back as two or three generic errors, often on the line above:
+        // one message instead, at the line and column that is off.
+        const indent = doc.errors.find((e) => INDENT_CODES.has(e.code));
+        const shown = indent ? indentationProblem(text, lineCounter.linePos(indent.pos[0]).line) : undefined;
+        if (shown)
+            problems?.error(at(shown.line, shown.column), `invalid YAML: ${shown.message}`);
         for (const e of doc.errors) {
+            if (shown && INDENT_CODES.has(e.code))
+                continue;
             const rewrite = YAML_MESSAGES[e.code];
             const base = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
             // An unclosed quote is reported by the parser where the file ends; point at the opening quote instead.
@@ -75840,8 +75847,11 @@ function fullParse(file, text, problems) {
                 : e.pos[0];
             problems?.error(posOf(at0), `invalid YAML: ${rewrite ? rewrite(base) : base}`);
         }
-        for (const key of scan.duplicateKeys)
-            problems?.error(posOf(key.range?.[0] ?? 0), `invalid YAML: ${DUPLICATE_KEY}`);
+        for (const { key, first } of scan.duplicateKeys) {
+            const name = (0,dist/* isScalar */.jn)(key) ? JSON.stringify(String(key.value)).slice(0, 80) : 'key';
+            const firstLine = first.range ? posOf(first.range[0]).line : undefined;
+            problems?.error(posOf(key.range?.[0] ?? 0), `invalid YAML: duplicate key ${name}${firstLine ? ` (first on line ${firstLine})` : ''}: each key may appear once in a map`);
+        }
         return undefined;
     }
     if (doc.contents === null || ((0,dist/* isScalar */.jn)(doc.contents) && doc.contents.value === null)) {
@@ -75957,6 +75967,80 @@ function fullParse(file, text, problems) {
         },
     };
 }
+/** The yaml library's errors for a line indented unlike its neighbours. */
+const INDENT_CODES = new Set([
+    'BAD_INDENT',
+    'MULTILINE_IMPLICIT_KEY',
+    'BLOCK_AS_IMPLICIT_KEY',
+    'MISSING_CHAR',
+]);
+/**
+ * The line that is indented wrongly near `near`, and why: a key indented deeper than the key above
+ * it that already has a value, or a key whose column differs from its map's other keys.
+ */
+function indentationProblem(text, near) {
+    const lines = text.split(/\r?\n/);
+    const info = (i) => {
+        const l = lines[i];
+        if (l === undefined || /^\s*(#.*)?$/.test(l))
+            return undefined;
+        const m = /^( *)(- +)?([^\s#:'"][^:#]*?|'[^']*'|"[^"]*"):(\s+(\S.*)?)?$/.exec(l);
+        if (!m) {
+            // A list item is its own kind of line: `- value`.
+            const item = /^( *)- +(\S.*)$/.exec(l);
+            if (item)
+                return {
+                    indent: item[1].length,
+                    key: `- ${item[2].slice(0, 40)}`,
+                    value: true,
+                };
+        }
+        const indent = (/^ */.exec(l)?.[0].length ?? 0) + (m?.[2]?.length ?? 0);
+        return {
+            indent,
+            key: m?.[3],
+            value: m !== null && (m[5] ?? '').trim() !== '' && !/^[|>]/.test(m[5] ?? ''),
+        };
+    };
+    const previous = (i) => {
+        for (let j = i - 1; j >= 0; j--)
+            if (info(j))
+                return j;
+        return undefined;
+    };
+    // From the reported line on, the first line whose indentation does not follow from the one before.
+    for (let i = Math.max(0, near - 1); i < Math.min(lines.length, near + 2); i++) {
+        const cur = info(i);
+        const p = previous(i);
+        if (!cur?.key || p === undefined)
+            continue;
+        const prev = info(p);
+        const name = JSON.stringify(cur.key);
+        if (cur.indent > prev.indent && prev.value && prev.key && !prev.key.startsWith('- ')) {
+            return {
+                line: i + 1,
+                column: cur.indent + 1,
+                message: `bad indentation: ${name} is indented deeper than ${JSON.stringify(prev.key)} on line ${p + 1}, which already has a value — line it up with ${JSON.stringify(prev.key)} (column ${prev.indent + 1})`,
+            };
+        }
+        if (cur.indent < prev.indent) {
+            // Its siblings: the nearest earlier key at a smaller indentation is the parent; its children
+            // start at the column of the first key after it.
+            let parent = p;
+            while (parent >= 0 && (info(parent)?.indent ?? Infinity) >= cur.indent)
+                parent--;
+            const sibling = parent >= 0 ? (info(parent + 1) ?? info(p)) : undefined;
+            if (sibling && sibling.indent !== cur.indent && sibling.key) {
+                return {
+                    line: i + 1,
+                    column: cur.indent + 1,
+                    message: `bad indentation: ${name} starts at column ${cur.indent + 1}, but ${JSON.stringify(sibling.key)} before it at column ${sibling.indent + 1} — the entries of one map or list start at the same column`,
+                };
+            }
+        }
+    }
+    return undefined;
+}
 /**
  * Walks the document once, with its own stack, in document order. Duplicate keys are found here
  * with a set per map: the yaml library's own check compares each key with every earlier one,
@@ -75981,7 +76065,7 @@ function scanDocument(doc) {
                 scan.aliasOverLimit = n;
         }
         else if ((0,dist/* isMap */.jh)(n)) {
-            const seen = new Set();
+            const seen = new Map();
             const children = [];
             for (const p of n.items) {
                 if (!(0,dist/* isPair */.tO)(p))
@@ -75994,10 +76078,11 @@ function scanDocument(doc) {
                     // A merge key (`<<`) is a fresh symbol each time, and NaN equals nothing: never duplicates.
                     const v = key.value;
                     if (typeof v !== 'symbol' && !(typeof v === 'number' && Number.isNaN(v))) {
-                        if (seen.has(v))
-                            scan.duplicateKeys.push(key);
+                        const first = seen.get(v);
+                        if (first)
+                            scan.duplicateKeys.push({ key, first });
                         else
-                            seen.add(v);
+                            seen.set(v, key);
                     }
                 }
                 else if ((0,dist/* isAlias */.Vj)(key)) {
@@ -89834,12 +89919,19 @@ function locateJsonError(text) {
                 return fail('control character in a string');
             if (c === 0x5c) {
                 const n = text[i + 1];
-                if (n === undefined)
+                // Cut right after a backslash, or inside a \u escape: the file ends there, so it is truncated.
+                if (n === undefined) {
+                    i = text.length;
                     return fail('unterminated string');
+                }
                 if (n === 'u') {
                     if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
                         i += 2;
-                        return i + 4 > text.length ? fail('unterminated string') : fail('bad \\u escape');
+                        if (i + 4 > text.length && /^[0-9a-fA-F]*$/.test(text.slice(i))) {
+                            i = text.length;
+                            return fail('unterminated string');
+                        }
+                        return fail('bad \\u escape');
                     }
                     i += 6;
                 }
