@@ -2,26 +2,13 @@
 // (fixtures/core.ts): inputs read once, every problem an annotation, outputs and failure set once.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import * as core from './fixtures/core.js';
+import { ACTION_DEFAULTS } from './helpers/action-runner.js';
 import { baseRepo, cleanupRepos, writeRepo } from './helpers/repo.js';
 
 jest.unstable_mockModule('@actions/core', () => core);
 const { run } = await import('../src/adapters/action/main.js');
 
-const DEFAULTS = {
-  command: 'validate',
-  site: '',
-  environment: '',
-  'config-root': 'sites',
-  catalog: 'modules',
-  'terraform-binary': 'terraform',
-  'max-parallel': '4',
-  'github-token': '',
-  audience: 'sts.amazonaws.com',
-  comment: 'true',
-  'evidence-bucket': '',
-  'lock-timeout': '5m',
-  'credentials-mode': 'server',
-};
+const DEFAULTS = { ...ACTION_DEFAULTS, command: 'validate' };
 
 let root: string;
 const saved = { workspace: process.env.GITHUB_WORKSPACE };

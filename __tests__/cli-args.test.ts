@@ -1,14 +1,9 @@
 // The command line (SPEC §9): util.parseArgs underneath, each command's own --help, suggestions.
 import { describe, expect, test } from '@jest/globals';
 import { COMMANDS, commandHelp, parseArgs, UsageError } from '../src/adapters/cli/args.js';
-import { main } from '../src/adapters/cli/main.js';
+import { runMain } from './helpers/cli-in-process.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), cwd: process.cwd() });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runMain(args);
 
 describe('help', () => {
   test.each(COMMANDS.map((c) => [c]))('%s --help shows its own usage, options and an example', async (c) => {

@@ -1,17 +1,12 @@
 // One error hierarchy (SPEC §9 exit codes): what STS would refuse is bad input found before
 // anything runs — at the module's `services` line, exit 2 — never "internal error".
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { main } from '../src/adapters/cli/main.js';
+import { runMain } from './helpers/cli-in-process.js';
 import { baseRepo, cleanupRepos, problemLines, writeRepo } from './helpers/repo.js';
 
 afterAll(cleanupRepos);
 
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), cwd });
-  return { code, stdout, stderr };
-}
+const cli = runMain;
 
 /** A catalog module asking for so many services that its session policy passes STS's 2,048 characters. */
 function bloated(): ReturnType<typeof baseRepo> {

@@ -8,7 +8,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyModule } from '../src/adapters/engines/workdir.js';
-import { main } from '../src/adapters/cli/main.js';
+import { runMain } from './helpers/cli-in-process.js';
 import { baseRepo, cleanupRepos, problemLines, writeRepo } from './helpers/repo.js';
 
 const outside: string[] = [];
@@ -18,12 +18,7 @@ afterAll(async () => {
 });
 
 /** Runs the CLI in-process from the sources. */
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), cwd });
-  return { code, stdout, stderr };
-}
+const cli = runMain;
 
 /** A folder outside every repository, holding a file a leak would carry along. */
 async function outsideFolder(): Promise<string> {

@@ -5,19 +5,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { main } from '../src/adapters/cli/main.js';
+import { runMain } from './helpers/cli-in-process.js';
 import type { MatrixDocument } from '../src/core/matrix.js';
 import { runBundledAction } from './helpers/action-runner.js';
 import { baseRepo, cleanupRepos, creds, writeRepo, type RepoDesc } from './helpers/repo.js';
 
 afterAll(cleanupRepos);
 
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), cwd });
-  return { code, stdout, stderr };
-}
+const cli = runMain;
 
 const git = (root: string, ...args: string[]): string =>
   execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();

@@ -8,7 +8,7 @@ import { MASK, Redactor } from '../src/core/redact.js';
 import { couldBeCommand, inertStretch, runnerSafeJson } from '../src/core/workflow-commands.js';
 import { readAsRunner } from './helpers/runner-commands.js';
 import { baseRepo, cleanupRepos, writeRepo } from './helpers/repo.js';
-import { main } from '../src/adapters/cli/main.js';
+import { runMain } from './helpers/cli-in-process.js';
 import { REDACTED } from '../src/core/graph/build.js';
 
 /** What a hostile module prints: every way to reach the runner's command parser. */
@@ -212,15 +212,7 @@ describe('the one redaction', () => {
 describe('graph --json and validate messages', () => {
   afterAll(cleanupRepos);
 
-  const cli = async (
-    args: string[],
-    cwd: string,
-  ): Promise<{ code: number; stdout: string; stderr: string }> => {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), cwd });
-    return { code, stdout, stderr };
-  };
+  const cli = runMain;
 
   test('a sensitive input is redacted, and so is its value wherever another input repeats it', async () => {
     const repo = baseRepo();
