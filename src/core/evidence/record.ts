@@ -1,0 +1,152 @@
+/**
+ * The evidence record of a run (SPEC §8.1): who changed what, where, when, under which review — as
+ * plain data, serialized as canonical JSON (RFC 8785) whose sha256 is the record's digest. Never a
+ * secret, a credential, a token or a sensitive value: output names, never values; resource
+ * addresses, never attributes.
+ */
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+
+/** The commands that leave a record. */
+export type EvidenceCommand = 'plan' | 'apply' | 'destroy' | 'drift' | 'verify';
+
+/** How the run ended; `refused`: a check stopped it before anything was changed. */
+export type EvidenceStatus = 'succeeded' | 'no-op' | 'failed' | 'cancelled' | 'refused';
+
+/** Why a run was refused. */
+export interface Refusal {
+  kind: 'config' | 'lock' | 'binding' | 'promotion' | 'freeze' | 'policy' | 'state';
+  message: string;
+}
+
+/** Where and how the run happened (GitHub's facts in Actions, the machine's outside). */
+export interface EvidenceRun {
+  repository: string;
+  pull_request: number | null;
+  commit: string;
+  ref: string;
+  /** Whether the ref is protected (GITHUB_REF_PROTECTED); null outside Actions. */
+  ref_protected: boolean | null;
+  actor: string;
+  triggering_actor: string;
+  event: string;
+  workflow_ref: string | null;
+  /** The run id (a UTC timestamp outside Actions), attempt and link. */
+  id: string;
+  attempt: number;
+  url: string | null;
+}
+
+/** Change counts of a module's plan. */
+export interface EvidenceCounts {
+  add: number;
+  change: number;
+  destroy: number;
+  import: number;
+  forget: number;
+  replace: number;
+}
+
+/** One module of the run. */
+export interface EvidenceModule {
+  name: string;
+  type: string;
+  weight: number;
+  status: string;
+  duration_ms: number;
+  /** `sd-<site>-<env>-<module>` when the step had an AWS session. */
+  session_name: string | null;
+  services: string[];
+  plan_sha256: string | null;
+  /** The normalized plan digest (SPEC §8.3), `sha256:<hex>`. */
+  plan_digest: string | null;
+  counts: EvidenceCounts;
+  /** Resource addresses per action (create, update, delete, replace, import, forget, read). */
+  resources: Record<string, string[]>;
+  /** Names of the module's outputs — never their values. */
+  outputs: string[];
+  error: string | null;
+}
+
+/** sha256 of every config file read, and of them all. */
+export interface ConfigDigest {
+  /** `sha256:<hex>` over the per-file digests. */
+  digest: string;
+  /** Path (relative to the root) → sha256 hex of its bytes. */
+  files: Record<string, string>;
+  /**
+   * The release's site-level digest (SPEC §8.4): the site's files other than its environment files
+   * and credentials.yaml, plus the catalog folders it uses.
+   */
+  site_digest: string | null;
+}
+
+/** The record this one follows (same site × environment × command), and what changed since. */
+export interface PreviousRecord {
+  digest: string;
+  run: { id: string; attempt: number; url: string | null };
+  changed: {
+    files: { added: string[]; removed: string[]; changed: string[] };
+    /** Modules whose plan digest changed (or appeared or disappeared). */
+    modules: string[];
+  };
+}
+
+/** The whole record, schema_version 1 (schemas/evidence.schema.json). */
+export interface EvidenceRecord {
+  schema_version: 1;
+  command: EvidenceCommand;
+  status: EvidenceStatus;
+  refusal: Refusal | null;
+  site: string;
+  environment: string;
+  lifecycle: 'long-lived' | 'ephemeral';
+  account: string | null;
+  region: string | null;
+  run: EvidenceRun;
+  started_at: string;
+  finished_at: string;
+  config: ConfigDigest;
+  modules: EvidenceModule[];
+  /** The combined normalized plan digest of the run, `sha256:<hex>`. */
+  plan_digest: string | null;
+  policy: { decisions: unknown[]; exceptions: unknown[] };
+  binding: unknown;
+  promotion: unknown;
+  break_glass: unknown;
+  previous: PreviousRecord | null;
+}
+
+/** The record's bytes: canonical JSON (RFC 8785), one line, newline-terminated. */
+export function serializeRecord(record: EvidenceRecord): string {
+  return `${canonicalize(record) ?? 'null'}\n`;
+}
+
+/** `sha256:<hex>` of a record's canonical bytes (the trailing newline excluded). */
+export function recordDigest(bytes: string): string {
+  return `sha256:${createHash('sha256').update(bytes.replace(/\n$/, '')).digest('hex')}`;
+}
+
+/** The file name of a record: `<run-id>-<attempt>-<command>.json`. */
+export function recordFileName(run: { id: string; attempt: number }, command: EvidenceCommand): string {
+  return `${run.id.replace(/[^\w.-]/g, '_')}-${run.attempt}-${command}.json`;
+}
+
+/** What changed between the previous record and this one: config files and plan digests. */
+export function whatChanged(previous: EvidenceRecord, current: EvidenceRecord): PreviousRecord['changed'] {
+  const before = previous.config.files;
+  const after = current.config.files;
+  const added = Object.keys(after).filter((f) => !(f in before));
+  const removed = Object.keys(before).filter((f) => !(f in after));
+  const changed = Object.keys(after).filter((f) => f in before && before[f] !== after[f]);
+  const digests = (r: EvidenceRecord): Map<string, string | null> =>
+    new Map(r.modules.map((m) => [m.name, m.plan_digest]));
+  const a = digests(previous);
+  const b = digests(current);
+  const modules = [...new Set([...a.keys(), ...b.keys()])].filter((m) => a.get(m) !== b.get(m));
+  const sort = (xs: string[]): string[] => xs.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  return {
+    files: { added: sort(added), removed: sort(removed), changed: sort(changed) },
+    modules: sort(modules),
+  };
+}
