@@ -371,6 +371,10 @@ describe('leak audit', () => {
     // Every run got as far as the failing report module (or, for graph/trust-policy, finished).
     for (const [name, code] of runs) expect(`${name}: exit ${code}`).toMatch(/: exit [01]$/);
     expect(scanned.length).toBeGreaterThan(20);
+    // The evidence records of every plan and apply were among the files scanned.
+    expect(
+      scanned.filter((w) => w.includes('repo:.site-deploy/evidence/portal/production/')).length,
+    ).toBeGreaterThanOrEqual(6);
   });
 
   test('no secret appears in any stdout, stderr, file, command file or GitHub request', () => {

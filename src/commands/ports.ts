@@ -9,6 +9,7 @@ import type { Workspace } from '../core/config/load.js';
 import type { GraphNode, SiteGraph } from '../core/graph/build.js';
 import type { Redactor } from '../core/redact.js';
 import type { ModuleResult, RunMode, RunPorts } from '../core/run/runner.js';
+import type { EvidenceRecord, EvidenceRun } from '../core/evidence/record.js';
 
 /** Where grouped log text finally goes: the runner's log groups, or a terminal. */
 export interface LogSink {
@@ -40,6 +41,16 @@ export interface CommandPorts {
   reporter: Reporter;
   /** Cancels a running command (Ctrl-C, the runner's cancel). */
   signal?: AbortSignal;
+  /** Where plan and apply leave their evidence record; absent: none is written. */
+  evidence?: EvidencePort;
+}
+
+/** Evidence records (SPEC §8.1): the facts of this run, and where records go. */
+export interface EvidencePort {
+  /** Who, where and which run — GitHub's facts in Actions, the machine's outside. */
+  run: EvidenceRun;
+  /** Chains a record to the previous one of its site × environment × command and writes it. */
+  write(root: string, record: EvidenceRecord): Promise<{ path: string; digest: string }>;
 }
 
 /** One plan or apply about to start. */

@@ -1,5 +1,7 @@
 import type { Layout, Workspace } from '../core/config/load.js';
-import { InputError, type Problem } from '../core/errors.js';
+import { InputError, SiteDeployError, type Problem } from '../core/errors.js';
+import { buildRecord, configDigest, digestingReader } from '../core/evidence/build.js';
+import type { Refusal } from '../core/evidence/record.js';
 import type { SiteGraph } from '../core/graph/build.js';
 import { loadProject } from '../core/project.js';
 import { runGraph, type RunMode, type RunResult } from '../core/run/runner.js';
@@ -49,6 +51,8 @@ export interface RunOutcome {
   result: RunResult;
   /** Config warnings found while loading. */
   warnings: Problem[];
+  /** The run's evidence record: where it was written and its digest. */
+  evidence?: { path: string; digest: string };
 }
 
 /**
@@ -56,26 +60,50 @@ export interface RunOutcome {
  * runs), take the run lock, run the module graph, release the lock whatever happened.
  */
 export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime): Promise<RunOutcome> {
-  const { workspace, graph, warnings } = loadProject(
-    ports.files(s.root),
-    s.layout,
-    ports.context(s.root),
-    s.site,
-    s.env,
-  );
+  const reader = digestingReader(ports.files(s.root));
+  const { workspace, graph, warnings } = loadProject(reader, s.layout, ports.context(s.root), s.site, s.env);
   if (s.ephemeralRunner) checkStateOnRunner(workspace, graph);
-  const open = await runtime.open({
-    root: s.root,
-    workspace,
-    graph,
-    mode: s.mode,
-    lockTimeoutMs: s.lockTimeoutMs,
-    reporter: ports.reporter,
-    redactor: ports.redactor,
-  });
+  const startedAt = Date.now();
+  // Every run that got this far leaves a record — succeeded, failed, cancelled or refused.
+  const record = async (outcome: {
+    result?: RunResult;
+    refusal?: Refusal;
+    failure?: string;
+  }): Promise<RunOutcome['evidence']> => {
+    if (!ports.evidence) return undefined;
+    const r = buildRecord({
+      command: s.mode,
+      graph,
+      run: ports.evidence.run,
+      startedAt,
+      finishedAt: Date.now(),
+      config: configDigest(reader.digests),
+      ...outcome,
+    });
+    return ports.evidence.write(s.root, r);
+  };
+  let open;
+  try {
+    open = await runtime.open({
+      root: s.root,
+      workspace,
+      graph,
+      mode: s.mode,
+      lockTimeoutMs: s.lockTimeoutMs,
+      reporter: ports.reporter,
+      redactor: ports.redactor,
+    });
+  } catch (e) {
+    if (e instanceof SiteDeployError && e.code === 'locked') {
+      const evidence = await record({ refusal: { kind: 'lock', message: e.message } });
+      if (evidence) ports.reporter.notice(`evidence: ${evidence.path}`);
+    }
+    throw e;
+  }
+  let result: RunResult | undefined;
   try {
     const { reporter } = ports;
-    const result = await runGraph(
+    result = await runGraph(
       workspace,
       graph,
       { mode: s.mode, maxParallel: s.maxParallel, signal: ports.signal },
@@ -85,8 +113,12 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
           e.type === 'start' ? reporter.started?.(e.node) : reporter.finished?.(e.node, e.module),
       },
     );
-    return { workspace, graph, result, warnings };
-  } finally {
+  } catch (e) {
     await open.close();
+    await record({ failure: e instanceof Error ? e.message : String(e) });
+    throw e;
   }
+  await open.close();
+  const evidence = await record({ result });
+  return { workspace, graph, result, warnings, evidence };
 }

@@ -13,9 +13,11 @@ export interface Problem extends SourcePos {
 
 /**
  * Stable error codes; `bad-input` maps to exit code 2, the rest to 1. `locked`: another run holds
- * the site × environment (or its lock could not be taken).
+ * the site × environment (or its lock could not be taken); `refused`: a binding, promotion or
+ * freeze check stopped the run before it changed anything; `evidence`: the run's record could not
+ * be kept (never overwritten, so a name already taken fails the run closed).
  */
-export type ErrorCode = 'bad-input' | 'step-failed' | 'locked' | 'internal';
+export type ErrorCode = 'bad-input' | 'step-failed' | 'locked' | 'refused' | 'evidence' | 'internal';
 
 /** The one error type the tool throws on purpose: a stable code, the problems, and whose fault it is. */
 export class SiteDeployError extends Error {

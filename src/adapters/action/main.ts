@@ -26,6 +26,8 @@ import type { Annotation } from '../github/check-run.js';
 import { runContext } from '../run-context.js';
 import { guardRun } from '../run-guard.js';
 import { localRuntime } from '../run/runtime.js';
+import { writeRecord } from '../evidence/folder.js';
+import { evidenceRun } from '../evidence/run-facts.js';
 import { actionGitHub, problemAnnotations, runUrl, startFeedback, type Feedback } from './feedback.js';
 import { readSettings, type ActionSettings } from './inputs.js';
 import { actionIo, type ActionIo } from './io.js';
@@ -49,8 +51,15 @@ function workspaceDir(s: ActionSettings): string {
 }
 
 /** The ports of a command run as a workflow step. */
-function actionPorts(io: ActionIo, site: string, environment: string, signal?: AbortSignal): CommandPorts {
+function actionPorts(
+  io: ActionIo,
+  site: string,
+  environment: string,
+  signal?: AbortSignal,
+  root?: string,
+): CommandPorts {
   return {
+    ...(root === undefined ? {} : { evidence: { run: evidenceRun(root), write: writeRecord } }),
     files: fsReader,
     context: (root) => runContext(root),
     redactor: io.redactor,
@@ -202,16 +211,22 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
           lockTimeoutMs: s.lockTimeoutMs,
           ephemeralRunner: true,
         },
-        actionPorts(io, site, environment, guard.signal),
+        actionPorts(io, site, environment, guard.signal, s.root),
         runtime,
       );
     } catch (e) {
       await reportRefusal(e, s, site, environment, feedback);
       throw e;
     }
-    const { graph, result, warnings, workspace } = outcome;
+    const { graph, result, warnings, workspace, evidence } = outcome;
     annotate(io, warnings, s.root, workspaceDir(s));
-    const report = toRunReport(graph, result, runContext(s.root), { runUrl: runUrl() });
+    if (evidence) io.setOutput('evidence-path', evidence.path);
+    const url = runUrl();
+    const report = toRunReport(graph, result, runContext(s.root), {
+      runUrl: url,
+      // The record is uploaded as an artifact of the run.
+      evidenceUrl: evidence && url ? `${url}#artifacts` : undefined,
+    });
     const markdown = renderReport(report);
     await io.summary(markdown);
     await feedback.comment(report.marker, markdown);
@@ -224,7 +239,7 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
         ...failureAnnotations(result, graph, workspace, s, `site-deploy / ${site} / ${environment}`),
       ],
     );
-    const doc = runDocument(graph, result);
+    const doc = runDocument(graph, result, evidence?.path);
     io.setOutput('status', result.status);
     io.setOutput('summary', { ...doc, outputs: undefined });
     io.setOutput('outputs', publicOutputs(graph, result));

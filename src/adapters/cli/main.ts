@@ -3,7 +3,7 @@
  * workflow step, for the runner too), one exit code. Everything it writes goes through the run's
  * one redaction.
  */
-import { relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { forceUnlock } from '../../commands/force-unlock.js';
 import { graph } from '../../commands/graph.js';
 import { matrix } from '../../commands/matrix.js';
@@ -24,6 +24,8 @@ import { progressLine, renderGraphTable, renderMatrixTable, renderRunTable } fro
 import { runnerSafeJson } from '../../core/workflow-commands.js';
 import { fsReader } from '../fs-reader.js';
 import { readPlanFile } from '../plan-file.js';
+import { writeRecord } from '../evidence/folder.js';
+import { evidenceRun } from '../evidence/run-facts.js';
 import { runContext } from '../run-context.js';
 import { guardRun } from '../run-guard.js';
 import { engineOutput, safeText } from '../run/engine-output.js';
@@ -124,6 +126,12 @@ function failure(e: unknown, out: Out, cwd: string, args: CliArgs | undefined): 
   return 1;
 }
 
+/** A path as the user reads it: relative when it lies under the current directory, else absolute. */
+function shownPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
 function printProblems(problems: Problem[], out: Out, cwd: string, args: CliArgs | undefined): void {
   const root = resolve(cwd, args?.root ?? '.');
   for (const p of problems) {
@@ -139,8 +147,10 @@ function printProblems(problems: Problem[], out: Out, cwd: string, args: CliArgs
 }
 
 /** The ports of a command run from a terminal. */
-function cliPorts(out: Out, args: CliArgs, signal?: AbortSignal): CommandPorts {
+function cliPorts(out: Out, args: CliArgs, signal?: AbortSignal, root?: string): CommandPorts {
   return {
+    // plan and apply leave a record in the local evidence folder.
+    ...(root === undefined ? {} : { evidence: { run: evidenceRun(root), write: writeRecord } }),
     files: fsReader,
     context: (root) => runContext(root),
     redactor: out.redactor,
@@ -262,6 +272,7 @@ async function planOrApply(
       graph: g,
       result,
       warnings,
+      evidence,
     } = await run(
       {
         ...where,
@@ -270,13 +281,14 @@ async function planOrApply(
         lockTimeoutMs: args.lockTimeoutMs,
         ephemeralRunner: process.env.GITHUB_ACTIONS === 'true',
       },
-      cliPorts(out, args, guard.signal),
+      cliPorts(out, args, guard.signal, where.root),
       runtime,
     );
     printProblems(warnings, out, cwd, args);
-    if (args.json) out.json(runDocument(g, result));
+    if (args.json) out.json(runDocument(g, result, evidence?.path));
     else {
       out.text(`\n${renderRunTable(result)}`);
+      if (evidence) out.text(`evidence: ${shownPath(cwd, evidence.path)} (${evidence.digest})\n`);
       for (const m of result.modules.filter((x) => x.status === 'failed' && x.reason))
         out.text(`\n${m.name} failed:\n${m.reason}\n`);
     }

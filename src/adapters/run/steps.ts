@@ -3,6 +3,7 @@ import type { Workspace } from '../../core/config/load.js';
 import { isSensitiveInput, type SiteGraph } from '../../core/graph/build.js';
 import { summarizePlan } from '../../core/plan/summary.js';
 import { missingOutputs } from '../../core/plan/outputs.js';
+import { planDigest } from '../../core/plan/digest.js';
 import { formatProblem } from '../../core/errors.js';
 import type { Manifest } from '../../core/config/model.js';
 import { sensitivePlanValues } from '../../core/plan/sensitive.js';
@@ -161,6 +162,7 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
           outputs: r.outputs,
           unknownOutputs: r.unknownOutputs ?? [],
           planSha256: r.planSha256,
+          ...(r.plan !== undefined ? { planDigest: planDigest(r.plan) } : {}),
           error: r.error,
         };
       } finally {

@@ -15,7 +15,7 @@ export type EvidenceStatus = 'succeeded' | 'no-op' | 'failed' | 'cancelled' | 'r
 
 /** Why a run was refused. */
 export interface Refusal {
-  kind: 'config' | 'lock' | 'binding' | 'promotion' | 'freeze' | 'policy' | 'state';
+  kind: 'lock' | 'binding' | 'promotion' | 'freeze' | 'policy';
   message: string;
 }
 
@@ -98,6 +98,8 @@ export interface EvidenceRecord {
   command: EvidenceCommand;
   status: EvidenceStatus;
   refusal: Refusal | null;
+  /** Why the run broke off, when no module result explains it (the first line only). */
+  error: string | null;
   site: string;
   environment: string;
   lifecycle: 'long-lived' | 'ephemeral';

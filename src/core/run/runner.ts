@@ -35,6 +35,8 @@ export interface StepReport {
   /** Plan: outputs known only after apply. */
   unknownOutputs: string[];
   planSha256?: string;
+  /** The normalized plan digest (SPEC §8.3), `sha256:<hex>`. */
+  planDigest?: string;
   error?: string;
 }
 
@@ -67,6 +69,8 @@ export interface ModuleResult extends PlanCounts {
   summary?: PlanSummary;
   outputs: Record<string, OutputValue>;
   planSha256?: string;
+  /** The normalized plan digest (SPEC §8.3), `sha256:<hex>`. */
+  planDigest?: string;
 }
 
 /** The one typed result that reports, evidence and the action outputs read. */
@@ -233,6 +237,7 @@ export async function runGraph(
       summary: report?.summary,
       outputs: report?.outputs ?? {},
       planSha256: report?.planSha256,
+      planDigest: report?.planDigest,
     };
   };
 
@@ -289,6 +294,8 @@ export interface RunDocument {
   environment: string;
   command: RunMode;
   status: RunResult['status'];
+  /** Path of the run's evidence record (null when none was written). */
+  evidence: string | null;
   modules: (PlanCounts & {
     name: string;
     type: string;
@@ -303,12 +310,13 @@ export interface RunDocument {
 }
 
 /** The `plan --json` / `apply --json` document of SPEC §9. */
-export function runDocument(graph: SiteGraph, result: RunResult): RunDocument {
+export function runDocument(graph: SiteGraph, result: RunResult, evidence?: string): RunDocument {
   return {
     site: result.site,
     environment: result.environment,
     command: result.command,
     status: result.status,
+    evidence: evidence ?? null,
     modules: result.modules.map((m) => ({
       name: m.name,
       type: m.type,
