@@ -505,3 +505,151 @@ describe('validateProject', () => {
     ]);
   });
 });
+
+describe('freeze windows and break-glass (SPEC §8.4)', () => {
+  const ENV_FILE = 'sites/s1/environments/dev.yaml';
+  const envWith = (freeze: string) => load(baseRepo(), { [ENV_FILE]: `environment: dev\n${freeze}` });
+  const warningsOf = (p: Problems) =>
+    p.list
+      .filter((x) => x.severity === 'warning')
+      .map((x) => `${x.file}:${x.line}:${x.column}: ${x.message}`);
+
+  test('windows load as UTC instants, offsets applied, with reason and origin; none means []', () => {
+    const { site, problems } = envWith(yaml`
+      freeze:
+        - from: 2026-12-20T00:00:00Z
+          to: 2026-12-27T00:00:00+01:00
+          reason: year-end change freeze
+        - { from: "2027-03-01T09:30:00.250-05:00", to: "2027-03-01T18:00Z", reason: " launch " }
+    `);
+    expect(errorsOf(problems)).toEqual([]);
+    expect(site.environments.get('dev')?.freeze).toEqual([
+      {
+        from: Date.UTC(2026, 11, 20),
+        to: Date.UTC(2026, 11, 26, 23),
+        reason: 'year-end change freeze',
+        origin: { file: ENV_FILE, path: ['freeze', 0] },
+      },
+      {
+        from: Date.UTC(2027, 2, 1, 14, 30, 0, 250),
+        to: Date.UTC(2027, 2, 1, 18),
+        reason: 'launch',
+        origin: { file: ENV_FILE, path: ['freeze', 1] },
+      },
+    ]);
+    expect(site.environments.get('prod')?.freeze).toEqual([]);
+  });
+
+  test.each<[string, string, string]>([
+    [
+      'a date-time without a zone',
+      '  - { from: 2026-12-20T00:00:00, to: 2026-12-27T00:00:00Z, reason: r }',
+      `${ENV_FILE}:3:13: freeze[0].from "2026-12-20T00:00:00" has no zone: give a zone, e.g. 2026-12-20T00:00:00Z (UTC) or 2026-12-20T00:00:00+01:00`,
+    ],
+    [
+      'a date without a time',
+      '  - { from: 2026-12-20T00:00:00Z, to: 2026-12-27, reason: r }',
+      `${ENV_FILE}:3:39: freeze[0].to "2026-12-27" is a date without a time: give a date-time with a zone, e.g. 2026-12-27T00:00:00Z`,
+    ],
+    [
+      'not a date at all',
+      '  - { from: next friday, to: 2026-12-27T00:00:00Z, reason: r }',
+      `${ENV_FILE}:3:13: freeze[0].from "next friday" is not an ISO 8601 date-time: write it like 2026-12-20T00:00:00Z (a zone is required)`,
+    ],
+    [
+      'a day the month does not have',
+      '  - { from: 2026-02-29T00:00:00Z, to: 2026-03-02T00:00:00Z, reason: r }',
+      `${ENV_FILE}:3:13: freeze[0].from "2026-02-29T00:00:00Z" is not a real date and time: write it like 2026-12-20T00:00:00Z`,
+    ],
+    [
+      'to before from',
+      '  - { from: 2026-12-27T00:00:00Z, to: 2026-12-20T00:00:00Z, reason: r }',
+      `${ENV_FILE}:3:39: freeze[0] ends (to: 2026-12-20T00:00:00Z) before it starts (from: 2026-12-27T00:00:00Z): \`to\` must be after \`from\``,
+    ],
+    [
+      'to equal to from, written in two zones',
+      '  - { from: 2026-12-20T01:00:00+01:00, to: 2026-12-20T00:00:00Z, reason: r }',
+      `${ENV_FILE}:3:44: freeze[0] ends (to: 2026-12-20T00:00:00Z) when it starts (from: 2026-12-20T01:00:00+01:00): \`to\` must be after \`from\``,
+    ],
+    [
+      'a blank reason',
+      '  - { from: 2026-12-20T00:00:00Z, to: 2026-12-27T00:00:00Z, reason: "  " }',
+      `${ENV_FILE}:3:69: freeze[0].reason is empty: say why the environment is frozen (whoever is refused reads it)`,
+    ],
+    [
+      'no reason',
+      '  - { from: 2026-12-20T00:00:00Z, to: 2026-12-27T00:00:00Z }',
+      `${ENV_FILE}:3:5: freeze[0] is missing required key "reason"`,
+    ],
+  ])('%s is an error at its line and column', (_name, entry, expected) => {
+    const { site, problems } = envWith(`freeze:\n${entry}\n`);
+    expect(errorsOf(problems)).toEqual([expected]);
+    expect(site.environments.get('dev')?.freeze ?? []).toEqual([]);
+  });
+
+  test('break_glass.allowed loads the logins as written, with where they were written', () => {
+    const text = yaml`
+      site:
+        name: s1
+        break_glass:
+          allowed: [alice, Bob-Smith, "1234"]
+        modules:
+          - type: free
+    `;
+    const { site, problems } = load(baseRepo(), { [SITE_FILE]: text });
+    expect(errorsOf(problems)).toEqual([]);
+    expect(site.breakGlass).toEqual({
+      allowed: ['alice', 'Bob-Smith', '1234'],
+      origin: { file: SITE_FILE, path: ['site', 'break_glass'] },
+    });
+    expect(load(baseRepo()).site.breakGlass).toBeUndefined();
+  });
+
+  test('what is not a GitHub login is an error at its line, saying what to write instead', () => {
+    const text = yaml`
+      site:
+        name: s1
+        break_glass:
+          allowed:
+            - "@alice"
+            - acme/platform-oncall
+            - dependabot[bot]
+            - alice@example.com
+            - -dash
+            - alice
+            - ALICE
+        modules:
+          - type: free
+    `;
+    const { site, problems } = load(baseRepo(), { [SITE_FILE]: text });
+    expect(errorsOf(problems)).toEqual([
+      `${SITE_FILE}:5:9: break_glass.allowed[0] "@alice" is not a GitHub login: write it without the "@" (alice)`,
+      `${SITE_FILE}:6:9: break_glass.allowed[1] "acme/platform-oncall" looks like a team: break_glass.allowed takes GitHub logins — list the team's members`,
+      `${SITE_FILE}:7:9: break_glass.allowed[2] "dependabot[bot]" is a bot: breaking glass is a person's decision — list the people who may make it`,
+      `${SITE_FILE}:8:9: break_glass.allowed[3] "alice@example.com" looks like an e-mail address: give the person's GitHub login instead`,
+      `${SITE_FILE}:9:9: break_glass.allowed[4] "-dash" is not a GitHub login: letters, digits and hyphens, at most 39 characters, not starting with a hyphen`,
+    ]);
+    expect(warningsOf(problems)).toEqual([
+      `${SITE_FILE}:11:9: break_glass.allowed lists "ALICE" twice (also allowed[5]; GitHub logins ignore case): remove one`,
+    ]);
+    expect(site.breakGlass?.allowed).toEqual(['alice']);
+  });
+
+  test('a misspelt break_glass key is caught by the schema with a suggestion', () => {
+    const text = yaml`
+      site:
+        name: s1
+        break_glass:
+          allow: [alice]
+        modules:
+          - type: free
+    `;
+    const { problems } = load(baseRepo(), { [SITE_FILE]: text });
+    expect(errorsOf(problems)).toEqual([
+      `${SITE_FILE}:3:3: site.break_glass is missing required key "allowed"`,
+      expect.stringMatching(
+        new RegExp(`^${SITE_FILE}:4:5: unknown key "allow" in site.break_glass.*allowed`),
+      ),
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import { didYouMean } from '../suggest.js';
 import type {
   CredentialEntry,
   Environment,
+  FreezeWindow,
   InputEntry,
   InputSpec,
   Manifest,
@@ -224,6 +225,7 @@ class Loader {
       haltOnFailure: raw.halt_on_failure !== false,
       ordering: raw.ordering === 'dependencies' ? 'dependencies' : 'weights',
       promotion: raw.promotion as string[] | undefined,
+      breakGlass: this.breakGlass(raw.break_glass as { allowed: string[] } | undefined, yaml),
       state: this.state(raw.state as Obj | undefined, file),
       modules: this.loadModules(raw.modules as Obj[], dir, file),
       environments,
@@ -231,6 +233,65 @@ class Loader {
     };
     this.checkEnvironmentNames(site, yaml);
     return site;
+  }
+
+  /** `site.break_glass`: GitHub logins, checked one by one so a team or an e-mail is caught at its line. */
+  private breakGlass(raw: { allowed: string[] } | undefined, yaml: YamlFile): Site['breakGlass'] {
+    if (!raw) return undefined;
+    const path = ['site', 'break_glass', 'allowed'];
+    const allowed: string[] = [];
+    const seen = new Map<string, number>();
+    raw.allowed.forEach((login, i) => {
+      const problem = loginProblem(login);
+      if (problem) {
+        this.problems.error(yaml.locate([...path, i]), `break_glass.allowed[${i}] "${login}" ${problem}`);
+        return;
+      }
+      const first = seen.get(login.toLowerCase());
+      if (first !== undefined) {
+        this.problems.warn(
+          yaml.locate([...path, i]),
+          `break_glass.allowed lists "${login}" twice (also allowed[${first}]; GitHub logins ignore case): remove one`,
+        );
+        return;
+      }
+      seen.set(login.toLowerCase(), i);
+      allowed.push(login);
+    });
+    return { allowed, origin: { file: yaml.file, path: ['site', 'break_glass'] } };
+  }
+
+  /** An environment's `freeze:` windows; a window with a problem is reported and left out. */
+  private freeze(raw: Obj[] | undefined, yaml: YamlFile): FreezeWindow[] {
+    const windows: FreezeWindow[] = [];
+    (raw ?? []).forEach((entry, i) => {
+      const at = (key: string): SourcePos => yaml.locate(['freeze', i, key]);
+      const bound = (key: 'from' | 'to'): number | undefined => {
+        const text = entry[key] as string;
+        const parsed = parseZonedDateTime(text);
+        if ('ms' in parsed) return parsed.ms;
+        this.problems.error(at(key), `freeze[${i}].${key} "${text}" ${parsed.problem}`);
+        return undefined;
+      };
+      const from = bound('from');
+      const to = bound('to');
+      const reason = (entry.reason as string).trim();
+      if (!reason)
+        this.problems.error(
+          at('reason'),
+          `freeze[${i}].reason is empty: say why the environment is frozen (whoever is refused reads it)`,
+        );
+      if (from === undefined || to === undefined) return;
+      if (from >= to) {
+        this.problems.error(
+          at('to'),
+          `freeze[${i}] ends (to: ${String(entry.to)}) ${from === to ? 'when' : 'before'} it starts (from: ${String(entry.from)}): \`to\` must be after \`from\``,
+        );
+        return;
+      }
+      if (reason) windows.push({ from, to, reason, origin: { file: yaml.file, path: ['freeze', i] } });
+    });
+    return windows;
   }
 
   private state(raw: Obj | undefined, file: string): StateConfig {
@@ -518,6 +579,7 @@ class Loader {
           raw.verification === undefined
             ? undefined
             : { value: raw.verification, origin: { file, path: ['verification'] } },
+        freeze: this.freeze(raw.freeze as Obj[] | undefined, yaml),
       });
     }
     return envs;
@@ -549,4 +611,66 @@ class Loader {
     }
     return { file, entries };
   }
+}
+
+/** GitHub's rule for logins: letters, digits and hyphens, at most 39, not starting with a hyphen. */
+const GITHUB_LOGIN = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/;
+
+/** Why a string is not a GitHub login (the rest of a sentence), or undefined when it is one. */
+function loginProblem(login: string): string | undefined {
+  if (GITHUB_LOGIN.test(login)) return undefined;
+  if (login.startsWith('@') && GITHUB_LOGIN.test(login.slice(1)))
+    return `is not a GitHub login: write it without the "@" (${login.slice(1)})`;
+  if (/\[bot\]$/i.test(login))
+    return "is a bot: breaking glass is a person's decision — list the people who may make it";
+  if (/^@?[A-Za-z0-9-]+\/[A-Za-z0-9_.-]+$/.test(login))
+    return "looks like a team: break_glass.allowed takes GitHub logins — list the team's members";
+  if (login.includes('@')) return "looks like an e-mail address: give the person's GitHub login instead";
+  return 'is not a GitHub login: letters, digits and hyphens, at most 39 characters, not starting with a hyphen';
+}
+
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2}|[+-]\d{4}|[+-]\d{2})?$/i;
+
+/**
+ * Reads an ISO 8601 date-time that names its zone (`Z` or an offset such as `+01:00`):
+ * `{ ms }` since the epoch, or `{ problem }`, the rest of a sentence about the value. A value
+ * without a zone is refused: whose midnight it means would depend on the runner's clock.
+ */
+export function parseZonedDateTime(text: string): { ms: number } | { problem: string } {
+  const m = DATE_TIME.exec(text.trim());
+  const example = '2026-12-20T00:00:00Z';
+  if (!m) {
+    return /^\d{4}-\d{2}-\d{2}$/.test(text.trim())
+      ? { problem: `is a date without a time: give a date-time with a zone, e.g. ${text.trim()}T00:00:00Z` }
+      : { problem: `is not an ISO 8601 date-time: write it like ${example} (a zone is required)` };
+  }
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  if (zone === undefined)
+    return { problem: `has no zone: give a zone, e.g. ${text.trim()}Z (UTC) or ${text.trim()}+01:00` };
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, sec ?? '0'].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59)
+    return { problem: `is not a real date and time: write it like ${example}` };
+  let offset = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const digits = zone.slice(1).replace(':', '');
+    const oh = Number(digits.slice(0, 2));
+    const om = Number(digits.slice(2) || '0');
+    if (oh > 23 || om > 59)
+      return { problem: `has an offset out of range (${zone}): offsets run from -23:59 to +23:59` };
+    offset = (zone.startsWith('-') ? -1 : 1) * (oh * 60 + om) * 60_000;
+  }
+  const ms = Number(((frac ?? '') + '000').slice(0, 3));
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day);
+  utc.setUTCHours(hour, minute, second, ms);
+  return { ms: utc.getTime() - offset };
 }

@@ -52,6 +52,18 @@ export interface ModuleEntry {
   origin: Origin;
 }
 
+/** A window of an environment's `freeze:` in which `apply` is refused (SPEC §8.4). */
+export interface FreezeWindow {
+  /** Start, milliseconds since the epoch (UTC); inside the window from here on. */
+  from: number;
+  /** End, milliseconds since the epoch (UTC), after `from`; outside the window from here on. */
+  to: number;
+  /** Why the environment is frozen (never empty). */
+  reason: string;
+  /** The window's entry in the environment file (`['freeze', i]`). */
+  origin: Origin;
+}
+
 /** environments/<env>.yaml. */
 export interface Environment {
   name: string;
@@ -59,6 +71,8 @@ export interface Environment {
   lifecycle: 'long-lived' | 'ephemeral';
   variables: Map<string, InputEntry>;
   verification?: InputEntry;
+  /** Freeze windows, in file order; empty when the file has no `freeze:`. */
+  freeze: FreezeWindow[];
 }
 
 /** One environment's AWS identity from credentials.yaml: what the STS chain reads, and where it was written. */
@@ -86,6 +100,8 @@ export interface Site {
   haltOnFailure: boolean;
   ordering: 'weights' | 'dependencies';
   promotion?: string[];
+  /** `break_glass:` of site.yaml: the GitHub logins who may override a freeze or a promotion check. */
+  breakGlass?: { allowed: string[]; origin: Origin };
   state: StateConfig;
   modules: ModuleEntry[];
   environments: Map<string, Environment>;

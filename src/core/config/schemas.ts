@@ -76,6 +76,20 @@ export const siteSchema = {
           uniqueItems: true,
           description: 'Environments a release must pass through, in order.',
         },
+        break_glass: {
+          type: 'object',
+          required: ['allowed'],
+          additionalProperties: false,
+          description:
+            'Who may override a freeze or a promotion check with break-glass: "<reason>" (recorded in the evidence and the PR comment).',
+          properties: {
+            allowed: {
+              type: 'array',
+              items: { type: 'string' },
+              description: 'GitHub logins (not teams) allowed to break glass.',
+            },
+          },
+        },
         state: {
           type: 'object',
           required: ['backend'],
@@ -148,6 +162,26 @@ export const environmentSchema = {
       type: 'object',
       additionalProperties: false,
       properties: { probes: { type: 'array', items: probe } },
+    },
+    freeze: {
+      type: 'array',
+      description: 'Windows in which apply is refused (break-glass overrides them).',
+      items: {
+        type: 'object',
+        required: ['from', 'to', 'reason'],
+        additionalProperties: false,
+        properties: {
+          from: {
+            type: 'string',
+            description: 'ISO 8601 date-time with a zone, e.g. 2026-12-20T00:00:00Z; the window starts here.',
+          },
+          to: {
+            type: 'string',
+            description: 'ISO 8601 date-time with a zone, after from; the window ends here (not included).',
+          },
+          reason: { type: 'string', description: 'Why; shown to whoever is refused.' },
+        },
+      },
     },
   },
 } as const;
