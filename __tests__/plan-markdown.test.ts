@@ -1,6 +1,16 @@
 import { describe, expect, test } from '@jest/globals';
 import { summarizePlan, type PlanSummary } from '../src/core/plan/summary.js';
 import { formatDuration } from '../src/core/run/format.js';
+import { toRunReport } from '../src/core/run/report.js';
+import type { SiteGraph } from '../src/core/graph/build.js';
+import type { RunResult } from '../src/core/run/runner.js';
+import {
+  bindingHeader,
+  makeReview,
+  parseBindingHeader,
+  reviewedModule,
+  type BindingReview,
+} from '../src/core/binding.js';
 import {
   renderReport,
   renderSummaryMarkdown,
@@ -409,4 +419,164 @@ test.each([
   [Number.NaN, '—'],
 ])('formatDuration(%d) = %s', (ms, text) => {
   expect(formatDuration(ms)).toBe(text);
+});
+
+describe('renderReport: the approval binding header', () => {
+  /** A show-json shaped plan: `n` resources being created, id and arn known only after apply. */
+  function showJson(n: number, prefix: string): unknown {
+    return {
+      format_version: '1.2',
+      resource_changes: Array.from({ length: n }, (_, r) => ({
+        address: `module.app.aws_security_group_rule.${prefix}["ingress-${String(r).padStart(5, '0')}-tcp"]`,
+        mode: 'managed',
+        type: 'aws_security_group_rule',
+        change: {
+          actions: ['create'],
+          before: null,
+          after: { from_port: 443, to_port: 443 },
+          after_unknown: { id: true, arn: true },
+          after_sensitive: {},
+        },
+      })),
+    };
+  }
+
+  function binding(modules: ModuleReport[], perModule: (i: number) => number): BindingReview {
+    return makeReview({
+      site: 'client-portal',
+      env: 'production',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      created_at: '2025-03-10T12:00:00Z',
+      modules: Object.fromEntries(
+        modules.map((m, i) => [m.name, reviewedModule(showJson(perModule(i), `r${i}`), { mocked: false })]),
+      ),
+    });
+  }
+
+  test('a plan run writes the header on the line after the marker; it parses back to the review', () => {
+    const modules: ModuleReport[] = [
+      { name: 'network', weight: 10, status: 'succeeded', summary: summary([['aws_vpc.main', ['create']]]) },
+      { name: 'app', weight: 20, status: 'succeeded', mocked: ['network.vpc_id'] },
+    ];
+    const review = makeReview({
+      site: 'client-portal',
+      env: 'production',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      created_at: '2025-03-10T12:00:00Z',
+      modules: {
+        network: reviewedModule(showJson(3, 'a'), { mocked: false }),
+        app: reviewedModule(showJson(2, 'b'), { mocked: true }),
+      },
+    });
+    const md = renderReport(report(modules, { binding: review, planDigest: review.combined }));
+    const lines = md.split('\n');
+    expect(lines[0]).toBe(MARKER);
+    expect(lines[1]).toBe(bindingHeader(review));
+    expect(md.split('site-deploy-binding').length).toBe(2); // once, and only hidden
+    expect(parseBindingHeader(md)).toEqual(review);
+    expect(md).toContain(`Plan digest: <code>${review.combined}</code>`);
+    expect(md).not.toMatch(/binding (reduced|did not fit)/);
+  });
+
+  test('no header on an apply run, or without a module digest', () => {
+    const review = binding([{ name: 'app', weight: 1, status: 'succeeded' }], () => 1);
+    const modules: ModuleReport[] = [{ name: 'app', weight: 1, status: 'succeeded' }];
+    expect(renderReport(report(modules, { command: 'apply', binding: review }))).not.toContain(
+      'site-deploy-binding',
+    );
+    const empty = { ...review, modules: {} };
+    expect(renderReport(report(modules, { binding: empty }))).not.toContain('site-deploy-binding');
+    expect(renderReport(report(modules))).toBe(renderReport(report(modules, { command: 'plan' })));
+  });
+
+  test('the header counts toward 65,536: lists fold before it shrinks', () => {
+    const input = bigSite();
+    // 27 modules, their per-change digests and unknown paths: about 28,000 characters of header.
+    input.binding = binding(input.modules, () => 3);
+    const header = bindingHeader(input.binding);
+    expect(header.length).toBeGreaterThan(15_000);
+    const md = renderReport(input);
+    expect(md.length).toBeLessThan(65_536);
+    expect(md.split('\n')[1] === header).toBe(true); // whole: the lists folded instead (not printed: 28 kB)
+    expect(md).toMatch(/_Folded \d+ lists? \(/);
+    expect(tableRows(md)).toHaveLength(27);
+    expect(renderReport(structuredClone(input))).toBe(md);
+  });
+
+  test('a header too big for the comment shrinks: modules bound on shape, and a visible line says which', () => {
+    const input = bigSite();
+    // 99 resources × 2 unknown values × 27 modules: far beyond the limit in full.
+    input.binding = binding(input.modules, () => 99);
+    expect(bindingHeader(input.binding).length).toBeGreaterThan(65_536);
+    const md = renderReport(input);
+    expect(md.length).toBeLessThan(65_536);
+    expect(tableRows(md)).toHaveLength(27);
+    const parsed = parseBindingHeader(md);
+    expect(parsed).toBeDefined();
+    const mods = Object.values(parsed?.modules ?? {});
+    expect(mods).toHaveLength(27);
+    expect(mods.every((m) => m.changes === undefined)).toBe(true);
+    expect(mods.some((m) => m.compare === 'shape' && m.reduced === 'size')).toBe(true);
+    // Digests are never dropped: apply still compares every module.
+    for (const [name, m] of Object.entries(parsed?.modules ?? {}))
+      expect(m.digest).toBe(input.binding.modules[name]?.digest);
+    expect(parsed?.combined).toBe(input.binding.combined);
+    expect(md).toMatch(
+      /_Approval binding reduced to fit the comment size limit: \d+ modules bound on addresses and actions only \(/,
+    );
+  });
+
+  test('a limit too small for even the shapes: no header, and the comment says apply will halt', () => {
+    const input = bigSite();
+    input.binding = binding(input.modules, () => 5);
+    const md = renderReport(input, { maxLength: 6000 });
+    expect(md.length).toBeLessThan(6000);
+    expect(md).not.toContain('site-deploy-binding');
+    expect(parseBindingHeader(md)).toBeUndefined();
+    expect(md).toContain('The approval binding did not fit in the comment');
+  });
+});
+
+describe('toRunReport: the binding of a plan run', () => {
+  const graph = {} as SiteGraph;
+  const ctx = {
+    repository: 'acme/portal',
+    sha: 'a'.repeat(40),
+    ref: 'refs/pull/7/merge',
+    runId: '1',
+    actor: 'octocat',
+  };
+  const result = (command: 'plan' | 'apply'): RunResult =>
+    ({
+      site: 'client-portal',
+      environment: 'production',
+      command,
+      status: 'succeeded',
+      modules: [],
+    }) as unknown as RunResult;
+  const review = makeReview({
+    site: 'client-portal',
+    env: 'production',
+    commit: 'a'.repeat(40),
+    created_at: '2025-03-10T12:00:00Z',
+    modules: {
+      app: reviewedModule(
+        { resource_changes: [{ address: 'a.b', change: { actions: ['create'], after: {} } }] },
+        { mocked: false },
+      ),
+    },
+  });
+
+  test('a plan carries the review, and its combined normalized digest is the plan digest shown', () => {
+    const r = toRunReport(graph, result('plan'), ctx, { binding: review });
+    expect(r.binding).toBe(review);
+    expect(r.planDigest).toBe(review.combined);
+    expect(parseBindingHeader(renderReport(r))).toEqual(review);
+  });
+
+  test('an apply never carries one', () => {
+    const r = toRunReport(graph, result('apply'), ctx, { binding: review });
+    expect(r.binding).toBeUndefined();
+    expect(renderReport(r)).not.toContain('site-deploy-binding');
+  });
 });

@@ -4,8 +4,11 @@
 // Every request is recorded and checked against GitHub's OpenAPI description (`validateRequest`):
 // an invalid one gets a 422 like GitHub's and lands in `problems`, which a test asserts empty.
 // Implemented, with realistic JSON (ids, node ids, html_url): list issue comments (paginated with
-// a Link header), create and update an issue comment, create and update a check run. Anything
-// else GitHub documents gets a 404 and is recorded as a problem too ("not implemented here").
+// a Link header), create and update an issue comment, create and update a check run; the pull
+// requests associated with a commit, answered from a table the test sets (`setCommitPulls`);
+// deployments and their statuses (create, list newest first with filters and pagination, get),
+// kept in memory, with GitHub's `auto_inactive` and `log_url` rules. Anything else GitHub
+// documents gets a 404 and is recorded as a problem too ("not implemented here").
 //
 // Faults: `inject` answers chosen requests with a canned status; `failNext` answers the next N
 // requests the way GitHub does when it is down (5xx) or applies a secondary rate limit (403/429,
@@ -74,6 +77,54 @@ export interface StoredCheckRun {
   history: string[];
 }
 
+/** A pull request associated with a commit, as a test declares it (see `setCommitPulls`). */
+export interface CommitPull {
+  number: number;
+  head_sha: string;
+  /** Default: the head sha for a merged pull request, else null. */
+  merge_commit_sha?: string | null;
+  /** Default `closed` when `merged_at` is set, else `open`. */
+  state?: 'open' | 'closed';
+  merged_at?: string | null;
+  /** Default `main`. */
+  base_ref?: string;
+  /** Default `feature-<number>`. */
+  head_ref?: string;
+  /** Default `Change <number>`. */
+  title?: string;
+}
+
+/** A deployment status as the server keeps it. */
+export interface StoredDeploymentStatus {
+  id: number;
+  state: string;
+  description: string;
+  environment: string;
+  target_url: string;
+  log_url: string;
+  environment_url: string;
+  created_at: string;
+}
+
+/** A deployment as the server keeps it, with its statuses oldest first. */
+export interface StoredDeployment {
+  id: number;
+  owner: string;
+  repo: string;
+  sha: string;
+  ref: string;
+  task: string;
+  payload: unknown;
+  environment: string;
+  original_environment: string;
+  description: string | null;
+  transient_environment: boolean;
+  production_environment: boolean;
+  created_at: string;
+  updated_at: string;
+  statuses: StoredDeploymentStatus[];
+}
+
 /** A canned failure for the next matching request(s). */
 export interface Injected {
   method: string;
@@ -117,6 +168,12 @@ export interface GitHubServer {
   problems: string[];
   comments: Map<number, StoredComment>;
   checkRuns: Map<number, StoredCheckRun>;
+  /** Deployments by id, each with its statuses. */
+  deployments: Map<number, StoredDeployment>;
+  /** Sets the pull requests `GET /repos/{o}/{r}/commits/{sha}/pulls` answers for a commit (any repository). */
+  setCommitPulls(sha: string, pulls: CommitPull[]): void;
+  /** Makes a branch or tag name resolve to a commit when a deployment names it as its ref. */
+  setRef(ref: string, sha: string): void;
   /** The comments of one issue, oldest first. */
   commentsOn(issue: number): StoredComment[];
   /** Puts a comment on an issue as if someone had written it (for pagination and marker tests). */
@@ -134,7 +191,7 @@ export interface GitHubServer {
   failNext(n: number, options: FailOptions): void;
   /** Requests whose method matches and whose path matches `path`. */
   find(method: string, path: RegExp): GitHubRequest[];
-  /** Forgets requests, problems, comments, check runs, injections and pending failures. */
+  /** Forgets requests, problems, comments, check runs, deployments, commit pulls, refs, injections and pending failures. */
   reset(): void;
   stop(): Promise<void>;
 }
@@ -191,6 +248,11 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   let nextCommentId = 1_000_000_001;
   let nextCheckId = 20_000_000_001;
   let base = '';
+  const deployments = new Map<number, StoredDeployment>();
+  const commitPulls = new Map<string, CommitPull[]>();
+  const refs = new Map<string, string>();
+  let nextDeploymentId = 1_500_000_001;
+  let nextDeploymentStatusId = 3_000_000_001;
 
   const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -239,6 +301,185 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   });
 
   const notFound = { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' };
+
+  // One page of a list, with GitHub's Link header (for the operations added after comments).
+  const pageOf = <T>(url: URL, all: T[]): [T[], Record<string, string>] => {
+    const perPage = Math.min(PAGE_MAX, Number(url.searchParams.get('per_page') ?? defaultPerPage));
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
+    const last = Math.max(1, Math.ceil(all.length / perPage));
+    const link = (p: number): string => {
+      const u = new URL(`${base}${url.pathname}${url.search}`);
+      u.searchParams.set('per_page', String(perPage));
+      u.searchParams.set('page', String(p));
+      return u.toString();
+    };
+    const rels: string[] = [];
+    if (page < last) rels.push(`<${link(page + 1)}>; rel="next"`, `<${link(last)}>; rel="last"`);
+    if (page > 1) rels.push(`<${link(1)}>; rel="first"`, `<${link(page - 1)}>; rel="prev"`);
+    return [all.slice((page - 1) * perPage, page * perPage), rels.length ? { link: rels.join(', ') } : {}];
+  };
+
+  const botUser = {
+    login: 'github-actions[bot]',
+    id: 41898282,
+    node_id: 'MDM6Qm90NDE4OTgyODI=',
+    avatar_url: 'https://avatars.githubusercontent.com/in/15368?v=4',
+    gravatar_id: '',
+    url: 'https://api.github.com/users/github-actions%5Bbot%5D',
+    html_url: 'https://github.com/apps/github-actions',
+    type: 'Bot',
+    site_admin: false,
+  };
+  const personUser = (login: string): Record<string, unknown> => ({
+    login,
+    id: 583231,
+    node_id: 'MDQ6VXNlcjU4MzIzMQ==',
+    avatar_url: 'https://avatars.githubusercontent.com/u/583231?v=4',
+    gravatar_id: '',
+    url: `https://api.github.com/users/${login}`,
+    html_url: `https://github.com/${login}`,
+    type: 'User',
+    site_admin: false,
+  });
+  const repoJson = (owner: string, repo: string): Record<string, unknown> => ({
+    id: 700_000_001,
+    node_id: 'R_kgDOE2E0001',
+    name: repo,
+    full_name: `${owner}/${repo}`,
+    private: true,
+    owner: { ...personUser(owner), type: 'Organization' },
+    html_url: `https://github.com/${owner}/${repo}`,
+    description: null,
+    fork: false,
+    url: `${base}/repos/${owner}/${repo}`,
+    default_branch: 'main',
+    visibility: 'private',
+  });
+
+  const pullJson = (owner: string, repo: string, p: CommitPull): Record<string, unknown> => {
+    const merged_at = p.merged_at ?? null;
+    const created = '2025-01-06T09:00:00Z';
+    const api = `${base}/repos/${owner}/${repo}`;
+    const web = `https://github.com/${owner}/${repo}`;
+    const head_ref = p.head_ref ?? `feature-${p.number}`;
+    const base_ref = p.base_ref ?? 'main';
+    const state = p.state ?? (merged_at ? 'closed' : 'open');
+    return {
+      url: `${api}/pulls/${p.number}`,
+      id: 2_000_000_000 + p.number,
+      node_id: `PR_kwDOE2E${p.number.toString(36)}`,
+      html_url: `${web}/pull/${p.number}`,
+      diff_url: `${web}/pull/${p.number}.diff`,
+      patch_url: `${web}/pull/${p.number}.patch`,
+      issue_url: `${api}/issues/${p.number}`,
+      commits_url: `${api}/pulls/${p.number}/commits`,
+      review_comments_url: `${api}/pulls/${p.number}/comments`,
+      review_comment_url: `${api}/pulls/comments{/number}`,
+      comments_url: `${api}/issues/${p.number}/comments`,
+      statuses_url: `${api}/statuses/${p.head_sha}`,
+      number: p.number,
+      state,
+      locked: false,
+      title: p.title ?? `Change ${p.number}`,
+      user: personUser('octocat'),
+      body: null,
+      labels: [],
+      milestone: null,
+      active_lock_reason: null,
+      created_at: created,
+      updated_at: merged_at ?? created,
+      closed_at: state === 'closed' ? (merged_at ?? created) : null,
+      merged_at,
+      merge_commit_sha: p.merge_commit_sha !== undefined ? p.merge_commit_sha : merged_at ? p.head_sha : null,
+      assignee: null,
+      assignees: [],
+      requested_reviewers: [],
+      requested_teams: [],
+      head: {
+        label: `${owner}:${head_ref}`,
+        ref: head_ref,
+        sha: p.head_sha,
+        user: personUser(owner),
+        repo: repoJson(owner, repo),
+      },
+      base: {
+        label: `${owner}:${base_ref}`,
+        ref: base_ref,
+        sha: '0'.repeat(40),
+        user: personUser(owner),
+        repo: repoJson(owner, repo),
+      },
+      _links: {
+        self: { href: `${api}/pulls/${p.number}` },
+        html: { href: `${web}/pull/${p.number}` },
+        issue: { href: `${api}/issues/${p.number}` },
+        comments: { href: `${api}/issues/${p.number}/comments` },
+        review_comments: { href: `${api}/pulls/${p.number}/comments` },
+        review_comment: { href: `${api}/pulls/comments{/number}` },
+        commits: { href: `${api}/pulls/${p.number}/commits` },
+        statuses: { href: `${api}/statuses/${p.head_sha}` },
+      },
+      author_association: 'MEMBER',
+      auto_merge: null,
+      draft: false,
+    };
+  };
+
+  const deploymentJson = (d: StoredDeployment): Record<string, unknown> => ({
+    url: `${base}/repos/${d.owner}/${d.repo}/deployments/${d.id}`,
+    id: d.id,
+    node_id: `DE_kwDOE2E${d.id.toString(36)}`,
+    sha: d.sha,
+    ref: d.ref,
+    task: d.task,
+    payload: d.payload,
+    original_environment: d.original_environment,
+    environment: d.environment,
+    description: d.description,
+    creator: botUser,
+    created_at: d.created_at,
+    updated_at: d.updated_at,
+    statuses_url: `${base}/repos/${d.owner}/${d.repo}/deployments/${d.id}/statuses`,
+    repository_url: `${base}/repos/${d.owner}/${d.repo}`,
+    transient_environment: d.transient_environment,
+    production_environment: d.production_environment,
+    performed_via_github_app: null,
+  });
+
+  const statusJson = (d: StoredDeployment, st: StoredDeploymentStatus): Record<string, unknown> => ({
+    url: `${base}/repos/${d.owner}/${d.repo}/deployments/${d.id}/statuses/${st.id}`,
+    id: st.id,
+    node_id: `DES_kwDOE2E${st.id.toString(36)}`,
+    state: st.state,
+    creator: botUser,
+    description: st.description,
+    environment: st.environment,
+    target_url: st.target_url,
+    created_at: st.created_at,
+    updated_at: st.created_at,
+    deployment_url: `${base}/repos/${d.owner}/${d.repo}/deployments/${d.id}`,
+    repository_url: `${base}/repos/${d.owner}/${d.repo}`,
+    environment_url: st.environment_url,
+    log_url: st.log_url,
+    performed_via_github_app: null,
+  });
+
+  const deploymentOf = (owner: string, repo: string, id: string): StoredDeployment | undefined => {
+    const d = deployments.get(Number(id));
+    return d && d.owner === owner && d.repo === repo ? d : undefined;
+  };
+  const validationFailed = (
+    message: string,
+    field: string,
+    resource = 'DeploymentStatus',
+  ): [number, unknown] => [
+    422,
+    {
+      message: 'Validation Failed',
+      errors: [{ resource, code: 'custom', field, message }],
+      documentation_url: 'https://docs.github.com/rest',
+    },
+  ];
 
   // One handler per implemented operation; `m` holds the path's captures.
   type Handler = (
@@ -367,6 +608,155 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
         return [200, checkJson(r)];
       },
     },
+    {
+      method: 'GET',
+      re: /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/pulls$/,
+      handle: (m, url) => {
+        const [, owner, repo, sha] = m as unknown as [string, string, string, string];
+        const all = (commitPulls.get(sha.toLowerCase()) ?? []).map((p) => pullJson(owner, repo, p));
+        const [slice, extra] = pageOf(url, all);
+        return [200, slice, extra];
+      },
+    },
+    {
+      method: 'POST',
+      re: /^\/repos\/([^/]+)\/([^/]+)\/deployments$/,
+      handle: (m, _url, body) => {
+        const [, owner, repo] = m as unknown as [string, string, string];
+        const ref = String(body.ref);
+        const sha = /^[0-9a-f]{40}$/i.test(ref)
+          ? ref.toLowerCase()
+          : refs.get(ref.replace(/^refs\/(heads|tags)\//, '').replace(/^(heads|tags)\//, ''));
+        if (sha === undefined) {
+          return [
+            422,
+            { message: `No ref found for: ${ref}`, documentation_url: 'https://docs.github.com/rest' },
+          ];
+        }
+        const environment = typeof body.environment === 'string' ? body.environment : 'production';
+        const at = now();
+        const d: StoredDeployment = {
+          id: nextDeploymentId++,
+          owner,
+          repo,
+          sha,
+          ref,
+          task: typeof body.task === 'string' ? body.task : 'deploy',
+          payload: body.payload === undefined || body.payload === '' ? {} : body.payload,
+          environment,
+          original_environment: environment,
+          description: typeof body.description === 'string' ? body.description : null,
+          transient_environment: body.transient_environment === true,
+          production_environment:
+            typeof body.production_environment === 'boolean'
+              ? body.production_environment
+              : environment === 'production',
+          created_at: at,
+          updated_at: at,
+          statuses: [],
+        };
+        deployments.set(d.id, d);
+        return [201, deploymentJson(d)];
+      },
+    },
+    {
+      method: 'GET',
+      re: /^\/repos\/([^/]+)\/([^/]+)\/deployments$/,
+      handle: (m, url) => {
+        const [, owner, repo] = m as unknown as [string, string, string];
+        const q = (k: string): string | null => url.searchParams.get(k);
+        const all = [...deployments.values()]
+          .filter((d) => d.owner === owner && d.repo === repo)
+          .filter((d) => q('environment') === null || d.environment === q('environment'))
+          .filter((d) => q('sha') === null || d.sha === q('sha'))
+          .filter((d) => q('ref') === null || d.ref === q('ref'))
+          .filter((d) => q('task') === null || d.task === q('task'))
+          .sort((a, b) => b.id - a.id)
+          .map(deploymentJson);
+        const [slice, extra] = pageOf(url, all);
+        return [200, slice, extra];
+      },
+    },
+    {
+      method: 'GET',
+      re: /^\/repos\/([^/]+)\/([^/]+)\/deployments\/(\d+)$/,
+      handle: (m) => {
+        const [, owner, repo, id] = m as unknown as [string, string, string, string];
+        const d = deploymentOf(owner, repo, id);
+        return d ? [200, deploymentJson(d)] : [404, notFound];
+      },
+    },
+    {
+      method: 'POST',
+      re: /^\/repos\/([^/]+)\/([^/]+)\/deployments\/(\d+)\/statuses$/,
+      handle: (m, _url, body) => {
+        const [, owner, repo, id] = m as unknown as [string, string, string, string];
+        const d = deploymentOf(owner, repo, id);
+        if (!d) return [404, notFound];
+        const description = typeof body.description === 'string' ? body.description : '';
+        if (description.length > 140)
+          return validationFailed('description is too long (maximum is 140 characters)', 'description');
+        const str = (k: string): string => (typeof body[k] === 'string' ? (body[k] as string) : '');
+        // "Setting log_url will automatically set target_url to the same value."
+        const log_url = str('log_url');
+        const target_url = log_url !== '' ? log_url : str('target_url');
+        if (typeof body.environment === 'string') {
+          d.environment = body.environment;
+        }
+        const at = now();
+        const st: StoredDeploymentStatus = {
+          id: nextDeploymentStatusId++,
+          state: String(body.state),
+          description,
+          environment: d.environment,
+          target_url,
+          log_url: log_url !== '' ? log_url : target_url,
+          environment_url: str('environment_url'),
+          created_at: at,
+        };
+        d.statuses.push(st);
+        d.updated_at = at;
+        // auto_inactive (default true): earlier successful deployments of the same environment,
+        // neither transient nor production, get an `inactive` status.
+        if (st.state === 'success' && body.auto_inactive !== false) {
+          for (const other of deployments.values()) {
+            if (other.id >= d.id || other.owner !== owner || other.repo !== repo) continue;
+            if (
+              other.environment !== d.environment ||
+              other.transient_environment ||
+              other.production_environment
+            )
+              continue;
+            if (other.statuses.at(-1)?.state !== 'success') continue;
+            other.statuses.push({
+              ...(other.statuses.at(-1) as StoredDeploymentStatus),
+              id: nextDeploymentStatusId++,
+              state: 'inactive',
+              description: '',
+              created_at: at,
+            });
+            other.updated_at = at;
+          }
+        }
+        return [
+          201,
+          statusJson(d, st),
+          { location: `${base}/repos/${owner}/${repo}/deployments/${d.id}/statuses/${st.id}` },
+        ];
+      },
+    },
+    {
+      method: 'GET',
+      re: /^\/repos\/([^/]+)\/([^/]+)\/deployments\/(\d+)\/statuses$/,
+      handle: (m, url) => {
+        const [, owner, repo, id] = m as unknown as [string, string, string, string];
+        const d = deploymentOf(owner, repo, id);
+        if (!d) return [404, notFound];
+        const all = [...d.statuses].reverse().map((st) => statusJson(d, st));
+        const [slice, extra] = pageOf(url, all);
+        return [200, slice, extra];
+      },
+    },
   ];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -478,6 +868,16 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     problems,
     comments,
     checkRuns,
+    deployments,
+    setCommitPulls(sha, pulls) {
+      commitPulls.set(
+        sha.toLowerCase(),
+        pulls.map((p) => ({ ...p })),
+      );
+    },
+    setRef(ref, sha) {
+      refs.set(ref.replace(/^refs\/(heads|tags)\//, ''), sha.toLowerCase());
+    },
     commentsOn: (issue) => [...comments.values()].filter((c) => c.issue === issue),
     seedComment(issue, body, who = {}) {
       const at = now();
@@ -512,6 +912,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       problems.length = 0;
       comments.clear();
       checkRuns.clear();
+      deployments.clear();
+      commitPulls.clear();
+      refs.clear();
       injected = [];
       failures = [];
     },

@@ -1,14 +1,17 @@
-/** Durations as Terraform and Go write them: `30s`, `5m`, `1h30m`, `500ms`, `0`. */
+/**
+ * Durations as Terraform and Go write them: `30s`, `5m`, `1h30m`, `500ms`, `0` — plus days (`7d`,
+ * `1d12h`), which Go lacks and `max-plan-age` wants.
+ */
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Milliseconds of a duration like `5m` or `1h30m`, or undefined when it is not one. */
+/** Milliseconds of a duration like `5m`, `1h30m` or `7d`, or undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {
   const t = text.trim();
   if (t === '0') return 0;
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(t)) return undefined;
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(t)) return undefined;
   let total = 0;
-  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g))
     total += Number(m[1]) * (UNITS[m[2] as string] ?? 0);
   return Number.isFinite(total) ? Math.round(total) : undefined;
 }

@@ -5,6 +5,7 @@ import {
   type ModuleStatus,
   type StepStatus,
 } from '../run/format.js';
+import { bindingHeader, fitReview, type BindingReview } from '../binding.js';
 import type { PlanCounts, PlanSummary, ResourceEntry, RiskEntry } from './summary.js';
 
 // Renders plan summaries and whole runs for pull-request comments, job summaries and terminals.
@@ -59,6 +60,11 @@ export interface RunReport {
   evidenceUrl?: string;
   /** sha256 of the plan(s) reviewed, bound at apply time. */
   planDigest?: string;
+  /**
+   * What this plan's review binds (SPEC §8.3): written as a hidden header right after the marker,
+   * on plan runs with at least one module digest.
+   */
+  binding?: BindingReview;
 }
 
 /** Options for renderReport. */
@@ -201,9 +207,21 @@ interface Foldable {
 }
 
 /**
+ * Room the binding header leaves: for the fold note's digits to vary between the fully folded
+ * layout and the final one, and for the line saying the header shrank (at most 8 names per list).
+ */
+const HEADER_SLACK = 2000;
+const NOTE_NAMES = 8;
+
+/**
  * Renders a run as Markdown for a PR comment or job summary; always shorter than `maxLength`:
  * resource lists fold (largest first, each into a line counting what was folded), then risk lists;
  * the module table is never cut mid-row.
+ *
+ * A plan run's `binding` goes on the second line as a hidden header ({@link bindingHeader}). It
+ * counts toward `maxLength` and comes first: lists fold before it shrinks ({@link fitReview}: per-
+ * change digests left out, then modules bound on their shape), and a visible line says when it
+ * shrank or did not fit at all.
  */
 export function renderReport(report: RunReport, options: RenderOptions = {}): string {
   const maxLength = options.maxLength ?? GITHUB_COMMENT_LIMIT;
@@ -212,9 +230,49 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
       'renderReport: the marker must be a one-line HTML comment, e.g. <!-- site-deploy:site:env -->',
     );
   }
+  const review = report.binding;
+  if (report.command !== 'plan' || review === undefined || Object.keys(review.modules).length === 0) {
+    return layout(report, maxLength, {});
+  }
+  // What the rest needs at least: every list folded. The header may have the remainder.
+  const least = layout(report, maxLength, { foldAll: true, note: '' }).length;
+  const fitted =
+    fitReview(review, maxLength - least - HEADER_SLACK) ?? fitReview(review, Math.floor(maxLength / 3));
+  if (!fitted) {
+    const note =
+      '_⚠️ The approval binding did not fit in the comment: an apply of this commit finds no reviewed plan and halts; plan fewer modules per site × environment._';
+    return layout(report, maxLength, { note });
+  }
+  let note: string | undefined;
+  if (fitted.shaped.length > 0 || fitted.unnamed.length > 0) {
+    const names = (list: string[]): string =>
+      list
+        .slice(0, NOTE_NAMES)
+        .map((n) => code(clip(n, 60)))
+        .join(', ') + (list.length > NOTE_NAMES ? ` and ${list.length - NOTE_NAMES} more` : '');
+    const said: string[] = [];
+    if (fitted.shaped.length > 0)
+      said.push(
+        `${plural(fitted.shaped.length, 'module')} bound on addresses and actions only (${names(fitted.shaped)})`,
+      );
+    if (fitted.unnamed.length > 0)
+      said.push(
+        `${plural(fitted.unnamed.length, 'module')} without per-resource digests (${names(fitted.unnamed)})`,
+      );
+    note = `_Approval binding reduced to fit the comment size limit: ${said.join('; ')}._`;
+  }
+  return layout(report, maxLength, { header: bindingHeader(fitted.review), note });
+}
+
+function layout(
+  report: RunReport,
+  maxLength: number,
+  extra: { header?: string; note?: string; foldAll?: boolean },
+): string {
   const h = (s: string | undefined): string => md(clip(s ?? '', 200));
   const status = statusLabel(report.status, 'markdown');
   const parts: (string | Foldable)[] = [report.marker];
+  if (extra.header !== undefined) parts.push(extra.header);
 
   parts.push(
     `### site-deploy ${h(report.command)}: ${h(report.site)} / ${h(report.environment)} — ${status}`,
@@ -338,6 +396,7 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
     const label = report.planDigest.startsWith('sha256:') ? 'Plan digest' : 'Plan digest (sha256)';
     parts.push(`${label}: ${code(clip(report.planDigest, 200))}`);
   }
+  if (extra.note !== undefined) parts.push(extra.note);
 
   // Fold until it fits: resource lists largest first, then risk lists.
   const foldables = parts.filter((p): p is Foldable => typeof p !== 'string');
@@ -356,13 +415,14 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
   const order = [...foldables].sort((a, b) => a.rank - b.rank || b.full.length - a.full.length);
   let noteLength = 0;
   for (const f of order) {
-    if (length + noteLength < maxLength) break;
+    if (!extra.foldAll && length + noteLength < maxLength) break;
     length += f.folded.length - f.full.length;
     f.isFolded = true;
     noteLength = foldNote().length;
   }
   // Folding a later-ranked list may have freed room: bring back the smaller lists that fit.
-  for (const f of [...foldables].filter((x) => x.isFolded).sort((a, b) => a.full.length - b.full.length)) {
+  const refold = extra.foldAll ? [] : foldables.filter((x) => x.isFolded);
+  for (const f of refold.sort((a, b) => a.full.length - b.full.length)) {
     f.isFolded = false;
     const grown = length + f.full.length - f.folded.length;
     if (grown + foldNote().length < maxLength) {
@@ -376,7 +436,7 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
   length += noteLength;
 
   // Only a table longer than the limit on its own gets here: drop whole rows from its end.
-  if (length >= maxLength) {
+  if (length >= maxLength && !extra.foldAll) {
     let dropped = 0;
     const omitted = (n: number): string =>
       `| … | … | ${plural(n, 'more module')} not shown: the comment size limit | … | … | … | … |`;
@@ -395,7 +455,7 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
     .map((p) => (typeof p === 'string' ? p : p.isFolded ? p.folded : p.full))
     .join('\n')
     .replace(/\n{3,}/g, '\n\n');
-  if (text.length >= maxLength) {
+  if (text.length >= maxLength && !extra.foldAll) {
     // Last resort for absurd inputs (a limit smaller than the header): cut at a line end.
     const cut = text.lastIndexOf('\n', maxLength - 40);
     text = `${text.slice(0, Math.max(cut, 0))}\n_… cut to fit the comment limit._`.slice(0, maxLength - 1);

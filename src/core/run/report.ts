@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { BindingReview } from '../binding.js';
 import type { RunContext } from '../config/scope.js';
 import type { SiteGraph } from '../graph/build.js';
 import type { RunReport } from '../plan/markdown.js';
@@ -16,13 +17,21 @@ export function planDigest(result: RunResult): string | undefined {
   return createHash('sha256').update(parts.join('\n')).digest('hex');
 }
 
-/** Builds the report the markdown renderer shows, from a run's result. */
+/**
+ * Builds the report the markdown renderer shows, from a run's result. `binding`: a plan run's review
+ * (SPEC §8.3), carried in the comment's hidden header; its combined normalized digest is then the
+ * plan digest shown.
+ */
 export function toRunReport(
   graph: SiteGraph,
   result: RunResult,
   ctx: RunContext,
-  links: { runUrl?: string; evidenceUrl?: string } = {},
+  links: { runUrl?: string; evidenceUrl?: string; binding?: BindingReview } = {},
 ): RunReport {
+  const binding =
+    result.command === 'plan' && links.binding && Object.keys(links.binding.modules).length > 0
+      ? links.binding
+      : undefined;
   return {
     marker: commentMarker(result.site, result.environment),
     site: result.site,
@@ -59,6 +68,7 @@ export function toRunReport(
     policy: [],
     runUrl: links.runUrl,
     evidenceUrl: links.evidenceUrl,
-    planDigest: planDigest(result),
+    planDigest: binding?.combined ?? planDigest(result),
+    ...(binding ? { binding } : {}),
   };
 }
