@@ -16,6 +16,9 @@ import { startMoto, type Moto, type MotoRequest } from './helpers/moto.js';
 import { startOidcIssuer, type OidcIssuer } from './helpers/oidc-issuer.js';
 import { cleanupSites, tempFolder, writeSite, type SiteRepo } from './helpers/site.js';
 
+/** Run attempts handed out so far (see GITHUB_RUN_ATTEMPT). */
+let attempts = 0;
+
 const NODE24 = resolve('node_modules/.bin/node');
 const SITE = 'client-portal';
 const ENV = 'production';
@@ -320,7 +323,8 @@ async function runAction(
     GITHUB_WORKSPACE: root,
     GITHUB_ACTOR: 'octocat',
     GITHUB_RUN_ID: '4242',
-    GITHUB_RUN_ATTEMPT: '1',
+    // Each run its own attempt: records are named <run id>-<attempt>-<command> and never overwritten.
+    GITHUB_RUN_ATTEMPT: String(++attempts),
     GITHUB_JOB: 'deploy',
     GITHUB_WORKFLOW: 'deploy',
     GITHUB_SERVER_URL: 'https://github.com',

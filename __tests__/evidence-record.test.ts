@@ -120,9 +120,11 @@ describe('a record per run', () => {
     expect(db.plan_digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(db.plan_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(first.record.plan_digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    // Every config file the run read, by sha256.
+    // Every config file the run read and every file of the release (the catalog folders it uses), by sha256.
     expect(Object.keys(first.record.config.files).sort()).toEqual([
+      'modules/db/main.tf',
       'modules/db/module.yaml',
+      'modules/step/main.tf',
       'modules/step/module.yaml',
       'sites/s/environments/dev.yaml',
       'sites/s/site.yaml',

@@ -6,28 +6,21 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { testDist } from './dist.js';
 import { tempFolder } from './site.js';
 
+/** Run attempts handed out so far (see GITHUB_RUN_ATTEMPT). */
+let attempts = 0;
+
 const NODE24 = resolve('node_modules/.bin/node');
 
-/** The action.yml defaults, which the runner (not the toolkit) applies. */
-export const ACTION_DEFAULTS: Record<string, string> = {
-  command: 'plan',
-  site: '',
-  environment: '',
-  'config-root': 'sites',
-  catalog: 'modules',
-  'terraform-binary': 'terraform',
-  'max-parallel': '4',
-  'github-token': '',
-  audience: 'sts.amazonaws.com',
-  comment: 'true',
-  'evidence-bucket': '',
-  'lock-timeout': '5m',
-  'credentials-mode': 'server',
-  'changed-from': '',
-};
+/** The action.yml defaults, which the runner (not the toolkit) applies; expressions (`${{ github.token }}`) as empty. */
+export const ACTION_DEFAULTS: Record<string, string> = Object.fromEntries(
+  Object.entries(
+    (parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, { default?: string }> }).inputs,
+  ).map(([k, v]) => [k, /\$\{\{/.test(v.default ?? '') ? '' : (v.default ?? '')]),
+);
 
 /** The bundled action under test (built from the sources for this run; SD_TEST_ACTION names another). */
 export async function actionBundle(): Promise<string> {
@@ -118,7 +111,8 @@ export async function runBundledAction(o: {
     GITHUB_WORKSPACE: o.root,
     GITHUB_ACTOR: 'octocat',
     GITHUB_RUN_ID: '4242',
-    GITHUB_RUN_ATTEMPT: '1',
+    // Each run its own attempt: records are named <run id>-<attempt>-<command> and never overwritten.
+    GITHUB_RUN_ATTEMPT: String(++attempts),
     GITHUB_JOB: 'deploy',
     GITHUB_WORKFLOW: 'deploy',
     GITHUB_SERVER_URL: 'https://github.com',

@@ -10,6 +10,7 @@ import type { GraphNode, SiteGraph } from '../core/graph/build.js';
 import type { Redactor } from '../core/redact.js';
 import type { ModuleResult, RunMode, RunPorts } from '../core/run/runner.js';
 import type { EvidenceRecord, EvidenceRun } from '../core/evidence/record.js';
+import type { PreviousApply } from '../core/promotion.js';
 
 /** Where grouped log text finally goes: the runner's log groups, or a terminal. */
 export interface LogSink {
@@ -43,6 +44,8 @@ export interface CommandPorts {
   signal?: AbortSignal;
   /** Where plan and apply leave their evidence record; absent: none is written. */
   evidence?: EvidencePort;
+  /** Earlier applies for promotion, and the deployment each apply records; absent: no applies known. */
+  deployments?: DeploymentsPort;
 }
 
 /** Evidence records (SPEC §8.1): the facts of this run, and where records go. */
@@ -50,7 +53,44 @@ export interface EvidencePort {
   /** Who, where and which run — GitHub's facts in Actions, the machine's outside. */
   run: EvidenceRun;
   /** Chains a record to the previous one of its site × environment × command and writes it. */
-  write(root: string, record: EvidenceRecord): Promise<{ path: string; digest: string }>;
+  write(root: string, record: EvidenceRecord): Promise<WrittenRecord>;
+  /**
+   * Keeps a written record beyond the run's folder (workflow artifact, S3 bucket, attestation).
+   * Throws SiteDeployError('evidence') when it could not be kept as asked: the run fails closed.
+   */
+  store?(written: WrittenRecord, graph: SiteGraph): Promise<void>;
+  /** sha256 hex of every file under each folder (relative to the root), by root-relative path. */
+  hashTrees(root: string, dirs: string[]): Promise<Map<string, string>>;
+}
+
+/** A record as written: where, its exact bytes and digest, and the record (chained). */
+export interface WrittenRecord {
+  path: string;
+  bytes: string;
+  digest: string;
+  record: EvidenceRecord;
+}
+
+/** An apply's deployment: the release it applies, for GitHub Deployments. */
+export interface DeploymentStart {
+  site: string;
+  env: string;
+  lifecycle: 'long-lived' | 'ephemeral';
+  commit: string;
+  siteDigest: string;
+  configDigest: string;
+  environmentUrl?: string;
+}
+
+/** Promotion's source of earlier applies (GitHub Deployments, or the local evidence folder). */
+export interface DeploymentsPort {
+  /** Earlier applies of `<site>/<env>`, newest first. Throws when they cannot be read. */
+  previousApplies(site: string, env: string): Promise<PreviousApply[]>;
+  /**
+   * Records that an apply starts (GitHub: a deployment, `in_progress`); `finish` sets how it ended.
+   * Absent where applies are not recorded this way (outside Actions: the evidence folder is the record).
+   */
+  start?(d: DeploymentStart): Promise<{ finish(state: 'success' | 'failure' | 'error'): Promise<void> }>;
 }
 
 /** One plan or apply about to start. */

@@ -1,11 +1,14 @@
+import { posix } from 'node:path';
 import type { Layout, Workspace } from '../core/config/load.js';
 import { InputError, SiteDeployError, type Problem } from '../core/errors.js';
 import { buildRecord, configDigest, digestingReader } from '../core/evidence/build.js';
-import type { Refusal } from '../core/evidence/record.js';
+import type { ConfigDigest, EvidencePromotion, Refusal } from '../core/evidence/record.js';
+import { siteConfigDigest, type BreakGlassRecord } from '../core/promotion.js';
 import type { SiteGraph } from '../core/graph/build.js';
 import { loadProject } from '../core/project.js';
 import { runGraph, type RunMode, type RunResult } from '../core/run/runner.js';
-import type { CommandPorts, Runtime } from './ports.js';
+import { applyGates, type GateOutcome } from './gates.js';
+import type { CommandPorts, DeploymentsPort, Runtime } from './ports.js';
 
 /** One plan or apply. */
 export interface RunSettings {
@@ -22,6 +25,8 @@ export interface RunSettings {
    * run: a site must say where its state lives.
    */
   ephemeralRunner?: boolean;
+  /** apply: break-glass with this reason (overrides a freeze or a promotion check for an allowed actor). */
+  breakGlass?: string;
 }
 
 /** Refuses the implicit local state on an ephemeral runner, at the site's `site:` key. */
@@ -53,35 +58,110 @@ export interface RunOutcome {
   warnings: Problem[];
   /** The run's evidence record: where it was written and its digest. */
   evidence?: { path: string; digest: string };
+  /** The record was written but could not be stored where asked (S3, attestation): the run fails closed. */
+  evidenceProblem?: string;
+  /** apply: the promotion check, and break-glass when it was used. */
+  promotion: EvidencePromotion | null;
+  breakGlass: BreakGlassRecord | null;
+}
+
+/** The files of a release: the site's folder and the catalog folders of every module type it uses. */
+function releaseFolders(graph: SiteGraph, layout: Layout): string[] {
+  const types = [...new Set(graph.site.modules.map((m) => m.type))].sort();
+  return [graph.site.dir, ...types.map((t) => posix.join(layout.catalog, t))];
+}
+
+/**
+ * The config digest of a run (SPEC §8.1, §8.4): every file it read plus every file of the release
+ * — except other environments' files, which are not this run's business — and the release's
+ * site-level digest.
+ */
+async function runConfig(
+  s: RunSettings,
+  graph: SiteGraph,
+  read: Map<string, string>,
+  ports: CommandPorts,
+): Promise<ConfigDigest> {
+  const trees = ports.evidence
+    ? await ports.evidence.hashTrees(s.root, releaseFolders(graph, s.layout))
+    : new Map<string, string>();
+  const siteDigest = siteConfigDigest(new Map([...trees, ...read]), graph.site, s.layout, []);
+  const envFiles = new Set([...graph.site.environments.values()].map((e) => e.file));
+  const envDir = `${graph.site.dir}/environments/`;
+  const files = new Map(read);
+  for (const [path, sha] of trees)
+    if (!files.has(path) && !envFiles.has(path) && !path.startsWith(envDir)) files.set(path, sha);
+  return configDigest(files, siteDigest);
 }
 
 /**
  * `plan` / `apply` of one site × environment: load and validate (bad input throws before anything
- * runs), take the run lock, run the module graph, release the lock whatever happened.
+ * runs); for apply, the freeze and promotion checks (break-glass overriding them for an allowed
+ * actor); take the run lock; record the deployment; run the module graph; release the lock
+ * whatever happened; and leave an evidence record of every outcome — succeeded, failed,
+ * cancelled, refused.
  */
 export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime): Promise<RunOutcome> {
   const reader = digestingReader(ports.files(s.root));
-  const { workspace, graph, warnings } = loadProject(reader, s.layout, ports.context(s.root), s.site, s.env);
+  const context = ports.context(s.root);
+  const { workspace, graph, warnings } = loadProject(reader, s.layout, context, s.site, s.env);
   if (s.ephemeralRunner) checkStateOnRunner(workspace, graph);
   const startedAt = Date.now();
+  const config = await runConfig(s, graph, reader.digests, ports);
+  const facts = ports.evidence?.run;
+  const commit = facts?.commit ?? context.sha;
+  const gates: GateOutcome =
+    s.mode === 'apply'
+      ? await applyGates(
+          graph,
+          { commit, siteDigest: config.site_digest ?? '' },
+          facts?.triggering_actor ?? context.actor,
+          s.breakGlass,
+          ports.deployments,
+        )
+      : { promotion: null, breakGlass: null };
   // Every run that got this far leaves a record — succeeded, failed, cancelled or refused.
   const record = async (outcome: {
     result?: RunResult;
     refusal?: Refusal;
     failure?: string;
-  }): Promise<RunOutcome['evidence']> => {
-    if (!ports.evidence) return undefined;
-    const r = buildRecord({
-      command: s.mode,
-      graph,
-      run: ports.evidence.run,
-      startedAt,
-      finishedAt: Date.now(),
-      config: configDigest(reader.digests),
-      ...outcome,
-    });
-    return ports.evidence.write(s.root, r);
+  }): Promise<{ evidence?: RunOutcome['evidence']; problem?: string }> => {
+    if (!ports.evidence) return {};
+    const written = await ports.evidence.write(
+      s.root,
+      buildRecord({
+        command: s.mode,
+        graph,
+        run: ports.evidence.run,
+        startedAt,
+        finishedAt: Date.now(),
+        config,
+        promotion: gates.promotion,
+        breakGlass: gates.breakGlass,
+        ...outcome,
+      }),
+    );
+    const evidence = { path: written.path, digest: written.digest };
+    try {
+      await ports.evidence.store?.(written, graph);
+    } catch (e) {
+      // Kept locally but not where it was asked to go: the run fails closed, with its report.
+      return { evidence, problem: e instanceof Error ? e.message : String(e) };
+    }
+    return { evidence };
   };
+  const refuse = async (refusal: Refusal, error: SiteDeployError): Promise<never> => {
+    const { evidence, problem } = await record({ refusal });
+    if (evidence) {
+      error.evidence = evidence;
+      ports.reporter.notice(`evidence: ${evidence.path}`);
+    }
+    if (problem) ports.reporter.notice(problem);
+    throw error;
+  };
+  if (gates.refusal) await refuse(gates.refusal, new SiteDeployError('refused', gates.refusal.message));
+  if (gates.breakGlass) ports.reporter.notice(breakGlassNotice(gates.breakGlass));
+
   let open;
   try {
     open = await runtime.open({
@@ -94,14 +174,23 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
       redactor: ports.redactor,
     });
   } catch (e) {
-    if (e instanceof SiteDeployError && e.code === 'locked') {
-      const evidence = await record({ refusal: { kind: 'lock', message: e.message } });
-      if (evidence) ports.reporter.notice(`evidence: ${evidence.path}`);
-    }
+    if (e instanceof SiteDeployError && e.code === 'locked')
+      await refuse({ kind: 'lock', message: e.message }, e);
     throw e;
   }
   let result: RunResult | undefined;
+  let deployment: Awaited<ReturnType<NonNullable<DeploymentsPort['start']>>> | undefined;
   try {
+    if (s.mode === 'apply' && ports.deployments?.start)
+      deployment = await ports.deployments.start({
+        site: graph.site.name,
+        env: graph.environment.name,
+        lifecycle: graph.environment.lifecycle,
+        commit,
+        siteDigest: config.site_digest ?? '',
+        configDigest: config.digest,
+        environmentUrl: environmentUrl(graph),
+      });
     const { reporter } = ports;
     result = await runGraph(
       workspace,
@@ -115,10 +204,55 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
     );
   } catch (e) {
     await open.close();
+    await finishDeployment(deployment, 'error', ports);
     await record({ failure: e instanceof Error ? e.message : String(e) });
     throw e;
   }
   await open.close();
-  const evidence = await record({ result });
-  return { workspace, graph, result, warnings, evidence };
+  await finishDeployment(
+    deployment,
+    result.status === 'failed' ? 'failure' : result.status === 'cancelled' ? 'error' : 'success',
+    ports,
+  );
+  const { evidence, problem } = await record({ result });
+  return {
+    workspace,
+    graph,
+    result,
+    warnings,
+    evidence,
+    evidenceProblem: problem,
+    promotion: gates.promotion,
+    breakGlass: gates.breakGlass,
+  };
+}
+
+/** Sets how an apply's deployment ended; a failure to say so is told, not fatal (promotion then sees it unfinished). */
+async function finishDeployment(
+  deployment: { finish(state: 'success' | 'failure' | 'error'): Promise<void> } | undefined,
+  state: 'success' | 'failure' | 'error',
+  ports: CommandPorts,
+): Promise<void> {
+  if (!deployment) return;
+  try {
+    await deployment.finish(state);
+  } catch (e) {
+    ports.reporter.notice(
+      `could not mark the deployment ${state}: ${e instanceof Error ? e.message : String(e)} — it stays in progress, so promotion will not count it`,
+    );
+  }
+}
+
+/** The environment's `url` variable, when it is a plain string (GitHub shows it on the deployment). */
+function environmentUrl(graph: SiteGraph): string | undefined {
+  const url = graph.environment.variables.get('url')?.value;
+  return typeof url === 'string' && /^https?:\/\//.test(url) && !url.includes('#{') ? url : undefined;
+}
+
+/** The line every log shows when break-glass is used. */
+export function breakGlassNotice(b: BreakGlassRecord): string {
+  const what = b.overrides.length
+    ? b.overrides.map((o) => o.check).join(' and ')
+    : 'nothing (no check refused)';
+  return `BREAK-GLASS by ${b.actor}: "${b.reason}" — overriding ${what}`;
 }

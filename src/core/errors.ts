@@ -23,6 +23,8 @@ export type ErrorCode = 'bad-input' | 'step-failed' | 'locked' | 'refused' | 'ev
 export class SiteDeployError extends Error {
   readonly code: ErrorCode;
   readonly problems: Problem[];
+  /** The evidence record of the run this error ended (a refusal's record), once written. */
+  evidence?: { path: string; digest: string };
 
   constructor(code: ErrorCode, message: string, options: { problems?: Problem[]; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

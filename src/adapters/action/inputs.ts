@@ -20,6 +20,14 @@ export interface ActionSettings {
   audience: string;
   comment: boolean;
   evidenceBucket?: string;
+  /** Attest every evidence record (`attest: true`). */
+  attest: boolean;
+  /** apply: compare each module's plan with the one reviewed on the pull request (`binding: on`). */
+  binding: boolean;
+  /** apply: the reviewed plan may be at most this old. */
+  maxPlanAgeMs: number;
+  /** apply: the break-glass reason, when given. */
+  breakGlass?: string;
   /** Passed to Terraform's `-lock-timeout`, and how long the run lock is waited for. */
   lockTimeout: string;
   lockTimeoutMs: number;
@@ -71,6 +79,10 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
     audience: input('audience', 'sts.amazonaws.com'),
     comment: bool('comment', true),
     evidenceBucket: input('evidence-bucket') || undefined,
+    attest: bool('attest', false),
+    binding: true,
+    maxPlanAgeMs: 0,
+    breakGlass: input('break-glass').trim() || undefined,
     lockTimeout: input('lock-timeout', '5m'),
     lockTimeoutMs: 0,
     credentialsMode: 'server',
@@ -82,6 +94,15 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
       `input "lock-timeout" must be a duration like 30s, 5m or 1h, not "${settings.lockTimeout}"`,
     );
   settings.lockTimeoutMs = lockMs;
+  const binding = input('binding', 'on');
+  if (binding !== 'on' && binding !== 'off')
+    throw badInput(`input "binding" must be on or off, not "${binding}"`);
+  settings.binding = binding === 'on';
+  const age = input('max-plan-age', '7d');
+  const ageMs = parseDuration(age);
+  if (ageMs === undefined || ageMs <= 0)
+    throw badInput(`input "max-plan-age" must be a duration like 7d, 36h or 90m, not "${age}"`);
+  settings.maxPlanAgeMs = ageMs;
   const mode = input('credentials-mode', 'server');
   if (mode !== 'server' && mode !== 'env')
     throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { CommandPorts } from '../../commands/ports.js';
 import { matrix } from '../../commands/matrix.js';
-import { run as runSite, type RunOutcome } from '../../commands/run.js';
+import { breakGlassNotice, run as runSite, type RunOutcome } from '../../commands/run.js';
 import { renderMatrixTable } from '../../core/run/table.js';
 import { gitChanges } from '../git.js';
 import { defaultChangedFrom, readEvent } from './event.js';
@@ -26,8 +26,8 @@ import type { Annotation } from '../github/check-run.js';
 import { runContext } from '../run-context.js';
 import { guardRun } from '../run-guard.js';
 import { localRuntime } from '../run/runtime.js';
-import { writeRecord } from '../evidence/folder.js';
-import { evidenceRun } from '../evidence/run-facts.js';
+import { actionEvidence } from '../evidence/port.js';
+import { githubDeployments } from '../github/deployments.js';
 import { actionGitHub, problemAnnotations, runUrl, startFeedback, type Feedback } from './feedback.js';
 import { readSettings, type ActionSettings } from './inputs.js';
 import { actionIo, type ActionIo } from './io.js';
@@ -55,15 +55,13 @@ function actionPorts(
   io: ActionIo,
   site: string,
   environment: string,
-  signal?: AbortSignal,
-  root?: string,
+  extra: Pick<CommandPorts, 'signal' | 'evidence' | 'deployments'> = {},
 ): CommandPorts {
   return {
-    ...(root === undefined ? {} : { evidence: { run: evidenceRun(root), write: writeRecord } }),
+    ...extra,
     files: fsReader,
     context: (root) => runContext(root),
     redactor: io.redactor,
-    signal,
     reporter: {
       engine: io.engine,
       finished: (node, m) => {
@@ -116,6 +114,7 @@ async function reportRefusal(
   site: string,
   environment: string,
   feedback: Feedback,
+  io: ActionIo,
 ): Promise<void> {
   if (e instanceof SiteDeployError && e.problems.length > 0) {
     const n = e.problems.filter((p) => p.severity === 'error').length;
@@ -136,8 +135,22 @@ async function reportRefusal(
     );
     await feedback.comment(commentMarker(site, environment), text);
   } else {
-    // Refused before any module ran (the run lock): the check run must not stay in progress.
+    // Refused before any module ran (a freeze, promotion, the run lock): the check run must not
+    // stay in progress, and the job summary says why.
     const message = e instanceof Error ? e.message : String(e);
+    const refused = e instanceof SiteDeployError && (e.code === 'refused' || e.code === 'locked');
+    if (refused)
+      await io.summary(
+        [
+          `### site-deploy ${s.command}: ${site} / ${environment} — ⛔ refused`,
+          '',
+          message.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`),
+          ...(e.evidence
+            ? ['', `Evidence: \`${relative(workspaceDir(s), e.evidence.path)}\` (${e.evidence.digest})`]
+            : []),
+          '',
+        ].join('\n'),
+      );
     await feedback.complete('failure', `${s.command} did not start`, message, []);
   }
 }
@@ -182,17 +195,19 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
   const feedback = await startFeedback(io, s.githubToken, site, environment, s.comment);
   const mask = (v: string): void => io.redactor.add(v);
   try {
+    const broker = new SessionBroker({
+      source: { kind: 'github-oidc', token: githubOidcSource(s.audience, { mask }) },
+      mask,
+      approval: approvalReadBack(io, s.githubToken),
+    });
+    const url = runUrl();
     const runtime = localRuntime({
       terraformBinary: s.terraformBinary,
       lockTimeout: s.lockTimeout,
-      runUrl: runUrl(),
+      runUrl: url,
       workRoot: join(process.env.RUNNER_TEMP || tmpdir(), 'site-deploy', 'work'),
       credentials: {
-        broker: new SessionBroker({
-          source: { kind: 'github-oidc', token: githubOidcSource(s.audience, { mask }) },
-          mask,
-          approval: approvalReadBack(io, s.githubToken),
-        }),
+        broker,
         mode: s.credentialsMode,
         ctx: runContext(s.root),
         mask,
@@ -210,18 +225,33 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
           maxParallel: s.maxParallel,
           lockTimeoutMs: s.lockTimeoutMs,
           ephemeralRunner: true,
+          breakGlass: s.breakGlass,
         },
-        actionPorts(io, site, environment, guard.signal, s.root),
+        actionPorts(io, site, environment, {
+          signal: guard.signal,
+          evidence: actionEvidence(s.root, {
+            bucket: s.evidenceBucket,
+            attest: s.attest,
+            githubToken: s.githubToken,
+            broker,
+            log: { notice: (m) => io.info(m), warning: (m) => io.warning(m) },
+          }),
+          deployments: actionDeployments(io, s.githubToken, url ?? null),
+        }),
         runtime,
       );
     } catch (e) {
-      await reportRefusal(e, s, site, environment, feedback);
+      if (e instanceof SiteDeployError && e.evidence) io.setOutput('evidence-path', e.evidence.path);
+      await reportRefusal(e, s, site, environment, feedback, io);
       throw e;
     }
-    const { graph, result, warnings, workspace, evidence } = outcome;
+    const { graph, result, warnings, workspace, evidence, evidenceProblem, breakGlass } = outcome;
     annotate(io, warnings, s.root, workspaceDir(s));
     if (evidence) io.setOutput('evidence-path', evidence.path);
-    const url = runUrl();
+    if (breakGlass)
+      io.warning(breakGlassNotice(breakGlass), {
+        title: `site-deploy / ${site} / ${environment}: break-glass`,
+      });
     const report = toRunReport(graph, result, runContext(s.root), {
       runUrl: url,
       // The record is uploaded as an artifact of the run.
@@ -248,10 +278,27 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
         .filter((m) => m.status === 'failed' || m.status === 'cancelled')
         .map((m) => m.name);
       io.setFailed(`${s.command} ${result.status}: ${bad.join(', ') || 'see the log'}`);
-    }
+    } else if (evidenceProblem) io.setFailed(evidenceProblem);
   } finally {
     guard.dispose();
   }
+}
+
+/** Promotion reads earlier applies from GitHub Deployments; every apply records one. Without a token, promotion fails closed. */
+function actionDeployments(
+  io: ActionIo,
+  token: string | undefined,
+  url: string | null,
+): CommandPorts['deployments'] {
+  const repository = process.env.GITHUB_REPOSITORY ?? '';
+  if (!token)
+    return {
+      previousApplies: () =>
+        Promise.reject(
+          new Error('no github-token to read GitHub Deployments with (it needs deployments: read)'),
+        ),
+    };
+  return githubDeployments(actionGitHub(io, token), repository, url);
 }
 
 /** `require_mfa`: reads this run's human approval for the token's GitHub environment back from the API. */

@@ -33,6 +33,11 @@ const FLAGS = {
     value: 'C',
     help: 'ambient (default): each step assumes its role from the AWS default credential chain; none: steps get no AWS credentials',
   },
+  'break-glass': {
+    type: 'string',
+    value: 'REASON',
+    help: "apply despite a freeze or promotion check, with a recorded reason (only for site.yaml's break_glass.allowed)",
+  },
   verbose: { type: 'boolean', help: "show engine output (plan/apply) and internal errors' stack traces" },
   help: { type: 'boolean', help: 'show this help' },
 } as const;
@@ -86,8 +91,8 @@ const SPECS = {
   },
   apply: {
     summary: 'plan and apply every module in order, each right after its upstreams; halts on failure',
-    usage: 'site-deploy apply --site S --env E [--max-parallel N] [--json]',
-    flags: RUN_FLAGS,
+    usage: 'site-deploy apply --site S --env E [--max-parallel N] [--break-glass REASON] [--json]',
+    flags: [...RUN_FLAGS, 'break-glass'],
     needs: ['site', 'env'],
     example: 'site-deploy apply --root examples --site client-portal --env dev --credentials none',
   },
@@ -156,6 +161,8 @@ export interface CliArgs {
   lockTimeout: string;
   /** The run lock's wait, from --lock-timeout. */
   lockTimeoutMs: number;
+  /** apply: the break-glass reason. */
+  breakGlass?: string;
   verbose: boolean;
   /** ambient: assume each step's role from the AWS default credential chain; none: steps get no AWS credentials. */
   credentials: 'ambient' | 'none';
@@ -294,9 +301,12 @@ export function parseArgs(argv: string[]): Parsed {
     terraformBinary: str('terraform-binary') ?? 'terraform',
     lockTimeout,
     lockTimeoutMs,
+    breakGlass: str('break-glass'),
     verbose: v.verbose === true,
     credentials,
   };
+  if (args.breakGlass !== undefined && !args.breakGlass.trim())
+    throw new UsageError('--break-glass needs a reason: --break-glass "<why this cannot wait>"', command);
   const missing = (s.needs ?? []).filter((k) => !args[k]).map((k) => `--${k}`);
   if (missing.length) throw new UsageError(`${command} needs ${missing.join(' and ')}`, command);
   const wanted = s.positional ?? [];

@@ -9,7 +9,7 @@ import { graph } from '../../commands/graph.js';
 import { matrix } from '../../commands/matrix.js';
 import { gitChanges } from '../git.js';
 import type { CommandPorts, LogSink } from '../../commands/ports.js';
-import { run } from '../../commands/run.js';
+import { breakGlassNotice, run } from '../../commands/run.js';
 import { summarize } from '../../commands/summarize.js';
 import { trustPolicy } from '../../commands/trust-policy.js';
 import { validate } from '../../commands/validate.js';
@@ -24,8 +24,8 @@ import { progressLine, renderGraphTable, renderMatrixTable, renderRunTable } fro
 import { runnerSafeJson } from '../../core/workflow-commands.js';
 import { fsReader } from '../fs-reader.js';
 import { readPlanFile } from '../plan-file.js';
-import { writeRecord } from '../evidence/folder.js';
-import { evidenceRun } from '../evidence/run-facts.js';
+import { localEvidence } from '../evidence/port.js';
+import { localDeployments } from '../evidence/previous-applies.js';
 import { runContext } from '../run-context.js';
 import { guardRun } from '../run-guard.js';
 import { engineOutput, safeText } from '../run/engine-output.js';
@@ -149,8 +149,13 @@ function printProblems(problems: Problem[], out: Out, cwd: string, args: CliArgs
 /** The ports of a command run from a terminal. */
 function cliPorts(out: Out, args: CliArgs, signal?: AbortSignal, root?: string): CommandPorts {
   return {
-    // plan and apply leave a record in the local evidence folder.
-    ...(root === undefined ? {} : { evidence: { run: evidenceRun(root), write: writeRecord } }),
+    // plan and apply leave a record in the local evidence folder; promotion reads earlier applies there.
+    ...(root === undefined
+      ? {}
+      : {
+          evidence: localEvidence(root),
+          deployments: localDeployments(root, (m) => out.err(`warning: ${m}\n`)),
+        }),
     files: fsReader,
     context: (root) => runContext(root),
     redactor: out.redactor,
@@ -273,6 +278,8 @@ async function planOrApply(
       result,
       warnings,
       evidence,
+      evidenceProblem,
+      breakGlass,
     } = await run(
       {
         ...where,
@@ -280,6 +287,7 @@ async function planOrApply(
         maxParallel: args.maxParallel,
         lockTimeoutMs: args.lockTimeoutMs,
         ephemeralRunner: process.env.GITHUB_ACTIONS === 'true',
+        breakGlass: args.breakGlass,
       },
       cliPorts(out, args, guard.signal, where.root),
       runtime,
@@ -288,9 +296,14 @@ async function planOrApply(
     if (args.json) out.json(runDocument(g, result, evidence?.path));
     else {
       out.text(`\n${renderRunTable(result)}`);
+      if (breakGlass) out.text(`${breakGlassNotice(breakGlass)}\n`);
       if (evidence) out.text(`evidence: ${shownPath(cwd, evidence.path)} (${evidence.digest})\n`);
       for (const m of result.modules.filter((x) => x.status === 'failed' && x.reason))
         out.text(`\n${m.name} failed:\n${m.reason}\n`);
+    }
+    if (evidenceProblem) {
+      out.err(`error: ${evidenceProblem}\n`);
+      return 1;
     }
     return result.status === 'failed' || result.status === 'cancelled' ? 1 : 0;
   } finally {

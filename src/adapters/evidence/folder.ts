@@ -3,7 +3,9 @@
  * <run-id>-<attempt>-<command>.json`, each record chained to the one before it of the same command.
  * A record is written once and never overwritten.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chainRecord } from '../../core/evidence/build.js';
 import {
@@ -67,4 +69,38 @@ export async function writeRecord(
     );
   }
   return { path, bytes, digest: recordDigest(bytes), record: chained };
+}
+
+/**
+ * sha256 hex of every regular file under each folder (relative to the root), by root-relative path
+ * — the files a release is made of (SPEC §8.4). `.terraform/` and `.git/` folders are skipped;
+ * a symbolic link counts as the regular file it names; FIFOs, devices and sockets never are read.
+ */
+export async function hashTrees(root: string, dirs: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (rel: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(join(root, rel), { withFileTypes: true });
+    } catch {
+      return; // a folder that is not there has no files
+    }
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (e.name !== '.terraform' && e.name !== '.git') await walk(path);
+        continue;
+      }
+      const info = e.isSymbolicLink() ? await stat(join(root, path)).catch(() => undefined) : e;
+      if (!info?.isFile() || out.has(path)) continue;
+      out.set(
+        path,
+        createHash('sha256')
+          .update(await readFile(join(root, path)))
+          .digest('hex'),
+      );
+    }
+  };
+  for (const d of dirs) await walk(d.replace(/^\.\/+|\/+$/g, ''));
+  return out;
 }

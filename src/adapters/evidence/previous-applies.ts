@@ -5,6 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EvidenceRecord, EvidenceStatus } from '../../core/evidence/record.js';
+import type { DeploymentsPort } from '../../commands/ports.js';
 import type { PreviousApply } from '../../core/promotion.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -68,4 +69,9 @@ export async function localPreviousApplies(
     });
   }
   return applies.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+}
+
+/** The CLI's promotion source: earlier applies from the evidence folder; no deployments are created. */
+export function localDeployments(root: string, warn?: (message: string) => void): DeploymentsPort {
+  return { previousApplies: (site, env) => localPreviousApplies(root, site, env, { warn }) };
 }

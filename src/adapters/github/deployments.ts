@@ -8,6 +8,7 @@
  * closed, so a token that may not read or write deployments is a {@link DeploymentsPermissionError}
  * naming the permission, and any other failure a {@link DeploymentsError}. The caller decides.
  */
+import type { DeploymentsPort } from '../../commands/ports.js';
 import type { PreviousApply, PreviousApplyStatus } from '../../core/promotion.js';
 import {
   describeFailure,
@@ -323,4 +324,46 @@ function failure(err: unknown, doing: string, permission: DeploymentsPermission)
     });
   }
   return new DeploymentsError(`could not ${doing}: ${detail}`, f, { cause: err });
+}
+
+/**
+ * The action's promotion source and deployment record: earlier applies of `<site>/<env>` from
+ * GitHub Deployments, and a deployment of the commit for every apply. Without a repository to
+ * name (no GITHUB_REPOSITORY) every call throws, so promotion fails closed.
+ */
+export function githubDeployments(gh: GitHub, repository: string, runUrl: string | null): DeploymentsPort {
+  const [owner = '', repo = ''] = repository.split('/');
+  const where = (): { owner: string; repo: string } => {
+    if (!owner || !repo)
+      throw new Error(`no repository to read deployments of (GITHUB_REPOSITORY is "${repository}")`);
+    return { owner, repo };
+  };
+  return {
+    previousApplies: (site, env) => previousApplies(gh, { ...where(), environment: `${site}/${env}` }),
+    async start(d) {
+      const environment = `${d.site}/${d.env}`;
+      const { id } = await startDeployment(gh, {
+        ...where(),
+        ref: d.commit,
+        environment,
+        lifecycle: d.lifecycle,
+        payload: {
+          commit: d.commit,
+          site_digest: d.siteDigest,
+          config_digest: d.configDigest,
+          run_url: runUrl,
+        },
+      });
+      return {
+        finish: (state) =>
+          finishDeployment(gh, {
+            ...where(),
+            id,
+            state,
+            logUrl: runUrl,
+            ...(d.environmentUrl ? { environmentUrl: d.environmentUrl } : {}),
+          }),
+      };
+    },
+  };
 }

@@ -33,6 +33,8 @@ export interface StepIdentity {
   services: string[];
   /** S3 state: the session may touch only this object and its `.tflock`. */
   stateObject?: { bucket: string; key: string };
+  /** The evidence bucket: the session may write and read back records under this prefix only. */
+  evidencePrefix?: { bucket: string; prefix: string };
   repository?: string;
   runId?: string;
   actor?: string;
@@ -329,6 +331,22 @@ export function sessionPolicy(
       Action: 's3:ListBucket',
       Resource: `arn:${partition}:s3:::${state.bucket}`,
       Condition: { StringEquals: { 's3:prefix': ['env:/', state.key] } },
+    });
+  }
+  const evidence = identity.evidencePrefix;
+  if (evidence) {
+    if (RESOURCE_META.test(evidence.bucket) || RESOURCE_META.test(evidence.prefix)) {
+      throw new CredentialError(
+        'invalid-policy',
+        `evidence bucket/prefix "${evidence.bucket}/${evidence.prefix}" contains "*", "?" or "\${", ` +
+          'which IAM would read as a wildcard or a policy variable',
+      );
+    }
+    // PutObject to write (If-None-Match: never over another), GetObject to read back one already there.
+    statements.push({
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject'],
+      Resource: `arn:${partition}:s3:::${evidence.bucket}/${evidence.prefix}*`,
     });
   }
   if (statements.length === 0) return undefined;

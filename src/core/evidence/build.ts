@@ -8,6 +8,7 @@ import type { ConfigReader } from '../config/load.js';
 import { sessionName } from '../credentials/session.js';
 import { resolveState, type SiteGraph } from '../graph/build.js';
 import { combinedDigest } from '../plan/digest.js';
+import type { BreakGlassRecord } from '../promotion.js';
 import type { PlanSummary } from '../plan/summary.js';
 import type { ModuleResult, RunResult } from '../run/runner.js';
 import {
@@ -16,6 +17,7 @@ import {
   type ConfigDigest,
   type EvidenceCommand,
   type EvidenceModule,
+  type EvidencePromotion,
   type EvidenceRecord,
   type EvidenceRun,
   type EvidenceStatus,
@@ -114,8 +116,8 @@ export interface RecordInput {
   /** The run broke off with this error (a bug or the machine): recorded as failed. */
   failure?: string;
   binding?: unknown;
-  promotion?: unknown;
-  breakGlass?: unknown;
+  promotion?: EvidencePromotion | null;
+  breakGlass?: BreakGlassRecord | null;
 }
 
 /** The record of a run (not yet chained: `previous` is null). */

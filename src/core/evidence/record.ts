@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import type { BreakGlassRecord } from '../promotion.js';
 
 /** The commands that leave a record. */
 export type EvidenceCommand = 'plan' | 'apply' | 'destroy' | 'drift' | 'verify';
@@ -15,7 +16,8 @@ export type EvidenceStatus = 'succeeded' | 'no-op' | 'failed' | 'cancelled' | 'r
 
 /** Why a run was refused. */
 export interface Refusal {
-  kind: 'lock' | 'binding' | 'promotion' | 'freeze' | 'policy';
+  /** `break-glass`: break-glass was asked for by an actor not allowed to. */
+  kind: 'lock' | 'binding' | 'promotion' | 'freeze' | 'break-glass' | 'policy';
   message: string;
 }
 
@@ -81,6 +83,20 @@ export interface ConfigDigest {
   site_digest: string | null;
 }
 
+/** The promotion check of an apply (SPEC §8.4). */
+export interface EvidencePromotion {
+  /** `promotion:` of site.yaml. */
+  order: string[];
+  /** The environment that must have applied this release first; null for the first one. */
+  required: string | null;
+  release: { commit: string; site_digest: string };
+  /** `passed`, `refused`, `overridden` by break-glass, or `not-required` (first in the order). */
+  result: 'passed' | 'refused' | 'overridden' | 'not-required';
+  /** The apply of the required environment that let this one through. */
+  applied_in_required: { commit: string; status: string; at: string; url: string | null } | null;
+  message: string | null;
+}
+
 /** The record this one follows (same site × environment × command), and what changed since. */
 export interface PreviousRecord {
   digest: string;
@@ -114,8 +130,10 @@ export interface EvidenceRecord {
   plan_digest: string | null;
   policy: { decisions: unknown[]; exceptions: unknown[] };
   binding: unknown;
-  promotion: unknown;
-  break_glass: unknown;
+  /** Null for commands other than apply, and for sites without `promotion:` or not listing this environment. */
+  promotion: EvidencePromotion | null;
+  /** Set when break-glass was used: who, why, and which refusals it overrode. */
+  break_glass: BreakGlassRecord | null;
   previous: PreviousRecord | null;
 }
 

@@ -62,7 +62,7 @@ export const EVIDENCE_SCHEMA = {
       additionalProperties: false,
       required: ['kind', 'message'],
       properties: {
-        kind: { enum: ['lock', 'binding', 'promotion', 'freeze', 'policy'] },
+        kind: { enum: ['lock', 'binding', 'promotion', 'freeze', 'break-glass', 'policy'] },
         message: { type: 'string' },
       },
     }),
@@ -163,8 +163,52 @@ export const EVIDENCE_SCHEMA = {
       properties: { decisions: { type: 'array' }, exceptions: { type: 'array' } },
     },
     binding: {},
-    promotion: {},
-    break_glass: {},
+    promotion: nullable({
+      type: 'object',
+      additionalProperties: false,
+      required: ['order', 'required', 'release', 'result', 'applied_in_required', 'message'],
+      properties: {
+        order: strings,
+        required: nullable({ type: 'string' }),
+        release: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['commit', 'site_digest'],
+          properties: { commit: { type: 'string' }, site_digest: { type: 'string', pattern: SHA256 } },
+        },
+        result: { enum: ['passed', 'refused', 'overridden', 'not-required'] },
+        applied_in_required: nullable({
+          type: 'object',
+          additionalProperties: false,
+          required: ['commit', 'status', 'at', 'url'],
+          properties: {
+            commit: { type: 'string' },
+            status: { type: 'string' },
+            at: { type: 'string' },
+            url: nullable({ type: 'string' }),
+          },
+        }),
+        message: nullable({ type: 'string' }),
+      },
+    }),
+    break_glass: nullable({
+      type: 'object',
+      additionalProperties: false,
+      required: ['actor', 'reason', 'overrides'],
+      properties: {
+        actor: { type: 'string', minLength: 1 },
+        reason: { type: 'string', minLength: 1 },
+        overrides: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['check', 'message'],
+            properties: { check: { enum: ['freeze', 'promotion'] }, message: { type: 'string' } },
+          },
+        },
+      },
+    }),
     previous: nullable({
       type: 'object',
       additionalProperties: false,

@@ -214,6 +214,8 @@ export function s3StateObject(
 
 /** The name the run lock's AWS session carries in place of a module's (`sd-<site>-<env>-run-lock`). */
 export const RUN_LOCK = 'run-lock';
+/** The session name's module part of the session that writes evidence records to the evidence bucket. */
+export const EVIDENCE_SESSION = 'evidence';
 
 /** The S3 run lock object of a site × environment (beside its modules' state), or undefined for local state. */
 export function s3LockObject(graph: SiteGraph): { bucket: string; key: string; region: string } | undefined {
