@@ -493,6 +493,8 @@ describe('bundled action: plan then apply on a pull request', () => {
     planTokens = issuer.tokens.length;
     plan = await runAction('plan');
     applyTokens = issuer.tokens.length;
+    // Apply on the pull request: binding reads the plan reviewed on it, for its head commit.
+    github.setCommitPulls(HEAD_SHA, [{ number: 7, head_sha: HEAD_SHA }]);
     apply = await runAction('apply');
   }, 300_000);
 
@@ -872,7 +874,8 @@ describe('bundled action: a via hub', () => {
     for (const phase of ['plan', 'apply'] as const)
       await writeFile(join(dir, phase), commandScript('network', phase), { mode: 0o755 });
     const before = issuer.tokens.length;
-    const run = await runAction('apply', { repo: hubRepo });
+    // Nothing was planned for review here: this test is about the session chain.
+    const run = await runAction('apply', { repo: hubRepo, inputs: { binding: 'off' } });
     if (run.code !== 0) throw new Error(why(run));
     const calls = stsCalls(run).filter((c) => c.form.get('Action') !== 'GetCallerIdentity');
     expect(calls.map((c) => [c.form.get('Action'), c.form.get('RoleArn')])).toEqual([

@@ -113,7 +113,8 @@ describe('the bundled action', () => {
   beforeAll(async () => {
     const inputs = { site: 'evil', environment: 'dev' };
     plan = await runBundledAction({ root, inputs: { ...inputs, command: 'plan' } });
-    apply = await runBundledAction({ root, inputs: { ...inputs, command: 'apply' } });
+    // No pull request reviewed these plans; binding would (rightly) halt before the modules run.
+    apply = await runBundledAction({ root, inputs: { ...inputs, command: 'apply', binding: 'off' } });
   }, 300_000);
 
   test('the modules really printed every hostile line (the test can fail)', () => {

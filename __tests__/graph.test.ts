@@ -332,6 +332,7 @@ describe('inputs', () => {
       },
       pending: ['net.subnet_ids', 'net.vpc_id'],
       mocked: [],
+      fromState: [],
       sensitive: ['license'],
       problems: [],
     });

@@ -2,7 +2,7 @@ export const id = 73;
 export const ids = [73];
 export const modules = {
 
-/***/ 1073:
+/***/ 11073:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -16,16 +16,16 @@ __webpack_require__.d(__webpack_exports__, {
   isRetryableStsError: () => (/* binding */ isRetryableStsError)
 });
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 14 modules
-var core = __webpack_require__(6421);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
+var core = __webpack_require__(77094);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
-var dist_cjs = __webpack_require__(1695);
+var dist_cjs = __webpack_require__(71695);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/credential-providers/dist-cjs/index.js
-var credential_providers_dist_cjs = __webpack_require__(9719);
+var credential_providers_dist_cjs = __webpack_require__(29719);
 // EXTERNAL MODULE: ./src/core/credentials/errors.ts
-var errors = __webpack_require__(8255);
+var errors = __webpack_require__(48255);
 // EXTERNAL MODULE: ./src/core/credentials/messages.ts
-var messages = __webpack_require__(2140);
+var messages = __webpack_require__(12140);
 ;// CONCATENATED MODULE: ./src/core/credentials/retry.ts
 /** Bounded retries with full-jitter exponential backoff; sleep and randomness are injected so tests run instantly. */
 /** Thrown when every attempt failed with a retryable error; `cause` is the last one. */
@@ -61,7 +61,7 @@ async function withRetry(fn, options) {
 }
 
 // EXTERNAL MODULE: ./src/core/credentials/session.ts
-var credentials_session = __webpack_require__(9278);
+var credentials_session = __webpack_require__(19278);
 ;// CONCATENATED MODULE: ./src/adapters/aws/oidc.ts
 /** GitHub OIDC tokens for the first STS hop: minted fresh per session, masked, claims decoded for messages. */
 

@@ -11,6 +11,7 @@ import type { Redactor } from '../core/redact.js';
 import type { ModuleResult, RunMode, RunPorts } from '../core/run/runner.js';
 import type { EvidenceRecord, EvidenceRun } from '../core/evidence/record.js';
 import type { PreviousApply } from '../core/promotion.js';
+import type { BindingReview } from '../core/binding.js';
 
 /** Where grouped log text finally goes: the runner's log groups, or a terminal. */
 export interface LogSink {
@@ -46,6 +47,19 @@ export interface CommandPorts {
   evidence?: EvidencePort;
   /** Earlier applies for promotion, and the deployment each apply records; absent: no applies known. */
   deployments?: DeploymentsPort;
+  /** Where apply finds the plan reviewed for its commit (approval binding); absent: no binding (the CLI). */
+  binding?: BindingPort;
+}
+
+/** The reviewed plan of a commit: the review and where it was found, or why there is none. */
+export type ReviewLookup =
+  | { review: BindingReview; pr: number; commentUrl: string; headSha: string }
+  | { missing: string; pr?: number };
+
+/** Approval binding's source of reviews (GitHub: the pull request's site-deploy comment). */
+export interface BindingPort {
+  /** Throws when reviews cannot be read (permissions, outage): apply then halts. */
+  reviewed(site: string, env: string, commit: string): Promise<ReviewLookup>;
 }
 
 /** Evidence records (SPEC §8.1): the facts of this run, and where records go. */
@@ -103,6 +117,8 @@ export interface RunOpening {
   lockTimeoutMs: number;
   reporter: Reporter;
   redactor: Redactor;
+  /** Apply: checks each module's fresh plan right before it is applied; a reason refuses it. */
+  beforeApply?: (module: string, plan: unknown) => string | undefined;
 }
 
 /** A run that holds its lock and has a work folder: steps run through `ports`; `close` releases both. */

@@ -2,11 +2,13 @@ import { posix } from 'node:path';
 import type { Layout, Workspace } from '../core/config/load.js';
 import { InputError, SiteDeployError, type Problem } from '../core/errors.js';
 import { buildRecord, configDigest, digestingReader } from '../core/evidence/build.js';
-import type { ConfigDigest, EvidencePromotion, Refusal } from '../core/evidence/record.js';
+import type { BindingEvidence, ConfigDigest, EvidencePromotion, Refusal } from '../core/evidence/record.js';
 import { siteConfigDigest, type BreakGlassRecord } from '../core/promotion.js';
 import type { SiteGraph } from '../core/graph/build.js';
 import { loadProject } from '../core/project.js';
 import { runGraph, type RunMode, type RunResult } from '../core/run/runner.js';
+import { makeReview, type BindingReview } from '../core/binding.js';
+import { bindingFor, bindingOff, type Binding } from './binding.js';
 import { applyGates, type GateOutcome } from './gates.js';
 import type { CommandPorts, DeploymentsPort, Runtime } from './ports.js';
 
@@ -27,6 +29,13 @@ export interface RunSettings {
   ephemeralRunner?: boolean;
   /** apply: break-glass with this reason (overrides a freeze or a promotion check for an allowed actor). */
   breakGlass?: string;
+  /**
+   * Approval binding (in Actions): apply checks each module's fresh plan against the reviewed one
+   * (`enabled: false` is `binding: off`, recorded); plan makes the review of `reviewCommit`, and
+   * apply looks the review of `reviewCommit` up — on a pull request, its head commit; on a push or a
+   * dispatch, unset: the run's own commit.
+   */
+  binding?: { enabled: boolean; maxPlanAgeMs: number; reviewCommit?: string };
 }
 
 /** Refuses the implicit local state on an ephemeral runner, at the site's `site:` key. */
@@ -63,6 +72,10 @@ export interface RunOutcome {
   /** apply: the promotion check, and break-glass when it was used. */
   promotion: EvidencePromotion | null;
   breakGlass: BreakGlassRecord | null;
+  /** plan with binding: the review the PR comment carries. */
+  review?: BindingReview;
+  /** apply with binding: what was checked against the review (or that binding was off). */
+  binding: BindingEvidence | null;
 }
 
 /** The files of a release: the site's folder and the catalog folders of every module type it uses. */
@@ -120,6 +133,19 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
           ports.deployments,
         )
       : { promotion: null, breakGlass: null };
+  const binding: Binding | undefined =
+    s.mode === 'apply' && s.binding
+      ? s.binding.enabled && ports.binding
+        ? await bindingFor(
+            ports.binding,
+            graph.site.name,
+            graph.environment.name,
+            s.binding.reviewCommit ?? commit,
+            s.binding.maxPlanAgeMs,
+          )
+        : bindingOff(s.binding.maxPlanAgeMs)
+      : undefined;
+  let review: BindingReview | undefined;
   // Every run that got this far leaves a record — succeeded, failed, cancelled or refused.
   const record = async (outcome: {
     result?: RunResult;
@@ -138,7 +164,12 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
         config,
         promotion: gates.promotion,
         breakGlass: gates.breakGlass,
+        binding:
+          binding?.evidence() ?? (review ? reviewEvidence(review, s.binding?.maxPlanAgeMs ?? 0) : null),
         ...outcome,
+        ...(outcome.refusal === undefined && binding?.refusal()
+          ? { refusal: { kind: 'binding' as const, message: binding.refusal() ?? '' } }
+          : {}),
       }),
     );
     const evidence = { path: written.path, digest: written.digest };
@@ -161,6 +192,10 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
   };
   if (gates.refusal) await refuse(gates.refusal, new SiteDeployError('refused', gates.refusal.message));
   if (gates.breakGlass) ports.reporter.notice(breakGlassNotice(gates.breakGlass));
+  if (binding?.evidence().mode === 'off')
+    ports.reporter.notice(
+      'binding: off — plans are applied without comparing them with a reviewed plan (recorded in the evidence)',
+    );
 
   let open;
   try {
@@ -172,6 +207,7 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
       lockTimeoutMs: s.lockTimeoutMs,
       reporter: ports.reporter,
       redactor: ports.redactor,
+      ...(binding ? { beforeApply: binding.check } : {}),
     });
   } catch (e) {
     if (e instanceof SiteDeployError && e.code === 'locked')
@@ -214,6 +250,14 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
     result.status === 'failed' ? 'failure' : result.status === 'cancelled' ? 'error' : 'success',
     ports,
   );
+  if (s.mode === 'plan' && s.binding?.reviewCommit)
+    review = makeReview({
+      site: graph.site.name,
+      env: graph.environment.name,
+      commit: s.binding.reviewCommit,
+      created_at: new Date().toISOString(),
+      modules: Object.fromEntries(result.modules.flatMap((m) => (m.review ? [[m.name, m.review]] : []))),
+    });
   const { evidence, problem } = await record({ result });
   return {
     workspace,
@@ -224,6 +268,23 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
     evidenceProblem: problem,
     promotion: gates.promotion,
     breakGlass: gates.breakGlass,
+    ...(review ? { review } : {}),
+    binding: binding?.evidence() ?? null,
+  };
+}
+
+/** A plan run's review as the evidence records it (the PR comment's hidden header carries the same). */
+function reviewEvidence(review: BindingReview, maxPlanAgeMs: number): BindingEvidence {
+  return {
+    mode: 'review',
+    pull_request: null,
+    comment_url: null,
+    reviewed_commit: review.commit,
+    reviewed_at: review.created_at,
+    combined: review.combined,
+    max_plan_age_ms: maxPlanAgeMs,
+    missing: null,
+    modules: [],
   };
 }
 

@@ -169,6 +169,37 @@ export function reviewedModule(plan: unknown, opts: { mocked: boolean }): Review
   return m;
 }
 
+/**
+ * A command module's plan as a review sees it: the inputs its apply will get (sensitive ones
+ * digested as hashes, like Terraform's sensitive values) and the changes its plan script declared,
+ * in the shape of a Terraform plan so the same digests and checks apply.
+ */
+export function commandPlan(
+  module: string,
+  inputs: Record<string, unknown>,
+  sensitive: readonly string[],
+  changes: unknown,
+): unknown {
+  return {
+    resource_changes: [
+      {
+        address: `site_deploy_command.${module}`,
+        mode: 'managed',
+        type: 'site_deploy_command',
+        name: module,
+        change: {
+          actions: ['update'],
+          before: null,
+          after: { inputs, changes: changes ?? null },
+          after_unknown: {},
+          before_sensitive: false,
+          after_sensitive: { inputs: Object.fromEntries(sensitive.map((k) => [k, true])) },
+        },
+      },
+    ],
+  };
+}
+
 /** A review of a plan run, `combined` computed from its modules' digests. */
 export function makeReview(r: Omit<BindingReview, 'combined'>): BindingReview {
   const modules = Object.entries(r.modules).map(([name, m]) => ({ name, digest: m.digest }));

@@ -54,6 +54,11 @@ export interface BoundInputs {
   pending: string[];
   /** `module.output` references answered with `mock_outputs`. */
   mocked: string[];
+  /**
+   * `module.output` references answered from the upstream's state at plan time (the run does not
+   * know the output yet): the value the plan saw may not be the one apply will.
+   */
+  fromState: string[];
   /** Inputs whose values are secret: declared `sensitive: true`, or computed from a sensitive output. */
   sensitive: string[];
   /** Every problem, with its position. */
@@ -160,9 +165,11 @@ export function bindInputs(
     site.modules.some((x) => x.name === m && ws.manifests.get(x.type)?.sensitiveOutputs.includes(o));
   // Set while one input resolves: a sensitive output read makes the whole input sensitive.
   let tainted = false;
+  const stateRefs = new Set<string>();
   const lookup = (m: string, o: string): OutputState => {
     const run = sources.fromRun(m, o);
     const known = run ?? sources.fromState?.(m, o);
+    if (known && !run) stateRefs.add(`${m}.${o}`);
     if (known) {
       if (sensitiveOutput(m, o, known)) tainted = true;
       return { state: 'known', value: known.value };
@@ -237,6 +244,7 @@ export function bindInputs(
     inputs,
     pending: [...pending].sort(),
     mocked: [...mocked].sort(),
+    fromState: [...stateRefs].sort(),
     sensitive,
     problems: problems.list,
   };

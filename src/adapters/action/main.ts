@@ -16,7 +16,7 @@ import { validate } from '../../commands/validate.js';
 import { InputError, SiteDeployError, type Problem } from '../../core/errors.js';
 import { renderReport } from '../../core/plan/markdown.js';
 import { Redactor } from '../../core/redact.js';
-import { commentMarker, toRunReport } from '../../core/run/report.js';
+import { applyCheckLines, commentMarker, toRunReport } from '../../core/run/report.js';
 import { publicOutputs, runDocument, type RunResult } from '../../core/run/runner.js';
 import { githubOidcSource } from '../aws/oidc.js';
 import { SessionBroker, type ApprovalCheck } from '../aws/sts.js';
@@ -28,6 +28,7 @@ import { guardRun } from '../run-guard.js';
 import { localRuntime } from '../run/runtime.js';
 import { actionEvidence } from '../evidence/port.js';
 import { githubDeployments } from '../github/deployments.js';
+import { reviewedPlan } from '../github/binding.js';
 import { actionGitHub, problemAnnotations, runUrl, startFeedback, type Feedback } from './feedback.js';
 import { readSettings, type ActionSettings } from './inputs.js';
 import { actionIo, type ActionIo } from './io.js';
@@ -55,7 +56,7 @@ function actionPorts(
   io: ActionIo,
   site: string,
   environment: string,
-  extra: Pick<CommandPorts, 'signal' | 'evidence' | 'deployments'> = {},
+  extra: Pick<CommandPorts, 'signal' | 'evidence' | 'deployments' | 'binding'> = {},
 ): CommandPorts {
   return {
     ...extra,
@@ -226,6 +227,12 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
           lockTimeoutMs: s.lockTimeoutMs,
           ephemeralRunner: true,
           breakGlass: s.breakGlass,
+          binding: {
+            enabled: s.binding,
+            maxPlanAgeMs: s.maxPlanAgeMs,
+            // The plan of a pull request is reviewed as the plan of its head commit.
+            reviewCommit: readEvent().pull_request?.head?.sha,
+          },
         },
         actionPorts(io, site, environment, {
           signal: guard.signal,
@@ -237,6 +244,7 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
             log: { notice: (m) => io.info(m), warning: (m) => io.warning(m) },
           }),
           deployments: actionDeployments(io, s.githubToken, url ?? null),
+          binding: actionBinding(io, s.githubToken),
         }),
         runtime,
       );
@@ -245,7 +253,18 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
       await reportRefusal(e, s, site, environment, feedback, io);
       throw e;
     }
-    const { graph, result, warnings, workspace, evidence, evidenceProblem, breakGlass } = outcome;
+    const {
+      graph,
+      result,
+      warnings,
+      workspace,
+      evidence,
+      evidenceProblem,
+      breakGlass,
+      promotion,
+      binding,
+      review,
+    } = outcome;
     annotate(io, warnings, s.root, workspaceDir(s));
     if (evidence) io.setOutput('evidence-path', evidence.path);
     if (breakGlass)
@@ -256,6 +275,15 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
       runUrl: url,
       // The record is uploaded as an artifact of the run.
       evidenceUrl: evidence && url ? `${url}#artifacts` : undefined,
+      binding: review,
+      breakGlass: breakGlass
+        ? {
+            actor: breakGlass.actor,
+            reason: breakGlass.reason,
+            overrides: breakGlass.overrides.map((o) => o.check),
+          }
+        : undefined,
+      checks: applyCheckLines(promotion, binding),
     });
     const markdown = renderReport(report);
     await io.summary(markdown);
@@ -299,6 +327,19 @@ function actionDeployments(
         ),
     };
   return githubDeployments(actionGitHub(io, token), repository, url);
+}
+
+/** Approval binding reads the reviewed plan from the pull request that produced the commit. */
+function actionBinding(io: ActionIo, token: string | undefined): CommandPorts['binding'] {
+  const [owner = '', repo = ''] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
+  return {
+    async reviewed(site, env, sha) {
+      if (!token)
+        throw new Error('no github-token to read the pull request with (it needs pull-requests: read)');
+      if (!owner || !repo) throw new Error('no GITHUB_REPOSITORY to look the pull request up in');
+      return reviewedPlan(actionGitHub(io, token), { owner, repo, sha, site, env });
+    },
+  };
 }
 
 /** `require_mfa`: reads this run's human approval for the token's GitHub environment back from the API. */

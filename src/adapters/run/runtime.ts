@@ -135,6 +135,7 @@ export function localRuntime(o: RuntimeOptions): Runtime {
           redactor: run.redactor,
           env: o.stepEnv,
           credentials: o.credentials,
+          beforeApply: run.beforeApply,
         });
         return { ports, close };
       } catch (e) {

@@ -4,6 +4,7 @@ import { isSensitiveInput, type SiteGraph } from '../../core/graph/build.js';
 import { summarizePlan } from '../../core/plan/summary.js';
 import { missingOutputs } from '../../core/plan/outputs.js';
 import { planDigest } from '../../core/plan/digest.js';
+import { commandPlan, reviewedModule } from '../../core/binding.js';
 import { formatProblem } from '../../core/errors.js';
 import type { Manifest } from '../../core/config/model.js';
 import { sensitivePlanValues } from '../../core/plan/sensitive.js';
@@ -29,6 +30,11 @@ export interface StepSettings {
   env?: Record<string, string>;
   /** Per-step AWS sessions; absent means steps run with no AWS credentials at all. */
   credentials?: SessionSettings;
+  /**
+   * Apply: called with a module's fresh plan (a command module's as {@link commandPlan} makes it)
+   * right before it would be applied; a reason refuses it, unapplied (approval binding).
+   */
+  beforeApply?: (module: string, plan: unknown) => string | undefined;
 }
 
 const ZERO = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
@@ -65,7 +71,7 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
       const session = c && (await stepSession(c, graph, node, backend, 'plan'));
       return readStateOutputs(node.name, backend, settings.env ?? {}, session?.credentials);
     },
-    async step({ node, mode, inputs, sensitiveInputs, signal }): Promise<StepReport> {
+    async step({ node, mode, inputs, sensitiveInputs, assumed, signal }): Promise<StepReport> {
       const manifest = node.manifest;
       if (!manifest)
         return {
@@ -80,6 +86,13 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
         if (sensitiveInputs.includes(k) || isSensitiveInput(node, k)) settings.redactor.add(v);
       const log = settings.log.open(`${node.name} (${node.type}) — ${mode} ${site}/${env}`);
       let outputsProblem: string | undefined;
+      let planned: unknown;
+      const secretInputs = Object.keys(inputs).filter(
+        (k) => sensitiveInputs.includes(k) || isSensitiveInput(node, k),
+      );
+      // What binding reads as this step's plan: Terraform's, or a command module's inputs and changes.
+      const bindable = (changes: unknown): unknown =>
+        planned ?? commandPlan(node.name, inputs, secretInputs, changes);
       const backend = backendFor(settings.root, graph, node);
       let served: StepCredentials | undefined;
       try {
@@ -118,11 +131,14 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
           env: stepEnv,
           log: (chunk) => log.write(chunk),
           onPlan: (plan) => {
+            planned = plan;
             settings.redactor.add(sensitivePlanValues(plan));
             outputsProblem = manifestOutputsProblem(ws, manifest, plan);
           },
-          // Refused before anything is applied: downstream modules would wait for what never comes.
-          beforeApply: () => Promise.resolve(outputsProblem),
+          // Refused before anything is applied: downstream modules would wait for what never comes;
+          // and a plan that is not the reviewed one is never applied.
+          beforeApply: (ready) =>
+            Promise.resolve(outputsProblem ?? settings.beforeApply?.(node.name, bindable(ready.changes))),
           signal,
         });
         if (outputsProblem && r.status !== 'failed' && r.status !== 'cancelled')
@@ -163,6 +179,9 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
           unknownOutputs: r.unknownOutputs ?? [],
           planSha256: r.planSha256,
           ...(r.plan !== undefined ? { planDigest: planDigest(r.plan) } : {}),
+          ...(mode === 'plan' && (r.status === 'succeeded' || r.status === 'no-op')
+            ? { review: reviewedModule(bindable(r.changes), { mocked: assumed.length > 0 }) }
+            : {}),
           error: r.error,
         };
       } finally {

@@ -14,6 +14,7 @@ import type { ModuleResult, RunResult } from '../run/runner.js';
 import {
   recordDigest,
   whatChanged,
+  type BindingEvidence,
   type ConfigDigest,
   type EvidenceCommand,
   type EvidenceModule,
@@ -115,7 +116,7 @@ export interface RecordInput {
   refusal?: Refusal;
   /** The run broke off with this error (a bug or the machine): recorded as failed. */
   failure?: string;
-  binding?: unknown;
+  binding?: BindingEvidence | null;
   promotion?: EvidencePromotion | null;
   breakGlass?: BreakGlassRecord | null;
 }

@@ -83,6 +83,38 @@ export interface ConfigDigest {
   site_digest: string | null;
 }
 
+/** One module's check as the evidence records it. */
+export interface BindingModuleCheck {
+  name: string;
+  result: 'matched' | 'differs' | 'stale' | 'missing';
+  compare: 'values' | 'shape' | null;
+  reviewed_digest: string | null;
+  current_digest: string;
+  /** Resource addresses (or `output.<name>`) whose change differs or is new. */
+  differing: string[];
+  message: string | null;
+}
+
+/** The binding of an apply as the evidence records it. */
+export interface BindingEvidence {
+  /**
+   * `on`: apply checked each module against the review; `off`: the workflow opted out (input
+   * `binding: off`); `review`: a plan run that made the review its PR comment carries.
+   */
+  mode: 'on' | 'off' | 'review';
+  pull_request: number | null;
+  comment_url: string | null;
+  reviewed_commit: string | null;
+  reviewed_at: string | null;
+  /** The review's combined digest. */
+  combined: string | null;
+  max_plan_age_ms: number;
+  /** Why no review applies to this commit, when none does. */
+  missing: string | null;
+  /** Modules with changes, checked right before their apply. */
+  modules: BindingModuleCheck[];
+}
+
 /** The promotion check of an apply (SPEC §8.4). */
 export interface EvidencePromotion {
   /** `promotion:` of site.yaml. */
@@ -129,7 +161,8 @@ export interface EvidenceRecord {
   /** The combined normalized plan digest of the run, `sha256:<hex>`. */
   plan_digest: string | null;
   policy: { decisions: unknown[]; exceptions: unknown[] };
-  binding: unknown;
+  /** Approval binding: apply's checks against the reviewed plan, or the review a plan run made. */
+  binding: BindingEvidence | null;
   /** Null for commands other than apply, and for sites without `promotion:` or not listing this environment. */
   promotion: EvidencePromotion | null;
   /** Set when break-glass was used: who, why, and which refusals it overrode. */

@@ -65,6 +65,10 @@ export interface RunReport {
    * on plan runs with at least one module digest.
    */
   binding?: BindingReview;
+  /** Break-glass used by this apply: shown first, as a caution. */
+  breakGlass?: { actor: string; reason: string; overrides: string[] };
+  /** The checks an apply passed or was stopped by (approval binding, promotion), one line each. */
+  checks?: string[];
 }
 
 /** Options for renderReport. */
@@ -290,6 +294,21 @@ function layout(
   }
   facts.push(`**Command** ${code(clip(report.command, 200))}`, `**Status** ${status}`);
   parts.push(facts.join(' · '), '');
+  if (report.breakGlass) {
+    const b = report.breakGlass;
+    const what = b.overrides.length
+      ? b.overrides.map((o) => md(clip(o, 40))).join(' and ')
+      : 'no check (none refused)';
+    parts.push(
+      '> [!CAUTION]',
+      `> **Break-glass** by ${code(clip(b.actor, 100))}: ${md(clip(b.reason, 500))} — overriding ${what}.`,
+      '',
+    );
+  }
+  if (report.checks?.length) {
+    for (const c of report.checks) parts.push(`- ${md(clip(c, 600))}`);
+    parts.push('');
+  }
 
   // Totals and the module table: never folded.
   const total: PlanCounts = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };

@@ -4,6 +4,7 @@ import type { RunContext } from '../config/scope.js';
 import type { SiteGraph } from '../graph/build.js';
 import type { RunReport } from '../plan/markdown.js';
 import type { RunResult } from './runner.js';
+import type { BindingEvidence, EvidencePromotion } from '../evidence/record.js';
 
 /** The hidden marker that finds a site × environment's PR comment again. */
 export function commentMarker(site: string, env: string): string {
@@ -26,7 +27,13 @@ export function toRunReport(
   graph: SiteGraph,
   result: RunResult,
   ctx: RunContext,
-  links: { runUrl?: string; evidenceUrl?: string; binding?: BindingReview } = {},
+  links: {
+    runUrl?: string;
+    evidenceUrl?: string;
+    binding?: BindingReview;
+    breakGlass?: RunReport['breakGlass'];
+    checks?: string[];
+  } = {},
 ): RunReport {
   const binding =
     result.command === 'plan' && links.binding && Object.keys(links.binding.modules).length > 0
@@ -70,5 +77,44 @@ export function toRunReport(
     evidenceUrl: links.evidenceUrl,
     planDigest: binding?.combined ?? planDigest(result),
     ...(binding ? { binding } : {}),
+    ...(links.breakGlass ? { breakGlass: links.breakGlass } : {}),
+    ...(links.checks?.length ? { checks: links.checks } : {}),
   };
+}
+
+/** The lines an apply's report shows about its approval binding and promotion check. */
+export function applyCheckLines(
+  promotion: EvidencePromotion | null,
+  binding: BindingEvidence | null,
+): string[] {
+  const lines: string[] = [];
+  if (binding?.mode === 'off')
+    lines.push(
+      'Approval binding: OFF (binding: off) — plans were applied without comparing them with a reviewed plan',
+    );
+  else if (binding?.mode === 'on') {
+    const failed = binding.modules.find((m) => m.result !== 'matched');
+    const checked = binding.modules.length;
+    if (failed?.message) lines.push(`Approval binding: halted — ${failed.message}`);
+    else if (binding.pull_request !== null && binding.reviewed_at)
+      lines.push(
+        `Approval binding: ${checked} module${checked === 1 ? '' : 's'} with changes matched the plan reviewed on pull request #${binding.pull_request} (planned ${binding.reviewed_at})`,
+      );
+    else
+      lines.push(
+        `Approval binding: no reviewed plan (${binding.missing ?? 'none found'}); nothing with changes was applied`,
+      );
+  }
+  if (promotion) {
+    const order = promotion.order.join(' → ');
+    if (promotion.result === 'not-required')
+      lines.push(`Promotion (${order}): first environment, nothing before it`);
+    else if (promotion.result === 'passed' && promotion.applied_in_required)
+      lines.push(
+        `Promotion (${order}): ${promotion.required} applied this release (commit ${promotion.applied_in_required.commit.slice(0, 12)}) at ${promotion.applied_in_required.at}`,
+      );
+    else if (promotion.result === 'overridden')
+      lines.push(`Promotion (${order}): OVERRIDDEN by break-glass — ${promotion.message ?? ''}`);
+  }
+  return lines;
 }

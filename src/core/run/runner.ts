@@ -1,3 +1,4 @@
+import type { ReviewedModule } from '../binding.js';
 import type { Workspace } from '../config/load.js';
 import { formatProblem, type Problem } from '../errors.js';
 import type { GraphNode, SiteGraph } from '../graph/build.js';
@@ -22,6 +23,11 @@ export interface StepRequest {
    * an upstream output that is sensitive (Terraform's flag or the manifest's `sensitive_outputs`).
    */
   sensitiveInputs: string[];
+  /**
+   * Plan: upstream outputs the inputs took from mock_outputs or from the upstream's state — values
+   * apply may not see, so a review compares this module on its shape.
+   */
+  assumed: string[];
   signal: AbortSignal;
 }
 
@@ -37,6 +43,8 @@ export interface StepReport {
   planSha256?: string;
   /** The normalized plan digest (SPEC §8.3), `sha256:<hex>`. */
   planDigest?: string;
+  /** Plan: what a review of this module records (approval binding). */
+  review?: ReviewedModule;
   error?: string;
 }
 
@@ -71,6 +79,8 @@ export interface ModuleResult extends PlanCounts {
   planSha256?: string;
   /** The normalized plan digest (SPEC §8.3), `sha256:<hex>`. */
   planDigest?: string;
+  /** Plan: what a review of this module records (approval binding). */
+  review?: ReviewedModule;
 }
 
 /** The one typed result that reports, evidence and the action outputs read. */
@@ -193,6 +203,7 @@ export async function runGraph(
       mode: options.mode,
       inputs: bound.inputs,
       sensitiveInputs: bound.sensitive,
+      assumed: [...bound.mocked, ...bound.fromState],
       signal,
     });
     reports.set(id, report);
@@ -238,6 +249,7 @@ export async function runGraph(
       outputs: report?.outputs ?? {},
       planSha256: report?.planSha256,
       planDigest: report?.planDigest,
+      review: report?.review,
     };
   };
 
