@@ -271,6 +271,13 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
       io.warning(breakGlassNotice(breakGlass), {
         title: `site-deploy / ${site} / ${environment}: break-glass`,
       });
+    if (binding?.mode === 'off')
+      io.warning(
+        'binding: off — the plans applied were not compared with a reviewed plan (recorded in the evidence)',
+        {
+          title: `site-deploy / ${site} / ${environment}: binding off`,
+        },
+      );
     const report = toRunReport(graph, result, runContext(s.root), {
       runUrl: url,
       // The record is uploaded as an artifact of the run.
