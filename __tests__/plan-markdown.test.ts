@@ -244,6 +244,33 @@ describe('renderReport', () => {
     expect(rows[1]).toContain('| ⏹️ halted |');
   });
 
+  test('an apply under break-glass opens with a CAUTION block naming the actor, reason and what it overrode', () => {
+    const md = renderReport(
+      report([], {
+        command: 'apply',
+        breakGlass: {
+          actor: 'release-captain',
+          reason: 'INC-4411 *outage* <b>',
+          overrides: ['freeze', 'promotion'],
+        },
+        checks: ['Approval binding: 2 modules with changes matched the plan reviewed on pull request #7'],
+      }),
+    );
+    const lines = md.split('\n');
+    const caution = lines.indexOf('> [!CAUTION]');
+    expect(caution).toBeGreaterThan(0);
+    expect(caution).toBeLessThan(lines.findIndex((l) => l.startsWith('| ')));
+    const said = lines[caution + 1] ?? '';
+    expect(said).toContain('<code>release-captain</code>');
+    expect(said).toContain('overriding freeze and promotion');
+    // The reason is the actor's text: it cannot format or inject HTML.
+    expect(said).not.toContain('<b>');
+    expect(said).not.toMatch(/[^\\]\*outage/);
+    expect(md).toContain(
+      '- Approval binding: 2 modules with changes matched the plan reviewed on pull request \\#7',
+    );
+  });
+
   test('a bare hex plan digest is labelled sha256', () => {
     const md = renderReport(report([], { planDigest: 'ab'.repeat(32) }));
     expect(md).toContain(`Plan digest (sha256): <code>${'ab'.repeat(32)}</code>`);
