@@ -5,6 +5,8 @@
 // everything heavier) when its plan differs from the reviewed one, when the review is too old, or
 // when there is none — unless `binding: off`, which the evidence records.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -21,6 +23,10 @@ const TOKEN = 'ghs_bindingActionToken0000000000000000000';
 const SECRET = 'S3CR3T-binding-unlock-value';
 const SITE = 'shop';
 const ENV = 'production';
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+addFormats.default(ajv);
+const validate = ajv.compile(JSON.parse(readFileSync('schemas/evidence.schema.json', 'utf8')) as object);
 
 let github: GitHubServer;
 /** Pull request numbers and commits handed out so far: each case its own. */
@@ -157,7 +163,10 @@ async function newCase(): Promise<Case> {
     record: (run) => {
       const path = run.outputs['evidence-path'];
       if (!path) throw new Error(`no evidence-path output:\n${run.stdout}\n${run.stderr}`);
-      return JSON.parse(readFileSync(resolve(root, path), 'utf8')) as EvidenceRecord;
+      const record = JSON.parse(readFileSync(resolve(root, path), 'utf8')) as EvidenceRecord;
+      // Every record read here is one the schema accepts (matched, differs, stale, missing, off).
+      expect(validate(record) ? [] : validate.errors).toEqual([]);
+      return record;
     },
   };
 }
