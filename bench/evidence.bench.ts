@@ -2,18 +2,23 @@
 // every module planned with 12 resource changes (synthetic plan JSON in Terraform's format, 3 of
 // them replacements), summarized and digested as a run does; then the record built, chained to the
 // previous one (read back from the folder) and written, as `run` does after the last module.
+// The record is an apply's: every module's fresh plan checked against a reviewed one (approval
+// binding, all matched) and a passed promotion check.
 // Prints the record's size, the time to build + chain + write it (median of many runs, each into
 // a folder already holding the previous record), and that time ÷ one `JSON.stringify` of the
-// record, measured in the same run.
+// record, measured in the same run; then the binding check of all 27 modules (normalized digest of
+// each fresh plan, compared with the review) ÷ one `JSON.parse` of those plans' JSON text.
 // Run: node bench/run.mjs evidence
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeRecord } from '../src/adapters/evidence/folder.js';
+import { bindingFor } from '../src/commands/binding.js';
+import { makeReview, reviewedModule, type ReviewedModule } from '../src/core/binding.js';
 import { fsReader } from '../src/adapters/fs-reader.js';
 import { buildRecord, configDigest, digestingReader } from '../src/core/evidence/build.js';
-import type { EvidenceRun } from '../src/core/evidence/record.js';
+import type { EvidencePromotion, EvidenceRun } from '../src/core/evidence/record.js';
 import { planDigest } from '../src/core/plan/digest.js';
 import { summarizePlan } from '../src/core/plan/summary.js';
 import { loadProject } from '../src/core/project.js';
@@ -66,8 +71,49 @@ try {
   const env = estate.environments.at(-1)!;
   const reader = digestingReader(fsReader(estate.root));
   const { graph } = loadProject(reader, estate.layout, ctx, site, env);
+  const plans = new Map(graph.nodes.map((n) => [n.name, planJson(n.name, RESOURCES)]));
+  const reviewed: Record<string, ReviewedModule> = {};
+  for (const [name, plan] of plans) reviewed[name] = reviewedModule(plan, { mocked: false });
+  const review = makeReview({
+    site,
+    env,
+    commit: 'a'.repeat(40),
+    created_at: new Date().toISOString(),
+    modules: reviewed,
+  });
+  const port = {
+    reviewed: async () => ({
+      review,
+      pr: 7,
+      commentUrl: 'https://github.com/org/repo/pull/7#issuecomment-1',
+      headSha: review.commit,
+    }),
+  };
+  /** The binding check of every module, as apply makes it right before each module applies. */
+  const bindAll = async (): Promise<Awaited<ReturnType<typeof bindingFor>>> => {
+    const b = await bindingFor(port, site, env, review.commit, 7 * 86_400_000);
+    for (const [name, plan] of plans) {
+      const refused = b.check(name, plan);
+      if (refused) throw new Error(refused);
+    }
+    return b;
+  };
+  const binding = (await bindAll()).evidence();
+  const promotion: EvidencePromotion = {
+    order: ['staging', env],
+    required: 'staging',
+    release: { commit: 'a'.repeat(40), site_digest: `sha256:${'e'.repeat(64)}` },
+    result: 'passed',
+    applied_in_required: {
+      commit: 'a'.repeat(40),
+      status: 'success',
+      at: new Date().toISOString(),
+      url: 'https://github.com/org/repo/actions/runs/999',
+    },
+    message: null,
+  };
   const modules: ModuleResult[] = graph.nodes.map((n) => {
-    const plan = planJson(n.name, RESOURCES);
+    const plan = plans.get(n.name);
     const summary = summarizePlan(plan);
     return {
       name: n.name,
@@ -122,6 +168,8 @@ try {
       finishedAt: Date.now(),
       config,
       result,
+      binding,
+      promotion,
     });
     const w = await writeRecord(out, record);
     return { ms: performance.now() - t0, bytes: w.bytes };
@@ -153,6 +201,21 @@ try {
   );
   console.log(
     `JSON.stringify of the record: ${stringify.toFixed(3)} ms → ratio ${(median / stringify).toFixed(1)}×`,
+  );
+  const texts = [...plans.values()].map((p) => JSON.stringify(p));
+  const checks: number[] = [];
+  const parses: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t1 = performance.now();
+    await bindAll();
+    checks.push(performance.now() - t1);
+    const t2 = performance.now();
+    for (const t of texts) JSON.parse(t);
+    parses.push(performance.now() - t2);
+  }
+  const mid = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(
+    `binding check of ${plans.size} modules: median ${mid(checks).toFixed(2)} ms; JSON.parse of their plans ${mid(parses).toFixed(3)} ms → ratio ${(mid(checks) / mid(parses)).toFixed(1)}×`,
   );
 } finally {
   rmSync(out, { recursive: true, force: true });
