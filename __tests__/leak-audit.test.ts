@@ -292,7 +292,12 @@ beforeAll(async () => {
   collectRepo('after action plan:');
   // The push of its merge: binding reads the plan reviewed on pull request 7 (its header is an output path too).
   github.setCommitPulls('c'.repeat(40), [
-    { number: 7, head_sha: 'b'.repeat(40), merged_at: new Date().toISOString(), merge_commit_sha: 'c'.repeat(40) },
+    {
+      number: 7,
+      head_sha: 'b'.repeat(40),
+      merged_at: new Date().toISOString(),
+      merge_commit_sha: 'c'.repeat(40),
+    },
   ]);
   const apply = await runBundledAction({ root, inputs: { ...inputs, command: 'apply' }, env: actionEnv });
   collectAction('action apply', apply);

@@ -134,6 +134,7 @@ const EXPECTED_PERMISSIONS: Record<'matrix' | 'plan' | 'apply' | 'gate', Dict> =
     actions: 'read',
     deployments: 'write',
     'pull-requests': 'read',
+    attestations: 'write',
   },
   gate: {},
 };

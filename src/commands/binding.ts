@@ -3,7 +3,7 @@
  * of each module's fresh plan against it right before it is applied. What was checked, and how it
  * went, is what the evidence records.
  */
-import { checkModule, reviewedFor, type CompareBasis } from '../core/binding.js';
+import { checkModule, reviewedFor } from '../core/binding.js';
 import type { BindingEvidence, BindingModuleCheck } from '../core/evidence/record.js';
 import type { BindingPort, ReviewLookup } from './ports.js';
 

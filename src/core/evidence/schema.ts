@@ -190,7 +190,15 @@ export const EVIDENCE_SCHEMA = {
           items: {
             type: 'object',
             additionalProperties: false,
-            required: ['name', 'result', 'compare', 'reviewed_digest', 'current_digest', 'differing', 'message'],
+            required: [
+              'name',
+              'result',
+              'compare',
+              'reviewed_digest',
+              'current_digest',
+              'differing',
+              'message',
+            ],
             properties: {
               name: { type: 'string' },
               result: { enum: ['matched', 'differs', 'stale', 'missing'] },
