@@ -241,7 +241,6 @@ test('runs OpenTofu through the binary input (a `tofu` on PATH)', async () => {
     'plan',
     'show',
     'apply',
-    'output',
   ]);
   expect(logs.text()).toMatch(/^\$ tofu init/m);
 });

@@ -1,7 +1,20 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parsePlanJson } from '../../core/plan/summary.js';
 import { runProcess, terraformEnv, type ProcessResult } from './process.js';
+import {
+  binaryIdentity,
+  initIsCurrent,
+  initKey,
+  KEPT_LOCK_FILE,
+  LOCK_FILE,
+  needsInit,
+  resetDataDir,
+  stampDataDir,
+  treeDigest,
+  withCacheLock,
+} from './terraform-init.js';
 import type { Backend, Engine, EngineStepRequest, EngineStepResult } from './types.js';
 import {
   assertAbsolute,
@@ -9,6 +22,7 @@ import {
   copyModuleTree,
   errorText,
   sha256File,
+  WORKDIR_MARKER,
   writePrivateJson,
 } from './workdir.js';
 
@@ -89,6 +103,26 @@ export function parseOutputJson(text: string): Outputs {
   return outputs;
 }
 
+/** The outputs of a local state file, as `output -json` gives them (it reads the same document). */
+export async function localStateOutputs(path: string): Promise<Outputs> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {}; // nothing applied, nothing output
+    throw e;
+  }
+  const doc = JSON.parse(text) as { outputs?: Record<string, { value?: unknown; sensitive?: boolean }> };
+  return parseOutputJson(JSON.stringify(doc.outputs ?? {}));
+}
+
+/** A plan with nothing to do, as `show -json` would describe it for the digest and the summary. */
+export const NO_CHANGES_PLAN = Object.freeze({
+  format_version: '1.2',
+  resource_changes: [],
+  output_changes: {},
+});
+
 /** The first `Error: …` line Terraform printed, with the lock holder when it is a lock error. */
 export function terraformReason(stderr: string[]): string | undefined {
   const lines = stderr.map((l) => l.replace(/^[│╷╵]\s?/, '').trim());
@@ -129,16 +163,21 @@ function startFailure(binary: string, e: NodeJS.ErrnoException): string {
 }
 
 class StepFailed extends Error {
-  constructor(readonly result: Pick<EngineStepResult, 'status' | 'error'>) {
+  constructor(
+    readonly result: Pick<EngineStepResult, 'status' | 'error'>,
+    /** What the process printed on stderr (head and tail), when it ran and failed. */
+    readonly stderr: string[] = [],
+  ) {
     super(result.error);
   }
 }
 
 /**
  * Runs Terraform or OpenTofu steps: a fresh copy of the catalog folder with generated
- * inputs and backend override, `init` → `plan -out` → `show -json` → `apply` the saved
- * plan → `output -json`. Machine output (`show -json`, `output -json`) holds sensitive
- * values in plaintext and never reaches the log.
+ * inputs and backend override; `init` (only when the kept data folder is not current) →
+ * `plan -out -detailed-exitcode` → with changes, `show -json` → `apply` the saved plan. Outputs
+ * come from the local state file (S3 state: `output -json`). Machine output (`show -json`,
+ * `output -json`, state) holds sensitive values in plaintext and never reaches the log.
  */
 export class TerraformEngine implements Engine {
   /** Runs one step; never throws for tool failures. */
@@ -158,6 +197,8 @@ export class TerraformEngine implements Engine {
     if (req.signal?.aborted) return done({ status: 'cancelled', error: 'cancelled before it started' });
 
     const env = terraformEnv(req.env);
+    if (req.dataDir !== undefined) env.TF_DATA_DIR = req.dataDir;
+    if (req.pluginCacheDir !== undefined) env.TF_PLUGIN_CACHE_DIR = req.pluginCacheDir;
     // Terraform runs in the module's copy; with the repository root known, the copy keeps the
     // catalog's layout so local module sources (`../shared`) resolve.
     let workDir = req.workDir;
@@ -211,37 +252,110 @@ export class TerraformEngine implements Engine {
         let reason = terraformReason(r.stderrHead) ?? terraformReason(r.stderrTail);
         if (reason && /state lock/i.test(reason)) reason += `; lock-timeout was ${req.lockTimeout}`;
         const head = `${what} failed (${exit})${reason ? `: ${reason}` : ''}`;
-        throw new StepFailed({ status: 'failed', error: errorWithTail(head, r.stderrTail) });
+        throw new StepFailed({ status: 'failed', error: errorWithTail(head, r.stderrTail) }, [
+          ...r.stderrHead,
+          ...r.stderrTail,
+        ]);
       }
       return r;
     };
 
     const planJsonPath = join(workDir, TERRAFORM_FILES.planJson);
     const lock = `-lock-timeout=${req.lockTimeout}`;
+    const dataDir = req.dataDir;
+    const committedLock = existsSync(join(workDir, LOCK_FILE));
     let hasChanges = false;
     let planSha256: string | undefined;
     let parsed: unknown;
     try {
-      await tf(['init', '-input=false', '-no-color']);
-      const plan = await tf(
-        ['plan', '-input=false', '-no-color', lock, '-detailed-exitcode', `-out=${TERRAFORM_FILES.plan}`],
-        {
-          okCodes: [0, 2],
-        },
-      );
+      // init, unless this module's data folder was initialised from exactly this code, backend
+      // and binary and is as that init left it.
+      let key = '';
+      let reused = false;
+      if (dataDir !== undefined) {
+        const generated = new Set([TERRAFORM_FILES.tfvars, TERRAFORM_FILES.backendOverride, WORKDIR_MARKER]);
+        key = initKey({
+          code: await treeDigest(req.workDir, (rel) => generated.has(rel.slice(rel.lastIndexOf('/') + 1))),
+          backend: backendOverride(req.backend, env),
+          binary: await binaryIdentity(req.binary, env),
+        });
+        reused = await initIsCurrent(dataDir, key);
+      }
+      const init = async (): Promise<void> => {
+        const run = async (): Promise<void> => {
+          if (dataDir !== undefined) await resetDataDir(dataDir);
+          await tf(['init', '-input=false', '-no-color']);
+          if (dataDir === undefined) return;
+          // A module that commits no lock file keeps the one init wrote, for the runs that skip init.
+          if (!committedLock && existsSync(join(workDir, LOCK_FILE)))
+            await copyFile(join(workDir, LOCK_FILE), join(dataDir, KEPT_LOCK_FILE));
+          await stampDataDir(dataDir, key);
+        };
+        if (req.pluginCacheDir !== undefined) await withCacheLock(req.pluginCacheDir, run, req.signal);
+        else await run();
+      };
+      if (reused && dataDir !== undefined) {
+        if (!committedLock && existsSync(join(dataDir, KEPT_LOCK_FILE)))
+          await copyFile(join(dataDir, KEPT_LOCK_FILE), join(workDir, LOCK_FILE));
+        req.log('init skipped: this module, its lock file, backend and Terraform are as at the last init\n');
+      } else await init();
+
+      const planArgs = [
+        'plan',
+        '-input=false',
+        '-no-color',
+        lock,
+        '-detailed-exitcode',
+        `-out=${TERRAFORM_FILES.plan}`,
+      ];
+      let plan: ProcessResult;
+      try {
+        plan = await tf(planArgs, { okCodes: [0, 2] });
+      } catch (e) {
+        // A reused data folder Terraform does not accept after all: rebuild it once.
+        if (!(reused && e instanceof StepFailed && e.result.status === 'failed' && needsInit(e.stderr)))
+          throw e;
+        req.log('the kept Terraform data folder needs init after all: rebuilding it\n');
+        await init();
+        plan = await tf(planArgs, { okCodes: [0, 2] });
+      }
       hasChanges = plan.exitCode === 2;
+      planSha256 = await sha256File(join(workDir, TERRAFORM_FILES.plan));
+      // The outputs a step leaves: from the state Terraform just wrote (local backend: the file,
+      // as `output -json` reads it), else from `output -json`.
+      const stateOutputs = async (): Promise<Outputs> =>
+        req.backend.kind === 'local'
+          ? localStateOutputs(req.backend.path)
+          : parseOutputJson(
+              (await tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false })).stdout,
+            );
+
+      if (!hasChanges) {
+        // Nothing to do (-detailed-exitcode 0): no `show -json`, nothing to apply; the outputs are
+        // the state's, unchanged.
+        parsed = NO_CHANGES_PLAN;
+        req.onPlan?.(parsed);
+        return done({
+          status: 'no-op',
+          hasChanges,
+          plan: parsed,
+          planSha256,
+          outputs: await stateOutputs(),
+          ...(req.mode === 'plan' ? { unknownOutputs: [] } : {}),
+        });
+      }
+
       await tf(['show', '-json', '-no-color', TERRAFORM_FILES.plan], {
         stdoutFile: planJsonPath,
         logStdout: false,
       });
-      planSha256 = await sha256File(join(workDir, TERRAFORM_FILES.plan));
       parsed = parsePlanJson(await readFile(planJsonPath, 'utf8'), 'terraform show -json');
       req.onPlan?.(parsed);
 
       if (req.mode === 'plan') {
         const { outputs, unknown } = plannedOutputs(parsed);
         return done({
-          status: hasChanges ? 'succeeded' : 'no-op',
+          status: 'succeeded',
           hasChanges,
           planJsonPath,
           plan: parsed,
@@ -251,28 +365,24 @@ export class TerraformEngine implements Engine {
         });
       }
 
-      if (hasChanges) {
-        const refused = await req.beforeApply?.({ planJsonPath, planSha256 });
-        if (refused !== undefined)
-          return done({
-            status: 'failed',
-            hasChanges,
-            planJsonPath,
-            plan: parsed,
-            planSha256,
-            error: refused,
-          });
-        await tf(['apply', '-input=false', '-no-color', '-auto-approve', lock, TERRAFORM_FILES.plan]);
-      }
-      // Also after a no-op: downstream modules need the existing outputs.
-      const out = await tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false });
+      const refused = await req.beforeApply?.({ planJsonPath, planSha256 });
+      if (refused !== undefined)
+        return done({
+          status: 'failed',
+          hasChanges,
+          planJsonPath,
+          plan: parsed,
+          planSha256,
+          error: refused,
+        });
+      await tf(['apply', '-input=false', '-no-color', '-auto-approve', lock, TERRAFORM_FILES.plan]);
       return done({
-        status: hasChanges ? 'succeeded' : 'no-op',
+        status: 'succeeded',
         hasChanges,
         planJsonPath,
         plan: parsed,
         planSha256,
-        outputs: parseOutputJson(out.stdout),
+        outputs: await stateOutputs(),
       });
     } catch (e) {
       if (!(e instanceof StepFailed)) {
@@ -288,7 +398,7 @@ export class TerraformEngine implements Engine {
         ...e.result,
         hasChanges,
         planSha256,
-        ...(planSha256 ? { planJsonPath } : {}),
+        ...(planSha256 && existsSync(planJsonPath) ? { planJsonPath } : {}),
         ...(parsed !== undefined ? { plan: parsed } : {}),
       });
     }

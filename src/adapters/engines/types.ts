@@ -28,7 +28,10 @@ export interface PlanReady {
 
 /** One module step for an engine to run: plan, or plan then apply. */
 export interface EngineStepRequest {
-  /** apply = init → plan -out → show -json → apply saved plan → output -json. */
+  /**
+   * apply = [init] → plan -out → (changes) show -json → apply the saved plan; outputs from the
+   * local state file, or `output -json` for S3 state.
+   */
   mode: 'plan' | 'apply';
   /** 'terraform' | 'tofu' (or a path); ignored by the command engine. */
   binary: string;
@@ -41,6 +44,13 @@ export interface EngineStepRequest {
   /** Resolved inputs: written to `<workDir>/site-deploy.auto.tfvars.json` or the SITE_DEPLOY_INPUTS file. */
   inputs: Record<string, unknown>;
   backend: Backend;
+  /**
+   * Terraform: this module's data folder (`TF_DATA_DIR`), kept between runs so `init` runs only
+   * when the module's code, lock file, backend or binary changed (absent: init every step).
+   */
+  dataDir?: string;
+  /** Terraform: the provider plugin cache every step shares (`TF_PLUGIN_CACHE_DIR`). */
+  pluginCacheDir?: string;
   /** Passed as `-lock-timeout`, e.g. '30s'. */
   lockTimeout: string;
   /** Extra child environment (AWS credential variables, endpoints); never logged, never written to disk. */

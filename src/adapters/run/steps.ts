@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Workspace } from '../../core/config/load.js';
 import { isSensitiveInput, type SiteGraph } from '../../core/graph/build.js';
 import { summarizePlan } from '../../core/plan/summary.js';
@@ -14,6 +14,7 @@ import { engineFor } from '../engines/index.js';
 import type { GroupedLog } from './group-log.js';
 import { serveStepCredentials, stepSession, type SessionSettings, type StepCredentials } from './sessions.js';
 import { backendFor, readStateOutputs } from './state.js';
+import { toolDir } from '../tool-dir.js';
 
 /** How module steps run on this machine. */
 export interface StepSettings {
@@ -35,6 +36,15 @@ export interface StepSettings {
    * right before it would be applied; a reason refuses it, unapplied (approval binding).
    */
   beforeApply?: (module: string, plan: unknown) => string | undefined;
+}
+
+/**
+ * The provider plugin cache every Terraform step shares: the user's `TF_PLUGIN_CACHE_DIR` when it
+ * names a folder, else `<root>/.site-deploy/plugin-cache`.
+ */
+export function pluginCache(root: string, env: NodeJS.ProcessEnv = process.env): string {
+  const own = env.TF_PLUGIN_CACHE_DIR;
+  return own && isAbsolute(own) ? own : join(toolDir(root), 'plugin-cache');
 }
 
 const ZERO = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
@@ -125,6 +135,14 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
           moduleDir: resolve(settings.root, manifest.dir),
           root: settings.root,
           workDir: join(settings.workRoot, node.name),
+          dataDir: join(
+            toolDir(settings.root),
+            'terraform',
+            graph.site.name,
+            graph.environment.name,
+            node.name,
+          ),
+          pluginCacheDir: pluginCache(settings.root),
           inputs,
           backend,
           lockTimeout: settings.lockTimeout,
