@@ -236,12 +236,7 @@ test('runs OpenTofu through the binary input (a `tofu` on PATH)', async () => {
   );
   expect(r.status).toBe('succeeded');
   expect(r.outputs.greeting?.value).toBe('hello tofu');
-  expect(readFileSync(calls, 'utf8').split('\n').filter(Boolean)).toEqual([
-    'init',
-    'plan',
-    'show',
-    'apply',
-  ]);
+  expect(readFileSync(calls, 'utf8').split('\n').filter(Boolean)).toEqual(['init', 'plan', 'show', 'apply']);
   expect(logs.text()).toMatch(/^\$ tofu init/m);
 });
 

@@ -592,6 +592,34 @@ const terraformSetup: Check = (f) => {
   return out;
 };
 
+/** Plan and apply jobs restore the provider plugin cache the action's steps share, keyed on the lock files. */
+const pluginCache: Check = (f) => {
+  const out: string[] = [];
+  for (const w of reusable(f))
+    for (const [id, job] of jobsOf(w)) {
+      const kind = kindOf(id, job);
+      if (kind !== 'plan' && kind !== 'apply') continue;
+      const steps = stepsOf(job);
+      const at = steps.findIndex((s) => (s.uses ?? '').startsWith('actions/cache@'));
+      const cache = steps[at];
+      const own = steps.findIndex((s) => s === ownStep(job));
+      if (!cache) {
+        out.push(`${w.path}: job ${id} does not restore the plugin cache`);
+        continue;
+      }
+      if (cache.with?.path !== '.site-deploy/plugin-cache')
+        out.push(`${w.path}: job ${id} caches ${String(cache.with?.path)}, not .site-deploy/plugin-cache`);
+      if (
+        !String(cache.with?.key ?? '').includes(
+          "hashFiles(format('{0}/**/.terraform.lock.hcl', inputs.catalog))",
+        )
+      )
+        out.push(`${w.path}: job ${id}'s plugin cache key is not the catalog's lock files`);
+      if (at > own) out.push(`${w.path}: job ${id} restores the plugin cache after the action ran`);
+    }
+  return out;
+};
+
 const callInterface: Check = (f) => {
   const out: string[] = [];
   for (const w of reusable(f)) {
@@ -777,6 +805,14 @@ const CHECKS: { name: string; check: Check; breakIt: Mutation }[] = [
         (x.uses ?? '').startsWith('hashicorp/setup-terraform@'),
       );
       if (s?.with) s.with.terraform_wrapper = true;
+    },
+  },
+  {
+    name: 'plan and apply jobs keep .site-deploy/plugin-cache with actions/cache, keyed on the lock files',
+    check: pluginCache,
+    breakIt: (f) => {
+      const s = stepsOf(job(f.deploy, 'stage-3')).find((x) => (x.uses ?? '').startsWith('actions/cache@'));
+      if (s?.with) s.with.key = 'site-deploy-providers';
     },
   },
   {

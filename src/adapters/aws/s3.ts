@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 /** Credentials an S3 client signs with: a step session's, or static keys. */
 export interface S3Credentials {
@@ -13,11 +13,13 @@ export interface S3Credentials {
  * Endpoints follow the SDK's standard settings (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`); a custom
  * endpoint gets path-style addressing (moto, MinIO and VPC endpoints by IP have no bucket host names).
  */
-export function s3Client(
+export async function s3Client(
   region: string,
   env: Record<string, string | undefined>,
   credentials?: S3Credentials,
-): S3Client {
+): Promise<S3Client> {
+  // Loaded on first use: a run without S3 (local state, no evidence bucket) never pays for the SDK.
+  const { S3Client } = await import('@aws-sdk/client-s3');
   const staticKeys =
     env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? {

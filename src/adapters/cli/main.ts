@@ -256,22 +256,22 @@ async function planOrApply(
   );
   const mask = (v: string): void => out.redactor.add(v);
   try {
-    const [{ localRuntime }, { defaultCredentialSource, SessionBroker }] = await Promise.all([
+    // The AWS SDK and the STS chain load only when steps get sessions.
+    const [{ localRuntime }, sts] = await Promise.all([
       import('../run/runtime.js'),
-      import('../aws/sts.js'),
+      args.credentials === 'none' ? undefined : import('../aws/sts.js'),
     ]);
     const runtime = localRuntime({
       terraformBinary: args.terraformBinary,
       lockTimeout: args.lockTimeout,
-      credentials:
-        args.credentials === 'none'
-          ? undefined
-          : {
-              broker: new SessionBroker({ source: defaultCredentialSource(process.env), mask }),
-              mode: 'server',
-              ctx: runContext(where.root),
-              mask,
-            },
+      credentials: sts
+        ? {
+            broker: new sts.SessionBroker({ source: sts.defaultCredentialSource(process.env), mask }),
+            mode: 'server',
+            ctx: runContext(where.root),
+            mask,
+          }
+        : undefined,
     });
     const {
       graph: g,

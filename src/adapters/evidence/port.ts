@@ -8,10 +8,9 @@ import type { StepIdentity } from '../../core/credentials/session.js';
 import { SiteDeployError } from '../../core/errors.js';
 import { EVIDENCE_SESSION, type SiteGraph } from '../../core/graph/build.js';
 import type { SessionBroker } from '../aws/sts.js';
-import { s3Client } from '../aws/s3.js';
 import { hashTrees, writeRecord } from './folder.js';
 import { evidenceRun } from './run-facts.js';
-import { storeEvidence, type StoreLog } from './store.js';
+import type { StoreLog } from './store.js';
 
 /** The CLI's: records in `<root>/.site-deploy/evidence/`, nothing uploaded. */
 export function localEvidence(root: string): EvidencePort {
@@ -53,10 +52,17 @@ export function actionEvidence(root: string, o: ActionEvidenceOptions): Evidence
         const session =
           o.broker && graph.credentials ? await o.broker.get(graph.credentials, identity) : undefined;
         const env = o.env ?? process.env;
-        s3 = s3Client(graph.credentials?.region ?? env.AWS_REGION ?? 'us-east-1', env, session?.credentials);
+        const { s3Client } = await import('../aws/s3.js');
+        s3 = await s3Client(
+          graph.credentials?.region ?? env.AWS_REGION ?? 'us-east-1',
+          env,
+          session?.credentials,
+        );
       }
       let stored;
       try {
+        // The artifact, attestation and S3 clients load only when a record is stored (in Actions).
+        const { storeEvidence } = await import('./store.js');
         stored = await storeEvidence(
           {
             path: written.path,

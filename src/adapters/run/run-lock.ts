@@ -5,7 +5,10 @@
  * up to its lock timeout, then fails naming the holder; a lock whose holder process is gone is
  * reported at once with how to clear it.
  */
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+
+/** The S3 SDK's commands, loaded when a lock lives in S3. */
+const s3Commands = () => import('@aws-sdk/client-s3');
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
@@ -142,6 +145,7 @@ function unknownHolder(): LockHolder {
 }
 
 async function tryS3(t: S3LockTarget, holder: LockHolder): Promise<LockHolder | 'taken'> {
+  const { GetObjectCommand, PutObjectCommand } = await s3Commands();
   try {
     await t.client.send(
       new PutObjectCommand({
@@ -240,6 +244,7 @@ export async function acquireRunLock(o: RunLockOptions): Promise<RunLock> {
     const removed: string[] = [];
     if (o.s3 && s3Held) {
       s3Held = false;
+      const { DeleteObjectCommand } = await s3Commands();
       await o.s3.client
         .send(new DeleteObjectCommand({ Bucket: o.s3.bucket, Key: o.s3.key }))
         .then(() => removed.push(`s3://${o.s3!.bucket}/${o.s3!.key}`))
@@ -287,6 +292,7 @@ export async function forceUnlock(
     removed.push(path);
   }
   if (s3) {
+    const { DeleteObjectCommand, GetObjectCommand } = await s3Commands();
     try {
       const r = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: s3.key }));
       holders.push(parseHolder(await r.Body?.transformToString('utf8')));

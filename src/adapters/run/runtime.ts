@@ -84,7 +84,7 @@ export function localRuntime(o: RuntimeOptions): Runtime {
     };
     const session = c && graph.credentials ? await c.broker.get(graph.credentials, identity) : undefined;
     return {
-      client: s3Client(lock.region, o.stepEnv ?? {}, session?.credentials),
+      client: await s3Client(lock.region, o.stepEnv ?? {}, session?.credentials),
       bucket: lock.bucket,
       key: lock.key,
     };

@@ -3,7 +3,6 @@
  * S3 object, SPEC §5) and its outputs. Only a missing state means "never applied"; denied,
  * throttled or unreachable is an error naming the object, never a quiet fall-back to mocks.
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { s3StateObject, type GraphNode, type SiteGraph } from '../../core/graph/build.js';
@@ -75,7 +74,8 @@ export async function readStateOutputs(
     return stateDocumentOutputs(text, `the state of module "${module}" (${backend.path})`);
   }
   const where = `s3://${backend.bucket}/${backend.key}`;
-  const s3 = s3Client(backend.region, env, credentials);
+  const s3 = await s3Client(backend.region, env, credentials);
+  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
   let text: string | undefined;
   try {
     const r = await s3.send(new GetObjectCommand({ Bucket: backend.bucket, Key: backend.key }));

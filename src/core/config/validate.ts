@@ -1,26 +1,30 @@
-import AjvImport, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { Problems } from '../errors.js';
 import { didYouMean } from '../suggest.js';
-import { SCHEMAS } from './schemas.js';
+import type { SCHEMAS } from './schemas.js';
+import * as generated from './validators.generated.js';
 import type { YamlFile, YamlPath } from './yaml.js';
 
 /** Which schema a config file is checked against. */
 export type SchemaName = keyof typeof SCHEMAS;
 
-// ajv ships CommonJS: its default export is the class itself or sits on `.default`.
-const Ajv = ((AjvImport as unknown as { default?: unknown }).default ??
-  AjvImport) as unknown as typeof AjvImport.default;
-let compiled: Map<SchemaName, ValidateFunction> | undefined;
-
-function validators(): Map<SchemaName, ValidateFunction> {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    compiled = new Map(
-      Object.entries(SCHEMAS).map(([name, schema]) => [name as SchemaName, ajv.compile(schema)]),
-    );
-  }
-  return compiled;
+/** A compiled schema: true when valid, else the errors on `errors` (ajv's contract). */
+interface ValidateFunction {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
 }
+
+/**
+ * The config schemas, compiled ahead of time by `npm run schemas` (ajv standalone code, with
+ * `allErrors` and `verbose`): nothing is compiled when a run starts.
+ */
+const VALIDATORS: Record<SchemaName, ValidateFunction> = {
+  'site.schema.json': generated.site as ValidateFunction,
+  'environment.schema.json': generated.environment as ValidateFunction,
+  'credentials.schema.json': generated.credentials as ValidateFunction,
+  'module.schema.json': generated.module as ValidateFunction,
+  'module-config.schema.json': generated.moduleConfig as ValidateFunction,
+};
 
 /** Renders a path the way a user reads it: `site.modules[2].weight`. */
 export function displayPath(path: YamlPath): string {
@@ -136,8 +140,7 @@ function patternWords(pattern: string): string {
 
 /** Checks a parsed file against its schema and records every violation at its line and column. */
 export function validateAgainstSchema(yaml: YamlFile, schema: SchemaName, problems: Problems): boolean {
-  const validate = validators().get(schema);
-  if (!validate) throw new Error(`no schema ${schema}`);
+  const validate = VALIDATORS[schema];
   if (validate(yaml.value)) return true;
   const errors = validate.errors ?? [];
   // A propertyNames failure also reports the inner pattern error for the same name: keep one.
