@@ -215,7 +215,7 @@ output "secret" {
     await put('sites/shop/environments/dev.yaml', { environment: 'dev', variables: { secret: PASSWORD } });
     const tf = shim();
     const r = await runCli(
-      ['apply', '--root', root, '--site', 'shop', '--env', 'dev', '--credentials', 'none'],
+      ['apply', '--root', root, '--site', 'shop', '--env', 'dev', '--credentials', 'none', '--verbose'],
       {
         PATH: tf.path,
         TF_PLUGIN_CACHE_DIR: '',
@@ -231,6 +231,13 @@ output "secret" {
       ['one', 'three', 'two'].map((m) => join(root, '.site-deploy', 'terraform', 'shop', 'dev', m)),
     );
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+    // Module three was initialised ahead of its step, while one and two ran: once, and its log
+    // (the init included) is still in its own group.
+    expect(calls.filter((c) => c[0] === 'init' && c[2]?.endsWith('/three'))).toHaveLength(1);
+    const shown = r.stdout + r.stderr;
+    expect(shown.match(/\$ terraform init/g)).toHaveLength(3);
+    const group = shown.slice(shown.indexOf('three (box)'));
+    expect(group).toMatch(/\$ terraform init[\s\S]*\$ terraform plan/);
 
     // The user's own cache wins.
     const own = tempDir('sd-own-cache-');

@@ -1553,6 +1553,120 @@ class terraform_StepFailed extends Error {
         this.stderr = stderr;
     }
 }
+/** A step's Terraform environment: no prompts, its data folder and the shared plugin cache. */
+function stepEnv(req) {
+    const env = terraformEnv(req.env);
+    if (req.dataDir !== undefined)
+        env.TF_DATA_DIR = req.dataDir;
+    if (req.pluginCacheDir !== undefined)
+        env.TF_PLUGIN_CACHE_DIR = req.pluginCacheDir;
+    return env;
+}
+/**
+ * Copies the module (with the repository root known, keeping the catalog's layout so local
+ * module sources such as `../shared` resolve), writes the backend override, and works out what
+ * the data folder must be made from.
+ */
+async function prepareFolder(req, env) {
+    let cwd = req.workDir;
+    if (req.root !== undefined)
+        cwd = await copyModuleTree(req.moduleDir, req.workDir, req.root);
+    else
+        await copyModule(req.moduleDir, cwd);
+    await writePrivateJson((0,external_node_path_.join)(cwd, TERRAFORM_FILES.backendOverride), backendOverride(req.backend, env));
+    if (req.backend.kind === 'local')
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(req.backend.path), { recursive: true, mode: 0o700 });
+    const committedLock = (0,external_node_fs_.existsSync)((0,external_node_path_.join)(cwd, LOCK_FILE));
+    if (req.dataDir === undefined)
+        return { cwd, key: '', committedLock };
+    const generated = new Set([
+        TERRAFORM_FILES.tfvars,
+        TERRAFORM_FILES.backendOverride,
+        WORKDIR_MARKER,
+    ]);
+    const key = initKey({
+        code: await treeDigest(req.workDir, (rel) => generated.has(rel.slice(rel.lastIndexOf('/') + 1))),
+        backend: backendOverride(req.backend, env),
+        binary: await binaryIdentity(req.binary, env),
+    });
+    return { cwd, key, committedLock };
+}
+/** Runs Terraform in `cwd`, logging the command; a failure or cancellation throws {@link StepFailed}. */
+function terraformRunner(req, env, cwd) {
+    return async (args, opts = {}) => {
+        const { okCodes = [0], ...rest } = opts;
+        req.log(`$ ${req.binary} ${args.join(' ')}\n`);
+        const r = await runProcess({
+            command: req.binary,
+            args,
+            cwd,
+            spoolDir: req.workDir,
+            env,
+            log: req.log,
+            signal: req.signal,
+            killGraceMs: req.killGraceMs,
+            ...rest,
+        });
+        const what = `${req.binary} ${args[0]}`;
+        if (r.cancelled) {
+            const how = r.exitCode === null && r.exitSignal === 'SIGKILL' ? 'killed after the grace period' : 'stopped';
+            throw new terraform_StepFailed({
+                status: 'cancelled',
+                error: errorWithTail(`cancelled during ${what}; Terraform ${how}`, r.stderrTail),
+            });
+        }
+        if (r.spawnError)
+            throw new terraform_StepFailed({ status: 'failed', error: startFailure(req.binary, r.spawnError) });
+        if (r.exitCode === null || !okCodes.includes(r.exitCode)) {
+            const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
+            let reason = terraformReason(r.stderrHead) ?? terraformReason(r.stderrTail);
+            if (reason && /state lock/i.test(reason))
+                reason += `; lock-timeout was ${req.lockTimeout}`;
+            const head = `${what} failed (${exit})${reason ? `: ${reason}` : ''}`;
+            throw new terraform_StepFailed({ status: 'failed', error: errorWithTail(head, r.stderrTail) }, [
+                ...r.stderrHead,
+                ...r.stderrTail,
+            ]);
+        }
+        return r;
+    };
+}
+/** `init` into a data folder emptied first, then stamped; one at a time per plugin cache. */
+async function initFolder(req, folder, tf) {
+    const dataDir = req.dataDir;
+    const run = async () => {
+        if (dataDir !== undefined)
+            await resetDataDir(dataDir);
+        await tf(['init', '-input=false', '-no-color']);
+        if (dataDir === undefined)
+            return;
+        // A module that commits no lock file keeps the one init wrote, for the runs that skip init.
+        if (!folder.committedLock && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(folder.cwd, LOCK_FILE)))
+            await (0,promises_.copyFile)((0,external_node_path_.join)(folder.cwd, LOCK_FILE), (0,external_node_path_.join)(dataDir, KEPT_LOCK_FILE));
+        await stampDataDir(dataDir, folder.key);
+    };
+    if (req.pluginCacheDir !== undefined)
+        await withCacheLock(req.pluginCacheDir, run, req.signal);
+    else
+        await run();
+    folder.initialised = 'fresh';
+}
+/**
+ * `init`, unless the module's data folder was initialised from exactly this code, backend and
+ * binary and is as that init left it. True when the kept folder is used.
+ */
+async function ensureInit(req, folder, tf) {
+    const dataDir = req.dataDir;
+    if (dataDir !== undefined && (await initIsCurrent(dataDir, folder.key))) {
+        if (!folder.committedLock && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dataDir, KEPT_LOCK_FILE)))
+            await (0,promises_.copyFile)((0,external_node_path_.join)(dataDir, KEPT_LOCK_FILE), (0,external_node_path_.join)(folder.cwd, LOCK_FILE));
+        req.log('init skipped: this module, its lock file, backend and Terraform are as at the last init\n');
+        folder.initialised = 'kept';
+        return true;
+    }
+    await initFolder(req, folder, tf);
+    return false;
+}
 /**
  * Runs Terraform or OpenTofu steps: a fresh copy of the catalog folder with generated
  * inputs and backend override; `init` (only when the kept data folder is not current) →
@@ -1561,6 +1675,23 @@ class terraform_StepFailed extends Error {
  * `output -json`, state) holds sensitive values in plaintext and never reaches the log.
  */
 class TerraformEngine {
+    /**
+     * Copies a module and runs `init` if it needs it, ahead of its step (while earlier modules plan
+     * and apply); its step takes the folder and the log over through `warmup`. Never throws.
+     */
+    async warm(req) {
+        const log = [];
+        const r = { ...req, log: (chunk) => void log.push(chunk) };
+        try {
+            const env = stepEnv(r);
+            const folder = await prepareFolder(r, env);
+            await ensureInit(r, folder, terraformRunner(r, env, folder.cwd));
+            return { ...folder, log };
+        }
+        catch (e) {
+            return { failed: e instanceof terraform_StepFailed ? (e.result.error ?? e.message) : errorText(e) };
+        }
+    }
     /** Runs one step; never throws for tool failures. */
     async run(req) {
         assertAbsolute('moduleDir', req.moduleDir);
@@ -1576,23 +1707,19 @@ class TerraformEngine {
         });
         if (req.signal?.aborted)
             return done({ status: 'cancelled', error: 'cancelled before it started' });
-        const env = terraformEnv(req.env);
-        if (req.dataDir !== undefined)
-            env.TF_DATA_DIR = req.dataDir;
-        if (req.pluginCacheDir !== undefined)
-            env.TF_PLUGIN_CACHE_DIR = req.pluginCacheDir;
-        // Terraform runs in the module's copy; with the repository root known, the copy keeps the
-        // catalog's layout so local module sources (`../shared`) resolve.
-        let workDir = req.workDir;
+        const env = stepEnv(req);
+        // A step whose folder was made (and initialised) ahead of it takes it over, log included;
+        // a warm-up that failed is simply done again here, so its failure is the step's own.
+        const warm = req.warmup ? await req.warmup.catch(() => undefined) : undefined;
+        if (req.signal?.aborted)
+            return done({ status: 'cancelled', error: 'cancelled before it started' });
+        if (warm && !('failed' in warm))
+            for (const chunk of warm.log)
+                req.log(chunk);
+        let folder;
         try {
-            if (req.root !== undefined)
-                workDir = await copyModuleTree(req.moduleDir, req.workDir, req.root);
-            else
-                await copyModule(req.moduleDir, workDir);
-            await writePrivateJson((0,external_node_path_.join)(workDir, TERRAFORM_FILES.tfvars), req.inputs);
-            await writePrivateJson((0,external_node_path_.join)(workDir, TERRAFORM_FILES.backendOverride), backendOverride(req.backend, env));
-            if (req.backend.kind === 'local')
-                await (0,promises_.mkdir)((0,external_node_path_.dirname)(req.backend.path), { recursive: true, mode: 0o700 });
+            folder = warm && !('failed' in warm) ? warm : await prepareFolder(req, env);
+            await writePrivateJson((0,external_node_path_.join)(folder.cwd, TERRAFORM_FILES.tfvars), req.inputs);
         }
         catch (e) {
             return done({
@@ -1600,88 +1727,17 @@ class TerraformEngine {
                 error: `could not prepare the work folder ${req.workDir}: ${errorText(e)}`,
             });
         }
-        const tf = async (args, opts = {}) => {
-            const { okCodes = [0], ...rest } = opts;
-            req.log(`$ ${req.binary} ${args.join(' ')}\n`);
-            const r = await runProcess({
-                command: req.binary,
-                args,
-                cwd: workDir,
-                spoolDir: req.workDir,
-                env,
-                log: req.log,
-                signal: req.signal,
-                killGraceMs: req.killGraceMs,
-                ...rest,
-            });
-            const what = `${req.binary} ${args[0]}`;
-            if (r.cancelled) {
-                const how = r.exitCode === null && r.exitSignal === 'SIGKILL' ? 'killed after the grace period' : 'stopped';
-                throw new terraform_StepFailed({
-                    status: 'cancelled',
-                    error: errorWithTail(`cancelled during ${what}; Terraform ${how}`, r.stderrTail),
-                });
-            }
-            if (r.spawnError)
-                throw new terraform_StepFailed({ status: 'failed', error: startFailure(req.binary, r.spawnError) });
-            if (r.exitCode === null || !okCodes.includes(r.exitCode)) {
-                const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
-                let reason = terraformReason(r.stderrHead) ?? terraformReason(r.stderrTail);
-                if (reason && /state lock/i.test(reason))
-                    reason += `; lock-timeout was ${req.lockTimeout}`;
-                const head = `${what} failed (${exit})${reason ? `: ${reason}` : ''}`;
-                throw new terraform_StepFailed({ status: 'failed', error: errorWithTail(head, r.stderrTail) }, [
-                    ...r.stderrHead,
-                    ...r.stderrTail,
-                ]);
-            }
-            return r;
-        };
+        const workDir = folder.cwd;
+        const tf = terraformRunner(req, env, workDir);
         const planJsonPath = (0,external_node_path_.join)(workDir, TERRAFORM_FILES.planJson);
         const lock = `-lock-timeout=${req.lockTimeout}`;
-        const dataDir = req.dataDir;
-        const committedLock = (0,external_node_fs_.existsSync)((0,external_node_path_.join)(workDir, LOCK_FILE));
         let hasChanges = false;
         let planSha256;
         let parsed;
         try {
-            // init, unless this module's data folder was initialised from exactly this code, backend
-            // and binary and is as that init left it.
-            let key = '';
-            let reused = false;
-            if (dataDir !== undefined) {
-                const generated = new Set([TERRAFORM_FILES.tfvars, TERRAFORM_FILES.backendOverride, WORKDIR_MARKER]);
-                key = initKey({
-                    code: await treeDigest(req.workDir, (rel) => generated.has(rel.slice(rel.lastIndexOf('/') + 1))),
-                    backend: backendOverride(req.backend, env),
-                    binary: await binaryIdentity(req.binary, env),
-                });
-                reused = await initIsCurrent(dataDir, key);
-            }
-            const init = async () => {
-                const run = async () => {
-                    if (dataDir !== undefined)
-                        await resetDataDir(dataDir);
-                    await tf(['init', '-input=false', '-no-color']);
-                    if (dataDir === undefined)
-                        return;
-                    // A module that commits no lock file keeps the one init wrote, for the runs that skip init.
-                    if (!committedLock && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(workDir, LOCK_FILE)))
-                        await (0,promises_.copyFile)((0,external_node_path_.join)(workDir, LOCK_FILE), (0,external_node_path_.join)(dataDir, KEPT_LOCK_FILE));
-                    await stampDataDir(dataDir, key);
-                };
-                if (req.pluginCacheDir !== undefined)
-                    await withCacheLock(req.pluginCacheDir, run, req.signal);
-                else
-                    await run();
-            };
-            if (reused && dataDir !== undefined) {
-                if (!committedLock && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dataDir, KEPT_LOCK_FILE)))
-                    await (0,promises_.copyFile)((0,external_node_path_.join)(dataDir, KEPT_LOCK_FILE), (0,external_node_path_.join)(workDir, LOCK_FILE));
-                req.log('init skipped: this module, its lock file, backend and Terraform are as at the last init\n');
-            }
-            else
-                await init();
+            let reused = folder.initialised === 'kept';
+            if (!folder.initialised)
+                reused = await ensureInit(req, folder, tf);
             const planArgs = [
                 'plan',
                 '-input=false',
@@ -1699,7 +1755,7 @@ class TerraformEngine {
                 if (!(reused && e instanceof terraform_StepFailed && e.result.status === 'failed' && needsInit(e.stderr)))
                     throw e;
                 req.log('the kept Terraform data folder needs init after all: rebuilding it\n');
-                await init();
+                await initFolder(req, folder, tf);
                 plan = await tf(planArgs, { okCodes: [0, 2] });
             }
             hasChanges = plan.exitCode === 2;
@@ -2045,10 +2101,55 @@ function manifestOutputsProblem(ws, manifest, plan) {
         .join('\n');
 }
 /** Engine-backed ports for the runner: one work folder per step, grouped logs, plan summaries. */
+/** The step's environment before any session: no shared credentials or config file, no instance metadata. */
+function baseStepEnv(settings) {
+    return {
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        ...(settings.env ?? {}),
+    };
+}
 function enginePorts(ws, graph, settings) {
     const site = graph.site.name;
     const env = graph.environment.name;
+    const terraform = new TerraformEngine();
+    const folderOf = (node, manifest, backend) => ({
+        binary: settings.terraformBinary,
+        moduleDir: (0,external_node_path_.resolve)(settings.root, manifest.dir),
+        root: settings.root,
+        workDir: (0,external_node_path_.join)(settings.workRoot, node.name),
+        dataDir: (0,external_node_path_.join)((0,tool_dir/* toolDir */.O)(settings.root), 'terraform', site, env, node.name),
+        pluginCacheDir: pluginCache(settings.root),
+        backend,
+        lockTimeout: settings.lockTimeout,
+    });
+    // Terraform modules that do not start at once get their folder copied and `init` run ahead,
+    // one after another in the order they will run, while earlier modules plan and apply. Only with
+    // local state: an S3 backend's init needs the step's own session.
+    const stop = new AbortController();
+    const warmups = new Map();
+    const first = Math.min(...graph.nodes.map((n) => n.weight));
+    let chain = Promise.resolve();
+    for (const node of [...graph.nodes].sort((a, b) => a.weight - b.weight)) {
+        const manifest = node.manifest;
+        const backend = backendFor(settings.root, graph, node);
+        if (manifest?.engine !== 'terraform' || backend.kind !== 'local' || node.weight === first)
+            continue;
+        const warmed = chain.then(() => terraform.warm({
+            ...folderOf(node, manifest, backend),
+            env: baseStepEnv(settings),
+            log: () => undefined,
+            signal: stop.signal,
+        }));
+        chain = warmed;
+        warmups.set(node.name, warmed);
+    }
     return {
+        async dispose() {
+            stop.abort();
+            await chain;
+        },
         async stateOutputs(node) {
             const backend = backendFor(settings.root, graph, node);
             const c = settings.credentials;
@@ -2079,12 +2180,7 @@ function enginePorts(ws, graph, settings) {
             let served;
             try {
                 // The step sees only its own session: no shared credentials or config file, no instance metadata.
-                const stepEnv = {
-                    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-                    AWS_CONFIG_FILE: '/dev/null',
-                    AWS_EC2_METADATA_DISABLED: 'true',
-                    ...(settings.env ?? {}),
-                };
+                const stepEnv = baseStepEnv(settings);
                 if (settings.credentials) {
                     try {
                         served = await serveStepCredentials(settings.credentials, graph, node, backend, mode);
@@ -2100,17 +2196,14 @@ function enginePorts(ws, graph, settings) {
                         Object.assign(stepEnv, served.env);
                     }
                 }
-                const r = await engineFor(manifest.engine).run({
+                const warmup = warmups.get(node.name);
+                warmups.delete(node.name);
+                const engine = manifest.engine === 'terraform' ? terraform : engineFor(manifest.engine);
+                const r = await engine.run({
                     mode,
-                    binary: settings.terraformBinary,
-                    moduleDir: (0,external_node_path_.resolve)(settings.root, manifest.dir),
-                    root: settings.root,
-                    workDir: (0,external_node_path_.join)(settings.workRoot, node.name),
-                    dataDir: (0,external_node_path_.join)((0,tool_dir/* toolDir */.O)(settings.root), 'terraform', graph.site.name, graph.environment.name, node.name),
-                    pluginCacheDir: pluginCache(settings.root),
+                    ...folderOf(node, manifest, backend),
+                    ...(warmup ? { warmup } : {}),
                     inputs,
-                    backend,
-                    lockTimeout: settings.lockTimeout,
                     env: stepEnv,
                     log: (chunk) => log.write(chunk),
                     onPlan: (plan) => {
@@ -2261,8 +2354,11 @@ function localRuntime(o) {
                 onWait: (holder, where) => run.reporter.notice(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
             });
             let workRoot;
+            let ports;
             const close = async () => {
                 try {
+                    // No warm-up may still be writing into the folders about to go.
+                    await ports?.dispose();
                     if (workRoot && !process.env.SITE_DEPLOY_KEEP_WORK)
                         await (0,promises_.rm)(workRoot, { recursive: true, force: true });
                     await protectLocalState(root, graph);
@@ -2280,7 +2376,7 @@ function localRuntime(o) {
                 workRoot = await (0,promises_.mkdtemp)((0,external_node_path_.join)(base, 'run-'));
                 await (0,promises_.writeFile)((0,external_node_path_.join)(workRoot, OWNER_FILE), JSON.stringify(lock.holder), { mode: 0o600 });
                 await protectLocalState(root, graph);
-                const ports = enginePorts(run.workspace, graph, {
+                ports = enginePorts(run.workspace, graph, {
                     root,
                     workRoot,
                     terraformBinary: o.terraformBinary,

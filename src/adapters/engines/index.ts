@@ -9,6 +9,7 @@ export type {
   EngineStepRequest,
   EngineStepResult,
   PlanReady,
+  Warmed,
 } from './types.js';
 export { CommandEngine } from './command.js';
 export { TerraformEngine } from './terraform.js';

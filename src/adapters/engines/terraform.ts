@@ -15,7 +15,7 @@ import {
   treeDigest,
   withCacheLock,
 } from './terraform-init.js';
-import type { Backend, Engine, EngineStepRequest, EngineStepResult } from './types.js';
+import type { Backend, Engine, EngineStepRequest, EngineStepResult, Folder, Warmed } from './types.js';
 import {
   assertAbsolute,
   copyModule,
@@ -172,6 +172,123 @@ class StepFailed extends Error {
   }
 }
 
+/** What the Terraform helpers below need of a step. */
+type FolderRequest = Omit<EngineStepRequest, 'mode' | 'inputs' | 'onPlan' | 'beforeApply' | 'warmup'>;
+
+/** A step's Terraform environment: no prompts, its data folder and the shared plugin cache. */
+function stepEnv(req: FolderRequest): NodeJS.ProcessEnv {
+  const env = terraformEnv(req.env);
+  if (req.dataDir !== undefined) env.TF_DATA_DIR = req.dataDir;
+  if (req.pluginCacheDir !== undefined) env.TF_PLUGIN_CACHE_DIR = req.pluginCacheDir;
+  return env;
+}
+
+/**
+ * Copies the module (with the repository root known, keeping the catalog's layout so local
+ * module sources such as `../shared` resolve), writes the backend override, and works out what
+ * the data folder must be made from.
+ */
+async function prepareFolder(req: FolderRequest, env: NodeJS.ProcessEnv): Promise<Folder> {
+  let cwd = req.workDir;
+  if (req.root !== undefined) cwd = await copyModuleTree(req.moduleDir, req.workDir, req.root);
+  else await copyModule(req.moduleDir, cwd);
+  await writePrivateJson(join(cwd, TERRAFORM_FILES.backendOverride), backendOverride(req.backend, env));
+  if (req.backend.kind === 'local') await mkdir(dirname(req.backend.path), { recursive: true, mode: 0o700 });
+  const committedLock = existsSync(join(cwd, LOCK_FILE));
+  if (req.dataDir === undefined) return { cwd, key: '', committedLock };
+  const generated = new Set<string>([
+    TERRAFORM_FILES.tfvars,
+    TERRAFORM_FILES.backendOverride,
+    WORKDIR_MARKER,
+  ]);
+  const key = initKey({
+    code: await treeDigest(req.workDir, (rel) => generated.has(rel.slice(rel.lastIndexOf('/') + 1))),
+    backend: backendOverride(req.backend, env),
+    binary: await binaryIdentity(req.binary, env),
+  });
+  return { cwd, key, committedLock };
+}
+
+type Tf = (
+  args: string[],
+  opts?: { stdoutFile?: string; captureStdout?: boolean; logStdout?: boolean; okCodes?: number[] },
+) => Promise<ProcessResult>;
+
+/** Runs Terraform in `cwd`, logging the command; a failure or cancellation throws {@link StepFailed}. */
+function terraformRunner(req: FolderRequest, env: NodeJS.ProcessEnv, cwd: string): Tf {
+  return async (args, opts = {}) => {
+    const { okCodes = [0], ...rest } = opts;
+    req.log(`$ ${req.binary} ${args.join(' ')}\n`);
+    const r = await runProcess({
+      command: req.binary,
+      args,
+      cwd,
+      spoolDir: req.workDir,
+      env,
+      log: req.log,
+      signal: req.signal,
+      killGraceMs: req.killGraceMs,
+      ...rest,
+    });
+    const what = `${req.binary} ${args[0]}`;
+    if (r.cancelled) {
+      const how =
+        r.exitCode === null && r.exitSignal === 'SIGKILL' ? 'killed after the grace period' : 'stopped';
+      throw new StepFailed({
+        status: 'cancelled',
+        error: errorWithTail(`cancelled during ${what}; Terraform ${how}`, r.stderrTail),
+      });
+    }
+    if (r.spawnError)
+      throw new StepFailed({ status: 'failed', error: startFailure(req.binary, r.spawnError) });
+    if (r.exitCode === null || !okCodes.includes(r.exitCode)) {
+      const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
+      let reason = terraformReason(r.stderrHead) ?? terraformReason(r.stderrTail);
+      if (reason && /state lock/i.test(reason)) reason += `; lock-timeout was ${req.lockTimeout}`;
+      const head = `${what} failed (${exit})${reason ? `: ${reason}` : ''}`;
+      throw new StepFailed({ status: 'failed', error: errorWithTail(head, r.stderrTail) }, [
+        ...r.stderrHead,
+        ...r.stderrTail,
+      ]);
+    }
+    return r;
+  };
+}
+
+/** `init` into a data folder emptied first, then stamped; one at a time per plugin cache. */
+async function initFolder(req: FolderRequest, folder: Folder, tf: Tf): Promise<void> {
+  const dataDir = req.dataDir;
+  const run = async (): Promise<void> => {
+    if (dataDir !== undefined) await resetDataDir(dataDir);
+    await tf(['init', '-input=false', '-no-color']);
+    if (dataDir === undefined) return;
+    // A module that commits no lock file keeps the one init wrote, for the runs that skip init.
+    if (!folder.committedLock && existsSync(join(folder.cwd, LOCK_FILE)))
+      await copyFile(join(folder.cwd, LOCK_FILE), join(dataDir, KEPT_LOCK_FILE));
+    await stampDataDir(dataDir, folder.key);
+  };
+  if (req.pluginCacheDir !== undefined) await withCacheLock(req.pluginCacheDir, run, req.signal);
+  else await run();
+  folder.initialised = 'fresh';
+}
+
+/**
+ * `init`, unless the module's data folder was initialised from exactly this code, backend and
+ * binary and is as that init left it. True when the kept folder is used.
+ */
+async function ensureInit(req: FolderRequest, folder: Folder, tf: Tf): Promise<boolean> {
+  const dataDir = req.dataDir;
+  if (dataDir !== undefined && (await initIsCurrent(dataDir, folder.key))) {
+    if (!folder.committedLock && existsSync(join(dataDir, KEPT_LOCK_FILE)))
+      await copyFile(join(dataDir, KEPT_LOCK_FILE), join(folder.cwd, LOCK_FILE));
+    req.log('init skipped: this module, its lock file, backend and Terraform are as at the last init\n');
+    folder.initialised = 'kept';
+    return true;
+  }
+  await initFolder(req, folder, tf);
+  return false;
+}
+
 /**
  * Runs Terraform or OpenTofu steps: a fresh copy of the catalog folder with generated
  * inputs and backend override; `init` (only when the kept data folder is not current) →
@@ -180,6 +297,23 @@ class StepFailed extends Error {
  * `output -json`, state) holds sensitive values in plaintext and never reaches the log.
  */
 export class TerraformEngine implements Engine {
+  /**
+   * Copies a module and runs `init` if it needs it, ahead of its step (while earlier modules plan
+   * and apply); its step takes the folder and the log over through `warmup`. Never throws.
+   */
+  async warm(req: FolderRequest): Promise<Warmed> {
+    const log: string[] = [];
+    const r: FolderRequest = { ...req, log: (chunk) => void log.push(chunk) };
+    try {
+      const env = stepEnv(r);
+      const folder = await prepareFolder(r, env);
+      await ensureInit(r, folder, terraformRunner(r, env, folder.cwd));
+      return { ...folder, log };
+    } catch (e) {
+      return { failed: e instanceof StepFailed ? (e.result.error ?? e.message) : errorText(e) };
+    }
+  }
+
   /** Runs one step; never throws for tool failures. */
   async run(req: EngineStepRequest): Promise<EngineStepResult> {
     assertAbsolute('moduleDir', req.moduleDir);
@@ -196,110 +330,33 @@ export class TerraformEngine implements Engine {
     });
     if (req.signal?.aborted) return done({ status: 'cancelled', error: 'cancelled before it started' });
 
-    const env = terraformEnv(req.env);
-    if (req.dataDir !== undefined) env.TF_DATA_DIR = req.dataDir;
-    if (req.pluginCacheDir !== undefined) env.TF_PLUGIN_CACHE_DIR = req.pluginCacheDir;
-    // Terraform runs in the module's copy; with the repository root known, the copy keeps the
-    // catalog's layout so local module sources (`../shared`) resolve.
-    let workDir = req.workDir;
+    const env = stepEnv(req);
+    // A step whose folder was made (and initialised) ahead of it takes it over, log included;
+    // a warm-up that failed is simply done again here, so its failure is the step's own.
+    const warm = req.warmup ? await req.warmup.catch(() => undefined) : undefined;
+    if (req.signal?.aborted) return done({ status: 'cancelled', error: 'cancelled before it started' });
+    if (warm && !('failed' in warm)) for (const chunk of warm.log) req.log(chunk);
+    let folder: Folder;
     try {
-      if (req.root !== undefined) workDir = await copyModuleTree(req.moduleDir, req.workDir, req.root);
-      else await copyModule(req.moduleDir, workDir);
-      await writePrivateJson(join(workDir, TERRAFORM_FILES.tfvars), req.inputs);
-      await writePrivateJson(
-        join(workDir, TERRAFORM_FILES.backendOverride),
-        backendOverride(req.backend, env),
-      );
-      if (req.backend.kind === 'local')
-        await mkdir(dirname(req.backend.path), { recursive: true, mode: 0o700 });
+      folder = warm && !('failed' in warm) ? warm : await prepareFolder(req, env);
+      await writePrivateJson(join(folder.cwd, TERRAFORM_FILES.tfvars), req.inputs);
     } catch (e) {
       return done({
         status: 'failed',
         error: `could not prepare the work folder ${req.workDir}: ${errorText(e)}`,
       });
     }
-
-    const tf = async (
-      args: string[],
-      opts: { stdoutFile?: string; captureStdout?: boolean; logStdout?: boolean; okCodes?: number[] } = {},
-    ): Promise<ProcessResult> => {
-      const { okCodes = [0], ...rest } = opts;
-      req.log(`$ ${req.binary} ${args.join(' ')}\n`);
-      const r = await runProcess({
-        command: req.binary,
-        args,
-        cwd: workDir,
-        spoolDir: req.workDir,
-        env,
-        log: req.log,
-        signal: req.signal,
-        killGraceMs: req.killGraceMs,
-        ...rest,
-      });
-      const what = `${req.binary} ${args[0]}`;
-      if (r.cancelled) {
-        const how =
-          r.exitCode === null && r.exitSignal === 'SIGKILL' ? 'killed after the grace period' : 'stopped';
-        throw new StepFailed({
-          status: 'cancelled',
-          error: errorWithTail(`cancelled during ${what}; Terraform ${how}`, r.stderrTail),
-        });
-      }
-      if (r.spawnError)
-        throw new StepFailed({ status: 'failed', error: startFailure(req.binary, r.spawnError) });
-      if (r.exitCode === null || !okCodes.includes(r.exitCode)) {
-        const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
-        let reason = terraformReason(r.stderrHead) ?? terraformReason(r.stderrTail);
-        if (reason && /state lock/i.test(reason)) reason += `; lock-timeout was ${req.lockTimeout}`;
-        const head = `${what} failed (${exit})${reason ? `: ${reason}` : ''}`;
-        throw new StepFailed({ status: 'failed', error: errorWithTail(head, r.stderrTail) }, [
-          ...r.stderrHead,
-          ...r.stderrTail,
-        ]);
-      }
-      return r;
-    };
+    const workDir = folder.cwd;
+    const tf = terraformRunner(req, env, workDir);
 
     const planJsonPath = join(workDir, TERRAFORM_FILES.planJson);
     const lock = `-lock-timeout=${req.lockTimeout}`;
-    const dataDir = req.dataDir;
-    const committedLock = existsSync(join(workDir, LOCK_FILE));
     let hasChanges = false;
     let planSha256: string | undefined;
     let parsed: unknown;
     try {
-      // init, unless this module's data folder was initialised from exactly this code, backend
-      // and binary and is as that init left it.
-      let key = '';
-      let reused = false;
-      if (dataDir !== undefined) {
-        const generated = new Set([TERRAFORM_FILES.tfvars, TERRAFORM_FILES.backendOverride, WORKDIR_MARKER]);
-        key = initKey({
-          code: await treeDigest(req.workDir, (rel) => generated.has(rel.slice(rel.lastIndexOf('/') + 1))),
-          backend: backendOverride(req.backend, env),
-          binary: await binaryIdentity(req.binary, env),
-        });
-        reused = await initIsCurrent(dataDir, key);
-      }
-      const init = async (): Promise<void> => {
-        const run = async (): Promise<void> => {
-          if (dataDir !== undefined) await resetDataDir(dataDir);
-          await tf(['init', '-input=false', '-no-color']);
-          if (dataDir === undefined) return;
-          // A module that commits no lock file keeps the one init wrote, for the runs that skip init.
-          if (!committedLock && existsSync(join(workDir, LOCK_FILE)))
-            await copyFile(join(workDir, LOCK_FILE), join(dataDir, KEPT_LOCK_FILE));
-          await stampDataDir(dataDir, key);
-        };
-        if (req.pluginCacheDir !== undefined) await withCacheLock(req.pluginCacheDir, run, req.signal);
-        else await run();
-      };
-      if (reused && dataDir !== undefined) {
-        if (!committedLock && existsSync(join(dataDir, KEPT_LOCK_FILE)))
-          await copyFile(join(dataDir, KEPT_LOCK_FILE), join(workDir, LOCK_FILE));
-        req.log('init skipped: this module, its lock file, backend and Terraform are as at the last init\n');
-      } else await init();
-
+      let reused = folder.initialised === 'kept';
+      if (!folder.initialised) reused = await ensureInit(req, folder, tf);
       const planArgs = [
         'plan',
         '-input=false',
@@ -316,7 +373,7 @@ export class TerraformEngine implements Engine {
         if (!(reused && e instanceof StepFailed && e.result.status === 'failed' && needsInit(e.stderr)))
           throw e;
         req.log('the kept Terraform data folder needs init after all: rebuilding it\n');
-        await init();
+        await initFolder(req, folder, tf);
         plan = await tf(planArgs, { okCodes: [0, 2] });
       }
       hasChanges = plan.exitCode === 2;

@@ -51,6 +51,8 @@ export interface EngineStepRequest {
   dataDir?: string;
   /** Terraform: the provider plugin cache every step shares (`TF_PLUGIN_CACHE_DIR`). */
   pluginCacheDir?: string;
+  /** Terraform: this step's folder, made ahead of it by `TerraformEngine.warm`. */
+  warmup?: Promise<Warmed>;
   /** Passed as `-lock-timeout`, e.g. '30s'. */
   lockTimeout: string;
   /** Extra child environment (AWS credential variables, endpoints); never logged, never written to disk. */
@@ -72,6 +74,21 @@ export interface EngineStepRequest {
    */
   beforeApply?: (plan: PlanReady) => Promise<string | undefined>;
 }
+
+/** A module's work folder, made for its step. */
+export interface Folder {
+  /** Where Terraform runs: the module inside the copy. */
+  cwd: string;
+  /** What the data folder must have been made from ('' without a data folder). */
+  key: string;
+  /** The module commits a `.terraform.lock.hcl`. */
+  committedLock: boolean;
+  /** Set once `init` ran (`fresh`) or the kept data folder was found current (`kept`). */
+  initialised?: 'fresh' | 'kept';
+}
+
+/** A folder made (and initialised) ahead of its step, with the log of doing so; or why it could not be. */
+export type Warmed = (Folder & { log: string[] }) | { failed: string };
 
 /** What one module step produced. */
 export interface EngineStepResult {

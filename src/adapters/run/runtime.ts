@@ -21,7 +21,7 @@ import {
   type S3LockTarget,
 } from './run-lock.js';
 import { localStatePath } from './state.js';
-import { enginePorts, type StepSettings } from './steps.js';
+import { enginePorts, type EnginePorts, type StepSettings } from './steps.js';
 
 /** How this machine runs module steps. */
 export interface RuntimeOptions {
@@ -108,8 +108,11 @@ export function localRuntime(o: RuntimeOptions): Runtime {
           run.reporter.notice(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
       });
       let workRoot: string | undefined;
+      let ports: EnginePorts | undefined;
       const close = async (): Promise<void> => {
         try {
+          // No warm-up may still be writing into the folders about to go.
+          await ports?.dispose();
           if (workRoot && !process.env.SITE_DEPLOY_KEEP_WORK)
             await rm(workRoot, { recursive: true, force: true });
           await protectLocalState(root, graph);
@@ -126,7 +129,7 @@ export function localRuntime(o: RuntimeOptions): Runtime {
         workRoot = await mkdtemp(join(base, 'run-'));
         await writeFile(join(workRoot, OWNER_FILE), JSON.stringify(lock.holder), { mode: 0o600 });
         await protectLocalState(root, graph);
-        const ports = enginePorts(run.workspace, graph, {
+        ports = enginePorts(run.workspace, graph, {
           root,
           workRoot,
           terraformBinary: o.terraformBinary,

@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Workspace } from '../../core/config/load.js';
-import { isSensitiveInput, type SiteGraph } from '../../core/graph/build.js';
+import { isSensitiveInput, type GraphNode, type SiteGraph } from '../../core/graph/build.js';
 import { summarizePlan } from '../../core/plan/summary.js';
 import { missingOutputs } from '../../core/plan/outputs.js';
 import { planDigest } from '../../core/plan/digest.js';
@@ -10,7 +10,7 @@ import type { Manifest } from '../../core/config/model.js';
 import { sensitivePlanValues } from '../../core/plan/sensitive.js';
 import type { Redactor } from '../../core/redact.js';
 import type { RunPorts, StepReport } from '../../core/run/runner.js';
-import { engineFor } from '../engines/index.js';
+import { engineFor, TerraformEngine, type Backend, type Warmed } from '../engines/index.js';
 import type { GroupedLog } from './group-log.js';
 import { serveStepCredentials, stepSession, type SessionSettings, type StepCredentials } from './sessions.js';
 import { backendFor, readStateOutputs } from './state.js';
@@ -71,10 +71,63 @@ function manifestOutputsProblem(ws: Workspace, manifest: Manifest, plan: unknown
 }
 
 /** Engine-backed ports for the runner: one work folder per step, grouped logs, plan summaries. */
-export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSettings): RunPorts {
+/** The step's environment before any session: no shared credentials or config file, no instance metadata. */
+function baseStepEnv(settings: StepSettings): Record<string, string> {
+  return {
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...(settings.env ?? {}),
+  };
+}
+
+/** {@link enginePorts}, and what to do before the run's work folders are removed. */
+export type EnginePorts = RunPorts & {
+  /** Stops the Terraform warm-ups still running and waits for them. */
+  dispose(): Promise<void>;
+};
+
+export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSettings): EnginePorts {
   const site = graph.site.name;
   const env = graph.environment.name;
+  const terraform = new TerraformEngine();
+  const folderOf = (node: GraphNode, manifest: Manifest, backend: Backend) => ({
+    binary: settings.terraformBinary,
+    moduleDir: resolve(settings.root, manifest.dir),
+    root: settings.root,
+    workDir: join(settings.workRoot, node.name),
+    dataDir: join(toolDir(settings.root), 'terraform', site, env, node.name),
+    pluginCacheDir: pluginCache(settings.root),
+    backend,
+    lockTimeout: settings.lockTimeout,
+  });
+  // Terraform modules that do not start at once get their folder copied and `init` run ahead,
+  // one after another in the order they will run, while earlier modules plan and apply. Only with
+  // local state: an S3 backend's init needs the step's own session.
+  const stop = new AbortController();
+  const warmups = new Map<string, Promise<Warmed>>();
+  const first = Math.min(...graph.nodes.map((n) => n.weight));
+  let chain: Promise<unknown> = Promise.resolve();
+  for (const node of [...graph.nodes].sort((a, b) => a.weight - b.weight)) {
+    const manifest = node.manifest;
+    const backend = backendFor(settings.root, graph, node);
+    if (manifest?.engine !== 'terraform' || backend.kind !== 'local' || node.weight === first) continue;
+    const warmed = chain.then(() =>
+      terraform.warm({
+        ...folderOf(node, manifest, backend),
+        env: baseStepEnv(settings),
+        log: () => undefined,
+        signal: stop.signal,
+      }),
+    );
+    chain = warmed;
+    warmups.set(node.name, warmed);
+  }
   return {
+    async dispose() {
+      stop.abort();
+      await chain;
+    },
     async stateOutputs(node) {
       const backend = backendFor(settings.root, graph, node);
       const c = settings.credentials;
@@ -107,12 +160,7 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
       let served: StepCredentials | undefined;
       try {
         // The step sees only its own session: no shared credentials or config file, no instance metadata.
-        const stepEnv: Record<string, string> = {
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_EC2_METADATA_DISABLED: 'true',
-          ...(settings.env ?? {}),
-        };
+        const stepEnv = baseStepEnv(settings);
         if (settings.credentials) {
           try {
             served = await serveStepCredentials(settings.credentials, graph, node, backend, mode);
@@ -129,23 +177,14 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
             Object.assign(stepEnv, served.env);
           }
         }
-        const r = await engineFor(manifest.engine).run({
+        const warmup = warmups.get(node.name);
+        warmups.delete(node.name);
+        const engine = manifest.engine === 'terraform' ? terraform : engineFor(manifest.engine);
+        const r = await engine.run({
           mode,
-          binary: settings.terraformBinary,
-          moduleDir: resolve(settings.root, manifest.dir),
-          root: settings.root,
-          workDir: join(settings.workRoot, node.name),
-          dataDir: join(
-            toolDir(settings.root),
-            'terraform',
-            graph.site.name,
-            graph.environment.name,
-            node.name,
-          ),
-          pluginCacheDir: pluginCache(settings.root),
+          ...folderOf(node, manifest, backend),
+          ...(warmup ? { warmup } : {}),
           inputs,
-          backend,
-          lockTimeout: settings.lockTimeout,
           env: stepEnv,
           log: (chunk) => log.write(chunk),
           onPlan: (plan) => {
