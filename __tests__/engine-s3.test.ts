@@ -1,6 +1,8 @@
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { TerraformEngine } from '../src/adapters/engines/terraform.js';
 import type { Backend } from '../src/adapters/engines/types.js';
@@ -166,4 +168,91 @@ test('a second apply with a long lock-timeout waits for the first, then plans ag
   // B planned only after A's apply released the lock: it saw A's resource, so nothing to do.
   expect(rb).toMatchObject({ status: 'no-op', hasChanges: false });
   expect(rb.outputs.id?.value).toBe(ra.outputs.id?.value);
+});
+
+describe('outputs from the S3 state object, not `output -json`', () => {
+  /** A `terraform` first on PATH that logs each subcommand, then runs the real one. */
+  function shim(): { path: string; calls: () => string[] } {
+    const bin = tempDir('sd-s3shim-');
+    const log = join(bin, 'calls.log');
+    const real = execFileSync('sh', ['-c', 'command -v terraform'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(bin, 'terraform'), `#!/bin/sh\necho "$1" >> '${log}'\nexec '${real}' "$@"\n`);
+    chmodSync(join(bin, 'terraform'), 0o755);
+    return {
+      path: `${bin}:${process.env.PATH}`,
+      calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
+    };
+  }
+
+  async function stateOutputs(key: string): Promise<Record<string, { value: unknown; sensitive?: boolean }>> {
+    const obj = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    return (
+      JSON.parse(await obj.Body!.transformToString()) as {
+        outputs: Record<string, { value: unknown; sensitive?: boolean }>;
+      }
+    ).outputs;
+  }
+
+  test('static keys: four processes; the outputs, sensitive ones flagged, are the state object’s', async () => {
+    const key = 'sites/portal/prod/static.tfstate';
+    const tf = shim();
+    const r = await engine.run(
+      request({
+        moduleDir: join(FIXTURES, 'site'),
+        inputs: { name: 'portal', password: 'pw-s3-outputs' },
+        backend: backend(key),
+        env: { ...env, PATH: tf.path },
+      }),
+    );
+    expect(r.status).toBe('succeeded');
+    expect(tf.calls()).toEqual(['init', 'plan', 'show', 'apply']);
+    const state = await stateOutputs(key);
+    expect(Object.keys(r.outputs).sort()).toEqual(Object.keys(state).sort());
+    for (const [k, v] of Object.entries(state))
+      expect(r.outputs[k]).toEqual({ value: v.value, sensitive: v.sensitive === true });
+    expect(r.outputs.password).toEqual({ value: 'pw-s3-outputs', sensitive: true });
+  });
+
+  test('a loopback credential endpoint: the state is read with the step’s own token', async () => {
+    const token = 'endpoint-token-s3-outputs';
+    const seen: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.headers.authorization !== token) return void res.writeHead(401).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          AccessKeyId: 'AKIDENGINETEST',
+          SecretAccessKey: SECRET,
+          Token: 'session-token',
+          Expiration: new Date(Date.now() + 3_600_000).toISOString(),
+        }),
+      );
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const key = 'sites/portal/prod/endpoint.tfstate';
+      const tf = shim();
+      const r = await engine.run(
+        request({
+          moduleDir: join(FIXTURES, 'site'),
+          inputs: { name: 'endpoint' },
+          backend: backend(key),
+          env: {
+            AWS_ENDPOINT_URL: moto.endpoint,
+            AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${port}/creds`,
+            AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
+            PATH: tf.path,
+          },
+        }),
+      );
+      expect(r.status).toBe('succeeded');
+      expect(tf.calls()).toEqual(['init', 'plan', 'show', 'apply']);
+      expect(r.outputs.greeting).toEqual({ value: 'hello endpoint', sensitive: false });
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((a) => a === token)).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
 });

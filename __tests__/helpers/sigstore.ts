@@ -167,6 +167,14 @@ export async function mockSigstore(
 
   if (origins.tsa) {
     const tsa = await initializeTSA(generateKeyPair('prime256v1'));
+    // Each timestamp's time, with an odd millisecond: asn1js writes the fraction without trailing
+    // zeros (.12 for 120 ms) and @sigstore/core reads exactly three digits, so with the plain clock
+    // one timestamp in ten fails to verify ("invalid time").
+    (tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime = () => {
+      const now = new Date();
+      now.setUTCMilliseconds(now.getUTCMilliseconds() | 1);
+      return now;
+    };
     serve('tsa', origins.tsa, tsaHandler(tsa, { strict: true }));
     (trustedRoot.timestampAuthorities as unknown[]).push({
       subject: { organization: 'sigstore.mock', commonName: 'tsa' },

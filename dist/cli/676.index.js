@@ -1409,6 +1409,7 @@ async function withCacheLock(cacheDir, fn, signal) {
 
 
 
+
 /** File names the engine writes into a step's work folder. */
 const TERRAFORM_FILES = {
     tfvars: 'site-deploy.auto.tfvars.json',
@@ -1494,6 +1495,36 @@ async function localStateOutputs(path) {
     }
     const doc = JSON.parse(text);
     return parseOutputJson(JSON.stringify(doc.outputs ?? {}));
+}
+/**
+ * The step's own credentials, as its Terraform gets them: static keys in its environment (returned
+ * as undefined: the S3 client reads those itself), or the loopback endpoint it was given.
+ */
+async function stepCredentials(env) {
+    const uri = env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
+    if (!uri || (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY))
+        return undefined;
+    const res = await fetch(uri, {
+        headers: env.AWS_CONTAINER_AUTHORIZATION_TOKEN
+            ? { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN }
+            : {},
+        signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok)
+        throw new Error(`the step's credential endpoint answered ${res.status}`);
+    const c = (await res.json());
+    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.Token };
+}
+/**
+ * The outputs in the S3 state object Terraform just wrote, read with the step's own credentials
+ * (its session may read its state object); undefined when the step has none to read it with.
+ */
+async function s3StateOutputs(module, backend, env) {
+    const hasKeys = Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
+    if (!hasKeys && !env.AWS_CONTAINER_CREDENTIALS_FULL_URI)
+        return undefined;
+    const credentials = await stepCredentials(env);
+    return (await readStateOutputs(module, backend, env, credentials)) ?? {};
 }
 /** A plan with nothing to do, as `show -json` would describe it for the digest and the summary. */
 const NO_CHANGES_PLAN = Object.freeze({
@@ -1762,9 +1793,20 @@ class TerraformEngine {
             planSha256 = await sha256File((0,external_node_path_.join)(workDir, TERRAFORM_FILES.plan));
             // The outputs a step leaves: from the state Terraform just wrote (local backend: the file,
             // as `output -json` reads it), else from `output -json`.
-            const stateOutputs = async () => req.backend.kind === 'local'
-                ? localStateOutputs(req.backend.path)
-                : parseOutputJson((await tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false })).stdout);
+            const stateOutputs = async () => {
+                if (req.backend.kind === 'local')
+                    return localStateOutputs(req.backend.path);
+                try {
+                    const read = await s3StateOutputs((0,external_node_path_.basename)(req.workDir), req.backend, env);
+                    if (read)
+                        return read;
+                }
+                catch (e) {
+                    req.log(`outputs: ${errorText(e)}; asking Terraform instead\n`);
+                }
+                const out = await tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false });
+                return parseOutputJson(out.stdout);
+            };
             if (!hasChanges) {
                 // Nothing to do (-detailed-exitcode 0): no `show -json`, nothing to apply; the outputs are
                 // the state's, unchanged.

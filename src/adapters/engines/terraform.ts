@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import type { S3Credentials } from '../aws/s3.js';
+import { readStateOutputs } from '../run/state.js';
 import { parsePlanJson } from '../../core/plan/summary.js';
 import { runProcess, terraformEnv, type ProcessResult } from './process.js';
 import {
@@ -114,6 +116,39 @@ export async function localStateOutputs(path: string): Promise<Outputs> {
   }
   const doc = JSON.parse(text) as { outputs?: Record<string, { value?: unknown; sensitive?: boolean }> };
   return parseOutputJson(JSON.stringify(doc.outputs ?? {}));
+}
+
+/**
+ * The step's own credentials, as its Terraform gets them: static keys in its environment (returned
+ * as undefined: the S3 client reads those itself), or the loopback endpoint it was given.
+ */
+async function stepCredentials(env: NodeJS.ProcessEnv): Promise<S3Credentials | undefined> {
+  const uri = env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
+  if (!uri || (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)) return undefined;
+  const res = await fetch(uri, {
+    headers: env.AWS_CONTAINER_AUTHORIZATION_TOKEN
+      ? { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN }
+      : {},
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`the step's credential endpoint answered ${res.status}`);
+  const c = (await res.json()) as { AccessKeyId: string; SecretAccessKey: string; Token?: string };
+  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.Token };
+}
+
+/**
+ * The outputs in the S3 state object Terraform just wrote, read with the step's own credentials
+ * (its session may read its state object); undefined when the step has none to read it with.
+ */
+export async function s3StateOutputs(
+  module: string,
+  backend: Backend,
+  env: NodeJS.ProcessEnv,
+): Promise<Outputs | undefined> {
+  const hasKeys = Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
+  if (!hasKeys && !env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return undefined;
+  const credentials = await stepCredentials(env);
+  return (await readStateOutputs(module, backend, env, credentials)) ?? {};
 }
 
 /** A plan with nothing to do, as `show -json` would describe it for the digest and the summary. */
@@ -380,12 +415,17 @@ export class TerraformEngine implements Engine {
       planSha256 = await sha256File(join(workDir, TERRAFORM_FILES.plan));
       // The outputs a step leaves: from the state Terraform just wrote (local backend: the file,
       // as `output -json` reads it), else from `output -json`.
-      const stateOutputs = async (): Promise<Outputs> =>
-        req.backend.kind === 'local'
-          ? localStateOutputs(req.backend.path)
-          : parseOutputJson(
-              (await tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false })).stdout,
-            );
+      const stateOutputs = async (): Promise<Outputs> => {
+        if (req.backend.kind === 'local') return localStateOutputs(req.backend.path);
+        try {
+          const read = await s3StateOutputs(basename(req.workDir), req.backend, env);
+          if (read) return read;
+        } catch (e) {
+          req.log(`outputs: ${errorText(e)}; asking Terraform instead\n`);
+        }
+        const out = await tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false });
+        return parseOutputJson(out.stdout);
+      };
 
       if (!hasChanges) {
         // Nothing to do (-detailed-exitcode 0): no `show -json`, nothing to apply; the outputs are
