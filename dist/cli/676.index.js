@@ -1702,7 +1702,8 @@ async function ensureInit(req, folder, tf) {
  * Runs Terraform or OpenTofu steps: a fresh copy of the catalog folder with generated
  * inputs and backend override; `init` (only when the kept data folder is not current) →
  * `plan -out -detailed-exitcode` → with changes, `show -json` → `apply` the saved plan. Outputs
- * come from the local state file (S3 state: `output -json`). Machine output (`show -json`,
+ * come from the state the step wrote (local file, or the S3 object read with the step's own
+ * credentials; `output -json` only when it has none). Machine output (`show -json`,
  * `output -json`, state) holds sensitive values in plaintext and never reaches the log.
  */
 class TerraformEngine {
@@ -1792,7 +1793,7 @@ class TerraformEngine {
             hasChanges = plan.exitCode === 2;
             planSha256 = await sha256File((0,external_node_path_.join)(workDir, TERRAFORM_FILES.plan));
             // The outputs a step leaves: from the state Terraform just wrote (local backend: the file,
-            // as `output -json` reads it), else from `output -json`.
+            // as `output -json` reads it; S3: the object, with the step's credentials), else `output -json`.
             const stateOutputs = async () => {
                 if (req.backend.kind === 'local')
                     return localStateOutputs(req.backend.path);

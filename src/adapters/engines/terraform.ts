@@ -328,7 +328,8 @@ async function ensureInit(req: FolderRequest, folder: Folder, tf: Tf): Promise<b
  * Runs Terraform or OpenTofu steps: a fresh copy of the catalog folder with generated
  * inputs and backend override; `init` (only when the kept data folder is not current) →
  * `plan -out -detailed-exitcode` → with changes, `show -json` → `apply` the saved plan. Outputs
- * come from the local state file (S3 state: `output -json`). Machine output (`show -json`,
+ * come from the state the step wrote (local file, or the S3 object read with the step's own
+ * credentials; `output -json` only when it has none). Machine output (`show -json`,
  * `output -json`, state) holds sensitive values in plaintext and never reaches the log.
  */
 export class TerraformEngine implements Engine {
@@ -414,7 +415,7 @@ export class TerraformEngine implements Engine {
       hasChanges = plan.exitCode === 2;
       planSha256 = await sha256File(join(workDir, TERRAFORM_FILES.plan));
       // The outputs a step leaves: from the state Terraform just wrote (local backend: the file,
-      // as `output -json` reads it), else from `output -json`.
+      // as `output -json` reads it; S3: the object, with the step's credentials), else `output -json`.
       const stateOutputs = async (): Promise<Outputs> => {
         if (req.backend.kind === 'local') return localStateOutputs(req.backend.path);
         try {

@@ -30,7 +30,7 @@ export interface PlanReady {
 export interface EngineStepRequest {
   /**
    * apply = [init] → plan -out → (changes) show -json → apply the saved plan; outputs from the
-   * local state file, or `output -json` for S3 state.
+   * state the step wrote (local file, or the S3 object read with the step's credentials).
    */
   mode: 'plan' | 'apply';
   /** 'terraform' | 'tofu' (or a path); ignored by the command engine. */
