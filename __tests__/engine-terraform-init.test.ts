@@ -150,6 +150,16 @@ describe('init only when needed', () => {
   }, 180_000);
 });
 
+describe('lock-timeout', () => {
+  test('a timeout in days reaches Terraform as seconds (Go durations have no days)', async () => {
+    const m = moduleSteps();
+    const logs: string[] = [];
+    const { r } = await m.run({ lockTimeout: '1d', log: (c) => void logs.push(c) });
+    expect(r.status).toBe('succeeded');
+    expect(logs.join('')).toContain('-lock-timeout=86400s');
+  }, 120_000);
+});
+
 describe('outputs without `output -json`', () => {
   test('after an apply and on a no-op they equal what `terraform output -json` reads from the state', async () => {
     const m = moduleSteps();

@@ -15,3 +15,14 @@ export function parseDuration(text: string): number | undefined {
     total += Number(m[1]) * (UNITS[m[2] as string] ?? 0);
   return Number.isFinite(total) ? Math.round(total) : undefined;
 }
+
+/**
+ * A duration as Go (and so Terraform's `-lock-timeout`) reads it: unchanged unless it uses days,
+ * which Go lacks — those become whole seconds (`1d` → `86400s`).
+ */
+export function goDuration(text: string): string {
+  const t = text.trim();
+  if (!/\d(\.\d+)?d/.test(t)) return t;
+  const ms = parseDuration(t);
+  return ms === undefined ? t : `${Math.ceil(ms / 1000)}s`;
+}

@@ -3,6 +3,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { S3Credentials } from '../aws/s3.js';
 import { readStateOutputs } from '../run/state.js';
+import { goDuration } from '../../core/duration.js';
 import { parsePlanJson } from '../../core/plan/summary.js';
 import { runProcess, terraformEnv, type ProcessResult } from './process.js';
 import {
@@ -386,7 +387,7 @@ export class TerraformEngine implements Engine {
     const tf = terraformRunner(req, env, workDir);
 
     const planJsonPath = join(workDir, TERRAFORM_FILES.planJson);
-    const lock = `-lock-timeout=${req.lockTimeout}`;
+    const lock = `-lock-timeout=${goDuration(req.lockTimeout)}`;
     let hasChanges = false;
     let planSha256: string | undefined;
     let parsed: unknown;
