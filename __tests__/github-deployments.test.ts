@@ -33,9 +33,18 @@ function client(): GitHub {
   return createGitHubClient(TOKEN, { baseUrl: 'https://api.github.com', pacing: 'immediate' });
 }
 
-function deployment(id: number, createdAt: string, p: unknown = payload, env = 'portal/staging') {
+const BOT = { login: 'github-actions[bot]', type: 'Bot' };
+
+function deployment(
+  id: number,
+  createdAt: string,
+  p: unknown = payload,
+  env = 'portal/staging',
+  creator: { login: string; type: string } = BOT,
+) {
   return {
     id,
+    creator,
     sha: SHA,
     ref: SHA,
     environment: env,
@@ -44,8 +53,22 @@ function deployment(id: number, createdAt: string, p: unknown = payload, env = '
     updated_at: createdAt,
   };
 }
-function status(id: number, state: string, createdAt: string, logUrl = RUN_URL) {
-  return { id, state, created_at: createdAt, updated_at: createdAt, log_url: logUrl, target_url: logUrl };
+function status(
+  id: number,
+  state: string,
+  createdAt: string,
+  logUrl = RUN_URL,
+  creator: { login: string; type: string } = BOT,
+) {
+  return {
+    id,
+    state,
+    creator,
+    created_at: createdAt,
+    updated_at: createdAt,
+    log_url: logUrl,
+    target_url: logUrl,
+  };
 }
 
 beforeAll(() => nock.disableNetConnect());
@@ -267,6 +290,36 @@ describe('previousApplies', () => {
     expect(
       checkPromotion(site, 'production', { commit: OTHER, siteDigest: DIGEST }, applies)?.message,
     ).toContain("staging's last apply was commit def4567890ab (failed) at 2026-05-03T10:05:00Z");
+  });
+
+  test("only the workflow token's own deployments and statuses count; anyone else's look-alikes do not", async () => {
+    const api = githubApi();
+    const mallory = { login: 'mallory', type: 'User' };
+    const lookalike = { login: 'github-actions[bot]', type: 'User' };
+    api.intercept('GET', LIST_STAGING).reply(200, [
+      // A user with deployments: write creates a "successful apply" of the release.
+      deployment(9, '2026-05-09T10:00:00Z', payload, 'portal/staging', mallory),
+      deployment(8, '2026-05-08T10:00:00Z', payload, 'portal/staging', lookalike),
+      // site-deploy's own apply, which failed — and a user adds a success on top of it.
+      deployment(7, '2026-05-07T10:00:00Z'),
+    ]);
+    api
+      .intercept('GET', `${statusesOf(7)}?per_page=100`)
+      .reply(200, [
+        status(72, 'success', '2026-05-07T11:00:00Z', RUN_URL, mallory),
+        status(71, 'failure', '2026-05-07T10:05:00Z'),
+      ]);
+    const applies = await previousApplies(client(), {
+      owner: 'acme',
+      repo: 'portal',
+      environment: 'portal/staging',
+    });
+    api.done(); // the foreign deployments' statuses were never even read
+    expect(applies.map((a) => [a.commit, a.status])).toEqual([[SHA, 'failed']]);
+    const site = { name: 'portal', promotion: ['staging', 'production'] };
+    expect(
+      checkPromotion(site, 'production', { commit: SHA, siteDigest: DIGEST }, applies)?.message,
+    ).toContain('staging');
   });
 
   test('an inactive deployment that never succeeded does not count', async () => {

@@ -1199,6 +1199,8 @@ class CommandEngine {
     }
 }
 
+// EXTERNAL MODULE: ./src/core/duration.ts
+var duration = __webpack_require__(98571);
 // EXTERNAL MODULE: ./node_modules/canonicalize/lib/canonicalize.js
 var canonicalize = __webpack_require__(98799);
 ;// CONCATENATED MODULE: ./src/adapters/engines/terraform-init.ts
@@ -1402,6 +1404,7 @@ async function withCacheLock(cacheDir, fn, signal) {
 }
 
 ;// CONCATENATED MODULE: ./src/adapters/engines/terraform.ts
+
 
 
 
@@ -1762,7 +1765,7 @@ class TerraformEngine {
         const workDir = folder.cwd;
         const tf = terraformRunner(req, env, workDir);
         const planJsonPath = (0,external_node_path_.join)(workDir, TERRAFORM_FILES.planJson);
-        const lock = `-lock-timeout=${req.lockTimeout}`;
+        const lock = `-lock-timeout=${(0,duration/* goDuration */.L)(req.lockTimeout)}`;
         let hasChanges = false;
         let planSha256;
         let parsed;

@@ -5,10 +5,16 @@
  */
 import { parseBindingHeader, type BindingReview } from '../../core/binding.js';
 import { commentMarker } from '../../core/run/report.js';
-import { describeFailure, isPermissionFailure, requestFailure, type GitHub } from './client.js';
+import {
+  describeFailure,
+  GITHUB_ACTIONS_LOGIN,
+  isPermissionFailure,
+  requestFailure,
+  writtenByOwnToken,
+  type GitHub,
+} from './client.js';
 
-/** The login GITHUB_TOKEN writes as. */
-export const GITHUB_ACTIONS_LOGIN = 'github-actions[bot]';
+export { GITHUB_ACTIONS_LOGIN } from './client.js';
 
 /** What {@link reviewedPlan} looks for. */
 export interface ReviewedPlanQuery {
@@ -144,8 +150,7 @@ export async function reviewedPlan(gh: GitHub, q: ReviewedPlanQuery): Promise<Re
     });
     for await (const page of pages) {
       for (const c of page.data) {
-        const login = c.user?.login.toLowerCase();
-        if (login !== own || (own.endsWith('[bot]') && c.user?.type !== 'Bot')) continue;
+        if (!writtenByOwnToken(c.user, own)) continue;
         if (!c.body?.includes(marker)) continue;
         const at = Date.parse(c.updated_at);
         if (!found || at >= found.at) found = { body: c.body, url: c.html_url, at };

@@ -145,3 +145,20 @@ export function describeFailure(f: RequestFailure): string {
 export function isPermissionFailure(f: RequestFailure): boolean {
   return (f.status === 403 || f.status === 404) && !f.rateLimited;
 }
+
+/** The login GITHUB_TOKEN writes as. */
+export const GITHUB_ACTIONS_LOGIN = 'github-actions[bot]';
+
+/**
+ * Whether `user` is the workflow's own token (`own`, default {@link GITHUB_ACTIONS_LOGIN}): the
+ * same login, and a Bot when the login is a `[bot]` one — a user cannot name themselves that, but
+ * the type is checked all the same. What site-deploy reads back as its own (review comments,
+ * deployments and their statuses) must pass this: anyone else's is ignored, however it looks.
+ */
+export function writtenByOwnToken(
+  user: { login?: string; type?: string } | null | undefined,
+  own: string = GITHUB_ACTIONS_LOGIN,
+): boolean {
+  const me = own.toLowerCase();
+  return user?.login?.toLowerCase() === me && (!me.endsWith('[bot]') || user.type === 'Bot');
+}

@@ -14,6 +14,7 @@ import {
   describeFailure,
   isPermissionFailure,
   requestFailure,
+  writtenByOwnToken,
   type GitHub,
   type RequestFailure,
 } from './client.js';
@@ -170,12 +171,20 @@ export async function finishDeployment(
 /**
  * The deployments of `environment` (`<site>/<env>`), newest first, at most `limit` (default 30),
  * each with its latest status and the digests of its payload — the earlier applies promotion
- * checks. Pages are followed until `limit` is reached or GitHub has no more. Throws rather than
+ * checks — only deployments, and statuses, created by the workflow's own token (`ownLogin`).
+ * Pages are followed until `limit` is reached or GitHub has no more. Throws rather than
  * return a partial or empty list: an apply missing from the answer could only be one that counts.
  */
 export async function previousApplies(
   gh: GitHub,
-  q: { owner: string; repo: string; environment: string; limit?: number },
+  q: {
+    owner: string;
+    repo: string;
+    environment: string;
+    limit?: number;
+    /** The login the workflow's token writes as (default `github-actions[bot]`). */
+    ownLogin?: string;
+  },
 ): Promise<PreviousApply[]> {
   const limit = Math.max(1, Math.trunc(q.limit ?? PREVIOUS_APPLIES_LIMIT));
   const where = `${q.environment} in ${q.owner}/${q.repo}`;
@@ -194,7 +203,10 @@ export async function previousApplies(
   } catch (err) {
     throw failure(err, `list the deployments of ${where}`, 'deployments: read');
   }
+  // Only what site-deploy's own token created counts: anyone with `deployments: write` can create
+  // a deployment, or a status on one, that looks like an apply.
   const newest = deployments
+    .filter((d) => writtenByOwnToken(d.creator, q.ownLogin))
     .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id)
     .slice(0, limit);
 
@@ -218,7 +230,7 @@ type DeploymentStatus = Awaited<
 /** One deployment as an earlier apply; undefined when it vanished between listing and reading. */
 async function readApply(
   gh: GitHub,
-  q: { owner: string; repo: string; environment: string },
+  q: { owner: string; repo: string; environment: string; ownLogin?: string },
   d: Deployment,
   where: string,
 ): Promise<PreviousApply | undefined> {
@@ -237,9 +249,9 @@ async function readApply(
     if (requestFailure(err).status === 404) return undefined;
     throw failure(err, `read the statuses of deployment ${d.id} of ${where}`, 'deployments: read');
   }
-  const sorted = [...statuses].sort(
-    (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id,
-  );
+  const sorted = statuses
+    .filter((st) => writtenByOwnToken(st.creator, q.ownLogin))
+    .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id);
   const latest = sorted[0];
   const payload = payloadOf(d.payload);
   const url = latest?.log_url || latest?.target_url || undefined;
