@@ -242,3 +242,13 @@ describe('graph --json and validate messages', () => {
     expect(r.stderr).not.toContain('987654321');
   });
 });
+
+describe('Redactor', () => {
+  test('a sensitive list of 200,000 values is registered whole (no call-stack overflow), every value masked', () => {
+    const redactor = new Redactor();
+    const values = Array.from({ length: 200_000 }, (_, i) => `token-${String(i).padStart(6, '0')}`);
+    redactor.add({ nested: [values] });
+    const line = `first ${values[0]} last ${values.at(-1)}`;
+    expect(redactor.text(line)).toBe(`first ${MASK} last ${MASK}`);
+  });
+});

@@ -61,8 +61,9 @@ export class Redactor {
       else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') {
         // Booleans are never secret enough to mask "true" in every line.
         if (typeof v !== 'boolean') this.addString(String(v));
-      } else if (Array.isArray(v)) stack.push(...(v as unknown[]));
-      else if (v !== null && typeof v === 'object') stack.push(...Object.values(v));
+      } else if (v !== null && typeof v === 'object')
+        // One at a time: push(...list) overflows the call stack past about 100,000 elements.
+        for (const item of Array.isArray(v) ? (v as unknown[]) : Object.values(v)) stack.push(item);
     }
   }
 
