@@ -57,6 +57,14 @@ describe('the action front door, in-process', () => {
     expect(core.calls.outputs.status).toBe('failed');
   });
 
+  test('a github-token-login that is no GitHub login fails the step naming the input', async () => {
+    core.resetCore({ ...DEFAULTS, command: 'apply', 'github-token-login': 'my app' });
+    await run();
+    expect(core.calls.failed).toEqual([
+      'input "github-token-login" must be a GitHub login such as github-actions[bot] or my-app[bot], not "my app"',
+    ]);
+  });
+
   test('plan without site and environment names both inputs', async () => {
     core.resetCore({ ...DEFAULTS, command: 'plan' });
     await run();

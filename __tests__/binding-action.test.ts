@@ -76,7 +76,7 @@ interface Case {
   record(run: ActionRun): EvidenceRecord;
 }
 
-async function newCase(): Promise<Case> {
+async function newCase(server: GitHubServer = github): Promise<Case> {
   const n = ++cases;
   const pr = 100 + n;
   const head = sha('b', n);
@@ -116,7 +116,7 @@ async function newCase(): Promise<Case> {
     'github-token': TOKEN,
     'max-parallel': '1',
   };
-  const env = { GITHUB_API_URL: github.url };
+  const env = { GITHUB_API_URL: server.url };
   return {
     root,
     pr,
@@ -151,7 +151,7 @@ async function newCase(): Promise<Case> {
         env: { ...env, GITHUB_SHA: commit, GITHUB_REF: 'refs/heads/main' },
       }),
     merged: () =>
-      github.setCommitPulls(merge, [
+      server.setCommitPulls(merge, [
         { number: pr, head_sha: head, merge_commit_sha: merge, merged_at: new Date().toISOString() },
       ]),
     applied: (module) => {
@@ -325,6 +325,29 @@ describe('binding: off', () => {
     for (const m of ['net', 'vault', 'app']) expect(c.applied(m)).toBe(true);
     expect(c.record(apply).binding).toMatchObject({ mode: 'off', modules: [] });
     expect(apply.stdout).toMatch(/^::warning [^\n]*::binding: off/m);
+  }, 300_000);
+});
+
+describe('a GitHub App token (github-token-login)', () => {
+  test("binding reads the App's own comment when told its login, and no one else's", async () => {
+    const app = await startGitHubServer({ token: TOKEN, login: 'deploy-app[bot]' });
+    try {
+      const c = await newCase(app);
+      const plan = await c.plan({ 'github-token-login': 'deploy-app[bot]' });
+      if (plan.code !== 0) throw new Error(why(plan));
+      expect(app.commentsOn(c.pr)[0]?.login).toBe('deploy-app[bot]');
+      c.merged();
+      // Told the default login, the App's comment is someone else's: no reviewed plan.
+      const refused = await c.apply();
+      expect(refused.code).toBe(1);
+      expect(c.record(refused).binding?.missing).toContain('github-actions[bot]');
+      const apply = await c.apply({ 'github-token-login': 'deploy-app[bot]' });
+      if (apply.code !== 0) throw new Error(why(apply));
+      expect(c.record(apply).binding?.modules.every((m) => m.result === 'matched')).toBe(true);
+      expect(app.problems).toEqual([]);
+    } finally {
+      await app.stop();
+    }
   }, 300_000);
 });
 

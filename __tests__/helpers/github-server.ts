@@ -202,6 +202,8 @@ export interface GitHubServerOptions {
   token?: string;
   /** Page size when a list request gives no per_page; GitHub's default is 30. */
   defaultPerPage?: number;
+  /** The login the token writes as (a Bot); default `github-actions[bot]`, a GitHub App's `<slug>[bot]`. */
+  login?: string;
 }
 
 const PAGE_MAX = 100;
@@ -320,7 +322,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   };
 
   const botUser = {
-    login: 'github-actions[bot]',
+    login: options.login ?? 'github-actions[bot]',
     id: 41898282,
     node_id: 'MDM6Qm90NDE4OTgyODI=',
     avatar_url: 'https://avatars.githubusercontent.com/in/15368?v=4',
@@ -526,7 +528,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
           repo,
           body: String(body.body),
           userType: 'Bot',
-          login: 'github-actions[bot]',
+          login: botUser.login,
           created_at: at,
           updated_at: at,
           updates: 0,

@@ -18,6 +18,8 @@ export interface ActionSettings {
   maxParallel: number;
   githubToken?: string;
   audience: string;
+  /** The login github-token writes as: only its comments and deployments are read back as site-deploy's. */
+  tokenLogin: string;
   comment: boolean;
   evidenceBucket?: string;
   /** Attest every evidence record (`attest: true`). */
@@ -77,6 +79,7 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
     maxParallel,
     githubToken,
     audience: input('audience', 'sts.amazonaws.com'),
+    tokenLogin: input('github-token-login', 'github-actions[bot]').trim(),
     comment: bool('comment', true),
     evidenceBucket: input('evidence-bucket') || undefined,
     attest: bool('attest', false),
@@ -94,6 +97,10 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
       `input "lock-timeout" must be a duration like 30s, 5m or 1h, not "${settings.lockTimeout}"`,
     );
   settings.lockTimeoutMs = lockMs;
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(\[bot\])?$/.test(settings.tokenLogin))
+    throw badInput(
+      `input "github-token-login" must be a GitHub login such as github-actions[bot] or my-app[bot], not "${settings.tokenLogin}"`,
+    );
   const binding = input('binding', 'on');
   if (binding !== 'on' && binding !== 'off')
     throw badInput(`input "binding" must be on or off, not "${binding}"`);

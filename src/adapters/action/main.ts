@@ -243,8 +243,8 @@ async function planOrApply(s: ActionSettings, io: ActionIo): Promise<void> {
             broker,
             log: { notice: (m) => io.info(m), warning: (m) => io.warning(m) },
           }),
-          deployments: actionDeployments(io, s.githubToken, url ?? null),
-          binding: actionBinding(io, s.githubToken),
+          deployments: actionDeployments(io, s.githubToken, url ?? null, s.tokenLogin),
+          binding: actionBinding(io, s.githubToken, s.tokenLogin),
         }),
         runtime,
       );
@@ -324,6 +324,7 @@ function actionDeployments(
   io: ActionIo,
   token: string | undefined,
   url: string | null,
+  tokenLogin: string,
 ): CommandPorts['deployments'] {
   const repository = process.env.GITHUB_REPOSITORY ?? '';
   if (!token)
@@ -333,18 +334,18 @@ function actionDeployments(
           new Error('no github-token to read GitHub Deployments with (it needs deployments: read)'),
         ),
     };
-  return githubDeployments(actionGitHub(io, token), repository, url);
+  return githubDeployments(actionGitHub(io, token), repository, url, tokenLogin);
 }
 
 /** Approval binding reads the reviewed plan from the pull request that produced the commit. */
-function actionBinding(io: ActionIo, token: string | undefined): CommandPorts['binding'] {
+function actionBinding(io: ActionIo, token: string | undefined, tokenLogin: string): CommandPorts['binding'] {
   const [owner = '', repo = ''] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
   return {
     async reviewed(site, env, sha) {
       if (!token)
         throw new Error('no github-token to read the pull request with (it needs pull-requests: read)');
       if (!owner || !repo) throw new Error('no GITHUB_REPOSITORY to look the pull request up in');
-      return reviewedPlan(actionGitHub(io, token), { owner, repo, sha, site, env });
+      return reviewedPlan(actionGitHub(io, token), { owner, repo, sha, site, env, ownLogin: tokenLogin });
     },
   };
 }

@@ -343,7 +343,12 @@ function failure(err: unknown, doing: string, permission: DeploymentsPermission)
  * GitHub Deployments, and a deployment of the commit for every apply. Without a repository to
  * name (no GITHUB_REPOSITORY) every call throws, so promotion fails closed.
  */
-export function githubDeployments(gh: GitHub, repository: string, runUrl: string | null): DeploymentsPort {
+export function githubDeployments(
+  gh: GitHub,
+  repository: string,
+  runUrl: string | null,
+  ownLogin?: string,
+): DeploymentsPort {
   const [owner = '', repo = ''] = repository.split('/');
   const where = (): { owner: string; repo: string } => {
     if (!owner || !repo)
@@ -351,7 +356,8 @@ export function githubDeployments(gh: GitHub, repository: string, runUrl: string
     return { owner, repo };
   };
   return {
-    previousApplies: (site, env) => previousApplies(gh, { ...where(), environment: `${site}/${env}` }),
+    previousApplies: (site, env) =>
+      previousApplies(gh, { ...where(), environment: `${site}/${env}`, ownLogin }),
     async start(d) {
       const environment = `${d.site}/${d.env}`;
       const { id } = await startDeployment(gh, {
