@@ -8,15 +8,13 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { stringify } from 'yaml';
 import { parseBindingHeader } from '../src/core/binding.js';
 import type { EvidenceRecord } from '../src/core/evidence/record.js';
 import { actionBundle, runBundledAction, type ActionRun } from './helpers/action-runner.js';
 import { startGitHubServer, type GitHubServer } from './helpers/github-server.js';
 import { readAsRunner } from './helpers/runner-commands.js';
-import { cleanupSites, tempFolder, TF_MODULES } from './helpers/site.js';
+import { cleanupSites, filePutter, tempFolder, TF_MODULES } from './helpers/site.js';
 
 const TOKEN = 'ghs_bindingActionToken0000000000000000000';
 /** A sensitive Terraform variable's value: never in a comment, summary, log or record. */
@@ -82,10 +80,7 @@ async function newCase(server: GitHubServer = github): Promise<Case> {
   const head = sha('b', n);
   const merge = sha('c', n);
   const root = await tempFolder('sd-bind-');
-  const put = async (path: string, content: unknown): Promise<void> => {
-    await mkdir(join(root, path, '..'), { recursive: true });
-    await writeFile(join(root, path), typeof content === 'string' ? content : stringify(content));
-  };
+  const put = filePutter(root);
   await put('modules/step/module.yaml', {
     engine: 'terraform',
     services: [],

@@ -2,16 +2,15 @@
 // module's kept data folder is not current, one provider plugin cache for every step, no `show` on
 // a no-op, and outputs read from the state the step wrote — equal to what `output -json` gives.
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseOutputJson, TerraformEngine } from '../src/adapters/engines/terraform.js';
 import { INIT_STAMP, stampDataDir, withCacheLock } from '../src/adapters/engines/terraform-init.js';
 import type { EngineStepRequest } from '../src/adapters/engines/types.js';
 import { catalogCopy, cleanTemp, request, tempDir } from './fixtures/engine/harness.js';
-import { cleanupSites, cliSnapshot, runCli, tempFolder } from './helpers/site.js';
+import { cleanupSites, cliSnapshot, filePutter, runCli, tempFolder } from './helpers/site.js';
 
 const engine = new TerraformEngine();
 const PASSWORD = 'pa55-init-cache-never-in-logs';
@@ -184,10 +183,7 @@ describe('one provider plugin cache', () => {
   test('every Terraform process of a run sees the same TF_PLUGIN_CACHE_DIR; each module its own data folder; a sensitive output stays redacted', async () => {
     await cliSnapshot();
     const root = await tempFolder('sd-cache-site-');
-    const put = async (path: string, content: unknown): Promise<void> => {
-      await mkdir(join(root, path, '..'), { recursive: true });
-      await writeFile(join(root, path), typeof content === 'string' ? content : stringify(content));
-    };
+    const put = filePutter(root);
     await put('modules/box/module.yaml', { engine: 'terraform', services: [], outputs: ['label', 'secret'] });
     await put(
       'modules/box/main.tf',
@@ -289,4 +285,43 @@ output "secret" {
     expect(ran).toBe(true);
     expect(existsSync(join(cache, '.site-deploy-init.lock'))).toBe(false);
   });
+});
+
+describe('the plugin cache lock across processes', () => {
+  test('an init in another process holding the lock is waited for, then the lock is taken', async () => {
+    const cache = tempDir('sd-xlock-cache-');
+    const marks = join(cache, 'marks.log');
+    // Another site-deploy process (Node strips the types of this dependency-light module).
+    const holder = spawn(
+      resolve('node_modules/.bin/node'),
+      [
+        '--input-type=module',
+        '-e',
+        `const { withCacheLock } = await import(${JSON.stringify(pathToFileURL(resolve('src/adapters/engines/terraform-init.ts')).href)});
+         const { appendFileSync } = await import('node:fs');
+         await withCacheLock(${JSON.stringify(cache)}, async () => {
+           appendFileSync(${JSON.stringify(marks)}, 'other in\\n');
+           await new Promise((ok) => setTimeout(ok, 1500));
+           appendFileSync(${JSON.stringify(marks)}, 'other out\\n');
+         });`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    holder.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((ok) => holder.once('close', ok));
+    // Wait until the other process is inside.
+    for (let i = 0; i < 100 && !(existsSync(marks) && readFileSync(marks, 'utf8').includes('in')); i++)
+      await new Promise((ok) => setTimeout(ok, 50));
+    await withCacheLock(cache, async () => {
+      writeFileSync(marks, readFileSync(marks, 'utf8') + 'this in\n');
+    });
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+    expect(readFileSync(marks, 'utf8').split('\n').filter(Boolean)).toEqual([
+      'other in',
+      'other out',
+      'this in',
+    ]);
+  }, 30_000);
 });

@@ -5,11 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import type { EvidenceRecord } from '../src/core/evidence/record.js';
-import { cleanupSites, cliSnapshot, runCli, tempFolder, TF_MODULES } from './helpers/site.js';
+import { cleanupSites, cliSnapshot, filePutter, runCli, tempFolder, TF_MODULES } from './helpers/site.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 addFormats.default(ajv);
@@ -38,10 +36,7 @@ async function promotionRepo(
   envs: Record<string, unknown> = {},
 ): Promise<Repo> {
   const root = await tempFolder('sd-promo-');
-  const put = async (path: string, content: unknown): Promise<void> => {
-    await mkdir(join(root, path, '..'), { recursive: true });
-    await writeFile(join(root, path), typeof content === 'string' ? content : stringify(content));
-  };
+  const put = filePutter(root);
   await put('modules/step/module.yaml', {
     engine: 'terraform',
     services: [],

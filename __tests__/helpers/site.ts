@@ -80,6 +80,14 @@ export interface SiteRepo {
 
 const made: string[] = [];
 
+/** Writes files under `root`, making folders as needed: text as it is, anything else as YAML. */
+export function filePutter(root: string): (path: string, content: unknown) => Promise<void> {
+  return async (path, content) => {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), typeof content === 'string' ? content : stringify(content));
+  };
+}
+
 /** A temp folder removed by `cleanupSites()`. */
 export async function tempFolder(prefix = 'sd-run-'): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), prefix));
