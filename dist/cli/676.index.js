@@ -2156,46 +2156,55 @@ function baseStepEnv(settings) {
         ...(settings.env ?? {}),
     };
 }
-function enginePorts(ws, graph, settings) {
-    const site = graph.site.name;
-    const env = graph.environment.name;
-    const terraform = new TerraformEngine();
-    const folderOf = (node, manifest, backend) => ({
+/** Where a module step's Terraform works: its copy, data folder, plugin cache, state and binary. */
+function stepFolder(settings, graph, node, manifest) {
+    return {
         binary: settings.terraformBinary,
         moduleDir: (0,external_node_path_.resolve)(settings.root, manifest.dir),
         root: settings.root,
         workDir: (0,external_node_path_.join)(settings.workRoot, node.name),
-        dataDir: (0,external_node_path_.join)((0,tool_dir/* toolDir */.O)(settings.root), 'terraform', site, env, node.name),
+        dataDir: (0,external_node_path_.join)((0,tool_dir/* toolDir */.O)(settings.root), 'terraform', graph.site.name, graph.environment.name, node.name),
         pluginCacheDir: pluginCache(settings.root),
-        backend,
+        backend: backendFor(settings.root, graph, node),
         lockTimeout: settings.lockTimeout,
-    });
-    // Terraform modules that do not start at once get their folder copied and `init` run ahead,
-    // one after another in the order they will run, while earlier modules plan and apply. Only with
-    // local state: an S3 backend's init needs the step's own session.
+    };
+}
+/**
+ * Terraform modules that do not start at once get their folder copied and `init` run ahead, one
+ * after another in the order they will run, while earlier modules plan and apply. Only with local
+ * state: an S3 backend's init needs the step's own session.
+ */
+function warmAhead(terraform, graph, settings) {
     const stop = new AbortController();
     const warmups = new Map();
     const first = Math.min(...graph.nodes.map((n) => n.weight));
     let chain = Promise.resolve();
     for (const node of [...graph.nodes].sort((a, b) => a.weight - b.weight)) {
         const manifest = node.manifest;
-        const backend = backendFor(settings.root, graph, node);
-        if (manifest?.engine !== 'terraform' || backend.kind !== 'local' || node.weight === first)
+        if (manifest?.engine !== 'terraform' || node.weight === first)
             continue;
-        const warmed = chain.then(() => terraform.warm({
-            ...folderOf(node, manifest, backend),
-            env: baseStepEnv(settings),
-            log: () => undefined,
-            signal: stop.signal,
-        }));
+        const folder = stepFolder(settings, graph, node, manifest);
+        if (folder.backend.kind !== 'local')
+            continue;
+        const warmed = chain.then(() => terraform.warm({ ...folder, env: baseStepEnv(settings), log: () => undefined, signal: stop.signal }));
         chain = warmed;
         warmups.set(node.name, warmed);
     }
     return {
+        warmups,
         async dispose() {
             stop.abort();
             await chain;
         },
+    };
+}
+function enginePorts(ws, graph, settings) {
+    const site = graph.site.name;
+    const env = graph.environment.name;
+    const terraform = new TerraformEngine();
+    const { warmups, dispose } = warmAhead(terraform, graph, settings);
+    return {
+        dispose,
         async stateOutputs(node) {
             const backend = backendFor(settings.root, graph, node);
             const c = settings.credentials;
@@ -2247,7 +2256,7 @@ function enginePorts(ws, graph, settings) {
                 const engine = manifest.engine === 'terraform' ? terraform : engineFor(manifest.engine);
                 const r = await engine.run({
                     mode,
-                    ...folderOf(node, manifest, backend),
+                    ...stepFolder(settings, graph, node, manifest),
                     ...(warmup ? { warmup } : {}),
                     inputs,
                     env: stepEnv,

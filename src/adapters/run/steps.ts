@@ -10,7 +10,7 @@ import type { Manifest } from '../../core/config/model.js';
 import { sensitivePlanValues } from '../../core/plan/sensitive.js';
 import type { Redactor } from '../../core/redact.js';
 import type { RunPorts, StepReport } from '../../core/run/runner.js';
-import { engineFor, TerraformEngine, type Backend, type Warmed } from '../engines/index.js';
+import { engineFor, TerraformEngine, type Warmed } from '../engines/index.js';
 import type { GroupedLog } from './group-log.js';
 import { serveStepCredentials, stepSession, type SessionSettings, type StepCredentials } from './sessions.js';
 import { backendFor, readStateOutputs } from './state.js';
@@ -87,47 +87,61 @@ export type EnginePorts = RunPorts & {
   dispose(): Promise<void>;
 };
 
-export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSettings): EnginePorts {
-  const site = graph.site.name;
-  const env = graph.environment.name;
-  const terraform = new TerraformEngine();
-  const folderOf = (node: GraphNode, manifest: Manifest, backend: Backend) => ({
+/** Where a module step's Terraform works: its copy, data folder, plugin cache, state and binary. */
+function stepFolder(settings: StepSettings, graph: SiteGraph, node: GraphNode, manifest: Manifest) {
+  return {
     binary: settings.terraformBinary,
     moduleDir: resolve(settings.root, manifest.dir),
     root: settings.root,
     workDir: join(settings.workRoot, node.name),
-    dataDir: join(toolDir(settings.root), 'terraform', site, env, node.name),
+    dataDir: join(toolDir(settings.root), 'terraform', graph.site.name, graph.environment.name, node.name),
     pluginCacheDir: pluginCache(settings.root),
-    backend,
+    backend: backendFor(settings.root, graph, node),
     lockTimeout: settings.lockTimeout,
-  });
-  // Terraform modules that do not start at once get their folder copied and `init` run ahead,
-  // one after another in the order they will run, while earlier modules plan and apply. Only with
-  // local state: an S3 backend's init needs the step's own session.
+  };
+}
+
+/**
+ * Terraform modules that do not start at once get their folder copied and `init` run ahead, one
+ * after another in the order they will run, while earlier modules plan and apply. Only with local
+ * state: an S3 backend's init needs the step's own session.
+ */
+function warmAhead(
+  terraform: TerraformEngine,
+  graph: SiteGraph,
+  settings: StepSettings,
+): { warmups: Map<string, Promise<Warmed>>; dispose(): Promise<void> } {
   const stop = new AbortController();
   const warmups = new Map<string, Promise<Warmed>>();
   const first = Math.min(...graph.nodes.map((n) => n.weight));
   let chain: Promise<unknown> = Promise.resolve();
   for (const node of [...graph.nodes].sort((a, b) => a.weight - b.weight)) {
     const manifest = node.manifest;
-    const backend = backendFor(settings.root, graph, node);
-    if (manifest?.engine !== 'terraform' || backend.kind !== 'local' || node.weight === first) continue;
+    if (manifest?.engine !== 'terraform' || node.weight === first) continue;
+    const folder = stepFolder(settings, graph, node, manifest);
+    if (folder.backend.kind !== 'local') continue;
     const warmed = chain.then(() =>
-      terraform.warm({
-        ...folderOf(node, manifest, backend),
-        env: baseStepEnv(settings),
-        log: () => undefined,
-        signal: stop.signal,
-      }),
+      terraform.warm({ ...folder, env: baseStepEnv(settings), log: () => undefined, signal: stop.signal }),
     );
     chain = warmed;
     warmups.set(node.name, warmed);
   }
   return {
+    warmups,
     async dispose() {
       stop.abort();
       await chain;
     },
+  };
+}
+
+export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSettings): EnginePorts {
+  const site = graph.site.name;
+  const env = graph.environment.name;
+  const terraform = new TerraformEngine();
+  const { warmups, dispose } = warmAhead(terraform, graph, settings);
+  return {
+    dispose,
     async stateOutputs(node) {
       const backend = backendFor(settings.root, graph, node);
       const c = settings.credentials;
@@ -182,7 +196,7 @@ export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSetti
         const engine = manifest.engine === 'terraform' ? terraform : engineFor(manifest.engine);
         const r = await engine.run({
           mode,
-          ...folderOf(node, manifest, backend),
+          ...stepFolder(settings, graph, node, manifest),
           ...(warmup ? { warmup } : {}),
           inputs,
           env: stepEnv,
