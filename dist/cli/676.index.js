@@ -1485,25 +1485,11 @@ function parseOutputJson(text) {
         outputs[name] = { value: o.value, sensitive: o.sensitive === true };
     return outputs;
 }
-/** The outputs of a local state file, as `output -json` gives them (it reads the same document). */
-async function localStateOutputs(path) {
-    let text;
-    try {
-        text = await (0,promises_.readFile)(path, 'utf8');
-    }
-    catch (e) {
-        if (e.code === 'ENOENT')
-            return {}; // nothing applied, nothing output
-        throw e;
-    }
-    const doc = JSON.parse(text);
-    return parseOutputJson(JSON.stringify(doc.outputs ?? {}));
-}
 /**
- * The step's own credentials, as its Terraform gets them: static keys in its environment (returned
- * as undefined: the S3 client reads those itself), or the loopback endpoint it was given.
+ * The loopback credential endpoint's credentials, when the step was given one and no static keys
+ * (the S3 client reads static keys from the environment itself).
  */
-async function stepCredentials(env) {
+async function endpointCredentials(env) {
     const uri = env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
     if (!uri || (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY))
         return undefined;
@@ -1519,14 +1505,15 @@ async function stepCredentials(env) {
     return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.Token };
 }
 /**
- * The outputs in the S3 state object Terraform just wrote, read with the step's own credentials
- * (its session may read its state object); undefined when the step has none to read it with.
+ * The outputs in the state a step just wrote — the document `output -json` reads — from the local
+ * file, or from the S3 object with the step's own credentials (its session may read its state
+ * object). Undefined when an S3 step has no credentials of its own to read it with.
  */
-async function s3StateOutputs(module, backend, env) {
-    const hasKeys = Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
-    if (!hasKeys && !env.AWS_CONTAINER_CREDENTIALS_FULL_URI)
+async function writtenStateOutputs(module, backend, env) {
+    const credentials = backend.kind === 's3' ? await endpointCredentials(env) : undefined;
+    const own = Boolean(credentials || (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY));
+    if (backend.kind === 's3' && !own)
         return undefined;
-    const credentials = await stepCredentials(env);
     return (await readStateOutputs(module, backend, env, credentials)) ?? {};
 }
 /** A plan with nothing to do, as `show -json` would describe it for the digest and the summary. */
@@ -1619,7 +1606,7 @@ async function prepareFolder(req, env) {
         WORKDIR_MARKER,
     ]);
     const key = initKey({
-        code: await treeDigest(req.workDir, (rel) => generated.has(rel.slice(rel.lastIndexOf('/') + 1))),
+        code: await treeDigest(req.workDir, (rel) => generated.has((0,external_node_path_.basename)(rel))),
         backend: backendOverride(req.backend, env),
         binary: await binaryIdentity(req.binary, env),
     });
@@ -1798,10 +1785,11 @@ class TerraformEngine {
             // The outputs a step leaves: from the state Terraform just wrote (local backend: the file,
             // as `output -json` reads it; S3: the object, with the step's credentials), else `output -json`.
             const stateOutputs = async () => {
+                const module = (0,external_node_path_.basename)(req.workDir);
                 if (req.backend.kind === 'local')
-                    return localStateOutputs(req.backend.path);
+                    return (await writtenStateOutputs(module, req.backend, env)) ?? {};
                 try {
-                    const read = await s3StateOutputs((0,external_node_path_.basename)(req.workDir), req.backend, env);
+                    const read = await writtenStateOutputs(module, req.backend, env);
                     if (read)
                         return read;
                 }

@@ -106,24 +106,11 @@ export function parseOutputJson(text: string): Outputs {
   return outputs;
 }
 
-/** The outputs of a local state file, as `output -json` gives them (it reads the same document). */
-export async function localStateOutputs(path: string): Promise<Outputs> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {}; // nothing applied, nothing output
-    throw e;
-  }
-  const doc = JSON.parse(text) as { outputs?: Record<string, { value?: unknown; sensitive?: boolean }> };
-  return parseOutputJson(JSON.stringify(doc.outputs ?? {}));
-}
-
 /**
- * The step's own credentials, as its Terraform gets them: static keys in its environment (returned
- * as undefined: the S3 client reads those itself), or the loopback endpoint it was given.
+ * The loopback credential endpoint's credentials, when the step was given one and no static keys
+ * (the S3 client reads static keys from the environment itself).
  */
-async function stepCredentials(env: NodeJS.ProcessEnv): Promise<S3Credentials | undefined> {
+async function endpointCredentials(env: NodeJS.ProcessEnv): Promise<S3Credentials | undefined> {
   const uri = env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
   if (!uri || (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)) return undefined;
   const res = await fetch(uri, {
@@ -138,17 +125,18 @@ async function stepCredentials(env: NodeJS.ProcessEnv): Promise<S3Credentials | 
 }
 
 /**
- * The outputs in the S3 state object Terraform just wrote, read with the step's own credentials
- * (its session may read its state object); undefined when the step has none to read it with.
+ * The outputs in the state a step just wrote — the document `output -json` reads — from the local
+ * file, or from the S3 object with the step's own credentials (its session may read its state
+ * object). Undefined when an S3 step has no credentials of its own to read it with.
  */
-export async function s3StateOutputs(
+export async function writtenStateOutputs(
   module: string,
   backend: Backend,
   env: NodeJS.ProcessEnv,
 ): Promise<Outputs | undefined> {
-  const hasKeys = Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
-  if (!hasKeys && !env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return undefined;
-  const credentials = await stepCredentials(env);
+  const credentials = backend.kind === 's3' ? await endpointCredentials(env) : undefined;
+  const own = Boolean(credentials || (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY));
+  if (backend.kind === 's3' && !own) return undefined;
   return (await readStateOutputs(module, backend, env, credentials)) ?? {};
 }
 
@@ -238,7 +226,7 @@ async function prepareFolder(req: FolderRequest, env: NodeJS.ProcessEnv): Promis
     WORKDIR_MARKER,
   ]);
   const key = initKey({
-    code: await treeDigest(req.workDir, (rel) => generated.has(rel.slice(rel.lastIndexOf('/') + 1))),
+    code: await treeDigest(req.workDir, (rel) => generated.has(basename(rel))),
     backend: backendOverride(req.backend, env),
     binary: await binaryIdentity(req.binary, env),
   });
@@ -418,9 +406,10 @@ export class TerraformEngine implements Engine {
       // The outputs a step leaves: from the state Terraform just wrote (local backend: the file,
       // as `output -json` reads it; S3: the object, with the step's credentials), else `output -json`.
       const stateOutputs = async (): Promise<Outputs> => {
-        if (req.backend.kind === 'local') return localStateOutputs(req.backend.path);
+        const module = basename(req.workDir);
+        if (req.backend.kind === 'local') return (await writtenStateOutputs(module, req.backend, env)) ?? {};
         try {
-          const read = await s3StateOutputs(basename(req.workDir), req.backend, env);
+          const read = await writtenStateOutputs(module, req.backend, env);
           if (read) return read;
         } catch (e) {
           req.log(`outputs: ${errorText(e)}; asking Terraform instead\n`);
