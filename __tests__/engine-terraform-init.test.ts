@@ -7,7 +7,8 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseOutputJson, TerraformEngine } from '../src/adapters/engines/terraform.js';
-import { INIT_STAMP, stampDataDir, withCacheLock } from '../src/adapters/engines/terraform-init.js';
+import { withCacheLock } from '../src/adapters/engines/cache-lock.js';
+import { INIT_STAMP, stampDataDir } from '../src/adapters/engines/terraform-init.js';
 import type { EngineStepRequest } from '../src/adapters/engines/types.js';
 import { catalogCopy, cleanTemp, request, tempDir } from './fixtures/engine/harness.js';
 import { cleanupSites, cliSnapshot, filePutter, runCli, tempFolder } from './helpers/site.js';
@@ -297,7 +298,7 @@ describe('the plugin cache lock across processes', () => {
       [
         '--input-type=module',
         '-e',
-        `const { withCacheLock } = await import(${JSON.stringify(pathToFileURL(resolve('src/adapters/engines/terraform-init.ts')).href)});
+        `const { withCacheLock } = await import(${JSON.stringify(pathToFileURL(resolve('src/adapters/engines/cache-lock.ts')).href)});
          const { appendFileSync } = await import('node:fs');
          await withCacheLock(${JSON.stringify(cache)}, async () => {
            appendFileSync(${JSON.stringify(marks)}, 'other in\\n');

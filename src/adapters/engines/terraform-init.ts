@@ -4,14 +4,14 @@
  * the module's code (every file of the copy, its lock file included), the backend configuration and
  * the Terraform binary — and with a fingerprint of the folder itself. A step reuses the folder only
  * when both still match; a changed input rebuilds it from nothing, and so does a folder that was
- * deleted, edited or corrupted (never trusted blindly). Inits that share a provider plugin cache
- * run one at a time: Terraform does not promise the cache is safe for concurrent installs.
+ * deleted, edited or corrupted (never trusted blindly). Inits sharing a plugin cache take turns
+ * (cache-lock.ts).
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, relative } from 'node:path';
 import canonicalize from 'canonicalize';
+import { hashTrees } from '../evidence/folder.js';
 
 /** The stamp a successful init leaves in the data folder. */
 export const INIT_STAMP = 'site-deploy-init.json';
@@ -33,24 +33,16 @@ interface Stamp {
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /**
- * sha256 of every file under `dir` (path and bytes), skipping `skip(relativePath)`: the module's
- * code as this step's copy holds it.
+ * sha256 over every file under `dir` (path and bytes, as {@link hashTrees} reads them), skipping
+ * `skip(relativePath)`: the module's code as this step's copy holds it.
  */
 export async function treeDigest(dir: string, skip: (rel: string) => boolean): Promise<string> {
-  const entries: string[] = [];
-  const walk = async (at: string): Promise<void> => {
-    for (const name of (await readdir(at)).sort()) {
-      const path = join(at, name);
-      const rel = relative(dir, path);
-      if (skip(rel)) continue;
-      const s = await lstat(path);
-      if (s.isDirectory()) await walk(path);
-      else if (s.isFile()) entries.push(`${rel}\0${sha256(await readFile(path))}`);
-      else if (s.isSymbolicLink()) entries.push(`${rel}\0->${await readlink(path)}`);
-    }
-  };
-  await walk(dir);
-  return sha256(entries.join('\n'));
+  const files = await hashTrees(dir, ['']);
+  const lines = [...files]
+    .filter(([rel]) => !skip(rel))
+    .map(([rel, hash]) => `${rel}\0${hash}`)
+    .sort();
+  return sha256(lines.join('\n'));
 }
 
 /**
@@ -143,67 +135,4 @@ export function needsInit(stderr: string[]): boolean {
       text,
     )
   );
-}
-
-/** In-process queues of inits per plugin cache. */
-const queues = new Map<string, Promise<void>>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Runs `fn` while holding the plugin cache's init lock: one init at a time in this process (a
- * queue) and across processes on this machine (`<cache>/.site-deploy-init.lock`, created
- * exclusively, naming its pid; a lock whose process is gone is taken over).
- */
-export async function withCacheLock<T>(
-  cacheDir: string,
-  fn: () => Promise<T>,
-  signal?: AbortSignal,
-): Promise<T> {
-  const before = queues.get(cacheDir) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((ok) => (release = ok));
-  const tail = before.then(() => mine);
-  queues.set(cacheDir, tail);
-  await before;
-  const lockPath = join(cacheDir, '.site-deploy-init.lock');
-  try {
-    await mkdir(cacheDir, { recursive: true, mode: 0o700 });
-    for (;;) {
-      try {
-        const h = await open(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
-        await h.writeFile(String(process.pid));
-        await h.close();
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const text = (await readFile(lockPath, 'utf8').catch(() => '')).trim();
-        const holder = Number(text);
-        const age = Date.now() - ((await stat(lockPath).catch(() => undefined))?.mtimeMs ?? 0);
-        // A lock naming a process that is gone is taken over; an empty one only once it is old
-        // (its writer may be between creating it and writing its pid).
-        if (text ? !(Number.isInteger(holder) && holder > 0 && alive(holder)) : age > 5_000) {
-          await rm(lockPath, { force: true });
-          continue;
-        }
-        if (signal?.aborted) throw new Error('cancelled while waiting for the plugin cache');
-        await new Promise((ok) => setTimeout(ok, 100));
-      }
-    }
-    try {
-      return await fn();
-    } finally {
-      await rm(lockPath, { force: true });
-    }
-  } finally {
-    release();
-    if (queues.get(cacheDir) === tail) queues.delete(cacheDir);
-  }
 }

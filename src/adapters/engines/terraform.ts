@@ -16,8 +16,8 @@ import {
   resetDataDir,
   stampDataDir,
   treeDigest,
-  withCacheLock,
 } from './terraform-init.js';
+import { withCacheLock } from './cache-lock.js';
 import type { Backend, Engine, EngineStepRequest, EngineStepResult, Folder, Warmed } from './types.js';
 import {
   assertAbsolute,
