@@ -5,23 +5,19 @@ import {
   affectedEntries,
   matrixDocument,
   matrixEntries,
-  type BeforeReader,
   type ChangedFile,
   type MatrixDocument,
 } from '../core/matrix.js';
-import type { CommandPorts } from './ports.js';
+import type { ChangeSet, CommandPorts } from './ports.js';
+import { renderMatrixTable } from '../core/run/table.js';
+import { defineCommand } from './descriptor.js';
+
+export type { ChangeSet } from './ports.js';
 
 /** Which repository, and optionally what changed. */
 export interface MatrixSettings {
   root: string;
   layout: Layout;
-}
-
-/** What a change touched, as git tells it. */
-export interface ChangeSet {
-  files: ChangedFile[];
-  /** A file's text before the change. */
-  before: BeforeReader;
 }
 
 /**
@@ -84,3 +80,32 @@ function candidateSites(
     return [...types].some((type) => t.includes(type));
   };
 }
+
+export const matrixCommand = defineCommand({
+  name: 'matrix',
+  summary: 'list the site × environment pairs for a GitHub Actions matrix, or only those a change affects',
+  usage: 'site-deploy matrix [--changed-from REF] [--json]',
+  example: 'site-deploy matrix --changed-from origin/main --json',
+  flags: ['changed-from', 'json'],
+  inputs: ['changed-from'],
+  settings: (o): MatrixSettings & { changedFrom?: string } => ({
+    root: o.root,
+    layout: o.layout,
+    changedFrom: o.changedFrom,
+  }),
+  run(s, ports) {
+    if (s.changedFrom !== undefined && !ports.changes)
+      throw new Error('this front door reads no git changes');
+    return matrix(s, ports, s.changedFrom === undefined ? undefined : ports.changes?.(s.root, s.changedFrom));
+  },
+  json: (doc) => doc,
+  text: (doc, s) => renderMatrixTable(doc, s.changedFrom),
+  action: (doc, s) => ({
+    outputs: [
+      ['matrix', doc],
+      ['status', 'succeeded'],
+      ['summary', { entries: doc.include.length, changed_from: s.changedFrom ?? null }],
+    ],
+    info: renderMatrixTable(doc, s.changedFrom),
+  }),
+});

@@ -12,6 +12,7 @@ import type { ModuleResult, RunMode, RunPorts } from '../core/run/runner.js';
 import type { EvidenceRecord, EvidenceRun } from '../core/evidence/record.js';
 import type { PreviousApply } from '../core/promotion.js';
 import type { BindingReview } from '../core/binding.js';
+import type { BeforeReader, ChangedFile } from '../core/matrix.js';
 
 /** Where grouped log text finally goes: the runner's log groups, or a terminal. */
 export interface LogSink {
@@ -49,6 +50,27 @@ export interface CommandPorts {
   deployments?: DeploymentsPort;
   /** Where apply finds the plan reviewed for its commit (approval binding); absent: no binding (the CLI). */
   binding?: BindingPort;
+  /** Where module steps run, for the commands that use steps or the run lock (loaded when asked). */
+  runtime?: () => Promise<Runtime>;
+  /** The workflow run's link (in Actions). */
+  runUrl?: string;
+  /** Reads a plan file named on the command line (summarize). */
+  planFile?: PlanFileReader;
+  /** What changed between a git ref and HEAD (matrix --changed-from). */
+  changes?(root: string, ref: string): ChangeSet;
+}
+
+/** What a change touched, as git tells it. */
+export interface ChangeSet {
+  files: ChangedFile[];
+  /** A file's text before the change. */
+  before: BeforeReader;
+}
+
+/** The runtime of a command that needs one; a front door that gives none is a bug. */
+export async function runtimeOf(ports: CommandPorts): Promise<Runtime> {
+  if (!ports.runtime) throw new Error('this front door has no runtime for module steps');
+  return ports.runtime();
 }
 
 /** The reviewed plan of a commit: the review and where it was found, or why there is none. */

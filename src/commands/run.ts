@@ -10,7 +10,7 @@ import { runGraph, type RunMode, type RunResult } from '../core/run/runner.js';
 import { makeReview, type BindingReview } from '../core/binding.js';
 import { bindingFor, bindingOff, type Binding } from './binding.js';
 import { applyGates, type GateOutcome } from './gates.js';
-import type { CommandPorts, DeploymentsPort, Runtime } from './ports.js';
+import type { CommandPorts, DeploymentsPort, OpenRun, Runtime } from './ports.js';
 
 /** One plan or apply. */
 export interface RunSettings {
@@ -107,14 +107,20 @@ async function runConfig(
   return configDigest(files, siteDigest);
 }
 
-/**
- * `plan` / `apply` of one site × environment: load and validate (bad input throws before anything
- * runs); for apply, the freeze and promotion checks (break-glass overriding them for an allowed
- * actor); take the run lock; record the deployment; run the module graph; release the lock
- * whatever happened; and leave an evidence record of every outcome — succeeded, failed,
- * cancelled, refused.
- */
-export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime): Promise<RunOutcome> {
+/** A run loaded and checked, before it takes the lock. */
+interface Prepared {
+  workspace: Workspace;
+  graph: SiteGraph;
+  warnings: Problem[];
+  startedAt: number;
+  config: ConfigDigest;
+  commit: string;
+  gates: GateOutcome;
+  binding?: Binding;
+}
+
+/** Loads and validates (bad input throws before anything runs), digests the config, runs apply's checks. */
+async function prepare(s: RunSettings, ports: CommandPorts): Promise<Prepared> {
   const reader = digestingReader(ports.files(s.root));
   const context = ports.context(s.root);
   const { workspace, graph, warnings } = loadProject(reader, s.layout, context, s.site, s.env);
@@ -123,114 +129,167 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
   const config = await runConfig(s, graph, reader.digests, ports);
   const facts = ports.evidence?.run;
   const commit = facts?.commit ?? context.sha;
-  const gates: GateOutcome =
-    s.mode === 'apply'
-      ? await applyGates(
-          graph,
-          { commit, siteDigest: config.site_digest ?? '' },
-          facts?.triggering_actor ?? context.actor,
-          s.breakGlass,
-          ports.deployments,
+  if (s.mode !== 'apply')
+    return {
+      workspace,
+      graph,
+      warnings,
+      startedAt,
+      config,
+      commit,
+      gates: { promotion: null, breakGlass: null },
+    };
+  const gates = await applyGates(
+    graph,
+    { commit, siteDigest: config.site_digest ?? '' },
+    facts?.triggering_actor ?? context.actor,
+    s.breakGlass,
+    ports.deployments,
+  );
+  const binding = s.binding
+    ? s.binding.enabled && ports.binding
+      ? await bindingFor(
+          ports.binding,
+          graph.site.name,
+          graph.environment.name,
+          s.binding.reviewCommit ?? commit,
+          s.binding.maxPlanAgeMs,
         )
-      : { promotion: null, breakGlass: null };
-  const binding: Binding | undefined =
-    s.mode === 'apply' && s.binding
-      ? s.binding.enabled && ports.binding
-        ? await bindingFor(
-            ports.binding,
-            graph.site.name,
-            graph.environment.name,
-            s.binding.reviewCommit ?? commit,
-            s.binding.maxPlanAgeMs,
-          )
-        : bindingOff(s.binding.maxPlanAgeMs)
-      : undefined;
-  let review: BindingReview | undefined;
-  // Every run that got this far leaves a record — succeeded, failed, cancelled or refused.
-  const record = async (outcome: {
-    result?: RunResult;
-    refusal?: Refusal;
-    failure?: string;
-  }): Promise<{ evidence?: RunOutcome['evidence']; problem?: string }> => {
-    if (!ports.evidence) return {};
-    const written = await ports.evidence.write(
-      s.root,
-      buildRecord({
-        command: s.mode,
-        graph,
-        run: ports.evidence.run,
-        startedAt,
-        finishedAt: Date.now(),
-        config,
-        promotion: gates.promotion,
-        breakGlass: gates.breakGlass,
-        binding:
-          binding?.evidence() ?? (review ? reviewEvidence(review, s.binding?.maxPlanAgeMs ?? 0) : null),
-        ...outcome,
-        ...(outcome.refusal === undefined && binding?.refusal()
-          ? { refusal: { kind: 'binding' as const, message: binding.refusal() ?? '' } }
-          : {}),
-      }),
-    );
-    const evidence = { path: written.path, digest: written.digest };
-    try {
-      await ports.evidence.store?.(written, graph);
-    } catch (e) {
-      // Kept locally but not where it was asked to go: the run fails closed, with its report.
-      return { evidence, problem: e instanceof Error ? e.message : String(e) };
-    }
-    return { evidence };
-  };
-  const refuse = async (refusal: Refusal, error: SiteDeployError): Promise<never> => {
-    const { evidence, problem } = await record({ refusal });
-    if (evidence) {
-      error.evidence = evidence;
-      ports.reporter.notice(`evidence: ${evidence.path}`);
-    }
-    if (problem) ports.reporter.notice(problem);
-    throw error;
-  };
-  if (gates.refusal) await refuse(gates.refusal, new SiteDeployError('refused', gates.refusal.message));
+      : bindingOff(s.binding.maxPlanAgeMs)
+    : undefined;
+  return { workspace, graph, warnings, startedAt, config, commit, gates, ...(binding ? { binding } : {}) };
+}
+
+/** How a run ended, for its evidence record. */
+interface Ending {
+  result?: RunResult;
+  refusal?: Refusal;
+  failure?: string;
+}
+
+/** Where the record went, or why it could not be kept where asked. */
+interface Recorded {
+  evidence?: RunOutcome['evidence'];
+  problem?: string;
+}
+
+/** Writes the run's evidence record (every run that got this far leaves one) and stores it where asked. */
+async function record(
+  s: RunSettings,
+  ports: CommandPorts,
+  p: Prepared,
+  ending: Ending,
+  review?: BindingReview,
+): Promise<Recorded> {
+  if (!ports.evidence) return {};
+  const refusal = ending.refusal === undefined ? p.binding?.refusal() : undefined;
+  const written = await ports.evidence.write(
+    s.root,
+    buildRecord({
+      command: s.mode,
+      graph: p.graph,
+      run: ports.evidence.run,
+      startedAt: p.startedAt,
+      finishedAt: Date.now(),
+      config: p.config,
+      promotion: p.gates.promotion,
+      breakGlass: p.gates.breakGlass,
+      binding:
+        p.binding?.evidence() ?? (review ? reviewEvidence(review, s.binding?.maxPlanAgeMs ?? 0) : null),
+      ...ending,
+      ...(refusal ? { refusal: { kind: 'binding' as const, message: refusal } } : {}),
+    }),
+  );
+  const evidence = { path: written.path, digest: written.digest };
+  try {
+    await ports.evidence.store?.(written, p.graph);
+  } catch (e) {
+    // Kept locally but not where it was asked to go: the run fails closed, with its report.
+    return { evidence, problem: e instanceof Error ? e.message : String(e) };
+  }
+  return { evidence };
+}
+
+/** Records a refusal and throws its error, carrying where the record went. */
+async function refuse(
+  s: RunSettings,
+  ports: CommandPorts,
+  p: Prepared,
+  refusal: Refusal,
+  error: SiteDeployError,
+): Promise<never> {
+  const { evidence, problem } = await record(s, ports, p, { refusal });
+  if (evidence) {
+    error.evidence = evidence;
+    ports.reporter.notice(`evidence: ${evidence.path}`);
+  }
+  if (problem) ports.reporter.notice(problem);
+  throw error;
+}
+
+/** Refuses what apply's checks refused; tells break-glass and binding off. */
+async function enforceGates(s: RunSettings, ports: CommandPorts, p: Prepared): Promise<void> {
+  const { gates } = p;
+  if (gates.refusal)
+    await refuse(s, ports, p, gates.refusal, new SiteDeployError('refused', gates.refusal.message));
   if (gates.breakGlass) ports.reporter.notice(breakGlassNotice(gates.breakGlass));
-  if (binding?.evidence().mode === 'off')
+  if (p.binding?.evidence().mode === 'off')
     ports.reporter.notice(
       'binding: off — plans are applied without comparing them with a reviewed plan (recorded in the evidence)',
     );
+}
 
-  let open;
+/** Takes the run lock and a work folder; a lock held by another run is a refusal on the record. */
+async function openRun(s: RunSettings, ports: CommandPorts, runtime: Runtime, p: Prepared): Promise<OpenRun> {
   try {
-    open = await runtime.open({
+    return await runtime.open({
       root: s.root,
-      workspace,
-      graph,
+      workspace: p.workspace,
+      graph: p.graph,
       mode: s.mode,
       lockTimeoutMs: s.lockTimeoutMs,
       reporter: ports.reporter,
       redactor: ports.redactor,
-      ...(binding ? { beforeApply: binding.check } : {}),
+      ...(p.binding ? { beforeApply: p.binding.check } : {}),
     });
   } catch (e) {
     if (e instanceof SiteDeployError && e.code === 'locked')
-      await refuse({ kind: 'lock', message: e.message }, e);
+      await refuse(s, ports, p, { kind: 'lock', message: e.message }, e);
     throw e;
   }
-  let result: RunResult | undefined;
-  let deployment: Awaited<ReturnType<NonNullable<DeploymentsPort['start']>>> | undefined;
+}
+
+/** apply: records the deployment that starts (GitHub Deployments), when the front door records them. */
+async function startDeployment(
+  s: RunSettings,
+  ports: CommandPorts,
+  p: Prepared,
+): Promise<Deployment | undefined> {
+  if (s.mode !== 'apply' || !ports.deployments?.start) return undefined;
+  const { graph } = p;
+  return ports.deployments.start({
+    site: graph.site.name,
+    env: graph.environment.name,
+    lifecycle: graph.environment.lifecycle,
+    commit: p.commit,
+    siteDigest: p.config.site_digest ?? '',
+    configDigest: p.config.digest,
+    environmentUrl: environmentUrl(graph),
+  });
+}
+
+type Deployment = Awaited<ReturnType<NonNullable<DeploymentsPort['start']>>>;
+
+/** Runs the module graph in the open run; releases the lock and ends the deployment whatever happened. */
+async function runSteps(s: RunSettings, ports: CommandPorts, p: Prepared, open: OpenRun): Promise<RunResult> {
+  let result: RunResult;
+  let deployment: Deployment | undefined;
   try {
-    if (s.mode === 'apply' && ports.deployments?.start)
-      deployment = await ports.deployments.start({
-        site: graph.site.name,
-        env: graph.environment.name,
-        lifecycle: graph.environment.lifecycle,
-        commit,
-        siteDigest: config.site_digest ?? '',
-        configDigest: config.digest,
-        environmentUrl: environmentUrl(graph),
-      });
+    deployment = await startDeployment(s, ports, p);
     const { reporter } = ports;
     result = await runGraph(
-      workspace,
-      graph,
+      p.workspace,
+      p.graph,
       { mode: s.mode, maxParallel: s.maxParallel, signal: ports.signal },
       {
         ...open.ports,
@@ -241,7 +300,7 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
   } catch (e) {
     await open.close();
     await finishDeployment(deployment, 'error', ports);
-    await record({ failure: e instanceof Error ? e.message : String(e) });
+    await record(s, ports, p, { failure: e instanceof Error ? e.message : String(e) });
     throw e;
   }
   await open.close();
@@ -250,26 +309,46 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
     result.status === 'failed' ? 'failure' : result.status === 'cancelled' ? 'error' : 'success',
     ports,
   );
-  if (s.mode === 'plan' && s.binding?.reviewCommit)
-    review = makeReview({
-      site: graph.site.name,
-      env: graph.environment.name,
-      commit: s.binding.reviewCommit,
-      created_at: new Date().toISOString(),
-      modules: Object.fromEntries(result.modules.flatMap((m) => (m.review ? [[m.name, m.review]] : []))),
-    });
-  const { evidence, problem } = await record({ result });
+  return result;
+}
+
+/** plan with binding: the review of the planned commit, for the PR comment. */
+function planReview(s: RunSettings, graph: SiteGraph, result: RunResult): BindingReview | undefined {
+  if (s.mode !== 'plan' || !s.binding?.reviewCommit) return undefined;
+  return makeReview({
+    site: graph.site.name,
+    env: graph.environment.name,
+    commit: s.binding.reviewCommit,
+    created_at: new Date().toISOString(),
+    modules: Object.fromEntries(result.modules.flatMap((m) => (m.review ? [[m.name, m.review]] : []))),
+  });
+}
+
+/**
+ * `plan` / `apply` of one site × environment: load and validate (bad input throws before anything
+ * runs); for apply, the freeze and promotion checks (break-glass overriding them for an allowed
+ * actor); take the run lock; record the deployment; run the module graph; release the lock
+ * whatever happened; and leave an evidence record of every outcome — succeeded, failed,
+ * cancelled, refused.
+ */
+export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime): Promise<RunOutcome> {
+  const p = await prepare(s, ports);
+  await enforceGates(s, ports, p);
+  const open = await openRun(s, ports, runtime, p);
+  const result = await runSteps(s, ports, p, open);
+  const review = planReview(s, p.graph, result);
+  const { evidence, problem } = await record(s, ports, p, { result }, review);
   return {
-    workspace,
-    graph,
+    workspace: p.workspace,
+    graph: p.graph,
     result,
-    warnings,
+    warnings: p.warnings,
     evidence,
     evidenceProblem: problem,
-    promotion: gates.promotion,
-    breakGlass: gates.breakGlass,
+    promotion: p.gates.promotion,
+    breakGlass: p.gates.breakGlass,
     ...(review ? { review } : {}),
-    binding: binding?.evidence() ?? null,
+    binding: p.binding?.evidence() ?? null,
   };
 }
 

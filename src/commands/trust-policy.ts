@@ -1,9 +1,11 @@
 import type { Problem } from '../core/errors.js';
 import { SiteDeployError } from '../core/errors.js';
-import { trustReport, type TrustReport } from '../core/credentials/trust.js';
+import { renderTrustReport, trustReport, type TrustReport } from '../core/credentials/trust.js';
 import { loadProject } from '../core/project.js';
 import type { SiteEnvSettings } from './graph.js';
 import type { CommandPorts } from './ports.js';
+import { defineCommand } from './descriptor.js';
+import { siteEnv } from './options.js';
 
 /** Set where the repository could not be determined (no GitHub, no SITE_DEPLOY_REPOSITORY, no git remote). */
 export const UNKNOWN_REPOSITORY = 'local/local';
@@ -30,3 +32,17 @@ export function trustPolicy(
       : [];
   return { report, warnings, notes };
 }
+
+export const trustPolicyCommand = defineCommand({
+  name: 'trust-policy',
+  summary: 'print the IAM trust and session policies a site × environment needs',
+  usage: 'site-deploy trust-policy --site S --env E [--json]',
+  example: 'site-deploy trust-policy --root examples --site client-portal --env production',
+  flags: ['site', 'env', 'json'],
+  needs: ['site', 'env'],
+  settings: siteEnv,
+  run: trustPolicy,
+  json: (r) => r.report,
+  text: (r) => `${renderTrustReport(r.report)}\n`,
+  notes: (r) => ({ warnings: r.notes }),
+});

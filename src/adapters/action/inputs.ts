@@ -1,14 +1,39 @@
 import * as core from '@actions/core';
 import { parseDuration } from '../../core/duration.js';
 import { InputError } from '../../core/errors.js';
+import type { Command } from '../../commands/descriptor.js';
+import { COMMAND_LIST } from '../../commands/index.js';
 import type { ActionIo } from './io.js';
 
-/** Action commands (SPEC §9). */
-export const ACTION_COMMANDS = ['plan', 'apply', 'validate', 'verify', 'drift', 'matrix'] as const;
+/**
+ * Action commands (SPEC §9): the commands that read action inputs, those that run module steps
+ * first (as action.yml lists them).
+ */
+export const ACTION_COMMANDS: readonly Command[] = [
+  ...COMMAND_LIST.filter((c) => c.inputs && c.uses === 'steps'),
+  ...COMMAND_LIST.filter((c) => c.inputs && c.uses !== 'steps'),
+];
+
+/**
+ * Inputs of the run environment every action command reads (beside each command's own inputs):
+ * the command, where the config lives, and how the step reaches GitHub and AWS.
+ */
+export const ENVIRONMENT_INPUTS = [
+  'command',
+  'config-root',
+  'catalog',
+  'github-token',
+  'github-token-login',
+  'audience',
+  'comment',
+  'evidence-bucket',
+  'attest',
+  'credentials-mode',
+] as const;
 
 /** Every action input, read and checked once. */
 export interface ActionSettings {
-  command: (typeof ACTION_COMMANDS)[number];
+  command: Command;
   site?: string;
   environment?: string;
   root: string;
@@ -59,9 +84,11 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
   // The token is a secret before anything else is read or written.
   const githubToken = input('github-token') || undefined;
   if (githubToken) io.redactor.add(githubToken);
-  const command = input('command', 'plan');
-  if (!(ACTION_COMMANDS as readonly string[]).includes(command)) {
-    throw badInput(`input "command" must be one of ${ACTION_COMMANDS.join(', ')}, not "${command}"`);
+  const name = input('command', 'plan');
+  const command = ACTION_COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    const names = ACTION_COMMANDS.map((c) => c.name);
+    throw badInput(`input "command" must be one of ${names.join(', ')}, not "${name}"`);
   }
   const maxParallelText = input('max-parallel', '4');
   const maxParallel = Number(maxParallelText);
@@ -69,7 +96,7 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
     throw badInput(`input "max-parallel" must be a whole number from 1 to 64, not "${maxParallelText}"`);
   }
   const settings: ActionSettings = {
-    command: command as ActionSettings['command'],
+    command,
     site: input('site') || undefined,
     environment: input('environment') || undefined,
     root: env.GITHUB_WORKSPACE || process.cwd(),
@@ -115,6 +142,6 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
     throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
   settings.credentialsMode = mode;
   for (const [k, v] of Object.entries(settings))
-    if (k !== 'githubToken') core.debug(`input ${k} = ${String(v)}`);
+    if (k !== 'githubToken') core.debug(`input ${k} = ${k === 'command' ? command.name : String(v)}`);
   return settings;
 }

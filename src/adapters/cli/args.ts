@@ -1,168 +1,23 @@
+import { resolve } from 'node:path';
 import { parseArgs as parseArgv } from 'node:util';
+import type { Command } from '../../commands/descriptor.js';
+import { COMMAND_LIST, findCommand } from '../../commands/index.js';
+import { COMMON_FLAGS, FLAGS, type Flag, type Options } from '../../commands/options.js';
 import { parseDuration } from '../../core/duration.js';
 import { InputError } from '../../core/errors.js';
 import { didYouMean } from '../../core/suggest.js';
 
-/** Every option, once: its kind, the value it takes, and its one-line help. */
-const FLAGS = {
-  site: { type: 'string', value: 'S', help: 'the site (its folder under the config root)' },
-  env: { type: 'string', value: 'E', help: 'the environment' },
-  json: { type: 'boolean', help: 'print one JSON document on stdout and nothing else there' },
-  markdown: { type: 'boolean', help: 'print markdown (as the PR comment shows it)' },
-  root: { type: 'string', value: 'DIR', help: 'repository root holding sites/ and modules/ (default: .)' },
-  'config-root': {
-    type: 'string',
-    value: 'DIR',
-    help: 'sites folder, relative to the root (default: sites)',
-  },
-  catalog: { type: 'string', value: 'DIR', help: 'module catalog, relative to the root (default: modules)' },
-  'max-parallel': {
-    type: 'string',
-    value: 'N',
-    help: 'most module steps of one wave at once, 1–64 (default: 4)',
-  },
-  'changed-from': { type: 'string', value: 'REF', help: 'only what changed since this git ref' },
-  'terraform-binary': { type: 'string', value: 'BIN', help: 'terraform or tofu (default: terraform)' },
-  'lock-timeout': {
-    type: 'string',
-    value: 'T',
-    help: "how long to wait for another run's lock, and Terraform's state lock (default: 5m)",
-  },
-  credentials: {
-    type: 'string',
-    value: 'C',
-    help: 'ambient (default): each step assumes its role from the AWS default credential chain; none: steps get no AWS credentials',
-  },
-  'break-glass': {
-    type: 'string',
-    value: 'REASON',
-    help: "apply despite a freeze or promotion check, with a recorded reason (only for site.yaml's break_glass.allowed)",
-  },
-  verbose: { type: 'boolean', help: "show engine output (plan/apply) and internal errors' stack traces" },
-  help: { type: 'boolean', help: 'show this help' },
-} as const;
+/** The CLI's commands (SPEC §9), in the order the help lists them. */
+export const COMMANDS: string[] = COMMAND_LIST.map((c) => c.name);
 
-type Flag = keyof typeof FLAGS;
-
-/** Options every command takes. */
-const COMMON: Flag[] = ['root', 'config-root', 'catalog', 'verbose', 'help'];
-const RUN_FLAGS: Flag[] = [
-  'site',
-  'env',
-  'json',
-  'max-parallel',
-  'terraform-binary',
-  'lock-timeout',
-  'credentials',
-];
-
-/** One command: what it does, how it is called, its own options and an example. */
-interface CommandSpec {
-  summary: string;
-  usage: string;
-  flags: Flag[];
-  example: string;
-  /** Options it cannot run without. */
-  needs?: ('site' | 'env')[];
-  /** Its positional arguments, exactly. */
-  positional?: string[];
-}
-
-const SPECS = {
-  validate: {
-    summary: 'check every config file, placeholder, graph rule and credential rule; all problems at once',
-    usage: 'site-deploy validate [--site S] [--env E] [--json]',
-    flags: ['site', 'env', 'json'],
-    example: 'site-deploy validate --root examples',
-  },
-  graph: {
-    summary: "show a site × environment's waves, edges and resolved inputs (secrets redacted)",
-    usage: 'site-deploy graph --site S --env E [--json]',
-    flags: ['site', 'env', 'json'],
-    needs: ['site', 'env'],
-    example: 'site-deploy graph --root examples --site client-portal --env dev',
-  },
-  plan: {
-    summary: 'plan every module of a site × environment in order',
-    usage: 'site-deploy plan --site S --env E [--max-parallel N] [--json]',
-    flags: RUN_FLAGS,
-    needs: ['site', 'env'],
-    example: 'site-deploy plan --root examples --site client-portal --env dev --credentials none',
-  },
-  apply: {
-    summary: 'plan and apply every module in order, each right after its upstreams; halts on failure',
-    usage: 'site-deploy apply --site S --env E [--max-parallel N] [--break-glass REASON] [--json]',
-    flags: [...RUN_FLAGS, 'break-glass'],
-    needs: ['site', 'env'],
-    example: 'site-deploy apply --root examples --site client-portal --env dev --credentials none',
-  },
-  verify: {
-    summary: 'verify a deployed site × environment (not available in this version yet)',
-    usage: 'site-deploy verify --site S --env E [--json]',
-    flags: ['site', 'env', 'json'],
-    needs: ['site', 'env'],
-    example: 'site-deploy verify --site client-portal --env production',
-  },
-  drift: {
-    summary: 'detect drift (not available in this version yet)',
-    usage: 'site-deploy drift --site S --env E [--json]',
-    flags: ['site', 'env', 'json'],
-    needs: ['site', 'env'],
-    example: 'site-deploy drift --site client-portal --env production',
-  },
-  matrix: {
-    summary: 'list the site × environment pairs for a GitHub Actions matrix, or only those a change affects',
-    usage: 'site-deploy matrix [--changed-from REF] [--json]',
-    flags: ['changed-from', 'json'],
-    example: 'site-deploy matrix --changed-from origin/main --json',
-  },
-  summarize: {
-    summary: 'summarize a plan file (terraform show -json): counts and addresses, never a value',
-    usage: 'site-deploy summarize PLAN.json [--json | --markdown]',
-    flags: ['json', 'markdown'],
-    positional: ['PLAN.json'],
-    example: 'terraform show -json tfplan > plan.json && site-deploy summarize plan.json',
-  },
-  'trust-policy': {
-    summary: 'print the IAM trust and session policies a site × environment needs',
-    usage: 'site-deploy trust-policy --site S --env E [--json]',
-    flags: ['site', 'env', 'json'],
-    needs: ['site', 'env'],
-    example: 'site-deploy trust-policy --root examples --site client-portal --env production',
-  },
-  'force-unlock': {
-    summary: 'remove the run lock of a site × environment left by a run that was killed',
-    usage: 'site-deploy force-unlock --site S --env E',
-    flags: ['site', 'env'],
-    needs: ['site', 'env'],
-    example: 'site-deploy force-unlock --site client-portal --env production',
-  },
-} satisfies Record<string, CommandSpec>;
-
-/** The CLI's commands (SPEC §9). */
-export const COMMANDS = Object.keys(SPECS) as Command[];
-/** One CLI command. */
-export type Command = keyof typeof SPECS;
-
-/** Parsed command line. */
+/** Parsed command line: the command, the options it gets, and what only the CLI reads. */
 export interface CliArgs {
   command: Command;
-  positional: string[];
-  site?: string;
-  env?: string;
+  options: Options;
   json: boolean;
   markdown: boolean;
-  root: string;
-  configRoot: string;
-  catalog: string;
-  maxParallel: number;
-  changedFrom?: string;
   terraformBinary: string;
   lockTimeout: string;
-  /** The run lock's wait, from --lock-timeout. */
-  lockTimeoutMs: number;
-  /** apply: the break-glass reason. */
-  breakGlass?: string;
   verbose: boolean;
   /** ambient: assume each step's role from the AWS default credential chain; none: steps get no AWS credentials. */
   credentials: 'ambient' | 'none';
@@ -175,34 +30,35 @@ export type Parsed = CliArgs | { help: string } | 'version';
 export class UsageError extends InputError {
   constructor(
     message: string,
-    readonly command?: Command,
+    readonly command?: string,
   ) {
     super([{ file: '', line: 0, column: 0, message, severity: 'error' }], message);
     this.name = 'UsageError';
   }
 }
 
-const spec = (c: Command): CommandSpec => SPECS[c];
+/** A flag as its help shows it: `--name VALUE`. */
+function label(f: Flag): string {
+  const d = FLAGS[f];
+  return `--${f}${'value' in d ? ` ${d.value}` : ''}`;
+}
 
 /** A command's own help: what it does, usage, its options, an example. */
-export function commandHelp(c: Command): string {
-  const s = spec(c);
-  const flags = [...s.flags, ...COMMON];
-  const label = (f: Flag): string => {
-    const d = FLAGS[f];
-    return `--${f}${'value' in d ? ` ${d.value}` : ''}`;
-  };
+export function commandHelp(name: string): string {
+  const c = findCommand(name);
+  if (!c) throw new UsageError(unknownCommand(name));
+  const flags = [...c.flags, ...COMMON_FLAGS];
   const width = Math.max(...flags.map((f) => label(f).length));
   return [
-    `site-deploy ${c} — ${s.summary}`,
+    `site-deploy ${c.name} — ${c.summary}`,
     '',
-    `Usage: ${s.usage}`,
+    `Usage: ${c.usage}`,
     '',
     'Options:',
     ...flags.map((f) => `  ${label(f).padEnd(width)}  ${FLAGS[f].help}`),
     '',
     'Example:',
-    `  ${s.example}`,
+    `  ${c.example}`,
   ].join('\n');
 }
 
@@ -210,7 +66,7 @@ export function commandHelp(c: Command): string {
 export const USAGE = `site-deploy — deploy a site's ordered module graph to many AWS accounts
 
 Usage:
-${COMMANDS.map((c) => `  ${spec(c).usage}`).join('\n')}
+${COMMAND_LIST.map((c) => `  ${c.usage}`).join('\n')}
 
 Every command takes --root DIR, --config-root DIR, --catalog DIR and --help
 ("site-deploy <command> --help" shows that command's options and an example).
@@ -218,113 +74,155 @@ Every command takes --root DIR, --config-root DIR, --catalog DIR and --help
 Exit codes: 0 success; 1 a step failed, a policy denied, a lock was held or verification
 failed; 2 bad input (config, arguments, files); 3 drift found (drift only).`;
 
+function unknownCommand(name: string): string {
+  return `unknown command "${name}"${didYouMean(name, COMMANDS) || `; commands: ${COMMANDS.join(', ')}`}`;
+}
+
+const isFlag = (name: string): name is Flag => Object.hasOwn(FLAGS, name);
+
 /** What util.parseArgs says about a bad option, as our message. */
-function optionProblem(e: { code?: string; message: string }, c: Command): string {
-  const name = /'(-[^' ]+)/.exec(e.message)?.[1] ?? '';
-  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const own = [...spec(c).flags, ...COMMON].map((f) => `--${f}`);
-    const elsewhere = (Object.keys(FLAGS) as Flag[]).some((f) => `--${f}` === name);
-    return elsewhere
-      ? `${c} has no option "${name}"; its options: ${own.join(', ')}`
-      : `unknown option "${name}"${didYouMean(name, own) || `; ${c}'s options: ${own.join(', ')}`}`;
+function optionProblem(e: unknown, c: Command): string {
+  // Duck-typed: util.parseArgs' errors may come from another realm than this module's Error.
+  const field = (k: string): unknown => (typeof e === 'object' && e !== null ? Reflect.get(e, k) : undefined);
+  const message = String(field('message') ?? e);
+  const code = field('code');
+  const name = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const own = [...c.flags, ...COMMON_FLAGS].map((f) => `--${f}`);
+    return isFlag(name.replace(/^--/, ''))
+      ? `${c.name} has no option "${name}"; its options: ${own.join(', ')}`
+      : `unknown option "${name}"${didYouMean(name, own) || `; ${c.name}'s options: ${own.join(', ')}`}`;
   }
-  if (/does not take an argument/.test(e.message)) return `${name} takes no value`;
+  if (/does not take an argument/.test(message)) return `${name} takes no value`;
   return `${name} needs a value`;
 }
 
-/** Parses argv (without node and script). Throws UsageError on anything it does not understand. */
-export function parseArgs(argv: string[]): Parsed {
-  const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === '--help' || cmd === '-h') return { help: USAGE };
-  if (cmd === 'help') {
-    const about = rest[0];
-    if (about === undefined) return { help: USAGE };
-    if (!(COMMANDS as string[]).includes(about))
-      throw new UsageError(
-        `unknown command "${about}"${didYouMean(about, COMMANDS) || `; commands: ${COMMANDS.join(', ')}`}`,
-      );
-    return { help: commandHelp(about as Command) };
-  }
-  if (cmd === '--version' || cmd === '-v') return 'version';
-  if (!(COMMANDS as string[]).includes(cmd)) {
-    throw new UsageError(
-      `unknown command "${cmd}"${didYouMean(cmd, COMMANDS) || `; commands: ${COMMANDS.join(', ')}`}`,
-    );
-  }
-  const command = cmd as Command;
-  const s = spec(command);
-  const options = Object.fromEntries(
-    [...s.flags, ...COMMON].map((f) => [f, { type: FLAGS[f].type }]),
-  ) as Record<Flag, { type: 'string' | 'boolean' }>;
-  let parsed: ReturnType<typeof parseArgv>;
+/** The flag values util.parseArgs read, by flag. */
+type FlagValues = Partial<Record<Flag, string | boolean>>;
+
+/** Reads a command's flags; util.parseArgs' complaints become usage errors. */
+function readFlags(c: Command, rest: string[]): { values: FlagValues; positionals: string[] } {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const f of [...c.flags, ...COMMON_FLAGS]) options[f] = { type: FLAGS[f].type };
   try {
-    parsed = parseArgv({ args: rest, options, allowPositionals: true, strict: true });
+    const parsed = parseArgv({ args: rest, options, allowPositionals: true, strict: true });
+    const values: FlagValues = {};
+    for (const [k, v] of Object.entries(parsed.values))
+      if (isFlag(k) && (typeof v === 'string' || typeof v === 'boolean')) values[k] = v;
+    return { values, positionals: parsed.positionals };
   } catch (e) {
-    throw new UsageError(optionProblem(e as { code?: string; message: string }, command), command);
+    throw new UsageError(optionProblem(e, c), c.name);
   }
-  const v = parsed.values as Partial<Record<Flag, string | boolean>>;
-  if (v.help) return { help: commandHelp(command) };
-  const str = (f: Flag): string | undefined => {
-    const x = v[f];
-    if (x === '') throw new UsageError(`--${f} needs a value`, command);
+}
+
+/** A checked value of each flag, or the usage error saying what is wrong with it. */
+class FlagReader {
+  constructor(
+    private readonly v: FlagValues,
+    private readonly c: string,
+  ) {}
+
+  fail(message: string): never {
+    throw new UsageError(message, this.c);
+  }
+
+  str(f: Flag): string | undefined {
+    const x = this.v[f];
+    if (x === '') this.fail(`--${f} needs a value`);
     return typeof x === 'string' ? x : undefined;
-  };
-  const maxParallelText = str('max-parallel') ?? '4';
-  const maxParallel = Number(maxParallelText);
-  if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64)
-    throw new UsageError(
-      `--max-parallel must be a whole number from 1 to 64, not "${maxParallelText}"`,
-      command,
+  }
+
+  on(f: Flag): boolean {
+    return this.v[f] === true;
+  }
+
+  maxParallel(): number {
+    const text = this.str('max-parallel') ?? '4';
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+      this.fail(`--max-parallel must be a whole number from 1 to 64, not "${text}"`);
+    return n;
+  }
+
+  credentials(): 'ambient' | 'none' {
+    const c = this.str('credentials') ?? 'ambient';
+    if (c !== 'ambient' && c !== 'none') this.fail(`--credentials must be ambient or none, not "${c}"`);
+    return c;
+  }
+
+  lockTimeout(): { text: string; ms: number } {
+    const text = this.str('lock-timeout') ?? '5m';
+    const ms = parseDuration(text);
+    if (ms === undefined) this.fail(`--lock-timeout must be a duration like 30s, 5m or 1h, not "${text}"`);
+    return { text, ms };
+  }
+
+  /** A folder inside --root. */
+  inside(f: 'config-root' | 'catalog', p: string): void {
+    if (p.startsWith('/') || p.split('/').includes('..'))
+      this.fail(`--${f} must be a path inside --root, not "${p}"`);
+  }
+}
+
+/** The command's arguments, checked: values, needs, positionals, and formats that exclude each other. */
+function commandArgs(c: Command, rest: string[], cwd: string): CliArgs | { help: string } {
+  const { values, positionals } = readFlags(c, rest);
+  if (values.help) return { help: commandHelp(c.name) };
+  const r = new FlagReader(values, c.name);
+  const maxParallel = r.maxParallel();
+  const credentials = r.credentials();
+  const lock = r.lockTimeout();
+  const site = r.str('site');
+  const env = r.str('env');
+  const root = r.str('root') ?? '.';
+  const layout = { configRoot: r.str('config-root') ?? 'sites', catalog: r.str('catalog') ?? 'modules' };
+  const changedFrom = r.str('changed-from');
+  const terraformBinary = r.str('terraform-binary') ?? 'terraform';
+  const breakGlass = r.str('break-glass');
+  if (breakGlass !== undefined && !breakGlass.trim())
+    r.fail('--break-glass needs a reason: --break-glass "<why this cannot wait>"');
+  const given = { site, env };
+  const missing = (c.needs ?? []).filter((k) => !given[k]).map((k) => `--${k}`);
+  if (missing.length) r.fail(`${c.name} needs ${missing.join(' and ')}`);
+  const wanted = c.positional ?? [];
+  if (positionals.length > wanted.length) r.fail(`unexpected argument "${positionals[wanted.length]}"`);
+  if (positionals.length < wanted.length)
+    r.fail(
+      `${c.name} needs ${wanted.length === 1 ? 'exactly one' : wanted.length} ${wanted.join(' ')} argument`,
     );
-  const credentials = str('credentials') ?? 'ambient';
-  if (credentials !== 'ambient' && credentials !== 'none')
-    throw new UsageError(`--credentials must be ambient or none, not "${credentials}"`, command);
-  const lockTimeout = str('lock-timeout') ?? '5m';
-  const lockTimeoutMs = parseDuration(lockTimeout);
-  if (lockTimeoutMs === undefined)
-    throw new UsageError(
-      `--lock-timeout must be a duration like 30s, 5m or 1h, not "${lockTimeout}"`,
-      command,
-    );
-  const args: CliArgs = {
-    command,
-    positional: parsed.positionals,
-    site: str('site'),
-    env: str('env'),
-    json: v.json === true,
-    markdown: v.markdown === true,
-    root: str('root') ?? '.',
-    configRoot: str('config-root') ?? 'sites',
-    catalog: str('catalog') ?? 'modules',
-    maxParallel,
-    changedFrom: str('changed-from'),
-    terraformBinary: str('terraform-binary') ?? 'terraform',
-    lockTimeout,
-    lockTimeoutMs,
-    breakGlass: str('break-glass'),
-    verbose: v.verbose === true,
+  if (r.on('json') && r.on('markdown')) r.fail('--json and --markdown cannot be used together');
+  r.inside('config-root', layout.configRoot);
+  r.inside('catalog', layout.catalog);
+  return {
+    command: c,
+    options: {
+      root: resolve(cwd, root),
+      layout,
+      site,
+      env,
+      positional: positionals,
+      maxParallel,
+      lockTimeoutMs: lock.ms,
+      changedFrom,
+      breakGlass,
+      ephemeralRunner: process.env.GITHUB_ACTIONS === 'true',
+    },
+    json: r.on('json'),
+    markdown: r.on('markdown'),
+    terraformBinary,
+    lockTimeout: lock.text,
+    verbose: r.on('verbose'),
     credentials,
   };
-  if (args.breakGlass !== undefined && !args.breakGlass.trim())
-    throw new UsageError('--break-glass needs a reason: --break-glass "<why this cannot wait>"', command);
-  const missing = (s.needs ?? []).filter((k) => !args[k]).map((k) => `--${k}`);
-  if (missing.length) throw new UsageError(`${command} needs ${missing.join(' and ')}`, command);
-  const wanted = s.positional ?? [];
-  if (parsed.positionals.length > wanted.length)
-    throw new UsageError(`unexpected argument "${parsed.positionals[wanted.length]}"`, command);
-  if (parsed.positionals.length < wanted.length)
-    throw new UsageError(
-      `${command} needs ${wanted.length === 1 ? 'exactly one' : wanted.length} ${wanted.join(' ')} argument`,
-      command,
-    );
-  if (args.json && args.markdown)
-    throw new UsageError('--json and --markdown cannot be used together', command);
-  for (const [k, p] of [
-    ['config-root', args.configRoot],
-    ['catalog', args.catalog],
-  ] as const) {
-    if (p.startsWith('/') || p.split('/').includes('..'))
-      throw new UsageError(`--${k} must be a path inside --root, not "${p}"`, command);
-  }
-  return args;
+}
+
+/** Parses argv (without node and script). Throws UsageError on anything it does not understand. */
+export function parseArgs(argv: string[], cwd = process.cwd()): Parsed {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h') return { help: USAGE };
+  if (cmd === 'help') return rest[0] === undefined ? { help: USAGE } : { help: commandHelp(rest[0]) };
+  if (cmd === '--version' || cmd === '-v') return 'version';
+  const c = findCommand(cmd);
+  if (!c) throw new UsageError(unknownCommand(cmd));
+  return commandArgs(c, rest, cwd);
 }

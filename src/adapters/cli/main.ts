@@ -4,30 +4,14 @@
  * one redaction.
  */
 import { isAbsolute, relative, resolve } from 'node:path';
-import { forceUnlock } from '../../commands/force-unlock.js';
-import { graph } from '../../commands/graph.js';
-import { matrix } from '../../commands/matrix.js';
-import { gitChanges } from '../git.js';
-import type { CommandPorts, LogSink } from '../../commands/ports.js';
-import { breakGlassNotice, run } from '../../commands/run.js';
-import { summarize } from '../../commands/summarize.js';
-import { trustPolicy } from '../../commands/trust-policy.js';
-import { validate } from '../../commands/validate.js';
+import type { LogSink, Reporter } from '../../commands/ports.js';
 import { CredentialError } from '../../core/credentials/errors.js';
-import { renderTrustReport } from '../../core/credentials/trust.js';
 import { formatProblem, SiteDeployError, type Problem } from '../../core/errors.js';
-import { renderSummaryMarkdown, renderSummaryText } from '../../core/plan/markdown.js';
-import { toSummaryJson } from '../../core/plan/summary.js';
 import { Redactor } from '../../core/redact.js';
-import { runDocument } from '../../core/run/runner.js';
-import { progressLine, renderGraphTable, renderMatrixTable, renderRunTable } from '../../core/run/table.js';
+import { progressLine } from '../../core/run/table.js';
 import { runnerSafeJson } from '../../core/workflow-commands.js';
-import { fsReader } from '../fs-reader.js';
 import { readPlanFile } from '../plan-file.js';
-import { localEvidence } from '../evidence/port.js';
-import { localDeployments } from '../evidence/previous-applies.js';
-import { runContext } from '../run-context.js';
-import { guardRun } from '../run-guard.js';
+import { localEnvironment } from '../run/environment.js';
 import { engineOutput, safeText } from '../run/engine-output.js';
 import { parseArgs, UsageError, type CliArgs } from './args.js';
 
@@ -83,7 +67,7 @@ export async function main(argv: string[], rawIo: CliIo = defaultIo): Promise<nu
   const cwd = rawIo.cwd;
   let args: CliArgs | undefined;
   try {
-    const parsed = parseArgs(argv);
+    const parsed = parseArgs(argv, cwd);
     if (parsed === 'version') {
       out.text(`site-deploy ${VERSION}\n`);
       return 0;
@@ -133,7 +117,7 @@ function shownPath(cwd: string, path: string): string {
 }
 
 function printProblems(problems: Problem[], out: Out, cwd: string, args: CliArgs | undefined): void {
-  const root = resolve(cwd, args?.root ?? '.');
+  const root = args?.options.root ?? resolve(cwd, '.');
   for (const p of problems) {
     const shown = p.file ? relative(cwd, resolve(root, p.file)) || p.file : '';
     out.err(`${shown ? formatProblem(p, shown) : `${p.severity}: ${p.message}`}\n`);
@@ -146,167 +130,47 @@ function printProblems(problems: Problem[], out: Out, cwd: string, args: CliArgs
     );
 }
 
-/** The ports of a command run from a terminal. */
-function cliPorts(out: Out, args: CliArgs, signal?: AbortSignal, root?: string): CommandPorts {
+/** The reporter of a command run from a terminal: progress on stderr, engine output with --verbose. */
+function reporter(out: Out, args: CliArgs): Reporter {
   return {
-    // plan and apply leave a record in the local evidence folder; promotion reads earlier applies there.
-    ...(root === undefined
-      ? {}
-      : {
-          evidence: localEvidence(root),
-          deployments: localDeployments(root, (m) => out.err(`warning: ${m}\n`)),
-        }),
-    files: fsReader,
-    context: (root) => runContext(root),
-    redactor: out.redactor,
-    signal,
-    reporter: {
-      engine: args.verbose ? out.engine : SILENT,
-      started: (n) => out.err(`▶ ${n.name} (${n.type}, weight ${n.weight})\n`),
-      finished: (_n, m) => out.err(`${progressLine(m, args.command)}\n`),
-      notice: (m) => out.err(`${m}\n`),
-    },
+    engine: args.verbose ? out.engine : SILENT,
+    started: (n) => out.err(`▶ ${n.name} (${n.type}, weight ${n.weight})\n`),
+    finished: (_n, m) => out.err(`${progressLine(m, args.command.name)}\n`),
+    notice: (m) => out.err(`${m}\n`),
   };
 }
 
+/** Runs the command in its environment and prints its result: notes on stderr, the result on stdout. */
 async function dispatch(args: CliArgs, out: Out, cwd: string): Promise<number> {
-  const root = resolve(cwd, args.root);
-  const layout = { configRoot: args.configRoot, catalog: args.catalog };
-  const where = { root, layout, site: args.site as string, env: args.env as string };
-  const ports = cliPorts(out, args);
-  switch (args.command) {
-    case 'validate': {
-      const v = validate({ root, layout, site: args.site, env: args.env }, ports);
-      if (args.json) {
-        const pick = (severity: Problem['severity']) =>
-          v.problems
-            .filter((p) => p.severity === severity)
-            .map(({ file, line, column, message }) => ({ file, line, column, message }));
-        out.json({ ok: v.ok, errors: pick('error'), warnings: pick('warning') });
-        return v.ok ? 0 : 2;
-      }
-      printProblems(v.problems, out, cwd, args);
-      if (!v.ok) return 2;
-      const envs = v.graphs.length;
-      const modules = v.graphs.reduce((n, g) => n + g.nodes.length, 0);
-      const sites = v.workspace.sites.size;
-      out.text(
-        `✓ ${sites} site${sites === 1 ? '' : 's'}, ${envs} site×environment${envs === 1 ? '' : 's'}, ${modules} module steps: configuration is valid\n`,
-      );
-      return 0;
-    }
-    case 'graph': {
-      const { doc, warnings } = graph(where, ports);
-      if (args.json) out.json(doc);
-      else {
-        printProblems(warnings, out, cwd, args);
-        out.text(renderGraphTable(doc));
-      }
-      return 0;
-    }
-    case 'plan':
-    case 'apply':
-      return planOrApply(args, out, where, cwd);
-    case 'summarize': {
-      const summary = summarize(args.positional[0] as string, (p) => readPlanFile(resolve(cwd, p), p));
-      if (args.json) out.json(toSummaryJson(summary));
-      else out.text(args.markdown ? renderSummaryMarkdown(summary) : renderSummaryText(summary));
-      return 0;
-    }
-    case 'trust-policy': {
-      const { report, notes } = trustPolicy(where, ports);
-      for (const n of notes) out.err(`warning: ${n}\n`);
-      if (args.json) out.json(report);
-      else out.text(`${renderTrustReport(report)}\n`);
-      return 0;
-    }
-    case 'matrix': {
-      const doc = matrix(
-        { root, layout },
-        ports,
-        args.changedFrom === undefined ? undefined : gitChanges(root, args.changedFrom),
-      );
-      if (args.json) out.json(doc);
-      else out.text(renderMatrixTable(doc, args.changedFrom));
-      return 0;
-    }
-    case 'force-unlock': {
-      // The AWS SDK and the engines load only for the commands that use them: the others start fast.
-      const { localRuntime } = await import('../run/runtime.js');
-      const runtime = localRuntime({ terraformBinary: args.terraformBinary, lockTimeout: args.lockTimeout });
-      const { target, removed, holders } = await forceUnlock(where, ports, runtime);
-      if (removed.length === 0) out.text(`${target} is not locked\n`);
-      removed.forEach((r, i) => out.text(`removed the run lock ${r}, held by ${holders[i]}\n`));
-      return 0;
-    }
-    default:
-      throw new UsageError(`command "${args.command}" is not available in this version yet`, args.command);
-  }
-}
-
-/** Plan or apply one site × environment; Ctrl-C (SIGINT) or SIGTERM cancels it cleanly. */
-async function planOrApply(
-  args: CliArgs,
-  out: Out,
-  where: { root: string; layout: { configRoot: string; catalog: string }; site: string; env: string },
-  cwd: string,
-): Promise<number> {
-  const guard = guardRun((signal) =>
-    out.err(`\n${signal}: cancelling — running steps are stopping and releasing their locks\n`),
-  );
-  const mask = (v: string): void => out.redactor.add(v);
+  const c = args.command;
+  if (c.unavailable) throw new UsageError(`command "${c.name}" is not available in this version yet`, c.name);
+  const env = localEnvironment({
+    command: c,
+    root: args.options.root,
+    terraformBinary: args.terraformBinary,
+    lockTimeout: args.lockTimeout,
+    credentials: args.credentials,
+    redactor: out.redactor,
+    reporter: reporter(out, args),
+    planFile: (p) => readPlanFile(resolve(cwd, p), p),
+    warn: (m) => out.err(`warning: ${m}\n`),
+    cancelled: (signal) =>
+      out.err(`\n${signal}: cancelling — running steps are stopping and releasing their locks\n`),
+  });
   try {
-    // The AWS SDK and the STS chain load only when steps get sessions.
-    const [{ localRuntime }, sts] = await Promise.all([
-      import('../run/runtime.js'),
-      args.credentials === 'none' ? undefined : import('../aws/sts.js'),
-    ]);
-    const runtime = localRuntime({
-      terraformBinary: args.terraformBinary,
-      lockTimeout: args.lockTimeout,
-      credentials: sts
-        ? {
-            broker: new sts.SessionBroker({ source: sts.defaultCredentialSource(process.env), mask }),
-            mode: 'server',
-            ctx: runContext(where.root),
-            mask,
-          }
-        : undefined,
-    });
-    const {
-      graph: g,
-      result,
-      warnings,
-      evidence,
-      evidenceProblem,
-      breakGlass,
-    } = await run(
-      {
-        ...where,
-        mode: args.command as 'plan' | 'apply',
-        maxParallel: args.maxParallel,
-        lockTimeoutMs: args.lockTimeoutMs,
-        ephemeralRunner: process.env.GITHUB_ACTIONS === 'true',
-        breakGlass: args.breakGlass,
-      },
-      cliPorts(out, args, guard.signal, where.root),
-      runtime,
-    );
-    printProblems(warnings, out, cwd, args);
-    if (args.json) out.json(runDocument(g, result, evidence?.path));
-    else {
-      out.text(`\n${renderRunTable(result)}`);
-      if (breakGlass) out.text(`${breakGlassNotice(breakGlass)}\n`);
-      if (evidence) out.text(`evidence: ${shownPath(cwd, evidence.path)} (${evidence.digest})\n`);
-      for (const m of result.modules.filter((x) => x.status === 'failed' && x.reason))
-        out.text(`\n${m.name} failed:\n${m.reason}\n`);
-    }
-    if (evidenceProblem) {
-      out.err(`error: ${evidenceProblem}\n`);
-      return 1;
-    }
-    return result.status === 'failed' || result.status === 'cancelled' ? 1 : 0;
+    const r = await c.execute(args.options, env.ports);
+    const format = args.json ? 'json' : args.markdown && r.markdown ? 'markdown' : 'text';
+    const notes = r.notes(format);
+    printProblems(notes.problems ?? [], out, cwd, args);
+    for (const w of notes.warnings ?? []) out.err(`warning: ${w}\n`);
+    if (format === 'json') out.json(r.json());
+    else
+      out.text(
+        r.markdown && format === 'markdown' ? r.markdown() : r.text({ path: (p) => shownPath(cwd, p) }),
+      );
+    if (notes.error) out.err(`error: ${notes.error}\n`);
+    return r.exitCode;
   } finally {
-    guard.dispose();
+    env.dispose();
   }
 }
