@@ -31,6 +31,79 @@ export function bindingOff(maxPlanAgeMs: number): Binding {
   return { check: () => undefined, evidence: () => evidence, refusal: () => undefined };
 }
 
+/** The review of `commit`, or why there is none: unreadable, or of an older push than the pull request's last. */
+async function lookUp(port: BindingPort, site: string, env: string, commit: string): Promise<ReviewLookup> {
+  let lookup: ReviewLookup;
+  try {
+    lookup = await port.reviewed(site, env, commit);
+  } catch (e) {
+    return { missing: `the reviewed plan could not be read: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if ('missing' in lookup || lookup.review.commit === lookup.headSha) return lookup;
+  return {
+    pr: lookup.pr,
+    missing:
+      `the plan reviewed on pull request #${lookup.pr} is of commit ${lookup.review.commit.slice(0, 12)}, ` +
+      `not of its last commit ${lookup.headSha.slice(0, 12)}: the last push was never planned for review`,
+  };
+}
+
+/** A review that was found. */
+type Found = Exclude<ReviewLookup, { missing: string }>;
+
+/** How one module's check is recorded and told. */
+interface CheckContext {
+  module: string;
+  plan: unknown;
+  commit: string;
+  maxPlanAgeMs: number;
+  now: () => number;
+}
+
+/** No review: the module is refused, its current digest recorded. */
+function missingCheck(x: CheckContext, missing: string): BindingModuleCheck {
+  const message =
+    `module ${x.module} was not applied: no reviewed plan for commit ${x.commit.slice(0, 12)} — ` +
+    `${missing}. Plan it on its pull request and have that reviewed, ` +
+    'or set binding: off (recorded in the evidence)';
+  const now = x.now();
+  const c = checkModule(undefined, x.plan, now, new Date(now).toISOString(), x.maxPlanAgeMs, x.module);
+  return {
+    name: x.module,
+    result: 'missing',
+    compare: null,
+    reviewed_digest: null,
+    current_digest: c.currentDigest,
+    differing: [],
+    message,
+  };
+}
+
+/** The module's fresh plan against its reviewed one. */
+function reviewedCheck(x: CheckContext, found: Found): BindingModuleCheck {
+  const reviewed = reviewedFor(found.review, x.module);
+  const c = checkModule(reviewed, x.plan, x.now(), found.review.created_at, x.maxPlanAgeMs, x.module);
+  if (c.ok)
+    return {
+      name: x.module,
+      result: 'matched',
+      compare: c.compare,
+      reviewed_digest: c.reviewedDigest,
+      current_digest: c.currentDigest,
+      differing: [],
+      message: null,
+    };
+  return {
+    name: x.module,
+    result: c.reason,
+    compare: reviewed?.compare ?? null,
+    reviewed_digest: c.reviewedDigest,
+    current_digest: c.currentDigest,
+    differing: c.differing,
+    message: `module ${x.module} was not applied: ${c.message} (review: pull request #${found.pr}, ${found.commentUrl})`,
+  };
+}
+
 /**
  * Looks up the review of `commit` and returns the per-module check. A review that cannot be read
  * counts as none (the apply halts at the first module with changes, saying why); a review of an
@@ -44,73 +117,15 @@ export async function bindingFor(
   maxPlanAgeMs: number,
   now: () => number = Date.now,
 ): Promise<Binding> {
-  let lookup: ReviewLookup;
-  try {
-    lookup = await port.reviewed(site, env, commit);
-  } catch (e) {
-    lookup = {
-      missing: `the reviewed plan could not be read: ${e instanceof Error ? e.message : String(e)}`,
-    };
-  }
-  if (!('missing' in lookup) && lookup.review.commit !== lookup.headSha)
-    lookup = {
-      pr: lookup.pr,
-      missing:
-        `the plan reviewed on pull request #${lookup.pr} is of commit ${lookup.review.commit.slice(0, 12)}, ` +
-        `not of its last commit ${lookup.headSha.slice(0, 12)}: the last push was never planned for review`,
-    };
+  const lookup = await lookUp(port, site, env, commit);
   const checks: BindingModuleCheck[] = [];
   const found = 'missing' in lookup ? undefined : lookup;
   return {
     check(module, plan) {
-      if (!found) {
-        const message =
-          `module ${module} was not applied: no reviewed plan for commit ${commit.slice(0, 12)} — ` +
-          `${'missing' in lookup ? lookup.missing : ''}. Plan it on its pull request and have that reviewed, ` +
-          'or set binding: off (recorded in the evidence)';
-        const c = checkModule(undefined, plan, now(), new Date(now()).toISOString(), maxPlanAgeMs, module);
-        checks.push({
-          name: module,
-          result: 'missing',
-          compare: null,
-          reviewed_digest: null,
-          current_digest: c.currentDigest,
-          differing: [],
-          message,
-        });
-        return message;
-      }
-      const c = checkModule(
-        reviewedFor(found.review, module),
-        plan,
-        now(),
-        found.review.created_at,
-        maxPlanAgeMs,
-        module,
-      );
-      if (c.ok) {
-        checks.push({
-          name: module,
-          result: 'matched',
-          compare: c.compare,
-          reviewed_digest: c.reviewedDigest,
-          current_digest: c.currentDigest,
-          differing: [],
-          message: null,
-        });
-        return undefined;
-      }
-      const message = `module ${module} was not applied: ${c.message} (review: pull request #${found.pr}, ${found.commentUrl})`;
-      checks.push({
-        name: module,
-        result: c.reason,
-        compare: reviewedFor(found.review, module)?.compare ?? null,
-        reviewed_digest: c.reviewedDigest,
-        current_digest: c.currentDigest,
-        differing: c.differing,
-        message,
-      });
-      return message;
+      const x = { module, plan, commit, maxPlanAgeMs, now };
+      const c = 'missing' in lookup ? missingCheck(x, lookup.missing) : reviewedCheck(x, lookup);
+      checks.push(c);
+      return c.message ?? undefined;
     },
     evidence: () => ({
       mode: 'on',

@@ -43,6 +43,62 @@ function satisfiedBy(
     .sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0];
 }
 
+/** The promotion check and its record; `unreadable` when earlier applies could not be read (fails closed). */
+interface PromotionCheck {
+  promotion: EvidencePromotion | null;
+  refusal?: PromotionRefusal;
+  unreadable?: GateOutcome;
+}
+
+/** Promotion: a succeeded apply of `release` in the environment before this one in `promotion:`. */
+async function promotionCheck(
+  graph: SiteGraph,
+  release: Release,
+  deployments: DeploymentsPort | undefined,
+): Promise<PromotionCheck> {
+  const { site, environment } = graph;
+  const order = site.promotion ?? [];
+  const at = order.indexOf(environment.name);
+  // The record's keys in the order the evidence has always written them.
+  const record = (
+    required: string | null,
+    rest: Pick<EvidencePromotion, 'result' | 'applied_in_required' | 'message'>,
+  ): EvidencePromotion => ({
+    order,
+    required,
+    release: { commit: release.commit, site_digest: release.siteDigest },
+    ...rest,
+  });
+  if (at < 0) return { promotion: null };
+  if (at === 0)
+    return {
+      promotion: record(null, { result: 'not-required', applied_in_required: null, message: null }),
+    };
+  const required = order[at - 1]!;
+  let applies: PreviousApply[];
+  try {
+    applies = deployments ? await deployments.previousApplies(site.name, required) : [];
+  } catch (e) {
+    // Not knowing is not passing: the check fails closed, and break-glass cannot override it.
+    const message =
+      `${environment.name} needs a succeeded apply of this release in ${required} first (promotion: ${order.join(' → ')}), ` +
+      `but its applies could not be read: ${e instanceof Error ? e.message : String(e)}`;
+    const promotion = record(required, { result: 'refused', applied_in_required: null, message });
+    return {
+      promotion,
+      unreadable: { refusal: { kind: 'promotion', message }, promotion, breakGlass: null },
+    };
+  }
+  const refusal = checkPromotion(site, environment.name, release, applies);
+  const by = satisfiedBy(applies, required, site.name, release);
+  const promotion = record(required, {
+    result: refusal ? 'refused' : 'passed',
+    applied_in_required: by ? { commit: by.commit, status: by.status, at: by.at, url: by.url ?? null } : null,
+    message: refusal?.message ?? null,
+  });
+  return { promotion, ...(refusal ? { refusal } : {}) };
+}
+
 /**
  * Freeze, promotion and break-glass for an apply of `graph`'s environment with `release`, by
  * `actor`. Earlier applies come from `deployments`; when they cannot be read the apply is refused
@@ -57,58 +113,10 @@ export async function applyGates(
   deployments: DeploymentsPort | undefined,
   now = Date.now(),
 ): Promise<GateOutcome> {
-  const { site, environment } = graph;
-  const freeze = checkFreeze(environment, now);
-  const order = site.promotion ?? [];
-  const at = order.indexOf(environment.name);
-  let promotion: EvidencePromotion | null = null;
-  let promotionRefusal: PromotionRefusal | undefined;
-  if (at === 0)
-    promotion = {
-      order,
-      required: null,
-      release: { commit: release.commit, site_digest: release.siteDigest },
-      result: 'not-required',
-      applied_in_required: null,
-      message: null,
-    };
-  else if (at > 0) {
-    const required = order[at - 1]!;
-    let applies: PreviousApply[];
-    try {
-      applies = deployments ? await deployments.previousApplies(site.name, required) : [];
-    } catch (e) {
-      // Not knowing is not passing: the check fails closed, and break-glass cannot override it.
-      const message =
-        `${environment.name} needs a succeeded apply of this release in ${required} first (promotion: ${order.join(' → ')}), ` +
-        `but its applies could not be read: ${e instanceof Error ? e.message : String(e)}`;
-      return {
-        refusal: { kind: 'promotion', message },
-        promotion: {
-          order,
-          required,
-          release: { commit: release.commit, site_digest: release.siteDigest },
-          result: 'refused',
-          applied_in_required: null,
-          message,
-        },
-        breakGlass: null,
-      };
-    }
-    promotionRefusal = checkPromotion(site, environment.name, release, applies);
-    const by = satisfiedBy(applies, required, site.name, release);
-    promotion = {
-      order,
-      required,
-      release: { commit: release.commit, site_digest: release.siteDigest },
-      result: promotionRefusal ? 'refused' : 'passed',
-      applied_in_required: by
-        ? { commit: by.commit, status: by.status, at: by.at, url: by.url ?? null }
-        : null,
-      message: promotionRefusal?.message ?? null,
-    };
-  }
-
+  const freeze = checkFreeze(graph.environment, now);
+  const checked = await promotionCheck(graph, release, deployments);
+  if (checked.unreadable) return checked.unreadable;
+  const { promotion, refusal: promotionRefusal } = checked;
   if (breakGlass === undefined) {
     const refusal: Refusal | undefined = freeze
       ? { kind: 'freeze', message: freeze.message }
@@ -117,7 +125,10 @@ export async function applyGates(
         : undefined;
     return { ...(refusal ? { refusal } : {}), promotion, breakGlass: null };
   }
-  const decision = authorizeBreakGlass(site, actor, breakGlass, { freeze, promotion: promotionRefusal });
+  const decision = authorizeBreakGlass(graph.site, actor, breakGlass, {
+    freeze,
+    promotion: promotionRefusal,
+  });
   if (!decision.allowed) {
     const kind = freeze ? 'freeze' : promotionRefusal ? 'promotion' : 'break-glass';
     const first = freeze?.message ?? promotionRefusal?.message;

@@ -64,95 +64,102 @@ async function protectLocalState(root: string, graph: SiteGraph): Promise<void> 
   }
 }
 
+/** The S3 run lock beside the state, reached with a session allowed only that object. */
+async function s3Lock(o: RuntimeOptions, graph: SiteGraph, mode: RunMode): Promise<S3LockTarget | undefined> {
+  const lock = s3LockObject(graph);
+  if (!lock) return undefined;
+  const c = o.credentials;
+  const identity: StepIdentity = {
+    site: graph.site.name,
+    environment: graph.environment.name,
+    module: RUN_LOCK,
+    services: [],
+    stateObject: { bucket: lock.bucket, key: lock.key },
+    repository: c?.ctx.repository,
+    runId: c?.ctx.runId,
+    actor: c?.ctx.actor,
+    purpose: mode,
+  };
+  const session = c && graph.credentials ? await c.broker.get(graph.credentials, identity) : undefined;
+  return {
+    client: await s3Client(lock.region, o.stepEnv ?? {}, session?.credentials),
+    bucket: lock.bucket,
+    key: lock.key,
+  };
+}
+
+/**
+ * Where a run's own work folder goes (each run gets one, so two runs in one checkout never empty
+ * each other's), with the folders of earlier runs whose owner is gone removed.
+ */
+async function workBase(o: RuntimeOptions, root: string, graph: SiteGraph): Promise<string> {
+  const base = join(o.workRoot ?? join(toolDir(root), 'work'), graph.site.name, graph.environment.name);
+  await mkdir(base, { recursive: true, mode: 0o700 });
+  await removeOrphanedWork(base);
+  return base;
+}
+
+/** Takes the run lock, makes the work folder and the engine-backed steps; `close` undoes all of it. */
+async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
+  const { root, graph } = run;
+  await ensureToolDir(root);
+  const lock = await acquireRunLock({
+    root,
+    site: graph.site.name,
+    environment: graph.environment.name,
+    command: run.mode,
+    timeoutMs: run.lockTimeoutMs,
+    run: o.runUrl,
+    s3: await s3Lock(o, graph, run.mode),
+    onWait: (holder, where) =>
+      run.reporter.notice(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
+  });
+  let workRoot: string | undefined;
+  let ports: EnginePorts | undefined;
+  const close = async (): Promise<void> => {
+    try {
+      // No warm-up may still be writing into the folders about to go.
+      await ports?.dispose();
+      if (workRoot && !process.env.SITE_DEPLOY_KEEP_WORK)
+        await rm(workRoot, { recursive: true, force: true });
+      await protectLocalState(root, graph);
+    } finally {
+      await lock.release();
+    }
+  };
+  try {
+    // Removed afterwards: saved plans hold sensitive values in plaintext.
+    workRoot = await mkdtemp(join(await workBase(o, root, graph), 'run-'));
+    await writeFile(join(workRoot, OWNER_FILE), JSON.stringify(lock.holder), { mode: 0o600 });
+    await protectLocalState(root, graph);
+    ports = enginePorts(run.workspace, graph, {
+      root,
+      workRoot,
+      terraformBinary: o.terraformBinary,
+      lockTimeout: o.lockTimeout,
+      log: new GroupedLog(run.reporter.engine),
+      redactor: run.redactor,
+      env: o.stepEnv,
+      credentials: o.credentials,
+      beforeApply: run.beforeApply,
+    });
+    return { ports, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
 /** The runtime that runs steps on this machine. */
 export function localRuntime(o: RuntimeOptions): Runtime {
-  /** The S3 run lock beside the state, reached with a session allowed only that object. */
-  const s3Lock = async (graph: SiteGraph, mode: RunMode): Promise<S3LockTarget | undefined> => {
-    const lock = s3LockObject(graph);
-    if (!lock) return undefined;
-    const c = o.credentials;
-    const identity: StepIdentity = {
-      site: graph.site.name,
-      environment: graph.environment.name,
-      module: RUN_LOCK,
-      services: [],
-      stateObject: { bucket: lock.bucket, key: lock.key },
-      repository: c?.ctx.repository,
-      runId: c?.ctx.runId,
-      actor: c?.ctx.actor,
-      purpose: mode,
-    };
-    const session = c && graph.credentials ? await c.broker.get(graph.credentials, identity) : undefined;
-    return {
-      client: await s3Client(lock.region, o.stepEnv ?? {}, session?.credentials),
-      bucket: lock.bucket,
-      key: lock.key,
-    };
-  };
-
   return {
-    async open(run: RunOpening): Promise<OpenRun> {
-      const { root, graph } = run;
-      const site = graph.site.name;
-      const env = graph.environment.name;
-      await ensureToolDir(root);
-      const lock = await acquireRunLock({
-        root,
-        site,
-        environment: env,
-        command: run.mode,
-        timeoutMs: run.lockTimeoutMs,
-        run: o.runUrl,
-        s3: await s3Lock(graph, run.mode),
-        onWait: (holder, where) =>
-          run.reporter.notice(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
-      });
-      let workRoot: string | undefined;
-      let ports: EnginePorts | undefined;
-      const close = async (): Promise<void> => {
-        try {
-          // No warm-up may still be writing into the folders about to go.
-          await ports?.dispose();
-          if (workRoot && !process.env.SITE_DEPLOY_KEEP_WORK)
-            await rm(workRoot, { recursive: true, force: true });
-          await protectLocalState(root, graph);
-        } finally {
-          await lock.release();
-        }
-      };
-      try {
-        // Each run gets its own work folders, so two runs in one checkout never empty each other's;
-        // they are removed afterwards (saved plans hold sensitive values in plaintext).
-        const base = join(o.workRoot ?? join(toolDir(root), 'work'), site, env);
-        await mkdir(base, { recursive: true, mode: 0o700 });
-        await removeOrphanedWork(base);
-        workRoot = await mkdtemp(join(base, 'run-'));
-        await writeFile(join(workRoot, OWNER_FILE), JSON.stringify(lock.holder), { mode: 0o600 });
-        await protectLocalState(root, graph);
-        ports = enginePorts(run.workspace, graph, {
-          root,
-          workRoot,
-          terraformBinary: o.terraformBinary,
-          lockTimeout: o.lockTimeout,
-          log: new GroupedLog(run.reporter.engine),
-          redactor: run.redactor,
-          env: o.stepEnv,
-          credentials: o.credentials,
-          beforeApply: run.beforeApply,
-        });
-        return { ports, close };
-      } catch (e) {
-        await close();
-        throw e;
-      }
-    },
-
+    open: (run) => openRun(o, run),
     async forceUnlock(root, graph) {
       const { removed, holders } = await forceUnlock(
         root,
         graph.site.name,
         graph.environment.name,
-        await s3Lock(graph, 'apply'),
+        await s3Lock(o, graph, 'apply'),
       );
       return { removed, holders: holders.map((h) => describeHolder(h)) };
     },
