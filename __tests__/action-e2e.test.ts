@@ -5,21 +5,16 @@
 // OpenAPI description. The command modules' scripts call the real AWS CLI, which finds its
 // credentials only through the step's loopback container-credentials endpoint.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
-import { actionBundle } from './helpers/action-runner.js';
+import { join, relative } from 'node:path';
+import { runBundledAction, type ActionRun as BundledRun } from './helpers/action-runner.js';
 import { startGitHubServer, type GitHubRequest, type GitHubServer } from './helpers/github-server.js';
 import { startMoto, type Moto, type MotoRequest } from './helpers/moto.js';
 import { startOidcIssuer, type OidcIssuer } from './helpers/oidc-issuer.js';
 import { cleanupSites, tempFolder, writeSite, type SiteRepo } from './helpers/site.js';
 
-/** Run attempts handed out so far (see GITHUB_RUN_ATTEMPT). */
-let attempts = 0;
-
-const NODE24 = resolve('node_modules/.bin/node');
 const SITE = 'client-portal';
 const ENV = 'production';
 const ACCOUNT = '111111111111';
@@ -32,6 +27,19 @@ const MERGE_SHA = 'c'.repeat(40);
 const TF_SECRET = 'S3CR3T-planted-e2e';
 const CMD_SECRET = 'S3CR3T-cmd-output-e2e';
 const GITHUB_TOKEN = 'ghs_e2eActionToken00000000000000000000000';
+/** The suite's event: a push to pull request 7. */
+const PR_EVENT = {
+  action: 'synchronize',
+  number: 7,
+  pull_request: {
+    number: 7,
+    state: 'open',
+    head: { sha: HEAD_SHA, ref: 'feature/e2e', repo: { full_name: 'org/repo' } },
+    base: { sha: 'a'.repeat(40), ref: 'main', repo: { full_name: 'org/repo' } },
+  },
+  repository: { full_name: 'org/repo', name: 'repo', owner: { login: 'org' } },
+  sender: { login: 'octocat', type: 'User' },
+};
 
 /** Command modules: name → [catalog type, services]. `app` has `network`'s services, yet a session of its own. */
 const COMMAND_MODULES: Record<string, { type: string; services: string[] }> = {
@@ -52,17 +60,12 @@ let moto: Moto;
 let issuer: OidcIssuer;
 let github: GitHubServer;
 let repo: SiteRepo;
-let actionScript: string;
 /** Files the module scripts write for the test (hashes and variable names only, never a secret). */
 let probeDir: string;
 let runs = 0;
 
 // ---------------------------------------------------------------------------------------------
 // A private copy of the bundled action: others rebuild dist/ while tests run.
-
-async function actionSnapshot(): Promise<string> {
-  return actionBundle();
-}
 
 // ---------------------------------------------------------------------------------------------
 // The repository under test.
@@ -164,18 +167,12 @@ output "label" {
 // ---------------------------------------------------------------------------------------------
 // Running the action.
 
-interface ActionRun {
+/** The action run by the one runner harness, with what this suite records around it. */
+interface ActionRun extends BundledRun {
   /** Names this run's probe files. */
   id: string;
   /** GITHUB_WORKSPACE of the run. */
   root: string;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** GITHUB_OUTPUT, parsed. */
-  outputs: Record<string, string>;
-  files: { output: string; summary: string; env: string; path: string; state: string };
-  runnerTemp: string;
   /** Workspace files that are new or changed since before the run. */
   changed: string[];
   /** moto's recording of this run (moto is reset before each run). */
@@ -194,26 +191,6 @@ interface MotoSession {
   role_arn: string;
   session_name: string;
   policy: string | null;
-}
-
-/** Reads `name<<delim` / value / `delim` blocks (and plain `name=value` lines) of a command file. */
-function parseCommandFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
-    if (heredoc) {
-      const [, name, delim] = heredoc as unknown as [string, string, string];
-      const value: string[] = [];
-      for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i] as string);
-      out[name] = value.join('\n');
-      continue;
-    }
-    const plain = /^([^=]+)=(.*)$/.exec(line);
-    if (plain) out[plain[1] as string] = plain[2] as string;
-  }
-  return out;
 }
 
 function walk(dir: string): string[] {
@@ -256,113 +233,36 @@ async function runAction(
   await moto.reset();
   const id = `run${++runs}`;
   const githubBefore = github.requests.length;
-  const w = await tempFolder('sd-runner-');
-  const runnerTemp = join(w, 'tmp');
-  await mkdir(runnerTemp, { recursive: true });
-  const files = {
-    output: join(w, 'output'),
-    summary: join(w, 'step_summary'),
-    env: join(w, 'env'),
-    path: join(w, 'path'),
-    state: join(w, 'state'),
-  };
-  for (const f of Object.values(files)) await writeFile(f, '');
-  const eventPath = join(w, 'event.json');
-  await writeFile(
-    eventPath,
-    JSON.stringify(
-      o.event?.payload ?? {
-        action: 'synchronize',
-        number: 7,
-        pull_request: {
-          number: 7,
-          state: 'open',
-          head: { sha: HEAD_SHA, ref: 'feature/e2e', repo: { full_name: 'org/repo' } },
-          base: { sha: 'a'.repeat(40), ref: 'main', repo: { full_name: 'org/repo' } },
-        },
-        repository: { full_name: 'org/repo', name: 'repo', owner: { login: 'org' } },
-        sender: { login: 'octocat', type: 'User' },
-      },
-    ),
-  );
-  const inputs: Record<string, string> = {
-    command,
-    site: SITE,
-    environment: ENV,
-    'config-root': 'sites',
-    catalog: 'modules',
-    'terraform-binary': 'terraform',
-    'max-parallel': '4',
-    'github-token': GITHUB_TOKEN,
-    audience: 'sts.amazonaws.com',
-    comment: 'true',
-    'evidence-bucket': '',
-    'lock-timeout': '5m',
-    'credentials-mode': 'server',
-    ...(o.inputs ?? {}),
-  };
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/root',
-    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
-    GITHUB_ACTIONS: 'true',
-    CI: 'true',
-    GITHUB_EVENT_NAME: o.event?.name ?? 'pull_request',
-    GITHUB_EVENT_PATH: eventPath,
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_ENV: files.env,
-    GITHUB_PATH: files.path,
-    GITHUB_STATE: files.state,
-    GITHUB_REPOSITORY: 'org/repo',
-    GITHUB_REPOSITORY_OWNER: 'org',
-    GITHUB_SHA: MERGE_SHA,
-    GITHUB_REF: 'refs/pull/7/merge',
-    GITHUB_HEAD_REF: 'feature/e2e',
-    GITHUB_BASE_REF: 'main',
-    GITHUB_WORKSPACE: root,
-    GITHUB_ACTOR: 'octocat',
-    GITHUB_RUN_ID: '4242',
-    // Each run its own attempt: records are named <run id>-<attempt>-<command> and never overwritten.
-    GITHUB_RUN_ATTEMPT: String(++attempts),
-    GITHUB_JOB: 'deploy',
-    GITHUB_WORKFLOW: 'deploy',
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_API_URL: github.url,
-    RUNNER_TEMP: runnerTemp,
-    RUNNER_OS: 'Linux',
-    ...issuer.env(),
-    AWS_ENDPOINT_URL_STS: moto.endpoint,
-    AWS_ENDPOINT_URL_S3: moto.endpoint,
-    SD_E2E_PROBE_DIR: probeDir,
-    SD_E2E_RUN: id,
-    ...(o.env ?? {}),
-  };
   const before = digestTree(root);
-  const child = spawn(NODE24, [actionScript], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-  const code = await new Promise<number | null>((ok) => child.once('close', (c) => ok(c)));
-  clearTimeout(timer);
+  const run = await runBundledAction({
+    root,
+    inputs: { command, site: SITE, environment: ENV, 'github-token': GITHUB_TOKEN, ...(o.inputs ?? {}) },
+    event: o.event ?? { name: 'pull_request', payload: PR_EVENT },
+    env: {
+      GITHUB_SHA: MERGE_SHA,
+      GITHUB_REF: 'refs/pull/7/merge',
+      GITHUB_HEAD_REF: 'feature/e2e',
+      GITHUB_BASE_REF: 'main',
+      GITHUB_API_URL: github.url,
+      ...issuer.env(),
+      AWS_ENDPOINT_URL_STS: moto.endpoint,
+      AWS_ENDPOINT_URL_S3: moto.endpoint,
+      SD_E2E_PROBE_DIR: probeDir,
+      SD_E2E_RUN: id,
+      ...(o.env ?? {}),
+    },
+  });
   const after = digestTree(root);
   const changed = [...after].filter(([f, h]) => before.get(f) !== h).map(([f]) => f);
   if (process.env.SD_E2E_DUMP) {
     await mkdir(process.env.SD_E2E_DUMP, { recursive: true });
-    await writeFile(join(process.env.SD_E2E_DUMP, `${id}-${command}.stdout`), stdout);
-    await writeFile(join(process.env.SD_E2E_DUMP, `${id}-${command}.stderr`), stderr);
+    await writeFile(join(process.env.SD_E2E_DUMP, `${id}-${command}.stdout`), run.stdout);
+    await writeFile(join(process.env.SD_E2E_DUMP, `${id}-${command}.stderr`), run.stderr);
   }
   return {
+    ...run,
     id,
     root,
-    code,
-    stdout,
-    stderr,
-    outputs: parseCommandFile(readFileSync(files.output, 'utf8')),
-    files,
-    runnerTemp,
     changed,
     moto: moto.requests(),
     sessions: await motoSessions(),
@@ -472,7 +372,6 @@ beforeAll(async () => {
     }),
     startGitHubServer({ token: GITHUB_TOKEN }),
   ]);
-  actionScript = await actionSnapshot();
   probeDir = await tempFolder('sd-probe-');
   repo = await writeRepo();
 }, 120_000);

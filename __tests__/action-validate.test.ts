@@ -1,54 +1,19 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runBundledAction } from './helpers/action-runner.js';
 import { baseRepo, cleanupRepos, ensureBundle, writeRepo } from './helpers/repo.js';
-import { testDist } from './helpers/dist.js';
 
 // The bundled action, run the way the runner runs it: only PATH/HOME plus the runner's variables.
-let dist: string;
-beforeAll(async () => {
-  await ensureBundle();
-  dist = testDist();
-});
+beforeAll(ensureBundle);
 afterAll(cleanupRepos);
 
+/** The bundled action run by the one runner harness: its exit code, stdout and GITHUB_OUTPUT as written. */
 async function runAction(
   workspace: string,
   inputs: Record<string, string>,
-): Promise<{ code: number; stdout: string; output: string }> {
-  const w = mkdtempSync(join(tmpdir(), 'sd-action-'));
-  for (const f of ['out', 'summary', 'env', 'path', 'state']) writeFileSync(join(w, f), '');
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    GITHUB_ACTIONS: 'true',
-    CI: 'true',
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_OUTPUT: join(w, 'out'),
-    GITHUB_STEP_SUMMARY: join(w, 'summary'),
-    GITHUB_ENV: join(w, 'env'),
-    GITHUB_PATH: join(w, 'path'),
-    GITHUB_STATE: join(w, 'state'),
-    GITHUB_REPOSITORY: 'acme/portal',
-    GITHUB_SHA: 'a'.repeat(40),
-    RUNNER_TEMP: w,
-  };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  return new Promise((ok) => {
-    execFile(
-      resolve('node_modules/.bin/node'),
-      [join(dist, 'index.js')],
-      { env, cwd: workspace },
-      (err, stdout) => {
-        ok({
-          code: err ? Number((err as { code?: number }).code ?? 1) : 0,
-          stdout,
-          output: readFileSync(join(w, 'out'), 'utf8'),
-        });
-      },
-    );
-  });
+): Promise<{ code: number | null; stdout: string; output: string }> {
+  const run = await runBundledAction({ root: workspace, inputs });
+  return { code: run.code, stdout: run.stdout, output: readFileSync(run.files.output, 'utf8') };
 }
 
 test('command validate turns each config problem into an annotation on its file and line, and fails the step', async () => {
