@@ -74,9 +74,10 @@ export interface CommandInfo {
   /**
    * What it needs from the run environment besides config: `steps` runs module steps (a runtime
    * with AWS sessions, evidence, deployments, binding, a cancel signal, the check run and PR
-   * comment in Actions); `lock` touches only the run lock (a runtime without sessions).
+   * comment in Actions); `state` reads modules' state (a runtime with sessions); `lock` touches
+   * only the run lock (a runtime without sessions).
    */
-  uses?: 'steps' | 'lock';
+  uses?: 'steps' | 'state' | 'lock';
   /** Listed in the help, but not in this version yet: it fails as bad input. */
   unavailable?: boolean;
 }

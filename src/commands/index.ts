@@ -4,6 +4,7 @@ import { applyCommand } from './apply.js';
 import { forceUnlockCommand } from './force-unlock.js';
 import { graphCommand } from './graph.js';
 import { matrixCommand } from './matrix.js';
+import { outputCommand } from './output.js';
 import { planCommand } from './plan.js';
 import { driftCommand, verifyCommand } from './planned.js';
 import { summarizeCommand } from './summarize.js';
@@ -20,6 +21,7 @@ export const COMMAND_LIST: readonly Command[] = [
   matrixCommand,
   summarizeCommand,
   trustPolicyCommand,
+  outputCommand,
   forceUnlockCommand,
 ];
 

@@ -39,6 +39,7 @@ export const FLAGS = {
     value: 'REASON',
     help: "apply despite a freeze or promotion check, with a recorded reason (only for site.yaml's break_glass.allowed)",
   },
+  module: { type: 'string', value: 'M', help: 'only this module' },
   verbose: { type: 'boolean', help: "show engine output (plan/apply) and internal errors' stack traces" },
   help: { type: 'boolean', help: 'show this help' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; value?: string; help: string }>;
@@ -100,6 +101,8 @@ export interface Options {
   changedFrom?: string;
   /** apply: the break-glass reason. */
   breakGlass?: string;
+  /** output: only this module. */
+  module?: string;
   /** On an ephemeral CI runner (GitHub Actions), where local state starts from nothing every run. */
   ephemeralRunner: boolean;
   /** Approval binding (in Actions; absent on the CLI). */

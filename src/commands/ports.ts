@@ -13,6 +13,7 @@ import type { EvidenceRecord, EvidenceRun } from '../core/evidence/record.js';
 import type { PreviousApply } from '../core/promotion.js';
 import type { BindingReview } from '../core/binding.js';
 import type { BeforeReader, ChangedFile } from '../core/matrix.js';
+import type { OutputValue } from '../core/inputs.js';
 
 /** Where grouped log text finally goes: the runner's log groups, or a terminal. */
 export interface LogSink {
@@ -153,6 +154,15 @@ export interface OpenRun {
 export interface Runtime {
   /** Takes the site × environment's run lock (waiting up to its timeout) and prepares the run. */
   open(run: RunOpening): Promise<OpenRun>;
+  /**
+   * The outputs in a module's state (read with its plan session where the state is in S3), or
+   * undefined when it has no state yet.
+   */
+  stateOutputs(
+    root: string,
+    graph: SiteGraph,
+    node: GraphNode,
+  ): Promise<Record<string, OutputValue> | undefined>;
   /** Removes the run lock of a site × environment whoever holds it. */
   forceUnlock(
     root: string,

@@ -179,6 +179,7 @@ function commandArgs(c: Command, rest: string[], cwd: string): CliArgs | { help:
   const changedFrom = r.str('changed-from');
   const terraformBinary = r.str('terraform-binary') ?? 'terraform';
   const breakGlass = r.str('break-glass');
+  const module = r.str('module');
   if (breakGlass !== undefined && !breakGlass.trim())
     r.fail('--break-glass needs a reason: --break-glass "<why this cannot wait>"');
   const given = { site, env };
@@ -205,6 +206,7 @@ function commandArgs(c: Command, rest: string[], cwd: string): CliArgs | { help:
       lockTimeoutMs: lock.ms,
       changedFrom,
       breakGlass,
+      module,
       ephemeralRunner: process.env.GITHUB_ACTIONS === 'true',
     },
     json: r.on('json'),

@@ -3,7 +3,7 @@
  * command that runs module steps gets the cancel guard (Ctrl-C, SIGTERM), the local evidence
  * folder (which promotion reads earlier applies from) and a runtime whose steps assume their roles
  * from the AWS default credential chain; one that touches the run lock gets a runtime without
- * sessions. The AWS SDK and the engines load only when a runtime is asked for: other commands
+ * sessions (or, to read state, with them). The AWS SDK and the engines load only when a runtime is asked for: other commands
  * start fast.
  */
 import type { CommandInfo } from '../../commands/descriptor.js';
@@ -73,8 +73,8 @@ export function localEnvironment(o: LocalOptions): RunEnvironment {
     changes: gitChanges,
   };
   const uses = o.command.uses;
-  if (uses === 'lock')
-    return { ports: { ...ports, runtime: () => machineRuntime(o, false) }, dispose: () => {} };
+  if (uses === 'lock' || uses === 'state')
+    return { ports: { ...ports, runtime: () => machineRuntime(o, uses === 'state') }, dispose: () => {} };
   if (uses !== 'steps') return { ports, dispose: () => {} };
   const guard = guardRun(o.cancelled);
   return {

@@ -20,7 +20,8 @@ import {
   type LockHolder,
   type S3LockTarget,
 } from './run-lock.js';
-import { localStatePath } from './state.js';
+import { stepSession } from './sessions.js';
+import { backendFor, localStatePath, readStateOutputs } from './state.js';
 import { enginePorts, type EnginePorts, type StepSettings } from './steps.js';
 
 /** How this machine runs module steps. */
@@ -154,6 +155,11 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
 export function localRuntime(o: RuntimeOptions): Runtime {
   return {
     open: (run) => openRun(o, run),
+    async stateOutputs(root, graph, node) {
+      const backend = backendFor(root, graph, node);
+      const session = o.credentials && (await stepSession(o.credentials, graph, node, backend, 'plan'));
+      return readStateOutputs(node.name, backend, o.stepEnv ?? {}, session?.credentials);
+    },
     async forceUnlock(root, graph) {
       const { removed, holders } = await forceUnlock(
         root,
