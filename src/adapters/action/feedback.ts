@@ -22,8 +22,8 @@ const ROUTING = new Set(['method', 'url', 'baseUrl', 'headers', 'request', 'medi
  */
 export function redactRequests(gh: GitHub, redactor: Redactor): GitHub {
   gh.hook.before('request', (options) => {
-    const o = options as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!ROUTING.has(k)) o[k] = redactor.value(o[k]);
+    for (const k of Object.keys(options))
+      if (!ROUTING.has(k)) Reflect.set(options, k, redactor.value(Reflect.get(options, k)));
   });
   return gh;
 }

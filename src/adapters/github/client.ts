@@ -111,24 +111,17 @@ export interface RequestFailure {
 
 /** Reads status, message and rate-limit state out of whatever an Octokit call threw. */
 export function requestFailure(err: unknown): RequestFailure {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as {
-    status?: unknown;
-    message?: unknown;
-    response?: { headers?: Record<string, unknown>; data?: unknown };
-    request?: { method?: unknown; url?: unknown };
-  };
+  const at = (v: unknown, k: string): unknown =>
+    typeof v === 'object' && v !== null ? Reflect.get(v, k) : undefined;
+  const e = { status: at(err, 'status'), message: at(err, 'message'), response: at(err, 'response') };
   const status = typeof e.status === 'number' ? e.status : undefined;
-  const data = e.response?.data as { message?: unknown } | undefined;
+  const dataMessage = at(at(e.response, 'data'), 'message');
   const message =
-    typeof data?.message === 'string'
-      ? data.message
-      : typeof e.message === 'string'
-        ? e.message
-        : String(err);
-  const remaining = e.response?.headers?.['x-ratelimit-remaining'];
+    typeof dataMessage === 'string' ? dataMessage : typeof e.message === 'string' ? e.message : String(err);
+  const remaining = at(at(e.response, 'headers'), 'x-ratelimit-remaining');
   const rateLimited =
     (status === 403 || status === 429) && (String(remaining) === '0' || /rate limit/i.test(message));
-  const { method, url } = e.request ?? {};
+  const [method, url] = [at(at(err, 'request'), 'method'), at(at(err, 'request'), 'url')];
   const failure: RequestFailure = { status, message, rateLimited };
   if (typeof url === 'string')
     failure.request = requestLine(typeof method === 'string' ? method : undefined, url);

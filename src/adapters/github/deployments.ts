@@ -110,7 +110,7 @@ export async function startDeployment(
       production_environment: isProductionEnvironment(d.environment),
     });
     if (!('id' in data) || typeof data.id !== 'number') {
-      const message = (data as { message?: unknown }).message;
+      const message: unknown = Reflect.get(data, 'message');
       throw new DeploymentsError(
         `could not create a deployment of ${d.ref.slice(0, 12)} to ${where}: GitHub answered without one (${String(message ?? 'no message')})`,
         { message: String(message ?? 'no deployment'), rateLimited: false },
@@ -215,7 +215,8 @@ export async function previousApplies(
   const worker = async (): Promise<void> => {
     while (next < newest.length) {
       const i = next++;
-      results[i] = await readApply(gh, q, newest[i] as Deployment, where);
+      const d = newest[i];
+      if (d) results[i] = await readApply(gh, q, d, where);
     }
   };
   await Promise.all(Array.from({ length: Math.min(STATUS_CONCURRENCY, newest.length) }, worker));
@@ -294,14 +295,14 @@ function payloadOf(payload: unknown): Record<string, unknown> {
   let value = payload;
   if (typeof value === 'string') {
     try {
-      value = JSON.parse(value) as unknown;
+      const parsed: unknown = JSON.parse(value);
+      value = parsed;
     } catch {
       return {};
     }
   }
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value));
 }
 
 /** `staging` of `client-portal/staging`. */

@@ -42,13 +42,48 @@ export interface RuntimeOptions {
 /** A run folder's record of who made it, so a later run can tell when its owner is gone. */
 const OWNER_FILE = 'owner.json';
 
+/** A run folder's owner record, when it is one (written by `open` below). */
+function ownerRecord(text: string): LockHolder | undefined {
+  const v: unknown = JSON.parse(text);
+  if (typeof v !== 'object' || v === null) return undefined;
+  const str = (k: string): string | undefined => {
+    const x: unknown = Reflect.get(v, k);
+    return typeof x === 'string' ? x : undefined;
+  };
+  const pid: unknown = Reflect.get(v, 'pid');
+  const [id, command, site, environment, host, user, started, run] = [
+    'id',
+    'command',
+    'site',
+    'environment',
+    'host',
+    'user',
+    'started',
+    'run',
+  ].map(str);
+  if (typeof pid !== 'number' || host === undefined) return undefined;
+  const pidStart = str('pidStart');
+  return {
+    id: id ?? '',
+    command: command ?? '',
+    site: site ?? '',
+    environment: environment ?? '',
+    host,
+    pid,
+    ...(pidStart === undefined ? {} : { pidStart }),
+    user: user ?? '',
+    started: started ?? '',
+    run: run ?? '',
+  };
+}
+
 /** Removes the work folders of earlier runs whose process is gone (killed before it could clean up). */
 async function removeOrphanedWork(base: string): Promise<void> {
-  const entries = await readdir(base).catch(() => [] as string[]);
+  const entries = await readdir(base).catch((): string[] => []);
   for (const name of entries.filter((n) => n.startsWith('run-'))) {
     const dir = join(base, name);
     const owner = await readFile(join(dir, OWNER_FILE), 'utf8')
-      .then((t) => JSON.parse(t) as LockHolder)
+      .then(ownerRecord)
       .catch(() => undefined);
     if (owner && holderAlive(owner) === false) await rm(dir, { recursive: true, force: true });
   }
