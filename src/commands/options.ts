@@ -101,8 +101,8 @@ export interface Options {
   changedFrom?: string;
   /** apply: the break-glass reason. */
   breakGlass?: string;
-  /** output: only this module. */
-  module?: string;
+  /** The command's string flags as given on the command line (a command reads its own from here). */
+  flags: Partial<Record<Flag, string>>;
   /** On an ephemeral CI runner (GitHub Actions), where local state starts from nothing every run. */
   ephemeralRunner: boolean;
   /** Approval binding (in Actions; absent on the CLI). */

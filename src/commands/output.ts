@@ -103,7 +103,7 @@ export const outputCommand = defineCommand({
   flags: ['site', 'env', 'module', 'json', 'credentials'],
   needs: ['site', 'env'],
   uses: 'state',
-  settings: (o) => ({ ...siteEnv(o), module: o.module }),
+  settings: (o) => ({ ...siteEnv(o), module: o.flags.module }),
   run: outputs,
   json: (doc) => doc,
   text: outputText,

@@ -179,7 +179,11 @@ function commandArgs(c: Command, rest: string[], cwd: string): CliArgs | { help:
   const changedFrom = r.str('changed-from');
   const terraformBinary = r.str('terraform-binary') ?? 'terraform';
   const breakGlass = r.str('break-glass');
-  const module = r.str('module');
+  const flags: Partial<Record<Flag, string>> = {};
+  for (const f of c.flags) {
+    const v = FLAGS[f].type === 'string' ? r.str(f) : undefined;
+    if (v !== undefined) flags[f] = v;
+  }
   if (breakGlass !== undefined && !breakGlass.trim())
     r.fail('--break-glass needs a reason: --break-glass "<why this cannot wait>"');
   const given = { site, env };
@@ -206,7 +210,7 @@ function commandArgs(c: Command, rest: string[], cwd: string): CliArgs | { help:
       lockTimeoutMs: lock.ms,
       changedFrom,
       breakGlass,
-      module,
+      flags,
       ephemeralRunner: process.env.GITHUB_ACTIONS === 'true',
     },
     json: r.on('json'),
