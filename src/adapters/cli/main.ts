@@ -14,13 +14,18 @@ import { summarize } from '../../commands/summarize.js';
 import { trustPolicy } from '../../commands/trust-policy.js';
 import { validate } from '../../commands/validate.js';
 import { CredentialError } from '../../core/credentials/errors.js';
-import { renderTrustReport } from '../../core/credentials/trust.js';
+import { renderTrustReport } from '../../core/report/trust.js';
 import { formatProblem, SiteDeployError, type Problem } from '../../core/errors.js';
-import { renderSummaryMarkdown, renderSummaryText } from '../../core/plan/markdown.js';
+import { renderSummaryMarkdown, renderSummaryText } from '../../core/report/markdown.js';
 import { toSummaryJson } from '../../core/plan/summary.js';
 import { Redactor } from '../../core/redact.js';
 import { runDocument } from '../../core/run/runner.js';
-import { progressLine, renderGraphTable, renderMatrixTable, renderRunTable } from '../../core/run/table.js';
+import {
+  progressLine,
+  renderGraphTable,
+  renderMatrixTable,
+  renderRunTable,
+} from '../../core/report/table.js';
 import { runnerSafeJson } from '../../core/workflow-commands.js';
 import { fsReader } from '../fs-reader.js';
 import { readPlanFile } from '../plan-file.js';

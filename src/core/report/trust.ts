@@ -1,6 +1,12 @@
 import { RUN_LOCK, s3LockObject, s3StateObject, type SiteGraph } from '../graph/build.js';
-import { GITHUB_OIDC_HOST } from './messages.js';
-import { parseArn, partitionOf, sessionName, sessionPolicy, type StepIdentity } from './session.js';
+import { GITHUB_OIDC_HOST } from '../credentials/messages.js';
+import {
+  parseArn,
+  partitionOf,
+  sessionName,
+  sessionPolicy,
+  type StepIdentity,
+} from '../credentials/session.js';
 
 /** One IAM role the site's credentials use, with the trust policy it needs. */
 export interface RoleTrust {
