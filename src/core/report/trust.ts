@@ -5,6 +5,7 @@ import {
   partitionOf,
   sessionName,
   sessionPolicy,
+  type Partition,
   type StepIdentity,
 } from '../credentials/session.js';
 
@@ -53,21 +54,57 @@ export function trustReport(
 ): TrustReport | undefined {
   const c = graph.credentials;
   if (!c) return undefined;
-  const env = graph.environment.name;
-  const partition = partitionOf(c.region);
-  const sub = `repo:${repository}:environment:${env}`;
-  const webIdentity = (account: string, subjects: string[], mergeQueue = false) => ({
+  const trust: TrustContext = {
+    repository,
+    audience,
+    env: graph.environment.name,
+    partition: partitionOf(c.region),
+    sub: `repo:${repository}:environment:${graph.environment.name}`,
+  };
+  return {
+    site: graph.site.name,
+    environment: trust.env,
+    account: c.account,
+    region: c.region,
+    repository,
+    roles: c.via ? hubRoles(c, c.via, trust) : directRoles(c, trust),
+    steps: stepPolicies(graph, c, trust.partition),
+  };
+}
+
+type Credentials = NonNullable<SiteGraph['credentials']>;
+
+/** What every trust policy of one report is written for. */
+interface TrustContext {
+  repository: string;
+  audience: string;
+  env: string;
+  partition: Partition;
+  /** The OIDC subject of the repository's GitHub environment of the same name. */
+  sub: string;
+}
+
+/** The roles a step assumes: the apply role, and the plan role when there is one. */
+function targets(c: Credentials): [string, 'apply' | 'plan'][] {
+  const list: [string, 'apply' | 'plan'][] = [[c.role, 'apply']];
+  if (c.planRole) list.push([c.planRole, 'plan']);
+  return list;
+}
+
+/** A role trusting GitHub's OIDC tokens for `subjects` (and, for plans, the merge queue). */
+function webIdentity(t: TrustContext, account: string, subjects: string[], mergeQueue = false): unknown {
+  return {
     Version: '2012-10-17',
     Statement: [
       {
         Sid: 'GitHubActionsOidc',
         Effect: 'Allow',
-        Principal: { Federated: oidcProvider(partition, account) },
+        Principal: { Federated: oidcProvider(t.partition, account) },
         Action: 'sts:AssumeRoleWithWebIdentity',
         // Several values of one key in StringEquals match any of them.
         Condition: {
           StringEquals: {
-            [`${GITHUB_OIDC_HOST}:aud`]: audience,
+            [`${GITHUB_OIDC_HOST}:aud`]: t.audience,
             [`${GITHUB_OIDC_HOST}:sub`]: subjects.length > 1 ? subjects : subjects[0],
           },
         },
@@ -78,20 +115,24 @@ export function trustReport(
             {
               Sid: 'GitHubMergeQueueOidc',
               Effect: 'Allow',
-              Principal: { Federated: oidcProvider(partition, account) },
+              Principal: { Federated: oidcProvider(t.partition, account) },
               Action: 'sts:AssumeRoleWithWebIdentity',
               Condition: {
-                StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: audience },
+                StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: t.audience },
                 StringLike: {
-                  [`${GITHUB_OIDC_HOST}:sub`]: `repo:${repository}:ref:refs/heads/gh-readonly-queue/*`,
+                  [`${GITHUB_OIDC_HOST}:sub`]: `repo:${t.repository}:ref:refs/heads/gh-readonly-queue/*`,
                 },
               },
             },
           ]
         : []),
     ],
-  });
-  const fromHub = (hub: string) => ({
+  };
+}
+
+/** A role trusting the hub role, with the environment's session tag. */
+function fromHub(hub: string, env: string): unknown {
+  return {
     Version: '2012-10-17',
     Statement: [
       {
@@ -102,99 +143,95 @@ export function trustReport(
         Condition: { StringEquals: { 'aws:RequestTag/Environment': env } },
       },
     ],
-  });
-  const roles: RoleTrust[] = [];
-  const targets: [string, 'apply' | 'plan'][] = [[c.role, 'apply']];
-  if (c.planRole) targets.push([c.planRole, 'plan']);
-  if (c.via) {
-    const hubAccount = parseArn(c.via)?.account ?? c.account;
-    roles.push({
-      role: c.via,
+  };
+}
+
+/** Through a hub (`via`): the hub trusts GitHub, the apply and plan roles trust the hub. */
+function hubRoles(c: Credentials, via: string, t: TrustContext): RoleTrust[] {
+  const hubAccount = parseArn(via)?.account ?? c.account;
+  const roles: RoleTrust[] = [
+    {
+      role: via,
       purpose: 'hub',
       trustPolicy: webIdentity(
+        t,
         hubAccount,
-        c.planRole ? [sub, `repo:${repository}:pull_request`] : [sub],
+        c.planRole ? [t.sub, `repo:${t.repository}:pull_request`] : [t.sub],
         !!c.planRole,
       ),
       notes: [
-        `Needs the GitHub OIDC identity provider ${oidcProvider(partition, hubAccount)} (audience ${audience}).`,
-        `Its permission policy must allow sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity on ${targets.map(([r]) => r).join(' and ')}.`,
+        `Needs the GitHub OIDC identity provider ${oidcProvider(t.partition, hubAccount)} (audience ${t.audience}).`,
+        `Its permission policy must allow sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity on ${targets(
+          c,
+        )
+          .map(([r]) => r)
+          .join(' and ')}.`,
         "For the CLI (ambient credentials) also trust your engineers' role here with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity.",
       ],
+    },
+  ];
+  for (const [role, purpose] of targets(c)) {
+    roles.push({
+      role,
+      purpose,
+      trustPolicy: fromHub(via, t.env),
+      notes: ['Reached from the hub role with session tags and a source identity (the GitHub actor).'],
     });
-    for (const [role, purpose] of targets) {
-      roles.push({
-        role,
-        purpose,
-        trustPolicy: fromHub(c.via),
-        notes: ['Reached from the hub role with session tags and a source identity (the GitHub actor).'],
-      });
-    }
-  } else {
-    for (const [role, purpose] of targets) {
-      // A plan role also serves pull requests, whose token has no environment claim.
-      const subjects = purpose === 'plan' ? [sub, `repo:${repository}:pull_request`] : [sub];
-      roles.push({
-        role,
-        purpose,
-        trustPolicy: webIdentity(c.account, subjects, purpose === 'plan'),
-        notes: [
-          `Needs the GitHub OIDC identity provider ${oidcProvider(partition, c.account)} (audience ${audience}).`,
-          `Keep MaxSessionDuration at or above session_duration (${c.sessionDuration} s).`,
-          "For the CLI (ambient credentials) add a statement trusting your engineers' role with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity.",
-        ],
-      });
-    }
   }
-  const steps = graph.nodes.map((n): StepPolicy => {
+  return roles;
+}
+
+/** Without a hub: the apply and plan roles trust GitHub's OIDC tokens themselves. */
+function directRoles(c: Credentials, t: TrustContext): RoleTrust[] {
+  return targets(c).map(([role, purpose]) => {
+    // A plan role also serves pull requests, whose token has no environment claim.
+    const subjects = purpose === 'plan' ? [t.sub, `repo:${t.repository}:pull_request`] : [t.sub];
+    return {
+      role,
+      purpose,
+      trustPolicy: webIdentity(t, c.account, subjects, purpose === 'plan'),
+      notes: [
+        `Needs the GitHub OIDC identity provider ${oidcProvider(t.partition, c.account)} (audience ${t.audience}).`,
+        `Keep MaxSessionDuration at or above session_duration (${c.sessionDuration} s).`,
+        "For the CLI (ambient credentials) add a statement trusting your engineers' role with sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity.",
+      ],
+    };
+  });
+}
+
+/** Each module step's session policy, then the run lock's (only the lock object beside the state). */
+function stepPolicies(graph: SiteGraph, c: Credentials, partition: Partition): StepPolicy[] {
+  const step = (module: string, services: string[], stateObject: StepIdentity['stateObject']): StepPolicy => {
     const identity: StepIdentity = {
       site: graph.site.name,
-      environment: env,
-      module: n.name,
-      services: n.manifest?.services ?? [],
-      // Resolved like the steps' own backend, so the printed policy is the one STS will get.
-      stateObject: s3StateObject(graph, n.name),
+      environment: graph.environment.name,
+      module,
+      services,
+      stateObject,
       purpose: 'apply',
     };
     const policy = sessionPolicy(identity, c.allowedServices, partition);
     return {
-      module: n.name,
-      sessionName: sessionName(graph.site.name, env, n.name),
-      services: identity.services,
-      policy: policy ? (JSON.parse(policy) as unknown) : undefined,
+      module,
+      sessionName: sessionName(graph.site.name, graph.environment.name, module),
+      services,
+      policy: parse(policy),
     };
-  });
-  // The run lock's own session: only the lock object beside the state.
-  const lock = s3LockObject(graph);
-  if (lock) {
-    const policy = sessionPolicy(
-      {
-        site: graph.site.name,
-        environment: env,
-        module: RUN_LOCK,
-        services: [],
-        stateObject: lock,
-        purpose: 'apply',
-      },
-      c.allowedServices,
-      partition,
-    );
-    steps.push({
-      module: RUN_LOCK,
-      sessionName: sessionName(graph.site.name, env, RUN_LOCK),
-      services: [],
-      policy: policy ? (JSON.parse(policy) as unknown) : undefined,
-    });
-  }
-  return {
-    site: graph.site.name,
-    environment: env,
-    account: c.account,
-    region: c.region,
-    repository,
-    roles,
-    steps,
   };
+  // Resolved like the steps' own backend, so the printed policy is the one STS will get.
+  const steps = graph.nodes.map((n) =>
+    step(n.name, n.manifest?.services ?? [], s3StateObject(graph, n.name)),
+  );
+  const lock = s3LockObject(graph);
+  if (lock) steps.push(step(RUN_LOCK, [], lock));
+  return steps;
+}
+
+/** A session policy document as data, to print it indented. */
+function parse(policy: string | undefined): unknown {
+  if (!policy) return undefined;
+  const parsed: unknown = JSON.parse(policy);
+  return parsed;
 }
 
 /** A readable rendering of the report: one section per role, then each step's session policy. */
