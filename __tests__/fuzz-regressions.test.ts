@@ -12,7 +12,7 @@ import {
   type PathError,
   type ResolveScope,
 } from '../src/core/placeholders/resolve.js';
-import { renderSummaryMarkdown, renderSummaryText } from '../src/core/plan/markdown.js';
+import { renderSummaryMarkdown, renderSummaryText } from '../src/core/report/markdown.js';
 import { PlanFormatError, parsePlanJson, summarizePlan } from '../src/core/plan/summary.js';
 import { loadProject, validateProject } from '../src/core/project.js';
 import { baseRepo, memoryReader } from './helpers/repo.js';

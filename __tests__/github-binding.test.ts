@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { BindingPermissionError, reviewedPlan } from '../src/adapters/github/binding.js';
 import { createGitHubClient, type GitHub } from '../src/adapters/github/client.js';
 import { makeReview, reviewedModule, type BindingReview } from '../src/core/binding.js';
-import { renderReport } from '../src/core/plan/markdown.js';
-import { commentMarker } from '../src/core/run/report.js';
+import { renderReport } from '../src/core/report/markdown.js';
+import { commentMarker } from '../src/core/report/run-report.js';
 import { startGitHubServer, type GitHubServer } from './helpers/github-server.js';
 
 const OWNER = 'org';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { summarizePlan, type PlanSummary } from '../src/core/plan/summary.js';
-import { formatDuration } from '../src/core/run/format.js';
-import { toRunReport } from '../src/core/run/report.js';
+import { formatDuration } from '../src/core/report/format.js';
+import { toRunReport } from '../src/core/report/run-report.js';
 import type { SiteGraph } from '../src/core/graph/build.js';
 import type { RunResult } from '../src/core/run/runner.js';
 import {
@@ -16,9 +16,9 @@ import {
   renderSummaryMarkdown,
   renderSummaryText,
   type ModuleReport,
-  type ModuleStatus,
   type RunReport,
-} from '../src/core/plan/markdown.js';
+} from '../src/core/report/markdown.js';
+import type { ModuleStatus } from '../src/core/status.js';
 
 const MARKER = '<!-- site-deploy:client-portal:production -->';
 

@@ -8,7 +8,7 @@ import {
   toSummaryJson,
   type PlanSummary,
 } from '../src/core/plan/summary.js';
-import { renderReport, renderSummaryMarkdown, renderSummaryText } from '../src/core/plan/markdown.js';
+import { renderReport, renderSummaryMarkdown, renderSummaryText } from '../src/core/report/markdown.js';
 import { SiteDeployError } from '../src/core/errors.js';
 import { TerraformWorkspace, parseHumanPlan, type TerraformPlan } from './helpers/terraform-plans.js';
 

@@ -1,5 +1,5 @@
 import { loadProject } from '../src/core/project.js';
-import { trustReport } from '../src/core/credentials/trust.js';
+import { trustReport } from '../src/core/report/trust.js';
 import { baseRepo, memoryReader } from './helpers/repo.js';
 
 const ctx = {

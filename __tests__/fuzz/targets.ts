@@ -30,7 +30,7 @@ import {
   type PathError,
   type ResolveScope,
 } from '../../src/core/placeholders/resolve.js';
-import { renderReport, renderSummaryMarkdown, renderSummaryText } from '../../src/core/plan/markdown.js';
+import { renderReport, renderSummaryMarkdown, renderSummaryText } from '../../src/core/report/markdown.js';
 import { parsePlanJson, summarizePlan, toSummaryJson } from '../../src/core/plan/summary.js';
 import { loadProject, validateProject } from '../../src/core/project.js';
 import { baseCatalog, memoryReader, repoFiles, type Files } from '../helpers/repo.js';

@@ -3,7 +3,7 @@ import type { Problem } from '../core/errors.js';
 import { graphDocument, type GraphDocument } from '../core/graph/build.js';
 import { loadProject } from '../core/project.js';
 import { Problems } from '../core/errors.js';
-import { renderGraphTable } from '../core/run/table.js';
+import { renderGraphTable } from '../core/report/table.js';
 import { defineCommand } from './descriptor.js';
 import { siteEnv } from './options.js';
 import type { CommandPorts } from './ports.js';

@@ -9,7 +9,7 @@ import {
   type MatrixDocument,
 } from '../core/matrix.js';
 import type { ChangeSet, CommandPorts } from './ports.js';
-import { renderMatrixTable } from '../core/run/table.js';
+import { renderMatrixTable } from '../core/report/table.js';
 import { defineCommand } from './descriptor.js';
 
 export type { ChangeSet } from './ports.js';

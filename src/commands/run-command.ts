@@ -3,10 +3,10 @@
  * of a run — the terminal table, the JSON document, and what a workflow step publishes (job
  * summary, PR comment, check run, outputs).
  */
-import { renderReport } from '../core/plan/markdown.js';
-import { applyCheckLines, toRunReport } from '../core/run/report.js';
+import { renderReport } from '../core/report/markdown.js';
+import { applyCheckLines, toRunReport } from '../core/report/run-report.js';
 import { publicOutputs, runDocument, type RunMode } from '../core/run/runner.js';
-import { renderRunTable } from '../core/run/table.js';
+import { renderRunTable } from '../core/report/table.js';
 import { defineCommand, type ActionReport, type CheckNote, type Command } from './descriptor.js';
 import { STEP_FLAGS, STEP_INPUTS, type Flag, type Input, type Options } from './options.js';
 import { runtimeOf, type CommandPorts } from './ports.js';

@@ -1,4 +1,4 @@
-import { renderSummaryMarkdown, renderSummaryText } from '../core/plan/markdown.js';
+import { renderSummaryMarkdown, renderSummaryText } from '../core/report/markdown.js';
 import { parsePlanJson, summarizePlan, toSummaryJson, type PlanSummary } from '../core/plan/summary.js';
 import { defineCommand } from './descriptor.js';
 import type { PlanFileReader } from './ports.js';

@@ -1,6 +1,6 @@
 import type { Problem } from '../core/errors.js';
 import { SiteDeployError } from '../core/errors.js';
-import { renderTrustReport, trustReport, type TrustReport } from '../core/credentials/trust.js';
+import { renderTrustReport, trustReport, type TrustReport } from '../core/report/trust.js';
 import { loadProject } from '../core/project.js';
 import type { SiteEnvSettings } from './graph.js';
 import type { CommandPorts } from './ports.js';

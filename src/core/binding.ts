@@ -254,12 +254,15 @@ export function fitReview(review: BindingReview, maxChars: number): FittedReview
     change: (m: ReviewedModule) => ReviewedModule,
     into: string[],
   ): void => {
-    const order = names
-      .filter((n) => pick(modules[n] as ReviewedModule))
+    const order = Object.entries(modules)
+      .filter(([, m]) => pick(m))
+      .map(([n]) => n)
       .sort((a, b) => (sizes.get(b) ?? 0) - (sizes.get(a) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
     for (const name of order) {
       if (headerLength(json) <= maxChars) return;
-      modules[name] = change(modules[name] as ReviewedModule);
+      const before = modules[name];
+      if (before === undefined) continue;
+      modules[name] = change(before);
       const size = entryLength(name);
       json += size - (sizes.get(name) ?? 0);
       sizes.set(name, size);
@@ -306,7 +309,8 @@ function validModule(m: unknown): m is ReviewedModule {
   if (!Array.isArray(m.unknown) || m.unknown.length > MAX_UNKNOWN_PATHS) return false;
   if (m.compare === 'shape' && m.unknown.length > 0) return false;
   let chars = 0;
-  for (const p of m.unknown as unknown[]) {
+  const unknownPaths: unknown[] = m.unknown;
+  for (const p of unknownPaths) {
     if (typeof p !== 'string' || parseValuePath(p) === undefined) return false;
     chars += p.length;
   }
@@ -329,7 +333,8 @@ export function parseBindingHeader(commentBody: string): BindingReview | undefin
     if (typeof commentBody !== 'string') return undefined;
     const found = [...commentBody.matchAll(HEADER_LINE)];
     if (found.length !== 1) return undefined;
-    const payload = (found[0] as RegExpExecArray)[1] as string;
+    const payload = found[0]?.[1];
+    if (payload === undefined) return undefined;
     const bytes = Buffer.from(payload, 'base64url');
     if (bytes.toString('base64url') !== payload) return undefined;
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -348,7 +353,8 @@ export function parseBindingHeader(commentBody: string): BindingReview | undefin
     if (typeof data.combined !== 'string' || !DIGEST.test(data.combined)) return undefined;
     if (!isObj(data.modules)) return undefined;
     // A null prototype: a module named `constructor` or `__proto__` is only ever its own entry.
-    const modules = Object.create(null) as Record<string, ReviewedModule>;
+    const modules: Record<string, ReviewedModule> = {};
+    Object.setPrototypeOf(modules, null);
     for (const [name, m] of Object.entries(data.modules)) {
       if (!shortText(name, 256) || !validModule(m)) return undefined;
       Object.defineProperty(modules, name, {
@@ -430,14 +436,7 @@ export function checkModule(
   const reviewedDigest = shape ? reviewed.shape_digest : reviewed.digest;
   const currentDigest = planDigest(plan, options);
   const digests = `reviewed ${reviewedDigest}, now ${currentDigest}${shape ? ' (shape: addresses and actions)' : ''}`;
-
-  const nowMs = typeof now === 'number' ? now : now.getTime();
-  const created = Date.parse(createdAt);
-  let staleWhy: string | undefined;
-  if (!Number.isFinite(created)) staleWhy = 'its review has no readable time';
-  else if (created - nowMs > FUTURE_SKEW_MS) staleWhy = 'its review is dated in the future';
-  else if (nowMs - created > maxAgeMs)
-    staleWhy = `its review is ${age(nowMs - created)} old, over max-plan-age (${age(maxAgeMs)})`;
+  const staleWhy = staleness(typeof now === 'number' ? now : now.getTime(), createdAt, maxAgeMs);
   if (staleWhy !== undefined) {
     return {
       ok: false,
@@ -450,27 +449,60 @@ export function checkModule(
       named: false,
     };
   }
-
   if (currentDigest === reviewedDigest)
     return { ok: true, compare: reviewed.compare, reviewedDigest, currentDigest };
+  const { differing, vanished } = changedSinceReview(reviewed, plan);
+  const named = reviewed.changes !== undefined;
+  return {
+    ok: false,
+    reason: 'differs',
+    message: `${who}: its plan differs from the reviewed plan (${digests}); ${differences(differing, vanished, named)}`,
+    reviewedDigest,
+    currentDigest,
+    differing,
+    vanished,
+    named,
+  };
+}
 
+/** Why a review dated `createdAt` is too old (or in the future) at `nowMs`; undefined when it is not. */
+function staleness(nowMs: number, createdAt: string, maxAgeMs: number): string | undefined {
+  const created = Date.parse(createdAt);
+  if (!Number.isFinite(created)) return 'its review has no readable time';
+  if (created - nowMs > FUTURE_SKEW_MS) return 'its review is dated in the future';
+  if (nowMs - created > maxAgeMs)
+    return `its review is ${age(nowMs - created)} old, over max-plan-age (${age(maxAgeMs)})`;
+  return undefined;
+}
+
+/**
+ * The changes whose digest is not the reviewed one, by address, and how many reviewed changes are
+ * no longer planned; none when the review kept no per-change digests.
+ */
+function changedSinceReview(
+  reviewed: ReviewedModule,
+  plan: unknown,
+): { differing: string[]; vanished: number } {
   const differing: string[] = [];
   let vanished = 0;
-  const named = reviewed.changes !== undefined;
-  if (reviewed.changes !== undefined) {
-    const before = decodeTable(reviewed.changes);
-    const seen = new Set<string>();
-    const current = changeDigests(
-      keyedChanges(plan, shape ? {} : { unknownPaths: reviewed.unknown }),
-      reviewed.compare,
-    );
-    for (const [key, d] of current) {
-      const k = keyHash(key);
-      seen.add(k);
-      if (before.get(k) !== d) differing.push(key);
-    }
-    for (const k of before.keys()) if (!seen.has(k)) vanished++;
+  if (reviewed.changes === undefined) return { differing, vanished };
+  const before = decodeTable(reviewed.changes);
+  const seen = new Set<string>();
+  const current = changeDigests(
+    keyedChanges(plan, reviewed.compare === 'shape' ? {} : { unknownPaths: reviewed.unknown }),
+    reviewed.compare,
+  );
+  for (const [key, d] of current) {
+    const k = keyHash(key);
+    seen.add(k);
+    if (before.get(k) !== d) differing.push(key);
   }
+  for (const k of before.keys()) if (!seen.has(k)) vanished++;
+  return { differing, vanished };
+}
+
+/** The part of a `differs` message that names what differs. */
+function differences(differing: string[], vanished: number, named: boolean): string {
   const parts: string[] = [];
   if (differing.length > 0) {
     const list = differing.slice(0, MESSAGE_ADDRESSES).map(shown).join(', ');
@@ -482,14 +514,5 @@ export function checkModule(
     parts.push(`${vanished} reviewed change${vanished === 1 ? ' is' : 's are'} no longer planned`);
   if (!named) parts.push('the review kept no per-change digests, so the differing addresses cannot be named');
   else if (parts.length === 0) parts.push('no single change can be named');
-  return {
-    ok: false,
-    reason: 'differs',
-    message: `${who}: its plan differs from the reviewed plan (${digests}); ${parts.join('; ')}`,
-    reviewedDigest,
-    currentDigest,
-    differing,
-    vanished,
-    named,
-  };
+  return parts.join('; ');
 }

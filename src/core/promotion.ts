@@ -9,6 +9,7 @@ import { posix } from 'node:path';
 import canonicalize from 'canonicalize';
 import type { Layout } from './config/load.js';
 import type { Environment, FreezeWindow, Site } from './config/model.js';
+import type { PreviousApplyStatus } from './status.js';
 
 /** A release: the commit and the site-level config digest ({@link siteConfigDigest}). */
 export interface Release {
@@ -17,23 +18,8 @@ export interface Release {
   siteDigest: string;
 }
 
-/**
- * How an earlier apply of an environment ended. `succeeded` and `no-op` (nothing to change: the
- * environment already matched) count as applied; the rest do not. From GitHub: `success` →
- * `succeeded`, `failure` → `failed`, `error` → `error`, `in_progress` → `in-progress`, `queued` /
- * `pending` / no status yet → `pending`, `inactive` → `succeeded` when it had succeeded before a
- * newer deployment superseded it, else `inactive`. From the evidence folder: the record's status.
- */
-export type PreviousApplyStatus =
-  | 'succeeded'
-  | 'no-op'
-  | 'failed'
-  | 'error'
-  | 'cancelled'
-  | 'refused'
-  | 'in-progress'
-  | 'pending'
-  | 'inactive';
+/** How an earlier apply of an environment ended (see status.ts). */
+export type { PreviousApplyStatus };
 
 /** One earlier apply of an environment, newest first where lists of them are returned. */
 export interface PreviousApply {

@@ -10,7 +10,7 @@ import type { ActionReport, CheckNote, Command } from '../../commands/descriptor
 import type { Options } from '../../commands/options.js';
 import { InputError, SiteDeployError, type Problem } from '../../core/errors.js';
 import { Redactor } from '../../core/redact.js';
-import { commentMarker } from '../../core/run/report.js';
+import { commentMarker } from '../../core/report/run-report.js';
 import type { Annotation } from '../github/check-run.js';
 import { actionEnvironment } from './environment.js';
 import { defaultChangedFrom, readEvent } from './event.js';

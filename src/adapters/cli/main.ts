@@ -8,7 +8,7 @@ import type { LogSink, Reporter } from '../../commands/ports.js';
 import { CredentialError } from '../../core/credentials/errors.js';
 import { formatProblem, SiteDeployError, type Problem } from '../../core/errors.js';
 import { Redactor } from '../../core/redact.js';
-import { progressLine } from '../../core/run/table.js';
+import { progressLine } from '../../core/report/table.js';
 import { runnerSafeJson } from '../../core/workflow-commands.js';
 import { readPlanFile } from '../plan-file.js';
 import { localEnvironment } from '../run/environment.js';

@@ -1,4 +1,4 @@
-import type { StepStatus } from '../../core/run/format.js';
+import type { StepStatus } from '../../core/status.js';
 
 /** Where a module's Terraform state lives: a local file or an S3 object locked with `use_lockfile`. */
 export type Backend =

@@ -4,7 +4,7 @@
  * from anyone else's.
  */
 import { parseBindingHeader, type BindingReview } from '../../core/binding.js';
-import { commentMarker } from '../../core/run/report.js';
+import { commentMarker } from '../../core/report/run-report.js';
 import {
   describeFailure,
   GITHUB_ACTIONS_LOGIN,

@@ -1,3 +1,4 @@
+import type { CheckConclusion } from '../../core/status.js';
 import { describeFailure, isPermissionFailure, requestFailure, type GitHub } from './client.js';
 
 /** The Checks API caps `output.summary` and `output.text` at this many characters. */
@@ -19,8 +20,8 @@ export interface Annotation {
   end_column?: number;
 }
 
-/** A check run's final state. */
-export type CheckConclusion = 'success' | 'failure' | 'neutral' | 'cancelled' | 'action_required';
+/** A check run's final state; a run's own is `checkConclusion` of its status (core/status.ts). */
+export type { CheckConclusion };
 
 /** What {@link startCheckRun} returns: the run's id, or why none could be created. */
 export type CheckRunStarted = { id: number; url?: string } | { degraded: string };

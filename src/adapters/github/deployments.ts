@@ -9,7 +9,8 @@
  * naming the permission, and any other failure a {@link DeploymentsError}. The caller decides.
  */
 import type { DeploymentsPort } from '../../commands/ports.js';
-import type { PreviousApply, PreviousApplyStatus } from '../../core/promotion.js';
+import type { PreviousApply } from '../../core/promotion.js';
+import { previousApplyStatus, type DeploymentEndState } from '../../core/status.js';
 import {
   describeFailure,
   isPermissionFailure,
@@ -147,7 +148,7 @@ export async function finishDeployment(
     owner: string;
     repo: string;
     id: number;
-    state: 'success' | 'failure' | 'error';
+    state: DeploymentEndState;
     logUrl: string | null;
     environmentUrl?: string;
     description?: string;
@@ -260,7 +261,7 @@ async function readApply(
     environment: envName(d.environment),
     commit: typeof payload.commit === 'string' && payload.commit ? payload.commit : d.sha,
     siteDigest: typeof payload.site_digest === 'string' ? payload.site_digest : null,
-    status: statusOf(sorted),
+    status: previousApplyStatus(sorted.map((s) => s.state)),
     at: latest?.created_at ?? d.created_at,
     ...(url
       ? { url }
@@ -268,27 +269,6 @@ async function readApply(
         ? { url: payload.run_url }
         : {}),
   };
-}
-
-/** A deployment's state as promotion reads it, from its statuses (newest first). */
-function statusOf(statuses: DeploymentStatus[]): PreviousApplyStatus {
-  const state = statuses[0]?.state;
-  switch (state) {
-    case 'success':
-      return 'succeeded';
-    case 'failure':
-      return 'failed';
-    case 'error':
-      return 'error';
-    case 'in_progress':
-      return 'in-progress';
-    case 'inactive':
-      // GitHub sets older successful deployments inactive when a newer one succeeds: superseded,
-      // but applied.
-      return statuses.some((s) => s.state === 'success') ? 'succeeded' : 'inactive';
-    default:
-      return 'pending';
-  }
 }
 
 function payloadOf(payload: unknown): Record<string, unknown> {

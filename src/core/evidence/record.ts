@@ -7,12 +7,13 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { BreakGlassRecord } from '../promotion.js';
+import type { EvidenceStatus } from '../status.js';
 
 /** The commands that leave a record. */
 export type EvidenceCommand = 'plan' | 'apply' | 'destroy' | 'drift' | 'verify';
 
 /** How the run ended; `refused`: a check stopped it before anything was changed. */
-export type EvidenceStatus = 'succeeded' | 'no-op' | 'failed' | 'cancelled' | 'refused';
+export type { EvidenceStatus };
 
 /** Why a run was refused. */
 export interface Refusal {

@@ -2,6 +2,7 @@
 // It knows nothing about Terraform: the caller hands it one `run` function and reads back one
 // result per node, in a stable order that does not depend on which step happened to finish first.
 import { SiteDeployError } from '../errors.js';
+import type { NodeStatus, StepOutcome } from '../status.js';
 
 /** One unit of work: its weight, its declaration order (the last tie-break) and what it waits for. */
 export interface ScheduleNode {
@@ -12,11 +13,7 @@ export interface ScheduleNode {
   dependsOn: readonly string[];
 }
 
-/** What a step itself reports when it ran. */
-export type StepOutcome = 'succeeded' | 'no-op' | 'failed' | 'blocked' | 'cancelled';
-
-/** A node's final status: a step outcome, or why it never ran (`pending` only on a scheduler bug). */
-export type NodeStatus = StepOutcome | 'halted' | 'skipped' | 'pending';
+export type { NodeStatus, StepOutcome } from '../status.js';
 
 /** One node's result; times are only present for nodes that started. */
 export interface NodeResult {

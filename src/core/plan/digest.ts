@@ -157,7 +157,7 @@ export function parseValuePath(path: string): { key: string; segments: string[] 
 const INDEX = /^(0|[1-9]\d*)$/;
 
 function child(node: unknown, seg: string): unknown {
-  if (Array.isArray(node)) return INDEX.test(seg) ? (node as unknown[])[Number(seg)] : undefined;
+  if (Array.isArray(node)) return INDEX.test(seg) ? node[Number(seg)] : undefined;
   return isObj(node) ? own(node, seg) : undefined;
 }
 
@@ -165,13 +165,13 @@ function child(node: unknown, seg: string): unknown {
 function maskValue(after: unknown, pointers: string[][]): unknown {
   let root = after;
   for (const segs of pointers) {
-    if (segs.length === 0) {
+    const last = segs.at(-1);
+    if (last === undefined) {
       root = UNKNOWN;
       continue;
     }
     let node = root;
     for (const seg of segs.slice(0, -1)) node = child(node, seg);
-    const last = segs[segs.length - 1] as string;
     if (Array.isArray(node)) {
       if (INDEX.test(last) && Number(last) < node.length) node[Number(last)] = UNKNOWN;
     } else if (isObj(node) && Object.hasOwn(node, last)) {
@@ -182,17 +182,25 @@ function maskValue(after: unknown, pointers: string[][]): unknown {
 }
 
 function actionsOf(v: unknown): string[] {
-  return Array.isArray(v) ? (v as unknown[]).map(String) : [];
+  return Array.isArray(v) ? v.map(String) : [];
 }
 
 const isNoOp = (actions: string[]): boolean => actions.length === 1 && actions[0] === 'no-op';
 
-/** One normalized change with its key ({@link resourceKey} or {@link outputKey}). */
-export interface KeyedChange {
+/**
+ * One normalized change with its key ({@link resourceKey} or {@link outputKey}); `change` as in
+ * {@link NormalizedPlan}: `{address, actions, after}` or `{name, actions, after}`.
+ */
+export type KeyedChange = KeyedResource | KeyedOutput;
+interface KeyedResource {
   key: string;
-  kind: 'resource' | 'output';
-  /** As in {@link NormalizedPlan}: `{address, actions, after}` or `{name, actions, after}`. */
-  change: NormalizedChange | NormalizedPlan['outputs'][number];
+  kind: 'resource';
+  change: NormalizedChange;
+}
+interface KeyedOutput {
+  key: string;
+  kind: 'output';
+  change: NormalizedPlan['outputs'][number];
 }
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -211,7 +219,9 @@ function keyedInternal(
     masks.set(parsed.key, list);
   }
   const normalize = (key: string, value: unknown, unknown: unknown, sensitive: unknown): unknown => {
-    const found = collect ? { pointer: '', paths: [] as string[] } : undefined;
+    const found: { pointer: string; paths: string[] } | undefined = collect
+      ? { pointer: '', paths: [] }
+      : undefined;
     let after = normalizeAt(value, unknown, sensitive, found);
     if (found) for (const p of found.paths) collect?.push(`${key}#${p}`);
     const m = masks.get(key);
@@ -220,7 +230,7 @@ function keyedInternal(
   };
 
   const p = isObj(plan) ? plan : {};
-  const resources: KeyedChange[] = [];
+  const resources: KeyedResource[] = [];
   for (const rc of Array.isArray(p.resource_changes) ? p.resource_changes : []) {
     if (!isObj(rc) || !isObj(rc.change) || typeof rc.address !== 'string') continue;
     const actions = actionsOf(rc.change.actions);
@@ -230,10 +240,8 @@ function keyedInternal(
     resources.push({ key, kind: 'resource', change: { address: rc.address, actions, after } });
   }
   // By address; a stable sort keeps Terraform's own order among a resource's deposed objects.
-  resources.sort((a, b) =>
-    byString((a.change as NormalizedChange).address, (b.change as NormalizedChange).address),
-  );
-  const outputs: KeyedChange[] = [];
+  resources.sort((a, b) => byString(a.change.address, b.change.address));
+  const outputs: KeyedOutput[] = [];
   if (isObj(p.output_changes)) {
     for (const [name, c] of Object.entries(p.output_changes)) {
       if (!isObj(c)) continue;
@@ -255,10 +263,8 @@ function normalizeInternal(
 ): NormalizedPlan {
   const keyed = keyedInternal(plan, unknownPaths, collect);
   return {
-    resources: keyed.filter((k) => k.kind === 'resource').map((k) => k.change as NormalizedChange),
-    outputs: keyed
-      .filter((k) => k.kind === 'output')
-      .map((k) => k.change as NormalizedPlan['outputs'][number]),
+    resources: keyed.flatMap((k) => (k.kind === 'resource' ? [k.change] : [])),
+    outputs: keyed.flatMap((k) => (k.kind === 'output' ? [k.change] : [])),
   };
 }
 

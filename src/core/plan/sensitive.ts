@@ -11,8 +11,8 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 /** The parts of `value` that a sensitivity tree (`true`, or lists/maps of them) marks. */
 function marked(value: unknown, tree: unknown, out: unknown[]): void {
   const stack: [unknown, unknown][] = [[value, tree]];
-  while (stack.length > 0) {
-    const [v, t] = stack.pop() as [unknown, unknown];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, t] = top;
     if (v === undefined || v === null) continue;
     if (t === true) out.push(v);
     else if (Array.isArray(t) && Array.isArray(v)) t.forEach((x, i) => stack.push([v[i], x]));
@@ -28,7 +28,8 @@ function moduleResources(root: unknown, out: unknown[]): void {
     if (!isObj(m)) continue;
     if (Array.isArray(m.resources))
       for (const r of m.resources) if (isObj(r)) marked(r.values, r.sensitive_values, out);
-    if (Array.isArray(m.child_modules)) stack.push(...(m.child_modules as unknown[]));
+    // One by one: spreading a long list into push() would overflow the call stack.
+    if (Array.isArray(m.child_modules)) for (const c of m.child_modules) stack.push(c);
   }
 }
 

@@ -148,7 +148,8 @@ export function parsePlanJson(text: string, source = 'plan JSON'): unknown {
     );
   }
   try {
-    return JSON.parse(body) as unknown;
+    const parsed: unknown = JSON.parse(body);
+    return parsed;
   } catch (e) {
     throw jsonSyntaxError(e, body, source, text.length - body.length);
   }
@@ -180,133 +181,193 @@ function jsonSyntaxError(e: unknown, body: string, source: string, offset: numbe
 
 const WS = new Set([' ', '\t', '\n', '\r']);
 
+/** A JSON syntax error: its offset and what is wrong there. */
+interface JsonError {
+  at: number;
+  what: string;
+}
+
 /** The offset and kind of the first JSON syntax error; runs only after JSON.parse failed. */
-function locateJsonError(text: string): { at: number; what: string } | undefined {
-  const stack: ('{' | '[')[] = [];
-  let i = 0;
-  const ws = (): void => {
-    while (i < text.length && WS.has(text[i] as string)) i++;
-  };
-  const fail = (what: string): { at: number; what: string } => ({ at: i, what });
-  const string = (): { at: number; what: string } | undefined => {
-    i++; // opening quote
+function locateJsonError(text: string): JsonError | undefined {
+  return new JsonLocator(text).locate();
+}
+
+/**
+ * Walks JSON text with its own stack of open containers (JSON.parse accepts nesting deeper than
+ * the call stack), one value at a time, until the first error.
+ */
+class JsonLocator {
+  private i = 0;
+  private readonly stack: ('{' | '[')[] = [];
+
+  constructor(private readonly text: string) {}
+
+  locate(): JsonError | undefined {
     for (;;) {
-      if (i >= text.length) return fail('unterminated string');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        i++;
-        return undefined;
-      }
-      if (c < 0x20) return fail('control character in a string');
-      if (c === 0x5c) {
-        const n = text[i + 1];
-        // Cut right after a backslash, or inside a \u escape: the file ends there, so it is truncated.
-        if (n === undefined) {
-          i = text.length;
-          return fail('unterminated string');
-        }
-        if (n === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-            i += 2;
-            if (i + 4 > text.length && /^[0-9a-fA-F]*$/.test(text.slice(i))) {
-              i = text.length;
-              return fail('unterminated string');
-            }
-            return fail('bad \\u escape');
-          }
-          i += 6;
-        } else if ('"\\/bfnrt'.includes(n)) {
-          i += 2;
-        } else {
-          i++;
-          return fail('bad escape in a string');
-        }
-      } else {
-        i++;
-      }
+      const v = this.value();
+      if (v === 'opened') continue;
+      if (v !== 'done') return v;
+      const next = this.afterValue();
+      if (next === 'end') return undefined;
+      if (next !== 'next') return next;
     }
-  };
-  const digits = (): boolean => {
-    const from = i;
-    while (i < text.length && text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39) i++;
-    return i > from;
-  };
-  const number = (): { at: number; what: string } | undefined => {
-    const bad = (): { at: number; what: string } => fail(i >= text.length ? 'unexpected end' : 'bad number');
-    if (text[i] === '-') i++;
-    if (text[i] === '0') i++;
-    else if (!digits()) return bad();
-    if (text[i] === '.') {
-      i++;
-      if (!digits()) return bad();
-    }
-    if (text[i] === 'e' || text[i] === 'E') {
-      i++;
-      if (text[i] === '+' || text[i] === '-') i++;
-      if (!digits()) return bad();
-    }
+  }
+
+  private ws(): void {
+    while (this.i < this.text.length && WS.has(this.text.charAt(this.i))) this.i++;
+  }
+
+  private fail(what: string): JsonError {
+    return { at: this.i, what };
+  }
+
+  private atEnd(): boolean {
+    return this.i >= this.text.length;
+  }
+
+  /** A value; `opened` when it opened a container whose first element comes next. */
+  private value(): JsonError | 'opened' | 'done' {
+    this.ws();
+    if (this.atEnd()) return this.fail('unexpected end');
+    const c = this.text.charAt(this.i);
+    if (c === '{' || c === '[') return this.open(c);
+    if (c === '"') return this.string() ?? 'done';
+    if (c === '-' || (c >= '0' && c <= '9')) return this.number() ?? 'done';
+    return this.literal(c) ?? 'done';
+  }
+
+  private open(c: '{' | '['): JsonError | 'opened' | 'done' {
+    this.stack.push(c);
+    this.i++;
+    this.ws();
+    if (c === '{' && this.text[this.i] !== '}') return this.key() ?? 'opened';
+    if (c === '[' && this.text[this.i] !== ']') return 'opened';
+    this.i++;
+    this.stack.pop();
+    return 'done';
+  }
+
+  /** A property name and its colon. */
+  private key(): JsonError | undefined {
+    if (this.text[this.i] !== '"')
+      return this.fail(this.atEnd() ? 'unexpected end' : 'expected a property name');
+    const err = this.string();
+    if (err) return err;
+    this.ws();
+    if (this.text[this.i] !== ':') return this.fail(this.atEnd() ? 'unexpected end' : "expected ':'");
+    this.i++;
     return undefined;
-  };
-  for (;;) {
-    // A value.
-    ws();
-    if (i >= text.length) return fail('unexpected end');
-    const c = text[i] as string;
-    let err: { at: number; what: string } | undefined;
-    if (c === '{' || c === '[') {
-      stack.push(c);
-      i++;
-      ws();
-      if (c === '{' && text[i] !== '}') {
-        if (text[i] !== '"') return fail(i >= text.length ? 'unexpected end' : 'expected a property name');
-        if ((err = string())) return err;
-        ws();
-        if (text[i] !== ':') return fail(i >= text.length ? 'unexpected end' : "expected ':'");
-        i++;
-        continue;
-      }
-      if (c === '[' && text[i] !== ']') continue;
-      i++;
-      stack.pop();
-    } else if (c === '"') {
-      if ((err = string())) return err;
-    } else if (c === '-' || (c >= '0' && c <= '9')) {
-      if ((err = number())) return err;
-    } else {
-      const word = c === 't' ? 'true' : c === 'f' ? 'false' : c === 'n' ? 'null' : undefined;
-      if (word === undefined) return fail('unexpected character');
-      for (let k = 0; k < word.length; k++, i++) {
-        if (i >= text.length) return fail('unexpected end');
-        if (text[i] !== word[k]) return fail('unexpected character');
-      }
-    }
-    // After a value: close containers or move to the next element.
+  }
+
+  /** After a value: close containers, or move to the next element (`next`); `end` after the document. */
+  private afterValue(): JsonError | 'next' | 'end' {
     for (;;) {
-      ws();
-      const top = stack.at(-1);
+      this.ws();
+      const top = this.stack.at(-1);
       if (top === undefined)
-        return i < text.length ? fail('unexpected data after the JSON document') : undefined;
-      if (i >= text.length) return fail('unexpected end');
-      const d = text[i];
+        return this.atEnd() ? 'end' : this.fail('unexpected data after the JSON document');
+      if (this.atEnd()) return this.fail('unexpected end');
+      const d = this.text[this.i];
       if (d === ',') {
-        i++;
+        this.i++;
         if (top === '{') {
-          ws();
-          if (text[i] !== '"') return fail(i >= text.length ? 'unexpected end' : 'expected a property name');
-          if ((err = string())) return err;
-          ws();
-          if (text[i] !== ':') return fail(i >= text.length ? 'unexpected end' : "expected ':'");
-          i++;
+          this.ws();
+          const err = this.key();
+          if (err) return err;
         }
-        break;
+        return 'next';
       }
       if ((top === '{' && d === '}') || (top === '[' && d === ']')) {
-        i++;
-        stack.pop();
+        this.i++;
+        this.stack.pop();
         continue;
       }
-      return fail(top === '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+      return this.fail(top === '{' ? "expected ',' or '}'" : "expected ',' or ']'");
     }
+  }
+
+  private string(): JsonError | undefined {
+    const { text } = this;
+    this.i++; // opening quote
+    for (;;) {
+      if (this.atEnd()) return this.fail('unterminated string');
+      const c = text.charCodeAt(this.i);
+      if (c === 0x22) {
+        this.i++;
+        return undefined;
+      }
+      if (c < 0x20) return this.fail('control character in a string');
+      if (c === 0x5c) {
+        const err = this.escape();
+        if (err) return err;
+      } else {
+        this.i++;
+      }
+    }
+  }
+
+  /** A backslash escape inside a string. */
+  private escape(): JsonError | undefined {
+    const { text } = this;
+    const n = text[this.i + 1];
+    // Cut right after a backslash, or inside a \u escape: the file ends there, so it is truncated.
+    if (n === undefined) {
+      this.i = text.length;
+      return this.fail('unterminated string');
+    }
+    if (n === 'u') {
+      if (!/^[0-9a-fA-F]{4}$/.test(text.slice(this.i + 2, this.i + 6))) {
+        this.i += 2;
+        if (this.i + 4 > text.length && /^[0-9a-fA-F]*$/.test(text.slice(this.i))) {
+          this.i = text.length;
+          return this.fail('unterminated string');
+        }
+        return this.fail('bad \\u escape');
+      }
+      this.i += 6;
+    } else if ('"\\/bfnrt'.includes(n)) {
+      this.i += 2;
+    } else {
+      this.i++;
+      return this.fail('bad escape in a string');
+    }
+    return undefined;
+  }
+
+  private digits(): boolean {
+    const from = this.i;
+    while (!this.atEnd() && this.text.charCodeAt(this.i) >= 0x30 && this.text.charCodeAt(this.i) <= 0x39)
+      this.i++;
+    return this.i > from;
+  }
+
+  private number(): JsonError | undefined {
+    const { text } = this;
+    const bad = (): JsonError => this.fail(this.atEnd() ? 'unexpected end' : 'bad number');
+    if (text[this.i] === '-') this.i++;
+    if (text[this.i] === '0') this.i++;
+    else if (!this.digits()) return bad();
+    if (text[this.i] === '.') {
+      this.i++;
+      if (!this.digits()) return bad();
+    }
+    if (text[this.i] === 'e' || text[this.i] === 'E') {
+      this.i++;
+      if (text[this.i] === '+' || text[this.i] === '-') this.i++;
+      if (!this.digits()) return bad();
+    }
+    return undefined;
+  }
+
+  /** `true`, `false` or `null`. */
+  private literal(c: string): JsonError | undefined {
+    const word = c === 't' ? 'true' : c === 'f' ? 'false' : c === 'n' ? 'null' : undefined;
+    if (word === undefined) return this.fail('unexpected character');
+    for (let k = 0; k < word.length; k++, this.i++) {
+      if (this.atEnd()) return this.fail('unexpected end');
+      if (this.text[this.i] !== word[k]) return this.fail('unexpected character');
+    }
+    return undefined;
   }
 }
 
@@ -372,9 +433,9 @@ function checkFormat(plan: unknown): Record<string, unknown> {
 function stringList(v: unknown, where: string): string[] {
   if (!Array.isArray(v) || v.length === 0)
     throw new PlanFormatError(`${where}: expected a non-empty list of actions`);
-  for (const a of v)
-    if (typeof a !== 'string') throw new PlanFormatError(`${where}: actions must be strings`);
-  return v as string[];
+  if (!v.every((a): a is string => typeof a === 'string'))
+    throw new PlanFormatError(`${where}: actions must be strings`);
+  return v;
 }
 
 function array(plan: Record<string, unknown>, key: string): unknown[] {
@@ -418,6 +479,13 @@ function highRiskMatcher(types: readonly string[]): (type: string) => boolean {
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Risk entries by severity, each in plan order: high-risk replaces, high-risk destroys, destructive. */
+interface RiskGroups {
+  highReplace: RiskEntry[];
+  highDestroy: RiskEntry[];
+  destructive: RiskEntry[];
+}
+
 /**
  * Summarizes a parsed `terraform show -json` plan: counts equal to Terraform's `Plan:` line
  * (a replace is 1 add + 1 destroy; `["create","forget"]` is 1 add + 1 forget), plus forget,
@@ -440,90 +508,103 @@ export function summarizePlan(plan: unknown, options: SummarizeOptions = {}): Pl
     outputChanges: [],
     risks: [],
   };
-
-  const highReplace: RiskEntry[] = [];
-  const highDestroy: RiskEntry[] = [];
-  const destructive: RiskEntry[] = [];
+  const risks: RiskGroups = { highReplace: [], highDestroy: [], destructive: [] };
   const changes = array(p, 'resource_changes');
-  for (let i = 0; i < changes.length; i++) {
-    const rc = changes[i];
-    const where = `resource_changes[${i}]`;
-    if (!isObject(rc) || typeof rc['address'] !== 'string' || !isObject(rc['change'])) {
-      throw new PlanFormatError(`${where}: expected an object with address and change`);
-    }
-    const address = rc['address'];
-    const change = rc['change'];
-    const actions = stringList(change['actions'], `${where} (${address})`);
-    const key = actions.length === 1 ? actions[0] : actions.join(',');
-    const managed = rc['mode'] !== 'data';
-    // Terraform neither renders nor counts a data source leaving the state.
-    if (key === 'delete' && !managed) continue;
-    const importing = change['importing'] !== undefined && change['importing'] !== null;
-    const prev = rc['previous_address'];
-    const moved = typeof prev === 'string' && prev !== address;
-    if (moved) s.moved.push({ from: prev, to: address });
-    if (key === 'no-op' && !importing) {
-      // A move alone still makes a plan with changes ("Plan: 0 to add, 0 to change, 0 to destroy.").
-      if (moved) s.no_changes = false;
-      continue;
-    }
-    s.no_changes = false;
-    if (importing) s.import++;
-    let destroys = false;
-    let replaces = false;
-    switch (key) {
-      case 'create':
-        s.add++;
-        break;
-      case 'update':
-        s.change++;
-        break;
-      case 'delete':
-        s.destroy++;
-        destroys = true;
-        break;
-      case 'delete,create':
-      case 'create,delete':
-        s.add++;
-        s.destroy++;
-        s.replace++;
-        destroys = replaces = true;
-        break;
-      case 'create,forget': // Terraform >= 1.14: replaced, old object kept (lifecycle destroy = false)
-        s.add++;
-        s.forget++;
-        s.replace++;
-        replaces = true;
-        break;
-      case 'forget':
-        s.forget++;
-        break;
-      default: // read, no-op (importing) and actions newer than this code: listed, not counted
-        break;
-    }
-    const type = typeof rc['type'] === 'string' ? rc['type'] : '';
-    const entry: ResourceEntry = { address, actions, type };
-    if (importing) entry.importing = true;
-    if (typeof rc['deposed'] === 'string') entry.deposed = rc['deposed'];
-    const reason = rc['action_reason'];
-    if (typeof reason === 'string') entry.reason = reason;
-    s.resources.push(entry);
-    if (managed && (destroys || replaces)) {
-      const high = isHighRisk(type);
-      if (high || destroys) {
-        const risk: RiskEntry = {
-          address,
-          type,
-          kind: high ? (replaces ? 'high-risk-replace' : 'high-risk-destroy') : 'destructive',
-          actions,
-        };
-        if (typeof reason === 'string') risk.reason = reason;
-        (high ? (replaces ? highReplace : highDestroy) : destructive).push(risk);
-      }
-    }
-  }
+  for (let i = 0; i < changes.length; i++) addResourceChange(s, risks, changes[i], i, isHighRisk);
+  addDrift(s, array(p, 'resource_drift'));
+  addOutputChanges(s, p['output_changes']);
+  // Resources, moves and drift keep the plan's order: Terraform sorts them (module path, then
+  // address), the order of its own plan text. Sorting 50,000 entries again would cost more
+  // than the whole pass. Risks are grouped by severity without reordering within a group.
+  s.outputChanges.sort((a, b) => byString(a.name, b.name));
+  s.risks = [...risks.highReplace, ...risks.highDestroy, ...risks.destructive];
+  return s;
+}
 
-  const drift = array(p, 'resource_drift');
+/** One entry of `resource_changes`: counted, listed, and flagged when it destroys or replaces. */
+function addResourceChange(
+  s: PlanSummary,
+  risks: RiskGroups,
+  rc: unknown,
+  i: number,
+  isHighRisk: (type: string) => boolean,
+): void {
+  const where = `resource_changes[${i}]`;
+  if (!isObject(rc) || typeof rc['address'] !== 'string' || !isObject(rc['change'])) {
+    throw new PlanFormatError(`${where}: expected an object with address and change`);
+  }
+  const address = rc['address'];
+  const change = rc['change'];
+  const actions = stringList(change['actions'], `${where} (${address})`);
+  const key = actions.length === 1 ? actions[0] : actions.join(',');
+  const managed = rc['mode'] !== 'data';
+  // Terraform neither renders nor counts a data source leaving the state.
+  if (key === 'delete' && !managed) return;
+  const importing = change['importing'] !== undefined && change['importing'] !== null;
+  const prev = rc['previous_address'];
+  const moved = typeof prev === 'string' && prev !== address;
+  if (moved) s.moved.push({ from: prev, to: address });
+  if (key === 'no-op' && !importing) {
+    // A move alone still makes a plan with changes ("Plan: 0 to add, 0 to change, 0 to destroy.").
+    if (moved) s.no_changes = false;
+    return;
+  }
+  s.no_changes = false;
+  if (importing) s.import++;
+  const { destroys, replaces } = count(s, key);
+  const type = typeof rc['type'] === 'string' ? rc['type'] : '';
+  const entry: ResourceEntry = { address, actions, type };
+  if (importing) entry.importing = true;
+  if (typeof rc['deposed'] === 'string') entry.deposed = rc['deposed'];
+  const reason = rc['action_reason'];
+  if (typeof reason === 'string') entry.reason = reason;
+  s.resources.push(entry);
+  if (!managed || !(destroys || replaces)) return;
+  const high = isHighRisk(type);
+  if (!high && !destroys) return;
+  const risk: RiskEntry = {
+    address,
+    type,
+    kind: high ? (replaces ? 'high-risk-replace' : 'high-risk-destroy') : 'destructive',
+    actions,
+  };
+  if (typeof reason === 'string') risk.reason = reason;
+  (high ? (replaces ? risks.highReplace : risks.highDestroy) : risks.destructive).push(risk);
+}
+
+/** Counts one change's actions as Terraform's `Plan:` line does; whether it destroys or replaces. */
+function count(s: PlanCounts, key: string | undefined): { destroys: boolean; replaces: boolean } {
+  switch (key) {
+    case 'create':
+      s.add++;
+      return { destroys: false, replaces: false };
+    case 'update':
+      s.change++;
+      return { destroys: false, replaces: false };
+    case 'delete':
+      s.destroy++;
+      return { destroys: true, replaces: false };
+    case 'delete,create':
+    case 'create,delete':
+      s.add++;
+      s.destroy++;
+      s.replace++;
+      return { destroys: true, replaces: true };
+    case 'create,forget': // Terraform >= 1.14: replaced, old object kept (lifecycle destroy = false)
+      s.add++;
+      s.forget++;
+      s.replace++;
+      return { destroys: false, replaces: true };
+    case 'forget':
+      s.forget++;
+      return { destroys: false, replaces: false };
+    default: // read, no-op (importing) and actions newer than this code: listed, not counted
+      return { destroys: false, replaces: false };
+  }
+}
+
+/** `resource_drift`: what changed outside Terraform since the last apply. */
+function addDrift(s: PlanSummary, drift: unknown[]): void {
   for (let i = 0; i < drift.length; i++) {
     const rd = drift[i];
     if (!isObject(rd) || typeof rd['address'] !== 'string' || !isObject(rd['change'])) {
@@ -533,30 +614,24 @@ export function summarizePlan(plan: unknown, options: SummarizeOptions = {}): Pl
     if (actions.length === 1 && actions[0] === 'no-op') continue;
     s.drift.push({ address: rd['address'], actions });
   }
+}
 
-  const outputs = p['output_changes'];
-  if (outputs !== undefined && outputs !== null) {
-    if (!isObject(outputs)) throw new PlanFormatError('output_changes: expected an object');
-    for (const name of Object.keys(outputs)) {
-      const oc = outputs[name];
-      if (!isObject(oc)) throw new PlanFormatError(`output_changes.${name}: expected an object`);
-      const actions = stringList(oc['actions'], `output_changes.${name}`);
-      if (actions.length === 1 && actions[0] === 'no-op') continue;
-      s.no_changes = false;
-      s.outputChanges.push({
-        name,
-        actions,
-        sensitive: anySensitive(oc['before_sensitive']) || anySensitive(oc['after_sensitive']),
-      });
-    }
+/** `output_changes`: names and actions, and whether a value is sensitive (never the values). */
+function addOutputChanges(s: PlanSummary, outputs: unknown): void {
+  if (outputs === undefined || outputs === null) return;
+  if (!isObject(outputs)) throw new PlanFormatError('output_changes: expected an object');
+  for (const name of Object.keys(outputs)) {
+    const oc = outputs[name];
+    if (!isObject(oc)) throw new PlanFormatError(`output_changes.${name}: expected an object`);
+    const actions = stringList(oc['actions'], `output_changes.${name}`);
+    if (actions.length === 1 && actions[0] === 'no-op') continue;
+    s.no_changes = false;
+    s.outputChanges.push({
+      name,
+      actions,
+      sensitive: anySensitive(oc['before_sensitive']) || anySensitive(oc['after_sensitive']),
+    });
   }
-
-  // Resources, moves and drift keep the plan's order: Terraform sorts them (module path, then
-  // address), the order of its own plan text. Sorting 50,000 entries again would cost more
-  // than the whole pass. Risks are grouped by severity without reordering within a group.
-  s.outputChanges.sort((a, b) => byString(a.name, b.name));
-  s.risks = [...highReplace, ...highDestroy, ...destructive];
-  return s;
 }
 
 /** The JSON shape of `summarize --json`, documented in SPEC §9. */

@@ -4,7 +4,7 @@ import { formatProblem, type Problem } from '../errors.js';
 import type { GraphNode, SiteGraph } from '../graph/build.js';
 import { bindInputs, type OutputValue } from '../inputs.js';
 import { schedule, type StepOutcome } from '../graph/scheduler.js';
-import type { ModuleStatus, StepStatus } from './format.js';
+import type { ModuleStatus, StepStatus } from '../status.js';
 import { collectReferences } from '../placeholders/resolve.js';
 import type { PlanCounts, PlanSummary } from '../plan/summary.js';
 

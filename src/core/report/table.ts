@@ -1,8 +1,8 @@
 // Plain-text renderings for a terminal: the run table, progress lines, the graph table.
 import type { GraphDocument } from '../graph/build.js';
 import type { MatrixDocument } from '../matrix.js';
+import type { ModuleResult, RunResult } from '../run/runner.js';
 import { formatCounts, formatDuration, statusLabel } from './format.js';
-import type { ModuleResult, RunResult } from './runner.js';
 
 /** `+2 ~1 -0` plus replace/import/forget when present; `no changes` for a no-op; nothing when it did not run. */
 export function changeText(m: ModuleResult): string {

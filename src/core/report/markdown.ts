@@ -1,19 +1,13 @@
-import {
-  formatCounts,
-  formatDuration,
-  statusLabel,
-  type ModuleStatus,
-  type StepStatus,
-} from '../run/format.js';
 import { bindingHeader, fitReview, type BindingReview } from '../binding.js';
-import type { PlanCounts, PlanSummary, ResourceEntry, RiskEntry } from './summary.js';
+import type { PlanCounts, PlanSummary, ResourceEntry, RiskEntry } from '../plan/summary.js';
+import type { ModuleStatus, StepStatus } from '../status.js';
+import { foldToFit, type Foldable, type Part } from './fold.js';
+import { formatCounts, formatDuration, statusLabel } from './format.js';
 
 // Renders plan summaries and whole runs for pull-request comments, job summaries and terminals.
 // Pure and deterministic: the same input gives the same text, byte for byte. Everything that
 // comes from users or plans (addresses, names, messages) goes through `md()` so it can neither
 // break a table nor inject HTML.
-
-export type { ModuleStatus } from '../run/format.js';
 
 /** One module's row in the report, in execution order. */
 export interface ModuleReport {
@@ -200,16 +194,6 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
-/** A list that can be replaced by one line when the comment grows too long. */
-interface Foldable {
-  full: string;
-  folded: string;
-  entries: number;
-  /** Lower folds first among equals; resource lists before risk lists. */
-  rank: number;
-  isFolded: boolean;
-}
-
 /**
  * Room the binding header leaves: for the fold note's digits to vary between the fully folded
  * layout and the final one, and for the line saying the header shrank (at most 8 names per list).
@@ -268,20 +252,56 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
   return layout(report, maxLength, { header: bindingHeader(fitted.review), note });
 }
 
+/** Shorthand for a heading's text: escaped, at most 200 characters. */
+const h = (s: string | undefined): string => md(clip(s ?? '', 200));
+
+/** Appends row by row: push(...rows) overflows the call stack past about 100,000 arguments. */
+function append(parts: Part[], more: readonly Part[]): void {
+  for (const p of more) parts.push(p);
+}
+
 function layout(
   report: RunReport,
   maxLength: number,
   extra: { header?: string; note?: string; foldAll?: boolean },
 ): string {
-  const h = (s: string | undefined): string => md(clip(s ?? '', 200));
-  const status = statusLabel(report.status, 'markdown');
-  const parts: (string | Foldable)[] = [report.marker];
+  const parts: Part[] = [report.marker];
   if (extra.header !== undefined) parts.push(extra.header);
+  append(parts, heading(report));
+  append(parts, totals(report));
+  // The module table is never folded; only a table longer than the limit on its own loses rows.
+  const tableStart = parts.length;
+  append(parts, moduleTable(report));
+  parts.push('');
+  const tableEnd = parts.length - 1;
+  append(parts, risksSection(report));
+  append(parts, policySection(report));
+  append(parts, resourcesSection(report));
+  const noteAt = parts.length;
+  parts.push(''); // the fold note, when something folded
+  append(parts, footer(report, extra.note));
+  return foldToFit(parts, {
+    limit: maxLength,
+    foldAll: extra.foldAll ?? false,
+    noteAt,
+    note: (folded) => foldNote(folded, maxLength),
+    rows: {
+      keep: tableStart + 2,
+      end: tableEnd,
+      omitted: (n) =>
+        `| … | … | ${plural(n, 'more module')} not shown: the comment size limit | … | … | … | … |`,
+    },
+    cutNote: '_… cut to fit the comment limit._',
+  });
+}
 
-  parts.push(
+/** The title, the facts line, a break-glass caution and the checks an apply passed. */
+function heading(report: RunReport): string[] {
+  const status = statusLabel(report.status, 'markdown');
+  const parts = [
     `### site-deploy ${h(report.command)}: ${h(report.site)} / ${h(report.environment)} — ${status}`,
     '',
-  );
+  ];
   const facts = [
     `**Site** ${code(clip(report.site, 200))}`,
     `**Environment** ${code(clip(report.environment, 200))}`,
@@ -309,102 +329,120 @@ function layout(
     for (const c of report.checks) parts.push(`- ${md(clip(c, 600))}`);
     parts.push('');
   }
+  return parts;
+}
 
-  // Totals and the module table: never folded.
+/** The run's total change counts. */
+function totals(report: RunReport): string[] {
   const total: PlanCounts = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
   for (const m of report.modules) {
     const c = countsOf(m);
     if (!c) continue;
-    for (const k of Object.keys(total) as (keyof PlanCounts)[]) total[k] += c[k];
+    for (const k of COUNT_KEYS) total[k] += c[k];
   }
-  parts.push(`**Changes:** ${countsCell(total)} across ${plural(report.modules.length, 'module')}`, '');
+  return [`**Changes:** ${countsCell(total)} across ${plural(report.modules.length, 'module')}`, ''];
+}
 
+const COUNT_KEYS: readonly (keyof PlanCounts)[] = ['add', 'change', 'destroy', 'import', 'forget', 'replace'];
+
+/** The module table: header, separator and one row per module in execution order. */
+function moduleTable(report: RunReport): string[] {
   const table: string[] = [
     '| # | Weight | Module | Status | +add ~change −destroy ±replace | Duration | Notes |',
     '| ---: | ---: | --- | --- | --- | ---: | --- |',
   ];
   report.modules.forEach((m, i) => {
-    const notes: string[] = [];
-    const high = m.summary?.risks.filter((r) => r.kind !== 'destructive').length ?? 0;
-    const destroys = (m.summary?.risks.length ?? 0) - high;
-    if (high > 0) notes.push(`🔴 ${high.toLocaleString('en-US')} high-risk`);
-    if (destroys > 0) notes.push(`🟠 ${destroys.toLocaleString('en-US')} destructive`);
-    if (m.mocked?.length) notes.push(`🧪 mocked: ${m.mocked.map((x) => code(clip(x, 120))).join(', ')}`);
-    if (m.blockedOn?.length)
-      notes.push(`blocked on ${m.blockedOn.map((x) => code(clip(x, 120))).join(', ')}`);
-    if (m.error) notes.push(`❌ ${md(clip(m.error, 300))}`);
     const name = m.type && m.type !== m.name ? `**${h(m.name)}** (${h(m.type)})` : `**${h(m.name)}**`;
     const duration = m.durationMs === undefined ? '—' : formatDuration(m.durationMs);
     const weight = Number.isFinite(m.weight) ? String(m.weight) : '—';
     table.push(
-      `| ${i + 1} | ${weight} | ${name} | ${statusLabel(m.status, 'markdown', report.command)} | ${countsCell(countsOf(m))} | ${duration} | ${notes.join('; ')} |`,
+      `| ${i + 1} | ${weight} | ${name} | ${statusLabel(m.status, 'markdown', report.command)} | ${countsCell(countsOf(m))} | ${duration} | ${moduleNotes(m).join('; ')} |`,
     );
   });
   if (report.modules.length === 0) table.push('| — | — | no modules | — | — | — | — |');
-  const tableStart = parts.length;
-  // Row by row here and below: push(...rows) overflows the call stack past about 100,000 arguments.
-  for (const row of table) parts.push(row);
-  parts.push('');
-  const tableEnd = parts.length - 1;
+  return table;
+}
 
-  // Risks: counts always stay; high-risk entries are listed (and may fold). Destructive
-  // entries are not repeated here: each module's resource list marks them.
+/** A module row's notes: its risks, mocked inputs, what it waits for, its error. */
+function moduleNotes(m: ModuleReport): string[] {
+  const notes: string[] = [];
+  const high = m.summary?.risks.filter((r) => r.kind !== 'destructive').length ?? 0;
+  const destroys = (m.summary?.risks.length ?? 0) - high;
+  if (high > 0) notes.push(`🔴 ${high.toLocaleString('en-US')} high-risk`);
+  if (destroys > 0) notes.push(`🟠 ${destroys.toLocaleString('en-US')} destructive`);
+  if (m.mocked?.length) notes.push(`🧪 mocked: ${m.mocked.map((x) => code(clip(x, 120))).join(', ')}`);
+  if (m.blockedOn?.length) notes.push(`blocked on ${m.blockedOn.map((x) => code(clip(x, 120))).join(', ')}`);
+  if (m.error) notes.push(`❌ ${md(clip(m.error, 300))}`);
+  return notes;
+}
+
+/**
+ * Risks: counts always stay; high-risk entries are listed (and may fold). Destructive entries are
+ * not repeated here: each module's resource list marks them.
+ */
+function risksSection(report: RunReport): Part[] {
   const risks = report.modules.flatMap((m) => (m.summary?.risks ?? []).map((r) => ({ r, module: m.name })));
+  if (risks.length === 0) return ['#### Risks', '', 'None: nothing is destroyed or replaced.', ''];
+  const counts: string[] = [];
+  for (const kind of ['high-risk-replace', 'high-risk-destroy', 'destructive'] as const) {
+    const n = risks.filter((x) => x.r.kind === kind).length;
+    if (n > 0) counts.push(`${RISK_LABEL[kind]}: ${n.toLocaleString('en-US')}`);
+  }
+  const parts: Part[] = ['#### Risks', '', counts.join(' · '), ''];
   const highRisks = risks.filter((x) => x.r.kind !== 'destructive');
-  parts.push('#### Risks', '');
-  if (risks.length === 0) {
-    parts.push('None: nothing is destroyed or replaced.', '');
-  } else {
-    const counts: string[] = [];
-    for (const kind of ['high-risk-replace', 'high-risk-destroy', 'destructive'] as const) {
-      const n = risks.filter((x) => x.r.kind === kind).length;
-      if (n > 0) counts.push(`${RISK_LABEL[kind]}: ${n.toLocaleString('en-US')}`);
-    }
-    parts.push(counts.join(' · '), '');
-    if (highRisks.length > 0) {
-      parts.push({
-        full: highRisks.map((x) => riskLine(x.r, x.module)).join('\n') + '\n',
-        folded: `- ${plural(highRisks.length, 'high-risk entry', 'high-risk entries')} folded to fit the comment size limit; the table marks their modules.\n`,
-        entries: highRisks.length,
-        rank: 1,
-        isFolded: false,
-      });
-    }
+  if (highRisks.length > 0) {
+    parts.push({
+      full: highRisks.map((x) => riskLine(x.r, x.module)).join('\n') + '\n',
+      folded: `- ${plural(highRisks.length, 'high-risk entry', 'high-risk entries')} folded to fit the comment size limit; the table marks their modules.\n`,
+      entries: highRisks.length,
+      rank: 1,
+      isFolded: false,
+    });
   }
+  return parts;
+}
 
-  parts.push('#### Policy decisions', '');
+/** The policy decisions, as a table. */
+function policySection(report: RunReport): string[] {
   const policy = report.policy ?? [];
-  if (policy.length === 0) {
-    parts.push('None.', '');
-  } else {
-    parts.push('| Result | Severity | Rule | Message |', '| --- | --- | --- | --- |');
-    for (const p of policy) {
-      parts.push(
-        `| ${RESULT[p.result] ?? md(p.result)} | ${h(p.severity)} | ${code(clip(p.rule, 200))} | ${md(clip(p.message, 500))} |`,
-      );
-    }
-    parts.push('');
+  if (policy.length === 0) return ['#### Policy decisions', '', 'None.', ''];
+  const parts = [
+    '#### Policy decisions',
+    '',
+    '| Result | Severity | Rule | Message |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const p of policy) {
+    parts.push(
+      `| ${RESULT[p.result] ?? md(p.result)} | ${h(p.severity)} | ${code(clip(p.rule, 200))} | ${md(clip(p.message, 500))} |`,
+    );
   }
+  parts.push('');
+  return parts;
+}
 
-  const withDetail = report.modules.filter((m) => m.summary && detailLines(m.summary).length > 0);
-  if (withDetail.length > 0) {
-    parts.push('#### Resources by module', '');
-    for (const m of withDetail) {
-      const lines = detailLines(m.summary as PlanSummary);
-      const head = `<details><summary><b>${html(clip(m.name, 200))}</b>: ${plural(lines.length, 'entry', 'entries')}</summary>`;
-      const list: Foldable = {
-        full: `${head}\n\n${lines.join('\n')}\n\n</details>\n`,
-        folded: `- <b>${h(m.name)}</b>: ${plural(lines.length, 'entry', 'entries')} folded to fit the comment size limit.\n`,
-        entries: lines.length,
-        rank: 0,
-        isFolded: false,
-      };
-      parts.push(list);
-    }
+/** Each module's resources, moves, drift and outputs: one list per module, each may fold. */
+function resourcesSection(report: RunReport): Part[] {
+  const parts: Part[] = [];
+  for (const m of report.modules) {
+    const lines = m.summary ? detailLines(m.summary) : [];
+    if (lines.length === 0) continue;
+    if (parts.length === 0) parts.push('#### Resources by module', '');
+    const head = `<details><summary><b>${html(clip(m.name, 200))}</b>: ${plural(lines.length, 'entry', 'entries')}</summary>`;
+    parts.push({
+      full: `${head}\n\n${lines.join('\n')}\n\n</details>\n`,
+      folded: `- <b>${h(m.name)}</b>: ${plural(lines.length, 'entry', 'entries')} folded to fit the comment size limit.\n`,
+      entries: lines.length,
+      rank: 0,
+      isFolded: false,
+    });
   }
-  const foldNoteAt = parts.length;
-  parts.push(''); // the fold note, when something folded
+  return parts;
+}
 
+/** The links to the workflow run and the evidence record, the plan digest, and a closing note. */
+function footer(report: RunReport, note: string | undefined): string[] {
+  const parts: string[] = [];
   const links: string[] = [];
   const run = safeUrl(report.runUrl);
   const evidence = safeUrl(report.evidenceUrl);
@@ -415,71 +453,18 @@ function layout(
     const label = report.planDigest.startsWith('sha256:') ? 'Plan digest' : 'Plan digest (sha256)';
     parts.push(`${label}: ${code(clip(report.planDigest, 200))}`);
   }
-  if (extra.note !== undefined) parts.push(extra.note);
+  if (note !== undefined) parts.push(note);
+  return parts;
+}
 
-  // Fold until it fits: resource lists largest first, then risk lists.
-  const foldables = parts.filter((p): p is Foldable => typeof p !== 'string');
-  const partLength = (p: string | Foldable): number =>
-    typeof p === 'string' ? p.length : p.isFolded ? p.folded.length : p.full.length;
-  const foldNote = (): string => {
-    const folded = foldables.filter((f) => f.isFolded);
-    if (folded.length === 0) return '';
-    const entries = folded.reduce((n, f) => n + f.entries, 0);
-    return (
-      `_Folded ${plural(folded.length, 'list')} (${plural(entries, 'entry', 'entries')}), largest first, ` +
-      `to stay under the ${maxLength.toLocaleString('en-US')}-character comment limit; the evidence record has every address._\n`
-    );
-  };
-  let length = parts.reduce<number>((n, p) => n + partLength(p) + 1, -1);
-  const order = [...foldables].sort((a, b) => a.rank - b.rank || b.full.length - a.full.length);
-  let noteLength = 0;
-  for (const f of order) {
-    if (!extra.foldAll && length + noteLength < maxLength) break;
-    length += f.folded.length - f.full.length;
-    f.isFolded = true;
-    noteLength = foldNote().length;
-  }
-  // Folding a later-ranked list may have freed room: bring back the smaller lists that fit.
-  const refold = extra.foldAll ? [] : foldables.filter((x) => x.isFolded);
-  for (const f of refold.sort((a, b) => a.full.length - b.full.length)) {
-    f.isFolded = false;
-    const grown = length + f.full.length - f.folded.length;
-    if (grown + foldNote().length < maxLength) {
-      length = grown;
-    } else {
-      f.isFolded = true;
-    }
-  }
-  noteLength = foldNote().length;
-  parts[foldNoteAt] = foldNote();
-  length += noteLength;
-
-  // Only a table longer than the limit on its own gets here: drop whole rows from its end.
-  if (length >= maxLength && !extra.foldAll) {
-    let dropped = 0;
-    const omitted = (n: number): string =>
-      `| … | … | ${plural(n, 'more module')} not shown: the comment size limit | … | … | … | … |`;
-    let end = tableEnd;
-    while (length >= maxLength && end - 1 > tableStart + 2) {
-      end--;
-      const row = parts[end] as string;
-      const before = dropped === 0 ? 0 : omitted(dropped).length + 1;
-      dropped++;
-      parts.splice(end, 1);
-      length += omitted(dropped).length + 1 - before - row.length - 1;
-    }
-    if (dropped > 0) parts.splice(end, 0, omitted(dropped));
-  }
-  let text = parts
-    .map((p) => (typeof p === 'string' ? p : p.isFolded ? p.folded : p.full))
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n');
-  if (text.length >= maxLength && !extra.foldAll) {
-    // Last resort for absurd inputs (a limit smaller than the header): cut at a line end.
-    const cut = text.lastIndexOf('\n', maxLength - 40);
-    text = `${text.slice(0, Math.max(cut, 0))}\n_… cut to fit the comment limit._`.slice(0, maxLength - 1);
-  }
-  return text;
+/** The line saying what folded, or '' when nothing did. */
+function foldNote(folded: Foldable[], maxLength: number): string {
+  if (folded.length === 0) return '';
+  const entries = folded.reduce((n, f) => n + f.entries, 0);
+  return (
+    `_Folded ${plural(folded.length, 'list')} (${plural(entries, 'entry', 'entries')}), largest first, ` +
+    `to stay under the ${maxLength.toLocaleString('en-US')}-character comment limit; the evidence record has every address._\n`
+  );
 }
 
 /** A plain-text rendering for a terminal (`summarize PLAN.json`); control characters in addresses are neutralized. */

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { BindingReview } from '../binding.js';
 import type { RunContext } from '../config/scope.js';
 import type { SiteGraph } from '../graph/build.js';
-import type { RunReport } from '../plan/markdown.js';
-import type { RunResult } from './runner.js';
 import type { BindingEvidence, EvidencePromotion } from '../evidence/record.js';
+import type { RunResult } from '../run/runner.js';
+import type { RunReport } from './markdown.js';
 
 /** The hidden marker that finds a site × environment's PR comment again. */
 export function commentMarker(site: string, env: string): string {

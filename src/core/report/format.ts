@@ -2,14 +2,8 @@
  * One formatter per unit, for every renderer (terminal tables, progress lines, PR comments, job
  * summaries, check runs): durations, change counts, statuses.
  */
-import type { NodeStatus } from '../graph/scheduler.js';
 import type { PlanCounts } from '../plan/summary.js';
-
-/** How a step, and a whole run, ended. */
-export type StepStatus = 'succeeded' | 'no-op' | 'failed' | 'cancelled';
-
-/** A module's status in a run's result: how its step ended, or why it did not run. */
-export type ModuleStatus = NodeStatus;
+import type { ModuleStatus } from '../status.js';
 
 /** "840 ms", "12.3 s", "4 m 05 s", "1 h 02 m". */
 export function formatDuration(ms: number): string {
