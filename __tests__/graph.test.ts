@@ -13,7 +13,7 @@ import {
   redactInputs,
   type SiteGraph,
 } from '../src/core/graph/build.js';
-import { bindInputs, NO_OUTPUTS } from '../src/core/inputs.js';
+import { withOutputs } from '../src/core/inputs.js';
 import { validateProject } from '../src/core/project.js';
 import { baseCatalog, memoryReader, type RepoDesc } from './helpers/repo.js';
 
@@ -319,7 +319,7 @@ describe('inputs', () => {
     const g = v.graphs[0] as SiteGraph;
     const app = g.nodes[1];
     if (!app) throw new Error('no app');
-    const r = bindInputs(v.workspace, g, app, NO_OUTPUTS);
+    const r = app.bound.unresolved;
     expect(r).toEqual({
       inputs: {
         vpc_id: '#{net.vpc_id}',
@@ -343,7 +343,7 @@ describe('inputs', () => {
     const g = v.graphs[0] as SiteGraph;
     const app = g.nodes[1];
     if (!app) throw new Error('no app');
-    const r = bindInputs(v.workspace, g, app, {
+    const r = withOutputs(v.workspace, g, app.bound, {
       fromRun: (_m, o) => (o === 'subnet_ids' ? { value: ['s-1', 's-2'], sensitive: false } : undefined),
       mocks: true,
     });
@@ -358,7 +358,7 @@ describe('inputs', () => {
     const g = v.graphs[0] as SiteGraph;
     const app = g.nodes[1];
     if (!app) throw new Error('no app');
-    const r = bindInputs(v.workspace, g, app, {
+    const r = withOutputs(v.workspace, g, app.bound, {
       fromRun: () => ({ value: 42, sensitive: false }),
       mocks: false,
     });
@@ -373,7 +373,7 @@ describe('inputs', () => {
     const g = v.graphs[0] as SiteGraph;
     const app = g.nodes[1];
     if (!app) throw new Error('no app');
-    const r = bindInputs(v.workspace, g, app, {
+    const r = withOutputs(v.workspace, g, app.bound, {
       fromRun: (_m, o) => ({ value: o === 'vpc_id' ? 'vpc-1' : ['a'], sensitive: o === 'subnet_ids' }),
       mocks: false,
     });

@@ -3,8 +3,10 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { escapeTemplate, parseTemplate, PlaceholderError } from '../src/core/placeholders/parse.js';
 import {
+  fillValue,
   resolveTemplate,
   resolveValue,
+  type Checkpoint,
   type OutputState,
   type PathError,
   type ResolveScope,
@@ -270,6 +272,48 @@ describe('type preservation', () => {
       fc.property(anyValue, (x) => {
         expect(resolveTemplate('#{x}', scopeOf({ x }, {})).value).toEqual(x);
       }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('bound once, finished with outputs later', () => {
+  // What a graph binds before a run (no output known) and what a step finishes it with must be
+  // exactly what resolving once with the outputs gives: value, pending, mocked and errors.
+  test('fillValue of resolveValue with no outputs known equals resolveValue with the outputs', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(validTemplate, fragmentString), { minLength: 1, maxLength: 5 }),
+        scopeArb(anyValue),
+        (list, scope) => {
+          const value = {
+            list,
+            nested: { s: list[0] ?? '', deeper: [list.at(-1) ?? ''] },
+            last: list.at(-1),
+          };
+          const once: PathError[] = [];
+          const expected = resolveValue(value, scope, once, ['in']);
+          const unknown: ResolveScope = {
+            ...scope,
+            output: (m, o) => {
+              const known = scope.output(m, o);
+              return typeof known === 'string' ? known : { state: 'unknown' };
+            },
+          };
+          const first: PathError[] = [];
+          const checkpoints: Checkpoint[] = [];
+          const bound = resolveValue(value, unknown, first, ['in'], checkpoints);
+          const before = JSON.stringify(bound.value);
+          const later: PathError[] = [];
+          const filled = fillValue(bound.value, checkpoints, scope, later, ['in']);
+          expect(filled).toEqual(expected);
+          const text = (errors: PathError[]) =>
+            errors.map((e) => `${e.path.join('.')}: ${e.error.message}`).sort();
+          expect(text([...first, ...later])).toEqual(text(once));
+          // The bound value is shared by every run of the graph: finishing it must not change it.
+          expect(JSON.stringify(bound.value)).toBe(before);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -2,7 +2,7 @@ import type { Problems, SourcePos } from '../errors.js';
 import type { Workspace } from '../config/load.js';
 import type { CredentialEntry, Environment, Manifest, ModuleEntry, Site } from '../config/model.js';
 import { reportPathErrors, Variables, type RunContext } from '../config/scope.js';
-import { bindInputs, deploysTo, NO_OUTPUTS, outputProblem } from '../inputs.js';
+import { bindInputs, deploysTo, outputProblem, type ModuleBinding } from '../inputs.js';
 import { collectReferences, resolveValue, type PathError } from '../placeholders/resolve.js';
 import { didYouMean } from '../suggest.js';
 import { findCycle, waves as layoutWaves } from './scheduler.js';
@@ -19,6 +19,8 @@ export interface GraphNode {
   dependsOn: string[];
   module: ModuleEntry;
   manifest?: Manifest;
+  /** Its inputs, bound once with the graph; a run finishes them with upstream outputs. */
+  bound: ModuleBinding;
 }
 
 /** The ordered module graph of one site × environment. */
@@ -41,6 +43,118 @@ function pos(ws: Workspace, file: string, path: readonly (string | number)[], ke
   return ws.files.get(file)?.locate(path, key) ?? { file, line: 1, column: 1 };
 }
 
+/** What finding one environment's edges reads and reports to. */
+interface EdgeContext {
+  ws: Workspace;
+  site: Site;
+  envName: string;
+  /** The modules by name (the first of a duplicated name). */
+  byName: Map<string, ModuleEntry>;
+  problems: Problems;
+  /** Set when an edge breaks the strictly-lower-weight rule. */
+  sideways: boolean;
+}
+
+/** Checks one edge against the strictly-lower-weight rule of `ordering: weights`. */
+function checkWeight(
+  cx: EdgeContext,
+  m: ModuleEntry,
+  up: ModuleEntry,
+  at: () => SourcePos,
+  what: string,
+): void {
+  if (cx.site.ordering !== 'weights' || up.weight < m.weight) return;
+  cx.sideways = true;
+  cx.problems.error(
+    at(),
+    `module "${m.name}" (weight ${m.weight}) ${what} module "${up.name}" (weight ${up.weight}): an upstream must have a strictly lower weight — lower "${up.name}"'s weight or raise "${m.name}"'s`,
+  );
+}
+
+/** The upstreams a module's placeholders read, each checked where it is written. */
+function placeholderEdges(cx: EdgeContext, m: ModuleEntry, deps: Set<string>): void {
+  const { ws, problems } = cx;
+  for (const [, input] of m.inputs) {
+    const errors: PathError[] = [];
+    for (const ref of collectReferences(input.value, [], [], errors)) {
+      if (ref.ref.kind !== 'output') continue;
+      // Positions cost a full parse of the file: only work them out for a problem.
+      const at = () =>
+        ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ??
+        pos(ws, input.origin.file, input.origin.path);
+      const problem = outputProblem(ws, cx.site, cx.envName, ref.ref.module, ref.ref.output, m.name);
+      if (problem) {
+        problems.error(at(), problem);
+        continue;
+      }
+      const up = cx.byName.get(ref.ref.module);
+      if (!up) continue;
+      deps.add(up.name);
+      checkWeight(cx, m, up, at, `reads ${ref.source} from`);
+    }
+    reportPathErrors(ws, input.origin, errors, problems);
+  }
+}
+
+/** The upstreams a module's `depends_on` names. */
+function dependsOnEdges(cx: EdgeContext, m: ModuleEntry, deps: Set<string>): void {
+  for (const d of m.dependsOn) {
+    const at = () => pos(cx.ws, d.origin.file, d.origin.path);
+    const up = cx.byName.get(d.name);
+    if (!up) {
+      cx.problems.error(
+        at(),
+        `module "${m.name}" depends_on unknown module "${d.name}"${didYouMean(
+          d.name,
+          [...cx.byName.keys()].filter((n) => n !== m.name),
+        )}`,
+      );
+      continue;
+    }
+    if (up.name === m.name) {
+      cx.problems.error(at(), `module "${m.name}" depends on itself`);
+      continue;
+    }
+    if (!deploysTo(up, cx.envName)) continue; // nothing to wait for where the upstream is not deployed
+    deps.add(up.name);
+    checkWeight(cx, m, up, at, 'depends_on');
+  }
+}
+
+/**
+ * The waves of a graph, unless its edges forbid them: a dependency cycle (reported at its first
+ * module) or, with `ordering: weights`, an edge to a module that is not lighter.
+ */
+function graphWaves(cx: EdgeContext, nodes: GraphNode[]): GraphNode[][] {
+  const { site } = cx;
+  const scheduleNodes = nodes.map((n) => ({
+    id: n.name,
+    weight: n.weight,
+    position: n.position,
+    dependsOn: n.dependsOn,
+  }));
+  if (site.ordering === 'dependencies') {
+    const cycle = findCycle(scheduleNodes);
+    if (cycle) {
+      const first = cycle[0] === undefined ? undefined : cx.byName.get(cycle[0]);
+      cx.problems.error(
+        first ? pos(cx.ws, first.origin.file, first.origin.path) : { file: site.file, line: 1, column: 1 },
+        `dependency cycle: ${cycle.join(' -> ')}`,
+      );
+      return [];
+    }
+  } else if (cx.sideways) {
+    return []; // waves need every edge to point to a lighter module; the errors say which do not
+  }
+  const index = new Map(nodes.map((n) => [n.name, n]));
+  return layoutWaves(scheduleNodes, site.ordering).map((w) =>
+    w.flatMap((id) => {
+      const node = index.get(id);
+      return node ? [node] : [];
+    }),
+  );
+}
+
 /**
  * Builds and checks the graph of one site × environment: edges from placeholders and depends_on,
  * the strictly-lower-weight rule (or cycles with `ordering: dependencies`), unknown names, input
@@ -61,104 +175,28 @@ export function buildGraph(
 
   const byName = new Map<string, ModuleEntry>();
   for (const m of site.modules) if (!byName.has(m.name)) byName.set(m.name, m);
+  const cx: EdgeContext = { ws, site, envName, byName, problems, sideways: false };
+  const graph: SiteGraph = { site, environment, credentials, variables, nodes: [], waves: [] };
   // A duplicate name is reported by the loader; the graph keeps the first module of that name.
-  const active = [...byName.values()].filter((m) => deploysTo(m, envName));
-  const nodes: GraphNode[] = [];
-  let sideways = false;
-  for (const m of active) {
-    const manifest = ws.manifests.get(m.type);
-    const deps = new Set<string>();
-    const edgeProblem = (up: ModuleEntry, at: () => SourcePos, what: string): void => {
-      if (site.ordering === 'weights' && up.weight >= m.weight) {
-        sideways = true;
-        problems.error(
-          at(),
-          `module "${m.name}" (weight ${m.weight}) ${what} module "${up.name}" (weight ${up.weight}): an upstream must have a strictly lower weight — lower "${up.name}"'s weight or raise "${m.name}"'s`,
-        );
-      }
-    };
-    // Placeholder edges, checked where they are written.
-    for (const [, input] of m.inputs) {
-      const errors: PathError[] = [];
-      for (const ref of collectReferences(input.value, [], [], errors)) {
-        if (ref.ref.kind !== 'output') continue;
-        // Positions cost a full parse of the file: only work them out for a problem.
-        const at = () =>
-          ws.files.get(input.origin.file)?.locateInString([...input.origin.path, ...ref.path], ref.offset) ??
-          pos(ws, input.origin.file, input.origin.path);
-        const up = byName.get(ref.ref.module);
-        const problem = outputProblem(ws, site, envName, ref.ref.module, ref.ref.output, m.name);
-        if (problem) {
-          problems.error(at(), problem);
-          continue;
-        }
-        if (!up) continue;
-        deps.add(up.name);
-        edgeProblem(up, at, `reads ${ref.source} from`);
-      }
-      reportPathErrors(ws, input.origin, errors, problems);
-    }
-    for (const d of m.dependsOn) {
-      const at = () => pos(ws, d.origin.file, d.origin.path);
-      const up = byName.get(d.name);
-      if (!up) {
-        problems.error(
-          at(),
-          `module "${m.name}" depends_on unknown module "${d.name}"${didYouMean(
-            d.name,
-            [...byName.keys()].filter((n) => n !== m.name),
-          )}`,
-        );
-        continue;
-      }
-      if (up.name === m.name) {
-        problems.error(at(), `module "${m.name}" depends on itself`);
-        continue;
-      }
-      if (!deploysTo(up, envName)) continue; // nothing to wait for where the upstream is not deployed
-      deps.add(up.name);
-      edgeProblem(up, at, 'depends_on');
-    }
-    nodes.push({
-      name: m.name,
-      type: m.type,
-      weight: m.weight,
-      position: m.position,
-      dependsOn: [...deps].sort(),
-      module: m,
-      manifest,
+  const drafts = [...byName.values()]
+    .filter((m) => deploysTo(m, envName))
+    .map((m) => {
+      const deps = new Set<string>();
+      placeholderEdges(cx, m, deps);
+      dependsOnEdges(cx, m, deps);
+      const { name, type, weight, position } = m;
+      const dependsOn = [...deps].sort();
+      return { name, type, weight, position, dependsOn, module: m, manifest: ws.manifests.get(m.type) };
     });
+  // Bind every input once now, so unknown variables, bad filters and types surface at validate time.
+  for (const draft of drafts) {
+    const bound = bindInputs(ws, graph, draft);
+    problems.list.push(...bound.unresolved.problems);
+    graph.nodes.push({ ...draft, bound });
   }
-
-  const graph: SiteGraph = { site, environment, credentials, variables, nodes, waves: [] };
-  // Resolve every input once now so unknown variables, bad filters and types surface at validate time.
-  for (const node of nodes) problems.list.push(...bindInputs(ws, graph, node, NO_OUTPUTS).problems);
   checkVerification(ws, graph, problems);
   checkState(ws, graph, problems);
-
-  const scheduleNodes = nodes.map((n) => ({
-    id: n.name,
-    weight: n.weight,
-    position: n.position,
-    dependsOn: n.dependsOn,
-  }));
-  if (site.ordering === 'dependencies') {
-    const cycle = findCycle(scheduleNodes);
-    if (cycle) {
-      const first = byName.get(cycle[0] as string);
-      problems.error(
-        first ? pos(ws, first.origin.file, first.origin.path) : { file: site.file, line: 1, column: 1 },
-        `dependency cycle: ${cycle.join(' -> ')}`,
-      );
-      return graph;
-    }
-  } else if (sideways) {
-    return graph; // waves need every edge to point to a lighter module; the errors say which do not
-  }
-  const index = new Map(nodes.map((n) => [n.name, n]));
-  graph.waves = layoutWaves(scheduleNodes, site.ordering).map((w) =>
-    w.map((id) => index.get(id) as GraphNode),
-  );
+  graph.waves = graphWaves(cx, graph.nodes);
   return graph;
 }
 
@@ -264,7 +302,7 @@ export function graphDocument(
   secret: (value: unknown) => void = () => undefined,
 ): GraphDocument {
   const inputsOf = (n: GraphNode): Record<string, unknown> => {
-    const bound = bindInputs(ws, graph, n, NO_OUTPUTS);
+    const bound = n.bound.unresolved;
     problems.list.push(...bound.problems);
     const inputs = bound.inputs;
     for (const [k, v] of Object.entries(inputs)) if (isSensitiveInput(n, k)) secret(v);

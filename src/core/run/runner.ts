@@ -1,11 +1,10 @@
 import type { ReviewedModule } from '../binding.js';
 import type { Workspace } from '../config/load.js';
-import { formatProblem, type Problem } from '../errors.js';
+import { formatProblem, SiteDeployError, type Problem } from '../errors.js';
 import type { GraphNode, SiteGraph } from '../graph/build.js';
-import { bindInputs, type OutputValue } from '../inputs.js';
+import { upstreamReads, withOutputs, type BoundInputs, type OutputValue } from '../inputs.js';
 import { schedule, type StepOutcome } from '../graph/scheduler.js';
 import type { ModuleStatus, StepStatus } from '../status.js';
-import { collectReferences } from '../placeholders/resolve.js';
 import type { PlanCounts, PlanSummary } from '../plan/summary.js';
 
 /** plan: plan every module; apply: plan each module again right before applying it. */
@@ -104,136 +103,158 @@ export interface RunOptions {
 
 const ZERO: PlanCounts = { add: 0, change: 0, destroy: 0, import: 0, forget: 0, replace: 0 };
 
-/**
- * Runs a site × environment's module graph: waves (or dependencies) from the scheduler, inputs
- * resolved from upstream outputs as they become known, halting per the site's settings.
- * At plan time an upstream output comes from its plan, then its state, then its mock_outputs
- * (marked mocked), else the module is blocked. Apply never uses a mock.
- */
-export async function runGraph(
-  ws: Workspace,
-  graph: SiteGraph,
-  options: RunOptions,
-  ports: RunPorts,
-): Promise<RunResult> {
-  const now = options.now ?? Date.now;
-  const startedAt = now();
-  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-  const reports = new Map<string, StepReport>();
-  const extras = new Map<
-    string,
-    { mocked: string[]; blockedOn: string[]; reason?: string; problems?: Problem[] }
-  >();
-  const stateCache = new Map<string, Promise<Record<string, OutputValue> | undefined>>();
-  const stateOf = (n: GraphNode) => {
-    let p = stateCache.get(n.name);
+/** What the runner learnt about a module besides its engine's report. */
+interface Extra {
+  mocked: string[];
+  blockedOn: string[];
+  reason?: string;
+  problems?: Problem[];
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** One run of a graph: the steps' reports, what else each module's outcome says, and states read. */
+class GraphRun {
+  private readonly byName: Map<string, GraphNode>;
+  private readonly reports = new Map<string, StepReport>();
+  private readonly extras = new Map<string, Extra>();
+  private readonly stateCache = new Map<string, Promise<Record<string, OutputValue> | undefined>>();
+  readonly now: () => number;
+
+  constructor(
+    private readonly ws: Workspace,
+    private readonly graph: SiteGraph,
+    private readonly options: RunOptions,
+    private readonly ports: RunPorts,
+  ) {
+    this.byName = new Map(graph.nodes.map((n) => [n.name, n]));
+    this.now = options.now ?? Date.now;
+  }
+
+  node(id: string): GraphNode {
+    const node = this.byName.get(id);
+    if (!node) throw new SiteDeployError('internal', `runner: no module "${id}" in the graph`);
+    return node;
+  }
+
+  /** A module's outputs in state before this run, read once for every reader. */
+  private stateOf(n: GraphNode): Promise<Record<string, OutputValue> | undefined> {
+    let p = this.stateCache.get(n.name);
     if (!p) {
-      p = ports.stateOutputs(n);
-      // Read once for every reader; a failure reaches each module that needs it.
+      p = this.ports.stateOutputs(n);
+      // A failure reaches each module that needs it.
       p.catch(() => undefined);
-      stateCache.set(n.name, p);
+      this.stateCache.set(n.name, p);
     }
     return p;
-  };
+  }
 
   /** An upstream output as this run knows it: from a step that did not fail. */
-  const fromRun = (module: string, output: string): OutputValue | undefined => {
-    const report = reports.get(module);
+  private readonly fromRun = (module: string, output: string): OutputValue | undefined => {
+    const report = this.reports.get(module);
     return report && report.status !== 'failed' && report.status !== 'cancelled'
       ? report.outputs[output]
       : undefined;
   };
 
-  const step = async (id: string, signal: AbortSignal): Promise<StepOutcome> => {
-    const node = byName.get(id) as GraphNode;
-    // At plan time, read the state of the upstreams whose outputs this run does not know yet.
+  /** At plan time, the state of the upstreams whose outputs this run does not know yet. */
+  private async upstreamStates(
+    node: GraphNode,
+  ): Promise<Map<string, Record<string, OutputValue> | undefined>> {
     const states = new Map<string, Record<string, OutputValue> | undefined>();
-    if (options.mode === 'plan') {
-      const needed = new Set<string>();
-      for (const entry of node.module.inputs.values())
-        for (const r of collectReferences(entry.value))
-          if (r.ref.kind === 'output' && !fromRun(r.ref.module, r.ref.output)) needed.add(r.ref.module);
-      for (const up of needed) {
-        const u = byName.get(up);
-        if (!u) continue;
-        try {
-          states.set(up, await stateOf(u));
-        } catch (e) {
-          extras.set(id, { mocked: [], blockedOn: [], reason: e instanceof Error ? e.message : String(e) });
-          return 'failed';
-        }
-      }
+    if (this.options.mode !== 'plan') return states;
+    const needed = new Set<string>();
+    for (const r of upstreamReads(node.bound)) if (!this.fromRun(r.module, r.output)) needed.add(r.module);
+    for (const up of needed) {
+      const u = this.byName.get(up);
+      if (u) states.set(up, await this.stateOf(u));
     }
-    const bound = bindInputs(ws, graph, node, {
-      fromRun,
-      fromState: options.mode === 'plan' ? (m, o) => states.get(m)?.[o] : undefined,
-      mocks: options.mode === 'plan',
+    return states;
+  }
+
+  /** The module's inputs with every output known now, and why it cannot run yet, if it cannot. */
+  private bind(
+    node: GraphNode,
+    states: Map<string, Record<string, OutputValue> | undefined>,
+  ): { bound: BoundInputs; stop?: { outcome: StepOutcome; extra: Extra } } {
+    const plan = this.options.mode === 'plan';
+    const bound = withOutputs(this.ws, this.graph, node.bound, {
+      fromRun: this.fromRun,
+      fromState: plan ? (m, o) => states.get(m)?.[o] : undefined,
+      mocks: plan,
     });
     const errors = bound.problems.filter((p) => p.severity === 'error');
+    const refs = bound.pending.map((p) => `#{${p}}`).join(', ');
+    // Found only now (an upstream output of the wrong type): the module fails before its engine
+    // runs, with the message a config error has, and what depends on it halts.
     if (errors.length > 0) {
-      // Found only now (an upstream output of the wrong type): the module fails before its engine
-      // runs, with the message a config error has, and what depends on it halts.
-      extras.set(id, {
-        mocked: bound.mocked,
-        blockedOn: [],
-        reason: errors.map((p) => formatProblem(p)).join('\n'),
-        problems: errors,
-      });
+      const reason = errors.map((p) => formatProblem(p)).join('\n');
+      return {
+        bound,
+        stop: { outcome: 'failed', extra: { mocked: bound.mocked, blockedOn: [], reason, problems: errors } },
+      };
+    }
+    if (bound.pending.length === 0) return { bound };
+    if (plan) {
+      const extra = { mocked: bound.mocked, blockedOn: bound.pending, reason: `waiting for ${refs}` };
+      return { bound, stop: { outcome: 'blocked', extra } };
+    }
+    const reason = `upstream output${bound.pending.length > 1 ? 's' : ''} ${refs} not available after apply`;
+    return { bound, stop: { outcome: 'failed', extra: { mocked: [], blockedOn: bound.pending, reason } } };
+  }
+
+  /** One module: its upstreams' state (plan), its inputs, then its engine. */
+  private async step(node: GraphNode, signal: AbortSignal): Promise<StepOutcome> {
+    let states;
+    try {
+      states = await this.upstreamStates(node);
+    } catch (e) {
+      this.extras.set(node.name, { mocked: [], blockedOn: [], reason: messageOf(e) });
       return 'failed';
     }
-    if (bound.pending.length > 0) {
-      if (options.mode === 'plan') {
-        extras.set(id, {
-          mocked: bound.mocked,
-          blockedOn: bound.pending,
-          reason: `waiting for ${bound.pending.map((p) => `#{${p}}`).join(', ')}`,
-        });
-        return 'blocked';
-      }
-      extras.set(id, {
-        mocked: [],
-        blockedOn: bound.pending,
-        reason: `upstream output${bound.pending.length > 1 ? 's' : ''} ${bound.pending.map((p) => `#{${p}}`).join(', ')} not available after apply`,
-      });
-      return 'failed';
+    const { bound, stop } = this.bind(node, states);
+    if (stop) {
+      this.extras.set(node.name, stop.extra);
+      return stop.outcome;
     }
-    extras.set(id, { mocked: bound.mocked, blockedOn: [] });
-    const report = await ports.step({
+    this.extras.set(node.name, { mocked: bound.mocked, blockedOn: [] });
+    const report = await this.ports.step({
       node,
-      mode: options.mode,
+      mode: this.options.mode,
       inputs: bound.inputs,
       sensitiveInputs: bound.sensitive,
       assumed: [...bound.mocked, ...bound.fromState],
       signal,
     });
-    reports.set(id, report);
-    if (report.error) extras.set(id, { mocked: bound.mocked, blockedOn: [], reason: report.error });
+    this.reports.set(node.name, report);
+    if (report.error)
+      this.extras.set(node.name, { mocked: bound.mocked, blockedOn: [], reason: report.error });
     return report.status;
-  };
+  }
 
-  const runOne = async (id: string, signal: AbortSignal): Promise<StepOutcome> => {
-    const node = byName.get(id) as GraphNode;
-    emit({ type: 'start', node });
-    const began = now();
-    const outcome = await step(id, signal);
-    emit({ type: 'finish', node, module: moduleResult(node, outcome, now() - began) });
+  /** A step as the scheduler runs it, with its progress events. */
+  readonly runOne = async (id: string, signal: AbortSignal): Promise<StepOutcome> => {
+    const node = this.node(id);
+    this.emit({ type: 'start', node });
+    const began = this.now();
+    const outcome = await this.step(node, signal);
+    this.emit({ type: 'finish', node, module: this.moduleResult(node, outcome, this.now() - began) });
     return outcome;
   };
-  const emit: NonNullable<RunPorts['onEvent']> = (e) => {
+
+  private emit(e: Parameters<NonNullable<RunPorts['onEvent']>>[0]): void {
     try {
-      ports.onEvent?.(e);
+      this.ports.onEvent?.(e);
     } catch {
       // a progress printer must not stop a deployment
     }
-  };
-  const moduleResult = (
-    node: GraphNode,
-    status: ModuleStatus,
-    durationMs: number,
-    reason?: string,
-  ): ModuleResult => {
-    const report = reports.get(node.name);
-    const extra = extras.get(node.name);
+  }
+
+  moduleResult(node: GraphNode, status: ModuleStatus, durationMs: number, reason?: string): ModuleResult {
+    const report = this.reports.get(node.name);
+    const extra = this.extras.get(node.name);
     return {
       name: node.name,
       type: node.type,
@@ -251,39 +272,51 @@ export async function runGraph(
       planDigest: report?.planDigest,
       review: report?.review,
     };
-  };
+  }
+}
 
+/** A run's status from its modules': failed, else cancelled, else no-op when nothing changed, else succeeded. */
+function runStatus(modules: ModuleResult[]): RunResult['status'] {
+  const statuses = new Set(modules.map((m) => m.status));
+  if (statuses.has('failed')) return 'failed';
+  if (statuses.has('cancelled')) return 'cancelled';
+  return modules.every((m) => m.status === 'no-op') ? 'no-op' : 'succeeded';
+}
+
+/**
+ * Runs a site × environment's module graph: waves (or dependencies) from the scheduler, inputs
+ * finished with upstream outputs as they become known, halting per the site's settings.
+ * At plan time an upstream output comes from its plan, then its state, then its mock_outputs
+ * (marked mocked), else the module is blocked. Apply never uses a mock.
+ */
+export async function runGraph(
+  ws: Workspace,
+  graph: SiteGraph,
+  options: RunOptions,
+  ports: RunPorts,
+): Promise<RunResult> {
+  const run = new GraphRun(ws, graph, options, ports);
+  const startedAt = run.now();
   const results = await schedule(
     graph.nodes.map((n) => ({ id: n.name, weight: n.weight, position: n.position, dependsOn: n.dependsOn })),
-    runOne,
+    run.runOne,
     {
       maxParallel: options.maxParallel,
       haltOnFailure: graph.site.haltOnFailure,
       ordering: graph.site.ordering,
       signal: options.signal,
-      now,
+      now: run.now,
     },
   );
-
-  const modules = results.map((r) =>
-    moduleResult(byName.get(r.id) as GraphNode, r.status, r.durationMs ?? 0, r.reason),
-  );
-  const statuses = new Set(modules.map((m) => m.status));
-  const status: RunResult['status'] = statuses.has('failed')
-    ? 'failed'
-    : statuses.has('cancelled')
-      ? 'cancelled'
-      : modules.every((m) => m.status === 'no-op')
-        ? 'no-op'
-        : 'succeeded';
+  const modules = results.map((r) => run.moduleResult(run.node(r.id), r.status, r.durationMs ?? 0, r.reason));
   return {
     site: graph.site.name,
     environment: graph.environment.name,
     command: options.mode,
-    status,
+    status: runStatus(modules),
     modules,
     startedAt,
-    finishedAt: now(),
+    finishedAt: run.now(),
   };
 }
 
