@@ -4,6 +4,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { staticKeys } from '../src/adapters/aws/s3.js';
 import { TerraformEngine } from '../src/adapters/engines/terraform.js';
 import type { Backend } from '../src/adapters/engines/types.js';
 import { cleanTemp, filesUnder, FIXTURES, logSink, request, tempDir } from './fixtures/engine/harness.js';
@@ -202,6 +203,7 @@ describe('outputs from the S3 state object, not `output -json`', () => {
         inputs: { name: 'portal', password: 'pw-s3-outputs' },
         backend: backend(key),
         env: { ...env, PATH: tf.path },
+        credentials: staticKeys(env),
       }),
     );
     expect(r.status).toBe('succeeded');
@@ -213,9 +215,26 @@ describe('outputs from the S3 state object, not `output -json`', () => {
     expect(r.outputs.password).toEqual({ value: 'pw-s3-outputs', sensitive: true });
   });
 
-  test('a loopback credential endpoint: the state is read with the step’s own token', async () => {
+  test('no credentials in the request: the outputs come from `output -json`, not from the object', async () => {
+    const key = 'sites/portal/prod/no-credentials.tfstate';
+    const tf = shim();
+    const r = await engine.run(
+      request({
+        moduleDir: join(FIXTURES, 'site'),
+        inputs: { name: 'portal', password: 'pw-s3-no-credentials' },
+        backend: backend(key),
+        env: { ...env, PATH: tf.path },
+      }),
+    );
+    expect(r.status).toBe('succeeded');
+    expect(tf.calls()).toEqual(['init', 'plan', 'show', 'apply', 'output']);
+    expect(r.outputs.password).toEqual({ value: 'pw-s3-no-credentials', sensitive: true });
+  });
+
+  test('a loopback credential endpoint: Terraform uses the step’s token, the engine the session its request carries', async () => {
     const token = 'endpoint-token-s3-outputs';
     const seen: (string | undefined)[] = [];
+    let served = 0;
     const server = createServer((req, res) => {
       seen.push(req.headers.authorization);
       if (req.headers.authorization !== token) return void res.writeHead(401).end();
@@ -244,6 +263,15 @@ describe('outputs from the S3 state object, not `output -json`', () => {
             AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
             PATH: tf.path,
           },
+          // The session the endpoint serves, as the step's request carries it: read on demand.
+          credentials: () => {
+            served++;
+            return Promise.resolve({
+              accessKeyId: 'AKIDENGINETEST',
+              secretAccessKey: SECRET,
+              sessionToken: 'session-token',
+            });
+          },
         }),
       );
       expect(r.status).toBe('succeeded');
@@ -251,6 +279,7 @@ describe('outputs from the S3 state object, not `output -json`', () => {
       expect(r.outputs.greeting).toEqual({ value: 'hello endpoint', sensitive: false });
       expect(seen.length).toBeGreaterThan(0);
       expect(seen.every((a) => a === token)).toBe(true);
+      expect(served).toBeGreaterThan(0);
     } finally {
       server.close();
     }

@@ -5,8 +5,7 @@
  * Loopback only, a random path and a per-step random token; nothing touches disk or GITHUB_ENV.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { CredentialProvider, StepCredentials } from './sts.js';
 
 /** How the child gets its credentials: the loopback endpoint (default), or plain env vars (no refresh). */
@@ -36,6 +35,11 @@ export interface CredentialServer {
   url: string;
   /** Variables for the step's child process: add them to an env scrubbed by `childEnvWith`. */
   env(): Record<string, string>;
+  /**
+   * The credentials the child is served, in memory (the same cache, no request to the endpoint):
+   * for site-deploy's own calls on the step's behalf, such as reading the state it wrote.
+   */
+  credentials(): Promise<StepCredentials>;
   /** How many times the provider was asked for credentials. */
   readonly fetches: number;
   /** Stops serving; open connections are closed. */
@@ -96,62 +100,78 @@ function body(c: StepCredentials): string {
   return JSON.stringify(doc);
 }
 
-/**
- * Starts the step's credential endpoint (server mode: 127.0.0.1, random port, random path, random
- * token; env mode: fetches once and hands out AWS_ACCESS_KEY_ID/… instead).
- */
-export async function startCredentialServer(options: CredentialServerOptions): Promise<CredentialServer> {
-  const mode = options.mode ?? 'server';
-  const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
-  const now = options.now ?? Date.now;
-  const log = options.log ?? (() => undefined);
-  const regionVars = { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region };
-  let fetches = 0;
-  let cached: StepCredentials | undefined;
-  let inflight: Promise<StepCredentials> | undefined;
+/** The step's credentials, cached and re-assumed (once, however many ask at a time) near expiry. */
+class CredentialCache {
+  fetches = 0;
+  private cached: StepCredentials | undefined;
+  private inflight: Promise<StepCredentials> | undefined;
+  private readonly refreshBeforeMs: number;
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
 
-  const current = (): Promise<StepCredentials> => {
-    if (cached && cached.expiration.getTime() - now() > refreshBeforeMs) return Promise.resolve(cached);
-    // Concurrent requests near expiry share one re-assume.
-    inflight ??= (async () => {
-      try {
-        fetches++;
-        log(
-          cached ? 'credential server: credentials near expiry; re-assuming' : 'credential server: assuming',
-        );
-        cached = await options.provider({ minRemainingMs: refreshBeforeMs });
-        return cached;
-      } finally {
-        inflight = undefined;
-      }
-    })();
-    return inflight;
-  };
-
-  if (mode === 'env') {
-    const c = await current();
-    return {
-      mode,
-      url: '',
-      env: () => ({
-        AWS_ACCESS_KEY_ID: c.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
-        AWS_SESSION_TOKEN: c.sessionToken,
-        ...regionVars,
-      }),
-      get fetches() {
-        return fetches;
-      },
-      close: async () => undefined,
-    };
+  constructor(private readonly options: CredentialServerOptions) {
+    this.refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? (() => undefined);
   }
 
-  const token = randomBytes(32).toString('base64url');
-  options.mask?.(token);
-  const expected = Buffer.from(token, 'utf8');
-  const path = `/creds/${randomBytes(16).toString('hex')}`;
+  /** Credentials valid at least `refreshBeforeMs` longer. */
+  current(): Promise<StepCredentials> {
+    const cached = this.cached;
+    if (cached && cached.expiration.getTime() - this.now() > this.refreshBeforeMs)
+      return Promise.resolve(cached);
+    // Concurrent requests near expiry share one re-assume.
+    this.inflight ??= this.assume();
+    return this.inflight;
+  }
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  private async assume(): Promise<StepCredentials> {
+    try {
+      this.fetches++;
+      this.log(
+        this.cached
+          ? 'credential server: credentials near expiry; re-assuming'
+          : 'credential server: assuming',
+      );
+      this.cached = await this.options.provider({ minRemainingMs: this.refreshBeforeMs });
+      return this.cached;
+    } finally {
+      this.inflight = undefined;
+    }
+  }
+}
+
+/** Env mode: the credentials fetched once, handed to the child as AWS_ACCESS_KEY_ID/…; nothing listens. */
+async function envCredentials(
+  cache: CredentialCache,
+  regionVars: Record<string, string>,
+): Promise<CredentialServer> {
+  const c = await cache.current();
+  return {
+    mode: 'env',
+    url: '',
+    env: () => ({
+      AWS_ACCESS_KEY_ID: c.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+      AWS_SESSION_TOKEN: c.sessionToken,
+      ...regionVars,
+    }),
+    credentials: () => Promise.resolve(c),
+    get fetches() {
+      return cache.fetches;
+    },
+    close: async () => undefined,
+  };
+}
+
+/** Answers the child's credential requests: only on `path` with the step's token, only GET. */
+function credentialHandler(
+  path: string,
+  expected: Buffer,
+  cache: CredentialCache,
+  log: (line: string) => void,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     // Wrong path and wrong token look the same from outside: 401, empty body.
@@ -167,7 +187,7 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       return;
     }
     try {
-      const c = await current();
+      const c = await cache.current();
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(body(c));
     } catch (e) {
       // The child learns only that credentials are unavailable; the reason goes to our own log.
@@ -180,7 +200,12 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       );
     }
   };
+}
 
+/** An HTTP server on 127.0.0.1 and a random port; its port once it listens. */
+async function listenLoopback(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
@@ -190,7 +215,29 @@ export async function startCredentialServer(options: CredentialServerOptions): P
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === 'string')
+    throw new Error('the credential server has no TCP port');
+  return { server, port: address.port };
+}
+
+/**
+ * Starts the step's credential endpoint (server mode: 127.0.0.1, random port, random path, random
+ * token; env mode: fetches once and hands out AWS_ACCESS_KEY_ID/… instead).
+ */
+export async function startCredentialServer(options: CredentialServerOptions): Promise<CredentialServer> {
+  const mode = options.mode ?? 'server';
+  const log = options.log ?? (() => undefined);
+  const regionVars = { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region };
+  const cache = new CredentialCache(options);
+  if (mode === 'env') return envCredentials(cache, regionVars);
+
+  const token = randomBytes(32).toString('base64url');
+  options.mask?.(token);
+  const path = `/creds/${randomBytes(16).toString('hex')}`;
+  const { server, port } = await listenLoopback(
+    credentialHandler(path, Buffer.from(token, 'utf8'), cache, log),
+  );
   const url = `http://127.0.0.1:${port}${path}`;
   return {
     mode,
@@ -200,8 +247,9 @@ export async function startCredentialServer(options: CredentialServerOptions): P
       AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
       ...regionVars,
     }),
+    credentials: () => cache.current(),
     get fetches() {
-      return fetches;
+      return cache.fetches;
     },
     close: () =>
       new Promise<void>((resolve) => {

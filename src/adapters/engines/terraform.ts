@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { S3Credentials } from '../aws/s3.js';
+import type { S3CredentialSource } from '../aws/s3.js';
 import { readStateOutputs } from '../run/state.js';
 import { goDuration } from '../../core/duration.js';
 import { parsePlanJson } from '../../core/plan/summary.js';
@@ -25,6 +25,8 @@ import {
   copyModuleTree,
   errorText,
   sha256File,
+  stepFinisher,
+  type StepEnd,
   WORKDIR_MARKER,
   writePrivateJson,
 } from './workdir.js';
@@ -107,37 +109,20 @@ export function parseOutputJson(text: string): Outputs {
 }
 
 /**
- * The loopback credential endpoint's credentials, when the step was given one and no static keys
- * (the S3 client reads static keys from the environment itself).
- */
-async function endpointCredentials(env: NodeJS.ProcessEnv): Promise<S3Credentials | undefined> {
-  const uri = env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
-  if (!uri || (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)) return undefined;
-  const res = await fetch(uri, {
-    headers: env.AWS_CONTAINER_AUTHORIZATION_TOKEN
-      ? { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN }
-      : {},
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!res.ok) throw new Error(`the step's credential endpoint answered ${res.status}`);
-  const c = (await res.json()) as { AccessKeyId: string; SecretAccessKey: string; Token?: string };
-  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.Token };
-}
-
-/**
  * The outputs in the state a step just wrote — the document `output -json` reads — from the local
- * file, or from the S3 object with the step's own credentials (its session may read its state
- * object). Undefined when an S3 step has no credentials of its own to read it with.
+ * file, or from the S3 object with the step's own credentials from its request (its session may
+ * read its state object). Undefined when an S3 step has no credentials of its own to read it with.
  */
 export async function writtenStateOutputs(
   module: string,
   backend: Backend,
-  env: NodeJS.ProcessEnv,
+  env: Record<string, string | undefined>,
+  credentials?: S3CredentialSource,
 ): Promise<Outputs | undefined> {
-  const credentials = backend.kind === 's3' ? await endpointCredentials(env) : undefined;
-  const own = Boolean(credentials || (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY));
-  if (backend.kind === 's3' && !own) return undefined;
-  return (await readStateOutputs(module, backend, env, credentials)) ?? {};
+  if (backend.kind === 's3' && credentials === undefined) return undefined;
+  return (
+    (await readStateOutputs(module, backend, env, backend.kind === 's3' ? credentials : undefined)) ?? {}
+  );
 }
 
 /** A plan with nothing to do, as `show -json` would describe it for the digest and the summary. */
@@ -344,15 +329,7 @@ export class TerraformEngine implements Engine {
     assertAbsolute('moduleDir', req.moduleDir);
     assertAbsolute('workDir', req.workDir);
     if (req.backend.kind === 'local') assertAbsolute('backend.path', req.backend.path);
-    const started = Date.now();
-    const done = (
-      r: Omit<EngineStepResult, 'durationMs' | 'outputs' | 'hasChanges'> & Partial<EngineStepResult>,
-    ): EngineStepResult => ({
-      hasChanges: false,
-      outputs: {},
-      ...r,
-      durationMs: Date.now() - started,
-    });
+    const done = stepFinisher(Date.now());
     if (req.signal?.aborted) return done({ status: 'cancelled', error: 'cancelled before it started' });
 
     const env = stepEnv(req);
@@ -360,10 +337,11 @@ export class TerraformEngine implements Engine {
     // a warm-up that failed is simply done again here, so its failure is the step's own.
     const warm = req.warmup ? await req.warmup.catch(() => undefined) : undefined;
     if (req.signal?.aborted) return done({ status: 'cancelled', error: 'cancelled before it started' });
-    if (warm && !('failed' in warm)) for (const chunk of warm.log) req.log(chunk);
+    const warmed = warm && !('failed' in warm) ? warm : undefined;
+    if (warmed) for (const chunk of warmed.log) req.log(chunk);
     let folder: Folder;
     try {
-      folder = warm && !('failed' in warm) ? warm : await prepareFolder(req, env);
+      folder = warmed ?? (await prepareFolder(req, env));
       await writePrivateJson(join(folder.cwd, TERRAFORM_FILES.tfvars), req.inputs);
     } catch (e) {
       return done({
@@ -371,124 +349,154 @@ export class TerraformEngine implements Engine {
         error: `could not prepare the work folder ${req.workDir}: ${errorText(e)}`,
       });
     }
-    const workDir = folder.cwd;
-    const tf = terraformRunner(req, env, workDir);
+    return new TerraformStep(req, env, folder, done).run();
+  }
+}
 
-    const planJsonPath = join(workDir, TERRAFORM_FILES.planJson);
-    const lock = `-lock-timeout=${goDuration(req.lockTimeout)}`;
-    let hasChanges = false;
-    let planSha256: string | undefined;
-    let parsed: unknown;
+/** One step in its prepared folder: init if needed, plan, then show and apply what it changes. */
+class TerraformStep {
+  private readonly tf: Tf;
+  private readonly planJsonPath: string;
+  private readonly lock: string;
+  private hasChanges = false;
+  private planSha256: string | undefined;
+  private parsed: unknown;
+
+  constructor(
+    private readonly req: EngineStepRequest,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly folder: Folder,
+    private readonly done: (r: StepEnd) => EngineStepResult,
+  ) {
+    this.tf = terraformRunner(req, this.env, folder.cwd);
+    this.planJsonPath = join(folder.cwd, TERRAFORM_FILES.planJson);
+    this.lock = `-lock-timeout=${goDuration(req.lockTimeout)}`;
+  }
+
+  async run(): Promise<EngineStepResult> {
     try {
-      let reused = folder.initialised === 'kept';
-      if (!folder.initialised) reused = await ensureInit(req, folder, tf);
-      const planArgs = [
-        'plan',
-        '-input=false',
-        '-no-color',
-        lock,
-        '-detailed-exitcode',
-        `-out=${TERRAFORM_FILES.plan}`,
-      ];
-      let plan: ProcessResult;
-      try {
-        plan = await tf(planArgs, { okCodes: [0, 2] });
-      } catch (e) {
-        // A reused data folder Terraform does not accept after all: rebuild it once.
-        if (!(reused && e instanceof StepFailed && e.result.status === 'failed' && needsInit(e.stderr)))
-          throw e;
-        req.log('the kept Terraform data folder needs init after all: rebuilding it\n');
-        await initFolder(req, folder, tf);
-        plan = await tf(planArgs, { okCodes: [0, 2] });
-      }
-      hasChanges = plan.exitCode === 2;
-      planSha256 = await sha256File(join(workDir, TERRAFORM_FILES.plan));
-      // The outputs a step leaves: from the state Terraform just wrote (local backend: the file,
-      // as `output -json` reads it; S3: the object, with the step's credentials), else `output -json`.
-      const stateOutputs = async (): Promise<Outputs> => {
-        const module = basename(req.workDir);
-        if (req.backend.kind === 'local') return (await writtenStateOutputs(module, req.backend, env)) ?? {};
-        try {
-          const read = await writtenStateOutputs(module, req.backend, env);
-          if (read) return read;
-        } catch (e) {
-          req.log(`outputs: ${errorText(e)}; asking Terraform instead\n`);
-        }
-        const out = await tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false });
-        return parseOutputJson(out.stdout);
-      };
-
-      if (!hasChanges) {
-        // Nothing to do (-detailed-exitcode 0): no `show -json`, nothing to apply; the outputs are
-        // the state's, unchanged.
-        parsed = NO_CHANGES_PLAN;
-        req.onPlan?.(parsed);
-        return done({
-          status: 'no-op',
-          hasChanges,
-          plan: parsed,
-          planSha256,
-          outputs: await stateOutputs(),
-          ...(req.mode === 'plan' ? { unknownOutputs: [] } : {}),
-        });
-      }
-
-      await tf(['show', '-json', '-no-color', TERRAFORM_FILES.plan], {
-        stdoutFile: planJsonPath,
-        logStdout: false,
-      });
-      parsed = parsePlanJson(await readFile(planJsonPath, 'utf8'), 'terraform show -json');
-      req.onPlan?.(parsed);
-
-      if (req.mode === 'plan') {
-        const { outputs, unknown } = plannedOutputs(parsed);
-        return done({
-          status: 'succeeded',
-          hasChanges,
-          planJsonPath,
-          plan: parsed,
-          planSha256,
-          outputs,
-          unknownOutputs: unknown,
-        });
-      }
-
-      const refused = await req.beforeApply?.({ planJsonPath, planSha256 });
-      if (refused !== undefined)
-        return done({
-          status: 'failed',
-          hasChanges,
-          planJsonPath,
-          plan: parsed,
-          planSha256,
-          error: refused,
-        });
-      await tf(['apply', '-input=false', '-no-color', '-auto-approve', lock, TERRAFORM_FILES.plan]);
-      return done({
-        status: 'succeeded',
-        hasChanges,
-        planJsonPath,
-        plan: parsed,
-        planSha256,
-        outputs: await stateOutputs(),
-      });
+      await this.plan();
+      if (!this.hasChanges) return await this.noChanges();
+      await this.show();
+      if (this.req.mode === 'plan') return this.planned();
+      return await this.apply();
     } catch (e) {
-      if (!(e instanceof StepFailed)) {
-        // fs or JSON trouble after Terraform succeeded: still the step's failure, with the cause.
-        return done({
-          status: 'failed',
-          hasChanges,
-          planSha256,
-          error: `terraform step failed in ${workDir}: ${errorText(e)}`,
-        });
-      }
-      return done({
-        ...e.result,
+      return this.failure(e);
+    }
+  }
+
+  /** `init` unless the kept data folder is current, then `plan -out -detailed-exitcode`. */
+  private async plan(): Promise<void> {
+    const { req, folder, tf } = this;
+    let reused = folder.initialised === 'kept';
+    if (!folder.initialised) reused = await ensureInit(req, folder, tf);
+    const args = [
+      'plan',
+      '-input=false',
+      '-no-color',
+      this.lock,
+      '-detailed-exitcode',
+      `-out=${TERRAFORM_FILES.plan}`,
+    ];
+    let plan: ProcessResult;
+    try {
+      plan = await tf(args, { okCodes: [0, 2] });
+    } catch (e) {
+      // A reused data folder Terraform does not accept after all: rebuild it once.
+      if (!(reused && e instanceof StepFailed && e.result.status === 'failed' && needsInit(e.stderr)))
+        throw e;
+      req.log('the kept Terraform data folder needs init after all: rebuilding it\n');
+      await initFolder(req, folder, tf);
+      plan = await tf(args, { okCodes: [0, 2] });
+    }
+    this.hasChanges = plan.exitCode === 2;
+    this.planSha256 = await sha256File(join(folder.cwd, TERRAFORM_FILES.plan));
+  }
+
+  /**
+   * The outputs a step leaves: from the state Terraform just wrote (local backend: the file, as
+   * `output -json` reads it; S3: the object, with the step's credentials), else `output -json`.
+   */
+  private async outputs(): Promise<Outputs> {
+    const { req, env } = this;
+    const module = basename(req.workDir);
+    if (req.backend.kind === 'local') return (await writtenStateOutputs(module, req.backend, env)) ?? {};
+    try {
+      const read = await writtenStateOutputs(module, req.backend, env, req.credentials);
+      if (read) return read;
+    } catch (e) {
+      req.log(`outputs: ${errorText(e)}; asking Terraform instead\n`);
+    }
+    const out = await this.tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false });
+    return parseOutputJson(out.stdout);
+  }
+
+  /** Nothing to do (-detailed-exitcode 0): no `show -json`, nothing to apply; the state's outputs, unchanged. */
+  private async noChanges(): Promise<EngineStepResult> {
+    this.parsed = NO_CHANGES_PLAN;
+    this.req.onPlan?.(this.parsed);
+    return this.done({
+      status: 'no-op',
+      hasChanges: false,
+      plan: this.parsed,
+      planSha256: this.planSha256,
+      outputs: await this.outputs(),
+      ...(this.req.mode === 'plan' ? { unknownOutputs: [] } : {}),
+    });
+  }
+
+  /** `show -json` into the plan file (never the log), parsed and handed to `onPlan` before any apply. */
+  private async show(): Promise<void> {
+    await this.tf(['show', '-json', '-no-color', TERRAFORM_FILES.plan], {
+      stdoutFile: this.planJsonPath,
+      logStdout: false,
+    });
+    this.parsed = parsePlanJson(await readFile(this.planJsonPath, 'utf8'), 'terraform show -json');
+    this.req.onPlan?.(this.parsed);
+  }
+
+  /** What a plan with changes leaves: its document and the outputs it already knows. */
+  private planned(): EngineStepResult {
+    const { outputs, unknown } = plannedOutputs(this.parsed);
+    return this.done({ status: 'succeeded', ...this.planFields(), outputs, unknownOutputs: unknown });
+  }
+
+  /** The saved plan applied, unless `beforeApply` refuses it; then the outputs of the new state. */
+  private async apply(): Promise<EngineStepResult> {
+    const { planJsonPath, planSha256 } = this;
+    const refused = await this.req.beforeApply?.({ planJsonPath, planSha256 });
+    if (refused !== undefined) return this.done({ status: 'failed', ...this.planFields(), error: refused });
+    await this.tf(['apply', '-input=false', '-no-color', '-auto-approve', this.lock, TERRAFORM_FILES.plan]);
+    return this.done({ status: 'succeeded', ...this.planFields(), outputs: await this.outputs() });
+  }
+
+  private planFields(): Pick<EngineStepResult, 'hasChanges' | 'planJsonPath' | 'plan' | 'planSha256'> {
+    return {
+      hasChanges: this.hasChanges,
+      planJsonPath: this.planJsonPath,
+      plan: this.parsed,
+      planSha256: this.planSha256,
+    };
+  }
+
+  /** A Terraform failure or cancellation, with what the step got to; anything else names the folder. */
+  private failure(e: unknown): EngineStepResult {
+    const { hasChanges, planSha256, planJsonPath, parsed } = this;
+    if (!(e instanceof StepFailed)) {
+      // fs or JSON trouble after Terraform succeeded: still the step's failure, with the cause.
+      return this.done({
+        status: 'failed',
         hasChanges,
         planSha256,
-        ...(planSha256 && existsSync(planJsonPath) ? { planJsonPath } : {}),
-        ...(parsed !== undefined ? { plan: parsed } : {}),
+        error: `terraform step failed in ${this.folder.cwd}: ${errorText(e)}`,
       });
     }
+    return this.done({
+      ...e.result,
+      hasChanges,
+      planSha256,
+      ...(planSha256 && existsSync(planJsonPath) ? { planJsonPath } : {}),
+      ...(parsed !== undefined ? { plan: parsed } : {}),
+    });
   }
 }

@@ -1,4 +1,5 @@
 import type { StepStatus } from '../../core/status.js';
+import type { S3CredentialSource } from '../aws/s3.js';
 
 /** Where a module's Terraform state lives: a local file or an S3 object locked with `use_lockfile`. */
 export type Backend =
@@ -57,6 +58,12 @@ export interface EngineStepRequest {
   lockTimeout: string;
   /** Extra child environment (AWS credential variables, endpoints); never logged, never written to disk. */
   env: Record<string, string>;
+  /**
+   * The step's own AWS credentials (its session, or the static keys its `env` carries), for what
+   * the engine reads on the step's behalf: the S3 state object a step wrote. In memory only, never
+   * logged; absent, an S3 step's outputs come from `output -json`.
+   */
+  credentials?: S3CredentialSource;
   /** Receives engine output, one or more whole lines per call. */
   log: (chunk: string) => void;
   /** Abort forwards SIGTERM to the running child so Terraform stops gracefully and releases its lock. */

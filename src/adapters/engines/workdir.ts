@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { cp, lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { EngineStepResult } from './types.js';
 
 /** Throws (a programming error, not a step failure) unless `path` is absolute. */
 export function assertAbsolute(name: string, path: string): void {
@@ -132,4 +133,13 @@ export function sha256File(path: string): Promise<string> {
 /** One line for any thrown value. */
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** What a finished step says; `hasChanges` and `outputs` default to false and none. */
+export type StepEnd = Omit<EngineStepResult, 'durationMs' | 'outputs' | 'hasChanges'> &
+  Partial<EngineStepResult>;
+
+/** Ends a step that started at `started` (ms): its result, with how long it took. */
+export function stepFinisher(started: number): (r: StepEnd) => EngineStepResult {
+  return (r) => ({ hasChanges: false, outputs: {}, ...r, durationMs: Date.now() - started });
 }

@@ -7,7 +7,8 @@ import type { StepIdentity } from '../../core/credentials/session.js';
 import type { GraphNode, SiteGraph } from '../../core/graph/build.js';
 import { startCredentialServer, type CredentialMode } from '../aws/credential-server.js';
 import type { SessionBroker, StepSession } from '../aws/sts.js';
-import type { Backend } from '../engines/index.js';
+import type { S3CredentialSource } from '../aws/s3.js';
+import type { Backend } from '../engines/types.js';
 
 /** How steps get AWS sessions. */
 export interface SessionSettings {
@@ -42,6 +43,8 @@ export function stepIdentity(
 export interface StepCredentials {
   session: StepSession;
   env: Record<string, string>;
+  /** The credentials the child is served, in memory: what the engine reads the step's state with. */
+  credentials: S3CredentialSource;
   close(): Promise<void>;
 }
 
@@ -76,5 +79,5 @@ export async function serveStepCredentials(
     mode: c.mode,
     mask: c.mask,
   });
-  return { session, env: server.env(), close: () => server.close() };
+  return { session, env: server.env(), credentials: () => server.credentials(), close: () => server.close() };
 }

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { s3StateObject, type GraphNode, type SiteGraph } from '../../core/graph/build.js';
 import type { OutputValue } from '../../core/inputs.js';
-import { s3Client, type S3Credentials } from '../aws/s3.js';
-import type { Backend } from '../engines/index.js';
+import { s3Client, type S3CredentialSource } from '../aws/s3.js';
+import type { Backend } from '../engines/types.js';
 import { toolDir } from '../tool-dir.js';
 
 /** Local state path of a module (SPEC §5): `<root>/.site-deploy/state/<site>/<env>/<module>.tfstate`. */
@@ -59,7 +59,7 @@ export async function readStateOutputs(
   module: string,
   backend: Backend,
   env: Record<string, string | undefined>,
-  credentials?: S3Credentials,
+  credentials?: S3CredentialSource,
 ): Promise<Record<string, OutputValue> | undefined> {
   if (backend.kind === 'local') {
     let text: string;

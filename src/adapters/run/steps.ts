@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Workspace } from '../../core/config/load.js';
 import { isSensitiveInput, type GraphNode, type SiteGraph } from '../../core/graph/build.js';
-import { summarizePlan } from '../../core/plan/summary.js';
+import { summarizePlan, type PlanCounts, type PlanSummary } from '../../core/plan/summary.js';
 import { missingOutputs } from '../../core/plan/outputs.js';
 import { planDigest } from '../../core/plan/digest.js';
 import { commandPlan, reviewedModule } from '../../core/binding.js';
@@ -9,11 +9,13 @@ import { formatProblem } from '../../core/errors.js';
 import type { Manifest } from '../../core/config/model.js';
 import { sensitivePlanValues } from '../../core/plan/sensitive.js';
 import type { Redactor } from '../../core/redact.js';
-import type { RunPorts, StepReport } from '../../core/run/runner.js';
+import type { OutputValue, RunPorts, StepReport, StepRequest } from '../../core/run/runner.js';
 import { engineFor, TerraformEngine, type Warmed } from '../engines/index.js';
-import type { GroupedLog } from './group-log.js';
+import type { EngineStepResult } from '../engines/types.js';
+import type { GroupedLog, ModuleLog } from './group-log.js';
 import { serveStepCredentials, stepSession, type SessionSettings, type StepCredentials } from './sessions.js';
 import { backendFor, readStateOutputs } from './state.js';
+import { staticKeys } from '../aws/s3.js';
 import { toolDir } from '../tool-dir.js';
 
 /** How module steps run on this machine. */
@@ -136,129 +138,185 @@ function warmAhead(
 }
 
 export function enginePorts(ws: Workspace, graph: SiteGraph, settings: StepSettings): EnginePorts {
-  const site = graph.site.name;
-  const env = graph.environment.name;
-  const terraform = new TerraformEngine();
-  const { warmups, dispose } = warmAhead(terraform, graph, settings);
+  const steps = new EngineSteps(ws, graph, settings);
   return {
-    dispose,
-    async stateOutputs(node) {
-      const backend = backendFor(settings.root, graph, node);
-      const c = settings.credentials;
-      const session = c && (await stepSession(c, graph, node, backend, 'plan'));
-      return readStateOutputs(node.name, backend, settings.env ?? {}, session?.credentials);
-    },
-    async step({ node, mode, inputs, sensitiveInputs, assumed, signal }): Promise<StepReport> {
-      const manifest = node.manifest;
-      if (!manifest)
-        return {
-          status: 'failed',
-          counts: ZERO,
-          outputs: {},
-          unknownOutputs: [],
-          error: `module type ${node.type} has no manifest`,
-        };
-      // Before the engine starts, so its very first line is already redacted.
-      for (const [k, v] of Object.entries(inputs))
-        if (sensitiveInputs.includes(k) || isSensitiveInput(node, k)) settings.redactor.add(v);
-      const log = settings.log.open(`${node.name} (${node.type}) — ${mode} ${site}/${env}`);
-      let outputsProblem: string | undefined;
-      let planned: unknown;
-      const secretInputs = Object.keys(inputs).filter(
-        (k) => sensitiveInputs.includes(k) || isSensitiveInput(node, k),
-      );
-      // What binding reads as this step's plan: Terraform's, or a command module's inputs and changes.
-      const bindable = (changes: unknown): unknown =>
-        planned ?? commandPlan(node.name, inputs, secretInputs, changes);
-      const backend = backendFor(settings.root, graph, node);
-      let served: StepCredentials | undefined;
-      try {
-        // The step sees only its own session: no shared credentials or config file, no instance metadata.
-        const stepEnv = baseStepEnv(settings);
-        if (settings.credentials) {
-          try {
-            served = await serveStepCredentials(settings.credentials, graph, node, backend, mode);
-          } catch (e) {
-            const error = e instanceof Error ? e.message : String(e);
-            log.write(`${error}\n`);
-            return { status: 'failed', counts: ZERO, outputs: {}, unknownOutputs: [], error };
-          }
-          if (served) {
-            const { session } = served;
-            log.write(
-              `AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${session.hops.length} hop${session.hops.length === 1 ? '' : 's'})\n`,
-            );
-            Object.assign(stepEnv, served.env);
-          }
-        }
-        const warmup = warmups.get(node.name);
-        warmups.delete(node.name);
-        const engine = manifest.engine === 'terraform' ? terraform : engineFor(manifest.engine);
-        const r = await engine.run({
-          mode,
-          ...stepFolder(settings, graph, node, manifest),
-          ...(warmup ? { warmup } : {}),
-          inputs,
-          env: stepEnv,
-          log: (chunk) => log.write(chunk),
-          onPlan: (plan) => {
-            planned = plan;
-            settings.redactor.add(sensitivePlanValues(plan));
-            outputsProblem = manifestOutputsProblem(ws, manifest, plan);
-          },
-          // Refused before anything is applied: downstream modules would wait for what never comes;
-          // and a plan that is not the reviewed one is never applied.
-          beforeApply: (ready) =>
-            Promise.resolve(outputsProblem ?? settings.beforeApply?.(node.name, bindable(ready.changes))),
-          signal,
-        });
-        if (outputsProblem && r.status !== 'failed' && r.status !== 'cancelled')
-          return { status: 'failed', counts: ZERO, outputs: {}, unknownOutputs: [], error: outputsProblem };
-        for (const [k, v] of Object.entries(r.outputs)) {
-          if (v.sensitive || manifest.sensitiveOutputs.includes(k)) settings.redactor.add(v.value);
-        }
-        let summary;
-        let counts = { ...ZERO, ...(r.changes ?? {}) };
-        if (r.plan !== undefined && r.status !== 'cancelled') {
-          try {
-            summary = summarizePlan(r.plan);
-            counts = {
-              add: summary.add,
-              change: summary.change,
-              destroy: summary.destroy,
-              import: summary.import,
-              forget: summary.forget,
-              replace: summary.replace,
-            };
-          } catch (e) {
-            if (r.status !== 'failed')
-              return {
-                status: 'failed',
-                counts,
-                outputs: r.outputs,
-                unknownOutputs: [],
-                error: `could not read the plan of ${node.name}: ${e instanceof Error ? e.message : String(e)}`,
-              };
-          }
-        }
-        if (r.error) log.write(`\n${r.error}\n`);
-        return {
-          status: r.status,
-          counts,
-          summary,
-          outputs: r.outputs,
-          unknownOutputs: r.unknownOutputs ?? [],
-          planSha256: r.planSha256,
-          ...(r.plan !== undefined ? { planDigest: planDigest(r.plan) } : {}),
-          ...(mode === 'plan' && (r.status === 'succeeded' || r.status === 'no-op')
-            ? { review: reviewedModule(bindable(r.changes), { mocked: assumed.length > 0 }) }
-            : {}),
-          error: r.error,
-        };
-      } finally {
-        await served?.close();
-        log.close();
-      }
-    },
+    dispose: () => steps.dispose(),
+    stateOutputs: (node) => steps.stateOutputs(node),
+    step: (request) => steps.step(request),
   };
+}
+
+/** A step's report when it failed before or after its engine ran. */
+function failedStep(error: string, counts = ZERO, outputs: StepReport['outputs'] = {}): StepReport {
+  return { status: 'failed', counts, outputs, unknownOutputs: [], error };
+}
+
+const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Plan counts from a Terraform plan's summary. */
+function countsOf(summary: PlanSummary): PlanCounts {
+  const { add, change, destroy, import: imported, forget, replace } = summary;
+  return { add, change, destroy, import: imported, forget, replace };
+}
+
+/** What one step learns from its engine's hooks while it runs: the plan, and why it may not be applied. */
+interface StepWatch {
+  planned?: unknown;
+  outputsProblem?: string;
+}
+
+/** The module steps of one graph: engines, warm-ups, the step's session and what its report says. */
+class EngineSteps {
+  private readonly terraform = new TerraformEngine();
+  private readonly warmups: Map<string, Promise<Warmed>>;
+  readonly dispose: () => Promise<void>;
+
+  constructor(
+    private readonly ws: Workspace,
+    private readonly graph: SiteGraph,
+    private readonly settings: StepSettings,
+  ) {
+    const warm = warmAhead(this.terraform, graph, settings);
+    this.warmups = warm.warmups;
+    this.dispose = warm.dispose;
+  }
+
+  async stateOutputs(node: GraphNode): Promise<Record<string, OutputValue> | undefined> {
+    const backend = backendFor(this.settings.root, this.graph, node);
+    const c = this.settings.credentials;
+    const session = c && (await stepSession(c, this.graph, node, backend, 'plan'));
+    return readStateOutputs(node.name, backend, this.settings.env ?? {}, session?.credentials);
+  }
+
+  async step(request: StepRequest): Promise<StepReport> {
+    const { node, mode, inputs } = request;
+    const manifest = node.manifest;
+    if (!manifest) return failedStep(`module type ${node.type} has no manifest`);
+    const secretInputs = Object.keys(inputs).filter(
+      (k) => request.sensitiveInputs.includes(k) || isSensitiveInput(node, k),
+    );
+    // Before the engine starts, so its very first line is already redacted.
+    for (const k of secretInputs) this.settings.redactor.add(inputs[k]);
+    const { site, environment } = this.graph;
+    const log = this.settings.log.open(
+      `${node.name} (${node.type}) — ${mode} ${site.name}/${environment.name}`,
+    );
+    const watch: StepWatch = {};
+    // What binding reads as this step's plan: Terraform's, or a command module's inputs and changes.
+    const bindable = (changes: unknown): unknown =>
+      watch.planned ?? commandPlan(node.name, inputs, secretInputs, changes);
+    let served: StepCredentials | undefined;
+    try {
+      const stepEnv = baseStepEnv(this.settings);
+      try {
+        served = await this.serveSession(node, mode, log, stepEnv);
+      } catch (e) {
+        log.write(`${errorMessage(e)}\n`);
+        return failedStep(errorMessage(e));
+      }
+      const r = await this.runEngine(request, manifest, stepEnv, served, log, watch, bindable);
+      return this.report(request, manifest, r, log, watch, bindable);
+    } finally {
+      await served?.close();
+      log.close();
+    }
+  }
+
+  /** The step sees only its own session: served on its loopback endpoint into `stepEnv`. */
+  private async serveSession(
+    node: GraphNode,
+    mode: StepRequest['mode'],
+    log: ModuleLog,
+    stepEnv: Record<string, string>,
+  ): Promise<StepCredentials | undefined> {
+    if (!this.settings.credentials) return undefined;
+    const backend = backendFor(this.settings.root, this.graph, node);
+    const served = await serveStepCredentials(this.settings.credentials, this.graph, node, backend, mode);
+    if (!served) return undefined;
+    const { session } = served;
+    const hops = session.hops.length;
+    log.write(
+      `AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${hops} hop${hops === 1 ? '' : 's'})\n`,
+    );
+    Object.assign(stepEnv, served.env);
+    return served;
+  }
+
+  private runEngine(
+    request: StepRequest,
+    manifest: Manifest,
+    stepEnv: Record<string, string>,
+    served: StepCredentials | undefined,
+    log: ModuleLog,
+    watch: StepWatch,
+    bindable: (changes: unknown) => unknown,
+  ): Promise<EngineStepResult> {
+    const { node, mode, inputs, signal } = request;
+    const warmup = this.warmups.get(node.name);
+    this.warmups.delete(node.name);
+    const engine = manifest.engine === 'terraform' ? this.terraform : engineFor(manifest.engine);
+    return engine.run({
+      mode,
+      ...stepFolder(this.settings, this.graph, node, manifest),
+      ...(warmup ? { warmup } : {}),
+      inputs,
+      env: stepEnv,
+      // The step's own session (or the static keys its environment carries), for the state it writes.
+      credentials: served?.credentials ?? staticKeys(stepEnv),
+      log: (chunk) => log.write(chunk),
+      onPlan: (plan) => {
+        watch.planned = plan;
+        this.settings.redactor.add(sensitivePlanValues(plan));
+        watch.outputsProblem = manifestOutputsProblem(this.ws, manifest, plan);
+      },
+      // Refused before anything is applied: downstream modules would wait for what never comes;
+      // and a plan that is not the reviewed one is never applied.
+      beforeApply: (ready) =>
+        Promise.resolve(
+          watch.outputsProblem ?? this.settings.beforeApply?.(node.name, bindable(ready.changes)),
+        ),
+      signal,
+    });
+  }
+
+  /** The runner's report of a step the engine ran: counts from the plan, outputs registered as secrets. */
+  private report(
+    request: StepRequest,
+    manifest: Manifest,
+    r: EngineStepResult,
+    log: ModuleLog,
+    watch: StepWatch,
+    bindable: (changes: unknown) => unknown,
+  ): StepReport {
+    const { node, mode, assumed } = request;
+    if (watch.outputsProblem && r.status !== 'failed' && r.status !== 'cancelled')
+      return failedStep(watch.outputsProblem);
+    for (const [k, v] of Object.entries(r.outputs))
+      if (v.sensitive || manifest.sensitiveOutputs.includes(k)) this.settings.redactor.add(v.value);
+    let summary: PlanSummary | undefined;
+    let counts: PlanCounts = { ...ZERO, ...(r.changes ?? {}) };
+    if (r.plan !== undefined && r.status !== 'cancelled') {
+      try {
+        summary = summarizePlan(r.plan);
+        counts = countsOf(summary);
+      } catch (e) {
+        if (r.status !== 'failed')
+          return failedStep(`could not read the plan of ${node.name}: ${errorMessage(e)}`, counts, r.outputs);
+      }
+    }
+    if (r.error) log.write(`\n${r.error}\n`);
+    return {
+      status: r.status,
+      counts,
+      summary,
+      outputs: r.outputs,
+      unknownOutputs: r.unknownOutputs ?? [],
+      planSha256: r.planSha256,
+      ...(r.plan !== undefined ? { planDigest: planDigest(r.plan) } : {}),
+      ...(mode === 'plan' && (r.status === 'succeeded' || r.status === 'no-op')
+        ? { review: reviewedModule(bindable(r.changes), { mocked: assumed.length > 0 }) }
+        : {}),
+      error: r.error,
+    };
+  }
 }
