@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -156,157 +156,204 @@ class SpoolReader {
  * outright, the child is told to stop and can still finish its output.
  */
 export function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
-  const result: ProcessResult = {
-    exitCode: null,
-    exitSignal: null,
-    cancelled: false,
-    stdout: '',
-    stderrHead: [],
-    stderrTail: [],
-  };
-  if (opts.signal?.aborted) return Promise.resolve({ ...result, cancelled: true });
+  if (opts.signal?.aborted) return Promise.resolve({ ...emptyResult(), cancelled: true });
+  return new ProcessRun(opts).start();
+}
 
-  const spool = opts.spoolDir;
-  const seq = ++spoolSeq;
-  const spoolPath = (what: string): string =>
-    join(spool as string, `.site-deploy-${what}-${process.pid}-${seq}.log`);
-  const fds: number[] = [];
-  const open = (path: string): number => {
+function emptyResult(): ProcessResult {
+  return { exitCode: null, exitSignal: null, cancelled: false, stdout: '', stderrHead: [], stderrTail: [] };
+}
+
+/** Where a child's output goes: descriptors it is started with, and the spool files behind them. */
+class ChildOutputs {
+  readonly fds: number[] = [];
+  stdoutPath?: string;
+  stderrPath?: string;
+  stdoutFd?: number;
+  stderrFd?: number;
+
+  constructor(opts: ProcessOptions) {
+    const spool = opts.spoolDir;
+    const seq = ++spoolSeq;
+    const spoolPath = (dir: string, what: string): string =>
+      join(dir, `.site-deploy-${what}-${process.pid}-${seq}.log`);
+    if (opts.stdoutFile !== undefined) this.stdoutFd = this.open(opts.stdoutFile);
+    else if (spool !== undefined) this.stdoutFd = this.open((this.stdoutPath = spoolPath(spool, 'out')));
+    if (spool !== undefined) this.stderrFd = this.open((this.stderrPath = spoolPath(spool, 'err')));
+  }
+
+  private open(path: string): number {
     const fd = openSync(path, 'w', 0o600);
-    fds.push(fd);
+    this.fds.push(fd);
     return fd;
-  };
-  let stdoutPath: string | undefined;
-  let stderrPath: string | undefined;
-  let stdoutFd: number | undefined;
-  let stderrFd: number | undefined;
-  if (opts.stdoutFile !== undefined) stdoutFd = open(opts.stdoutFile);
-  else if (spool !== undefined) stdoutFd = open((stdoutPath = spoolPath('out')));
-  if (spool !== undefined) stderrFd = open((stderrPath = spoolPath('err')));
-  const stdoutChunks: Buffer[] = [];
+  }
 
-  const wrapper = spool !== undefined ? parentDeathWrapper() : null;
-  return new Promise<ProcessResult>((resolve) => {
-    let child: ReturnType<typeof spawn>;
+  /** The child holds its own copies of the descriptors now (or never started). */
+  closeOurs(): void {
+    for (const fd of this.fds) closeSync(fd);
+  }
+
+  removeSpools(): void {
+    for (const p of [this.stdoutPath, this.stderrPath]) if (p) rmSync(p, { force: true });
+  }
+}
+
+/** One child process from spawn to its result: output split into lines, abort, kill, settle. */
+class ProcessRun {
+  private readonly result = emptyResult();
+  private readonly outputs: ChildOutputs;
+  private readonly wrapper: string | null;
+  private readonly stdoutChunks: Buffer[] = [];
+  private readonly readers: SpoolReader[] = [];
+  private readonly stdoutLines: LineSplitter;
+  private readonly stderrLines: LineSplitter;
+  private firstStderr = true;
+  private child!: ChildProcess;
+  private poll?: NodeJS.Timeout;
+  private killTimer?: NodeJS.Timeout;
+  private closeTimer?: NodeJS.Timeout;
+  private settled = false;
+  private resolve: (r: ProcessResult) => void = () => undefined;
+
+  constructor(private readonly opts: ProcessOptions) {
+    this.outputs = new ChildOutputs(opts);
+    this.wrapper = opts.spoolDir !== undefined ? parentDeathWrapper() : null;
+    this.stdoutLines = new LineSplitter((lines) => this.logLines(lines));
+    this.stderrLines = new LineSplitter((lines) => this.onStderrLines(lines));
+  }
+
+  start(): Promise<ProcessResult> {
+    return new Promise<ProcessResult>((resolve) => {
+      this.resolve = resolve;
+      if (!this.spawnChild()) return;
+      this.outputs.closeOurs();
+      this.follow();
+      this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+      this.child.once('error', (e: NodeJS.ErrnoException) => {
+        // 'error' without a pid means it never started; 'close' may not follow.
+        if (this.child.pid === undefined) {
+          this.result.spawnError = e;
+          this.settle();
+        }
+      });
+      this.child.once('exit', (code, sig) => this.onExit(code, sig));
+      this.child.once('close', () => this.settle());
+    });
+  }
+
+  /** Starts the child; false (and the result resolved) when spawn refused its arguments. */
+  private spawnChild(): boolean {
+    const { opts, outputs, wrapper } = this;
     try {
       // Through the wrapper the command is exec'd in place: same pid, same process group.
       const [file, argv] = wrapper
         ? [wrapper, ['--pdeathsig', 'TERM', '--', opts.command, ...opts.args]]
         : [opts.command, opts.args];
-      child = spawn(file, argv, {
+      this.child = spawn(file, argv, {
         cwd: opts.cwd,
         env: opts.env,
         detached: true,
-        stdio: ['ignore', stdoutFd ?? 'pipe', stderrFd ?? 'pipe'],
+        stdio: ['ignore', outputs.stdoutFd ?? 'pipe', outputs.stderrFd ?? 'pipe'],
       });
+      return true;
     } catch (e) {
       // spawn throws synchronously only for malformed arguments; report it like a failed start.
-      for (const fd of fds) closeSync(fd);
-      for (const p of [stdoutPath, stderrPath]) if (p) rmSync(p, { force: true });
-      resolve({ ...result, spawnError: e as NodeJS.ErrnoException });
-      return;
+      outputs.closeOurs();
+      outputs.removeSpools();
+      this.resolve({ ...this.result, spawnError: e as NodeJS.ErrnoException });
+      return false;
     }
-    // The child holds its own copies of the descriptors now.
-    for (const fd of fds) closeSync(fd);
+  }
 
-    const log = opts.log;
-    const logLines = (lines: string[]): void => {
-      if (log && lines.length) log(lines.join('\n') + '\n');
-    };
-    let firstStderr = true;
-    const stderrLines = new LineSplitter((all) => {
-      let lines = all;
-      if (wrapper && firstStderr && lines[0] !== undefined && EXEC_FAILED.test(lines[0])) {
-        // The command never started: report it as the spawn failure it is, not as its output.
-        const denied = lines[0].endsWith('Permission denied');
-        result.spawnError = Object.assign(new Error(lines[0].replace(/^setpriv: /, '')), {
-          code: denied ? 'EACCES' : 'ENOENT',
-        });
-        lines = lines.slice(1);
-      }
-      firstStderr = false;
-      for (const l of lines) {
-        if (result.stderrHead.length < HEAD_LINES) result.stderrHead.push(l);
-        result.stderrTail.push(l);
-        if (result.stderrTail.length > TAIL_LINES) result.stderrTail.shift();
-      }
-      logLines(lines);
-    });
-    const stdoutLines = new LineSplitter(logLines);
-    const logStdout = opts.logStdout !== false;
-    const onStdout = (d: Buffer): void => {
-      if (opts.captureStdout) stdoutChunks.push(d);
-      if (logStdout) stdoutLines.push(d);
-    };
-    const onStderr = (d: Buffer): void => stderrLines.push(d);
+  private logLines(lines: string[]): void {
+    if (this.opts.log && lines.length) this.opts.log(lines.join('\n') + '\n');
+  }
 
-    const readers: SpoolReader[] = [];
-    if (stdoutPath) readers.push(new SpoolReader(stdoutPath, onStdout));
-    if (stderrPath) readers.push(new SpoolReader(stderrPath, onStderr));
-    child.stdout?.on('data', onStdout);
-    child.stderr?.on('data', onStderr);
-    const poll =
-      readers.length > 0
-        ? setInterval(() => {
-            for (const r of readers) r.read();
-          }, SPOOL_POLL_MS)
-        : undefined;
+  private onStderrLines(all: string[]): void {
+    let lines = all;
+    const first = lines[0];
+    if (this.wrapper && this.firstStderr && first !== undefined && EXEC_FAILED.test(first)) {
+      // The command never started: report it as the spawn failure it is, not as its output.
+      const denied = first.endsWith('Permission denied');
+      this.result.spawnError = Object.assign(new Error(first.replace(/^setpriv: /, '')), {
+        code: denied ? 'EACCES' : 'ENOENT',
+      });
+      lines = lines.slice(1);
+    }
+    this.firstStderr = false;
+    const { stderrHead, stderrTail } = this.result;
+    for (const l of lines) {
+      if (stderrHead.length < HEAD_LINES) stderrHead.push(l);
+      stderrTail.push(l);
+      if (stderrTail.length > TAIL_LINES) stderrTail.shift();
+    }
+    this.logLines(lines);
+  }
 
-    let killTimer: NodeJS.Timeout | undefined;
-    let closeTimer: NodeJS.Timeout | undefined;
-    const killGroup = (): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // ESRCH: the group is already gone.
-      }
-    };
-    const onAbort = (): void => {
-      result.cancelled = true;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(killGroup, opts.killGraceMs ?? 20_000);
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+  private readonly onStdout = (d: Buffer): void => {
+    if (this.opts.captureStdout) this.stdoutChunks.push(d);
+    if (this.opts.logStdout !== false) this.stdoutLines.push(d);
+  };
 
-    let settled = false;
-    const settle = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(killTimer);
-      clearTimeout(closeTimer);
-      clearInterval(poll);
-      opts.signal?.removeEventListener('abort', onAbort);
-      for (const r of readers) r.finish();
-      stdoutLines.end();
-      stderrLines.end();
-      if (opts.captureStdout) result.stdout = Buffer.concat(stdoutChunks).toString('utf8');
-      if (result.spawnError) result.exitCode = null;
-      resolve(result);
-    };
+  private readonly onStderr = (d: Buffer): void => this.stderrLines.push(d);
 
-    child.once('error', (e: NodeJS.ErrnoException) => {
-      // 'error' without a pid means it never started; 'close' may not follow.
-      if (child.pid === undefined) {
-        result.spawnError = e;
-        settle();
-      }
-    });
-    child.once('exit', (code, sig) => {
-      result.exitCode = code;
-      result.exitSignal = sig;
-      // Cancelled: reap what the tool left behind (a provisioner's `sleep` outlives its shell).
-      if (result.cancelled) killGroup();
-      // Spooled output is complete at exit, whatever a backgrounded grandchild still holds open.
-      if (readers.length > 0 && !child.stdout && !child.stderr) return settle();
-      closeTimer = setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        settle();
-      }, CLOSE_WAIT_MS);
-    });
-    child.once('close', settle);
-  });
+  /** Reads the child's pipes, or polls its spool files. */
+  private follow(): void {
+    const { stdoutPath, stderrPath } = this.outputs;
+    if (stdoutPath) this.readers.push(new SpoolReader(stdoutPath, this.onStdout));
+    if (stderrPath) this.readers.push(new SpoolReader(stderrPath, this.onStderr));
+    this.child.stdout?.on('data', this.onStdout);
+    this.child.stderr?.on('data', this.onStderr);
+    if (this.readers.length > 0)
+      this.poll = setInterval(() => {
+        for (const r of this.readers) r.read();
+      }, SPOOL_POLL_MS);
+  }
+
+  private readonly killGroup = (): void => {
+    if (this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  };
+
+  private readonly onAbort = (): void => {
+    this.result.cancelled = true;
+    this.child.kill('SIGTERM');
+    this.killTimer = setTimeout(this.killGroup, this.opts.killGraceMs ?? 20_000);
+  };
+
+  private onExit(code: number | null, sig: NodeJS.Signals | null): void {
+    this.result.exitCode = code;
+    this.result.exitSignal = sig;
+    // Cancelled: reap what the tool left behind (a provisioner's `sleep` outlives its shell).
+    if (this.result.cancelled) this.killGroup();
+    // Spooled output is complete at exit, whatever a backgrounded grandchild still holds open.
+    if (this.readers.length > 0 && !this.child.stdout && !this.child.stderr) return this.settle();
+    this.closeTimer = setTimeout(() => {
+      this.child.stdout?.destroy();
+      this.child.stderr?.destroy();
+      this.settle();
+    }, CLOSE_WAIT_MS);
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.killTimer);
+    clearTimeout(this.closeTimer);
+    clearInterval(this.poll);
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    for (const r of this.readers) r.finish();
+    this.stdoutLines.end();
+    this.stderrLines.end();
+    const result = this.result;
+    if (this.opts.captureStdout) result.stdout = Buffer.concat(this.stdoutChunks).toString('utf8');
+    if (result.spawnError) result.exitCode = null;
+    this.resolve(result);
+  }
 }
 
 /** Environment variables a step's child must not inherit from this process. */
