@@ -3,7 +3,7 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { childEnv, runProcess, type ProcessResult } from './process.js';
 import type { ChangeCounts, Engine, EngineStepRequest, EngineStepResult } from './types.js';
-import { assertAbsolute, errorText, freshWorkDir, writePrivateJson } from './workdir.js';
+import { assertAbsolute, errorText, freshWorkDir, stepFinisher, writePrivateJson } from './workdir.js';
 
 /** File names the command engine uses in a step's work folder. */
 export const COMMAND_FILES = {
@@ -89,6 +89,80 @@ function tailText(r: ProcessResult): string {
   return t.length ? `\n${t.join('\n')}` : '';
 }
 
+const stepFile = (req: EngineStepRequest, name: keyof typeof COMMAND_FILES): string =>
+  join(req.workDir, COMMAND_FILES[name]);
+
+/** Runs one of the module's scripts with its files in the environment; throws StepFailed when it does not succeed. */
+async function runScript(
+  req: EngineStepRequest,
+  exe: string,
+  name: string,
+  outputsFile: string,
+  changesFile: string,
+): Promise<void> {
+  req.log(`$ ${exe}\n`);
+  const r = await runProcess({
+    command: exe,
+    args: [],
+    cwd: req.moduleDir,
+    env: childEnv({
+      ...req.env,
+      SITE_DEPLOY_INPUTS: stepFile(req, 'inputs'),
+      SITE_DEPLOY_OUTPUTS: outputsFile,
+      SITE_DEPLOY_CHANGES: changesFile,
+    }),
+    log: req.log,
+    spoolDir: req.workDir,
+    signal: req.signal,
+    killGraceMs: req.killGraceMs,
+  });
+  if (r.cancelled) {
+    const how = r.exitSignal === 'SIGKILL' ? '; killed after the grace period' : '';
+    throw new StepFailed(`cancelled during ${name}${how}${tailText(r)}`, 'cancelled');
+  }
+  if (r.spawnError) {
+    const hint = r.spawnError.code === 'ENOENT' ? " (its '#!' interpreter was not found)" : '';
+    throw new StepFailed(`${exe} could not start: ${r.spawnError.code ?? r.spawnError.message}${hint}`);
+  }
+  if (r.exitCode !== 0) {
+    const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
+    throw new StepFailed(`${name} failed (${exit})${tailText(r)}`);
+  }
+}
+
+/** What a step knows of its changes so far: reported even when a later part fails. */
+interface CommandProgress {
+  hasChanges: boolean;
+  changes?: ChangeCounts;
+}
+
+/** A fresh work folder with the inputs file the scripts read. */
+async function prepareWorkDir(req: EngineStepRequest): Promise<void> {
+  try {
+    await freshWorkDir(req.workDir);
+    await writePrivateJson(stepFile(req, 'inputs'), req.inputs);
+  } catch (e) {
+    throw new StepFailed(`could not prepare the work folder ${req.workDir}: ${errorText(e)}`);
+  }
+}
+
+/** `plan`: its changes (when it wrote them) and the outputs it knows at plan time. */
+async function planScript(
+  req: EngineStepRequest,
+  exe: string,
+  progress: CommandProgress,
+): Promise<EngineStepResult['outputs']> {
+  await runScript(req, exe, 'plan', stepFile(req, 'planOutputs'), stepFile(req, 'changes'));
+  const changesDoc = await readOptionalJson(stepFile(req, 'changes'), 'SITE_DEPLOY_CHANGES');
+  if (changesDoc !== undefined) {
+    progress.changes = parseChanges(changesDoc);
+    const c = progress.changes;
+    progress.hasChanges = c.add + c.change + c.destroy > 0;
+  }
+  const planOutputsDoc = await readOptionalJson(stepFile(req, 'planOutputs'), 'SITE_DEPLOY_OUTPUTS (plan)');
+  return planOutputsDoc === undefined ? {} : parseCommandOutputs(planOutputsDoc);
+}
+
 /**
  * Runs `command` modules (SPEC §5): the module folder's `plan`, then in apply mode `apply`,
  * with the module folder as working directory and SITE_DEPLOY_INPUTS/OUTPUTS/CHANGES files in
@@ -99,91 +173,30 @@ export class CommandEngine implements Engine {
   async run(req: EngineStepRequest): Promise<EngineStepResult> {
     assertAbsolute('moduleDir', req.moduleDir);
     assertAbsolute('workDir', req.workDir);
-    const started = Date.now();
-    const done = (
-      r: Omit<EngineStepResult, 'durationMs' | 'outputs' | 'hasChanges'> & Partial<EngineStepResult>,
-    ): EngineStepResult => ({
-      hasChanges: false,
-      outputs: {},
-      ...r,
-      durationMs: Date.now() - started,
-    });
+    const done = stepFinisher(Date.now());
     if (req.signal?.aborted) return done({ status: 'cancelled', error: 'cancelled before it started' });
-
-    const file = (name: keyof typeof COMMAND_FILES): string => join(req.workDir, COMMAND_FILES[name]);
-    let hasChanges = true;
-    let changes: ChangeCounts | undefined;
+    const progress: CommandProgress = { hasChanges: true };
     try {
       const planExe = await checkExecutable(req.moduleDir, 'plan');
       const applyExe = req.mode === 'apply' ? await checkExecutable(req.moduleDir, 'apply') : undefined;
-      try {
-        await freshWorkDir(req.workDir);
-        await writePrivateJson(file('inputs'), req.inputs);
-      } catch (e) {
-        throw new StepFailed(`could not prepare the work folder ${req.workDir}: ${errorText(e)}`);
-      }
-
-      const script = async (
-        exe: string,
-        name: string,
-        outputsFile: string,
-        changesFile: string,
-      ): Promise<void> => {
-        req.log(`$ ${exe}\n`);
-        const r = await runProcess({
-          command: exe,
-          args: [],
-          cwd: req.moduleDir,
-          env: childEnv({
-            ...req.env,
-            SITE_DEPLOY_INPUTS: file('inputs'),
-            SITE_DEPLOY_OUTPUTS: outputsFile,
-            SITE_DEPLOY_CHANGES: changesFile,
-          }),
-          log: req.log,
-          spoolDir: req.workDir,
-          signal: req.signal,
-          killGraceMs: req.killGraceMs,
-        });
-        if (r.cancelled) {
-          const how = r.exitSignal === 'SIGKILL' ? '; killed after the grace period' : '';
-          throw new StepFailed(`cancelled during ${name}${how}${tailText(r)}`, 'cancelled');
-        }
-        if (r.spawnError) {
-          const hint = r.spawnError.code === 'ENOENT' ? " (its '#!' interpreter was not found)" : '';
-          throw new StepFailed(`${exe} could not start: ${r.spawnError.code ?? r.spawnError.message}${hint}`);
-        }
-        if (r.exitCode !== 0) {
-          const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
-          throw new StepFailed(`${name} failed (${exit})${tailText(r)}`);
-        }
-      };
-
-      await script(planExe, 'plan', file('planOutputs'), file('changes'));
-      const changesDoc = await readOptionalJson(file('changes'), 'SITE_DEPLOY_CHANGES');
-      if (changesDoc !== undefined) {
-        changes = parseChanges(changesDoc);
-        hasChanges = changes.add + changes.change + changes.destroy > 0;
-      }
-      const planOutputsDoc = await readOptionalJson(file('planOutputs'), 'SITE_DEPLOY_OUTPUTS (plan)');
-      const planOutputs = planOutputsDoc === undefined ? {} : parseCommandOutputs(planOutputsDoc);
-
-      if (req.mode === 'plan' || !applyExe || !hasChanges) {
+      await prepareWorkDir(req);
+      const planOutputs = await planScript(req, planExe, progress);
+      const { hasChanges, changes } = progress;
+      if (req.mode === 'plan' || !applyExe || !hasChanges)
         return done({
           status: hasChanges ? 'succeeded' : 'no-op',
           hasChanges,
           changes,
           outputs: planOutputs,
         });
-      }
-
       const refused = await req.beforeApply?.({ changes });
       if (refused !== undefined) return done({ status: 'failed', hasChanges, changes, error: refused });
-      await script(applyExe, 'apply', file('outputs'), file('applyChanges'));
-      const outputsDoc = await readOptionalJson(file('outputs'), 'SITE_DEPLOY_OUTPUTS (apply)');
+      await runScript(req, applyExe, 'apply', stepFile(req, 'outputs'), stepFile(req, 'applyChanges'));
+      const outputsDoc = await readOptionalJson(stepFile(req, 'outputs'), 'SITE_DEPLOY_OUTPUTS (apply)');
       const outputs = outputsDoc === undefined ? planOutputs : parseCommandOutputs(outputsDoc);
       return done({ status: 'succeeded', hasChanges, changes, outputs });
     } catch (e) {
+      const { hasChanges, changes } = progress;
       if (e instanceof StepFailed) return done({ status: e.status, hasChanges, changes, error: e.message });
       return done({ status: 'failed', hasChanges, changes, error: `command step failed: ${errorText(e)}` });
     }

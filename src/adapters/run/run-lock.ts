@@ -188,14 +188,9 @@ function forceUnlockHint(site: string, env: string): string {
   return `site-deploy force-unlock --site ${site} --env ${env}`;
 }
 
-/**
- * Takes the run lock of a site × environment, waiting up to `timeoutMs` while another run holds it.
- * Throws SiteDeployError('locked') naming the holder when it cannot.
- */
-export async function acquireRunLock(o: RunLockOptions): Promise<RunLock> {
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const now = o.now ?? Date.now;
-  const holder: LockHolder = {
+/** This run as a lock's holder. */
+function thisHolder(o: RunLockOptions, now: () => number): LockHolder {
+  return {
     id: randomUUID(),
     command: o.command,
     site: o.site,
@@ -207,16 +202,22 @@ export async function acquireRunLock(o: RunLockOptions): Promise<RunLock> {
     started: new Date(now()).toISOString(),
     run: o.run ?? 'local',
   };
-  const path = localLockPath(o.root, o.site, o.environment);
+}
+
+/** Waits for a held lock with growing pauses; tells once who holds it; throws past the deadline. */
+function lockWaiter(
+  o: RunLockOptions,
+  now: () => number,
+): (other: LockHolder | undefined, where: string) => Promise<void> {
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = now() + o.timeoutMs;
-  const target = `${o.site}/${o.environment}`;
   let told = false;
   let delay = 200;
-  const wait = async (other: LockHolder | undefined, where: string): Promise<void> => {
+  return async (other, where) => {
     if (now() >= deadline) {
       throw new SiteDeployError(
         'locked',
-        `${target} is locked by ${describeHolder(other)} (${where}); gave up after waiting ${Math.round(o.timeoutMs / 1000)}s (--lock-timeout / lock-timeout). ` +
+        `${o.site}/${o.environment} is locked by ${describeHolder(other)} (${where}); gave up after waiting ${Math.round(o.timeoutMs / 1000)}s (--lock-timeout / lock-timeout). ` +
           `Run again when it ends; if that run is gone, clear the lock with \`${forceUnlockHint(o.site, o.environment)}\`.`,
       );
     }
@@ -225,29 +226,51 @@ export async function acquireRunLock(o: RunLockOptions): Promise<RunLock> {
     await sleep(Math.min(delay, Math.max(0, deadline - now())));
     delay = Math.min(delay * 2, 2000);
   };
+}
 
+/** The local lock file, taken or waited for; a holder whose process is gone is a stale lock. */
+async function takeLocal(o: RunLockOptions, path: string, holder: LockHolder, wait: LockWait): Promise<void> {
   for (;;) {
     const got = await tryLocal(path, holder);
-    if (got === 'taken') break;
+    if (got === 'taken') return;
     if (holderAlive(got) === false) {
       throw new SiteDeployError(
         'locked',
-        `${target} has a stale lock: ${describeHolder(got)}, but that process is gone (killed?). ` +
+        `${o.site}/${o.environment} has a stale lock: ${describeHolder(got)}, but that process is gone (killed?). ` +
           `Its module steps may have been stopped half-way; check the state, then clear the lock with ` +
           `\`${forceUnlockHint(o.site, o.environment)}\` (${path}).`,
       );
     }
     await wait(got, path);
   }
-  let s3Held = false;
-  const release = async (): Promise<string[]> => {
+}
+
+type LockWait = (other: LockHolder | undefined, where: string) => Promise<void>;
+
+/** The S3 lock object, taken or waited for. */
+async function takeS3(
+  s3: NonNullable<RunLockOptions['s3']>,
+  holder: LockHolder,
+  wait: LockWait,
+): Promise<void> {
+  for (;;) {
+    const got = await tryS3(s3, holder);
+    if (got === 'taken') return;
+    await wait(got, `s3://${s3.bucket}/${s3.key}`);
+  }
+}
+
+/** Releases what this run holds: the S3 object (when taken) and the local file (when still ours). */
+function releaser(o: RunLockOptions, path: string, holder: LockHolder, s3Held: { held: boolean }) {
+  return async (): Promise<string[]> => {
     const removed: string[] = [];
-    if (o.s3 && s3Held) {
-      s3Held = false;
+    const s3 = o.s3;
+    if (s3 && s3Held.held) {
+      s3Held.held = false;
       const { DeleteObjectCommand } = await s3Commands();
-      await o.s3.client
-        .send(new DeleteObjectCommand({ Bucket: o.s3.bucket, Key: o.s3.key }))
-        .then(() => removed.push(`s3://${o.s3!.bucket}/${o.s3!.key}`))
+      await s3.client
+        .send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: s3.key }))
+        .then(() => removed.push(`s3://${s3.bucket}/${s3.key}`))
         .catch(() => undefined);
     }
     const mine = parseHolder(await readFile(path, 'utf8').catch(() => undefined));
@@ -257,16 +280,24 @@ export async function acquireRunLock(o: RunLockOptions): Promise<RunLock> {
     }
     return removed;
   };
+}
+
+/**
+ * Takes the run lock of a site × environment, waiting up to `timeoutMs` while another run holds it.
+ * Throws SiteDeployError('locked') naming the holder when it cannot.
+ */
+export async function acquireRunLock(o: RunLockOptions): Promise<RunLock> {
+  const now = o.now ?? Date.now;
+  const holder = thisHolder(o, now);
+  const path = localLockPath(o.root, o.site, o.environment);
+  const wait = lockWaiter(o, now);
+  await takeLocal(o, path, holder, wait);
+  const s3Held = { held: false };
+  const release = releaser(o, path, holder, s3Held);
   if (o.s3) {
     try {
-      for (;;) {
-        const got = await tryS3(o.s3, holder);
-        if (got === 'taken') {
-          s3Held = true;
-          break;
-        }
-        await wait(got, `s3://${o.s3.bucket}/${o.s3.key}`);
-      }
+      await takeS3(o.s3, holder, wait);
+      s3Held.held = true;
     } catch (e) {
       await release();
       throw e;
