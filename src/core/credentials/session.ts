@@ -590,6 +590,93 @@ export interface ChainSource {
   ambientIsSession?: boolean;
 }
 
+/** The step's role (`plan_role` for plans when set), checked to be in the environment's account. */
+function checkedRole(target: CredentialTarget, identity: StepIdentity): string {
+  const env = target.environment;
+  const usePlanRole = identity.purpose === 'plan' && target.planRole !== undefined;
+  const roleArn = usePlanRole && target.planRole !== undefined ? target.planRole : target.role;
+  const roleLabel = field(env, usePlanRole ? 'plan_role' : 'role');
+  const role = checkRoleArn(roleArn, target.region, roleLabel);
+  if (role.account !== target.account) {
+    throw new CredentialError(
+      'arn-account',
+      `${roleLabel}: ${roleArn} is in account ${role.account}, not aws_account ${target.account}`,
+    );
+  }
+  if (target.via !== undefined) checkRoleArn(target.via, target.region, field(env, 'via'));
+  return roleArn;
+}
+
+/** The managed policies the final hop attaches: the boundary policy, checked, when one is set. */
+function checkedPolicyArns(target: CredentialTarget): string[] {
+  if (target.boundaryPolicy === undefined) return [];
+  const label = field(target.environment, 'boundary_policy');
+  const p = checkPolicyArn(target.boundaryPolicy, target.region, label);
+  if (p.account !== 'aws' && p.account !== target.account) {
+    throw new CredentialError(
+      'arn-account',
+      `${label}: ${target.boundaryPolicy} is in account ${p.account}, not aws_account ${target.account}`,
+    );
+  }
+  return [target.boundaryPolicy];
+}
+
+/** What every hop of one step's chain is named and tagged with. */
+interface HopNames {
+  sessionName: string;
+  sourceIdentity: string | undefined;
+  tags: ReturnType<typeof sessionTags>;
+}
+
+/** The hub hop of a `via` chain: it only needs to live long enough for the next call (re-made on refresh). */
+function viaHop(via: string, roleArn: string, source: ChainSource, names: HopNames): PlannedHop {
+  const hop = {
+    roleArn: via,
+    sessionName: names.sessionName,
+    durationSeconds: STS_LIMITS.minDuration,
+    policy: viaPolicy(roleArn),
+  };
+  if (source.kind === 'web-identity')
+    return {
+      kind: 'web-identity',
+      roleArn: via,
+      params: omitToken(webIdentityParams({ ...hop, token: 'xxxx' })),
+    };
+  return {
+    kind: 'assume-role',
+    roleArn: via,
+    from: 'ambient',
+    params: assumeRoleParams({ ...hop, sourceIdentity: names.sourceIdentity, tags: names.tags }),
+  };
+}
+
+/** The hop into the step's role, with its session policy and managed policies. */
+function finalHop(
+  target: CredentialTarget,
+  source: ChainSource,
+  names: HopNames,
+  hop: { roleArn: string; durationSeconds: number; policy: string; policyArns: string[] },
+): PlannedHop {
+  const params = { ...hop, sessionName: names.sessionName };
+  if (target.via === undefined && source.kind === 'web-identity')
+    return {
+      kind: 'web-identity',
+      roleArn: hop.roleArn,
+      params: omitToken(webIdentityParams({ ...params, token: 'xxxx' })),
+    };
+  return {
+    kind: 'assume-role',
+    roleArn: hop.roleArn,
+    from: target.via === undefined ? 'ambient' : 'previous',
+    params: assumeRoleParams({
+      ...params,
+      sourceIdentity: names.sourceIdentity,
+      tags: names.tags,
+      externalId: target.externalId,
+    }),
+  };
+}
+
 /**
  * Plans the hops of a module step: validates ARNs (shape, partition, account), the external id,
  * policy, tags, names and durations, so nothing STS would refuse is ever sent. Undefined when the
@@ -601,88 +688,22 @@ export function planChain(
   source: ChainSource,
 ): ChainPlan | undefined {
   checkRegion(target.region);
-  const env = target.environment;
-  const usePlanRole = identity.purpose === 'plan' && target.planRole !== undefined;
-  const roleArn = usePlanRole ? target.planRole! : target.role;
-  const roleLabel = field(env, usePlanRole ? 'plan_role' : 'role');
-  const role = checkRoleArn(roleArn, target.region, roleLabel);
-  if (role.account !== target.account) {
-    throw new CredentialError(
-      'arn-account',
-      `${roleLabel}: ${roleArn} is in account ${role.account}, not aws_account ${target.account}`,
-    );
-  }
-  if (target.via !== undefined) checkRoleArn(target.via, target.region, field(env, 'via'));
-  const policyArns: string[] = [];
-  if (target.boundaryPolicy !== undefined) {
-    const label = field(env, 'boundary_policy');
-    const p = checkPolicyArn(target.boundaryPolicy, target.region, label);
-    if (p.account !== 'aws' && p.account !== target.account) {
-      throw new CredentialError(
-        'arn-account',
-        `${label}: ${target.boundaryPolicy} is in account ${p.account}, not aws_account ${target.account}`,
-      );
-    }
-    policyArns.push(target.boundaryPolicy);
-  }
-  if (target.externalId !== undefined) checkExternalId(target.externalId, env);
+  const roleArn = checkedRole(target, identity);
+  const policyArns = checkedPolicyArns(target);
+  if (target.externalId !== undefined) checkExternalId(target.externalId, target.environment);
 
   const policy = sessionPolicy(identity, target.allowedServices, partitionOf(target.region));
   if (policy === undefined) return undefined;
   const name = sessionName(identity.site, identity.environment, identity.module);
   const tags = sessionTags(identity);
   checkTags(tags);
-  const source_id = sourceIdentity(identity.actor);
+  const names: HopNames = { sessionName: name, sourceIdentity: sourceIdentity(identity.actor), tags };
 
-  const hops: PlannedHop[] = [];
-  let finalChained: boolean;
-  if (target.via !== undefined) {
-    // The hub session only needs to live long enough for the next call; it is re-made on refresh.
-    const viaHop = {
-      roleArn: target.via,
-      sessionName: name,
-      durationSeconds: STS_LIMITS.minDuration,
-      policy: viaPolicy(roleArn),
-    };
-    if (source.kind === 'web-identity') {
-      hops.push({
-        kind: 'web-identity',
-        roleArn: target.via,
-        params: omitToken(webIdentityParams({ ...viaHop, token: 'xxxx' })),
-      });
-    } else {
-      hops.push({
-        kind: 'assume-role',
-        roleArn: target.via,
-        from: 'ambient',
-        params: assumeRoleParams({ ...viaHop, sourceIdentity: source_id, tags }),
-      });
-    }
-    finalChained = true;
-  } else {
-    finalChained = source.kind === 'ambient' && source.ambientIsSession === true;
-  }
+  const hops: PlannedHop[] = target.via !== undefined ? [viaHop(target.via, roleArn, source, names)] : [];
+  const finalChained =
+    target.via !== undefined || (source.kind === 'ambient' && source.ambientIsSession === true);
   const durationSeconds = clampDuration(target.sessionDuration, finalChained);
-  const finalHop = { roleArn, sessionName: name, durationSeconds, policy, policyArns };
-  if (target.via === undefined && source.kind === 'web-identity') {
-    hops.push({
-      kind: 'web-identity',
-      roleArn,
-      params: omitToken(webIdentityParams({ ...finalHop, token: 'xxxx' })),
-    });
-  } else {
-    hops.push({
-      kind: 'assume-role',
-      roleArn,
-      from: target.via === undefined ? 'ambient' : 'previous',
-      params: assumeRoleParams({
-        ...finalHop,
-        sourceIdentity: source_id,
-        tags,
-        externalId: target.externalId,
-      }),
-    });
-  }
+  hops.push(finalHop(target, source, names, { roleArn, durationSeconds, policy, policyArns }));
   // SPEC §6: every module step gets its own session, named after it, so CloudTrail attributes
   // each call to one module; a module's plan, apply and state reads reuse it until near expiry.
   const key = JSON.stringify([
