@@ -600,11 +600,67 @@ export function planChain(
   identity: StepIdentity,
   source: ChainSource,
 ): ChainPlan | undefined {
+  const { roleArn, policyArns } = checkTarget(target, identity);
+  const policy = sessionPolicy(identity, target.allowedServices, partitionOf(target.region));
+  if (policy === undefined) return undefined;
+  const name = sessionName(identity.site, identity.environment, identity.module);
+  const tags = sessionTags(identity);
+  checkTags(tags);
+  const sourceId = sourceIdentity(identity.actor);
+
+  const hops: PlannedHop[] = [];
+  if (target.via !== undefined) hops.push(viaHop(target.via, roleArn, name, source, sourceId, tags));
+  const finalChained =
+    target.via !== undefined || (source.kind === 'ambient' && source.ambientIsSession === true);
+  const durationSeconds = clampDuration(target.sessionDuration, finalChained);
+  const finalHop = { roleArn, sessionName: name, durationSeconds, policy, policyArns };
+  if (target.via === undefined && source.kind === 'web-identity') {
+    hops.push({
+      kind: 'web-identity',
+      roleArn,
+      params: omitToken(webIdentityParams({ ...finalHop, token: 'xxxx' })),
+    });
+  } else {
+    hops.push({
+      kind: 'assume-role',
+      roleArn,
+      from: target.via === undefined ? 'ambient' : 'previous',
+      params: assumeRoleParams({
+        ...finalHop,
+        sourceIdentity: sourceId,
+        tags,
+        externalId: target.externalId,
+      }),
+    });
+  }
+  // SPEC §6: every module step gets its own session, named after it, so CloudTrail attributes
+  // each call to one module; a module's plan, apply and state reads reuse it until near expiry.
+  const key = JSON.stringify([
+    source.kind,
+    identity.purpose,
+    name,
+    roleArn,
+    target.via ?? '',
+    policy,
+    policyArns,
+    durationSeconds,
+  ]);
+  return { key, roleArn, sessionName: name, policy, policyArns, durationSeconds, hops };
+}
+
+/**
+ * Checks a target's region, role ARNs (the step's role in aws_account), boundary policy and
+ * external id; returns the role the step ends up in and the policy ARNs of its session.
+ */
+function checkTarget(
+  target: CredentialTarget,
+  identity: StepIdentity,
+): { roleArn: string; policyArns: string[] } {
   checkRegion(target.region);
   const env = target.environment;
-  const usePlanRole = identity.purpose === 'plan' && target.planRole !== undefined;
-  const roleArn = usePlanRole ? target.planRole! : target.role;
-  const roleLabel = field(env, usePlanRole ? 'plan_role' : 'role');
+  const planRole = identity.purpose === 'plan' ? target.planRole : undefined;
+  const roleArn = planRole ?? target.role;
+  const roleLabel = field(env, planRole !== undefined ? 'plan_role' : 'role');
   const role = checkRoleArn(roleArn, target.region, roleLabel);
   if (role.account !== target.account) {
     throw new CredentialError(
@@ -626,76 +682,38 @@ export function planChain(
     policyArns.push(target.boundaryPolicy);
   }
   if (target.externalId !== undefined) checkExternalId(target.externalId, env);
+  return { roleArn, policyArns };
+}
 
-  const policy = sessionPolicy(identity, target.allowedServices, partitionOf(target.region));
-  if (policy === undefined) return undefined;
-  const name = sessionName(identity.site, identity.environment, identity.module);
-  const tags = sessionTags(identity);
-  checkTags(tags);
-  const source_id = sourceIdentity(identity.actor);
-
-  const hops: PlannedHop[] = [];
-  let finalChained: boolean;
-  if (target.via !== undefined) {
-    // The hub session only needs to live long enough for the next call; it is re-made on refresh.
-    const viaHop = {
-      roleArn: target.via,
-      sessionName: name,
-      durationSeconds: STS_LIMITS.minDuration,
-      policy: viaPolicy(roleArn),
-    };
-    if (source.kind === 'web-identity') {
-      hops.push({
-        kind: 'web-identity',
-        roleArn: target.via,
-        params: omitToken(webIdentityParams({ ...viaHop, token: 'xxxx' })),
-      });
-    } else {
-      hops.push({
-        kind: 'assume-role',
-        roleArn: target.via,
-        from: 'ambient',
-        params: assumeRoleParams({ ...viaHop, sourceIdentity: source_id, tags }),
-      });
-    }
-    finalChained = true;
-  } else {
-    finalChained = source.kind === 'ambient' && source.ambientIsSession === true;
-  }
-  const durationSeconds = clampDuration(target.sessionDuration, finalChained);
-  const finalHop = { roleArn, sessionName: name, durationSeconds, policy, policyArns };
-  if (target.via === undefined && source.kind === 'web-identity') {
-    hops.push({
+/** The hop into the hub role (`via`), from the OIDC token or the ambient credentials. */
+function viaHop(
+  via: string,
+  roleArn: string,
+  name: string,
+  source: ChainSource,
+  sourceId: string | undefined,
+  tags: StsTag[],
+): PlannedHop {
+  // The hub session only needs to live long enough for the next call; it is re-made on refresh.
+  const hop = {
+    roleArn: via,
+    sessionName: name,
+    durationSeconds: STS_LIMITS.minDuration,
+    policy: viaPolicy(roleArn),
+  };
+  if (source.kind === 'web-identity') {
+    return {
       kind: 'web-identity',
-      roleArn,
-      params: omitToken(webIdentityParams({ ...finalHop, token: 'xxxx' })),
-    });
-  } else {
-    hops.push({
-      kind: 'assume-role',
-      roleArn,
-      from: target.via === undefined ? 'ambient' : 'previous',
-      params: assumeRoleParams({
-        ...finalHop,
-        sourceIdentity: source_id,
-        tags,
-        externalId: target.externalId,
-      }),
-    });
+      roleArn: via,
+      params: omitToken(webIdentityParams({ ...hop, token: 'xxxx' })),
+    };
   }
-  // SPEC §6: every module step gets its own session, named after it, so CloudTrail attributes
-  // each call to one module; a module's plan, apply and state reads reuse it until near expiry.
-  const key = JSON.stringify([
-    source.kind,
-    identity.purpose,
-    name,
-    roleArn,
-    target.via ?? '',
-    policy,
-    policyArns,
-    durationSeconds,
-  ]);
-  return { key, roleArn, sessionName: name, policy, policyArns, durationSeconds, hops };
+  return {
+    kind: 'assume-role',
+    roleArn: via,
+    from: 'ambient',
+    params: assumeRoleParams({ ...hop, sourceIdentity: sourceId, tags }),
+  };
 }
 
 function omitToken(p: WebIdentityParams): Omit<WebIdentityParams, 'WebIdentityToken'> {
