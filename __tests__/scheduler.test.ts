@@ -347,42 +347,46 @@ describe('weights ordering', () => {
 });
 
 describe('dependencies ordering', () => {
-  test('a node starts as soon as its dependencies finish, before an unrelated slow lighter node', async () => {
+  // The same graph under both orderings: which steps have started, and which still run, after
+  // the test settles each step in turn (`slow` and `sql` start at once, `app` needs `sql`).
+  test.each<[string, ScheduleOptions['ordering'], [settle: string, started: string[], running: string[]][]]>([
+    [
+      'dependencies: app starts as soon as sql finishes, before the unrelated slow lighter node',
+      'dependencies',
+      [
+        ['sql', ['slow', 'sql', 'app'], ['slow', 'app']],
+        ['app', ['slow', 'sql', 'app'], ['slow']],
+        ['slow', ['slow', 'sql', 'app'], []],
+      ],
+    ],
+    [
+      'weights: app waits for the whole lighter wave, the slow node included',
+      'weights',
+      [
+        ['sql', ['slow', 'sql'], ['slow']],
+        ['slow', ['slow', 'sql', 'app'], ['app']],
+        ['app', ['slow', 'sql', 'app'], []],
+      ],
+    ],
+  ])('%s', async (_name, ordering, script) => {
     const steps = new Steps();
     const rows: Spec[] = [
       ['slow', 1],
       ['sql', 1],
       ['app', 5, ['sql']],
     ];
-    const done = schedule(graph(rows), steps.run, { ...base, ordering: 'dependencies' });
+    const done = schedule(graph(rows), steps.run, { ...base, ordering });
     await flush();
     expect(steps.started).toEqual(['slow', 'sql']);
-    await steps.settle('sql');
-    expect(steps.started).toEqual(['slow', 'sql', 'app']);
-    expect(steps.running).toEqual(new Set(['slow', 'app']));
-    await steps.settle('app');
-    await steps.settle('slow');
+    for (const [id, started, running] of script) {
+      await steps.settle(id);
+      expect({ settled: id, started: steps.started, running: steps.running }).toEqual({
+        settled: id,
+        started,
+        running: new Set(running),
+      });
+    }
     expect(statuses(await done).map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
-  });
-
-  test('the same graph under weights ordering waits for the slow node', async () => {
-    const steps = new Steps();
-    const done = schedule(
-      graph([
-        ['slow', 1],
-        ['sql', 1],
-        ['app', 5, ['sql']],
-      ]),
-      steps.run,
-      base,
-    );
-    await flush();
-    await steps.settle('sql');
-    expect(steps.started).toEqual(['slow', 'sql']);
-    await steps.settle('slow');
-    expect(steps.started).toEqual(['slow', 'sql', 'app']);
-    await steps.settle('app');
-    await done;
   });
 
   test('ready nodes start lowest weight first, then position', async () => {

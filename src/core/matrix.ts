@@ -73,10 +73,10 @@ function changedCredentialEntries(before: string | undefined, after: string | un
     let indent: number | undefined;
     for (const line of lines.slice(start + 1)) {
       if (/^\S/.test(line)) break; // the next top-level key
-      const m = /^(\s+)([^\s#:][^:]*):/.exec(line);
-      if (m && (indent === undefined || (m[1] as string).length === indent)) {
-        indent = (m[1] as string).length;
-        key = (m[2] as string).trim().replace(/^["']|["']$/g, '');
+      const [, lead, name] = /^(\s+)([^\s#:][^:]*):/.exec(line) ?? [];
+      if (lead !== undefined && name !== undefined && (indent === undefined || lead.length === indent)) {
+        indent = lead.length;
+        key = name.trim().replace(/^["']|["']$/g, '');
         out.set(key, '');
       }
       if (key !== undefined) out.set(key, `${out.get(key) ?? ''}${line.trimEnd()}\n`);

@@ -178,8 +178,8 @@ export function checkPromotion(
 ): PromotionRefusal | undefined {
   const order = site.promotion ?? [];
   const i = order.indexOf(env);
-  if (i <= 0) return undefined;
-  const required = order[i - 1] as string;
+  const required = i > 0 ? order[i - 1] : undefined;
+  if (required === undefined) return undefined;
   const commit = release.commit.toLowerCase();
   const inRequired = previousApplies
     .filter((a) => a.environment === required || a.environment === `${site.name}/${required}`)
