@@ -6,6 +6,7 @@
  * index.ts; adding a command is its file and one line there.
  */
 import type { Problem } from '../core/errors.js';
+import type { CheckConclusion } from '../core/status.js';
 import type { Options } from './options.js';
 import type { Flag, Input } from './options.js';
 import type { CommandPorts } from './ports.js';
@@ -43,7 +44,7 @@ export interface ActionReport {
   comment?: { marker: string; markdown: string };
   /** How the check run completes. */
   check?: {
-    conclusion: 'success' | 'failure' | 'cancelled';
+    conclusion: CheckConclusion;
     title: string;
     markdown: string;
     notes: CheckNote[];

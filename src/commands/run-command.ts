@@ -3,6 +3,7 @@
  * of a run — the terminal table, the JSON document, and what a workflow step publishes (job
  * summary, PR comment, check run, outputs).
  */
+import { checkConclusion } from '../core/status.js';
 import { renderReport } from '../core/report/markdown.js';
 import { applyCheckLines, toRunReport } from '../core/report/run-report.js';
 import { publicOutputs, runDocument, type RunMode } from '../core/run/runner.js';
@@ -118,8 +119,7 @@ function runAction(r: RunOutcome, s: RunSettings, ports: CommandPorts): ActionRe
     summary: markdown,
     comment: { marker: report.marker, markdown },
     check: {
-      conclusion:
-        result.status === 'failed' ? 'failure' : result.status === 'cancelled' ? 'cancelled' : 'success',
+      conclusion: checkConclusion(result.status),
       title: `${s.mode} ${result.status}: ${result.modules.length} modules`,
       markdown,
       notes: [...r.warnings, ...failureNotes(r, title)],

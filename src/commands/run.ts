@@ -1,3 +1,4 @@
+import { deploymentState } from '../core/status.js';
 import { posix } from 'node:path';
 import type { Layout, Workspace } from '../core/config/load.js';
 import { InputError, SiteDeployError, type Problem } from '../core/errors.js';
@@ -304,11 +305,7 @@ async function runSteps(s: RunSettings, ports: CommandPorts, p: Prepared, open: 
     throw e;
   }
   await open.close();
-  await finishDeployment(
-    deployment,
-    result.status === 'failed' ? 'failure' : result.status === 'cancelled' ? 'error' : 'success',
-    ports,
-  );
+  await finishDeployment(deployment, deploymentState(result.status), ports);
   return result;
 }
 
