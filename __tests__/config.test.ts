@@ -12,7 +12,7 @@ import {
 } from '../src/core/config/load.js';
 import type { Site } from '../src/core/config/model.js';
 import { Variables, type RunContext } from '../src/core/config/scope.js';
-import { firstInvalidUtf8, MAX_CONFIG_BYTES, parseYaml } from '../src/core/config/yaml.js';
+import { firstInvalidUtf8, MAX_CONFIG_BYTES, parseYaml } from '../src/core/yaml.js';
 import { Problems } from '../src/core/errors.js';
 import { validateProject } from '../src/core/project.js';
 import { baseCatalog, baseRepo, memoryReader, yaml, type Files, type RepoDesc } from './helpers/repo.js';

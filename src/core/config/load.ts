@@ -13,7 +13,7 @@ import type {
   StateConfig,
 } from './model.js';
 import { validateAgainstSchema, type SchemaName } from './validate.js';
-import { MAX_CONFIG_BYTES, parseYaml, type YamlFile, type YamlPath } from './yaml.js';
+import { MAX_CONFIG_BYTES, parseYaml, type YamlFile, type YamlPath } from '../yaml.js';
 
 /** How the core reads the user's repository; paths are relative to the root, with "/" separators. */
 export interface ConfigReader {
