@@ -1,7 +1,7 @@
 // The config core with an in-memory ConfigReader: loading, input precedence, reserved keys,
 // weights, variables, YAML limits and positions (SPEC §2, §3).
 import { describe, expect, test } from '@jest/globals';
-import { parseIamArn } from '../src/core/config/credentials-rules.js';
+import { parseIamArn } from '../src/core/checks/credentials.js';
 import { partitionOf } from '../src/core/credentials/session.js';
 import {
   BUILTINS,
