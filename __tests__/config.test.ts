@@ -1,7 +1,7 @@
 // The config core with an in-memory ConfigReader: loading, input precedence, reserved keys,
 // weights, variables, YAML limits and positions (SPEC §2, §3).
 import { describe, expect, test } from '@jest/globals';
-import { parseIamArn } from '../src/core/config/credentials-rules.js';
+import { parseIamArn } from '../src/core/checks/credentials.js';
 import { partitionOf } from '../src/core/credentials/session.js';
 import {
   BUILTINS,
@@ -12,7 +12,7 @@ import {
 } from '../src/core/config/load.js';
 import type { Site } from '../src/core/config/model.js';
 import { Variables, type RunContext } from '../src/core/config/scope.js';
-import { firstInvalidUtf8, MAX_CONFIG_BYTES, parseYaml } from '../src/core/config/yaml.js';
+import { firstInvalidUtf8, MAX_CONFIG_BYTES, parseYaml } from '../src/core/yaml.js';
 import { Problems } from '../src/core/errors.js';
 import { validateProject } from '../src/core/project.js';
 import { baseCatalog, baseRepo, memoryReader, yaml, type Files, type RepoDesc } from './helpers/repo.js';

@@ -2,7 +2,7 @@
 // found, and of those found while sizing their generators: each must end in the project's own
 // error or a result, never a JavaScript exception, a stack overflow or a wait of minutes.
 import { describe, expect, test } from '@jest/globals';
-import { parseYaml } from '../src/core/config/yaml.js';
+import { parseYaml } from '../src/core/yaml.js';
 import { Problems, SiteDeployError } from '../src/core/errors.js';
 import { PlaceholderError } from '../src/core/placeholders/parse.js';
 import {

@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { main } from '../src/adapters/cli/main.js';
 import { MAX_VARIABLE_CHAIN } from '../src/core/config/scope.js';
-import { MAX_YAML_DEPTH } from '../src/core/config/yaml.js';
+import { MAX_YAML_DEPTH } from '../src/core/yaml.js';
 import {
   baseCatalog,
   baseRepo,

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { fsReader } from '../src/adapters/fs-reader.js';
 import type { ConfigReader } from '../src/core/config/load.js';
-import { parseYaml } from '../src/core/config/yaml.js';
+import { parseYaml } from '../src/core/yaml.js';
 import { formatProblem, Problems } from '../src/core/errors.js';
 import { graphDocument } from '../src/core/graph/build.js';
 import { validateProject } from '../src/core/project.js';

@@ -1,4 +1,4 @@
-import { checkCredentials, checkSessionPolicies, type ServiceNeed } from './config/credentials-rules.js';
+import { checkCredentials, checkSessionPolicies, type ServiceNeed } from './checks/credentials.js';
 import { loadWorkspace, type ConfigReader, type Layout, type Workspace } from './config/load.js';
 import type { RunContext } from './config/scope.js';
 import { InputError, Problems, sortProblems, type Problem } from './errors.js';

@@ -13,7 +13,7 @@ import type {
   StateConfig,
 } from './model.js';
 import { validateAgainstSchema, type SchemaName } from './validate.js';
-import { MAX_CONFIG_BYTES, parseYaml, type YamlFile, type YamlPath } from './yaml.js';
+import { MAX_CONFIG_BYTES, parseYaml, type YamlFile, type YamlPath } from '../yaml.js';
 
 /** How the core reads the user's repository; paths are relative to the root, with "/" separators. */
 export interface ConfigReader {
@@ -40,6 +40,32 @@ export type FileKind =
 
 /** How deep the catalog check walks a module folder, and how many entries it looks at. */
 const CATALOG_WALK = { depth: 16, entries: 5000 };
+
+/**
+ * Catalog manifests parsed so far in this process, by path, with the bytes they were parsed from:
+ * every site reads the same catalog, so each manifest is parsed once per process (a changed file
+ * is parsed again). A parsed value is never changed by the loader.
+ */
+const parsedManifests = new Map<string, { bytes: Uint8Array; yaml: YamlFile }>();
+const MAX_PARSED_MANIFESTS = 1000;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** parseYaml for a catalog manifest, from the process's cache when its bytes are unchanged. */
+function parseManifest(bytes: Uint8Array, file: string, problems: Problems): YamlFile | undefined {
+  const cached = parsedManifests.get(file);
+  if (cached && sameBytes(cached.bytes, bytes)) return cached.yaml;
+  const yaml = parseYaml(bytes, file, problems);
+  if (yaml) {
+    if (parsedManifests.size >= MAX_PARSED_MANIFESTS) parsedManifests.clear();
+    parsedManifests.set(file, { bytes: bytes.slice(), yaml });
+  }
+  return yaml;
+}
 
 /** Where sites and the module catalog live, relative to the root. */
 export interface Layout {
@@ -179,7 +205,10 @@ class Loader {
       if (missing) this.problems.error(missing.pos(), missing.message);
       return undefined;
     }
-    const yaml = parseYaml(bytes, file, this.problems);
+    const yaml =
+      schema === 'module.schema.json'
+        ? parseManifest(bytes, file, this.problems)
+        : parseYaml(bytes, file, this.problems);
     if (!yaml) return undefined;
     this.ws.files.set(file, yaml);
     if (!validateAgainstSchema(yaml, schema, this.problems)) return undefined;

@@ -1,5 +1,5 @@
 import type { CredentialTarget } from '../credentials/session.js';
-import type { YamlPath } from './yaml.js';
+import type { YamlPath } from '../yaml.js';
 
 /** Where a value came from: a file (relative to the root) and the path inside it. */
 export interface Origin {

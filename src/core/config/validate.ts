@@ -3,7 +3,7 @@ import type { Problems } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { SCHEMAS } from './schemas.js';
 import * as generated from './validators.generated.js';
-import type { YamlFile, YamlPath } from './yaml.js';
+import type { YamlFile, YamlPath } from '../yaml.js';
 
 /** Which schema a config file is checked against. */
 export type SchemaName = keyof typeof SCHEMAS;

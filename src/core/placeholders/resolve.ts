@@ -1,4 +1,4 @@
-import { MAX_YAML_DEPTH } from '../config/yaml.js';
+import { MAX_YAML_DEPTH } from '../yaml.js';
 import { lookupFilter } from './filters.js';
 import { parseTemplate, PlaceholderError, hasPlaceholder, type Reference, type Segment } from './parse.js';
 

@@ -4,6 +4,7 @@ import {
   isMap,
   isPair,
   isScalar,
+  isNode,
   isSeq,
   Lexer,
   LineCounter,
@@ -16,8 +17,7 @@ import {
   type Pair,
   type YAMLMap,
 } from 'yaml';
-import jsYaml from 'js-yaml';
-import type { Problems, SourcePos } from '../errors.js';
+import type { Problems, SourcePos } from './errors.js';
 
 /** Largest config file we read (SPEC §2). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -96,7 +96,6 @@ export function parseYaml(
   input: Uint8Array | string,
   file: string,
   problems: Problems,
-  options: { fast?: boolean } = {},
 ): YamlFile | undefined {
   const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
   const at = (line: number, column: number): SourcePos => ({ file, line, column });
@@ -118,188 +117,200 @@ export function parseYaml(
   }
   let text = new TextDecoder('utf-8').decode(bytes);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (options.fast !== false) {
-    const fast = fastParse(text);
-    // A value nested too deep takes the full parser, which says where the limit is exceeded.
-    if (fast !== undefined && !nestsTooDeep(fast.value)) return lazyFile(file, text, fast);
-  }
   return fullParse(file, text, problems);
 }
 
-// js-yaml counts every node, scalars and implicit flow pairs included: twice the limit is ample.
-const FAST_PATH_MAX_DEPTH = 2 * MAX_YAML_DEPTH + 2;
+/** Where a file's text offsets are, as file:line:column. */
+type PosOf = (offset: number) => SourcePos;
 
-// Anchors, aliases, tags, merge keys and complex keys (`? k`, or a list or map before ": ") take
-// the full parser, which bounds alias expansion and explains every problem with its position (and
-// reads tags as yaml does; js-yaml would turn a map key into "[object Object]"). Quoted text
-// cannot hold them.
-const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'/g;
-const NEEDS_FULL_PARSE = /(^|:\s|-\s|[[{,])\s*[&*!]\S|<<|(^|[-:[{,])\s*\?(\s|$)|[\]}][ \t]*:(\s|$)/m;
-
-// Text js-yaml and yaml read differently (found by fuzzing one against the other): such a file
-// takes the full parser too, so a value never depends on which parser read it. Checked on the
-// text with quoted scalars blanked out:
-const READ_DIFFERENTLY = [
-  // binary and signed hex or octal integers (numbers to js-yaml, text to yaml), floats that
-  // overflow (text to js-yaml, ±Infinity to yaml), a sign before ".5", and -0;
-  /(?:^|[\s:,[\]{}?-])(?:[-+]?0b|[-+]0[xo]|[-+]\.[0-9]|-0(?:[.eE]|(?=$|[\s,\]}#:]))|[0-9.][eE][-+]?[0-9]{3})/m,
-  // a null or empty key (the key "null" to js-yaml, "" to yaml);
-  /(?:^|[\s{,?-])(?:~|null|Null|NULL)[ \t]*:(?:\s|$)|[[{,][ \t]*:/m,
-  // a comment right after a quoted scalar (yaml wants a space before "#").
-  /""#/,
-];
-// Checked on the whole text, quoted scalars included: a lone carriage return (a line end to
-// js-yaml, also inside quotes) or a byte order mark after the first.
-const ODD_CHARACTERS = /\r(?!\n)|\uFEFF/;
-
-/**
- * Whether a line is over 1024 characters: yaml refuses implicit keys that long, js-yaml does not.
- * (A regular expression for this retries at every character of a long line: quadratic.)
- */
-function hasLongLine(text: string): boolean {
-  let start = 0;
-  for (;;) {
-    const end = text.indexOf('\n', start);
-    if ((end < 0 ? text.length : end) - start > 1024) return true;
-    if (end < 0) return false;
-    start = end + 1;
-  }
+/** The parsed document of a file, with what one pass over it found, and a way to turn offsets into positions. */
+interface Parsed {
+  file: string;
+  text: string;
+  doc: Document.Parsed;
+  tokens: CST.Token[];
+  scan: DocumentScan;
+  posOf: PosOf;
 }
 
-/**
- * The value of a plain config file from js-yaml (YAML 1.2 core schema), about ten times faster than
- * building a position-keeping document; undefined when the file needs the full parser.
- */
-function fastParse(text: string): { value: unknown } | undefined {
-  const unquoted = text.replace(QUOTED, '""');
-  if (
-    NEEDS_FULL_PARSE.test(unquoted) ||
-    READ_DIFFERENTLY.some((r) => r.test(unquoted)) ||
-    ODD_CHARACTERS.test(text) ||
-    hasLongLine(text)
-  )
-    return undefined;
-  try {
-    // js-yaml recurses once per node and refuses beyond maxDepth: set it, rather than rely on its
-    // default, so its recursion stays bounded; in between, firstTooDeep catches what it accepted.
-    const options = { schema: jsYaml.CORE_SCHEMA, json: false, maxDepth: FAST_PATH_MAX_DEPTH };
-    const value = jsYaml.load(text, options as jsYaml.LoadOptions);
-    if (value === undefined || value === null || typeof value !== 'object') return undefined;
-    return { value };
-  } catch {
-    return undefined; // the full parser reports it properly
-  }
-}
-
-/** A file parsed on the fast path: positions come from a full document built on first use. */
-function lazyFile(file: string, text: string, fast: { value: unknown }): YamlFile {
-  let full: YamlFile | undefined;
-  const positions = (): YamlFile => {
-    full ??= fullParse(file, text, undefined);
-    return (
-      full ?? {
-        file,
-        value: fast.value,
-        locate: () => ({ file, line: 1, column: 1 }),
-        locateInString: () => ({ file, line: 1, column: 1 }),
-      }
-    );
-  };
-  return {
-    file,
-    value: fast.value,
-    locate: (path, key) => positions().locate(path, key),
-    locateInString: (path, index) => positions().locateInString(path, index),
-  };
-}
-
-function fullParse(file: string, text: string, problems: Problems | undefined): YamlFile | undefined {
-  const at = (line: number, column: number): SourcePos => ({ file, line, column });
+function fullParse(file: string, text: string, problems: Problems): YamlFile | undefined {
   const lineCounter = new LineCounter();
+  const posOf: PosOf = (offset) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, column: col };
+  };
   const cst = parseTokens(text, lineCounter);
   if ('tooDeepAt' in cst) {
-    const { line, col } = lineCounter.linePos(cst.tooDeepAt);
-    problems?.error(at(line, col), TOO_DEEP_MESSAGE);
+    problems.error(posOf(cst.tooDeepAt), TOO_DEEP_MESSAGE);
     return undefined;
   }
   const doc = composeDocument(cst.tokens, text);
-  const posOf = (offset: number): SourcePos => {
-    const { line, col } = lineCounter.linePos(offset);
-    return at(line, col);
-  };
-  const scan = scanDocument(doc);
-  if (doc.errors.length > 0 || scan.duplicateKeys.length > 0) {
-    // Indentation mistakes come back as two or three generic errors, often on the line above:
-    // one message instead, at the line and column that is off.
-    const indent = doc.errors.find((e) => INDENT_CODES.has(e.code));
-    const shown = indent ? indentationProblem(text, lineCounter.linePos(indent.pos[0]).line) : undefined;
-    if (shown) problems?.error(at(shown.line, shown.column), `invalid YAML: ${shown.message}`);
-    for (const e of doc.errors) {
-      if (shown && INDENT_CODES.has(e.code)) continue;
-      const rewrite = YAML_MESSAGES[e.code];
-      const base = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
-      // An unclosed quote is reported by the parser where the file ends; point at the opening quote instead.
-      const at0 = /^Missing closing .?quote/i.test(base)
-        ? (unclosedQuoteOffset(cst.tokens) ?? e.pos[0])
-        : e.pos[0];
-      problems?.error(posOf(at0), `invalid YAML: ${rewrite ? rewrite(base) : base}`);
-    }
-    for (const { key, first } of scan.duplicateKeys) {
-      const name = isScalar(key) ? JSON.stringify(String(key.value)).slice(0, 80) : 'key';
-      const firstLine = first.range ? posOf(first.range[0]).line : undefined;
-      problems?.error(
-        posOf(key.range?.[0] ?? 0),
-        `invalid YAML: duplicate key ${name}${firstLine ? ` (first on line ${firstLine})` : ''}: each key may appear once in a map`,
-      );
-    }
+  const parsed: Parsed = { file, text, doc, tokens: cst.tokens, scan: scanDocument(doc), posOf };
+  if (!reportSyntaxErrors(parsed, problems) || !usableDocument(parsed, problems)) return undefined;
+  const value = documentValue(parsed, problems);
+  if (value === undefined) return undefined;
+  const nodeAt = nodeFinder(doc);
+  // The text nests within the limit, but aliases (and implicit maps in flow lists) can nest the value deeper.
+  const deep = firstTooDeep(value);
+  if (deep) {
+    const { node, alias } = nodeAt(deep);
+    problems.error(startOf(alias ?? node, parsed), TOO_DEEP_MESSAGE);
     return undefined;
   }
+  return {
+    file,
+    value,
+    locate(path, key = false) {
+      const { node, keyNode } = nodeAt(path);
+      return startOf(key && keyNode ? keyNode : node, parsed);
+    },
+    locateInString: (path, index) => positionInString(nodeAt(path).node, index, parsed),
+  };
+}
+
+/** Where a node starts; line 1, column 1 without one. */
+function startOf(node: Node | null | undefined, parsed: Parsed): SourcePos {
+  return node?.range ? parsed.posOf(node.range[0]) : { file: parsed.file, line: 1, column: 1 };
+}
+
+/** Position of character `index` of a string scalar: exact for plain and simple quoted scalars. */
+function positionInString(node: Node | null, index: number, parsed: Parsed): SourcePos {
+  if (!node?.range) return startOf(node, parsed);
+  const start = node.range[0];
+  if (isScalar(node) && typeof node.value === 'string') {
+    const src = parsed.text.slice(start, node.range[1]);
+    if (src === node.value) return parsed.posOf(start + index);
+    if ((src.startsWith('"') || src.startsWith("'")) && src.slice(1, -1) === node.value)
+      return parsed.posOf(start + 1 + index);
+  }
+  return parsed.posOf(start);
+}
+
+/**
+ * Reports the document's syntax errors and duplicate keys, each once at its own position, and
+ * whether there were none. An error at the offset of one already reported (the yaml library often
+ * reports one mistake twice: an unclosed quote, then the list it was in) is the same mistake.
+ */
+function reportSyntaxErrors(parsed: Parsed, problems: Problems): boolean {
+  const { doc, text, scan, posOf } = parsed;
+  if (doc.errors.length === 0 && scan.duplicateKeys.length === 0) return true;
+  // Indentation mistakes come back as two or three generic errors, often on the line above:
+  // one message instead, at the line and column that is off.
+  const indent = doc.errors.find((e) => INDENT_CODES.has(e.code));
+  const shown = indent ? indentationProblem(text, posOf(indent.pos[0]).line) : undefined;
+  if (shown)
+    problems.error(
+      { file: parsed.file, line: shown.line, column: shown.column },
+      `invalid YAML: ${shown.message}`,
+    );
+  const reportedAt = new Set<number>();
+  for (const e of doc.errors) {
+    if ((shown && INDENT_CODES.has(e.code)) || reportedAt.has(e.pos[0])) continue;
+    reportedAt.add(e.pos[0]);
+    const { offset, message } = syntaxError(e, parsed.tokens);
+    problems.error(posOf(offset), `invalid YAML: ${message}`);
+  }
+  for (const { key, first } of scan.duplicateKeys) {
+    const name = isScalar(key) ? JSON.stringify(String(key.value)).slice(0, 80) : 'key';
+    const firstLine = first.range ? posOf(first.range[0]).line : undefined;
+    problems.error(
+      posOf(key.range?.[0] ?? 0),
+      `invalid YAML: duplicate key ${name}${firstLine ? ` (first on line ${firstLine})` : ''}: each key may appear once in a map`,
+    );
+  }
+  return false;
+}
+
+/**
+ * One error of the yaml library in plain words, at the place to fix: an unclosed quote or bracket
+ * is reported by the parser where the file (or the block) ends; it is shown where it opens.
+ */
+function syntaxError(e: YAMLParseError, tokens: CST.Token[]): { offset: number; message: string } {
+  const base = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
+  const quote = /^Missing closing (["'])quote/i.exec(base);
+  if (quote) {
+    const offset = unclosedOffset(tokens, 'quote');
+    const message = `unterminated quoted string: the ${quote[1]} that opens this value has no closing ${quote[1]}`;
+    return { offset: offset ?? e.pos[0], message };
+  }
+  const flow =
+    /^Flow (map|sequence) in block collection must be sufficiently indented and end with a ([\]}])/.exec(
+      base,
+    );
+  if (flow) {
+    const offset = unclosedOffset(tokens, 'flow');
+    if (offset !== undefined) {
+      const what = flow[1] === 'map' ? `map "{"` : `list "["`;
+      const message = `unclosed flow ${what}: it needs a closing "${flow[2]}" (lines it continues on must be indented more than its key)`;
+      return { offset, message };
+    }
+  }
+  const rewrite = YAML_MESSAGES[e.code];
+  return { offset: e.pos[0], message: rewrite ? rewrite(base) : base };
+}
+
+/** Whether the document is a mapping that can be read: not empty, no list or map as a key, no alias bomb. */
+function usableDocument(parsed: Parsed, problems: Problems): boolean {
+  const { doc, scan } = parsed;
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-    problems?.error(at(1, 1), 'file is empty: it needs a YAML mapping');
-    return undefined;
+    problems.error({ file: parsed.file, line: 1, column: 1 }, 'file is empty: it needs a YAML mapping');
+    return false;
   }
   if (scan.collectionKey?.range) {
-    problems?.error(
-      posOf(scan.collectionKey.range[0]),
+    problems.error(
+      parsed.posOf(scan.collectionKey.range[0]),
       'invalid YAML: a map key must be plain text, not a list or map',
     );
-    return undefined;
+    return false;
   }
-  const aliasBomb = (where: Node | undefined): void =>
-    problems?.error(
-      where?.range ? posOf(where.range[0]) : at(1, 1),
-      `too many alias expansions (limit ${MAX_ALIAS_EXPANSIONS}): refusing a possible alias bomb`,
-    );
   // Each alias yaml expands looks through every anchor before it: count them first.
   if (scan.aliasOverLimit) {
-    aliasBomb(scan.aliasOverLimit);
-    return undefined;
+    problems.error(startOf(scan.aliasOverLimit, parsed), ALIAS_BOMB_MESSAGE);
+    return false;
   }
+  return true;
+}
+
+const ALIAS_BOMB_MESSAGE = `too many alias expansions (limit ${MAX_ALIAS_EXPANSIONS}): refusing a possible alias bomb`;
+
+/** The document's plain value, built once; undefined (with the problem reported) when aliases make it unreadable. */
+function documentValue(parsed: Parsed, problems: Problems): unknown {
+  const firstAlias = parsed.scan.firstAlias;
   let value: unknown;
   try {
     // yaml refuses at maxAliasCount uses; SPEC allows up to MAX_ALIAS_EXPANSIONS.
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS + 1 });
+    value = parsed.doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS + 1 });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    if (/alias/i.test(msg)) aliasBomb(scan.firstAlias);
-    else
-      problems?.error(
-        scan.firstAlias?.range ? posOf(scan.firstAlias.range[0]) : at(1, 1),
-        `invalid YAML: ${msg}`,
-      );
+    problems.error(
+      startOf(firstAlias, parsed),
+      /alias/i.test(msg) ? ALIAS_BOMB_MESSAGE : `invalid YAML: ${msg}`,
+    );
     return undefined;
   }
-  if (isCircular(value)) {
-    const first = scan.firstAlias;
-    problems?.error(
-      first?.range ? posOf(first.range[0]) : at(1, 1),
+  if (firstAlias && isCircular(value)) {
+    problems.error(
+      startOf(firstAlias, parsed),
       'invalid YAML: an alias refers to the node that contains it (a recursive structure)',
     );
     return undefined;
   }
-  // Keys of each map by text, first one wins (as a linear find would): a map may have 100,000 keys
-  // and every problem asks for a position.
-  const keyIndex = new Map<object, Map<string, Pair>>();
+  return value;
+}
+
+/** A node found by its path: the value's node, its key's node, and the last alias passed through. */
+interface NodeAtPath {
+  node: Node | null;
+  keyNode: Node | null;
+  alias: Node | null;
+}
+
+/**
+ * Finds nodes by path. Keys of each map are indexed by text on first use, first one wins (as a
+ * linear find would): a map may have 100,000 keys and every problem asks for a position.
+ */
+function nodeFinder(doc: Document.Parsed): (path: YamlPath) => NodeAtPath {
+  const keyIndex = new Map<YAMLMap, Map<string, Pair>>();
   const pairOf = (map: YAMLMap, key: string): Pair | undefined => {
     let index = keyIndex.get(map);
     if (!index) {
@@ -311,13 +322,16 @@ function fullParse(file: string, text: string, problems: Problems | undefined): 
     }
     return index.get(key);
   };
-  const targets = new Map<Node, Node | undefined>();
+  const targets = new Map<Alias, Node | undefined>();
   const resolveAlias = (alias: Alias): Node | undefined => {
-    if (!targets.has(alias)) targets.set(alias, alias.resolve(doc as Document) as Node | undefined);
+    if (!targets.has(alias)) {
+      const target = alias.resolve(doc);
+      targets.set(alias, isNode(target) ? target : undefined);
+    }
     return targets.get(alias);
   };
-  const nodeAt = (path: YamlPath): { node: Node | null; keyNode: Node | null; alias: Node | null } => {
-    let node = doc.contents as Node | null;
+  return (path) => {
+    let node: Node | null = isNode(doc.contents) ? doc.contents : null;
     let keyNode: Node | null = null;
     let alias: Node | null = null;
     for (const seg of path) {
@@ -325,51 +339,31 @@ function fullParse(file: string, text: string, problems: Problems | undefined): 
         alias = node;
         node = resolveAlias(node) ?? node;
       }
-      if (node && isMap(node)) {
-        const pair = pairOf(node, String(seg));
-        if (!pair) break;
-        keyNode = pair.key as Node;
-        node = (pair.value as Node | null) ?? keyNode;
-      } else if (node && isSeq(node) && typeof seg === 'number') {
-        const item = node.items[seg] as Node | undefined;
-        if (!item) break;
-        keyNode = item;
-        node = item;
-      } else {
-        break;
-      }
+      const next = node ? childAt(node, seg, pairOf) : undefined;
+      if (!next) break;
+      keyNode = next.key;
+      node = next.value ?? next.key;
     }
     return { node, keyNode, alias };
   };
-  // The text nests within the limit, but aliases (and implicit maps in flow lists) can nest the value deeper.
-  const deep = firstTooDeep(value);
-  if (deep) {
-    const { node, alias } = nodeAt(deep);
-    const target = alias ?? node;
-    problems?.error(target?.range ? posOf(target.range[0]) : at(1, 1), TOO_DEEP_MESSAGE);
-    return undefined;
+}
+
+/** The child of a map or list at one path segment: its key's node (the item, in a list) and its value's. */
+function childAt(
+  node: Node,
+  seg: string | number,
+  pairOf: (map: YAMLMap, key: string) => Pair | undefined,
+): { key: Node; value: Node | null } | undefined {
+  if (isMap(node)) {
+    const pair = pairOf(node, String(seg));
+    if (!pair || !isNode(pair.key)) return undefined;
+    return { key: pair.key, value: isNode(pair.value) ? pair.value : null };
   }
-  return {
-    file,
-    value,
-    locate(path, key = false) {
-      const { node, keyNode } = nodeAt(path);
-      const target = key && keyNode ? keyNode : node;
-      return target?.range ? posOf(target.range[0]) : at(1, 1);
-    },
-    locateInString(path, index) {
-      const { node } = nodeAt(path);
-      if (!node?.range) return at(1, 1);
-      const start = node.range[0];
-      if (isScalar(node) && typeof node.value === 'string') {
-        const src = text.slice(start, node.range[1]);
-        if (src === node.value) return posOf(start + index);
-        if ((src.startsWith('"') || src.startsWith("'")) && src.slice(1, -1) === node.value)
-          return posOf(start + 1 + index);
-      }
-      return posOf(start);
-    },
-  };
+  if (isSeq(node) && typeof seg === 'number') {
+    const item: unknown = node.items[seg];
+    return isNode(item) ? { key: item, value: item } : undefined;
+  }
+  return undefined;
 }
 
 /** The yaml library's errors for a line indented unlike its neighbours. */
@@ -529,25 +523,6 @@ function childrenOf(v: object): unknown[] {
   return Array.isArray(v) ? v : v instanceof Map ? [...v.values()] : Object.values(v);
 }
 
-/** Whether a list or map nests deeper than MAX_YAML_DEPTH: firstTooDeep without the path, for every file read. */
-function nestsTooDeep(value: unknown): boolean {
-  const values: unknown[] = [value];
-  const depths: number[] = [1];
-  while (values.length > 0) {
-    const v = values.pop();
-    const depth = depths.pop() as number;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth > MAX_YAML_DEPTH) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (child !== null && typeof child === 'object') {
-        values.push(child);
-        depths.push(depth + 1);
-      }
-    }
-  }
-  return false;
-}
-
 /**
  * The path of the first list or map (in document order) nested deeper than MAX_YAML_DEPTH, or
  * undefined. Walks with its own stack and stops at the limit, so any value is safe to give it.
@@ -637,28 +612,51 @@ function composeDocument(tokens: CST.Token[], text: string): Document.Parsed {
   return doc as Document.Parsed;
 }
 
-/** Offset of the opening quote of the first quoted scalar the parser found unterminated. */
-function unclosedQuoteOffset(tokens: CST.Token[]): number | undefined {
+/** A syntax token, or any object inside one, as the walk below sees it. */
+interface TokenLike {
+  type?: unknown;
+  offset?: unknown;
+  source?: unknown;
+  end?: unknown;
+}
+
+function isTokenLike(x: unknown): x is TokenLike {
+  return x !== null && typeof x === 'object';
+}
+
+/** Whether a quoted scalar's source has its closing quote. */
+function quoteClosed(source: string): boolean {
+  const body = source.slice(1);
+  if (source.length < 2) return false;
+  return source[0] === '"'
+    ? /(^|[^\\])(\\\\)*"$/.test(body) || body === '"'
+    : /'$/.test(body.replace(/''/g, ''));
+}
+
+/** Whether a flow collection's end tokens hold its closing bracket. */
+function flowClosed(end: unknown): boolean {
+  return (
+    Array.isArray(end) &&
+    end.some((t) => isTokenLike(t) && (t.type === 'flow-map-end' || t.type === 'flow-seq-end'))
+  );
+}
+
+/** Offset of the opening quote, or bracket, of the first quoted scalar, or flow list or map, the parser found unclosed. */
+function unclosedOffset(tokens: CST.Token[], kind: 'quote' | 'flow'): number | undefined {
   const stack: unknown[] = [...tokens].reverse();
   while (stack.length > 0) {
     const t = stack.pop();
-    if (!t || typeof t !== 'object') continue;
-    const tok = t as { type?: string; offset?: number; source?: string };
-    if (
-      (tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') &&
-      typeof tok.source === 'string'
-    ) {
-      const q = tok.source[0];
-      const body = tok.source.slice(1);
-      const closed =
-        q === '"' ? /(^|[^\\])(\\\\)*"$/.test(body) || body === '"' : /'$/.test(body.replace(/''/g, ''));
-      if (!closed || tok.source.length < 2) return tok.offset;
+    if (!isTokenLike(t)) continue;
+    const offset = typeof t.offset === 'number' ? t.offset : undefined;
+    if (kind === 'quote' && (t.type === 'double-quoted-scalar' || t.type === 'single-quoted-scalar')) {
+      if (typeof t.source === 'string' && !quoteClosed(t.source)) return offset;
       continue;
     }
+    if (kind === 'flow' && t.type === 'flow-collection' && !flowClosed(t.end)) return offset;
     const children: unknown[] = [];
-    for (const v of Object.values(t as Record<string, unknown>)) {
-      if (Array.isArray(v)) for (const x of v as unknown[]) children.push(x);
-      else if (v && typeof v === 'object') children.push(v);
+    for (const v of Object.values(t)) {
+      if (Array.isArray(v)) children.push(...v);
+      else if (isTokenLike(v)) children.push(v);
     }
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }

@@ -1,8 +1,8 @@
 import { CredentialError, partitionOf, sessionPolicy } from '../credentials/session.js';
 import type { Problems } from '../errors.js';
 import { RUN_LOCK, s3LockObject, s3StateObject, type SiteGraph } from '../graph/build.js';
-import type { Workspace } from './load.js';
-import type { CredentialEntry, Site } from './model.js';
+import type { Workspace } from '../config/load.js';
+import type { CredentialEntry, Site } from '../config/model.js';
 
 /** The parts of an IAM ARN, or undefined when it is not one of the given resource kind. */
 export function parseIamArn(
