@@ -86,10 +86,9 @@ describe('a YAML syntax error is the only error, at its line and column', () => 
       files['sites/s1/site.yaml'] = UNTERMINATED_SITE.replace(
         '"#{networking.vpc_id}',
         '"#{networking.vpc_id}"',
-      ).replace(
-        '      name: networking\n',
-        '      name: networking\n      config: modules/networking.yaml\n',
-      );
+      )
+        // The required input cidr comes from the config file alone: unread, it is not "missing".
+        .replace("      cidr: '#{vpc_cidr}'\n", '      config: modules/networking.yaml\n');
     const root = await writeRepo(baseRepo(), files);
     const run = await runMain(['validate'], root);
     const problems = problemLines(run.stderr).filter((p) => p.severity === 'error');

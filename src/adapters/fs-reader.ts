@@ -28,6 +28,68 @@ export function kindOf(s: Stats): FileKind {
   return 'block device';
 }
 
+/** A regular file's bytes; undefined when it is missing or not a regular file. */
+function readRegularFile(file: string): Uint8Array | undefined {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    if (code(e) === 'ENOENT' || code(e) === 'EISDIR' || code(e) === 'ENOTDIR') return undefined;
+    throw e;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A folder's entries, a symlink counted as a folder when it leads to one; undefined when missing. */
+function listFolder(folder: string): ReturnType<ConfigReader['list']> {
+  try {
+    return readdirSync(folder, { withFileTypes: true }).map((d) => {
+      let dir = d.isDirectory();
+      const symlink = d.isSymbolicLink();
+      if (symlink) {
+        try {
+          dir = statSync(join(folder, d.name)).isDirectory();
+        } catch {
+          dir = false;
+        }
+      }
+      return { name: d.name, dir, ...(symlink ? { symlink } : {}) };
+    });
+  } catch (e) {
+    if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
+/** Whether `file` (or, when missing, its nearest existing ancestor) really lies inside `realBase`. */
+function staysInside(realBase: string, file: string): boolean {
+  let p = file;
+  // A dangling symlink says where it would lead: judge that, not its folder.
+  try {
+    if (lstatSync(p).isSymbolicLink() && !existsSync(p)) p = resolve(dirname(p), readlinkSync(p));
+  } catch {
+    // missing: handled below
+  }
+  // A missing file cannot escape; check the nearest existing ancestor instead.
+  for (;;) {
+    try {
+      const real = realpathSync.native(p);
+      const rel = relative(realBase, real);
+      return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !resolve(rel).startsWith('..'));
+    } catch {
+      const up = dirname(p);
+      if (up === p) return true;
+      p = up;
+    }
+  }
+}
+
 /** Reads the user's repository from disk; every path is relative to `root`. */
 export function fsReader(root: string): ConfigReader {
   const base = resolve(root);
@@ -39,22 +101,7 @@ export function fsReader(root: string): ConfigReader {
   }
   const abs = (p: string): string => join(base, ...p.split('/'));
   return {
-    read(path) {
-      let fd: number;
-      try {
-        // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
-        fd = openSync(abs(path), constants.O_RDONLY | constants.O_NONBLOCK);
-      } catch (e) {
-        if (code(e) === 'ENOENT' || code(e) === 'EISDIR' || code(e) === 'ENOTDIR') return undefined;
-        throw e;
-      }
-      try {
-        if (!fstatSync(fd).isFile()) return undefined;
-        return readFileSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    },
+    read: (path) => readRegularFile(abs(path)),
     size(path) {
       try {
         const s = statSync(abs(path));
@@ -79,47 +126,7 @@ export function fsReader(root: string): ConfigReader {
         return false;
       }
     },
-    list(path) {
-      try {
-        return readdirSync(abs(path), { withFileTypes: true }).map((d) => {
-          let dir = d.isDirectory();
-          const symlink = d.isSymbolicLink();
-          if (symlink) {
-            try {
-              dir = statSync(join(abs(path), d.name)).isDirectory();
-            } catch {
-              dir = false;
-            }
-          }
-          return { name: d.name, dir, ...(symlink ? { symlink } : {}) };
-        });
-      } catch (e) {
-        if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') return undefined;
-        throw e;
-      }
-    },
-    staysInside(path) {
-      let p = abs(path);
-      // A dangling symlink says where it would lead: judge that, not its folder.
-      try {
-        if (lstatSync(p).isSymbolicLink() && !existsSync(p)) p = resolve(dirname(p), readlinkSync(p));
-      } catch {
-        // missing: handled below
-      }
-      // A missing file cannot escape; check the nearest existing ancestor instead.
-      for (;;) {
-        try {
-          const real = realpathSync.native(p);
-          const rel = relative(realBase, real);
-          return (
-            rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !resolve(rel).startsWith('..'))
-          );
-        } catch {
-          const up = dirname(p);
-          if (up === p) return true;
-          p = up;
-        }
-      }
-    },
+    list: (path) => listFolder(abs(path)),
+    staysInside: (path) => staysInside(realBase, abs(path)),
   };
 }

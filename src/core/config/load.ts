@@ -160,6 +160,8 @@ export function loadWorkspace(
 
 class Loader {
   private catalogFolders: string[] | undefined;
+  /** Whether a module config file of the site being loaded could not be read: its inputs are unknown. */
+  private unreadModuleConfig = false;
 
   constructor(
     private readonly reader: ConfigReader,
@@ -243,6 +245,7 @@ class Loader {
         `site.name is "${String(raw.name)}" but the site's folder is "${name}": they must be equal`,
       );
     }
+    this.unreadModuleConfig = false;
     const environments = this.loadEnvironments(dir, file, raw.environments as { path: string }[] | undefined);
     const credentials = this.loadCredentials(dir);
     const site: Site = {
@@ -261,7 +264,9 @@ class Loader {
       credentials,
     };
     this.checkEnvironmentNames(site, yaml);
-    return site;
+    // A module whose config file was not read has unknown inputs: checking the site further would
+    // report what that file says (a required input, a reference) as missing.
+    return this.unreadModuleConfig ? undefined : site;
   }
 
   /** `site.break_glass`: GitHub logins, checked one by one so a team or an e-mail is caught at its line. */
@@ -373,52 +378,8 @@ class Loader {
           `weight of module "${name}" must be a finite number, not ${String(entry.weight)}`,
         );
       }
-      const inputs = new Map<string, InputEntry>();
-      if (typeof entry.config === 'string') {
-        const cfgPath = joinInside(dir, entry.config);
-        if (!cfgPath) {
-          this.problems.error(
-            this.at(file, [...path, 'config']),
-            `config path "${entry.config}" escapes the repository root: use a path inside the site folder`,
-          );
-        } else {
-          const cfg = this.readFile(cfgPath, 'module-config.schema.json', {
-            pos: () => this.at(file, [...path, 'config']),
-            message: `config file ${cfgPath} does not exist`,
-          });
-          if (cfg && isObj(cfg.value))
-            for (const [k, v] of Object.entries(cfg.value))
-              inputs.set(k, { value: v, origin: { file: cfgPath, path: [k] } });
-        }
-      }
-      const seed = new Set<string>();
-      for (const [k, v] of Object.entries(entry)) {
-        if (RESERVED_MODULE_KEYS.has(k)) continue;
-        seed.add(k);
-        inputs.set(k, { value: v, origin: { file, path: [...path, k] } });
-      }
-      if (isObj(entry.inputs)) {
-        for (const [k, v] of Object.entries(entry.inputs)) {
-          if (seed.has(k)) {
-            this.problems.error(
-              this.at(file, [...path, 'inputs', k], true),
-              `input "${k}" of module "${name}" is given twice: as a key of the module entry and under inputs: — keep one`,
-            );
-          }
-          inputs.set(k, { value: v, origin: { file, path: [...path, 'inputs', k] } });
-        }
-      }
-      if (manifest?.inputs) {
-        const declared = Object.keys(manifest.inputs);
-        for (const [k, v] of inputs) {
-          if (!Object.hasOwn(manifest.inputs, k)) {
-            this.problems.error(
-              this.at(v.origin.file, v.origin.path, true),
-              `module "${name}" (${type}) has no input "${k}"${didYouMean(k, [...declared, ...RESERVED_MODULE_KEYS]) || `; its inputs: ${declared.join(', ') || '(none)'}`}`,
-            );
-          }
-        }
-      }
+      const inputs = this.moduleInputs(entry, name, dir, file, path);
+      if (manifest?.inputs) this.checkDeclaredInputs(inputs, manifest.inputs, name, type);
       modules.push({
         name,
         type,
@@ -435,6 +396,71 @@ class Loader {
       });
     });
     return modules;
+  }
+
+  /** A module's inputs: its config file's, then its entry's keys, then its `inputs:` (each wins over the one before). */
+  private moduleInputs(
+    entry: Obj,
+    name: string,
+    dir: string,
+    file: string,
+    path: YamlPath,
+  ): Map<string, InputEntry> {
+    const inputs = new Map<string, InputEntry>();
+    if (typeof entry.config === 'string') {
+      const cfgPath = joinInside(dir, entry.config);
+      if (!cfgPath) {
+        this.problems.error(
+          this.at(file, [...path, 'config']),
+          `config path "${entry.config}" escapes the repository root: use a path inside the site folder`,
+        );
+      } else {
+        const cfg = this.readFile(cfgPath, 'module-config.schema.json', {
+          pos: () => this.at(file, [...path, 'config']),
+          message: `config file ${cfgPath} does not exist`,
+        });
+        if (!cfg) this.unreadModuleConfig = true;
+        else if (isObj(cfg.value))
+          for (const [k, v] of Object.entries(cfg.value))
+            inputs.set(k, { value: v, origin: { file: cfgPath, path: [k] } });
+      }
+    }
+    const seed = new Set<string>();
+    for (const [k, v] of Object.entries(entry)) {
+      if (RESERVED_MODULE_KEYS.has(k)) continue;
+      seed.add(k);
+      inputs.set(k, { value: v, origin: { file, path: [...path, k] } });
+    }
+    if (isObj(entry.inputs)) {
+      for (const [k, v] of Object.entries(entry.inputs)) {
+        if (seed.has(k)) {
+          this.problems.error(
+            this.at(file, [...path, 'inputs', k], true),
+            `input "${k}" of module "${name}" is given twice: as a key of the module entry and under inputs: — keep one`,
+          );
+        }
+        inputs.set(k, { value: v, origin: { file, path: [...path, 'inputs', k] } });
+      }
+    }
+    return inputs;
+  }
+
+  /** Reports each input the module's catalog manifest does not declare. */
+  private checkDeclaredInputs(
+    inputs: Map<string, InputEntry>,
+    specs: Record<string, InputSpec>,
+    name: string,
+    type: string,
+  ): void {
+    const declared = Object.keys(specs);
+    for (const [k, v] of inputs) {
+      if (!Object.hasOwn(specs, k)) {
+        this.problems.error(
+          this.at(v.origin.file, v.origin.path, true),
+          `module "${name}" (${type}) has no input "${k}"${didYouMean(k, [...declared, ...RESERVED_MODULE_KEYS]) || `; its inputs: ${declared.join(', ') || '(none)'}`}`,
+        );
+      }
+    }
   }
 
   /** The catalog manifest of a module type, loaded once. */
