@@ -6,8 +6,19 @@ export const modules = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   h: () => (/* binding */ staticKeys),
 /* harmony export */   s3Client: () => (/* binding */ s3Client)
 /* harmony export */ });
+/** The static keys an environment carries (`AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`), if any. */
+function staticKeys(env) {
+    return env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            sessionToken: env.AWS_SESSION_TOKEN,
+        }
+        : undefined;
+}
 /**
  * An S3 client for state and lock objects. Credentials come from the step's session, else from
  * static keys in `env` (tests, `--credentials none` with a local S3), else the SDK's default chain.
@@ -17,15 +28,8 @@ export const modules = {
 async function s3Client(region, env, credentials) {
     // Loaded on first use: a run without S3 (local state, no evidence bucket) never pays for the SDK.
     const { S3Client } = await Promise.all(/* import() */[__webpack_require__.e(861), __webpack_require__.e(711)]).then(__webpack_require__.t.bind(__webpack_require__, 53711, 19));
-    const staticKeys = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-        ? {
-            accessKeyId: env.AWS_ACCESS_KEY_ID,
-            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-            sessionToken: env.AWS_SESSION_TOKEN,
-        }
-        : undefined;
     const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-    const creds = credentials ?? staticKeys;
+    const creds = credentials ?? staticKeys(env);
     return new S3Client({
         region,
         forcePathStyle: true,
@@ -248,14 +252,9 @@ function lockStoreError(t, what, e) {
 function forceUnlockHint(site, env) {
     return `site-deploy force-unlock --site ${site} --env ${env}`;
 }
-/**
- * Takes the run lock of a site × environment, waiting up to `timeoutMs` while another run holds it.
- * Throws SiteDeployError('locked') naming the holder when it cannot.
- */
-async function acquireRunLock(o) {
-    const sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    const now = o.now ?? Date.now;
-    const holder = {
+/** This run as a lock's holder. */
+function thisHolder(o, now) {
+    return {
         id: (0,external_node_crypto_.randomUUID)(),
         command: o.command,
         site: o.site,
@@ -267,14 +266,16 @@ async function acquireRunLock(o) {
         started: new Date(now()).toISOString(),
         run: o.run ?? 'local',
     };
-    const path = localLockPath(o.root, o.site, o.environment);
+}
+/** Waits for a held lock with growing pauses; tells once who holds it; throws past the deadline. */
+function lockWaiter(o, now) {
+    const sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     const deadline = now() + o.timeoutMs;
-    const target = `${o.site}/${o.environment}`;
     let told = false;
     let delay = 200;
-    const wait = async (other, where) => {
+    return async (other, where) => {
         if (now() >= deadline) {
-            throw new errors/* SiteDeployError */.PB('locked', `${target} is locked by ${describeHolder(other)} (${where}); gave up after waiting ${Math.round(o.timeoutMs / 1000)}s (--lock-timeout / lock-timeout). ` +
+            throw new errors/* SiteDeployError */.PB('locked', `${o.site}/${o.environment} is locked by ${describeHolder(other)} (${where}); gave up after waiting ${Math.round(o.timeoutMs / 1000)}s (--lock-timeout / lock-timeout). ` +
                 `Run again when it ends; if that run is gone, clear the lock with \`${forceUnlockHint(o.site, o.environment)}\`.`);
         }
         if (!told)
@@ -283,26 +284,41 @@ async function acquireRunLock(o) {
         await sleep(Math.min(delay, Math.max(0, deadline - now())));
         delay = Math.min(delay * 2, 2000);
     };
+}
+/** The local lock file, taken or waited for; a holder whose process is gone is a stale lock. */
+async function takeLocal(o, path, holder, wait) {
     for (;;) {
         const got = await tryLocal(path, holder);
         if (got === 'taken')
-            break;
+            return;
         if (holderAlive(got) === false) {
-            throw new errors/* SiteDeployError */.PB('locked', `${target} has a stale lock: ${describeHolder(got)}, but that process is gone (killed?). ` +
+            throw new errors/* SiteDeployError */.PB('locked', `${o.site}/${o.environment} has a stale lock: ${describeHolder(got)}, but that process is gone (killed?). ` +
                 `Its module steps may have been stopped half-way; check the state, then clear the lock with ` +
                 `\`${forceUnlockHint(o.site, o.environment)}\` (${path}).`);
         }
         await wait(got, path);
     }
-    let s3Held = false;
-    const release = async () => {
+}
+/** The S3 lock object, taken or waited for. */
+async function takeS3(s3, holder, wait) {
+    for (;;) {
+        const got = await tryS3(s3, holder);
+        if (got === 'taken')
+            return;
+        await wait(got, `s3://${s3.bucket}/${s3.key}`);
+    }
+}
+/** Releases what this run holds: the S3 object (when taken) and the local file (when still ours). */
+function releaser(o, path, holder, s3Held) {
+    return async () => {
         const removed = [];
-        if (o.s3 && s3Held) {
-            s3Held = false;
+        const s3 = o.s3;
+        if (s3 && s3Held.held) {
+            s3Held.held = false;
             const { DeleteObjectCommand } = await s3Commands();
-            await o.s3.client
-                .send(new DeleteObjectCommand({ Bucket: o.s3.bucket, Key: o.s3.key }))
-                .then(() => removed.push(`s3://${o.s3.bucket}/${o.s3.key}`))
+            await s3.client
+                .send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: s3.key }))
+                .then(() => removed.push(`s3://${s3.bucket}/${s3.key}`))
                 .catch(() => undefined);
         }
         const mine = parseHolder(await (0,promises_.readFile)(path, 'utf8').catch(() => undefined));
@@ -312,16 +328,23 @@ async function acquireRunLock(o) {
         }
         return removed;
     };
+}
+/**
+ * Takes the run lock of a site × environment, waiting up to `timeoutMs` while another run holds it.
+ * Throws SiteDeployError('locked') naming the holder when it cannot.
+ */
+async function acquireRunLock(o) {
+    const now = o.now ?? Date.now;
+    const holder = thisHolder(o, now);
+    const path = localLockPath(o.root, o.site, o.environment);
+    const wait = lockWaiter(o, now);
+    await takeLocal(o, path, holder, wait);
+    const s3Held = { held: false };
+    const release = releaser(o, path, holder, s3Held);
     if (o.s3) {
         try {
-            for (;;) {
-                const got = await tryS3(o.s3, holder);
-                if (got === 'taken') {
-                    s3Held = true;
-                    break;
-                }
-                await wait(got, `s3://${o.s3.bucket}/${o.s3.key}`);
-            }
+            await takeS3(o.s3, holder, wait);
+            s3Held.held = true;
         }
         catch (e) {
             await release();
@@ -363,6 +386,246 @@ function safeUser() {
     catch {
         return process.env.USER ?? 'unknown';
     }
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __webpack_require__(37067);
+;// CONCATENATED MODULE: ./src/adapters/aws/credential-server.ts
+/**
+ * Serves one step's credentials to its child process over the container-credentials protocol
+ * (`AWS_CONTAINER_CREDENTIALS_FULL_URI` + `AWS_CONTAINER_AUTHORIZATION_TOKEN`), which the AWS SDKs,
+ * the AWS CLI and Terraform read and re-read before expiry — so a step may outlive its session.
+ * Loopback only, a random path and a per-step random token; nothing touches disk or GITHUB_ENV.
+ */
+
+
+/** Variables that would shadow or redirect the step's credentials in a child; `childEnvWith` removes them. */
+const AMBIENT_CREDENTIAL_VARS = (/* unused pure expression or super */ null && ([
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_SECURITY_TOKEN',
+    'AWS_CREDENTIAL_EXPIRATION',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_ROLE_ARN',
+    'AWS_ROLE_SESSION_NAME',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_URL',
+]));
+/**
+ * A child environment: `base` without any ambient credential variable (the env provider would
+ * otherwise win over the container endpoint, and the OIDC request token could mint tokens), plus `step`.
+ */
+function childEnvWith(base, step = {}) {
+    const out = {};
+    const drop = new Set(AMBIENT_CREDENTIAL_VARS);
+    for (const [k, v] of Object.entries(base))
+        if (v !== undefined && !drop.has(k))
+            out[k] = v;
+    return { ...out, ...step };
+}
+function tokenMatches(given, expected) {
+    if (given === undefined)
+        return false;
+    const g = Buffer.from(given, 'utf8');
+    return g.length === expected.length && (0,external_node_crypto_.timingSafeEqual)(g, expected);
+}
+function body(c) {
+    const doc = {
+        AccessKeyId: c.accessKeyId,
+        SecretAccessKey: c.secretAccessKey,
+        Token: c.sessionToken,
+        // RFC 3339 without milliseconds, as ECS serves it (`2026-01-01T00:00:00Z`).
+        Expiration: c.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+    if (c.accountId)
+        doc.AccountId = c.accountId;
+    return JSON.stringify(doc);
+}
+/** The step's credentials, cached and re-assumed (once, however many ask at a time) near expiry. */
+class CredentialCache {
+    options;
+    fetches = 0;
+    cached;
+    inflight;
+    refreshBeforeMs;
+    now;
+    log;
+    constructor(options) {
+        this.options = options;
+        this.refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
+        this.now = options.now ?? Date.now;
+        this.log = options.log ?? (() => undefined);
+    }
+    /** Credentials valid at least `refreshBeforeMs` longer. */
+    current() {
+        const cached = this.cached;
+        if (cached && cached.expiration.getTime() - this.now() > this.refreshBeforeMs)
+            return Promise.resolve(cached);
+        // Concurrent requests near expiry share one re-assume.
+        this.inflight ??= this.assume();
+        return this.inflight;
+    }
+    async assume() {
+        try {
+            this.fetches++;
+            this.log(this.cached
+                ? 'credential server: credentials near expiry; re-assuming'
+                : 'credential server: assuming');
+            this.cached = await this.options.provider({ minRemainingMs: this.refreshBeforeMs });
+            return this.cached;
+        }
+        finally {
+            this.inflight = undefined;
+        }
+    }
+}
+/** Env mode: the credentials fetched once, handed to the child as AWS_ACCESS_KEY_ID/…; nothing listens. */
+async function envCredentials(cache, regionVars) {
+    const c = await cache.current();
+    return {
+        mode: 'env',
+        url: '',
+        env: () => ({
+            AWS_ACCESS_KEY_ID: c.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+            AWS_SESSION_TOKEN: c.sessionToken,
+            ...regionVars,
+        }),
+        credentials: () => Promise.resolve(c),
+        get fetches() {
+            return cache.fetches;
+        },
+        close: async () => undefined,
+    };
+}
+/** Answers the child's credential requests: only on `path` with the step's token, only GET. */
+function credentialHandler(path, expected, cache, log) {
+    return async (req, res) => {
+        res.setHeader('Cache-Control', 'no-store');
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        // Wrong path and wrong token look the same from outside: 401, empty body.
+        if (url.pathname !== path || !tokenMatches(req.headers.authorization, expected)) {
+            log(`credential server: refused ${req.method ?? '?'} request (${url.pathname !== path ? 'path' : 'token'})`);
+            res.writeHead(401).end();
+            return;
+        }
+        if (req.method !== 'GET') {
+            res.writeHead(405, { Allow: 'GET' }).end();
+            return;
+        }
+        try {
+            const c = await cache.current();
+            res.writeHead(200, { 'Content-Type': 'application/json' }).end(body(c));
+        }
+        catch (e) {
+            // The child learns only that credentials are unavailable; the reason goes to our own log.
+            log(`credential server: could not get credentials: ${e instanceof Error ? e.message : String(e)}`);
+            res.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({
+                Code: 'CredentialsUnavailable',
+                Message: 'site-deploy could not refresh this step’s credentials',
+            }));
+        }
+    };
+}
+/** An HTTP server on 127.0.0.1 and a random port; its port once it listens. */
+async function listenLoopback(handle) {
+    const server = (0,external_node_http_.createServer)((req, res) => {
+        handle(req, res).catch(() => {
+            if (!res.headersSent)
+                res.writeHead(500).end();
+        });
+    });
+    await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = server.address();
+    if (address === null || typeof address === 'string')
+        throw new Error('the credential server has no TCP port');
+    return { server, port: address.port };
+}
+/**
+ * Starts the step's credential endpoint (server mode: 127.0.0.1, random port, random path, random
+ * token; env mode: fetches once and hands out AWS_ACCESS_KEY_ID/… instead).
+ */
+async function startCredentialServer(options) {
+    const mode = options.mode ?? 'server';
+    const log = options.log ?? (() => undefined);
+    const regionVars = { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region };
+    const cache = new CredentialCache(options);
+    if (mode === 'env')
+        return envCredentials(cache, regionVars);
+    const token = (0,external_node_crypto_.randomBytes)(32).toString('base64url');
+    options.mask?.(token);
+    const path = `/creds/${(0,external_node_crypto_.randomBytes)(16).toString('hex')}`;
+    const { server, port } = await listenLoopback(credentialHandler(path, Buffer.from(token, 'utf8'), cache, log));
+    const url = `http://127.0.0.1:${port}${path}`;
+    return {
+        mode,
+        url,
+        env: () => ({
+            AWS_CONTAINER_CREDENTIALS_FULL_URI: url,
+            AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
+            ...regionVars,
+        }),
+        credentials: () => cache.current(),
+        get fetches() {
+            return cache.fetches;
+        },
+        close: () => new Promise((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+        }),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/adapters/run/sessions.ts
+
+/** Who a module step is, for its session policy, name and tags. */
+function stepIdentity(graph, node, backend, purpose, ctx) {
+    return {
+        site: graph.site.name,
+        environment: graph.environment.name,
+        module: node.name,
+        services: node.manifest?.services ?? [],
+        stateObject: backend.kind === 's3' ? { bucket: backend.bucket, key: backend.key } : undefined,
+        repository: ctx.repository,
+        runId: ctx.runId,
+        actor: ctx.actor,
+        purpose,
+    };
+}
+/** The module's session for `purpose`, or undefined when it needs none (no services, local state). */
+function stepSession(c, graph, node, backend, purpose) {
+    if (!graph.credentials)
+        return Promise.resolve(undefined);
+    return c.broker.get(graph.credentials, stepIdentity(graph, node, backend, purpose, c.ctx));
+}
+/** Starts serving the step's session on a loopback endpoint (re-assumed before it expires). */
+async function serveStepCredentials(c, graph, node, backend, purpose) {
+    const target = graph.credentials;
+    if (!target)
+        return undefined;
+    const identity = stepIdentity(graph, node, backend, purpose, c.ctx);
+    const session = await c.broker.get(target, identity);
+    if (!session)
+        return undefined;
+    const server = await startCredentialServer({
+        provider: c.broker.provider(target, identity),
+        region: target.region,
+        mode: c.mode,
+        mask: c.mask,
+    });
+    return { session, env: server.env(), credentials: () => server.credentials(), close: () => server.close() };
 }
 
 ;// CONCATENATED MODULE: ./src/adapters/run/state.ts
@@ -483,8 +746,8 @@ const sensitive_isObj = (v) => v !== null && typeof v === 'object' && !Array.isA
 /** The parts of `value` that a sensitivity tree (`true`, or lists/maps of them) marks. */
 function marked(value, tree, out) {
     const stack = [[value, tree]];
-    while (stack.length > 0) {
-        const [v, t] = stack.pop();
+    for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+        const [v, t] = top;
         if (v === undefined || v === null)
             continue;
         if (t === true)
@@ -507,8 +770,10 @@ function moduleResources(root, out) {
             for (const r of m.resources)
                 if (sensitive_isObj(r))
                     marked(r.values, r.sensitive_values, out);
+        // One by one: spreading a long list into push() would overflow the call stack.
         if (Array.isArray(m.child_modules))
-            stack.push(...m.child_modules);
+            for (const c of m.child_modules)
+                stack.push(c);
     }
 }
 function outputValues(outputs, out) {
@@ -683,173 +948,211 @@ class SpoolReader {
  * outright, the child is told to stop and can still finish its output.
  */
 function runProcess(opts) {
-    const result = {
-        exitCode: null,
-        exitSignal: null,
-        cancelled: false,
-        stdout: '',
-        stderrHead: [],
-        stderrTail: [],
-    };
     if (opts.signal?.aborted)
-        return Promise.resolve({ ...result, cancelled: true });
-    const spool = opts.spoolDir;
-    const seq = ++spoolSeq;
-    const spoolPath = (what) => (0,external_node_path_.join)(spool, `.site-deploy-${what}-${process.pid}-${seq}.log`);
-    const fds = [];
-    const open = (path) => {
+        return Promise.resolve({ ...emptyResult(), cancelled: true });
+    return new ProcessRun(opts).start();
+}
+function emptyResult() {
+    return { exitCode: null, exitSignal: null, cancelled: false, stdout: '', stderrHead: [], stderrTail: [] };
+}
+/** Where a child's output goes: descriptors it is started with, and the spool files behind them. */
+class ChildOutputs {
+    fds = [];
+    stdoutPath;
+    stderrPath;
+    stdoutFd;
+    stderrFd;
+    constructor(opts) {
+        const spool = opts.spoolDir;
+        const seq = ++spoolSeq;
+        const spoolPath = (dir, what) => (0,external_node_path_.join)(dir, `.site-deploy-${what}-${process.pid}-${seq}.log`);
+        if (opts.stdoutFile !== undefined)
+            this.stdoutFd = this.open(opts.stdoutFile);
+        else if (spool !== undefined)
+            this.stdoutFd = this.open((this.stdoutPath = spoolPath(spool, 'out')));
+        if (spool !== undefined)
+            this.stderrFd = this.open((this.stderrPath = spoolPath(spool, 'err')));
+    }
+    open(path) {
         const fd = (0,external_node_fs_.openSync)(path, 'w', 0o600);
-        fds.push(fd);
+        this.fds.push(fd);
         return fd;
-    };
-    let stdoutPath;
-    let stderrPath;
-    let stdoutFd;
-    let stderrFd;
-    if (opts.stdoutFile !== undefined)
-        stdoutFd = open(opts.stdoutFile);
-    else if (spool !== undefined)
-        stdoutFd = open((stdoutPath = spoolPath('out')));
-    if (spool !== undefined)
-        stderrFd = open((stderrPath = spoolPath('err')));
-    const stdoutChunks = [];
-    const wrapper = spool !== undefined ? parentDeathWrapper() : null;
-    return new Promise((resolve) => {
-        let child;
+    }
+    /** The child holds its own copies of the descriptors now (or never started). */
+    closeOurs() {
+        for (const fd of this.fds)
+            (0,external_node_fs_.closeSync)(fd);
+    }
+    removeSpools() {
+        for (const p of [this.stdoutPath, this.stderrPath])
+            if (p)
+                (0,external_node_fs_.rmSync)(p, { force: true });
+    }
+}
+/** One child process from spawn to its result: output split into lines, abort, kill, settle. */
+class ProcessRun {
+    opts;
+    result = emptyResult();
+    outputs;
+    wrapper;
+    stdoutChunks = [];
+    readers = [];
+    stdoutLines;
+    stderrLines;
+    firstStderr = true;
+    child;
+    poll;
+    killTimer;
+    closeTimer;
+    settled = false;
+    resolve = () => undefined;
+    constructor(opts) {
+        this.opts = opts;
+        this.outputs = new ChildOutputs(opts);
+        this.wrapper = opts.spoolDir !== undefined ? parentDeathWrapper() : null;
+        this.stdoutLines = new LineSplitter((lines) => this.logLines(lines));
+        this.stderrLines = new LineSplitter((lines) => this.onStderrLines(lines));
+    }
+    start() {
+        return new Promise((resolve) => {
+            this.resolve = resolve;
+            if (!this.spawnChild())
+                return;
+            this.outputs.closeOurs();
+            this.follow();
+            this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+            this.child.once('error', (e) => {
+                // 'error' without a pid means it never started; 'close' may not follow.
+                if (this.child.pid === undefined) {
+                    this.result.spawnError = e;
+                    this.settle();
+                }
+            });
+            this.child.once('exit', (code, sig) => this.onExit(code, sig));
+            this.child.once('close', () => this.settle());
+        });
+    }
+    /** Starts the child; false (and the result resolved) when spawn refused its arguments. */
+    spawnChild() {
+        const { opts, outputs, wrapper } = this;
         try {
             // Through the wrapper the command is exec'd in place: same pid, same process group.
             const [file, argv] = wrapper
                 ? [wrapper, ['--pdeathsig', 'TERM', '--', opts.command, ...opts.args]]
                 : [opts.command, opts.args];
-            child = (0,external_node_child_process_.spawn)(file, argv, {
+            this.child = (0,external_node_child_process_.spawn)(file, argv, {
                 cwd: opts.cwd,
                 env: opts.env,
                 detached: true,
-                stdio: ['ignore', stdoutFd ?? 'pipe', stderrFd ?? 'pipe'],
+                stdio: ['ignore', outputs.stdoutFd ?? 'pipe', outputs.stderrFd ?? 'pipe'],
             });
+            return true;
         }
         catch (e) {
             // spawn throws synchronously only for malformed arguments; report it like a failed start.
-            for (const fd of fds)
-                (0,external_node_fs_.closeSync)(fd);
-            for (const p of [stdoutPath, stderrPath])
-                if (p)
-                    (0,external_node_fs_.rmSync)(p, { force: true });
-            resolve({ ...result, spawnError: e });
-            return;
+            outputs.closeOurs();
+            outputs.removeSpools();
+            this.resolve({ ...this.result, spawnError: e });
+            return false;
         }
-        // The child holds its own copies of the descriptors now.
-        for (const fd of fds)
-            (0,external_node_fs_.closeSync)(fd);
-        const log = opts.log;
-        const logLines = (lines) => {
-            if (log && lines.length)
-                log(lines.join('\n') + '\n');
-        };
-        let firstStderr = true;
-        const stderrLines = new LineSplitter((all) => {
-            let lines = all;
-            if (wrapper && firstStderr && lines[0] !== undefined && EXEC_FAILED.test(lines[0])) {
-                // The command never started: report it as the spawn failure it is, not as its output.
-                const denied = lines[0].endsWith('Permission denied');
-                result.spawnError = Object.assign(new Error(lines[0].replace(/^setpriv: /, '')), {
-                    code: denied ? 'EACCES' : 'ENOENT',
-                });
-                lines = lines.slice(1);
-            }
-            firstStderr = false;
-            for (const l of lines) {
-                if (result.stderrHead.length < HEAD_LINES)
-                    result.stderrHead.push(l);
-                result.stderrTail.push(l);
-                if (result.stderrTail.length > TAIL_LINES)
-                    result.stderrTail.shift();
-            }
-            logLines(lines);
-        });
-        const stdoutLines = new LineSplitter(logLines);
-        const logStdout = opts.logStdout !== false;
-        const onStdout = (d) => {
-            if (opts.captureStdout)
-                stdoutChunks.push(d);
-            if (logStdout)
-                stdoutLines.push(d);
-        };
-        const onStderr = (d) => stderrLines.push(d);
-        const readers = [];
+    }
+    logLines(lines) {
+        if (this.opts.log && lines.length)
+            this.opts.log(lines.join('\n') + '\n');
+    }
+    onStderrLines(all) {
+        let lines = all;
+        const first = lines[0];
+        if (this.wrapper && this.firstStderr && first !== undefined && EXEC_FAILED.test(first)) {
+            // The command never started: report it as the spawn failure it is, not as its output.
+            const denied = first.endsWith('Permission denied');
+            this.result.spawnError = Object.assign(new Error(first.replace(/^setpriv: /, '')), {
+                code: denied ? 'EACCES' : 'ENOENT',
+            });
+            lines = lines.slice(1);
+        }
+        this.firstStderr = false;
+        const { stderrHead, stderrTail } = this.result;
+        for (const l of lines) {
+            if (stderrHead.length < HEAD_LINES)
+                stderrHead.push(l);
+            stderrTail.push(l);
+            if (stderrTail.length > TAIL_LINES)
+                stderrTail.shift();
+        }
+        this.logLines(lines);
+    }
+    onStdout = (d) => {
+        if (this.opts.captureStdout)
+            this.stdoutChunks.push(d);
+        if (this.opts.logStdout !== false)
+            this.stdoutLines.push(d);
+    };
+    onStderr = (d) => this.stderrLines.push(d);
+    /** Reads the child's pipes, or polls its spool files. */
+    follow() {
+        const { stdoutPath, stderrPath } = this.outputs;
         if (stdoutPath)
-            readers.push(new SpoolReader(stdoutPath, onStdout));
+            this.readers.push(new SpoolReader(stdoutPath, this.onStdout));
         if (stderrPath)
-            readers.push(new SpoolReader(stderrPath, onStderr));
-        child.stdout?.on('data', onStdout);
-        child.stderr?.on('data', onStderr);
-        const poll = readers.length > 0
-            ? setInterval(() => {
-                for (const r of readers)
+            this.readers.push(new SpoolReader(stderrPath, this.onStderr));
+        this.child.stdout?.on('data', this.onStdout);
+        this.child.stderr?.on('data', this.onStderr);
+        if (this.readers.length > 0)
+            this.poll = setInterval(() => {
+                for (const r of this.readers)
                     r.read();
-            }, SPOOL_POLL_MS)
-            : undefined;
-        let killTimer;
-        let closeTimer;
-        const killGroup = () => {
-            if (child.pid === undefined)
-                return;
-            try {
-                process.kill(-child.pid, 'SIGKILL');
-            }
-            catch {
-                // ESRCH: the group is already gone.
-            }
-        };
-        const onAbort = () => {
-            result.cancelled = true;
-            child.kill('SIGTERM');
-            killTimer = setTimeout(killGroup, opts.killGraceMs ?? 20_000);
-        };
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        let settled = false;
-        const settle = () => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(killTimer);
-            clearTimeout(closeTimer);
-            clearInterval(poll);
-            opts.signal?.removeEventListener('abort', onAbort);
-            for (const r of readers)
-                r.finish();
-            stdoutLines.end();
-            stderrLines.end();
-            if (opts.captureStdout)
-                result.stdout = Buffer.concat(stdoutChunks).toString('utf8');
-            if (result.spawnError)
-                result.exitCode = null;
-            resolve(result);
-        };
-        child.once('error', (e) => {
-            // 'error' without a pid means it never started; 'close' may not follow.
-            if (child.pid === undefined) {
-                result.spawnError = e;
-                settle();
-            }
-        });
-        child.once('exit', (code, sig) => {
-            result.exitCode = code;
-            result.exitSignal = sig;
-            // Cancelled: reap what the tool left behind (a provisioner's `sleep` outlives its shell).
-            if (result.cancelled)
-                killGroup();
-            // Spooled output is complete at exit, whatever a backgrounded grandchild still holds open.
-            if (readers.length > 0 && !child.stdout && !child.stderr)
-                return settle();
-            closeTimer = setTimeout(() => {
-                child.stdout?.destroy();
-                child.stderr?.destroy();
-                settle();
-            }, CLOSE_WAIT_MS);
-        });
-        child.once('close', settle);
-    });
+            }, SPOOL_POLL_MS);
+    }
+    killGroup = () => {
+        if (this.child.pid === undefined)
+            return;
+        try {
+            process.kill(-this.child.pid, 'SIGKILL');
+        }
+        catch {
+            // ESRCH: the group is already gone.
+        }
+    };
+    onAbort = () => {
+        this.result.cancelled = true;
+        this.child.kill('SIGTERM');
+        this.killTimer = setTimeout(this.killGroup, this.opts.killGraceMs ?? 20_000);
+    };
+    onExit(code, sig) {
+        this.result.exitCode = code;
+        this.result.exitSignal = sig;
+        // Cancelled: reap what the tool left behind (a provisioner's `sleep` outlives its shell).
+        if (this.result.cancelled)
+            this.killGroup();
+        // Spooled output is complete at exit, whatever a backgrounded grandchild still holds open.
+        if (this.readers.length > 0 && !this.child.stdout && !this.child.stderr)
+            return this.settle();
+        this.closeTimer = setTimeout(() => {
+            this.child.stdout?.destroy();
+            this.child.stderr?.destroy();
+            this.settle();
+        }, CLOSE_WAIT_MS);
+    }
+    settle() {
+        if (this.settled)
+            return;
+        this.settled = true;
+        clearTimeout(this.killTimer);
+        clearTimeout(this.closeTimer);
+        clearInterval(this.poll);
+        this.opts.signal?.removeEventListener('abort', this.onAbort);
+        for (const r of this.readers)
+            r.finish();
+        this.stdoutLines.end();
+        this.stderrLines.end();
+        const result = this.result;
+        if (this.opts.captureStdout)
+            result.stdout = Buffer.concat(this.stdoutChunks).toString('utf8');
+        if (result.spawnError)
+            result.exitCode = null;
+        this.resolve(result);
+    }
 }
 /** Environment variables a step's child must not inherit from this process. */
 const STRIPPED_ENV = [
@@ -1020,6 +1323,10 @@ function sha256File(path) {
 function errorText(e) {
     return e instanceof Error ? e.message : String(e);
 }
+/** Ends a step that started at `started` (ms): its result, with how long it took. */
+function stepFinisher(started) {
+    return (r) => ({ hasChanges: false, outputs: {}, ...r, durationMs: Date.now() - started });
+}
 
 ;// CONCATENATED MODULE: ./src/adapters/engines/command.ts
 
@@ -1105,6 +1412,60 @@ function tailText(r) {
         t.pop();
     return t.length ? `\n${t.join('\n')}` : '';
 }
+const stepFile = (req, name) => (0,external_node_path_.join)(req.workDir, COMMAND_FILES[name]);
+/** Runs one of the module's scripts with its files in the environment; throws StepFailed when it does not succeed. */
+async function runScript(req, exe, name, outputsFile, changesFile) {
+    req.log(`$ ${exe}\n`);
+    const r = await runProcess({
+        command: exe,
+        args: [],
+        cwd: req.moduleDir,
+        env: childEnv({
+            ...req.env,
+            SITE_DEPLOY_INPUTS: stepFile(req, 'inputs'),
+            SITE_DEPLOY_OUTPUTS: outputsFile,
+            SITE_DEPLOY_CHANGES: changesFile,
+        }),
+        log: req.log,
+        spoolDir: req.workDir,
+        signal: req.signal,
+        killGraceMs: req.killGraceMs,
+    });
+    if (r.cancelled) {
+        const how = r.exitSignal === 'SIGKILL' ? '; killed after the grace period' : '';
+        throw new StepFailed(`cancelled during ${name}${how}${tailText(r)}`, 'cancelled');
+    }
+    if (r.spawnError) {
+        const hint = r.spawnError.code === 'ENOENT' ? " (its '#!' interpreter was not found)" : '';
+        throw new StepFailed(`${exe} could not start: ${r.spawnError.code ?? r.spawnError.message}${hint}`);
+    }
+    if (r.exitCode !== 0) {
+        const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
+        throw new StepFailed(`${name} failed (${exit})${tailText(r)}`);
+    }
+}
+/** A fresh work folder with the inputs file the scripts read. */
+async function prepareWorkDir(req) {
+    try {
+        await freshWorkDir(req.workDir);
+        await writePrivateJson(stepFile(req, 'inputs'), req.inputs);
+    }
+    catch (e) {
+        throw new StepFailed(`could not prepare the work folder ${req.workDir}: ${errorText(e)}`);
+    }
+}
+/** `plan`: its changes (when it wrote them) and the outputs it knows at plan time. */
+async function planScript(req, exe, progress) {
+    await runScript(req, exe, 'plan', stepFile(req, 'planOutputs'), stepFile(req, 'changes'));
+    const changesDoc = await readOptionalJson(stepFile(req, 'changes'), 'SITE_DEPLOY_CHANGES');
+    if (changesDoc !== undefined) {
+        progress.changes = parseChanges(changesDoc);
+        const c = progress.changes;
+        progress.hasChanges = c.add + c.change + c.destroy > 0;
+    }
+    const planOutputsDoc = await readOptionalJson(stepFile(req, 'planOutputs'), 'SITE_DEPLOY_OUTPUTS (plan)');
+    return planOutputsDoc === undefined ? {} : parseCommandOutputs(planOutputsDoc);
+}
 /**
  * Runs `command` modules (SPEC §5): the module folder's `plan`, then in apply mode `apply`,
  * with the module folder as working directory and SITE_DEPLOY_INPUTS/OUTPUTS/CHANGES files in
@@ -1115,83 +1476,33 @@ class CommandEngine {
     async run(req) {
         assertAbsolute('moduleDir', req.moduleDir);
         assertAbsolute('workDir', req.workDir);
-        const started = Date.now();
-        const done = (r) => ({
-            hasChanges: false,
-            outputs: {},
-            ...r,
-            durationMs: Date.now() - started,
-        });
+        const done = stepFinisher(Date.now());
         if (req.signal?.aborted)
             return done({ status: 'cancelled', error: 'cancelled before it started' });
-        const file = (name) => (0,external_node_path_.join)(req.workDir, COMMAND_FILES[name]);
-        let hasChanges = true;
-        let changes;
+        const progress = { hasChanges: true };
         try {
             const planExe = await checkExecutable(req.moduleDir, 'plan');
             const applyExe = req.mode === 'apply' ? await checkExecutable(req.moduleDir, 'apply') : undefined;
-            try {
-                await freshWorkDir(req.workDir);
-                await writePrivateJson(file('inputs'), req.inputs);
-            }
-            catch (e) {
-                throw new StepFailed(`could not prepare the work folder ${req.workDir}: ${errorText(e)}`);
-            }
-            const script = async (exe, name, outputsFile, changesFile) => {
-                req.log(`$ ${exe}\n`);
-                const r = await runProcess({
-                    command: exe,
-                    args: [],
-                    cwd: req.moduleDir,
-                    env: childEnv({
-                        ...req.env,
-                        SITE_DEPLOY_INPUTS: file('inputs'),
-                        SITE_DEPLOY_OUTPUTS: outputsFile,
-                        SITE_DEPLOY_CHANGES: changesFile,
-                    }),
-                    log: req.log,
-                    spoolDir: req.workDir,
-                    signal: req.signal,
-                    killGraceMs: req.killGraceMs,
-                });
-                if (r.cancelled) {
-                    const how = r.exitSignal === 'SIGKILL' ? '; killed after the grace period' : '';
-                    throw new StepFailed(`cancelled during ${name}${how}${tailText(r)}`, 'cancelled');
-                }
-                if (r.spawnError) {
-                    const hint = r.spawnError.code === 'ENOENT' ? " (its '#!' interpreter was not found)" : '';
-                    throw new StepFailed(`${exe} could not start: ${r.spawnError.code ?? r.spawnError.message}${hint}`);
-                }
-                if (r.exitCode !== 0) {
-                    const exit = r.exitCode === null ? `signal ${r.exitSignal}` : `exit ${r.exitCode}`;
-                    throw new StepFailed(`${name} failed (${exit})${tailText(r)}`);
-                }
-            };
-            await script(planExe, 'plan', file('planOutputs'), file('changes'));
-            const changesDoc = await readOptionalJson(file('changes'), 'SITE_DEPLOY_CHANGES');
-            if (changesDoc !== undefined) {
-                changes = parseChanges(changesDoc);
-                hasChanges = changes.add + changes.change + changes.destroy > 0;
-            }
-            const planOutputsDoc = await readOptionalJson(file('planOutputs'), 'SITE_DEPLOY_OUTPUTS (plan)');
-            const planOutputs = planOutputsDoc === undefined ? {} : parseCommandOutputs(planOutputsDoc);
-            if (req.mode === 'plan' || !applyExe || !hasChanges) {
+            await prepareWorkDir(req);
+            const planOutputs = await planScript(req, planExe, progress);
+            const { hasChanges, changes } = progress;
+            if (req.mode === 'plan' || !applyExe || !hasChanges)
                 return done({
                     status: hasChanges ? 'succeeded' : 'no-op',
                     hasChanges,
                     changes,
                     outputs: planOutputs,
                 });
-            }
             const refused = await req.beforeApply?.({ changes });
             if (refused !== undefined)
                 return done({ status: 'failed', hasChanges, changes, error: refused });
-            await script(applyExe, 'apply', file('outputs'), file('applyChanges'));
-            const outputsDoc = await readOptionalJson(file('outputs'), 'SITE_DEPLOY_OUTPUTS (apply)');
+            await runScript(req, applyExe, 'apply', stepFile(req, 'outputs'), stepFile(req, 'applyChanges'));
+            const outputsDoc = await readOptionalJson(stepFile(req, 'outputs'), 'SITE_DEPLOY_OUTPUTS (apply)');
             const outputs = outputsDoc === undefined ? planOutputs : parseCommandOutputs(outputsDoc);
             return done({ status: 'succeeded', hasChanges, changes, outputs });
         }
         catch (e) {
+            const { hasChanges, changes } = progress;
             if (e instanceof StepFailed)
                 return done({ status: e.status, hasChanges, changes, error: e.message });
             return done({ status: 'failed', hasChanges, changes, error: `command step failed: ${errorText(e)}` });
@@ -1487,35 +1798,14 @@ function parseOutputJson(text) {
     return outputs;
 }
 /**
- * The loopback credential endpoint's credentials, when the step was given one and no static keys
- * (the S3 client reads static keys from the environment itself).
- */
-async function endpointCredentials(env) {
-    const uri = env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
-    if (!uri || (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY))
-        return undefined;
-    const res = await fetch(uri, {
-        headers: env.AWS_CONTAINER_AUTHORIZATION_TOKEN
-            ? { authorization: env.AWS_CONTAINER_AUTHORIZATION_TOKEN }
-            : {},
-        signal: AbortSignal.timeout(10_000),
-    });
-    if (!res.ok)
-        throw new Error(`the step's credential endpoint answered ${res.status}`);
-    const c = (await res.json());
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.Token };
-}
-/**
  * The outputs in the state a step just wrote — the document `output -json` reads — from the local
- * file, or from the S3 object with the step's own credentials (its session may read its state
- * object). Undefined when an S3 step has no credentials of its own to read it with.
+ * file, or from the S3 object with the step's own credentials from its request (its session may
+ * read its state object). Undefined when an S3 step has no credentials of its own to read it with.
  */
-async function writtenStateOutputs(module, backend, env) {
-    const credentials = backend.kind === 's3' ? await endpointCredentials(env) : undefined;
-    const own = Boolean(credentials || (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY));
-    if (backend.kind === 's3' && !own)
+async function writtenStateOutputs(module, backend, env, credentials) {
+    if (backend.kind === 's3' && credentials === undefined)
         return undefined;
-    return (await readStateOutputs(module, backend, env, credentials)) ?? {};
+    return ((await readStateOutputs(module, backend, env, backend.kind === 's3' ? credentials : undefined)) ?? {});
 }
 /** A plan with nothing to do, as `show -json` would describe it for the digest and the summary. */
 const NO_CHANGES_PLAN = Object.freeze({
@@ -1721,13 +2011,7 @@ class TerraformEngine {
         assertAbsolute('workDir', req.workDir);
         if (req.backend.kind === 'local')
             assertAbsolute('backend.path', req.backend.path);
-        const started = Date.now();
-        const done = (r) => ({
-            hasChanges: false,
-            outputs: {},
-            ...r,
-            durationMs: Date.now() - started,
-        });
+        const done = stepFinisher(Date.now());
         if (req.signal?.aborted)
             return done({ status: 'cancelled', error: 'cancelled before it started' });
         const env = stepEnv(req);
@@ -1736,12 +2020,13 @@ class TerraformEngine {
         const warm = req.warmup ? await req.warmup.catch(() => undefined) : undefined;
         if (req.signal?.aborted)
             return done({ status: 'cancelled', error: 'cancelled before it started' });
-        if (warm && !('failed' in warm))
-            for (const chunk of warm.log)
+        const warmed = warm && !('failed' in warm) ? warm : undefined;
+        if (warmed)
+            for (const chunk of warmed.log)
                 req.log(chunk);
         let folder;
         try {
-            folder = warm && !('failed' in warm) ? warm : await prepareFolder(req, env);
+            folder = warmed ?? (await prepareFolder(req, env));
             await writePrivateJson((0,external_node_path_.join)(folder.cwd, TERRAFORM_FILES.tfvars), req.inputs);
         }
         catch (e) {
@@ -1750,126 +2035,156 @@ class TerraformEngine {
                 error: `could not prepare the work folder ${req.workDir}: ${errorText(e)}`,
             });
         }
-        const workDir = folder.cwd;
-        const tf = terraformRunner(req, env, workDir);
-        const planJsonPath = (0,external_node_path_.join)(workDir, TERRAFORM_FILES.planJson);
-        const lock = `-lock-timeout=${(0,duration/* goDuration */.L)(req.lockTimeout)}`;
-        let hasChanges = false;
-        let planSha256;
-        let parsed;
+        return new TerraformStep(req, env, folder, done).run();
+    }
+}
+/** One step in its prepared folder: init if needed, plan, then show and apply what it changes. */
+class TerraformStep {
+    req;
+    env;
+    folder;
+    done;
+    tf;
+    planJsonPath;
+    lock;
+    hasChanges = false;
+    planSha256;
+    parsed;
+    constructor(req, env, folder, done) {
+        this.req = req;
+        this.env = env;
+        this.folder = folder;
+        this.done = done;
+        this.tf = terraformRunner(req, this.env, folder.cwd);
+        this.planJsonPath = (0,external_node_path_.join)(folder.cwd, TERRAFORM_FILES.planJson);
+        this.lock = `-lock-timeout=${(0,duration/* goDuration */.L)(req.lockTimeout)}`;
+    }
+    async run() {
         try {
-            let reused = folder.initialised === 'kept';
-            if (!folder.initialised)
-                reused = await ensureInit(req, folder, tf);
-            const planArgs = [
-                'plan',
-                '-input=false',
-                '-no-color',
-                lock,
-                '-detailed-exitcode',
-                `-out=${TERRAFORM_FILES.plan}`,
-            ];
-            let plan;
-            try {
-                plan = await tf(planArgs, { okCodes: [0, 2] });
-            }
-            catch (e) {
-                // A reused data folder Terraform does not accept after all: rebuild it once.
-                if (!(reused && e instanceof terraform_StepFailed && e.result.status === 'failed' && needsInit(e.stderr)))
-                    throw e;
-                req.log('the kept Terraform data folder needs init after all: rebuilding it\n');
-                await initFolder(req, folder, tf);
-                plan = await tf(planArgs, { okCodes: [0, 2] });
-            }
-            hasChanges = plan.exitCode === 2;
-            planSha256 = await sha256File((0,external_node_path_.join)(workDir, TERRAFORM_FILES.plan));
-            // The outputs a step leaves: from the state Terraform just wrote (local backend: the file,
-            // as `output -json` reads it; S3: the object, with the step's credentials), else `output -json`.
-            const stateOutputs = async () => {
-                const module = (0,external_node_path_.basename)(req.workDir);
-                if (req.backend.kind === 'local')
-                    return (await writtenStateOutputs(module, req.backend, env)) ?? {};
-                try {
-                    const read = await writtenStateOutputs(module, req.backend, env);
-                    if (read)
-                        return read;
-                }
-                catch (e) {
-                    req.log(`outputs: ${errorText(e)}; asking Terraform instead\n`);
-                }
-                const out = await tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false });
-                return parseOutputJson(out.stdout);
-            };
-            if (!hasChanges) {
-                // Nothing to do (-detailed-exitcode 0): no `show -json`, nothing to apply; the outputs are
-                // the state's, unchanged.
-                parsed = NO_CHANGES_PLAN;
-                req.onPlan?.(parsed);
-                return done({
-                    status: 'no-op',
-                    hasChanges,
-                    plan: parsed,
-                    planSha256,
-                    outputs: await stateOutputs(),
-                    ...(req.mode === 'plan' ? { unknownOutputs: [] } : {}),
-                });
-            }
-            await tf(['show', '-json', '-no-color', TERRAFORM_FILES.plan], {
-                stdoutFile: planJsonPath,
-                logStdout: false,
-            });
-            parsed = (0,plan_summary/* parsePlanJson */.Xj)(await (0,promises_.readFile)(planJsonPath, 'utf8'), 'terraform show -json');
-            req.onPlan?.(parsed);
-            if (req.mode === 'plan') {
-                const { outputs, unknown } = plannedOutputs(parsed);
-                return done({
-                    status: 'succeeded',
-                    hasChanges,
-                    planJsonPath,
-                    plan: parsed,
-                    planSha256,
-                    outputs,
-                    unknownOutputs: unknown,
-                });
-            }
-            const refused = await req.beforeApply?.({ planJsonPath, planSha256 });
-            if (refused !== undefined)
-                return done({
-                    status: 'failed',
-                    hasChanges,
-                    planJsonPath,
-                    plan: parsed,
-                    planSha256,
-                    error: refused,
-                });
-            await tf(['apply', '-input=false', '-no-color', '-auto-approve', lock, TERRAFORM_FILES.plan]);
-            return done({
-                status: 'succeeded',
-                hasChanges,
-                planJsonPath,
-                plan: parsed,
-                planSha256,
-                outputs: await stateOutputs(),
-            });
+            await this.plan();
+            if (!this.hasChanges)
+                return await this.noChanges();
+            await this.show();
+            if (this.req.mode === 'plan')
+                return this.planned();
+            return await this.apply();
         }
         catch (e) {
-            if (!(e instanceof terraform_StepFailed)) {
-                // fs or JSON trouble after Terraform succeeded: still the step's failure, with the cause.
-                return done({
-                    status: 'failed',
-                    hasChanges,
-                    planSha256,
-                    error: `terraform step failed in ${workDir}: ${errorText(e)}`,
-                });
-            }
-            return done({
-                ...e.result,
+            return this.failure(e);
+        }
+    }
+    /** `init` unless the kept data folder is current, then `plan -out -detailed-exitcode`. */
+    async plan() {
+        const { req, folder, tf } = this;
+        let reused = folder.initialised === 'kept';
+        if (!folder.initialised)
+            reused = await ensureInit(req, folder, tf);
+        const args = [
+            'plan',
+            '-input=false',
+            '-no-color',
+            this.lock,
+            '-detailed-exitcode',
+            `-out=${TERRAFORM_FILES.plan}`,
+        ];
+        let plan;
+        try {
+            plan = await tf(args, { okCodes: [0, 2] });
+        }
+        catch (e) {
+            // A reused data folder Terraform does not accept after all: rebuild it once.
+            if (!(reused && e instanceof terraform_StepFailed && e.result.status === 'failed' && needsInit(e.stderr)))
+                throw e;
+            req.log('the kept Terraform data folder needs init after all: rebuilding it\n');
+            await initFolder(req, folder, tf);
+            plan = await tf(args, { okCodes: [0, 2] });
+        }
+        this.hasChanges = plan.exitCode === 2;
+        this.planSha256 = await sha256File((0,external_node_path_.join)(folder.cwd, TERRAFORM_FILES.plan));
+    }
+    /**
+     * The outputs a step leaves: from the state Terraform just wrote (local backend: the file, as
+     * `output -json` reads it; S3: the object, with the step's credentials), else `output -json`.
+     */
+    async outputs() {
+        const { req, env } = this;
+        const module = (0,external_node_path_.basename)(req.workDir);
+        if (req.backend.kind === 'local')
+            return (await writtenStateOutputs(module, req.backend, env)) ?? {};
+        try {
+            const read = await writtenStateOutputs(module, req.backend, env, req.credentials);
+            if (read)
+                return read;
+        }
+        catch (e) {
+            req.log(`outputs: ${errorText(e)}; asking Terraform instead\n`);
+        }
+        const out = await this.tf(['output', '-json', '-no-color'], { captureStdout: true, logStdout: false });
+        return parseOutputJson(out.stdout);
+    }
+    /** Nothing to do (-detailed-exitcode 0): no `show -json`, nothing to apply; the state's outputs, unchanged. */
+    async noChanges() {
+        this.parsed = NO_CHANGES_PLAN;
+        this.req.onPlan?.(this.parsed);
+        return this.done({
+            status: 'no-op',
+            hasChanges: false,
+            plan: this.parsed,
+            planSha256: this.planSha256,
+            outputs: await this.outputs(),
+            ...(this.req.mode === 'plan' ? { unknownOutputs: [] } : {}),
+        });
+    }
+    /** `show -json` into the plan file (never the log), parsed and handed to `onPlan` before any apply. */
+    async show() {
+        await this.tf(['show', '-json', '-no-color', TERRAFORM_FILES.plan], {
+            stdoutFile: this.planJsonPath,
+            logStdout: false,
+        });
+        this.parsed = (0,plan_summary/* parsePlanJson */.Xj)(await (0,promises_.readFile)(this.planJsonPath, 'utf8'), 'terraform show -json');
+        this.req.onPlan?.(this.parsed);
+    }
+    /** What a plan with changes leaves: its document and the outputs it already knows. */
+    planned() {
+        const { outputs, unknown } = plannedOutputs(this.parsed);
+        return this.done({ status: 'succeeded', ...this.planFields(), outputs, unknownOutputs: unknown });
+    }
+    /** The saved plan applied, unless `beforeApply` refuses it; then the outputs of the new state. */
+    async apply() {
+        const { planJsonPath, planSha256 } = this;
+        const refused = await this.req.beforeApply?.({ planJsonPath, planSha256 });
+        if (refused !== undefined)
+            return this.done({ status: 'failed', ...this.planFields(), error: refused });
+        await this.tf(['apply', '-input=false', '-no-color', '-auto-approve', this.lock, TERRAFORM_FILES.plan]);
+        return this.done({ status: 'succeeded', ...this.planFields(), outputs: await this.outputs() });
+    }
+    planFields() {
+        return {
+            hasChanges: this.hasChanges,
+            planJsonPath: this.planJsonPath,
+            plan: this.parsed,
+            planSha256: this.planSha256,
+        };
+    }
+    /** A Terraform failure or cancellation, with what the step got to; anything else names the folder. */
+    failure(e) {
+        const { hasChanges, planSha256, planJsonPath, parsed } = this;
+        if (!(e instanceof terraform_StepFailed)) {
+            // fs or JSON trouble after Terraform succeeded: still the step's failure, with the cause.
+            return this.done({
+                status: 'failed',
                 hasChanges,
                 planSha256,
-                ...(planSha256 && (0,external_node_fs_.existsSync)(planJsonPath) ? { planJsonPath } : {}),
-                ...(parsed !== undefined ? { plan: parsed } : {}),
+                error: `terraform step failed in ${this.folder.cwd}: ${errorText(e)}`,
             });
         }
+        return this.done({
+            ...e.result,
+            hasChanges,
+            planSha256,
+            ...(planSha256 && (0,external_node_fs_.existsSync)(planJsonPath) ? { planJsonPath } : {}),
+            ...(parsed !== undefined ? { plan: parsed } : {}),
+        });
     }
 }
 
@@ -1883,216 +2198,8 @@ function engineFor(kind) {
     return kind === 'command' ? new CommandEngine() : new TerraformEngine();
 }
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __webpack_require__(37067);
-;// CONCATENATED MODULE: ./src/adapters/aws/credential-server.ts
-/**
- * Serves one step's credentials to its child process over the container-credentials protocol
- * (`AWS_CONTAINER_CREDENTIALS_FULL_URI` + `AWS_CONTAINER_AUTHORIZATION_TOKEN`), which the AWS SDKs,
- * the AWS CLI and Terraform read and re-read before expiry — so a step may outlive its session.
- * Loopback only, a random path and a per-step random token; nothing touches disk or GITHUB_ENV.
- */
-
-
-/** Variables that would shadow or redirect the step's credentials in a child; `childEnvWith` removes them. */
-const AMBIENT_CREDENTIAL_VARS = (/* unused pure expression or super */ null && ([
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_SESSION_TOKEN',
-    'AWS_SECURITY_TOKEN',
-    'AWS_CREDENTIAL_EXPIRATION',
-    'AWS_PROFILE',
-    'AWS_DEFAULT_PROFILE',
-    'AWS_ROLE_ARN',
-    'AWS_ROLE_SESSION_NAME',
-    'AWS_WEB_IDENTITY_TOKEN_FILE',
-    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
-    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
-    'AWS_REGION',
-    'AWS_DEFAULT_REGION',
-    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-    'ACTIONS_ID_TOKEN_REQUEST_URL',
-]));
-/**
- * A child environment: `base` without any ambient credential variable (the env provider would
- * otherwise win over the container endpoint, and the OIDC request token could mint tokens), plus `step`.
- */
-function childEnvWith(base, step = {}) {
-    const out = {};
-    const drop = new Set(AMBIENT_CREDENTIAL_VARS);
-    for (const [k, v] of Object.entries(base))
-        if (v !== undefined && !drop.has(k))
-            out[k] = v;
-    return { ...out, ...step };
-}
-function tokenMatches(given, expected) {
-    if (given === undefined)
-        return false;
-    const g = Buffer.from(given, 'utf8');
-    return g.length === expected.length && (0,external_node_crypto_.timingSafeEqual)(g, expected);
-}
-function body(c) {
-    const doc = {
-        AccessKeyId: c.accessKeyId,
-        SecretAccessKey: c.secretAccessKey,
-        Token: c.sessionToken,
-        // RFC 3339 without milliseconds, as ECS serves it (`2026-01-01T00:00:00Z`).
-        Expiration: c.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    };
-    if (c.accountId)
-        doc.AccountId = c.accountId;
-    return JSON.stringify(doc);
-}
-/**
- * Starts the step's credential endpoint (server mode: 127.0.0.1, random port, random path, random
- * token; env mode: fetches once and hands out AWS_ACCESS_KEY_ID/… instead).
- */
-async function startCredentialServer(options) {
-    const mode = options.mode ?? 'server';
-    const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
-    const now = options.now ?? Date.now;
-    const log = options.log ?? (() => undefined);
-    const regionVars = { AWS_REGION: options.region, AWS_DEFAULT_REGION: options.region };
-    let fetches = 0;
-    let cached;
-    let inflight;
-    const current = () => {
-        if (cached && cached.expiration.getTime() - now() > refreshBeforeMs)
-            return Promise.resolve(cached);
-        // Concurrent requests near expiry share one re-assume.
-        inflight ??= (async () => {
-            try {
-                fetches++;
-                log(cached ? 'credential server: credentials near expiry; re-assuming' : 'credential server: assuming');
-                cached = await options.provider({ minRemainingMs: refreshBeforeMs });
-                return cached;
-            }
-            finally {
-                inflight = undefined;
-            }
-        })();
-        return inflight;
-    };
-    if (mode === 'env') {
-        const c = await current();
-        return {
-            mode,
-            url: '',
-            env: () => ({
-                AWS_ACCESS_KEY_ID: c.accessKeyId,
-                AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
-                AWS_SESSION_TOKEN: c.sessionToken,
-                ...regionVars,
-            }),
-            get fetches() {
-                return fetches;
-            },
-            close: async () => undefined,
-        };
-    }
-    const token = (0,external_node_crypto_.randomBytes)(32).toString('base64url');
-    options.mask?.(token);
-    const expected = Buffer.from(token, 'utf8');
-    const path = `/creds/${(0,external_node_crypto_.randomBytes)(16).toString('hex')}`;
-    const handle = async (req, res) => {
-        res.setHeader('Cache-Control', 'no-store');
-        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        // Wrong path and wrong token look the same from outside: 401, empty body.
-        if (url.pathname !== path || !tokenMatches(req.headers.authorization, expected)) {
-            log(`credential server: refused ${req.method ?? '?'} request (${url.pathname !== path ? 'path' : 'token'})`);
-            res.writeHead(401).end();
-            return;
-        }
-        if (req.method !== 'GET') {
-            res.writeHead(405, { Allow: 'GET' }).end();
-            return;
-        }
-        try {
-            const c = await current();
-            res.writeHead(200, { 'Content-Type': 'application/json' }).end(body(c));
-        }
-        catch (e) {
-            // The child learns only that credentials are unavailable; the reason goes to our own log.
-            log(`credential server: could not get credentials: ${e instanceof Error ? e.message : String(e)}`);
-            res.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({
-                Code: 'CredentialsUnavailable',
-                Message: 'site-deploy could not refresh this step’s credentials',
-            }));
-        }
-    };
-    const server = (0,external_node_http_.createServer)((req, res) => {
-        handle(req, res).catch(() => {
-            if (!res.headersSent)
-                res.writeHead(500).end();
-        });
-    });
-    await new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address();
-    const url = `http://127.0.0.1:${port}${path}`;
-    return {
-        mode,
-        url,
-        env: () => ({
-            AWS_CONTAINER_CREDENTIALS_FULL_URI: url,
-            AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
-            ...regionVars,
-        }),
-        get fetches() {
-            return fetches;
-        },
-        close: () => new Promise((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-        }),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/adapters/run/sessions.ts
-
-/** Who a module step is, for its session policy, name and tags. */
-function stepIdentity(graph, node, backend, purpose, ctx) {
-    return {
-        site: graph.site.name,
-        environment: graph.environment.name,
-        module: node.name,
-        services: node.manifest?.services ?? [],
-        stateObject: backend.kind === 's3' ? { bucket: backend.bucket, key: backend.key } : undefined,
-        repository: ctx.repository,
-        runId: ctx.runId,
-        actor: ctx.actor,
-        purpose,
-    };
-}
-/** The module's session for `purpose`, or undefined when it needs none (no services, local state). */
-function stepSession(c, graph, node, backend, purpose) {
-    if (!graph.credentials)
-        return Promise.resolve(undefined);
-    return c.broker.get(graph.credentials, stepIdentity(graph, node, backend, purpose, c.ctx));
-}
-/** Starts serving the step's session on a loopback endpoint (re-assumed before it expires). */
-async function serveStepCredentials(c, graph, node, backend, purpose) {
-    const target = graph.credentials;
-    if (!target)
-        return undefined;
-    const identity = stepIdentity(graph, node, backend, purpose, c.ctx);
-    const session = await c.broker.get(target, identity);
-    if (!session)
-        return undefined;
-    const server = await startCredentialServer({
-        provider: c.broker.provider(target, identity),
-        region: target.region,
-        mode: c.mode,
-        mask: c.mask,
-    });
-    return { session, env: server.env(), close: () => server.close() };
-}
-
 ;// CONCATENATED MODULE: ./src/adapters/run/steps.ts
+
 
 
 
@@ -2188,131 +2295,152 @@ function warmAhead(terraform, graph, settings) {
     };
 }
 function enginePorts(ws, graph, settings) {
-    const site = graph.site.name;
-    const env = graph.environment.name;
-    const terraform = new TerraformEngine();
-    const { warmups, dispose } = warmAhead(terraform, graph, settings);
+    const steps = new EngineSteps(ws, graph, settings);
     return {
-        dispose,
-        async stateOutputs(node) {
-            const backend = backendFor(settings.root, graph, node);
-            const c = settings.credentials;
-            const session = c && (await stepSession(c, graph, node, backend, 'plan'));
-            return readStateOutputs(node.name, backend, settings.env ?? {}, session?.credentials);
-        },
-        async step({ node, mode, inputs, sensitiveInputs, assumed, signal }) {
-            const manifest = node.manifest;
-            if (!manifest)
-                return {
-                    status: 'failed',
-                    counts: ZERO,
-                    outputs: {},
-                    unknownOutputs: [],
-                    error: `module type ${node.type} has no manifest`,
-                };
-            // Before the engine starts, so its very first line is already redacted.
-            for (const [k, v] of Object.entries(inputs))
-                if (sensitiveInputs.includes(k) || (0,build/* isSensitiveInput */.nh)(node, k))
-                    settings.redactor.add(v);
-            const log = settings.log.open(`${node.name} (${node.type}) — ${mode} ${site}/${env}`);
-            let outputsProblem;
-            let planned;
-            const secretInputs = Object.keys(inputs).filter((k) => sensitiveInputs.includes(k) || (0,build/* isSensitiveInput */.nh)(node, k));
-            // What binding reads as this step's plan: Terraform's, or a command module's inputs and changes.
-            const bindable = (changes) => planned ?? (0,binding/* commandPlan */.By)(node.name, inputs, secretInputs, changes);
-            const backend = backendFor(settings.root, graph, node);
-            let served;
-            try {
-                // The step sees only its own session: no shared credentials or config file, no instance metadata.
-                const stepEnv = baseStepEnv(settings);
-                if (settings.credentials) {
-                    try {
-                        served = await serveStepCredentials(settings.credentials, graph, node, backend, mode);
-                    }
-                    catch (e) {
-                        const error = e instanceof Error ? e.message : String(e);
-                        log.write(`${error}\n`);
-                        return { status: 'failed', counts: ZERO, outputs: {}, unknownOutputs: [], error };
-                    }
-                    if (served) {
-                        const { session } = served;
-                        log.write(`AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${session.hops.length} hop${session.hops.length === 1 ? '' : 's'})\n`);
-                        Object.assign(stepEnv, served.env);
-                    }
-                }
-                const warmup = warmups.get(node.name);
-                warmups.delete(node.name);
-                const engine = manifest.engine === 'terraform' ? terraform : engineFor(manifest.engine);
-                const r = await engine.run({
-                    mode,
-                    ...stepFolder(settings, graph, node, manifest),
-                    ...(warmup ? { warmup } : {}),
-                    inputs,
-                    env: stepEnv,
-                    log: (chunk) => log.write(chunk),
-                    onPlan: (plan) => {
-                        planned = plan;
-                        settings.redactor.add(sensitivePlanValues(plan));
-                        outputsProblem = manifestOutputsProblem(ws, manifest, plan);
-                    },
-                    // Refused before anything is applied: downstream modules would wait for what never comes;
-                    // and a plan that is not the reviewed one is never applied.
-                    beforeApply: (ready) => Promise.resolve(outputsProblem ?? settings.beforeApply?.(node.name, bindable(ready.changes))),
-                    signal,
-                });
-                if (outputsProblem && r.status !== 'failed' && r.status !== 'cancelled')
-                    return { status: 'failed', counts: ZERO, outputs: {}, unknownOutputs: [], error: outputsProblem };
-                for (const [k, v] of Object.entries(r.outputs)) {
-                    if (v.sensitive || manifest.sensitiveOutputs.includes(k))
-                        settings.redactor.add(v.value);
-                }
-                let summary;
-                let counts = { ...ZERO, ...(r.changes ?? {}) };
-                if (r.plan !== undefined && r.status !== 'cancelled') {
-                    try {
-                        summary = (0,plan_summary/* summarizePlan */.PN)(r.plan);
-                        counts = {
-                            add: summary.add,
-                            change: summary.change,
-                            destroy: summary.destroy,
-                            import: summary.import,
-                            forget: summary.forget,
-                            replace: summary.replace,
-                        };
-                    }
-                    catch (e) {
-                        if (r.status !== 'failed')
-                            return {
-                                status: 'failed',
-                                counts,
-                                outputs: r.outputs,
-                                unknownOutputs: [],
-                                error: `could not read the plan of ${node.name}: ${e instanceof Error ? e.message : String(e)}`,
-                            };
-                    }
-                }
-                if (r.error)
-                    log.write(`\n${r.error}\n`);
-                return {
-                    status: r.status,
-                    counts,
-                    summary,
-                    outputs: r.outputs,
-                    unknownOutputs: r.unknownOutputs ?? [],
-                    planSha256: r.planSha256,
-                    ...(r.plan !== undefined ? { planDigest: (0,digest/* planDigest */.Gb)(r.plan) } : {}),
-                    ...(mode === 'plan' && (r.status === 'succeeded' || r.status === 'no-op')
-                        ? { review: (0,binding/* reviewedModule */.ym)(bindable(r.changes), { mocked: assumed.length > 0 }) }
-                        : {}),
-                    error: r.error,
-                };
-            }
-            finally {
-                await served?.close();
-                log.close();
-            }
-        },
+        dispose: () => steps.dispose(),
+        stateOutputs: (node) => steps.stateOutputs(node),
+        step: (request) => steps.step(request),
     };
+}
+/** A step's report when it failed before or after its engine ran. */
+function failedStep(error, counts = ZERO, outputs = {}) {
+    return { status: 'failed', counts, outputs, unknownOutputs: [], error };
+}
+const errorMessage = (e) => (e instanceof Error ? e.message : String(e));
+/** Plan counts from a Terraform plan's summary. */
+function countsOf(summary) {
+    const { add, change, destroy, import: imported, forget, replace } = summary;
+    return { add, change, destroy, import: imported, forget, replace };
+}
+/** The module steps of one graph: engines, warm-ups, the step's session and what its report says. */
+class EngineSteps {
+    ws;
+    graph;
+    settings;
+    terraform = new TerraformEngine();
+    warmups;
+    dispose;
+    constructor(ws, graph, settings) {
+        this.ws = ws;
+        this.graph = graph;
+        this.settings = settings;
+        const warm = warmAhead(this.terraform, graph, settings);
+        this.warmups = warm.warmups;
+        this.dispose = warm.dispose;
+    }
+    async stateOutputs(node) {
+        const backend = backendFor(this.settings.root, this.graph, node);
+        const c = this.settings.credentials;
+        const session = c && (await stepSession(c, this.graph, node, backend, 'plan'));
+        return readStateOutputs(node.name, backend, this.settings.env ?? {}, session?.credentials);
+    }
+    async step(request) {
+        const { node, mode, inputs } = request;
+        const manifest = node.manifest;
+        if (!manifest)
+            return failedStep(`module type ${node.type} has no manifest`);
+        const secretInputs = Object.keys(inputs).filter((k) => request.sensitiveInputs.includes(k) || (0,build/* isSensitiveInput */.nh)(node, k));
+        // Before the engine starts, so its very first line is already redacted.
+        for (const k of secretInputs)
+            this.settings.redactor.add(inputs[k]);
+        const { site, environment } = this.graph;
+        const log = this.settings.log.open(`${node.name} (${node.type}) — ${mode} ${site.name}/${environment.name}`);
+        const watch = {};
+        // What binding reads as this step's plan: Terraform's, or a command module's inputs and changes.
+        const bindable = (changes) => watch.planned ?? (0,binding/* commandPlan */.By)(node.name, inputs, secretInputs, changes);
+        let served;
+        try {
+            const stepEnv = baseStepEnv(this.settings);
+            try {
+                served = await this.serveSession(node, mode, log, stepEnv);
+            }
+            catch (e) {
+                log.write(`${errorMessage(e)}\n`);
+                return failedStep(errorMessage(e));
+            }
+            const r = await this.runEngine(request, manifest, stepEnv, served, log, watch, bindable);
+            return this.report(request, manifest, r, log, watch, bindable);
+        }
+        finally {
+            await served?.close();
+            log.close();
+        }
+    }
+    /** The step sees only its own session: served on its loopback endpoint into `stepEnv`. */
+    async serveSession(node, mode, log, stepEnv) {
+        if (!this.settings.credentials)
+            return undefined;
+        const backend = backendFor(this.settings.root, this.graph, node);
+        const served = await serveStepCredentials(this.settings.credentials, this.graph, node, backend, mode);
+        if (!served)
+            return undefined;
+        const { session } = served;
+        const hops = session.hops.length;
+        log.write(`AWS session ${session.sessionName} as ${session.assumedRoleArn ?? session.roleArn} (${hops} hop${hops === 1 ? '' : 's'})\n`);
+        Object.assign(stepEnv, served.env);
+        return served;
+    }
+    runEngine(request, manifest, stepEnv, served, log, watch, bindable) {
+        const { node, mode, inputs, signal } = request;
+        const warmup = this.warmups.get(node.name);
+        this.warmups.delete(node.name);
+        const engine = manifest.engine === 'terraform' ? this.terraform : engineFor(manifest.engine);
+        return engine.run({
+            mode,
+            ...stepFolder(this.settings, this.graph, node, manifest),
+            ...(warmup ? { warmup } : {}),
+            inputs,
+            env: stepEnv,
+            // The step's own session (or the static keys its environment carries), for the state it writes.
+            credentials: served?.credentials ?? (0,aws_s3/* staticKeys */.h)(stepEnv),
+            log: (chunk) => log.write(chunk),
+            onPlan: (plan) => {
+                watch.planned = plan;
+                this.settings.redactor.add(sensitivePlanValues(plan));
+                watch.outputsProblem = manifestOutputsProblem(this.ws, manifest, plan);
+            },
+            // Refused before anything is applied: downstream modules would wait for what never comes;
+            // and a plan that is not the reviewed one is never applied.
+            beforeApply: (ready) => Promise.resolve(watch.outputsProblem ?? this.settings.beforeApply?.(node.name, bindable(ready.changes))),
+            signal,
+        });
+    }
+    /** The runner's report of a step the engine ran: counts from the plan, outputs registered as secrets. */
+    report(request, manifest, r, log, watch, bindable) {
+        const { node, mode, assumed } = request;
+        if (watch.outputsProblem && r.status !== 'failed' && r.status !== 'cancelled')
+            return failedStep(watch.outputsProblem);
+        for (const [k, v] of Object.entries(r.outputs))
+            if (v.sensitive || manifest.sensitiveOutputs.includes(k))
+                this.settings.redactor.add(v.value);
+        let summary;
+        let counts = { ...ZERO, ...(r.changes ?? {}) };
+        if (r.plan !== undefined && r.status !== 'cancelled') {
+            try {
+                summary = (0,plan_summary/* summarizePlan */.PN)(r.plan);
+                counts = countsOf(summary);
+            }
+            catch (e) {
+                if (r.status !== 'failed')
+                    return failedStep(`could not read the plan of ${node.name}: ${errorMessage(e)}`, counts, r.outputs);
+            }
+        }
+        if (r.error)
+            log.write(`\n${r.error}\n`);
+        return {
+            status: r.status,
+            counts,
+            summary,
+            outputs: r.outputs,
+            unknownOutputs: r.unknownOutputs ?? [],
+            planSha256: r.planSha256,
+            ...(r.plan !== undefined ? { planDigest: (0,digest/* planDigest */.Gb)(r.plan) } : {}),
+            ...(mode === 'plan' && (r.status === 'succeeded' || r.status === 'no-op')
+                ? { review: (0,binding/* reviewedModule */.ym)(bindable(r.changes), { mocked: assumed.length > 0 }) }
+                : {}),
+            error: r.error,
+        };
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/adapters/run/runtime.ts
@@ -2330,15 +2458,52 @@ function enginePorts(ws, graph, settings) {
 
 
 
+
 /** A run folder's record of who made it, so a later run can tell when its owner is gone. */
 const OWNER_FILE = 'owner.json';
+/** A run folder's owner record, when it is one (written by `open` below). */
+function ownerRecord(text) {
+    const v = JSON.parse(text);
+    if (typeof v !== 'object' || v === null)
+        return undefined;
+    const str = (k) => {
+        const x = Reflect.get(v, k);
+        return typeof x === 'string' ? x : undefined;
+    };
+    const pid = Reflect.get(v, 'pid');
+    const [id, command, site, environment, host, user, started, run] = [
+        'id',
+        'command',
+        'site',
+        'environment',
+        'host',
+        'user',
+        'started',
+        'run',
+    ].map(str);
+    if (typeof pid !== 'number' || host === undefined)
+        return undefined;
+    const pidStart = str('pidStart');
+    return {
+        id: id ?? '',
+        command: command ?? '',
+        site: site ?? '',
+        environment: environment ?? '',
+        host,
+        pid,
+        ...(pidStart === undefined ? {} : { pidStart }),
+        user: user ?? '',
+        started: started ?? '',
+        run: run ?? '',
+    };
+}
 /** Removes the work folders of earlier runs whose process is gone (killed before it could clean up). */
 async function removeOrphanedWork(base) {
     const entries = await (0,promises_.readdir)(base).catch(() => []);
     for (const name of entries.filter((n) => n.startsWith('run-'))) {
         const dir = (0,external_node_path_.join)(base, name);
         const owner = await (0,promises_.readFile)((0,external_node_path_.join)(dir, OWNER_FILE), 'utf8')
-            .then((t) => JSON.parse(t))
+            .then(ownerRecord)
             .catch(() => undefined);
         if (owner && holderAlive(owner) === false)
             await (0,promises_.rm)(dir, { recursive: true, force: true });
@@ -2355,91 +2520,102 @@ async function protectLocalState(root, graph) {
         }
     }
 }
+/** The S3 run lock beside the state, reached with a session allowed only that object. */
+async function s3Lock(o, graph, mode) {
+    const lock = (0,build/* s3LockObject */.XW)(graph);
+    if (!lock)
+        return undefined;
+    const c = o.credentials;
+    const identity = {
+        site: graph.site.name,
+        environment: graph.environment.name,
+        module: build/* RUN_LOCK */.eM,
+        services: [],
+        stateObject: { bucket: lock.bucket, key: lock.key },
+        repository: c?.ctx.repository,
+        runId: c?.ctx.runId,
+        actor: c?.ctx.actor,
+        purpose: mode,
+    };
+    const session = c && graph.credentials ? await c.broker.get(graph.credentials, identity) : undefined;
+    return {
+        client: await (0,aws_s3.s3Client)(lock.region, o.stepEnv ?? {}, session?.credentials),
+        bucket: lock.bucket,
+        key: lock.key,
+    };
+}
+/**
+ * Where a run's own work folder goes (each run gets one, so two runs in one checkout never empty
+ * each other's), with the folders of earlier runs whose owner is gone removed.
+ */
+async function workBase(o, root, graph) {
+    const base = (0,external_node_path_.join)(o.workRoot ?? (0,external_node_path_.join)((0,tool_dir/* toolDir */.O)(root), 'work'), graph.site.name, graph.environment.name);
+    await (0,promises_.mkdir)(base, { recursive: true, mode: 0o700 });
+    await removeOrphanedWork(base);
+    return base;
+}
+/** Takes the run lock, makes the work folder and the engine-backed steps; `close` undoes all of it. */
+async function openRun(o, run) {
+    const { root, graph } = run;
+    await (0,tool_dir/* ensureToolDir */.a)(root);
+    const lock = await acquireRunLock({
+        root,
+        site: graph.site.name,
+        environment: graph.environment.name,
+        command: run.mode,
+        timeoutMs: run.lockTimeoutMs,
+        run: o.runUrl,
+        s3: await s3Lock(o, graph, run.mode),
+        onWait: (holder, where) => run.reporter.notice(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
+    });
+    let workRoot;
+    let ports;
+    const close = async () => {
+        try {
+            // No warm-up may still be writing into the folders about to go.
+            await ports?.dispose();
+            if (workRoot && !process.env.SITE_DEPLOY_KEEP_WORK)
+                await (0,promises_.rm)(workRoot, { recursive: true, force: true });
+            await protectLocalState(root, graph);
+        }
+        finally {
+            await lock.release();
+        }
+    };
+    try {
+        // Removed afterwards: saved plans hold sensitive values in plaintext.
+        workRoot = await (0,promises_.mkdtemp)((0,external_node_path_.join)(await workBase(o, root, graph), 'run-'));
+        await (0,promises_.writeFile)((0,external_node_path_.join)(workRoot, OWNER_FILE), JSON.stringify(lock.holder), { mode: 0o600 });
+        await protectLocalState(root, graph);
+        ports = enginePorts(run.workspace, graph, {
+            root,
+            workRoot,
+            terraformBinary: o.terraformBinary,
+            lockTimeout: o.lockTimeout,
+            log: new GroupedLog(run.reporter.engine),
+            redactor: run.redactor,
+            env: o.stepEnv,
+            credentials: o.credentials,
+            beforeApply: run.beforeApply,
+        });
+        return { ports, close };
+    }
+    catch (e) {
+        await close();
+        throw e;
+    }
+}
 /** The runtime that runs steps on this machine. */
 function localRuntime(o) {
-    /** The S3 run lock beside the state, reached with a session allowed only that object. */
-    const s3Lock = async (graph, mode) => {
-        const lock = (0,build/* s3LockObject */.XW)(graph);
-        if (!lock)
-            return undefined;
-        const c = o.credentials;
-        const identity = {
-            site: graph.site.name,
-            environment: graph.environment.name,
-            module: build/* RUN_LOCK */.eM,
-            services: [],
-            stateObject: { bucket: lock.bucket, key: lock.key },
-            repository: c?.ctx.repository,
-            runId: c?.ctx.runId,
-            actor: c?.ctx.actor,
-            purpose: mode,
-        };
-        const session = c && graph.credentials ? await c.broker.get(graph.credentials, identity) : undefined;
-        return {
-            client: await (0,aws_s3.s3Client)(lock.region, o.stepEnv ?? {}, session?.credentials),
-            bucket: lock.bucket,
-            key: lock.key,
-        };
-    };
     return {
-        async open(run) {
-            const { root, graph } = run;
-            const site = graph.site.name;
-            const env = graph.environment.name;
-            await (0,tool_dir/* ensureToolDir */.a)(root);
-            const lock = await acquireRunLock({
-                root,
-                site,
-                environment: env,
-                command: run.mode,
-                timeoutMs: run.lockTimeoutMs,
-                run: o.runUrl,
-                s3: await s3Lock(graph, run.mode),
-                onWait: (holder, where) => run.reporter.notice(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
-            });
-            let workRoot;
-            let ports;
-            const close = async () => {
-                try {
-                    // No warm-up may still be writing into the folders about to go.
-                    await ports?.dispose();
-                    if (workRoot && !process.env.SITE_DEPLOY_KEEP_WORK)
-                        await (0,promises_.rm)(workRoot, { recursive: true, force: true });
-                    await protectLocalState(root, graph);
-                }
-                finally {
-                    await lock.release();
-                }
-            };
-            try {
-                // Each run gets its own work folders, so two runs in one checkout never empty each other's;
-                // they are removed afterwards (saved plans hold sensitive values in plaintext).
-                const base = (0,external_node_path_.join)(o.workRoot ?? (0,external_node_path_.join)((0,tool_dir/* toolDir */.O)(root), 'work'), site, env);
-                await (0,promises_.mkdir)(base, { recursive: true, mode: 0o700 });
-                await removeOrphanedWork(base);
-                workRoot = await (0,promises_.mkdtemp)((0,external_node_path_.join)(base, 'run-'));
-                await (0,promises_.writeFile)((0,external_node_path_.join)(workRoot, OWNER_FILE), JSON.stringify(lock.holder), { mode: 0o600 });
-                await protectLocalState(root, graph);
-                ports = enginePorts(run.workspace, graph, {
-                    root,
-                    workRoot,
-                    terraformBinary: o.terraformBinary,
-                    lockTimeout: o.lockTimeout,
-                    log: new GroupedLog(run.reporter.engine),
-                    redactor: run.redactor,
-                    env: o.stepEnv,
-                    credentials: o.credentials,
-                    beforeApply: run.beforeApply,
-                });
-                return { ports, close };
-            }
-            catch (e) {
-                await close();
-                throw e;
-            }
+        open: (run) => openRun(o, run),
+        async stateOutputs(root, graph, node) {
+            const backend = backendFor(root, graph, node);
+            const session = o.credentials && (await stepSession(o.credentials, graph, node, backend, 'plan'));
+            return readStateOutputs(node.name, backend, o.stepEnv ?? {}, session?.credentials);
         },
         async forceUnlock(root, graph) {
-            const { removed, holders } = await forceUnlock(root, graph.site.name, graph.environment.name, await s3Lock(graph, 'apply'));
+            const { removed, holders } = await forceUnlock(root, graph.site.name, graph.environment.name, await s3Lock(o, graph, 'apply'));
             return { removed, holders: holders.map((h) => describeHolder(h)) };
         },
     };

@@ -61,7 +61,7 @@ async function withRetry(fn, options) {
 }
 
 // EXTERNAL MODULE: ./src/core/credentials/session.ts
-var credentials_session = __webpack_require__(19278);
+var session = __webpack_require__(19278);
 ;// CONCATENATED MODULE: ./src/adapters/aws/oidc.ts
 /** GitHub OIDC tokens for the first STS hop: minted fresh per session, masked, claims decoded for messages. */
 
@@ -301,123 +301,157 @@ async function ambientPrincipal(region, caller) {
         client.destroy();
     }
 }
+async function chainStart(target, identity, options, mask) {
+    const source = options.source;
+    // Everything STS would refuse is found here, before a token is minted or a call is made.
+    const plan = (0,session/* planChain */.VD)(target, identity, {
+        kind: source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
+    });
+    if (!plan)
+        return undefined;
+    if (source.kind === 'github-oidc') {
+        const { token, claims } = await source.token();
+        return { plan, token, claims };
+    }
+    checkMfa(target, identity, undefined);
+    const caller = await resolveAmbient(options, mask);
+    // Assuming a role from role credentials is role chaining: STS caps it at one hour.
+    const chained = caller.sessionToken
+        ? (0,session/* planChain */.VD)(target, identity, { kind: 'ambient', ambientIsSession: true })
+        : undefined;
+    return { plan: chained ?? plan, caller };
+}
+/** `require_mfa`: a human approval of this run, read back; fails closed without a way to read it. */
+async function checkApproval(target, identity, claims, options) {
+    checkMfa(target, identity, claims);
+    if (!target.requireMfa)
+        return;
+    // Fail closed: without a way to read the run's approval back, an environment claim is not proof enough.
+    const verdict = options.approval && claims
+        ? await options.approval({ claims, target, identity })
+        : {
+            approved: false,
+            detail: 'no approval read-back is configured (the action needs a github-token with actions: read)',
+        };
+    if (!verdict.approved) {
+        throw new errors/* CredentialError */.o('approval-missing', `environment ${target.environment} has require_mfa: true, and no human approval of this run could be read back: ${verdict.detail}`);
+    }
+}
+/** What a hop's failure message needs to say where the chain broke. */
+function hopContext(hop, plan, target, identity, claims) {
+    const ctx = {
+        call: hop.kind,
+        from: hop.kind === 'web-identity' ? 'oidc' : hop.from === 'ambient' ? 'ambient' : 'via',
+        roleArn: hop.roleArn,
+        ...(target.via !== undefined && hop.roleArn !== target.via ? { viaArn: target.via } : {}),
+        region: target.region,
+        site: identity.site,
+        environment: identity.environment,
+        module: identity.module,
+        sessionName: plan.sessionName,
+        durationSeconds: hop.params.DurationSeconds,
+        externalId: hop.kind === 'assume-role' && hop.params.ExternalId !== undefined,
+    };
+    if (claims) {
+        ctx.token = {};
+        if (claims.sub)
+            ctx.token.sub = claims.sub;
+        if (claims.aud)
+            ctx.token.aud = claims.aud;
+        if (claims.repository)
+            ctx.token.repository = claims.repository;
+        if (claims.environment)
+            ctx.token.environment = claims.environment;
+    }
+    return ctx;
+}
+/** The OIDC token a web-identity hop sends: minted in chainStart for every OIDC chain. */
+function tokenOf(start) {
+    if (start.token === undefined)
+        throw new Error('internal: a web-identity hop without an OIDC token');
+    return start.token;
+}
+/** One hop of the chain, retried within bounds; its failure explained with the hop's context. */
+async function runHop(hop, ctx, start, signer, options, mask) {
+    const log = options.log ?? (() => undefined);
+    const client = new dist_cjs/* STSClient */.iM({
+        region: ctx.region,
+        // Our own bounded, jittered retry loop is the only one (an injectable sleep keeps tests instant).
+        maxAttempts: 1,
+        ...(hop.kind === 'assume-role' && signer ? { credentials: callerOf(signer) } : {}),
+    });
+    const label = `${hop.kind === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole'} ${hop.roleArn}`;
+    log(`sts: ${label} as ${hop.params.RoleSessionName} for ${hop.params.DurationSeconds} s`);
+    const attempts = options.maxAttempts ?? 5;
+    try {
+        const out = await withRetry(() => hop.kind === 'web-identity'
+            ? client.send(new dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({ ...hop.params, WebIdentityToken: tokenOf(start) }))
+            : client.send(new dist_cjs/* AssumeRoleCommand */.QL(hop.params)), {
+            attempts,
+            baseMs: options.baseDelayMs ?? 300,
+            maxMs: options.maxDelayMs ?? 5000,
+            sleep: options.sleep ?? defaultSleep,
+            random: options.random ?? Math.random,
+            isRetryable: isRetryableStsError,
+            onRetry: (e, attempt, delay) => log(`sts: ${label}: ${failureOf(e).name}; retry ${attempt + 1}/${attempts} in ${delay} ms`),
+        });
+        return {
+            credentials: toStepCredentials(out.Credentials, hop, mask),
+            assumedRoleArn: out.AssumedRoleUser?.Arn,
+            label,
+        };
+    }
+    catch (e) {
+        if (e instanceof errors/* CredentialError */.o)
+            throw e;
+        if (e instanceof RetriesExhaustedError)
+            throw (0,messages/* stsUnavailable */.Nf)(failureOf(e.cause), ctx, e.attempts, e.cause);
+        const failure = failureOf(e);
+        if (ctx.from === 'ambient' && /^AccessDenied/.test(failure.name) && start.caller) {
+            const who = await ambientPrincipal(ctx.region, start.caller);
+            if (who)
+                ctx.ambientPrincipal = who;
+        }
+        throw (0,messages/* stsFailure */.fo)(failure, ctx, e);
+    }
+    finally {
+        client.destroy();
+    }
+}
 /**
  * Makes one step's session: mints a fresh OIDC token (or reads ambient credentials), checks
  * `require_mfa`, then runs each planned hop. Undefined when the step needs no AWS session.
  * Uncached — use SessionBroker to reuse a module's session across its plan, apply and state reads.
  */
 async function assumeStepSession(target, identity, options) {
-    const source = options.source;
     const mask = maskerFor(options);
-    const log = options.log ?? (() => undefined);
-    // Everything STS would refuse is found here, before a token is minted or a call is made.
-    let plan = (0,credentials_session/* planChain */.VD)(target, identity, {
-        kind: source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
-    });
-    if (!plan)
+    const start = await chainStart(target, identity, options, mask);
+    if (!start)
         return undefined;
-    let caller;
-    let token;
-    let claims;
-    if (source.kind === 'github-oidc') {
-        ({ token, claims } = await source.token());
-    }
-    else {
-        checkMfa(target, identity, undefined);
-        caller = await resolveAmbient(options, mask);
-        // Assuming a role from role credentials is role chaining: STS caps it at one hour.
-        if (caller.sessionToken)
-            plan = (0,credentials_session/* planChain */.VD)(target, identity, { kind: 'ambient', ambientIsSession: true });
-    }
-    checkMfa(target, identity, claims);
-    if (target.requireMfa) {
-        // Fail closed: without a way to read the run's approval back, an environment claim is not proof enough.
-        const verdict = options.approval
-            ? await options.approval({ claims: claims, target, identity })
-            : {
-                approved: false,
-                detail: 'no approval read-back is configured (the action needs a github-token with actions: read)',
-            };
-        if (!verdict.approved) {
-            throw new errors/* CredentialError */.o('approval-missing', `environment ${target.environment} has require_mfa: true, and no human approval of this run could be read back: ${verdict.detail}`);
-        }
-    }
+    const { plan, claims } = start;
+    await checkApproval(target, identity, claims, options);
     const hops = [];
     let assumedRoleArn;
     let current;
     for (const hop of plan.hops) {
-        const ctx = {
-            call: hop.kind,
-            from: hop.kind === 'web-identity' ? 'oidc' : hop.from === 'ambient' ? 'ambient' : 'via',
-            roleArn: hop.roleArn,
-            ...(target.via !== undefined && hop.roleArn !== target.via ? { viaArn: target.via } : {}),
-            region: target.region,
-            site: identity.site,
-            environment: identity.environment,
-            module: identity.module,
-            sessionName: plan.sessionName,
-            durationSeconds: hop.params.DurationSeconds,
-            externalId: hop.kind === 'assume-role' && hop.params.ExternalId !== undefined,
-        };
-        if (claims) {
-            ctx.token = {};
-            if (claims.sub)
-                ctx.token.sub = claims.sub;
-            if (claims.aud)
-                ctx.token.aud = claims.aud;
-            if (claims.repository)
-                ctx.token.repository = claims.repository;
-            if (claims.environment)
-                ctx.token.environment = claims.environment;
-        }
-        const signer = current ?? caller;
-        const client = new dist_cjs/* STSClient */.iM({
-            region: target.region,
-            // Our own bounded, jittered retry loop is the only one (an injectable sleep keeps tests instant).
-            maxAttempts: 1,
-            ...(hop.kind === 'assume-role' && signer ? { credentials: callerOf(signer) } : {}),
-        });
-        const label = `${hop.kind === 'web-identity' ? 'AssumeRoleWithWebIdentity' : 'AssumeRole'} ${hop.roleArn}`;
-        log(`sts: ${label} as ${hop.params.RoleSessionName} for ${hop.params.DurationSeconds} s`);
-        try {
-            const out = await withRetry(() => hop.kind === 'web-identity'
-                ? client.send(new dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({ ...hop.params, WebIdentityToken: token }))
-                : client.send(new dist_cjs/* AssumeRoleCommand */.QL(hop.params)), {
-                attempts: options.maxAttempts ?? 5,
-                baseMs: options.baseDelayMs ?? 300,
-                maxMs: options.maxDelayMs ?? 5000,
-                sleep: options.sleep ?? defaultSleep,
-                random: options.random ?? Math.random,
-                isRetryable: isRetryableStsError,
-                onRetry: (e, attempt, delay) => log(`sts: ${label}: ${failureOf(e).name}; retry ${attempt + 1}/${options.maxAttempts ?? 5} in ${delay} ms`),
-            });
-            current = toStepCredentials(out.Credentials, hop, mask);
-            assumedRoleArn = out.AssumedRoleUser?.Arn;
-            hops.push(label);
-        }
-        catch (e) {
-            if (e instanceof errors/* CredentialError */.o)
-                throw e;
-            if (e instanceof RetriesExhaustedError)
-                throw (0,messages/* stsUnavailable */.Nf)(failureOf(e.cause), ctx, e.attempts, e.cause);
-            const failure = failureOf(e);
-            if (ctx.from === 'ambient' && /^AccessDenied/.test(failure.name) && caller) {
-                const who = await ambientPrincipal(target.region, caller);
-                if (who)
-                    ctx.ambientPrincipal = who;
-            }
-            throw (0,messages/* stsFailure */.fo)(failure, ctx, e);
-        }
-        finally {
-            client.destroy();
-        }
+        const ctx = hopContext(hop, plan, target, identity, claims);
+        const done = await runHop(hop, ctx, start, current ?? start.caller, options, mask);
+        current = done.credentials;
+        assumedRoleArn = done.assumedRoleArn;
+        hops.push(done.label);
     }
+    // planChain plans at least one hop whenever it plans a chain.
+    if (!current)
+        throw new Error(`internal: no STS hop was planned for module "${identity.module}"`);
+    return sessionOf(plan, current, hops, assumedRoleArn, target, identity, claims);
+}
+/** The step's session from the chain's last hop, checked to be in the environment's account. */
+function sessionOf(plan, credentials, hops, assumedRoleArn, target, identity, claims) {
     const accountOfSession = assumedRoleArn ? /^arn:[^:]+:sts::(\d{12}):/.exec(assumedRoleArn)?.[1] : undefined;
     if (accountOfSession !== undefined && accountOfSession !== target.account) {
         throw new errors/* CredentialError */.o('account-mismatch', `the session for module "${identity.module}" is in account ${accountOfSession}, not aws_account ` +
             `${target.account} of environment ${target.environment} (${assumedRoleArn})`);
     }
-    const credentials = current;
     if (accountOfSession !== undefined)
         credentials.accountId = accountOfSession;
     const session = {
@@ -453,7 +487,7 @@ class SessionBroker {
     }
     /** The step's session — cached unless it expires within `minRemainingMs` (default `refreshBeforeMs`). */
     async get(target, identity, need = {}) {
-        const plan = (0,credentials_session/* planChain */.VD)(target, identity, {
+        const plan = (0,session/* planChain */.VD)(target, identity, {
             kind: this.options.source.kind === 'github-oidc' ? 'web-identity' : 'ambient',
         });
         if (!plan)
