@@ -56,7 +56,8 @@ function importsOf(tree: ts.SourceFile, file: string): string[] {
   };
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) add(node.moduleSpecifier);
-    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) add(node.arguments[0]);
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword)
+      add(node.arguments[0]);
     ts.forEachChild(node, visit);
   };
   visit(tree);
@@ -127,7 +128,8 @@ function cycles(nodes: string[], edges: (n: string) => string[]): string[][] {
   return found;
 }
 
-const coreUnit = (path: string): string | undefined => /^src\/core\/([^/]+?)(?:\.ts)?(?:\/|$)/.exec(path)?.[1];
+const coreUnit = (path: string): string | undefined =>
+  /^src\/core\/([^/]+?)(?:\.ts)?(?:\/|$)/.exec(path)?.[1];
 const floorOf = (unit: string): number => FLOORS.findIndex((floor) => floor.includes(unit));
 
 describe('source structure', () => {
@@ -138,7 +140,8 @@ describe('source structure', () => {
         if (!isFunction(node)) return;
         const first = tree.getLineAndCharacterOfPosition(node.getStart()).line;
         const lines = tree.getLineAndCharacterOfPosition(node.end).line - first + 1;
-        if (lines > MAX_FUNCTION_LINES) long.push(`${path}:${first + 1} ${functionName(node)}: ${lines} lines`);
+        if (lines > MAX_FUNCTION_LINES)
+          long.push(`${path}:${first + 1} ${functionName(node)}: ${lines} lines`);
       });
     expect(long).toEqual([]);
   });
@@ -160,7 +163,8 @@ describe('source structure', () => {
         const to = coreUnit(target);
         if (to === undefined || to === from) continue;
         if (floorOf(to) < 0) unplaced.add(to);
-        else if (floorOf(to) > floorOf(from)) upward.push(`${path} -> ${target} (${from} imports ${to}, a higher floor)`);
+        else if (floorOf(to) > floorOf(from))
+          upward.push(`${path} -> ${target} (${from} imports ${to}, a higher floor)`);
       }
     }
     expect([...unplaced]).toEqual([]);
@@ -169,7 +173,9 @@ describe('source structure', () => {
 
   test('the core imports no command or adapter', () => {
     const outward = files.flatMap(({ path, imports }) =>
-      coreUnit(path) === undefined ? [] : imports.filter((i) => !i.startsWith('src/core/')).map((i) => `${path} -> ${i}`),
+      coreUnit(path) === undefined
+        ? []
+        : imports.filter((i) => !i.startsWith('src/core/')).map((i) => `${path} -> ${i}`),
     );
     expect(outward).toEqual([]);
   });
