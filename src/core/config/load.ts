@@ -12,6 +12,7 @@ import type {
   Site,
   StateConfig,
 } from './model.js';
+import type { CredentialDoc, Documents, FreezeDoc, InputDoc, ModuleDoc, SiteDoc } from './documents.js';
 import { validateAgainstSchema, type SchemaName } from './validate.js';
 import { MAX_CONFIG_BYTES, parseYaml, type YamlFile, type YamlPath } from '../yaml.js';
 
@@ -173,12 +174,12 @@ class Loader {
     return this.ws.files.get(file)?.locate(path, key) ?? { file, line: 1, column: 1 };
   }
 
-  /** Reads, parses and schema-checks one file; undefined when missing or unusable. */
-  private readFile(
+  /** Reads, parses and schema-checks one file: its document and positions; undefined when missing or unusable. */
+  private readFile<S extends SchemaName>(
     file: string,
-    schema: SchemaName,
+    schema: S,
     missing?: { pos: () => SourcePos; message: string },
-  ): YamlFile | undefined {
+  ): { yaml: YamlFile; doc: Documents[S] } | undefined {
     if (!this.reader.staysInside(file)) {
       this.problems.error(
         missing?.pos() ?? { file, line: 1, column: 1 },
@@ -213,8 +214,8 @@ class Loader {
         : parseYaml(bytes, file, this.problems);
     if (!yaml) return undefined;
     this.ws.files.set(file, yaml);
-    if (!validateAgainstSchema(yaml, schema, this.problems)) return undefined;
-    return yaml;
+    const doc = validateAgainstSchema(yaml, schema, this.problems);
+    return doc === undefined ? undefined : { yaml, doc };
   }
 
   loadSite(name: string): Site | undefined {
@@ -228,17 +229,18 @@ class Loader {
       );
       return undefined;
     }
-    const yaml = this.readFile(file, 'site.schema.json', {
+    const read = this.readFile(file, 'site.schema.json', {
       pos: () => ({ file, line: 1, column: 1 }),
       message: `site folder ${dir} has no site.yaml`,
     });
-    if (!yaml) {
+    if (!read) {
       // Still check the files beside it, so one run shows every problem.
       this.loadEnvironments(dir, file, undefined);
       this.loadCredentials(dir);
       return undefined;
     }
-    const raw = (yaml.value as Obj).site as Obj;
+    const { yaml } = read;
+    const raw = read.doc.site;
     if (raw.name !== name) {
       this.problems.error(
         yaml.locate(['site', 'name']),
@@ -246,20 +248,20 @@ class Loader {
       );
     }
     this.unreadModuleConfig = false;
-    const environments = this.loadEnvironments(dir, file, raw.environments as { path: string }[] | undefined);
+    const environments = this.loadEnvironments(dir, file, raw.environments);
     const credentials = this.loadCredentials(dir);
     const site: Site = {
       name,
-      slug: typeof raw.slug === 'string' ? raw.slug : name,
-      owner: typeof raw.owner === 'string' ? raw.owner : undefined,
+      slug: raw.slug ?? name,
+      owner: raw.owner,
       dir,
       file,
       haltOnFailure: raw.halt_on_failure !== false,
       ordering: raw.ordering === 'dependencies' ? 'dependencies' : 'weights',
-      promotion: raw.promotion as string[] | undefined,
-      breakGlass: this.breakGlass(raw.break_glass as { allowed: string[] } | undefined, yaml),
-      state: this.state(raw.state as Obj | undefined, file),
-      modules: this.loadModules(raw.modules as Obj[], dir, file),
+      promotion: raw.promotion,
+      breakGlass: this.breakGlass(raw.break_glass, yaml),
+      state: this.state(raw.state, file),
+      modules: this.loadModules(raw.modules, dir, file),
       environments,
       credentials,
     };
@@ -296,12 +298,12 @@ class Loader {
   }
 
   /** An environment's `freeze:` windows; a window with a problem is reported and left out. */
-  private freeze(raw: Obj[] | undefined, yaml: YamlFile): FreezeWindow[] {
+  private freeze(raw: FreezeDoc[] | undefined, yaml: YamlFile): FreezeWindow[] {
     const windows: FreezeWindow[] = [];
     (raw ?? []).forEach((entry, i) => {
       const at = (key: string): SourcePos => yaml.locate(['freeze', i, key]);
       const bound = (key: 'from' | 'to'): number | undefined => {
-        const text = entry[key] as string;
+        const text = entry[key];
         const parsed = parseZonedDateTime(text);
         if ('ms' in parsed) return parsed.ms;
         this.problems.error(at(key), `freeze[${i}].${key} "${text}" ${parsed.problem}`);
@@ -309,7 +311,7 @@ class Loader {
       };
       const from = bound('from');
       const to = bound('to');
-      const reason = (entry.reason as string).trim();
+      const reason = entry.reason.trim();
       if (!reason)
         this.problems.error(
           at('reason'),
@@ -319,7 +321,7 @@ class Loader {
       if (from >= to) {
         this.problems.error(
           at('to'),
-          `freeze[${i}] ends (to: ${String(entry.to)}) ${from === to ? 'when' : 'before'} it starts (from: ${String(entry.from)}): \`to\` must be after \`from\``,
+          `freeze[${i}] ends (to: ${entry.to}) ${from === to ? 'when' : 'before'} it starts (from: ${entry.from}): \`to\` must be after \`from\``,
         );
         return;
       }
@@ -328,13 +330,13 @@ class Loader {
     return windows;
   }
 
-  private state(raw: Obj | undefined, file: string): StateConfig {
+  private state(raw: SiteDoc['site']['state'], file: string): StateConfig {
     if (!raw) return { backend: 'local' };
     return {
       backend: raw.backend === 's3' ? 's3' : 'local',
-      bucket: raw.bucket as string | undefined,
-      region: raw.region as string | undefined,
-      keyPrefix: raw.key_prefix as string | undefined,
+      bucket: raw.bucket,
+      region: raw.region,
+      keyPrefix: raw.key_prefix,
       origin: { file, path: ['site', 'state'] },
     };
   }
@@ -357,12 +359,12 @@ class Loader {
     );
   }
 
-  private loadModules(raw: Obj[], dir: string, file: string): ModuleEntry[] {
+  private loadModules(raw: ModuleDoc[], dir: string, file: string): ModuleEntry[] {
     const modules: ModuleEntry[] = [];
     const seen = new Map<string, number>();
     raw.forEach((entry, index) => {
       const path = ['site', 'modules', index];
-      const type = entry.type as string;
+      const type = entry.type;
       const name = typeof entry.name === 'string' ? entry.name : type;
       const first = seen.get(name);
       if (first !== undefined) {
@@ -386,11 +388,11 @@ class Loader {
         weight:
           typeof entry.weight === 'number' && Number.isFinite(entry.weight) ? entry.weight : 10 * (index + 1),
         position: index + 1,
-        dependsOn: ((entry.depends_on as string[] | undefined) ?? []).map((d, i) => ({
+        dependsOn: (entry.depends_on ?? []).map((d, i) => ({
           name: d,
           origin: { file, path: [...path, 'depends_on', i] },
         })),
-        environments: entry.environments as string[] | undefined,
+        environments: entry.environments,
         inputs,
         origin: { file, path },
       });
@@ -400,7 +402,7 @@ class Loader {
 
   /** A module's inputs: its config file's, then its entry's keys, then its `inputs:` (each wins over the one before). */
   private moduleInputs(
-    entry: Obj,
+    entry: ModuleDoc,
     name: string,
     dir: string,
     file: string,
@@ -420,8 +422,8 @@ class Loader {
           message: `config file ${cfgPath} does not exist`,
         });
         if (!cfg) this.unreadModuleConfig = true;
-        else if (isObj(cfg.value))
-          for (const [k, v] of Object.entries(cfg.value))
+        else
+          for (const [k, v] of Object.entries(cfg.doc))
             inputs.set(k, { value: v, origin: { file: cfgPath, path: [k] } });
       }
     }
@@ -478,39 +480,25 @@ class Loader {
         `unknown module type "${type}": the catalog ${catalog}/ has no folder "${type}"${didYouMean(type, folders)}`,
       );
     } else {
-      const yaml = this.readFile(file, 'module.schema.json', {
+      const read = this.readFile(file, 'module.schema.json', {
         pos: usedAt,
         message: `catalog folder ${dir} has no module.yaml`,
       });
-      if (yaml) {
-        const raw = yaml.value as Obj;
-        const inputs = isObj(raw.inputs)
-          ? Object.fromEntries(
-              Object.entries(raw.inputs).map(([k, v]): [string, InputSpec] => {
-                const spec = (v ?? {}) as Obj;
-                return [
-                  k,
-                  {
-                    type: (spec.type as InputSpec['type']) ?? 'any',
-                    required: spec.required === true,
-                    default: spec.default,
-                    hasDefault: 'default' in spec,
-                    sensitive: spec.sensitive === true,
-                  },
-                ];
-              }),
-            )
+      if (read) {
+        const { yaml, doc: raw } = read;
+        const inputs = raw.inputs
+          ? Object.fromEntries(Object.entries(raw.inputs).map(([k, v]) => [k, inputSpec(v)]))
           : undefined;
         manifest = {
           type,
           dir,
           file,
           engine: raw.engine === 'command' ? 'command' : 'terraform',
-          services: (raw.services as string[] | undefined) ?? [],
+          services: raw.services ?? [],
           inputs,
-          outputs: raw.outputs as string[] | undefined,
-          sensitiveOutputs: (raw.sensitive_outputs as string[] | undefined) ?? [],
-          mockOutputs: (raw.mock_outputs as Obj | undefined) ?? {},
+          outputs: raw.outputs,
+          sensitiveOutputs: raw.sensitive_outputs ?? [],
+          mockOutputs: raw.mock_outputs ?? {},
         };
         this.checkCatalogFolder(manifest, yaml);
         if (manifest.outputs) {
@@ -596,13 +584,13 @@ class Loader {
         );
         continue;
       }
-      const yaml = this.readFile(file, 'environment.schema.json', {
+      const read = this.readFile(file, 'environment.schema.json', {
         pos,
         message: `environment file ${file} does not exist`,
       });
-      if (!yaml) continue;
-      const raw = yaml.value as Obj;
-      const name = raw.environment as string;
+      if (!read) continue;
+      const { yaml, doc: raw } = read;
+      const name = raw.environment;
       const base = posix.basename(file).replace(/\.ya?ml$/, '');
       if (name !== base) {
         this.problems.error(
@@ -615,8 +603,8 @@ class Loader {
         continue;
       }
       const variables = new Map<string, InputEntry>();
-      for (const [k, v] of Object.entries((raw.variables as Obj | undefined) ?? {})) {
-        if ((BUILTINS as readonly string[]).includes(k)) {
+      for (const [k, v] of Object.entries(raw.variables ?? {})) {
+        if (isBuiltin(k)) {
           this.problems.error(
             yaml.locate(['variables', k], true),
             `variable "${k}" would shadow the built-in #{${k}}: rename it`,
@@ -634,7 +622,7 @@ class Loader {
           raw.verification === undefined
             ? undefined
             : { value: raw.verification, origin: { file, path: ['verification'] } },
-        freeze: this.freeze(raw.freeze as Obj[] | undefined, yaml),
+        freeze: this.freeze(raw.freeze, yaml),
       });
     }
     return envs;
@@ -643,29 +631,48 @@ class Loader {
   private loadCredentials(dir: string): Site['credentials'] {
     const file = posix.join(dir, 'credentials.yaml');
     const exists = this.reader.size?.(file) !== undefined || this.reader.read(file) !== undefined;
-    const yaml = this.readFile(file, 'credentials.schema.json');
+    const read = this.readFile(file, 'credentials.schema.json');
     // A credentials.yaml that exists but is broken was reported already: rules that need it stand down.
-    if (!yaml) return exists ? { file, entries: new Map(), broken: true } : undefined;
+    if (!read) return exists ? { file, entries: new Map(), broken: true } : undefined;
     const entries = new Map<string, CredentialEntry>();
-    for (const [env, v] of Object.entries((yaml.value as Obj).credentials as Obj)) {
-      const e = v as Obj;
-      entries.set(env, {
-        environment: env,
-        account: e.aws_account as string,
-        role: e.role as string,
-        planRole: e.plan_role as string | undefined,
-        via: e.via as string | undefined,
-        region: e.region as string,
-        sessionDuration: typeof e.session_duration === 'number' ? e.session_duration : 3600,
-        boundaryPolicy: e.boundary_policy as string | undefined,
-        allowedServices: e.allowed_services as string[] | undefined,
-        requireMfa: e.require_mfa === true,
-        externalId: e.external_id as string | undefined,
-        origin: { file, path: ['credentials', env] },
-      });
-    }
+    for (const [env, e] of Object.entries(read.doc.credentials))
+      entries.set(env, credentialEntry(env, e, file));
     return { file, entries };
   }
+}
+
+/** Whether a name is one of the built-in variables. */
+function isBuiltin(name: string): boolean {
+  return BUILTINS.some((b) => b === name);
+}
+
+/** A catalog manifest's input, with its defaults filled in. */
+function inputSpec(spec: InputDoc): InputSpec {
+  return {
+    type: spec.type ?? 'any',
+    required: spec.required === true,
+    default: spec.default,
+    hasDefault: 'default' in spec,
+    sensitive: spec.sensitive === true,
+  };
+}
+
+/** One environment's entry of credentials.yaml, with its defaults filled in. */
+function credentialEntry(env: string, e: CredentialDoc, file: string): CredentialEntry {
+  return {
+    environment: env,
+    account: e.aws_account,
+    role: e.role,
+    planRole: e.plan_role,
+    via: e.via,
+    region: e.region,
+    sessionDuration: typeof e.session_duration === 'number' ? e.session_duration : 3600,
+    boundaryPolicy: e.boundary_policy,
+    allowedServices: e.allowed_services,
+    requireMfa: e.require_mfa === true,
+    externalId: e.external_id,
+    origin: { file, path: ['credentials', env] },
+  };
 }
 
 /** GitHub's rule for logins: letters, digits and hyphens, at most 39, not starting with a hyphen. */
@@ -703,13 +710,13 @@ export function parseZonedDateTime(text: string): { ms: number } | { problem: st
   const [, y, mo, d, h, mi, sec, frac, zone] = m;
   if (zone === undefined)
     return { problem: `has no zone: give a zone, e.g. ${text.trim()}Z (UTC) or ${text.trim()}+01:00` };
-  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, sec ?? '0'].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
+  const [year, month, day, hour, minute, second] = [
+    Number(y),
+    Number(mo),
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(sec ?? '0'),
   ];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59)

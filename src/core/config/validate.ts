@@ -2,28 +2,23 @@ import type { ErrorObject } from 'ajv';
 import type { Problems } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { SCHEMAS } from './schemas.js';
+import type { Documents, Validator } from './documents.js';
 import * as generated from './validators.generated.js';
 import type { YamlFile, YamlPath } from '../yaml.js';
 
 /** Which schema a config file is checked against. */
 export type SchemaName = keyof typeof SCHEMAS;
 
-/** A compiled schema: true when valid, else the errors on `errors` (ajv's contract). */
-interface ValidateFunction {
-  (data: unknown): boolean;
-  errors?: ErrorObject[] | null;
-}
-
 /**
  * The config schemas, compiled ahead of time by `npm run schemas` (ajv standalone code, with
  * `allErrors` and `verbose`): nothing is compiled when a run starts.
  */
-const VALIDATORS: Record<SchemaName, ValidateFunction> = {
-  'site.schema.json': generated.site as ValidateFunction,
-  'environment.schema.json': generated.environment as ValidateFunction,
-  'credentials.schema.json': generated.credentials as ValidateFunction,
-  'module.schema.json': generated.module as ValidateFunction,
-  'module-config.schema.json': generated.moduleConfig as ValidateFunction,
+const VALIDATORS: { [S in SchemaName]: Validator<Documents[S]> } = {
+  'site.schema.json': generated.site,
+  'environment.schema.json': generated.environment,
+  'credentials.schema.json': generated.credentials,
+  'module.schema.json': generated.module,
+  'module-config.schema.json': generated.moduleConfig,
 };
 
 /** Renders a path the way a user reads it: `site.modules[2].weight`. */
@@ -31,6 +26,17 @@ export function displayPath(path: YamlPath): string {
   let out = '';
   for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
   return out || '(top level)';
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object';
+}
+
+/** A named parameter of an ajv error (or of the error itself) when it is a string. */
+function param(e: ErrorObject, name: string): string | undefined {
+  const own: unknown = Object.getOwnPropertyDescriptor(e, name)?.value;
+  const v: unknown = own ?? (isRecord(e.params) ? e.params[name] : undefined);
+  return typeof v === 'string' ? v : undefined;
 }
 
 function pathOf(instancePath: string, root: unknown): (string | number)[] {
@@ -44,7 +50,7 @@ function pathOf(instancePath: string, root: unknown): (string | number)[] {
       node = node[i];
     } else {
       out.push(seg);
-      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[seg] : undefined;
+      node = isRecord(node) ? node[seg] : undefined;
     }
   }
   return out;
@@ -60,44 +66,40 @@ function describe(
   path: (string | number)[],
 ): { path: (string | number)[]; key: boolean; message: string } | undefined {
   const where = displayPath(path);
-  const parentProps = Object.keys(
-    ((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}) as object,
-  );
+  const props: unknown = isRecord(e.parentSchema) ? e.parentSchema.properties : undefined;
+  const parentProps = isRecord(props) ? Object.keys(props) : [];
   switch (e.keyword) {
     case 'additionalProperties': {
-      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const key = param(e, 'additionalProperty') ?? '';
       const hint =
         didYouMean(key, parentProps) ||
         (parentProps.length ? `; allowed keys: ${parentProps.join(', ')}` : '');
       return { path: [...path, key], key: true, message: `unknown key "${key}" in ${where}${hint}` };
     }
     case 'required': {
-      const key = (e.params as { missingProperty: string }).missingProperty;
+      const key = param(e, 'missingProperty') ?? '';
       return { path, key: true, message: `${where} is missing required key "${key}"` };
     }
     case 'type':
       return {
         path,
         key: false,
-        message: `${where} must be ${article((e.params as { type: string }).type)}, not ${show(e.data)}${accountHint(path, e.data)}`,
+        message: `${where} must be ${article(param(e, 'type') ?? 'valid value')}, not ${show(e.data)}${accountHint(path, e.data)}`,
       };
     case 'enum':
       return {
         path,
         key: false,
-        message: `${where} is ${show(e.data)}; expected one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => String(v)).join(', ')}`,
+        message: `${where} is ${show(e.data)}; expected one of: ${allowed(e).join(', ')}`,
       };
     case 'const':
       return undefined;
     case 'pattern': {
-      const pattern = (e.params as { pattern: string }).pattern;
+      const pattern = param(e, 'pattern') ?? '';
       return { path, key: false, message: `${where} is ${show(e.data)}, which ${patternWords(pattern)}` };
     }
     case 'propertyNames': {
-      const name =
-        (e as { propertyName?: string }).propertyName ??
-        (e.params as { propertyName?: string }).propertyName ??
-        '';
+      const name = param(e, 'propertyName') ?? '';
       return {
         path: [...path, name],
         key: true,
@@ -109,6 +111,12 @@ function describe(
     default:
       return { path, key: false, message: `${where} ${e.message ?? 'is invalid'}` };
   }
+}
+
+/** An enum error's allowed values, as text. */
+function allowed(e: ErrorObject): string[] {
+  const values: unknown = isRecord(e.params) ? e.params.allowedValues : undefined;
+  return Array.isArray(values) ? values.map((v) => String(v)) : [];
 }
 
 function article(type: string): string {
@@ -138,22 +146,25 @@ function patternWords(pattern: string): string {
   return `does not match ${pattern}`;
 }
 
-/** Checks a parsed file against its schema and records every violation at its line and column. */
-export function validateAgainstSchema(yaml: YamlFile, schema: SchemaName, problems: Problems): boolean {
-  const validate = VALIDATORS[schema];
-  if (validate(yaml.value)) return true;
+/**
+ * Checks a parsed file against its schema and records every violation at its line and column;
+ * the file's value as the document its schema describes, or undefined when it breaks the schema.
+ */
+export function validateAgainstSchema<S extends SchemaName>(
+  yaml: YamlFile,
+  schema: S,
+  problems: Problems,
+): Documents[S] | undefined {
+  const validate: Validator<Documents[S]> = VALIDATORS[schema];
+  const value = yaml.value;
+  if (validate(value)) return value;
   const errors = validate.errors ?? [];
   // A propertyNames failure also reports the inner pattern error for the same name: keep one.
   const named = new Set(errors.filter((e) => e.keyword === 'propertyNames').map((e) => e.instancePath));
   for (const e of errors) {
-    if (
-      e.keyword !== 'propertyNames' &&
-      (e as { propertyName?: string }).propertyName !== undefined &&
-      named.has(e.instancePath)
-    )
-      continue;
-    const d = describe(e, pathOf(e.instancePath, yaml.value));
+    if (e.keyword !== 'propertyNames' && 'propertyName' in e && named.has(e.instancePath)) continue;
+    const d = describe(e, pathOf(e.instancePath, value));
     if (d) problems.error(yaml.locate(d.path, d.key), d.message);
   }
-  return false;
+  return undefined;
 }
