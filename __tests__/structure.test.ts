@@ -11,8 +11,8 @@ import ts from 'typescript';
 const ROOT = resolve(import.meta.dirname, '..');
 const SRC = join(ROOT, 'src');
 const MAX_FUNCTION_LINES = 80;
-/** Half of the 243 the tree had when the ceiling was set; lower it as casts go, never raise it. */
-const MAX_CASTS = 121;
+/** The tree had 243 before the loader built its model from typed documents; lower it as casts go, never raise it. */
+const MAX_CASTS = 63;
 
 /**
  * The core's units from the ground up: a unit is a top-level file or folder of src/core. A unit may
