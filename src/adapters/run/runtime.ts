@@ -20,8 +20,7 @@ import {
   type LockHolder,
   type S3LockTarget,
 } from './run-lock.js';
-import { stepSession } from './sessions.js';
-import { backendFor, localStatePath, readStateOutputs } from './state.js';
+import { localStatePath, moduleStateOutputs } from './state.js';
 import { enginePorts, type EnginePorts, type StepSettings } from './steps.js';
 
 /** How this machine runs module steps. */
@@ -190,11 +189,8 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
 export function localRuntime(o: RuntimeOptions): Runtime {
   return {
     open: (run) => openRun(o, run),
-    async stateOutputs(root, graph, node) {
-      const backend = backendFor(root, graph, node);
-      const session = o.credentials && (await stepSession(o.credentials, graph, node, backend, 'plan'));
-      return readStateOutputs(node.name, backend, o.stepEnv ?? {}, session?.credentials);
-    },
+    stateOutputs: (root, graph, node) =>
+      moduleStateOutputs(root, graph, node, o.stepEnv ?? {}, o.credentials),
     async forceUnlock(root, graph) {
       const { removed, holders } = await forceUnlock(
         root,

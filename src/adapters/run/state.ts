@@ -9,6 +9,7 @@ import { s3StateObject, type GraphNode, type SiteGraph } from '../../core/graph/
 import type { OutputValue } from '../../core/inputs.js';
 import { s3Client, type S3CredentialSource } from '../aws/s3.js';
 import type { Backend } from '../engines/types.js';
+import { stepSession, type SessionSettings } from './sessions.js';
 import { toolDir } from '../tool-dir.js';
 
 /** Local state path of a module (SPEC §5): `<root>/.site-deploy/state/<site>/<env>/<module>.tfstate`. */
@@ -87,4 +88,20 @@ export async function readStateOutputs(
     s3.destroy();
   }
   return text ? stateDocumentOutputs(text, `the state of module "${module}" (${where})`) : undefined;
+}
+
+/**
+ * A module's outputs as its state holds them before this run, read with its plan session (the
+ * least the read needs) when steps get sessions; undefined when it has no state yet.
+ */
+export async function moduleStateOutputs(
+  root: string,
+  graph: SiteGraph,
+  node: GraphNode,
+  env: Record<string, string | undefined>,
+  sessions: SessionSettings | undefined,
+): Promise<Record<string, OutputValue> | undefined> {
+  const backend = backendFor(root, graph, node);
+  const session = sessions && (await stepSession(sessions, graph, node, backend, 'plan'));
+  return readStateOutputs(node.name, backend, env, session?.credentials);
 }

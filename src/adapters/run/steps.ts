@@ -13,8 +13,8 @@ import type { OutputValue, RunPorts, StepReport, StepRequest } from '../../core/
 import { engineFor, TerraformEngine, type Warmed } from '../engines/index.js';
 import type { EngineStepResult } from '../engines/types.js';
 import type { GroupedLog, ModuleLog } from './group-log.js';
-import { serveStepCredentials, stepSession, type SessionSettings, type StepCredentials } from './sessions.js';
-import { backendFor, readStateOutputs } from './state.js';
+import { serveStepCredentials, type SessionSettings, type StepCredentials } from './sessions.js';
+import { backendFor, moduleStateOutputs } from './state.js';
 import { staticKeys } from '../aws/s3.js';
 import { toolDir } from '../tool-dir.js';
 
@@ -181,11 +181,9 @@ class EngineSteps {
     this.dispose = warm.dispose;
   }
 
-  async stateOutputs(node: GraphNode): Promise<Record<string, OutputValue> | undefined> {
-    const backend = backendFor(this.settings.root, this.graph, node);
-    const c = this.settings.credentials;
-    const session = c && (await stepSession(c, this.graph, node, backend, 'plan'));
-    return readStateOutputs(node.name, backend, this.settings.env ?? {}, session?.credentials);
+  stateOutputs(node: GraphNode): Promise<Record<string, OutputValue> | undefined> {
+    const { root, env, credentials } = this.settings;
+    return moduleStateOutputs(root, this.graph, node, env ?? {}, credentials);
   }
 
   async step(request: StepRequest): Promise<StepReport> {
