@@ -4,12 +4,12 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EvidenceRecord, EvidenceStatus } from '../../core/evidence/record.js';
+import type { EvidenceRecord } from '../../core/evidence/record.js';
 import type { DeploymentsPort } from '../../commands/ports.js';
 import type { PreviousApply } from '../../core/promotion.js';
+import { EVIDENCE_STATUSES, isStatusIn } from '../../core/status.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-const STATUSES = new Set<string>(['succeeded', 'no-op', 'failed', 'cancelled', 'refused']);
 
 /**
  * The apply records of `site` × `env`, newest first (by `finished_at`), in the shape
@@ -45,13 +45,14 @@ export async function localPreviousApplies(
       continue;
     }
     const commit = record !== null && typeof record === 'object' ? record.run?.commit : undefined;
+    const status = record?.status;
     if (
       typeof commit !== 'string' ||
       record.schema_version !== 1 ||
       record.command !== 'apply' ||
       record.site !== site ||
       record.environment !== env ||
-      !STATUSES.has(String(record.status)) ||
+      !isStatusIn(EVIDENCE_STATUSES, status) ||
       typeof record.finished_at !== 'string' ||
       Number.isNaN(Date.parse(record.finished_at))
     ) {
@@ -63,7 +64,7 @@ export async function localPreviousApplies(
       environment: env,
       commit,
       siteDigest: typeof digest === 'string' ? digest : null,
-      status: record.status as EvidenceStatus,
+      status,
       at: record.finished_at,
       ...(typeof record.run?.url === 'string' && record.run.url ? { url: record.run.url } : {}),
     });
