@@ -2,7 +2,7 @@
 // It knows nothing about Terraform: the caller hands it one `run` function and reads back one
 // result per node, in a stable order that does not depend on which step happened to finish first.
 import { SiteDeployError } from '../errors.js';
-import type { NodeStatus, StepOutcome } from '../status.js';
+import { isStatusIn, STEP_OUTCOMES, type NodeStatus, type StepOutcome } from '../status.js';
 
 /** One unit of work: its weight, its declaration order (the last tie-break) and what it waits for. */
 export interface ScheduleNode {
@@ -47,14 +47,6 @@ export interface ScheduleOptions {
 
 /** The step function: runs one node and reports its outcome; it should honour `signal`. */
 export type RunStep = (id: string, signal: AbortSignal) => Promise<StepOutcome>;
-
-const OUTCOMES: ReadonlySet<string> = new Set<StepOutcome>([
-  'succeeded',
-  'no-op',
-  'failed',
-  'blocked',
-  'cancelled',
-]);
 
 // `blocked` counts as settled-ok: its dependents still run and the step function decides whether
 // they are blocked themselves (a missing upstream output blocks, it does not fail).
@@ -288,7 +280,7 @@ function messageOf(e: unknown): string {
 }
 
 function isOutcome(x: unknown): x is StepOutcome {
-  return typeof x === 'string' && OUTCOMES.has(x);
+  return isStatusIn(STEP_OUTCOMES, x);
 }
 
 const NOT_STARTED = 'cancelled: the run was cancelled before it started';
