@@ -639,6 +639,7 @@ async function serveStepCredentials(c, graph, node, backend, purpose) {
 
 
 
+
 /** Local state path of a module (SPEC §5): `<root>/.site-deploy/state/<site>/<env>/<module>.tfstate`. */
 function localStatePath(root, site, env, module) {
     return (0,external_node_path_.join)((0,tool_dir/* toolDir */.O)(root), 'state', site, env, `${module}.tfstate`);
@@ -704,6 +705,15 @@ async function readStateOutputs(module, backend, env, credentials) {
         s3.destroy();
     }
     return text ? stateDocumentOutputs(text, `the state of module "${module}" (${where})`) : undefined;
+}
+/**
+ * A module's outputs as its state holds them before this run, read with its plan session (the
+ * least the read needs) when steps get sessions; undefined when it has no state yet.
+ */
+async function moduleStateOutputs(root, graph, node, env, sessions) {
+    const backend = backendFor(root, graph, node);
+    const session = sessions && (await stepSession(sessions, graph, node, backend, 'plan'));
+    return readStateOutputs(node.name, backend, env, session?.credentials);
 }
 
 // EXTERNAL MODULE: ./src/core/plan/summary.ts
@@ -2328,11 +2338,9 @@ class EngineSteps {
         this.warmups = warm.warmups;
         this.dispose = warm.dispose;
     }
-    async stateOutputs(node) {
-        const backend = backendFor(this.settings.root, this.graph, node);
-        const c = this.settings.credentials;
-        const session = c && (await stepSession(c, this.graph, node, backend, 'plan'));
-        return readStateOutputs(node.name, backend, this.settings.env ?? {}, session?.credentials);
+    stateOutputs(node) {
+        const { root, env, credentials } = this.settings;
+        return moduleStateOutputs(root, this.graph, node, env ?? {}, credentials);
     }
     async step(request) {
         const { node, mode, inputs } = request;
@@ -2449,7 +2457,6 @@ class EngineSteps {
  * per run (removed afterwards, and by the next run if this process was killed), owner-only local
  * state, and engine-backed steps with their AWS sessions.
  */
-
 
 
 
@@ -2609,11 +2616,7 @@ async function openRun(o, run) {
 function localRuntime(o) {
     return {
         open: (run) => openRun(o, run),
-        async stateOutputs(root, graph, node) {
-            const backend = backendFor(root, graph, node);
-            const session = o.credentials && (await stepSession(o.credentials, graph, node, backend, 'plan'));
-            return readStateOutputs(node.name, backend, o.stepEnv ?? {}, session?.credentials);
-        },
+        stateOutputs: (root, graph, node) => moduleStateOutputs(root, graph, node, o.stepEnv ?? {}, o.credentials),
         async forceUnlock(root, graph) {
             const { removed, holders } = await forceUnlock(root, graph.site.name, graph.environment.name, await s3Lock(o, graph, 'apply'));
             return { removed, holders: holders.map((h) => describeHolder(h)) };
