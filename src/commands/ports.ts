@@ -142,11 +142,21 @@ export interface RunOpening {
   redactor: Redactor;
   /** Apply: checks each module's fresh plan right before it is applied; a reason refuses it. */
   beforeApply?: (module: string, plan: unknown) => string | undefined;
+  /** Refuse (before the lock and any step) unless every step runs sandboxed. */
+  requireIsolation?: boolean;
+}
+
+/** How the run's steps are isolated (SPEC §6): `namespace`, or `none` with the reason. */
+export interface RunIsolation {
+  isolation: 'namespace' | 'none';
+  reason?: string;
 }
 
 /** A run that holds its lock and has a work folder: steps run through `ports`; `close` releases both. */
 export interface OpenRun {
   ports: RunPorts;
+  /** How its steps are isolated; absent: a runtime that does not say (recorded as none). */
+  isolation?: RunIsolation;
   close(): Promise<void>;
 }
 

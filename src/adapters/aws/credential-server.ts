@@ -7,6 +7,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { CredentialProvider, StepCredentials } from './sts.js';
+import { strippedFromChild } from '../engines/process.js';
 
 /** How the child gets its credentials: the loopback endpoint (default), or plain env vars (no refresh). */
 export type CredentialMode = 'server' | 'env';
@@ -70,7 +71,8 @@ export const AMBIENT_CREDENTIAL_VARS = [
 
 /**
  * A child environment: `base` without any ambient credential variable (the env provider would
- * otherwise win over the container endpoint, and the OIDC request token could mint tokens), plus `step`.
+ * otherwise win over the container endpoint, and the OIDC request token could mint tokens) and
+ * without anything else of the runner a step must not see (`strippedFromChild`), plus `step`.
  */
 export function childEnvWith(
   base: Record<string, string | undefined>,
@@ -78,7 +80,8 @@ export function childEnvWith(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   const drop = new Set<string>(AMBIENT_CREDENTIAL_VARS);
-  for (const [k, v] of Object.entries(base)) if (v !== undefined && !drop.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(base))
+    if (v !== undefined && !drop.has(k) && !strippedFromChild(k)) out[k] = v;
   return { ...out, ...step };
 }
 

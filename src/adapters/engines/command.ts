@@ -3,7 +3,16 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { childEnv, runProcess, type ProcessResult } from './process.js';
 import type { ChangeCounts, Engine, EngineStepRequest, EngineStepResult } from './types.js';
-import { assertAbsolute, errorText, freshWorkDir, stepFinisher, writePrivateJson } from './workdir.js';
+import { mkdir, rm } from 'node:fs/promises';
+import {
+  assertAbsolute,
+  copyModule,
+  copyModuleTree,
+  errorText,
+  freshWorkDir,
+  stepFinisher,
+  writePrivateJson,
+} from './workdir.js';
 
 /** File names the command engine uses in a step's work folder. */
 export const COMMAND_FILES = {
@@ -92,6 +101,9 @@ function tailText(r: ProcessResult): string {
 const stepFile = (req: EngineStepRequest, name: keyof typeof COMMAND_FILES): string =>
   join(req.workDir, COMMAND_FILES[name]);
 
+/** A sandboxed step's own HOME, beside its work folder (lent to it with the work folder). */
+export const sandboxHome = (workDir: string): string => `${workDir}.home`;
+
 /** Runs one of the module's scripts with its files in the environment; throws StepFailed when it does not succeed. */
 async function runScript(
   req: EngineStepRequest,
@@ -99,14 +111,18 @@ async function runScript(
   name: string,
   outputsFile: string,
   changesFile: string,
+  cwd: string,
 ): Promise<void> {
   req.log(`$ ${exe}\n`);
+  const sb = req.sandbox;
+  const home = sandboxHome(req.workDir);
   const r = await runProcess({
-    command: exe,
+    command: sb ? join(cwd, name) : exe,
     args: [],
-    cwd: req.moduleDir,
+    cwd,
     env: childEnv({
       ...req.env,
+      ...(sb ? { HOME: home } : {}),
       SITE_DEPLOY_INPUTS: stepFile(req, 'inputs'),
       SITE_DEPLOY_OUTPUTS: outputsFile,
       SITE_DEPLOY_CHANGES: changesFile,
@@ -115,6 +131,7 @@ async function runScript(
     spoolDir: req.workDir,
     signal: req.signal,
     killGraceMs: req.killGraceMs,
+    ...(sb ? { sandbox: { ...sb, lend: [req.workDir, home] } } : {}),
   });
   if (r.cancelled) {
     const how = r.exitSignal === 'SIGKILL' ? '; killed after the grace period' : '';
@@ -136,11 +153,24 @@ interface CommandProgress {
   changes?: ChangeCounts;
 }
 
-/** A fresh work folder with the inputs file the scripts read. */
-async function prepareWorkDir(req: EngineStepRequest): Promise<void> {
+/**
+ * A fresh work folder with the inputs file the scripts read; where the scripts run from. A
+ * sandboxed step runs a copy of the module (the catalog is not its to read or change), with a
+ * HOME of its own.
+ */
+async function prepareWorkDir(req: EngineStepRequest): Promise<string> {
   try {
-    await freshWorkDir(req.workDir);
+    let cwd = req.moduleDir;
+    if (!req.sandbox) await freshWorkDir(req.workDir);
+    else {
+      if (req.root !== undefined) cwd = await copyModuleTree(req.moduleDir, req.workDir, req.root);
+      else await copyModule(req.moduleDir, (cwd = req.workDir));
+      const home = sandboxHome(req.workDir);
+      await rm(home, { recursive: true, force: true });
+      await mkdir(home, { mode: 0o700 });
+    }
     await writePrivateJson(stepFile(req, 'inputs'), req.inputs);
+    return cwd;
   } catch (e) {
     throw new StepFailed(`could not prepare the work folder ${req.workDir}: ${errorText(e)}`);
   }
@@ -151,8 +181,9 @@ async function planScript(
   req: EngineStepRequest,
   exe: string,
   progress: CommandProgress,
+  cwd: string,
 ): Promise<EngineStepResult['outputs']> {
-  await runScript(req, exe, 'plan', stepFile(req, 'planOutputs'), stepFile(req, 'changes'));
+  await runScript(req, exe, 'plan', stepFile(req, 'planOutputs'), stepFile(req, 'changes'), cwd);
   const changesDoc = await readOptionalJson(stepFile(req, 'changes'), 'SITE_DEPLOY_CHANGES');
   if (changesDoc !== undefined) {
     progress.changes = parseChanges(changesDoc);
@@ -179,8 +210,8 @@ export class CommandEngine implements Engine {
     try {
       const planExe = await checkExecutable(req.moduleDir, 'plan');
       const applyExe = req.mode === 'apply' ? await checkExecutable(req.moduleDir, 'apply') : undefined;
-      await prepareWorkDir(req);
-      const planOutputs = await planScript(req, planExe, progress);
+      const cwd = await prepareWorkDir(req);
+      const planOutputs = await planScript(req, planExe, progress, cwd);
       const { hasChanges, changes } = progress;
       if (req.mode === 'plan' || !applyExe || !hasChanges)
         return done({
@@ -191,7 +222,7 @@ export class CommandEngine implements Engine {
         });
       const refused = await req.beforeApply?.({ changes });
       if (refused !== undefined) return done({ status: 'failed', hasChanges, changes, error: refused });
-      await runScript(req, applyExe, 'apply', stepFile(req, 'outputs'), stepFile(req, 'applyChanges'));
+      await runScript(req, applyExe, 'apply', stepFile(req, 'outputs'), stepFile(req, 'applyChanges'), cwd);
       const outputsDoc = await readOptionalJson(stepFile(req, 'outputs'), 'SITE_DEPLOY_OUTPUTS (apply)');
       const outputs = outputsDoc === undefined ? planOutputs : parseCommandOutputs(outputsDoc);
       return done({ status: 'succeeded', hasChanges, changes, outputs });

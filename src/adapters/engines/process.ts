@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
+import { sandboxArgv, type ProcessSandbox } from './sandbox.js';
 
 /** How one child process is run. */
 export interface ProcessOptions {
@@ -25,6 +27,8 @@ export interface ProcessOptions {
    * through files and the child is stopped (SIGTERM) if this process dies.
    */
   spoolDir?: string;
+  /** Runs the child in the step sandbox (sandbox.ts); without it, a reaper ends its group if we die. */
+  sandbox?: ProcessSandbox;
 }
 
 /** How a child process ended. */
@@ -73,6 +77,25 @@ export function parentDeathWrapper(): string | null {
     }
   }
   return pdeathsig;
+}
+
+/** After an abort, how long a child gets before its group is killed, unless the caller says. */
+const DEFAULT_GRACE_MS = 20_000;
+
+/** Waits for EOF on stdin, then for the leader ($1) to exit (at most $2 tenths of a second), then kills its group. */
+const REAPER = `read -r _ || true
+i=0
+while kill -0 "$1" 2>/dev/null && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+kill -s KILL -- "-$1" 2>/dev/null
+exit 0`;
+
+/** The name of signal `n` (SIGTERM for 15). */
+function signalName(n: number): NodeJS.Signals | undefined {
+  const isSignal = (name: string): name is NodeJS.Signals => name in osConstants.signals;
+  return Object.entries(osConstants.signals)
+    .filter(([, num]) => num === n)
+    .map(([name]) => name)
+    .find(isSignal);
 }
 
 /** How setpriv reports that it could not exec the command (exit 126/127). */
@@ -203,6 +226,9 @@ class ProcessRun {
   private readonly result = emptyResult();
   private readonly outputs: ChildOutputs;
   private readonly wrapper: string | null;
+  /** Something between us and the command reports a failed exec on stderr (setpriv). */
+  private readonly execReported: boolean;
+  private reaper?: ChildProcess;
   private readonly stdoutChunks: Buffer[] = [];
   private readonly readers: SpoolReader[] = [];
   private readonly stdoutLines: LineSplitter;
@@ -217,7 +243,8 @@ class ProcessRun {
 
   constructor(private readonly opts: ProcessOptions) {
     this.outputs = new ChildOutputs(opts);
-    this.wrapper = opts.spoolDir !== undefined ? parentDeathWrapper() : null;
+    this.wrapper = opts.spoolDir !== undefined && !opts.sandbox ? parentDeathWrapper() : null;
+    this.execReported = this.wrapper !== null || opts.sandbox !== undefined;
     this.stdoutLines = new LineSplitter((lines) => this.logLines(lines));
     this.stderrLines = new LineSplitter((lines) => this.onStderrLines(lines));
   }
@@ -227,6 +254,7 @@ class ProcessRun {
       this.resolve = resolve;
       if (!this.spawnChild()) return;
       this.outputs.closeOurs();
+      this.startReaper();
       this.follow();
       this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
       this.child.once('error', (e: NodeJS.ErrnoException) => {
@@ -246,14 +274,17 @@ class ProcessRun {
     const { opts, outputs, wrapper } = this;
     try {
       // Through the wrapper the command is exec'd in place: same pid, same process group.
-      const [file, argv] = wrapper
-        ? [wrapper, ['--pdeathsig', 'TERM', '--', opts.command, ...opts.args]]
-        : [opts.command, opts.args];
+      const [file, argv] = opts.sandbox
+        ? sandboxArgv(opts.sandbox, opts.killGraceMs ?? DEFAULT_GRACE_MS, opts.command, opts.args)
+        : wrapper
+          ? [wrapper, ['--pdeathsig', 'TERM', '--', opts.command, ...opts.args]]
+          : [opts.command, opts.args];
       this.child = spawn(file, argv, {
         cwd: opts.cwd,
         env: opts.env,
         detached: true,
-        stdio: ['ignore', outputs.stdoutFd ?? 'pipe', outputs.stderrFd ?? 'pipe'],
+        // The sandbox's init stops the command when this pipe closes (abort, or this process dying).
+        stdio: [opts.sandbox ? 'pipe' : 'ignore', outputs.stdoutFd ?? 'pipe', outputs.stderrFd ?? 'pipe'],
       });
       return true;
     } catch (e) {
@@ -272,7 +303,7 @@ class ProcessRun {
   private onStderrLines(all: string[]): void {
     let lines = all;
     const first = lines[0];
-    if (this.wrapper && this.firstStderr && first !== undefined && EXEC_FAILED.test(first)) {
+    if (this.execReported && this.firstStderr && first !== undefined && EXEC_FAILED.test(first)) {
       // The command never started: report it as the spawn failure it is, not as its output.
       const denied = first.endsWith('Permission denied');
       this.result.spawnError = Object.assign(new Error(first.replace(/^setpriv: /, '')), {
@@ -321,13 +352,41 @@ class ProcessRun {
 
   private readonly onAbort = (): void => {
     this.result.cancelled = true;
-    this.child.kill('SIGTERM');
-    this.killTimer = setTimeout(this.killGroup, this.opts.killGraceMs ?? 20_000);
+    // Sandboxed: closing the init's stdin makes it send the command SIGTERM (it runs as another uid).
+    if (this.opts.sandbox) this.child.stdin?.end();
+    else this.child.kill('SIGTERM');
+    this.killTimer = setTimeout(this.killGroup, this.opts.killGraceMs ?? DEFAULT_GRACE_MS);
   };
 
+  /**
+   * Unsandboxed step processes: a detached watcher that, once this process is gone (even by
+   * SIGKILL: its stdin pipe closes) or the child has exited, gives the child the grace period and
+   * then kills its whole process group — `pdeathsig` reaches only the direct child.
+   */
+  private startReaper(): void {
+    if (this.opts.sandbox || this.opts.spoolDir === undefined || this.child.pid === undefined) return;
+    const tenths = String(Math.ceil((this.opts.killGraceMs ?? DEFAULT_GRACE_MS) / 100));
+    try {
+      this.reaper = spawn('/bin/sh', ['-c', REAPER, 'site-deploy-reaper', String(this.child.pid), tenths], {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      this.reaper.on('error', () => undefined);
+      this.reaper.stdin?.on('error', () => undefined);
+      this.reaper.unref();
+    } catch {
+      // No shell: the pdeathsig wrapper alone.
+    }
+  }
+
   private onExit(code: number | null, sig: NodeJS.Signals | null): void {
-    this.result.exitCode = code;
-    this.result.exitSignal = sig;
+    const byInit = this.opts.sandbox && code !== null && code > 128 && code < 128 + 65;
+    // The sandbox's init reports a command killed by a signal as 128 + its number, as shells do.
+    const signal = byInit ? signalName(code - 128) : undefined;
+    this.result.exitCode = signal ? null : code;
+    this.result.exitSignal = signal ?? sig;
+    // Whatever the step left in its group goes now (the reaper kills it once the leader is gone).
+    this.reaper?.stdin?.end();
     // Cancelled: reap what the tool left behind (a provisioner's `sleep` outlives its shell).
     if (this.result.cancelled) this.killGroup();
     // Spooled output is complete at exit, whatever a backgrounded grandchild still holds open.
@@ -356,18 +415,29 @@ class ProcessRun {
   }
 }
 
-/** Environment variables a step's child must not inherit from this process. */
-const STRIPPED_ENV: RegExp[] = [
-  // Action inputs (github-token among them) and the runner's tokens: with the OIDC request
-  // token a module could mint its own identity token and assume the apply role.
-  /^INPUT_/,
-  /^ACTIONS_ID_TOKEN_REQUEST_(TOKEN|URL)$/,
-  /^ACTIONS_RUNTIME_TOKEN$/,
-  // Ambient AWS identity: a step gets exactly the credentials its request carries.
+/**
+ * What a step's child never inherits from this process — the one list (childEnvWith in
+ * aws/credential-server.ts uses it too). The runner's file-command files (a module could set
+ * variables and PATH of later steps, or forge outputs), action inputs (github-token among them),
+ * every Actions and GitHub token (with the OIDC request token a module could mint its own
+ * identity token and assume the environment's whole role), and ambient AWS identity: a step gets
+ * exactly the credentials its request carries.
+ */
+export const STRIPPED_ENV: readonly RegExp[] = [
+  /^GITHUB_(ENV|PATH|OUTPUT|STATE|STEP_SUMMARY)$/,
+  /^INPUT_/i,
+  /^ACTIONS_/,
+  /^(GITHUB|GH|GH_ENTERPRISE|GITHUB_ENTERPRISE)_TOKEN$/,
+  /^(GITHUB|GH)_[A-Z0-9_]*(TOKEN|SECRET|PASSWORD|KEY)$/,
   /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|CREDENTIAL_EXPIRATION)$/,
   /^AWS_(PROFILE|DEFAULT_PROFILE|ROLE_ARN|ROLE_SESSION_NAME|WEB_IDENTITY_TOKEN_FILE)$/,
   /^AWS_CONTAINER_(CREDENTIALS_FULL_URI|CREDENTIALS_RELATIVE_URI|AUTHORIZATION_TOKEN|AUTHORIZATION_TOKEN_FILE)$/,
 ];
+
+/** Whether a variable of this process must not reach a step's child. */
+export function strippedFromChild(name: string): boolean {
+  return STRIPPED_ENV.some((re) => re.test(name));
+}
 
 /**
  * The environment for a step's child: this process's environment without action inputs,
@@ -380,7 +450,7 @@ export function childEnv(
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(base)) {
-    if (v !== undefined && !STRIPPED_ENV.some((re) => re.test(k))) env[k] = v;
+    if (v !== undefined && !strippedFromChild(k)) env[k] = v;
   }
   return { ...env, ...extra };
 }

@@ -1,6 +1,12 @@
 import type { StepStatus } from '../../core/status.js';
 import type { S3CredentialSource } from '../aws/s3.js';
 
+/** A sandboxed step: its own uid, and what runs `unshare` as root (sandbox.ts). */
+export interface StepSandbox {
+  uid: number;
+  prefix: string[];
+}
+
 /** Where a module's Terraform state lives: a local file or an S3 object locked with `use_lockfile`. */
 export type Backend =
   | { kind: 'local'; path: string /* absolute .tfstate path */ }
@@ -64,6 +70,11 @@ export interface EngineStepRequest {
    * logged; absent, an S3 step's outputs come from `output -json`.
    */
   credentials?: S3CredentialSource;
+  /**
+   * Run the step's processes in the sandbox (sandbox.ts) as this uid: its own PID and mount
+   * namespace, its folders lent to it while they run. Absent: plain processes (`isolation: none`).
+   */
+  sandbox?: StepSandbox;
   /** Receives engine output, one or more whole lines per call. */
   log: (chunk: string) => void;
   /** Abort forwards SIGTERM to the running child so Terraform stops gracefully and releases its lock. */

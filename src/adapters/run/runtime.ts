@@ -4,8 +4,11 @@
  * state, and engine-backed steps with their AWS sessions.
  */
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OpenRun, RunOpening, Runtime } from '../../commands/ports.js';
+import type { OpenRun, RunIsolation, RunOpening, Runtime } from '../../commands/ports.js';
+import { SiteDeployError } from '../../core/errors.js';
+import { probeIsolation, type IsolationProbe } from '../engines/sandbox.js';
 import type { StepIdentity } from '../../core/credentials/session.js';
 import { RUN_LOCK, s3LockObject, type SiteGraph } from '../../core/graph/build.js';
 import type { RunMode } from '../../core/run/runner.js';
@@ -21,7 +24,7 @@ import {
   type S3LockTarget,
 } from './run-lock.js';
 import { localStatePath, moduleStateOutputs } from './state.js';
-import { enginePorts, type EnginePorts, type StepSettings } from './steps.js';
+import { enginePorts, unsandboxedEngine, type EnginePorts, type StepSettings } from './steps.js';
 
 /** How this machine runs module steps. */
 export interface RuntimeOptions {
@@ -134,9 +137,40 @@ async function workBase(o: RuntimeOptions, root: string, graph: SiteGraph): Prom
   return base;
 }
 
+/** The run's isolation: the sandbox where this machine has it and every module's engine uses it. */
+function runIsolation(probe: IsolationProbe, graph: SiteGraph): RunIsolation {
+  if (probe.isolation !== 'namespace') return { isolation: 'none', reason: probe.reason };
+  for (const n of graph.nodes) {
+    const why = n.manifest && unsandboxedEngine(n.manifest.engine);
+    if (why) return { isolation: 'none', reason: `${n.name}: ${why}` };
+  }
+  return { isolation: 'namespace' };
+}
+
+/**
+ * Where a sandboxed run's work folder goes: under the temp folder, in a base anyone may pass
+ * through but not list (0711), so each step's own folder (0700, its uid's) is reachable by it —
+ * a checkout's folders usually are not.
+ */
+async function sandboxWorkBase(): Promise<string> {
+  const base = join(tmpdir(), 'site-deploy-work');
+  await mkdir(base, { recursive: true, mode: 0o711 });
+  await chmod(base, 0o711);
+  await removeOrphanedWork(base);
+  return base;
+}
+
 /** Takes the run lock, makes the work folder and the engine-backed steps; `close` undoes all of it. */
 async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
   const { root, graph } = run;
+  const probe = probeIsolation();
+  const isolation = runIsolation(probe, graph);
+  if (run.requireIsolation && isolation.isolation !== 'namespace')
+    throw new SiteDeployError(
+      'refused',
+      `require-isolation: module steps cannot be sandboxed here (${isolation.reason ?? 'unknown'}); nothing was run`,
+    );
+  run.reporter.notice(`isolation: ${isolation.isolation}${isolation.reason ? ` (${isolation.reason})` : ''}`);
   await ensureToolDir(root);
   const lock = await acquireRunLock({
     root,
@@ -164,7 +198,10 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
   };
   try {
     // Removed afterwards: saved plans hold sensitive values in plaintext.
-    workRoot = await mkdtemp(join(await workBase(o, root, graph), 'run-'));
+    const sandboxed = probe.isolation === 'namespace';
+    const base = sandboxed && !o.workRoot ? await sandboxWorkBase() : await workBase(o, root, graph);
+    workRoot = await mkdtemp(join(base, 'run-'));
+    if (sandboxed) await chmod(workRoot, 0o711);
     await writeFile(join(workRoot, OWNER_FILE), JSON.stringify(lock.holder), { mode: 0o600 });
     await protectLocalState(root, graph);
     ports = enginePorts(run.workspace, graph, {
@@ -177,8 +214,9 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
       env: o.stepEnv,
       credentials: o.credentials,
       beforeApply: run.beforeApply,
+      isolation: probe,
     });
-    return { ports, close };
+    return { ports, close, isolation };
   } catch (e) {
     await close();
     throw e;

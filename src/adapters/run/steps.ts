@@ -17,6 +17,8 @@ import { serveStepCredentials, type SessionSettings, type StepCredentials } from
 import { backendFor, moduleStateOutputs } from './state.js';
 import { staticKeys } from '../aws/s3.js';
 import { toolDir } from '../tool-dir.js';
+import { releaseUid, takeUid, type IsolationProbe } from '../engines/sandbox.js';
+import type { StepSandbox } from '../engines/types.js';
 
 /** How module steps run on this machine. */
 export interface StepSettings {
@@ -38,6 +40,31 @@ export interface StepSettings {
    * right before it would be applied; a reason refuses it, unapplied (approval binding).
    */
   beforeApply?: (module: string, plan: unknown) => string | undefined;
+  /** Whether steps run in the sandbox (engines/sandbox.ts); absent: `isolation: none`. */
+  isolation?: IsolationProbe;
+}
+
+/** Why a step of this engine runs unsandboxed even where the sandbox is available. */
+export function unsandboxedEngine(engine: string): string | undefined {
+  return engine === 'terraform' ? 'Terraform steps are not sandboxed yet' : undefined;
+}
+
+/** A step's sandbox, or why it has none: the step's log line says which. */
+function stepSandbox(
+  settings: StepSettings,
+  manifest: Manifest,
+): { sandbox?: StepSandbox; line: string; release(): void } {
+  const probe = settings.isolation;
+  const why =
+    probe?.isolation !== 'namespace' ? (probe?.reason ?? 'not set up') : unsandboxedEngine(manifest.engine);
+  if (probe?.isolation !== 'namespace' || why !== undefined)
+    return { line: `isolation: none (${why})\n`, release: () => undefined };
+  const uid = takeUid();
+  return {
+    sandbox: { uid, prefix: probe.prefix },
+    line: `isolation: namespace (uid ${uid})\n`,
+    release: () => releaseUid(uid),
+  };
 }
 
 /**
@@ -165,6 +192,14 @@ interface StepWatch {
   outputsProblem?: string;
 }
 
+/** What one step's engine run is given besides the request: environment, session, log, sandbox. */
+interface EngineSettings {
+  stepEnv: Record<string, string>;
+  served: StepCredentials | undefined;
+  log: ModuleLog;
+  sandbox?: StepSandbox;
+}
+
 /** The module steps of one graph: engines, warm-ups, the step's session and what its report says. */
 class EngineSteps {
   private readonly terraform = new TerraformEngine();
@@ -204,7 +239,9 @@ class EngineSteps {
     const bindable = (changes: unknown): unknown =>
       watch.planned ?? commandPlan(node.name, inputs, secretInputs, changes);
     let served: StepCredentials | undefined;
+    const sandbox = stepSandbox(this.settings, manifest);
     try {
+      log.write(sandbox.line);
       const stepEnv = baseStepEnv(this.settings);
       try {
         served = await this.serveSession(node, mode, log, stepEnv);
@@ -212,9 +249,11 @@ class EngineSteps {
         log.write(`${errorMessage(e)}\n`);
         return failedStep(errorMessage(e));
       }
-      const r = await this.runEngine(request, manifest, stepEnv, served, log, watch, bindable);
+      const engineSettings = { stepEnv, served, log, sandbox: sandbox.sandbox };
+      const r = await this.runEngine(request, manifest, engineSettings, watch, bindable);
       return this.report(request, manifest, r, log, watch, bindable);
     } finally {
+      sandbox.release();
       await served?.close();
       log.close();
     }
@@ -243,9 +282,7 @@ class EngineSteps {
   private runEngine(
     request: StepRequest,
     manifest: Manifest,
-    stepEnv: Record<string, string>,
-    served: StepCredentials | undefined,
-    log: ModuleLog,
+    { stepEnv, served, log, sandbox }: EngineSettings,
     watch: StepWatch,
     bindable: (changes: unknown) => unknown,
   ): Promise<EngineStepResult> {
@@ -257,6 +294,7 @@ class EngineSteps {
       mode,
       ...stepFolder(this.settings, this.graph, node, manifest),
       ...(warmup ? { warmup } : {}),
+      ...(sandbox ? { sandbox } : {}),
       inputs,
       env: stepEnv,
       // The step's own session (or the static keys its environment carries), for the state it writes.

@@ -1,0 +1,208 @@
+/**
+ * The step sandbox (SPEC §6): each process of a module step runs in its own PID and mount
+ * namespace (`unshare --pid --fork --mount-proc --kill-child`) under an unprivileged uid of its own
+ * (`setpriv --reuid U --regid U --clear-groups --no-new-privs`). It sees no other process (its
+ * /proc holds only its own namespace), cannot write what belongs to the action or the runner, and
+ * everything it started dies with it: when the namespace's first process exits, the kernel kills
+ * the rest.
+ *
+ * The first process in the namespace is a small root shell (SANDBOX_INIT): it lends the step its
+ * folders (chown to the step's uid), bind-mounts what lives outside them, starts the command as the
+ * step's uid, and gives the folders back when it ends. It watches its stdin, a pipe only this
+ * process holds: at EOF (an abort here, or this process dying, even by SIGKILL) it sends the
+ * command SIGTERM — so Terraform stops gracefully and releases its state lock — and after the grace
+ * period kills whatever is left.
+ *
+ * Available when this process is root, or where `sudo -n` works (GitHub-hosted runners); the
+ * step's environment then reaches the child through `sudo -E`, never through its command line.
+ * `SITE_DEPLOY_ISOLATION=off` turns it off (the run then says `isolation: none`).
+ */
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, lstatSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** How a run's steps are isolated: `namespace` (the sandbox above) or `none`. */
+export type Isolation = 'namespace' | 'none';
+
+/** Whether steps can be sandboxed here, and how. */
+export interface IsolationProbe {
+  isolation: Isolation;
+  /** Why not, when `none`. */
+  reason?: string;
+  /** What runs `unshare` as root: [] when this process is root, else `sudo -n -E --`. */
+  prefix: string[];
+}
+
+/** What one sandboxed process gets. */
+export interface ProcessSandbox {
+  /** The step's own uid (and gid). */
+  uid: number;
+  /** `probe.prefix`. */
+  prefix: string[];
+  /** Folders (and files) lent to the step's uid while the process runs, given back after. */
+  lend: string[];
+  /** Folders mounted at a fixed place inside the namespace: [host path, path inside]. */
+  binds?: [string, string][];
+  /** Files copied in before the process and back after (local state): [real path, staged path]. */
+  stage?: [string, string][];
+}
+
+/**
+ * The namespace's first process (root, PID 1 inside). Arguments: uid, owner (uid:gid to give the
+ * folders back to), grace seconds, then actions until `--` (`lend P`, `bind SRC DST`,
+ * `stage REAL STAGED`), then the command.
+ */
+const SANDBOX_INIT = `exec 3<&0 </dev/null
+u=$1; o=$2; g=$3; shift 3
+lent=""; staged=""
+while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+  case "$1" in
+    lend) chown -R "$u:$u" "$2" || exit 125; lent="$lent
+$2"; shift 2 ;;
+    bind) mount --bind "$2" "$3" || exit 125; shift 3 ;;
+    stage) if [ -f "$2" ]; then cp "$2" "$3" || exit 125; fi; staged="$staged
+$2
+$3"; shift 3 ;;
+    *) echo "site-deploy sandbox: unknown action $1" >&2; exit 125 ;;
+  esac
+done
+shift
+setpriv --reuid "$u" --regid "$u" --clear-groups --no-new-privs -- "$@" 3<&- &
+c=$!
+{ read -r _ <&3 || true; kill -TERM "$c" 2>/dev/null; sleep "$g"; kill -KILL -1 2>/dev/null; } &
+wait "$c"; s=$?
+printf '%s\\n' "$staged" | { while read -r real && read -r st; do
+  [ -n "$real" ] || continue
+  if [ -f "$st" ] && ! cmp -s "$st" "$real"; then
+    cp "$st" "$real.sd-tmp" && chown "$o" "$real.sd-tmp" && chmod 600 "$real.sd-tmp" && mv -f "$real.sd-tmp" "$real"
+  fi
+done; }
+printf '%s\\n' "$lent" | while read -r p; do [ -n "$p" ] && chown -R "$o" "$p"; done
+exit "$s"`;
+
+/** The argv that runs `command args` in the sandbox (nothing secret: the environment carries that). */
+export function sandboxArgv(
+  sb: ProcessSandbox,
+  graceMs: number,
+  command: string,
+  args: string[],
+): [string, string[]] {
+  const owner = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+  const actions = [
+    ...sb.lend.flatMap((p) => ['lend', p]),
+    ...(sb.binds ?? []).flatMap(([from, to]) => ['bind', from, to]),
+    ...(sb.stage ?? []).flatMap(([real, staged]) => ['stage', real, staged]),
+  ];
+  const grace = String(Math.max(0.1, graceMs / 1000));
+  const argv = [
+    ...[UNSHARE, '--pid', '--fork', '--mount-proc', '--kill-child', '--', '/bin/sh', '-c', SANDBOX_INIT],
+    ...['site-deploy-sandbox', String(sb.uid), owner, grace, ...actions, '--', command, ...args],
+  ];
+  // Under sudo, PATH is reset by secure_path: the command is found on this process's PATH instead.
+  if (sb.prefix.length === 0) return [argv[0]!, argv.slice(1)];
+  return [sb.prefix[0]!, [...sb.prefix.slice(1), 'env', `PATH=${process.env.PATH ?? ''}`, ...argv]];
+}
+
+const UNSHARE = 'unshare';
+
+/** The exit code the init uses when it could not set the sandbox up. */
+export const SANDBOX_SETUP_FAILED = 125;
+
+function onPath(name: string): boolean {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+    try {
+      accessSync(join(dir || '.', name), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+let probed: IsolationProbe | undefined;
+
+/**
+ * Whether this process may sandbox steps: Linux, unshare and setpriv, root or passwordless sudo —
+ * and a real trial (a container may refuse new namespaces). Asked once per process.
+ */
+export function probeIsolation(env: NodeJS.ProcessEnv = process.env): IsolationProbe {
+  const off = (reason: string): IsolationProbe => ({ isolation: 'none', reason, prefix: [] });
+  if (env.SITE_DEPLOY_ISOLATION === 'off') return off('turned off (SITE_DEPLOY_ISOLATION=off)');
+  if (probed) return probed;
+  probed = probeOnce();
+  return probed;
+
+  function probeOnce(): IsolationProbe {
+    if (process.platform !== 'linux') return off(`no Linux namespaces on ${process.platform}`);
+    for (const tool of ['unshare', 'setpriv'])
+      if (!onPath(tool)) return off(`${tool} (util-linux) is not on PATH`);
+    let prefix: string[] = [];
+    if (process.getuid?.() !== 0) {
+      if (!onPath('sudo') || spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status !== 0)
+        return off('not root, and no passwordless sudo');
+      prefix = ['sudo', '-n', '-E', '--'];
+    }
+    const uid = String(SANDBOX_UID_BASE);
+    const argv = [
+      ...prefix,
+      ...[UNSHARE, '--pid', '--fork', '--mount-proc', '--kill-child', '--', 'setpriv'],
+      ...['--reuid', uid, '--regid', uid, '--clear-groups', '--no-new-privs', '--', 'true'],
+    ];
+    const trial = spawnSync(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 10_000,
+    });
+    if (trial.status !== 0) {
+      const why = trial.stderr?.toString().trim().split('\n')[0] || `exit ${trial.status ?? trial.signal}`;
+      return off(`new namespaces refused here: ${why}`);
+    }
+    return { isolation: 'namespace', prefix };
+  }
+}
+
+/** Forgets the probe (tests that change the environment). */
+export function resetIsolationProbe(): void {
+  probed = undefined;
+}
+
+/** First uid of the steps' own uids (`SITE_DEPLOY_SANDBOX_UID_BASE` moves it). */
+export const SANDBOX_UID_BASE = Number(process.env.SITE_DEPLOY_SANDBOX_UID_BASE) || 61000;
+/** How many steps may run sandboxed at once in one process (max-parallel is at most 64). */
+const SANDBOX_UIDS = 256;
+const taken = new Set<number>();
+
+/** A uid no other running step of this process has; give it back with {@link releaseUid}. */
+export function takeUid(): number {
+  for (let i = 1; i < SANDBOX_UIDS; i++) {
+    const uid = SANDBOX_UID_BASE + i;
+    if (!taken.has(uid)) {
+      taken.add(uid);
+      return uid;
+    }
+  }
+  throw new Error(`more than ${SANDBOX_UIDS - 1} sandboxed steps at once`);
+}
+
+export function releaseUid(uid: number): void {
+  taken.delete(uid);
+}
+
+/**
+ * The fixed folder inside every step's namespace where folders outside its work folder are mounted
+ * (`<tmp>/site-deploy-sandbox/{data,plugins,state}`): the same paths in every run, so a kept
+ * Terraform data folder stays valid. Empty on the host; made once, and refused unless it is a real
+ * folder of this process's user.
+ */
+export function sandboxMounts(): { data: string; plugins: string; state: string } {
+  const base = join(tmpdir(), 'site-deploy-sandbox');
+  const dirs = { data: join(base, 'data'), plugins: join(base, 'plugins'), state: join(base, 'state') };
+  for (const d of [base, ...Object.values(dirs)]) {
+    mkdirSync(d, { recursive: true, mode: 0o755 });
+    const s = lstatSync(d);
+    if (!s.isDirectory() || s.uid !== (process.getuid?.() ?? 0))
+      throw new Error(`${d} is not a folder of this user: refusing to mount step folders there`);
+  }
+  return dirs;
+}
