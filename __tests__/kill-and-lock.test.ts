@@ -57,7 +57,10 @@ describe('a module killed mid-apply', () => {
         after: { plan: 'echo \'{"add":1,"change":0,"destroy":0}\' > "$SITE_DEPLOY_CHANGES"' },
       },
     });
-    const cli = await startCli(cliArgs(repo, 'apply', '--json', '--credentials', 'none'));
+    // Unsandboxed: the module writes its pid into the test's (root-only) folder, and is killed by it.
+    const cli = await startCli(cliArgs(repo, 'apply', '--json', '--credentials', 'none'), {
+      SITE_DEPLOY_ISOLATION: 'off',
+    });
     expect(
       await eventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 30_000),
     ).toBe(true);

@@ -39,6 +39,7 @@ export const FLAGS = {
     value: 'REASON',
     help: "apply despite a freeze or promotion check, with a recorded reason (only for site.yaml's break_glass.allowed)",
   },
+  'require-isolation': { type: 'boolean', help: 'fail before any step unless every step runs sandboxed' },
   module: { type: 'string', value: 'M', help: 'only this module' },
   verbose: { type: 'boolean', help: "show engine output (plan/apply) and internal errors' stack traces" },
   help: { type: 'boolean', help: 'show this help' },
@@ -72,6 +73,7 @@ export const INPUTS = [
   'binding',
   'max-plan-age',
   'changed-from',
+  'require-isolation',
 ] as const;
 
 /** One command-specific action input. */

@@ -35,6 +35,7 @@ function runSettings(mode: RunMode, o: Options): RunSettings {
     ephemeralRunner: o.ephemeralRunner,
     breakGlass: o.breakGlass,
     ...(o.binding ? { binding: o.binding } : {}),
+    ...(o.flags['require-isolation'] === 'true' ? { requireIsolation: true } : {}),
   };
 }
 
@@ -98,6 +99,7 @@ function runAction(r: RunOutcome, s: RunSettings, ports: CommandPorts): ActionRe
         }
       : undefined,
     checks: applyCheckLines(r.promotion, r.binding),
+    isolation: r.isolation?.isolation ?? 'none',
   });
   const markdown = renderReport(report);
   const doc = runDocument(graph, result, evidence?.path);
@@ -141,8 +143,8 @@ export function runCommand(mode: RunMode, info: RunCommandInfo): Command {
     summary: info.summary,
     usage: info.usage,
     example: info.example,
-    flags: [...STEP_FLAGS, ...(info.flags ?? [])],
-    inputs: [...STEP_INPUTS, ...(info.inputs ?? [])],
+    flags: [...STEP_FLAGS, 'require-isolation', ...(info.flags ?? [])],
+    inputs: [...STEP_INPUTS, 'require-isolation', ...(info.inputs ?? [])],
     needs: ['site', 'env'],
     uses: 'steps',
     settings: (o) => runSettings(mode, o),

@@ -11,7 +11,7 @@ import { runGraph, type RunMode, type RunResult } from '../core/run/runner.js';
 import { makeReview, type BindingReview } from '../core/binding.js';
 import { bindingFor, bindingOff, type Binding } from './binding.js';
 import { applyGates, type GateOutcome } from './gates.js';
-import type { CommandPorts, DeploymentsPort, OpenRun, Runtime } from './ports.js';
+import type { CommandPorts, DeploymentsPort, OpenRun, RunIsolation, Runtime } from './ports.js';
 
 /** One plan or apply. */
 export interface RunSettings {
@@ -37,6 +37,8 @@ export interface RunSettings {
    * dispatch, unset: the run's own commit.
    */
   binding?: { enabled: boolean; maxPlanAgeMs: number; reviewCommit?: string };
+  /** `require-isolation`: refuse, before any step, unless every step runs sandboxed. */
+  requireIsolation?: boolean;
 }
 
 /** Refuses the implicit local state on an ephemeral runner, at the site's `site:` key. */
@@ -77,6 +79,8 @@ export interface RunOutcome {
   review?: BindingReview;
   /** apply with binding: what was checked against the review (or that binding was off). */
   binding: BindingEvidence | null;
+  /** How the steps were isolated (absent: the runtime did not say). */
+  isolation?: RunIsolation;
 }
 
 /** The files of a release: the site's folder and the catalog folders of every module type it uses. */
@@ -166,6 +170,7 @@ interface Ending {
   result?: RunResult;
   refusal?: Refusal;
   failure?: string;
+  isolation?: RunIsolation['isolation'];
 }
 
 /** Where the record went, or why it could not be kept where asked. */
@@ -252,10 +257,13 @@ async function openRun(s: RunSettings, ports: CommandPorts, runtime: Runtime, p:
       reporter: ports.reporter,
       redactor: ports.redactor,
       ...(p.binding ? { beforeApply: p.binding.check } : {}),
+      ...(s.requireIsolation ? { requireIsolation: true } : {}),
     });
   } catch (e) {
     if (e instanceof SiteDeployError && e.code === 'locked')
       await refuse(s, ports, p, { kind: 'lock', message: e.message }, e);
+    if (e instanceof SiteDeployError && e.code === 'refused' && s.requireIsolation)
+      await refuse(s, ports, p, { kind: 'isolation', message: e.message }, e);
     throw e;
   }
 }
@@ -334,7 +342,14 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
   const open = await openRun(s, ports, runtime, p);
   const result = await runSteps(s, ports, p, open);
   const review = planReview(s, p.graph, result);
-  const { evidence, problem } = await record(s, ports, p, { result }, review);
+  const isolation = open.isolation;
+  const { evidence, problem } = await record(
+    s,
+    ports,
+    p,
+    { result, isolation: isolation?.isolation ?? 'none' },
+    review,
+  );
   return {
     workspace: p.workspace,
     graph: p.graph,
@@ -346,6 +361,7 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
     breakGlass: p.gates.breakGlass,
     ...(review ? { review } : {}),
     binding: p.binding?.evidence() ?? null,
+    ...(isolation ? { isolation } : {}),
   };
 }
 

@@ -53,6 +53,8 @@ export interface ActionSettings {
   binding: boolean;
   /** apply: the reviewed plan may be at most this old. */
   maxPlanAgeMs: number;
+  /** plan/apply: refuse unless every step runs sandboxed. */
+  requireIsolation?: boolean;
   /** apply: the break-glass reason, when given. */
   breakGlass?: string;
   /** Passed to Terraform's `-lock-timeout`, and how long the run lock is waited for. */
@@ -110,6 +112,7 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
     comment: bool('comment', true),
     evidenceBucket: input('evidence-bucket') || undefined,
     attest: bool('attest', false),
+    requireIsolation: bool('require-isolation', false),
     binding: true,
     maxPlanAgeMs: 0,
     breakGlass: input('break-glass').trim() || undefined,

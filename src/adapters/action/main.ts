@@ -49,7 +49,7 @@ function options(s: ActionSettings): Options {
     lockTimeoutMs: s.lockTimeoutMs,
     changedFrom: s.changedFrom ?? defaultChangedFrom(process.env.GITHUB_EVENT_NAME, event),
     breakGlass: s.breakGlass,
-    flags: {},
+    flags: s.requireIsolation ? { 'require-isolation': 'true' } : {},
     ephemeralRunner: true,
     binding: {
       enabled: s.binding,

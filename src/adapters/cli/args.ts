@@ -181,7 +181,7 @@ function commandArgs(c: Command, rest: string[], cwd: string): CliArgs | { help:
   const breakGlass = r.str('break-glass');
   const flags: Partial<Record<Flag, string>> = {};
   for (const f of c.flags) {
-    const v = FLAGS[f].type === 'string' ? r.str(f) : undefined;
+    const v = FLAGS[f].type === 'string' ? r.str(f) : r.on(f) ? 'true' : undefined;
     if (v !== undefined) flags[f] = v;
   }
   if (breakGlass !== undefined && !breakGlass.trim())

@@ -198,7 +198,8 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
   };
   try {
     // Removed afterwards: saved plans hold sensitive values in plaintext.
-    const sandboxed = probe.isolation === 'namespace';
+    // All or nothing: a run with a step that cannot be sandboxed runs none sandboxed, and says so.
+    const sandboxed = isolation.isolation === 'namespace';
     const base = sandboxed && !o.workRoot ? await sandboxWorkBase() : await workBase(o, root, graph);
     workRoot = await mkdtemp(join(base, 'run-'));
     if (sandboxed) await chmod(workRoot, 0o711);
@@ -214,7 +215,7 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
       env: o.stepEnv,
       credentials: o.credentials,
       beforeApply: run.beforeApply,
-      isolation: probe,
+      isolation: sandboxed ? probe : { isolation: 'none', reason: isolation.reason, prefix: [] },
     });
     return { ports, close, isolation };
   } catch (e) {

@@ -17,6 +17,7 @@ import {
   type BindingEvidence,
   type ConfigDigest,
   type EvidenceCommand,
+  type EvidenceIsolation,
   type EvidenceModule,
   type EvidencePromotion,
   type EvidenceRecord,
@@ -119,6 +120,8 @@ export interface RecordInput {
   binding?: BindingEvidence | null;
   promotion?: EvidencePromotion | null;
   breakGlass?: BreakGlassRecord | null;
+  /** How the steps were isolated, when any ran. */
+  isolation?: EvidenceIsolation | null;
 }
 
 /** The record of a run (not yet chained: `previous` is null). */
@@ -147,6 +150,7 @@ export function buildRecord(i: RecordInput): EvidenceRecord {
     binding: i.binding ?? null,
     promotion: i.promotion ?? null,
     break_glass: i.breakGlass ?? null,
+    isolation: i.isolation ?? null,
     previous: null,
   };
 }

@@ -18,7 +18,7 @@ export type { EvidenceStatus };
 /** Why a run was refused. */
 export interface Refusal {
   /** `break-glass`: break-glass was asked for by an actor not allowed to. */
-  kind: 'lock' | 'binding' | 'promotion' | 'freeze' | 'break-glass' | 'policy';
+  kind: 'lock' | 'binding' | 'promotion' | 'freeze' | 'break-glass' | 'policy' | 'isolation';
   message: string;
 }
 
@@ -168,8 +168,17 @@ export interface EvidenceRecord {
   promotion: EvidencePromotion | null;
   /** Set when break-glass was used: who, why, and which refusals it overrode. */
   break_glass: BreakGlassRecord | null;
+  /**
+   * How the module steps were isolated (SPEC §6): `namespace` (own PID and mount namespace and
+   * uid each), `none`; null when no step was started.
+   */
+  isolation: EvidenceIsolation | null;
   previous: PreviousRecord | null;
 }
+
+/** The isolation words of a record. */
+export const ISOLATIONS = ['namespace', 'none'] as const;
+export type EvidenceIsolation = (typeof ISOLATIONS)[number];
 
 /** The record's bytes: canonical JSON (RFC 8785), one line, newline-terminated. */
 export function serializeRecord(record: EvidenceRecord): string {

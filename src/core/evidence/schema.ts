@@ -51,6 +51,7 @@ export const EVIDENCE_SCHEMA = {
     'binding',
     'promotion',
     'break_glass',
+    'isolation',
     'previous',
   ],
   properties: {
@@ -62,7 +63,7 @@ export const EVIDENCE_SCHEMA = {
       additionalProperties: false,
       required: ['kind', 'message'],
       properties: {
-        kind: { enum: ['lock', 'binding', 'promotion', 'freeze', 'break-glass', 'policy'] },
+        kind: { enum: ['lock', 'binding', 'promotion', 'freeze', 'break-glass', 'policy', 'isolation'] },
         message: { type: 'string' },
       },
     }),
@@ -258,6 +259,7 @@ export const EVIDENCE_SCHEMA = {
         },
       },
     }),
+    isolation: { enum: ['namespace', 'none', null] },
     previous: nullable({
       type: 'object',
       additionalProperties: false,

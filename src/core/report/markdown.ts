@@ -63,6 +63,8 @@ export interface RunReport {
   breakGlass?: { actor: string; reason: string; overrides: string[] };
   /** The checks an apply passed or was stopped by (approval binding, promotion), one line each. */
   checks?: string[];
+  /** How the module steps were isolated (SPEC §6): `none` says they ran unsandboxed. */
+  isolation?: 'namespace' | 'none';
 }
 
 /** Options for renderReport. */
@@ -313,6 +315,7 @@ function heading(report: RunReport): string[] {
     facts.push(`**Commit** ${code(c)}`);
   }
   facts.push(`**Command** ${code(clip(report.command, 200))}`, `**Status** ${status}`);
+  if (report.isolation) facts.push(code(`isolation: ${report.isolation}`));
   parts.push(facts.join(' · '), '');
   if (report.breakGlass) {
     const b = report.breakGlass;

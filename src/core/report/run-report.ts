@@ -33,6 +33,7 @@ export function toRunReport(
     binding?: BindingReview;
     breakGlass?: RunReport['breakGlass'];
     checks?: string[];
+    isolation?: RunReport['isolation'];
   } = {},
 ): RunReport {
   const binding =
@@ -79,6 +80,7 @@ export function toRunReport(
     ...(binding ? { binding } : {}),
     ...(links.breakGlass ? { breakGlass: links.breakGlass } : {}),
     ...(links.checks?.length ? { checks: links.checks } : {}),
+    ...(links.isolation ? { isolation: links.isolation } : {}),
   };
 }
 
