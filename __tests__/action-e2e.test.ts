@@ -239,6 +239,9 @@ async function runAction(
     inputs: { command, site: SITE, environment: ENV, 'github-token': GITHUB_TOKEN, ...(o.inputs ?? {}) },
     event: o.event ?? { name: 'pull_request', payload: PR_EVENT },
     env: {
+      // The modules call the AWS CLI, which may live under root's home (pyenv): out of a sandboxed
+      // step's reach. What these tests prove is the credential chain, unsandboxed (sandbox.test.ts).
+      SITE_DEPLOY_ISOLATION: 'off',
       GITHUB_SHA: MERGE_SHA,
       GITHUB_REF: 'refs/pull/7/merge',
       GITHUB_HEAD_REF: 'feature/e2e',

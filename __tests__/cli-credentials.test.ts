@@ -116,6 +116,9 @@ async function runCli(
       HOME: process.env.HOME ?? '/root',
       USER: ACTOR,
       NODE_NO_WARNINGS: '1',
+      // The modules call the AWS CLI, which may live under root's home (pyenv): out of a sandboxed
+      // step's reach. What these tests prove is the credential chain, unsandboxed (sandbox.test.ts).
+      SITE_DEPLOY_ISOLATION: 'off',
       AWS_ACCESS_KEY_ID: PLANTED_KEY_ID,
       AWS_SECRET_ACCESS_KEY: PLANTED_SECRET,
       AWS_ENDPOINT_URL: moto.endpoint,
