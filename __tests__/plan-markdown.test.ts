@@ -530,27 +530,33 @@ describe('renderReport: the approval binding header', () => {
     expect(renderReport(structuredClone(input))).toBe(md);
   });
 
-  test('a header too big for the comment shrinks: modules bound on shape, and a visible line says which', () => {
+  test('a header too big for the comment shrinks: modules left unbound, and a visible line names each', () => {
     const input = bigSite();
-    // 99 resources × 2 unknown values × 27 modules: far beyond the limit in full.
-    input.binding = binding(input.modules, () => 99);
+    // 3,000 resources × 2 unknown values × 27 modules: far beyond the limit even deflated.
+    input.binding = binding(input.modules, () => 3000);
     expect(bindingHeader(input.binding).length).toBeGreaterThan(65_536);
     const md = renderReport(input);
     expect(md.length).toBeLessThan(65_536);
     expect(tableRows(md)).toHaveLength(27);
     const parsed = parseBindingHeader(md);
     expect(parsed).toBeDefined();
-    const mods = Object.values(parsed?.modules ?? {});
+    const mods = Object.entries(parsed?.modules ?? {});
     expect(mods).toHaveLength(27);
-    expect(mods.every((m) => m.changes === undefined)).toBe(true);
-    expect(mods.some((m) => m.compare === 'shape' && m.reduced === 'size')).toBe(true);
-    // Digests are never dropped: apply still compares every module.
-    for (const [name, m] of Object.entries(parsed?.modules ?? {}))
+    expect(mods.every(([, m]) => m.changes === undefined)).toBe(true);
+    const unbound = mods.filter(([, m]) => m.unbound === 'unknowns').map(([n]) => n);
+    expect(unbound.length).toBeGreaterThan(0);
+    // Never compared on shape instead: a module keeps all its unknowns, or is halted at apply.
+    for (const [name, m] of mods) {
+      expect(m.compare).toBe('values');
+      expect(m.unknown.length).toBe(m.unbound ? 0 : input.binding.modules[name]?.unknown.length);
       expect(m.digest).toBe(input.binding.modules[name]?.digest);
+    }
     expect(parsed?.combined).toBe(input.binding.combined);
-    expect(md).toMatch(
-      /_Approval binding reduced to fit the comment size limit: \d+ modules bound on addresses and actions only \(/,
+    const first = [...unbound].sort()[0] ?? '';
+    expect(md).toContain(
+      `module <code>${first}</code>: 6,000 unknown values exceed what the review can hold; apply will halt it`,
     );
+    expect(md).toContain('sensitive values bound as a marker, no binding key set');
   });
 
   test('a limit too small for even the shapes: no header, and the comment says apply will halt', () => {

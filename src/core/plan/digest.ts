@@ -1,15 +1,18 @@
 /**
  * The normalized digest of a plan (SPEC §8.3): what a reviewer approved, independent of run ids,
  * timestamps and the plan file's own bytes. sha256 of the canonical JSON (RFC 8785) of the planned
- * resource changes — address, actions, the after-values with every sensitive value replaced by its
- * hash and every value not known yet written as unknown — plus the output changes.
+ * resource changes — address, actions, the after-values with every sensitive value replaced by an
+ * HMAC-SHA256 under the binding key when one is given, else by a fixed marker, and every value not
+ * known yet written as unknown — plus the output changes. Never an unkeyed hash of a sensitive
+ * value: a digest is public (PR comment, check run, evidence), and a short secret behind an unkeyed
+ * hash is found by trying every candidate.
  *
  * Approval binding compares a fresh plan with a reviewed one, so two variants exist: values that
  * were unknown when the plan was reviewed can be masked as unknown in the fresh plan
  * (`unknownPaths`), and a plan made with mocked inputs can be compared on its shape alone —
  * addresses and actions (`shapeOnly`). Without options, the digest is the plain normalized one.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
 type Obj = Record<string, unknown>;
@@ -19,6 +22,27 @@ const own = (o: Obj, k: string): unknown => (Object.hasOwn(o, k) ? o[k] : undefi
 
 /** What stands in for a value not known at plan time. */
 export const UNKNOWN = '(known after apply)';
+
+/** The key under which a sensitive value stands in the normalized plan, with its marker or HMAC. */
+export const SENSITIVE_KEY = '(sensitive)';
+/** What stands in for a sensitive value when no binding key is given: the same for every value. */
+export const SENSITIVE_MARKER = 'marker';
+
+/** HMAC-SHA256 (hex) under `key` of a value's canonical JSON, domain-separated from other uses of the key. */
+export function sensitiveHmac(key: string, value: unknown): string {
+  return createHmac('sha256', key)
+    .update('site-deploy:sensitive:v2\n')
+    .update(canonicalize(value) ?? 'null')
+    .digest('hex');
+}
+
+/** A sensitive value as the digest sees it: its keyed HMAC, or the marker without a key. */
+function sensitiveStandIn(value: unknown, key: string | undefined): Record<string, string> {
+  return {
+    [SENSITIVE_KEY]:
+      key === undefined ? SENSITIVE_MARKER : `hmac-sha256:${sensitiveHmac(key, value ?? null)}`,
+  };
+}
 
 /** sha256 (hex) of a value's canonical JSON. */
 export function canonicalSha256(value: unknown): string {
@@ -32,24 +56,26 @@ function pointerSegment(key: string): string {
   return `/${key.replace(/~/g, '~0').replace(/\//g, '~1').replace(/%/g, '%25').replace(/#/g, '%23')}`;
 }
 
-// The walk behind normalizeValue; with `found`, it also records the pointer of every unknown it writes.
+// The walk behind normalizeValue; with `found`, it also records the pointer of every unknown it
+// writes. `key`: the binding key sensitive values are HMACed under (else they become the marker).
 function normalizeAt(
   value: unknown,
   unknown: unknown,
   sensitive: unknown,
-  found?: { pointer: string; paths: string[] },
+  found: { pointer: string; paths: string[] } | undefined,
+  key: string | undefined,
 ): unknown {
   if (unknown === true) {
     found?.paths.push(found.pointer);
     return UNKNOWN;
   }
-  if (sensitive === true) return { sensitive_sha256: canonicalSha256(value ?? null) };
+  if (sensitive === true) return sensitiveStandIn(value, key);
   const at = (seg: string): { pointer: string; paths: string[] } | undefined =>
     found ? { pointer: `${found.pointer}${pointerSegment(seg)}`, paths: found.paths } : undefined;
   if (Array.isArray(value)) {
     const u = Array.isArray(unknown) ? unknown : [];
     const s = Array.isArray(sensitive) ? sensitive : [];
-    const out = value.map((v, i) => normalizeAt(v, u[i], s[i], at(String(i))));
+    const out = value.map((v, i) => normalizeAt(v, u[i], s[i], at(String(i)), key));
     // A list Terraform knows only partly may be longer than its after-value.
     for (let i = value.length; i < u.length; i++) {
       if (u[i] !== true) continue;
@@ -64,7 +90,7 @@ function normalizeAt(
     const s = isObj(sensitive) ? sensitive : {};
     const entries: [string, unknown][] = [];
     for (const k of new Set([...Object.keys(v), ...Object.keys(u)]))
-      entries.push([k, normalizeAt(own(v, k), own(u, k), own(s, k), at(k))]);
+      entries.push([k, normalizeAt(own(v, k), own(u, k), own(s, k), at(k), key)]);
     // fromEntries defines own properties: a `__proto__` key stays a key (and in the digest).
     return Object.fromEntries(entries);
   }
@@ -72,11 +98,12 @@ function normalizeAt(
 }
 
 /**
- * An after-value as the digest sees it: sensitive parts hashed, unknown parts `UNKNOWN`.
- * `unknown` and `sensitive` are Terraform's `after_unknown` / `after_sensitive` trees.
+ * An after-value as the digest sees it: sensitive parts as their HMAC under `key` (or the marker
+ * without one), unknown parts `UNKNOWN`. `unknown` and `sensitive` are Terraform's
+ * `after_unknown` / `after_sensitive` trees.
  */
-export function normalizeValue(value: unknown, unknown: unknown, sensitive: unknown): unknown {
-  return normalizeAt(value, unknown, sensitive);
+export function normalizeValue(value: unknown, unknown: unknown, sensitive: unknown, key?: string): unknown {
+  return normalizeAt(value, unknown, sensitive, undefined, key);
 }
 
 /** One planned change as the digest sees it. */
@@ -108,6 +135,11 @@ export interface DigestOptions {
   unknownPaths?: ReadonlySet<string> | readonly string[];
   /** Addresses and actions only, no values (for {@link planDigest}). */
   shapeOnly?: boolean;
+  /**
+   * The binding key: sensitive values enter as HMAC-SHA256 under it. Without one they enter as a
+   * fixed marker, so a change to a sensitive value alone does not change the digest.
+   */
+  key?: string;
 }
 
 /** The key of an output change among a plan's changes: `output.<name>`, Terraform's own address for it. */
@@ -208,7 +240,8 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 function keyedInternal(
   plan: unknown,
   unknownPaths: Iterable<string> | undefined,
-  collect?: string[],
+  collect: string[] | undefined,
+  bindingKey: string | undefined,
 ): KeyedChange[] {
   const masks = new Map<string, string[][]>();
   for (const path of unknownPaths ?? []) {
@@ -222,7 +255,7 @@ function keyedInternal(
     const found: { pointer: string; paths: string[] } | undefined = collect
       ? { pointer: '', paths: [] }
       : undefined;
-    let after = normalizeAt(value, unknown, sensitive, found);
+    let after = normalizeAt(value, unknown, sensitive, found, bindingKey);
     if (found) for (const p of found.paths) collect?.push(`${key}#${p}`);
     const m = masks.get(key);
     if (m) after = maskValue(after, m);
@@ -259,9 +292,10 @@ function keyedInternal(
 function normalizeInternal(
   plan: unknown,
   unknownPaths: Iterable<string> | undefined,
-  collect?: string[],
+  collect: string[] | undefined,
+  key: string | undefined,
 ): NormalizedPlan {
-  const keyed = keyedInternal(plan, unknownPaths, collect);
+  const keyed = keyedInternal(plan, unknownPaths, collect, key);
   return {
     resources: keyed.flatMap((k) => (k.kind === 'resource' ? [k.change] : [])),
     outputs: keyed.flatMap((k) => (k.kind === 'output' ? [k.change] : [])),
@@ -274,9 +308,9 @@ function normalizeInternal(
  */
 export function keyedChanges(
   plan: unknown,
-  options: Pick<DigestOptions, 'unknownPaths'> = {},
+  options: Pick<DigestOptions, 'unknownPaths' | 'key'> = {},
 ): KeyedChange[] {
-  return keyedInternal(plan, options.unknownPaths);
+  return keyedInternal(plan, options.unknownPaths, undefined, options.key);
 }
 
 /**
@@ -285,9 +319,9 @@ export function keyedChanges(
  */
 export function normalizePlan(
   plan: unknown,
-  options: Pick<DigestOptions, 'unknownPaths'> = {},
+  options: Pick<DigestOptions, 'unknownPaths' | 'key'> = {},
 ): NormalizedPlan {
-  return normalizeInternal(plan, options.unknownPaths);
+  return normalizeInternal(plan, options.unknownPaths, undefined, options.key);
 }
 
 /**
@@ -296,7 +330,7 @@ export function normalizePlan(
  */
 export function unknownValuePaths(plan: unknown): string[] {
   const paths: string[] = [];
-  normalizeInternal(plan, undefined, paths);
+  normalizeInternal(plan, undefined, paths, undefined);
   return paths;
 }
 
@@ -310,10 +344,12 @@ export function planShape(normalized: NormalizedPlan): PlanShape {
 
 /**
  * `sha256:<hex>` of a plan's normalized changes. `unknownPaths` masks values as unknown;
- * `shapeOnly` digests addresses and actions alone. `planDigest(plan)` is the plain digest.
+ * `shapeOnly` digests addresses and actions alone; `key` binds sensitive values by HMAC.
+ * `planDigest(plan)` is the plain digest, sensitive values as the marker.
  */
 export function planDigest(plan: unknown, options: DigestOptions = {}): string {
-  const normalized = normalizeInternal(plan, options.shapeOnly ? undefined : options.unknownPaths);
+  const unknownPaths = options.shapeOnly ? undefined : options.unknownPaths;
+  const normalized = normalizeInternal(plan, unknownPaths, undefined, options.key);
   return `sha256:${canonicalSha256(options.shapeOnly ? planShape(normalized) : normalized)}`;
 }
 

@@ -1,4 +1,4 @@
-import { bindingHeader, fitReview, type BindingReview } from '../binding.js';
+import { bindingHeader, fitReview, type BindingReview, type FittedReview } from '../binding.js';
 import type { PlanCounts, PlanSummary, ResourceEntry, RiskEntry } from '../plan/summary.js';
 import type { ModuleStatus, StepStatus } from '../status.js';
 import { foldToFit, type Foldable, type Part } from './fold.js';
@@ -71,6 +71,8 @@ export interface RunReport {
 export interface RenderOptions {
   /** The result is always shorter than this; default 65,536 (GitHub's comment limit). */
   maxLength?: number;
+  /** The `binding-key` secret: the binding header is sealed under it after it is fitted. */
+  bindingKey?: string;
 }
 
 /** GitHub's limit on a comment or check-run body, in characters. */
@@ -200,7 +202,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
  * Room the binding header leaves: for the fold note's digits to vary between the fully folded
  * layout and the final one, and for the line saying the header shrank (at most 8 names per list).
  */
-const HEADER_SLACK = 2000;
+const HEADER_SLACK = 3500;
 const NOTE_NAMES = 8;
 
 /**
@@ -226,32 +228,56 @@ export function renderReport(report: RunReport, options: RenderOptions = {}): st
   }
   // What the rest needs at least: every list folded. The header may have the remainder.
   const least = layout(report, maxLength, { foldAll: true, note: '' }).length;
+  const key = { key: options.bindingKey };
   const fitted =
-    fitReview(review, maxLength - least - HEADER_SLACK) ?? fitReview(review, Math.floor(maxLength / 3));
+    fitReview(review, maxLength - least - HEADER_SLACK, key) ??
+    fitReview(review, Math.floor(maxLength / 3), key);
   if (!fitted) {
     const note =
       '_⚠️ The approval binding did not fit in the comment: an apply of this commit finds no reviewed plan and halts; plan fewer modules per site × environment._';
     return layout(report, maxLength, { note });
   }
-  let note: string | undefined;
-  if (fitted.shaped.length > 0 || fitted.unnamed.length > 0) {
-    const names = (list: string[]): string =>
-      list
-        .slice(0, NOTE_NAMES)
-        .map((n) => code(clip(n, 60)))
-        .join(', ') + (list.length > NOTE_NAMES ? ` and ${list.length - NOTE_NAMES} more` : '');
-    const said: string[] = [];
-    if (fitted.shaped.length > 0)
-      said.push(
-        `${plural(fitted.shaped.length, 'module')} bound on addresses and actions only (${names(fitted.shaped)})`,
-      );
-    if (fitted.unnamed.length > 0)
-      said.push(
-        `${plural(fitted.unnamed.length, 'module')} without per-resource digests (${names(fitted.unnamed)})`,
-      );
-    note = `_Approval binding reduced to fit the comment size limit: ${said.join('; ')}._`;
-  }
-  return layout(report, maxLength, { header: bindingHeader(fitted.review), note });
+  return layout(report, maxLength, { header: bindingHeader(fitted.review), note: bindingNote(fitted) });
+}
+
+/** Up to NOTE_NAMES names, in code, and how many more. */
+function names(list: string[]): string {
+  const shown = list
+    .slice(0, NOTE_NAMES)
+    .map((n) => code(clip(n, 60)))
+    .join(', ');
+  return shown + (list.length > NOTE_NAMES ? ` and ${list.length - NOTE_NAMES} more` : '');
+}
+
+/**
+ * The visible line naming every way the binding is weaker than "every value the reviewer saw":
+ * modules left unbound (apply halts them), modules bound on their shape (mocked inputs), modules
+ * without per-change digests, and sensitive values bound as a marker (no binding key).
+ */
+function bindingNote(fitted: FittedReview): string | undefined {
+  const said: string[] = [];
+  const { unbound, unnamed, review } = fitted;
+  for (const u of unbound.slice(0, NOTE_NAMES))
+    said.push(
+      `module ${code(clip(u.module, 60))}: ${plural(u.unknown, 'unknown value')} exceed what the review can hold; apply will halt it`,
+    );
+  if (unbound.length > NOTE_NAMES)
+    said.push(`${plural(unbound.length - NOTE_NAMES, 'more module')} likewise; apply will halt them`);
+  if (unnamed.length > 0)
+    said.push(`${plural(unnamed.length, 'module')} without per-resource digests (${names(unnamed)})`);
+  const reduced = said.length > 0;
+  const mocked = Object.keys(review.modules).filter((n) => review.modules[n]?.mocked === true);
+  if (mocked.length > 0)
+    said.push(
+      `${plural(mocked.length, 'module')} bound on addresses and actions only, planned with mock outputs (${names(mocked.sort())})`,
+    );
+  if (review.sensitive === 'marker')
+    said.push(
+      'sensitive values bound as a marker, no binding key set: a change to a sensitive value alone does not halt apply',
+    );
+  if (said.length === 0) return undefined;
+  const lead = reduced ? 'Approval binding reduced to fit the comment size limit' : 'Approval binding';
+  return `_${reduced ? '⚠️ ' : ''}${lead}: ${said.join('; ')}._`;
 }
 
 /** Shorthand for a heading's text: escaped, at most 200 characters. */
