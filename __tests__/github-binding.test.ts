@@ -65,6 +65,35 @@ function planComment(r: BindingReview, env = 'production'): string {
   });
 }
 
+/**
+ * The check run a plan run leaves on the head commit, its review in `output.text` — written through
+ * the API like the action does, then given the app that wrote it (the stand-in's default is the
+ * workflow token's, `github-actions`).
+ */
+async function seedCheck(
+  text: string | null,
+  o: { app?: string; head?: string; conclusion?: 'success' | 'failure'; env?: string } = {},
+): Promise<number> {
+  const { data } = await gh.rest.checks.create({
+    owner: OWNER,
+    repo: REPO,
+    name: `site-deploy / portal / ${o.env ?? 'production'}`,
+    head_sha: o.head ?? HEAD_SHA,
+    status: 'completed',
+    conclusion: o.conclusion ?? 'success',
+    output: { title: 'plan succeeded', summary: 'plan', ...(text !== null ? { text } : {}) },
+  });
+  const stored = server.checkRuns.get(data.id);
+  if (stored && o.app) stored.app = { id: 99, slug: o.app, name: o.app };
+  return data.id;
+}
+
+/** The header line of a plan comment: what the check run's `output.text` carries. */
+const headerOf = (r: BindingReview, env?: string): string =>
+  planComment(r, env)
+    .split('\n')
+    .find((l) => l.startsWith('<!-- site-deploy-binding:')) ?? '';
+
 const BOT = { login: 'github-actions[bot]', type: 'Bot' as const, owner: OWNER, repo: REPO };
 const mergedPr = {
   number: 7,
@@ -80,6 +109,7 @@ describe('reviewedPlan', () => {
     for (let i = 0; i < 130; i++) server.seedComment(7, `chatter ${i}`, { owner: OWNER, repo: REPO });
     const r = review();
     const c = server.seedComment(7, planComment(r), BOT);
+    const check = await seedCheck(headerOf(r));
 
     const found = await reviewedPlan(gh, query);
 
@@ -88,7 +118,9 @@ describe('reviewedPlan', () => {
       review: r,
       commentUrl: `https://github.com/${OWNER}/${REPO}/pull/7#issuecomment-${c.id}`,
       headSha: HEAD_SHA,
+      checkRunUrl: `https://github.com/${OWNER}/${REPO}/runs/${check}`,
     });
+    expect(server.find('GET', /\/commits\/feed[0-9a-f]+\/check-runs/)).toHaveLength(1);
     expect(server.find('GET', /\/commits\/c0ffee[0-9a-f]+\/pulls/)).toHaveLength(1);
     expect(server.find('GET', /\/issues\/7\/comments/)).toHaveLength(2); // 131 comments, 100 a page
   });
@@ -119,6 +151,7 @@ describe('reviewedPlan', () => {
       type: 'Bot',
     });
 
+    await seedCheck(headerOf(genuine));
     const found = await reviewedPlan(gh, query);
     expect(found).toMatchObject({ pr: 7, review: genuine });
   });
@@ -144,6 +177,8 @@ describe('reviewedPlan', () => {
     const appReview = review('from-app');
     server.seedComment(7, planComment(review('actions')), BOT);
     server.seedComment(7, planComment(appReview), { ...BOT, login: 'site-deploy-app[bot]' });
+    await seedCheck(headerOf(review('actions')));
+    await seedCheck(headerOf(appReview), { app: 'site-deploy-app' });
     expect(await reviewedPlan(gh, { ...query, ownLogin: 'site-deploy-app[bot]' })).toMatchObject({
       review: appReview,
     });
@@ -155,6 +190,8 @@ describe('reviewedPlan', () => {
     server.seedComment(7, planComment(review('staging', 'staging'), 'staging'), BOT);
     const newest = review('new');
     server.seedComment(7, planComment(newest), BOT);
+    await seedCheck(headerOf(review('old')));
+    await seedCheck(headerOf(newest));
     expect(await reviewedPlan(gh, query)).toMatchObject({ review: newest });
   });
 
@@ -187,6 +224,7 @@ describe('reviewedPlan', () => {
     ]);
     const r = review();
     server.seedComment(7, planComment(r), BOT);
+    await seedCheck(headerOf(r));
     expect(await reviewedPlan(gh, query)).toMatchObject({ pr: 7, review: r });
   });
 
@@ -194,6 +232,7 @@ describe('reviewedPlan', () => {
     server.setCommitPulls(HEAD_SHA, [{ number: 8, head_sha: HEAD_SHA }]);
     const r = review();
     server.seedComment(8, planComment(r), BOT);
+    await seedCheck(headerOf(r));
     expect(await reviewedPlan(gh, { ...query, sha: HEAD_SHA })).toMatchObject({
       pr: 8,
       review: r,
@@ -258,6 +297,94 @@ describe('reviewedPlan', () => {
     expect(err).not.toBeInstanceOf(BindingPermissionError);
     expect((err as Error).message).toMatch(/secondary rate limit/);
     expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('reviewedPlan: the check run holds the review, the comment a copy (issue 17)', () => {
+  // Finding 5 (chained, critical): a step holding a write token, or any person with write access,
+  // edits the bot's comment after the plan; the check run can only be written by a GitHub App.
+  test('an edited comment header (a time-bombed plan swapped in) → missing, naming both digests', async () => {
+    server.setCommitPulls(MERGE_SHA, [mergedPr]);
+    const reviewed = review('v1');
+    const bomb = review('time-bomb');
+    // The comment as edited afterwards: the visible text stays, the hidden header carries the bomb.
+    server.seedComment(7, planComment(bomb), BOT);
+    await seedCheck(headerOf(reviewed));
+    const found = await reviewedPlan(gh, query);
+    expect(found).toEqual({ pr: 7, missing: expect.stringContaining('hidden header') });
+    const why = 'missing' in found ? found.missing : '';
+    expect(why).toContain(
+      `combined digest ${bomb.combined} in the comment, ${reviewed.combined} in the check run`,
+    );
+    expect(why).toContain('the comment was edited after the plan');
+  });
+
+  test('a comment without a matching check run → missing', async () => {
+    server.setCommitPulls(MERGE_SHA, [mergedPr]);
+    server.seedComment(7, planComment(review()), BOT);
+    // A check run of another environment, and one on another commit, do not match.
+    await seedCheck(headerOf(review('v1', 'staging'), 'staging'), { env: 'staging' });
+    await seedCheck(headerOf(review()), { head: MERGE_SHA });
+    expect(await reviewedPlan(gh, query)).toEqual({
+      pr: 7,
+      missing: expect.stringMatching(
+        /^commit feed00000000 \(head of pull request #7\) has no check run "site-deploy \/ portal \/ production": the plan comment \(.+\) has no matching check run$/,
+      ),
+    });
+  });
+
+  test('a check run written by another app → missing, naming the app', async () => {
+    server.setCommitPulls(MERGE_SHA, [mergedPr]);
+    const r = review();
+    server.seedComment(7, planComment(r), BOT);
+    await seedCheck(headerOf(r), { app: 'evil-app' });
+    expect(await reviewedPlan(gh, query)).toEqual({
+      pr: 7,
+      missing: expect.stringContaining('was written by app evil-app, not by github-actions'),
+    });
+  });
+
+  test('a check run that did not conclude success, or carries no review → missing', async () => {
+    server.setCommitPulls(MERGE_SHA, [mergedPr]);
+    const r = review();
+    server.seedComment(7, planComment(r), BOT);
+    await seedCheck(headerOf(r), { conclusion: 'failure' });
+    expect(await reviewedPlan(gh, query)).toMatchObject({
+      missing: expect.stringContaining('concluded failure, not success'),
+    });
+    await seedCheck(null);
+    expect(await reviewedPlan(gh, query)).toMatchObject({
+      missing: expect.stringContaining('carries no readable approval binding'),
+    });
+  });
+
+  test("a seal that does not verify → missing, with the seal check's own words", async () => {
+    server.setCommitPulls(MERGE_SHA, [mergedPr]);
+    const r = review();
+    server.seedComment(7, planComment(r), BOT);
+    await seedCheck(headerOf(r));
+    const seen: string[] = [];
+    const found = await reviewedPlan(gh, {
+      ...query,
+      checkSeal: (x) => {
+        seen.push(x.combined);
+        return 'HMAC mismatch under binding-key';
+      },
+    });
+    expect(seen).toEqual([r.combined]);
+    expect(found).toMatchObject({
+      missing: expect.stringContaining('does not verify: HMAC mismatch under binding-key'),
+    });
+    expect(await reviewedPlan(gh, { ...query, checkSeal: () => undefined })).toMatchObject({ review: r });
+  });
+
+  test('403 on the check runs → BindingPermissionError naming checks: read', async () => {
+    server.setCommitPulls(MERGE_SHA, [mergedPr]);
+    server.seedComment(7, planComment(review()), BOT);
+    server.inject({ method: 'GET', path: /\/check-runs/, status: 403 });
+    const err = await reviewedPlan(gh, query).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BindingPermissionError);
+    expect((err as Error).message).toContain('`checks: read`');
   });
 });
 

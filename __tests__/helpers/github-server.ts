@@ -75,6 +75,8 @@ export interface StoredCheckRun {
   annotations: unknown[];
   /** Every state the run went through: `status` or `status/conclusion`, in order. */
   history: string[];
+  /** The app that wrote it; default the workflow token's app, `github-actions`. */
+  app?: { id: number; slug: string; name: string };
 }
 
 /** A pull request associated with a commit, as a test declares it (see `setCommitPulls`). */
@@ -298,7 +300,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     },
     name: r.name,
     check_suite: { id: 30_000_000_001 },
-    app: { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
+    app: r.app ?? { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
     pull_requests: [],
   });
 
@@ -580,6 +582,21 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
         r.history.push(r.conclusion ? `${r.status}/${r.conclusion}` : r.status);
         checkRuns.set(r.id, r);
         return [201, checkJson(r)];
+      },
+    },
+    {
+      method: 'GET',
+      re: /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/check-runs$/,
+      handle: (m, url) => {
+        const [, owner, repo, ref] = m as unknown as [string, string, string, string];
+        const name = url.searchParams.get('check_name');
+        const all = [...checkRuns.values()]
+          .filter((r) => r.owner === owner && r.repo === repo && r.head_sha === ref.toLowerCase())
+          .filter((r) => name === null || r.name === name)
+          .sort((a, b) => b.id - a.id)
+          .map(checkJson);
+        const [slice, extra] = pageOf(url, all);
+        return [200, { total_count: all.length, check_runs: slice }, extra];
       },
     },
     {

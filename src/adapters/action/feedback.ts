@@ -44,6 +44,8 @@ export interface Feedback {
     title: string,
     markdown: string,
     annotations: Annotation[],
+    /** `output.text`: a plan's review (its binding header line), read back by apply. */
+    text?: string,
   ): Promise<void>;
   /** Creates or updates the PR comment; warns and falls back to the job summary when it cannot. */
   comment(marker: string, markdown: string): Promise<void>;
@@ -100,7 +102,7 @@ export async function startFeedback(
     }
   }
   return {
-    async complete(conclusion, title, markdown, annotations) {
+    async complete(conclusion, title, markdown, annotations, text) {
       if (!gh || checkId === undefined || !owner || !repo) return;
       try {
         const done = await completeCheckRun(gh, {
@@ -110,6 +112,7 @@ export async function startFeedback(
           conclusion,
           title,
           summary: markdown,
+          ...(text !== undefined ? { text } : {}),
           annotations,
         });
         if ('degraded' in done) io.warning(`check run not completed: ${done.degraded}`);

@@ -128,6 +128,16 @@ function checkAnnotations(notes: CheckNote[], s: ActionSettings): Annotation[] {
     }));
 }
 
+const HEADER_LINE = /^<!-- site-deploy-binding:v1:[A-Za-z0-9_-]* -->$/m;
+
+/**
+ * The review a plan's comment carries, for its check run's `output.text`: apply binds against the
+ * check run (only a GitHub App can write one) and halts when the comment's copy differs.
+ */
+export function reviewText(markdown: string | undefined): string | undefined {
+  return markdown?.match(HEADER_LINE)?.[0];
+}
+
 /** Publishes a command's report: annotations, log, job summary, PR comment, check run, outputs. Returns its failure. */
 async function publish(
   io: ActionIo,
@@ -146,6 +156,7 @@ async function publish(
       r.check.title,
       r.check.markdown,
       checkAnnotations(r.check.notes, s),
+      reviewText(r.comment?.markdown),
     );
   for (const [name, value] of r.outputs) io.setOutput(name, value);
   return r.failure;

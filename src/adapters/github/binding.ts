@@ -3,8 +3,10 @@
  * the review its site-deploy comment carries — from comments the workflow's own token wrote, never
  * from anyone else's.
  */
+import canonicalize from 'canonicalize';
 import { parseBindingHeader, type BindingReview } from '../../core/binding.js';
 import { commentMarker } from '../../core/report/run-report.js';
+import { checkRunName, checkRunsNamed, type CheckRunRead } from './check-run.js';
 import {
   describeFailure,
   GITHUB_ACTIONS_LOGIN,
@@ -29,6 +31,16 @@ export interface ReviewedPlanQuery {
    * A GitHub App's token writes as `<app-slug>[bot]`. A `[bot]` login must also be of type Bot.
    */
   ownLogin?: string;
+  /**
+   * Checks the seal (HMAC under `binding-key`) of the check run's review: undefined when it is
+   * fine, else a one-line problem. Absent: no key, nothing to verify.
+   */
+  checkSeal?: (review: BindingReview) => string | undefined;
+}
+
+/** The app a login writes as: `github-actions[bot]` → `github-actions`, `my-app[bot]` → `my-app`. */
+export function appOfLogin(login: string): string {
+  return login.replace(/\[bot\]$/i, '').toLowerCase();
 }
 
 /** A review found, or why there is none. */
@@ -41,6 +53,8 @@ export type ReviewedPlanResult =
       commentUrl: string;
       /** The pull request's head commit: equal to `review.commit` when its last plan saw its last push. */
       headSha: string;
+      /** The check run whose review is bound (the comment's header is the same review). */
+      checkRunUrl?: string;
     }
   | {
       /** Why no review applies, for the halt message. */
@@ -178,5 +192,63 @@ export async function reviewedPlan(gh: GitHub, q: ReviewedPlanQuery): Promise<Re
       missing: `the approval binding on pull request #${pull.number} is for another site × environment (${found.url})`,
     };
   }
-  return { pr: pull.number, review, commentUrl: found.url, headSha: pull.head.sha };
+  return fromCheckRun(gh, q, { pr: pull.number, review, commentUrl: found.url, headSha: pull.head.sha });
+}
+
+type Found = Extract<ReviewedPlanResult, { review: BindingReview }>;
+
+/**
+ * The review apply binds against: the one in the check run `site-deploy / <site> / <env>` of the
+ * pull request's head commit, which only a GitHub App can write. That check run must be written by
+ * the token's app, be on the head commit, have concluded `success`, carry a readable review for
+ * this site × environment (sealed, when a key is given) and the same review as the comment's
+ * header — a comment edited after the plan (by a person, or by a step holding a write token) is
+ * caught here. Anything else is `{ missing }`, naming what differs.
+ */
+async function fromCheckRun(gh: GitHub, q: ReviewedPlanQuery, comment: Found): Promise<ReviewedPlanResult> {
+  const name = checkRunName(q.site, q.env);
+  const app = appOfLogin(q.ownLogin ?? GITHUB_ACTIONS_LOGIN);
+  const head = comment.headSha;
+  const at = `commit ${head.slice(0, 12)} (head of pull request #${comment.pr})`;
+  const missing = (why: string): ReviewedPlanResult => ({ pr: comment.pr, missing: why });
+  let runs: CheckRunRead[];
+  try {
+    runs = await checkRunsNamed(gh, { owner: q.owner, repo: q.repo, ref: head, name });
+  } catch (err) {
+    throw permissionError(err, `read the check runs of ${at} (it needs \`checks: read\`)`);
+  }
+  const own = runs.filter((r) => r.app === app);
+  if (own.length === 0)
+    return missing(
+      runs.length === 0
+        ? `${at} has no check run "${name}": the plan comment (${comment.commentUrl}) has no matching check run`
+        : `the check run "${name}" on ${at} was written by ${runs.map((r) => `app ${r.app ?? 'unknown'}`).join(', ')}, not by ${app}, the workflow token's app`,
+    );
+  const run = own[0];
+  if (run === undefined) return missing(`${at} has no check run "${name}"`);
+  if (run.head_sha.toLowerCase() !== head.toLowerCase())
+    return missing(
+      `the check run "${name}" (${run.url}) is on commit ${run.head_sha.slice(0, 12)}, not ${at}`,
+    );
+  if (run.conclusion !== 'success')
+    return missing(
+      `the check run "${name}" on ${at} concluded ${run.conclusion ?? `nothing yet (${run.status})`}, not success (${run.url})`,
+    );
+  const review = parseBindingHeader(run.text ?? '');
+  if (!review)
+    return missing(`the check run "${name}" on ${at} carries no readable approval binding (${run.url})`);
+  if (review.site !== q.site || review.env !== q.env)
+    return missing(
+      `the check run "${name}" on ${at} carries a review of another site × environment (${run.url})`,
+    );
+  const seal = q.checkSeal?.(review);
+  if (seal !== undefined)
+    return missing(`the check run's review on ${at} does not verify: ${seal} (${run.url})`);
+  if (canonicalize(review) !== canonicalize(comment.review))
+    return missing(
+      `the plan comment's hidden header (${comment.commentUrl}) differs from the review in the check run "${name}" ` +
+        `(${run.url}): combined digest ${comment.review.combined} in the comment, ${review.combined} in the check run — ` +
+        'the comment was edited after the plan; plan the pull request again',
+    );
+  return { ...comment, review, checkRunUrl: run.url };
 }

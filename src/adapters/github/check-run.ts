@@ -184,3 +184,45 @@ function degradeOrThrow(err: unknown, doing: string): { degraded: string } {
   }
   throw new Error(`could not ${doing}: ${detail}`, { cause: err });
 }
+
+/** A check run as apply reads it back: who wrote it, on which commit, how it ended, its text. */
+export interface CheckRunRead {
+  id: number;
+  /** The slug of the GitHub App that wrote it (`github-actions` for a workflow's token). */
+  app: string | null;
+  head_sha: string;
+  status: string;
+  conclusion: string | null;
+  text: string | null;
+  url: string;
+}
+
+/**
+ * The check runs named `name` on commit `ref` (`GET /repos/{o}/{r}/commits/{ref}/check-runs`,
+ * `check_name` filter), newest first. Failures throw.
+ */
+export async function checkRunsNamed(
+  gh: GitHub,
+  q: { owner: string; repo: string; ref: string; name: string },
+): Promise<CheckRunRead[]> {
+  const runs = await gh.paginate(gh.rest.checks.listForRef, {
+    owner: q.owner,
+    repo: q.repo,
+    ref: q.ref,
+    check_name: q.name,
+    filter: 'all',
+    per_page: 100,
+  });
+  return runs
+    .filter((r) => r.name === q.name)
+    .map((r) => ({
+      id: r.id,
+      app: r.app?.slug ?? null,
+      head_sha: r.head_sha,
+      status: r.status,
+      conclusion: r.conclusion ?? null,
+      text: r.output.text ?? null,
+      url: r.html_url ?? '',
+    }))
+    .sort((a, b) => b.id - a.id);
+}
