@@ -9,7 +9,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseBindingHeader } from '../src/core/binding.js';
+import { bindingHeader as bindingHeaderOf, parseBindingHeader } from '../src/core/binding.js';
 import type { EvidenceRecord } from '../src/core/evidence/record.js';
 import { actionBundle, runBundledAction, type ActionRun } from './helpers/action-runner.js';
 import { startGitHubServer, type GitHubServer } from './helpers/github-server.js';
@@ -295,6 +295,39 @@ describe('apply halts, before it mutates anything, when the plan is not the revi
     expect(binding?.modules.map((m) => [m.name, m.result])).toEqual([['net', 'missing']]);
     expect(apply.stdout).toContain('no reviewed plan for commit');
     expect(apply.stdout).toContain('binding: off');
+  }, 300_000);
+
+  test("the plan's check run holds the review: an edited comment header halts the apply before any change (issue 17)", async () => {
+    // Finding 5: the bot's comment is edited after the plan (by a step that read the job's write
+    // token, or by anyone with write access), its hidden header swapped for another plan's.
+    const other = await newCase();
+    await other.put(`sites/${SITE}/environments/${ENV}.yaml`, {
+      environment: ENV,
+      variables: { net_label: 'bomb', vault_label: 'vault-1', app_label: 'app-1', unlock: SECRET },
+    });
+    const c = await newCase();
+    const plan = await c.plan();
+    if (plan.code !== 0) throw new Error(why(plan));
+    const check = [...github.checkRuns.values()].find((r) => r.head_sha === c.head);
+    expect(check?.output.text).toMatch(/^<!-- site-deploy-binding:v1:[\w-]+ -->$/);
+    const comment = github.commentsOn(c.pr)[0];
+    expect(comment?.body).toContain(check?.output.text);
+    // The same header, made for the time-bombed variables (planned elsewhere), pasted into the comment.
+    const bombPlan = await other.plan();
+    if (bombPlan.code !== 0) throw new Error(why(bombPlan));
+    const bomb = github.commentsOn(other.pr)[0]?.body.match(/^<!-- site-deploy-binding:v1:[\w-]+ -->$/m)?.[0];
+    const bombReview = parseBindingHeader(bomb ?? '');
+    if (!comment || !bombReview || !check?.output.text) throw new Error('no comment, header or check run');
+    const forged = { ...bombReview, commit: c.head };
+    comment.body = comment.body.replace(check.output.text, bindingHeaderOf(forged));
+    expect(parseBindingHeader(comment.body)?.combined).toBe(bombReview.combined);
+    c.merged();
+    const apply = await c.apply();
+    expect(apply.code).toBe(1);
+    for (const m of ['net', 'vault', 'app']) expect(c.applied(m)).toBe(false);
+    const binding = c.record(apply).binding;
+    expect(binding?.missing).toContain('differs from the review in the check run');
+    expect(binding?.missing).toContain(bombReview.combined);
   }, 300_000);
 
   test('a look-alike comment by someone else does not count as the review', async () => {

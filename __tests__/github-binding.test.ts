@@ -352,6 +352,7 @@ describe('reviewedPlan: the check run holds the review, the comment a copy (issu
     expect(await reviewedPlan(gh, query)).toMatchObject({
       missing: expect.stringContaining('concluded failure, not success'),
     });
+    server.checkRuns.clear();
     await seedCheck(null);
     expect(await reviewedPlan(gh, query)).toMatchObject({
       missing: expect.stringContaining('carries no readable approval binding'),
@@ -376,6 +377,22 @@ describe('reviewedPlan: the check run holds the review, the comment a copy (issu
       missing: expect.stringContaining('does not verify: HMAC mismatch under binding-key'),
     });
     expect(await reviewedPlan(gh, { ...query, checkSeal: () => undefined })).toMatchObject({ review: r });
+  });
+
+  test("an apply's own check run of the same name (newer, in progress or without a review) does not hide the plan's", async () => {
+    server.setCommitPulls(MERGE_SHA, [mergedPr]);
+    const r = review();
+    server.seedComment(7, planComment(r), BOT);
+    await seedCheck(headerOf(r));
+    await seedCheck(null); // an earlier apply dispatched on the head: completed, no review
+    await gh.rest.checks.create({
+      owner: OWNER,
+      repo: REPO,
+      name: 'site-deploy / portal / production',
+      head_sha: HEAD_SHA,
+      status: 'in_progress',
+    });
+    expect(await reviewedPlan(gh, query)).toMatchObject({ review: r });
   });
 
   test('403 on the check runs → BindingPermissionError naming checks: read', async () => {

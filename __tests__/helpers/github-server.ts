@@ -300,7 +300,12 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     },
     name: r.name,
     check_suite: { id: 30_000_000_001 },
-    app: r.app ?? { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
+    // The token's app: `github-actions` for a workflow's token, `<slug>` for a `<slug>[bot]` login.
+    app: r.app ?? {
+      id: 15368,
+      slug: (options.login ?? 'github-actions[bot]').replace(/\[bot\]$/, ''),
+      name: 'GitHub Actions',
+    },
     pull_requests: [],
   });
 

@@ -224,19 +224,28 @@ async function fromCheckRun(gh: GitHub, q: ReviewedPlanQuery, comment: Found): P
         ? `${at} has no check run "${name}": the plan comment (${comment.commentUrl}) has no matching check run`
         : `the check run "${name}" on ${at} was written by ${runs.map((r) => `app ${r.app ?? 'unknown'}`).join(', ')}, not by ${app}, the workflow token's app`,
     );
-  const run = own[0];
-  if (run === undefined) return missing(`${at} has no check run "${name}"`);
+  // Newest first; an apply's own check run (same name, in progress or without a review) is skipped.
+  const withReview = own
+    .filter((r) => r.status === 'completed')
+    .map((r) => ({ run: r, review: parseBindingHeader(r.text ?? '') }))
+    .find((x) => x.review !== undefined);
+  if (withReview === undefined || withReview.review === undefined) {
+    const done = own.find((r) => r.status === 'completed');
+    return missing(
+      done
+        ? `the check run "${name}" on ${at} carries no readable approval binding (${done.url})`
+        : `the check run "${name}" on ${at} has not completed (${own[0]?.url ?? ''})`,
+    );
+  }
+  const { run, review } = withReview;
   if (run.head_sha.toLowerCase() !== head.toLowerCase())
     return missing(
       `the check run "${name}" (${run.url}) is on commit ${run.head_sha.slice(0, 12)}, not ${at}`,
     );
   if (run.conclusion !== 'success')
     return missing(
-      `the check run "${name}" on ${at} concluded ${run.conclusion ?? `nothing yet (${run.status})`}, not success (${run.url})`,
+      `the check run "${name}" on ${at} concluded ${run.conclusion ?? 'nothing'}, not success (${run.url})`,
     );
-  const review = parseBindingHeader(run.text ?? '');
-  if (!review)
-    return missing(`the check run "${name}" on ${at} carries no readable approval binding (${run.url})`);
   if (review.site !== q.site || review.env !== q.env)
     return missing(
       `the check run "${name}" on ${at} carries a review of another site × environment (${run.url})`,
