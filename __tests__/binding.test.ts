@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import {
   bindingHeader,
   checkModule,
@@ -714,5 +714,117 @@ describe('the seal', () => {
     expect(verifyReviewSeal(review, '')).toBeUndefined();
     // A seal of another length is a mismatch, not a throw.
     expect(verifyReviewSeal({ ...sealed, seal: 'ab' }, KEY)).toMatch(/^the seal does not match/);
+  });
+});
+
+// Issue 17: the v1 header carried sha256 of sensitive values and 48-bit per-change hashes of
+// changes holding them: a 4-digit PIN came back by trying all 10,000.
+describe('no unkeyed hash of a sensitive value in the header', () => {
+  const PIN = '4711';
+  const pinPlan = (pin: string): unknown => pinWs.plan({ vars: { pin } }).json;
+  let pinWs: TerraformWorkspace;
+  beforeAll(() => {
+    pinWs = workspace({
+      'main.tf': `
+variable "pin" {
+  type      = string
+  sensitive = true
+}
+resource "terraform_data" "door" { input = var.pin }
+`,
+    });
+  });
+  const headerOf = (p: unknown, key?: string): string =>
+    bindingHeader(
+      makeReview({
+        site: 'portal',
+        env: 'production',
+        commit: 'a'.repeat(40),
+        created_at: CREATED,
+        modules: { door: reviewedModule(p, { mocked: false, key }) },
+      }),
+    );
+  /** Every text in which a hash of the PIN could appear: the line, its JSON, the packed parts unpacked. */
+  const texts = (header: string): string[] => {
+    const json = decodeHeader(header);
+    const w = JSON.parse(json) as { modules: Record<string, { changes?: string; unknown: string }> };
+    const out = [header, json];
+    for (const m of Object.values(w.modules)) {
+      out.push(Buffer.from(m.changes ?? '', 'base64url').toString('hex'));
+      if (m.unknown !== '') out.push(inflateSync(Buffer.from(m.unknown, 'base64url')).toString('utf8'));
+    }
+    return out;
+  };
+
+  test('a planted PIN: no sha256 of it, whole or truncated, hex or base64url, appears; without a key the header does not depend on it', () => {
+    const p = pinPlan(PIN);
+    expect(JSON.stringify(p)).toContain(PIN);
+    const hashes = [canonicalize(PIN) ?? '', PIN].map((t) => createHash('sha256').update(t).digest());
+    const forms = hashes.flatMap((h) => [
+      h.toString('hex'),
+      h.subarray(0, 6).toString('hex'),
+      h.toString('base64url'),
+      h.subarray(0, 6).toString('base64url'),
+    ]);
+    for (const key of [undefined, KEY]) {
+      const all = texts(headerOf(p, key)).join('\n');
+      expect(all).not.toContain(PIN);
+      for (const f of forms) expect([key, all.includes(f)]).toEqual([key, false]);
+    }
+    // Without a key, another PIN gives the same header byte for byte: nothing to brute-force.
+    expect(headerOf(pinPlan('0000'))).toBe(headerOf(p));
+    // With the key, the PIN is bound: another one gives another header.
+    expect(headerOf(pinPlan('0000'), KEY)).not.toBe(headerOf(p, KEY));
+  });
+
+  test('the evidence digest (planDigest without a key) does not depend on the sensitive value either', () => {
+    expect(planDigest(pinPlan('0000'))).toBe(planDigest(pinPlan(PIN)));
+    expect(planDigest(pinPlan('0000'), { key: KEY })).not.toBe(planDigest(pinPlan(PIN), { key: KEY }));
+  });
+});
+
+describe('a module whose unknown values the review cannot hold', () => {
+  // A synthetic plan of 30,000 resources (Terraform would take minutes): each with two values unknown.
+  const hugePlan = (v: string): unknown => ({
+    resource_changes: Array.from({ length: 30_000 }, (_, i) => ({
+      address: `aws_route53_record.r_${createHash('sha256').update(String(i)).digest('hex').slice(0, 16)}`,
+      change: {
+        actions: ['create'],
+        before: null,
+        after: { name: `r${i}`, ttl: 300, v },
+        after_unknown: { id: true, fqdn: true },
+        after_sensitive: {},
+      },
+    })),
+  });
+  const small = (): unknown => ({
+    resource_changes: [
+      { address: 'a.b', change: { actions: ['create'], after: { x: 1 }, after_unknown: { id: true } } },
+    ],
+  });
+
+  test('is named at plan time and halted at apply; a module beside it stays bound', () => {
+    const review = makeReview({
+      site: 'portal',
+      env: 'production',
+      commit: 'a'.repeat(40),
+      created_at: CREATED,
+      modules: {
+        huge: reviewedModule(hugePlan('x'), { mocked: false }),
+        small: reviewedModule(small(), { mocked: false }),
+      },
+    });
+    expect(review.modules.huge?.unknown).toHaveLength(60_000);
+    const fitted = fitReview(review, 65_535);
+    expect(fitted?.unbound).toEqual([{ module: 'huge', unknown: 60_000 }]);
+    const parsed = parseBindingHeader(bindingHeader(fitted?.review as BindingReview));
+    // Per-change digests go first (all of them, while the header is too big); its values stay bound.
+    const { changes: _c, ...smallBound } = review.modules.small as ReviewedModule;
+    expect(parsed?.modules.small).toEqual(smallBound);
+    // The same plan at apply: halted all the same, before anything is applied.
+    const r = checkModule(reviewedFor(parsed, 'huge'), hugePlan('x'), NOW, CREATED, SEVEN_DAYS, 'huge');
+    expect(r).toMatchObject({ ok: false, reason: 'missing' });
+    if (!r.ok) expect(r.message).toMatch(/^module huge: its review could not hold its unknown values/);
+    expect(checkModule(reviewedFor(parsed, 'small'), small(), NOW, CREATED, SEVEN_DAYS).ok).toBe(true);
   });
 });

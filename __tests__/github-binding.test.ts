@@ -252,7 +252,7 @@ describe('reviewedPlan', () => {
   test('a bot comment without a readable header (or a tampered one) → missing', async () => {
     server.setCommitPulls(MERGE_SHA, [mergedPr]);
     const body = planComment(review()).replace(
-      /(site-deploy-binding:v1:)(\w)/,
+      /(site-deploy-binding:v2:)(\w)/,
       (_m, p: string, c: string) => `${p}${c === 'A' ? 'B' : 'A'}`,
     );
     server.seedComment(7, body, BOT);
