@@ -309,13 +309,13 @@ describe('apply halts, before it mutates anything, when the plan is not the revi
     const plan = await c.plan();
     if (plan.code !== 0) throw new Error(why(plan));
     const check = [...github.checkRuns.values()].find((r) => r.head_sha === c.head);
-    expect(check?.output.text).toMatch(/^<!-- site-deploy-binding:v1:[\w-]+ -->$/);
+    expect(check?.output.text).toMatch(/^<!-- site-deploy-binding:v2:[\w-]+ -->$/);
     const comment = github.commentsOn(c.pr)[0];
     expect(comment?.body).toContain(check?.output.text);
     // The same header, made for the time-bombed variables (planned elsewhere), pasted into the comment.
     const bombPlan = await other.plan();
     if (bombPlan.code !== 0) throw new Error(why(bombPlan));
-    const bomb = github.commentsOn(other.pr)[0]?.body.match(/^<!-- site-deploy-binding:v1:[\w-]+ -->$/m)?.[0];
+    const bomb = github.commentsOn(other.pr)[0]?.body.match(/^<!-- site-deploy-binding:v2:[\w-]+ -->$/m)?.[0];
     const bombReview = parseBindingHeader(bomb ?? '');
     if (!comment || !bombReview || !check?.output.text) throw new Error('no comment, header or check run');
     const forged = { ...bombReview, commit: c.head };
@@ -342,6 +342,28 @@ describe('apply halts, before it mutates anything, when the plan is not the revi
     expect(apply.code).toBe(1);
     expect(other.applied('net')).toBe(false);
     expect(other.record(apply).binding?.missing).toBeTruthy();
+  }, 300_000);
+});
+
+describe('binding-key (issue 17)', () => {
+  const KEY = 'binding-key-0123456789abcdef';
+  test('a review sealed under the key applies with the same key; with another key or none, nothing is applied; the key is never shown', async () => {
+    const c = await newCase();
+    const plan = await c.plan({ 'binding-key': KEY });
+    if (plan.code !== 0) throw new Error(why(plan));
+    c.merged();
+    const wrong = await c.apply({ 'binding-key': 'another-key-0123456789abcdef' });
+    expect(wrong.code).toBe(1);
+    for (const m of ['net', 'vault', 'app']) expect(c.applied(m)).toBe(false);
+    expect(c.record(wrong).binding?.missing).toMatch(/seal does not match/);
+    const none = await c.apply();
+    expect(none.code).toBe(1);
+    for (const m of ['net', 'vault', 'app']) expect(c.applied(m)).toBe(false);
+    expect(c.record(none).binding?.missing).toMatch(/seal/);
+    const right = await c.apply({ 'binding-key': KEY });
+    if (right.code !== 0) throw new Error(why(right));
+    for (const m of ['net', 'vault', 'app']) expect(c.applied(m)).toBe(true);
+    for (const r of [plan, wrong, none, right]) expect(shown(r)).not.toContain(KEY);
   }, 300_000);
 });
 

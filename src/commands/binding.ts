@@ -58,6 +58,8 @@ interface CheckContext {
   commit: string;
   maxPlanAgeMs: number;
   now: () => number;
+  /** The `binding-key` secret, when one is set. */
+  key?: string;
 }
 
 /** No review: the module is refused, its current digest recorded. */
@@ -67,7 +69,9 @@ function missingCheck(x: CheckContext, missing: string): BindingModuleCheck {
     `${missing}. Plan it on its pull request and have that reviewed, ` +
     'or set binding: off (recorded in the evidence)';
   const now = x.now();
-  const c = checkModule(undefined, x.plan, now, new Date(now).toISOString(), x.maxPlanAgeMs, x.module);
+  const c = checkModule(undefined, x.plan, now, new Date(now).toISOString(), x.maxPlanAgeMs, x.module, {
+    key: x.key,
+  });
   return {
     name: x.module,
     result: 'missing',
@@ -82,7 +86,9 @@ function missingCheck(x: CheckContext, missing: string): BindingModuleCheck {
 /** The module's fresh plan against its reviewed one. */
 function reviewedCheck(x: CheckContext, found: Found): BindingModuleCheck {
   const reviewed = reviewedFor(found.review, x.module);
-  const c = checkModule(reviewed, x.plan, x.now(), found.review.created_at, x.maxPlanAgeMs, x.module);
+  const c = checkModule(reviewed, x.plan, x.now(), found.review.created_at, x.maxPlanAgeMs, x.module, {
+    key: x.key,
+  });
   if (c.ok)
     return {
       name: x.module,
@@ -115,6 +121,7 @@ export async function bindingFor(
   env: string,
   commit: string,
   maxPlanAgeMs: number,
+  key?: string,
   now: () => number = Date.now,
 ): Promise<Binding> {
   const lookup = await lookUp(port, site, env, commit);
@@ -122,7 +129,7 @@ export async function bindingFor(
   const found = 'missing' in lookup ? undefined : lookup;
   return {
     check(module, plan) {
-      const x = { module, plan, commit, maxPlanAgeMs, now };
+      const x = { module, plan, commit, maxPlanAgeMs, now, key };
       const c = 'missing' in lookup ? missingCheck(x, lookup.missing) : reviewedCheck(x, lookup);
       checks.push(c);
       return c.message ?? undefined;

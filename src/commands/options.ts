@@ -72,6 +72,7 @@ export const INPUTS = [
   'break-glass',
   'binding',
   'max-plan-age',
+  'binding-key',
   'changed-from',
   'require-isolation',
 ] as const;
@@ -108,7 +109,7 @@ export interface Options {
   /** On an ephemeral CI runner (GitHub Actions), where local state starts from nothing every run. */
   ephemeralRunner: boolean;
   /** Approval binding (in Actions; absent on the CLI). */
-  binding?: { enabled: boolean; maxPlanAgeMs: number; reviewCommit?: string };
+  binding?: { enabled: boolean; maxPlanAgeMs: number; reviewCommit?: string; key?: string };
 }
 
 /** The site and environment a command needs (the front door checked `needs`). */

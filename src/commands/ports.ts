@@ -144,6 +144,8 @@ export interface RunOpening {
   beforeApply?: (module: string, plan: unknown) => string | undefined;
   /** Refuse (before the lock and any step) unless every step runs sandboxed. */
   requireIsolation?: boolean;
+  /** The `binding-key` secret: a plan's review binds sensitive values by HMAC under it. */
+  bindingKey?: string;
 }
 
 /** How the run's steps are isolated (SPEC §6): `namespace`, or `none` with the reason. */

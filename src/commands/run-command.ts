@@ -101,7 +101,7 @@ function runAction(r: RunOutcome, s: RunSettings, ports: CommandPorts): ActionRe
     checks: applyCheckLines(r.promotion, r.binding),
     isolation: r.isolation?.isolation ?? 'none',
   });
-  const markdown = renderReport(report);
+  const markdown = renderReport(report, s.binding?.key ? { bindingKey: s.binding.key } : {});
   const doc = runDocument(graph, result, evidence?.path);
   const failure = runFailure(r, s);
   return {
@@ -144,7 +144,7 @@ export function runCommand(mode: RunMode, info: RunCommandInfo): Command {
     usage: info.usage,
     example: info.example,
     flags: [...STEP_FLAGS, 'require-isolation', ...(info.flags ?? [])],
-    inputs: [...STEP_INPUTS, 'require-isolation', ...(info.inputs ?? [])],
+    inputs: [...STEP_INPUTS, 'require-isolation', 'binding-key', ...(info.inputs ?? [])],
     needs: ['site', 'env'],
     uses: 'steps',
     settings: (o) => runSettings(mode, o),

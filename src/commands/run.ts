@@ -36,7 +36,7 @@ export interface RunSettings {
    * apply looks the review of `reviewCommit` up — on a pull request, its head commit; on a push or a
    * dispatch, unset: the run's own commit.
    */
-  binding?: { enabled: boolean; maxPlanAgeMs: number; reviewCommit?: string };
+  binding?: { enabled: boolean; maxPlanAgeMs: number; reviewCommit?: string; key?: string };
   /** `require-isolation`: refuse, before any step, unless every step runs sandboxed. */
   requireIsolation?: boolean;
 }
@@ -159,6 +159,7 @@ async function prepare(s: RunSettings, ports: CommandPorts): Promise<Prepared> {
           graph.environment.name,
           s.binding.reviewCommit ?? commit,
           s.binding.maxPlanAgeMs,
+          s.binding.key,
         )
       : bindingOff(s.binding.maxPlanAgeMs)
     : undefined;
@@ -258,6 +259,7 @@ async function openRun(s: RunSettings, ports: CommandPorts, runtime: Runtime, p:
       redactor: ports.redactor,
       ...(p.binding ? { beforeApply: p.binding.check } : {}),
       ...(s.requireIsolation ? { requireIsolation: true } : {}),
+      ...(s.binding?.key ? { bindingKey: s.binding.key } : {}),
     });
   } catch (e) {
     if (e instanceof SiteDeployError && e.code === 'locked')

@@ -15,6 +15,7 @@ import { fsReader } from '../fs-reader.js';
 import { gitChanges } from '../git.js';
 import { runApproval } from '../github/approvals.js';
 import { reviewedPlan } from '../github/binding.js';
+import { verifyReviewSeal } from '../../core/binding.js';
 import { githubDeployments } from '../github/deployments.js';
 import { runContext } from '../run-context.js';
 import { guardRun } from '../run-guard.js';
@@ -97,7 +98,7 @@ function stepPorts(s: ActionSettings, io: ActionIo): Partial<CommandPorts> {
       log: { notice: (m) => io.info(m), warning: (m) => io.warning(m) },
     }),
     deployments: actionDeployments(io, s.githubToken, url ?? null, s.tokenLogin),
-    binding: actionBinding(io, s.githubToken, s.tokenLogin),
+    binding: actionBinding(io, s.githubToken, s.tokenLogin, s.bindingKey),
   };
 }
 
@@ -120,14 +121,28 @@ function actionDeployments(
 }
 
 /** Approval binding reads the reviewed plan from the pull request that produced the commit. */
-function actionBinding(io: ActionIo, token: string | undefined, tokenLogin: string): CommandPorts['binding'] {
+function actionBinding(
+  io: ActionIo,
+  token: string | undefined,
+  tokenLogin: string,
+  key: string | undefined,
+): CommandPorts['binding'] {
   const [owner = '', repo = ''] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
   return {
     async reviewed(site, env, sha) {
       if (!token)
         throw new Error('no github-token to read the pull request with (it needs pull-requests: read)');
       if (!owner || !repo) throw new Error('no GITHUB_REPOSITORY to look the pull request up in');
-      return reviewedPlan(actionGitHub(io, token), { owner, repo, sha, site, env, ownLogin: tokenLogin });
+      return reviewedPlan(actionGitHub(io, token), {
+        owner,
+        repo,
+        sha,
+        site,
+        env,
+        ownLogin: tokenLogin,
+        // The check run's review must carry a seal made with this key (none without one).
+        checkSeal: (review) => verifyReviewSeal(review, key),
+      });
     },
   };
 }

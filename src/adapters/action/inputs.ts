@@ -42,6 +42,8 @@ export interface ActionSettings {
   terraformBinary: string;
   maxParallel: number;
   githubToken?: string;
+  /** `binding-key`: seals the plan's review and binds sensitive values by HMAC (masked at once). */
+  bindingKey?: string;
   audience: string;
   /** The login github-token writes as: only its comments and deployments are read back as site-deploy's. */
   tokenLogin: string;
@@ -86,6 +88,8 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
   // The token is a secret before anything else is read or written.
   const githubToken = input('github-token') || undefined;
   if (githubToken) io.redactor.add(githubToken);
+  const bindingKey = input('binding-key') || undefined;
+  if (bindingKey) io.redactor.add(bindingKey);
   const name = input('command', 'plan');
   const command = ACTION_COMMANDS.find((c) => c.name === name);
   if (!command) {
@@ -107,6 +111,7 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
     terraformBinary: input('terraform-binary', 'terraform'),
     maxParallel,
     githubToken,
+    bindingKey,
     audience: input('audience', 'sts.amazonaws.com'),
     tokenLogin: input('github-token-login', 'github-actions[bot]').trim(),
     comment: bool('comment', true),
@@ -145,6 +150,7 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
     throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
   settings.credentialsMode = mode;
   for (const [k, v] of Object.entries(settings))
-    if (k !== 'githubToken') core.debug(`input ${k} = ${k === 'command' ? command.name : String(v)}`);
+    if (k !== 'githubToken' && k !== 'bindingKey')
+      core.debug(`input ${k} = ${k === 'command' ? command.name : String(v)}`);
   return settings;
 }

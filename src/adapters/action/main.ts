@@ -54,6 +54,7 @@ function options(s: ActionSettings): Options {
     binding: {
       enabled: s.binding,
       maxPlanAgeMs: s.maxPlanAgeMs,
+      ...(s.bindingKey ? { key: s.bindingKey } : {}),
       // The plan of a pull request is reviewed as the plan of its head commit.
       reviewCommit: event.pull_request?.head?.sha,
     },
@@ -128,7 +129,7 @@ function checkAnnotations(notes: CheckNote[], s: ActionSettings): Annotation[] {
     }));
 }
 
-const HEADER_LINE = /^<!-- site-deploy-binding:v1:[A-Za-z0-9_-]* -->$/m;
+const HEADER_LINE = /^<!-- site-deploy-binding:v\d{1,3}:[A-Za-z0-9_-]* -->$/m;
 
 /**
  * The review a plan's comment carries, for its check run's `output.text`: apply binds against the

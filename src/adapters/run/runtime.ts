@@ -215,6 +215,7 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
       env: o.stepEnv,
       credentials: o.credentials,
       beforeApply: run.beforeApply,
+      ...(run.bindingKey ? { bindingKey: run.bindingKey } : {}),
       isolation: sandboxed ? probe : { isolation: 'none', reason: isolation.reason, prefix: [] },
     });
     return { ports, close, isolation };

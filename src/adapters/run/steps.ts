@@ -40,6 +40,8 @@ export interface StepSettings {
    * right before it would be applied; a reason refuses it, unapplied (approval binding).
    */
   beforeApply?: (module: string, plan: unknown) => string | undefined;
+  /** The `binding-key` secret: a plan's review binds sensitive values by HMAC under it. */
+  bindingKey?: string;
   /** Whether steps run in the sandbox (engines/sandbox.ts); absent: `isolation: none`. */
   isolation?: IsolationProbe;
 }
@@ -350,7 +352,12 @@ class EngineSteps {
       planSha256: r.planSha256,
       ...(r.plan !== undefined ? { planDigest: planDigest(r.plan) } : {}),
       ...(mode === 'plan' && (r.status === 'succeeded' || r.status === 'no-op')
-        ? { review: reviewedModule(bindable(r.changes), { mocked: assumed.length > 0 }) }
+        ? {
+            review: reviewedModule(bindable(r.changes), {
+              mocked: assumed.length > 0,
+              key: this.settings.bindingKey,
+            }),
+          }
         : {}),
       error: r.error,
     };
