@@ -82,10 +82,20 @@ export function parentDeathWrapper(): string | null {
 /** After an abort, how long a child gets before its group is killed, unless the caller says. */
 const DEFAULT_GRACE_MS = 20_000;
 
-/** Waits for EOF on stdin, then for the leader ($1) to exit (at most $2 tenths of a second), then kills its group. */
+/**
+ * Waits for EOF on stdin, then for the leader ($1) to exit (at most $2 tenths of a second), then
+ * kills its group. A leader whose parent died is a zombie until the host's init reaps it, which
+ * `kill -0` still counts as running: on Linux its state in /proc says it is gone.
+ */
 const REAPER = `read -r _ || true
+alive() {
+  if [ -r "/proc/$1/stat" ]; then
+    s=$(sed -n 's/^.*) \\(.\\).*$/\\1/p' "/proc/$1/stat" 2>/dev/null)
+    [ -n "$s" ] && [ "$s" != Z ]
+  else kill -0 "$1" 2>/dev/null; fi
+}
 i=0
-while kill -0 "$1" 2>/dev/null && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+while alive "$1" && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
 kill -s KILL -- "-$1" 2>/dev/null
 exit 0`;
 
