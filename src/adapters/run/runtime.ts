@@ -138,10 +138,10 @@ async function workBase(o: RuntimeOptions, root: string, graph: SiteGraph): Prom
 }
 
 /** The run's isolation: the sandbox where this machine has it and every module's engine uses it. */
-function runIsolation(probe: IsolationProbe, graph: SiteGraph): RunIsolation {
+function runIsolation(probe: IsolationProbe, graph: SiteGraph, terraformBinary: string): RunIsolation {
   if (probe.isolation !== 'namespace') return { isolation: 'none', reason: probe.reason };
   for (const n of graph.nodes) {
-    const why = n.manifest && unsandboxedEngine(n.manifest.engine);
+    const why = n.manifest && unsandboxedEngine(n.manifest.engine, terraformBinary);
     if (why) return { isolation: 'none', reason: `${n.name}: ${why}` };
   }
   return { isolation: 'namespace' };
@@ -164,7 +164,7 @@ async function sandboxWorkBase(): Promise<string> {
 async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
   const { root, graph } = run;
   const probe = probeIsolation();
-  const isolation = runIsolation(probe, graph);
+  const isolation = runIsolation(probe, graph, o.terraformBinary);
   if (run.requireIsolation && isolation.isolation !== 'namespace')
     throw new SiteDeployError(
       'refused',
@@ -200,7 +200,10 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
     // Removed afterwards: saved plans hold sensitive values in plaintext.
     // All or nothing: a run with a step that cannot be sandboxed runs none sandboxed, and says so.
     const sandboxed = isolation.isolation === 'namespace';
-    const base = sandboxed && !o.workRoot ? await sandboxWorkBase() : await workBase(o, root, graph);
+    // The checkout's work folder is cleaned of dead runs' folders either way (a sandboxed run may
+    // follow one that was not).
+    const own = await workBase(o, root, graph);
+    const base = sandboxed && !o.workRoot ? await sandboxWorkBase() : own;
     workRoot = await mkdtemp(join(base, 'run-'));
     if (sandboxed) await chmod(workRoot, 0o711);
     await writeFile(join(workRoot, OWNER_FILE), JSON.stringify(lock.holder), { mode: 0o600 });
