@@ -14,6 +14,7 @@ import {
 import { join, resolve } from 'node:path';
 import { startCredentialServer, type CredentialServer } from '../src/adapters/aws/credential-server.js';
 import { renderReport, type RunReport } from '../src/core/report/markdown.js';
+import { binaryUnreachable } from '../src/adapters/engines/terraform-sandbox.js';
 import {
   cleanupSites,
   cliArgs,
@@ -341,4 +342,19 @@ describe('a sandboxed Terraform module', () => {
       expect(evidenceRecords(repo.root).map((x) => x.isolation)).toEqual(['namespace', 'namespace']);
     },
   );
+});
+
+describe('a Terraform binary a step cannot run', () => {
+  test('is named as the reason the run stays unsandboxed; one every uid may run is fine', async () => {
+    const dir = await tempFolder('sd-tfbin-'); // 0700: only its owner may enter
+    const bin = join(dir, 'terraform');
+    writeFileSync(bin, '#!/bin/sh\n', { mode: 0o755 });
+    chmodSync(bin, 0o755);
+    expect(binaryUnreachable(bin)).toBe(
+      `the Terraform binary ${bin} cannot be run by a step's uid (a folder on its path, or the file, is not executable by others)`,
+    );
+    expect(binaryUnreachable('terraform', { PATH: dir })).toContain(bin);
+    chmodSync(dir, 0o755);
+    expect(binaryUnreachable(bin)).toBeUndefined();
+  });
 });
