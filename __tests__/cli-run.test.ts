@@ -9,9 +9,9 @@ import {
   cliArgs,
   cliSnapshot,
   eventually,
+  markerFolder,
   runCli,
   startCli,
-  tempFolder,
   TF_MODULES,
   writeSite,
 } from './helpers/site.js';
@@ -211,7 +211,7 @@ describe('--max-parallel', () => {
 
 describe('cancellation', () => {
   test('SIGTERM mid-apply: exit 1, the module cancelled, the state lock released, nothing left running; a re-run succeeds', async () => {
-    const dir = await tempFolder('sd-marker-');
+    const dir = await markerFolder();
     const marker = join(dir, 'db-started');
     const repo = await writeSite({
       modules: [
@@ -223,7 +223,9 @@ describe('cancellation', () => {
       catalog: { step: TF_MODULES.step! },
       variables: { sleep: 20 },
     });
-    const cli = await startCli(cliArgs(repo, 'apply', '--json'));
+    // Unsandboxed: this watches Terraform's own lock file beside the local state (sandboxed, a step
+    // locks the copy staged in its own folder; the run lock keeps runs apart).
+    const cli = await startCli(cliArgs(repo, 'apply', '--json'), { SITE_DEPLOY_ISOLATION: 'off' });
     await cli.waitForStderr(/^▶ db \(step, weight 10\)$/m);
     // Wait until Terraform is inside apply (the provisioner runs, the state is locked).
     expect(await eventually(() => existsSync(marker), 30_000)).toBe(true);
@@ -270,7 +272,7 @@ describe('cancellation', () => {
   });
 
   test('SIGINT mid-apply cancels too (exit 1, nothing heavier starts, lock released)', async () => {
-    const dir = await tempFolder('sd-marker-');
+    const dir = await markerFolder();
     const repo = await writeSite({
       modules: [
         { type: 'step', name: 'slow', weight: 10, wait_for: join(dir, 'never') },
@@ -279,7 +281,8 @@ describe('cancellation', () => {
       catalog: { step: TF_MODULES.step! },
     });
     // slow waits (at apply) for a file that never comes: cancel once it holds the state lock.
-    const cli = await startCli(cliArgs(repo, 'apply', '--json'));
+    // Unsandboxed for the same reason: the lock file beside the local state is what it waits for.
+    const cli = await startCli(cliArgs(repo, 'apply', '--json'), { SITE_DEPLOY_ISOLATION: 'off' });
     await cli.waitForStderr(/^▶ slow /m);
     expect(await eventually(() => repo.lockFiles().length === 1, 30_000)).toBe(true);
     cli.child.kill('SIGINT');

@@ -14,12 +14,12 @@ import {
   cliArgs,
   cliSnapshot,
   eventually,
+  markerFolder,
   runCli,
   startCli,
-  tempFolder,
   TF_MODULES,
-  writeSite,
   type SiteRepo,
+  writeSite,
 } from './helpers/site.js';
 
 const SCHEMA = JSON.parse(readFileSync('schemas/evidence.schema.json', 'utf8')) as object;
@@ -196,7 +196,7 @@ describe('a record per run', () => {
   }, 120_000);
 
   test('a cancelled apply (SIGTERM): status cancelled, written before the process exits', async () => {
-    const dir = await tempFolder('sd-marker-');
+    const dir = await markerFolder();
     const marker = join(dir, 'started');
     const repo = await writeSite({
       modules: [
@@ -219,7 +219,7 @@ describe('a record per run', () => {
   }, 120_000);
 
   test('refused by the run lock: status refused with the lock message, no module ran', async () => {
-    const dir = await tempFolder('sd-marker-');
+    const dir = await markerFolder();
     const marker = join(dir, 'started');
     const repo = await writeSite({
       modules: [{ type: 'step', name: 'db', weight: 10, marker, sleep: 30 }],

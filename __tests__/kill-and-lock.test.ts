@@ -9,9 +9,9 @@ import {
   cliArgs,
   cliSnapshot,
   eventually,
+  markerFolder,
   runCli,
   startCli,
-  tempFolder,
   TF_MODULES,
   writeSite,
 } from './helpers/site.js';
@@ -42,7 +42,7 @@ const runFolders = (root: string): string[] => {
 
 describe('a module killed mid-apply', () => {
   test('its step fails naming the signal, everything heavier is halted, the run exits 1 and its lock is released', async () => {
-    const dir = await tempFolder('sd-marker-');
+    const dir = await markerFolder();
     const pidFile = join(dir, 'apply.pid');
     const repo = await writeSite({
       modules: [
@@ -84,14 +84,18 @@ describe('a module killed mid-apply', () => {
 
 describe('the CLI killed outright', () => {
   test('SIGKILL mid-apply: Terraform is told to stop; the lock is reported stale with force-unlock; the next run cleans up and succeeds', async () => {
-    const dir = await tempFolder('sd-marker-');
+    const dir = await markerFolder();
     const marker = join(dir, 'started');
     const repo = await writeSite({
       modules: [{ type: 'step', name: 'db', weight: 10, marker, sleep: '#{sleep}' }],
       catalog: { step: TF_MODULES.step! },
       variables: { sleep: 60 },
     });
-    const cli = await startCli(cliArgs(repo, 'apply', '--credentials', 'none'));
+    // Unsandboxed: it finds Terraform under the checkout's work folder and its lock file beside the
+    // local state (sandboxed, both live in the step's own folders; sandbox.test.ts kills that case).
+    const cli = await startCli(cliArgs(repo, 'apply', '--credentials', 'none'), {
+      SITE_DEPLOY_ISOLATION: 'off',
+    });
     expect(await eventually(() => existsSync(marker), 30_000)).toBe(true);
     const work = join(repo.root, '.site-deploy', 'work');
     expect(terraformProcessesUnder(work)).toHaveLength(1);

@@ -12,7 +12,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { actionBundle, runBundledAction, type ActionRun } from './helpers/action-runner.js';
@@ -271,6 +271,8 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   s3.destroy();
   probeDir = await mkdtemp(join(tmpdir(), 'sd-leak-probe-'));
+  // Sandboxed, a module runs as a uid of its own: it may write its findings here (sticky, like /tmp).
+  await chmod(probeDir, 0o1777);
   root = await writeRepo(repoFiles());
   before = tree(root);
 

@@ -11,14 +11,15 @@ import {
   cliArgs,
   cliSnapshot,
   eventually,
+  markerFolder,
   runCli,
   runSite,
   startCli,
   tempFolder,
   TF_MODULES,
-  writeSite,
   type SiteSpec,
   type TfState,
+  writeSite,
 } from './helpers/site.js';
 
 const BUCKET = 'site-state';
@@ -137,7 +138,7 @@ describe('the bundled CLI (ambient credentials: each step assumes its role on mo
   });
 
   test('a second concurrent apply of the same site × environment (another checkout) fails on the S3 run lock with --lock-timeout 0s; with a long timeout it waits, then succeeds', async () => {
-    const dir = await tempFolder('sd-marker-');
+    const dir = await markerFolder();
     const marker = join(dir, 'started');
     const modules = [{ type: 'step', name: 'db', weight: 10, marker: '#{marker}', sleep: '#{sleep}' }];
     // Three checkouts of the same site (three CI jobs): same bucket and key, separate work folders.
@@ -176,7 +177,7 @@ describe('the bundled CLI (ambient credentials: each step assumes its role on mo
   });
 
   test('SIGTERM mid-apply: exit 1, module cancelled, no .tflock object left; a re-run succeeds', async () => {
-    const dir = await tempFolder('sd-marker-');
+    const dir = await markerFolder();
     const marker = join(dir, 'started');
     const repo = await writeSite(
       s3Site('cancel', [{ type: 'step', name: 'db', weight: 10, marker, sleep: '#{sleep}' }], { sleep: 20 }),

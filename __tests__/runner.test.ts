@@ -18,14 +18,14 @@ import {
   CTX,
   eventIndex,
   eventually,
+  markerFolder,
   maxConcurrency,
   recordingSink,
   runSite,
-  tempFolder,
   TF_MODULES,
-  writeSite,
   type SinkCall,
   type SiteRepo,
+  writeSite,
 } from './helpers/site.js';
 
 afterAll(cleanupSites);
@@ -369,7 +369,7 @@ describe('plan-time output sources (SPEC §4: plan → state → mock_outputs �
 
 describe('ordering and parallelism (SPEC §4)', () => {
   test('ordering: dependencies starts a module as soon as its own upstreams are done', async () => {
-    const dir = await tempFolder('sd-marker-');
+    const dir = await markerFolder();
     const marker = join(dir, 'fast-down-started');
     const repo = await writeSite({
       settings: { ordering: 'dependencies' },
@@ -506,7 +506,7 @@ describe('grouped logs (SPEC §4)', () => {
 describe('concurrent runs of one site', () => {
   // One run per site × environment: a second run waits for the first, up to its lock timeout.
   const slowSite = async (): Promise<{ repo: SiteRepo; marker: string }> => {
-    const dir = await tempFolder('sd-marker-');
+    const dir = await markerFolder();
     const marker = join(dir, 'started');
     const repo = await writeSite({
       modules: [{ type: 'step', name: 'db', weight: 10, marker, sleep: '#{sleep}' }],

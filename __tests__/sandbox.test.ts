@@ -2,10 +2,19 @@
 // command modules that probe /proc, the runner's file-command files and the credential endpoint of
 // a sibling, and a CLI killed with SIGKILL while a step's grandchild runs.
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startCredentialServer, type CredentialServer } from '../src/adapters/aws/credential-server.js';
 import { renderReport, type RunReport } from '../src/core/report/markdown.js';
+import { binaryUnreachable } from '../src/adapters/engines/terraform-sandbox.js';
 import {
   cleanupSites,
   cliArgs,
@@ -13,6 +22,7 @@ import {
   runCli,
   startCli,
   tempFolder,
+  tf,
   writeSite,
 } from './helpers/site.js';
 
@@ -289,5 +299,62 @@ describe('the evidence and the comment show the isolation', () => {
     expect(renderReport({ ...base, isolation: 'none' })).toMatch(/<code>isolation: none<\/code>/);
     expect(renderReport({ ...base, isolation: 'namespace' })).toMatch(/<code>isolation: namespace<\/code>/);
     expect(renderReport(base)).not.toContain('isolation:');
+  });
+});
+
+describe('a sandboxed Terraform module', () => {
+  rootTest(
+    'its local-exec runs as a uid of its own and finds no token in /proc; local state round-trips: applied, written back, then no changes',
+    async () => {
+      // The probe as a script beside main.tf (local-exec prints its command, which names the needles).
+      const repo = await writeSite({
+        modules: [{ type: 'tfprobe', name: 'p' }],
+        catalog: {
+          tfprobe: {
+            tf: tf.data('probe', '"v1"', 'sh ./probe.sh') + tf.output('label', 'terraform_data.probe.input'),
+          },
+        },
+      });
+      writeFileSync(
+        join(repo.root, 'modules', 'tfprobe', 'probe.sh'),
+        [procScan(NEEDLES, 'tf'), 'echo "tf: uid $(id -u)" >&2'].join('\n'),
+      );
+      const r = await runCli(cliArgs(repo, 'apply', '--verbose', '--credentials', 'none'), PLANTED);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/isolation: namespace \(uid (\d+)\)/);
+      expect(r.stderr).not.toMatch(/isolation: none/);
+      const uid = /isolation: namespace \(uid (\d+)\)/.exec(r.stderr)?.[1];
+      const out = r.stdout + r.stderr;
+      // The provisioner's own uid, the step's, not root's.
+      expect(out).toMatch(new RegExp(`tf: uid ${uid}\\b`));
+      expect(out).toMatch(/tf: \d processes seen; found: nothing/);
+      for (const n of NEEDLES) expect(out).not.toContain(n);
+      // The state came back to its real place, root's and private, with what was applied.
+      expect(repo.stateInput('p')).toBe('v1');
+      const st = statSync(repo.statePath('p'));
+      expect([st.uid, st.mode & 0o777]).toEqual([0, 0o600]);
+      // Planned again, sandboxed against that state: nothing to change.
+      const again = await runCli(cliArgs(repo, 'plan', '--verbose', '--credentials', 'none'));
+      expect(again.code).toBe(0);
+      // The kept data folder (mounted at the same place in every sandbox) is still current.
+      expect(again.stderr).toContain('init skipped');
+      expect(again.stdout).toMatch(/^p\s+.*no-op\s+no changes/m);
+      expect(evidenceRecords(repo.root).map((x) => x.isolation)).toEqual(['namespace', 'namespace']);
+    },
+  );
+});
+
+describe('a Terraform binary a step cannot run', () => {
+  test('is named as the reason the run stays unsandboxed; one every uid may run is fine', async () => {
+    const dir = await tempFolder('sd-tfbin-'); // 0700: only its owner may enter
+    const bin = join(dir, 'terraform');
+    writeFileSync(bin, '#!/bin/sh\n', { mode: 0o755 });
+    chmodSync(bin, 0o755);
+    expect(binaryUnreachable(bin)).toBe(
+      `the Terraform binary ${bin} cannot be run by a step's uid (a folder on its path, or the file, is not executable by others)`,
+    );
+    expect(binaryUnreachable('terraform', { PATH: dir })).toContain(bin);
+    chmodSync(dir, 0o755);
+    expect(binaryUnreachable(bin)).toBeUndefined();
   });
 });

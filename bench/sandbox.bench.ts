@@ -4,11 +4,12 @@
 // - plain: runProcess as an unsandboxed step runs it (spool files, pdeathsig, reaper);
 // - bare: runProcess without a spool folder (a plain spawn).
 // Needs root (or passwordless sudo); prints why not otherwise. Run with `node bench/run.mjs sandbox`.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess, type ProcessOptions } from '../src/adapters/engines/process.js';
 import { probeIsolation, releaseUid, takeUid } from '../src/adapters/engines/sandbox.js';
+import { TerraformEngine } from '../src/adapters/engines/terraform.js';
 
 const ROUNDS = 25;
 
@@ -60,6 +61,55 @@ async function main(): Promise<void> {
   }
   await bench('true', []);
   await bench('terraform', ['version']);
+  await terraformStep();
+}
+
+/**
+ * A whole Terraform step (plan of a terraform_data module with local state and a kept data folder,
+ * so init is skipped as in a repeat run), plain and sandboxed (data folder and plugin cache mounted,
+ * state staged in and out), interleaved; the first round of each (the init) is left out.
+ */
+async function terraformStep(): Promise<void> {
+  const probe = probeIsolation();
+  const dir = mkdtempSync(join(tmpdir(), 'sd-bench-sbx-tf-'));
+  // Passable, not listable, as a sandboxed run's work base is (the step's uid reaches its own folder).
+  chmodSync(dir, 0o711);
+  const moduleDir = join(dir, 'module');
+  mkdirSync(moduleDir);
+  writeFileSync(join(moduleDir, 'main.tf'), 'resource "terraform_data" "x" {\n  input = "v"\n}\n');
+  const engine = new TerraformEngine();
+  const uid = takeUid();
+  const times = { plain: [] as number[], sandboxed: [] as number[] };
+  const ROUNDS_TF = 9;
+  try {
+    for (let i = 0; i < ROUNDS_TF; i++)
+      for (const how of ['plain', 'sandboxed'] as const) {
+        const r = await engine.run({
+          mode: 'plan',
+          binary: 'terraform',
+          moduleDir,
+          workDir: join(dir, `work-${how}`),
+          dataDir: join(dir, `data-${how}`),
+          pluginCacheDir: join(dir, 'plugins'),
+          backend: { kind: 'local', path: join(dir, `state-${how}`, 'm.tfstate') },
+          lockTimeout: '0s',
+          inputs: {},
+          env: { PATH: process.env.PATH ?? '', CHECKPOINT_DISABLE: '1' },
+          log: () => undefined,
+          ...(how === 'sandboxed' ? { sandbox: { uid, prefix: probe.prefix } } : {}),
+        });
+        if (r.status === 'failed') throw new Error(`terraform step (${how}) failed: ${r.error}`);
+        if (i > 0) times[how].push(r.durationMs);
+      }
+  } finally {
+    releaseUid(uid);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const [plain, sandboxed] = [median(times.plain), median(times.sandboxed)];
+  console.log(
+    `terraform plan step (init kept): plain ${plain.toFixed(0)} ms, sandboxed ${sandboxed.toFixed(0)} ms — ` +
+      `sandboxed ÷ plain ${(sandboxed / plain).toFixed(2)}, +${(sandboxed - plain).toFixed(0)} ms per step (median of ${ROUNDS_TF - 1})`,
+  );
 }
 
 await main();

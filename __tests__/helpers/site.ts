@@ -95,6 +95,16 @@ export async function tempFolder(prefix = 'sd-run-'): Promise<string> {
   return d;
 }
 
+/**
+ * A temp folder a module's Terraform may write marker files into: sandboxed, a step runs as a uid
+ * of its own, so the folder is world-writable (sticky, like /tmp). Removed by `cleanupSites()`.
+ */
+export async function markerFolder(): Promise<string> {
+  const d = await tempFolder('sd-marker-');
+  await chmod(d, 0o1777);
+  return d;
+}
+
 /** Removes every folder made by this helper. */
 export async function cleanupSites(): Promise<void> {
   await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));

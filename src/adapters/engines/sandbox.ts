@@ -18,7 +18,7 @@
  * `SITE_DEPLOY_ISOLATION=off` turns it off (the run then says `isolation: none`).
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, lstatSync, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, constants, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -61,7 +61,7 @@ while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
     lend) chown -R "$u:$u" "$2" || exit 125; lent="$lent
 $2"; shift 2 ;;
     bind) mount --bind "$2" "$3" || exit 125; shift 3 ;;
-    stage) if [ -f "$2" ]; then cp "$2" "$3" || exit 125; fi; staged="$staged
+    stage) if [ -f "$2" ]; then { cp "$2" "$3" && chown "$u:$u" "$3"; } || exit 125; fi; staged="$staged
 $2
 $3"; shift 3 ;;
     *) echo "site-deploy sandbox: unknown action $1" >&2; exit 125 ;;
@@ -72,8 +72,9 @@ setpriv --reuid "$u" --regid "$u" --clear-groups --no-new-privs -- "$@" 3<&- &
 c=$!
 { read -r _ <&3 || true; kill -TERM "$c" 2>/dev/null; sleep "$g"; kill -KILL -1 2>/dev/null; } &
 wait "$c"; s=$?
-printf '%s\\n' "$staged" | { while read -r real && read -r st; do
+printf '%s\\n' "$staged" | { while read -r real; do
   [ -n "$real" ] || continue
+  read -r st || break
   if [ -f "$st" ] && ! cmp -s "$st" "$real"; then
     cp "$st" "$real.sd-tmp" && chown "$o" "$real.sd-tmp" && chmod 600 "$real.sd-tmp" && mv -f "$real.sd-tmp" "$real"
   fi
@@ -203,6 +204,8 @@ export function sandboxMounts(): { data: string; plugins: string; state: string 
     const s = lstatSync(d);
     if (!s.isDirectory() || s.uid !== (process.getuid?.() ?? 0))
       throw new Error(`${d} is not a folder of this user: refusing to mount step folders there`);
+    // Every step's uid passes through (a umask may have made it owner-only).
+    if ((s.mode & 0o777) !== 0o755) chmodSync(d, 0o755);
   }
   return dirs;
 }

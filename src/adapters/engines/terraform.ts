@@ -18,6 +18,12 @@ import {
   treeDigest,
 } from './terraform-init.js';
 import { withCacheLock } from './cache-lock.js';
+import {
+  prepareSandbox,
+  sandboxedBackend,
+  sandboxEnv,
+  terraformProcessSandbox,
+} from './terraform-sandbox.js';
 import type { Backend, Engine, EngineStepRequest, EngineStepResult, Folder, Warmed } from './types.js';
 import {
   assertAbsolute,
@@ -184,9 +190,13 @@ class StepFailed extends Error {
 /** What the Terraform helpers below need of a step. */
 type FolderRequest = Omit<EngineStepRequest, 'mode' | 'inputs' | 'onPlan' | 'beforeApply' | 'warmup'>;
 
-/** A step's Terraform environment: no prompts, its data folder and the shared plugin cache. */
+/**
+ * A step's Terraform environment: no prompts, its data folder and the shared plugin cache (in the
+ * sandbox: at their mount paths, with a HOME of its own).
+ */
 function stepEnv(req: FolderRequest): NodeJS.ProcessEnv {
   const env = terraformEnv(req.env);
+  if (req.sandbox) return { ...env, ...sandboxEnv(req, env) };
   if (req.dataDir !== undefined) env.TF_DATA_DIR = req.dataDir;
   if (req.pluginCacheDir !== undefined) env.TF_PLUGIN_CACHE_DIR = req.pluginCacheDir;
   return env;
@@ -201,7 +211,10 @@ async function prepareFolder(req: FolderRequest, env: NodeJS.ProcessEnv): Promis
   let cwd = req.workDir;
   if (req.root !== undefined) cwd = await copyModuleTree(req.moduleDir, req.workDir, req.root);
   else await copyModule(req.moduleDir, cwd);
-  await writePrivateJson(join(cwd, TERRAFORM_FILES.backendOverride), backendOverride(req.backend, env));
+  if (req.sandbox) await prepareSandbox(req, terraformEnv(req.env));
+  // Sandboxed, Terraform sees the local state at its fixed staged path (the init key stays put).
+  const backend = sandboxedBackend(req.backend, req.sandbox !== undefined);
+  await writePrivateJson(join(cwd, TERRAFORM_FILES.backendOverride), backendOverride(backend, env));
   if (req.backend.kind === 'local') await mkdir(dirname(req.backend.path), { recursive: true, mode: 0o700 });
   const committedLock = existsSync(join(cwd, LOCK_FILE));
   if (req.dataDir === undefined) return { cwd, key: '', committedLock };
@@ -212,7 +225,7 @@ async function prepareFolder(req: FolderRequest, env: NodeJS.ProcessEnv): Promis
   ]);
   const key = initKey({
     code: await treeDigest(req.workDir, (rel) => generated.has(basename(rel))),
-    backend: backendOverride(req.backend, env),
+    backend: backendOverride(backend, env),
     binary: await binaryIdentity(req.binary, env),
   });
   return { cwd, key, committedLock };
@@ -237,6 +250,7 @@ function terraformRunner(req: FolderRequest, env: NodeJS.ProcessEnv, cwd: string
       log: req.log,
       signal: req.signal,
       killGraceMs: req.killGraceMs,
+      ...(req.sandbox ? { sandbox: terraformProcessSandbox(req.sandbox, req, args[0] === 'init') } : {}),
       ...rest,
     });
     const what = `${req.binary} ${args[0]}`;

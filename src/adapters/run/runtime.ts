@@ -5,7 +5,8 @@
  */
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import type { OpenRun, RunIsolation, RunOpening, Runtime } from '../../commands/ports.js';
 import { SiteDeployError } from '../../core/errors.js';
 import { probeIsolation, type IsolationProbe } from '../engines/sandbox.js';
@@ -137,23 +138,53 @@ async function workBase(o: RuntimeOptions, root: string, graph: SiteGraph): Prom
   return base;
 }
 
+/** Whether a uid of no group may pass through `dir` (or, not made yet, its nearest existing folder). */
+function passable(dir: string): boolean {
+  let p = dir;
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  for (; ; p = dirname(p)) {
+    if ((statSync(p).mode & 0o001) === 0) return false;
+    if (dirname(p) === p) return true;
+  }
+}
+
+/**
+ * Where a sandboxed run's work folders may go: the configured work root (the runner's temp
+ * folder, in the action) when every step's uid can pass through it, else `<tmp>/site-deploy-work`;
+ * undefined when neither is reachable.
+ */
+function sandboxBaseFor(o: RuntimeOptions): string | undefined {
+  if (o.workRoot !== undefined && passable(o.workRoot)) return o.workRoot;
+  const tmp = join(tmpdir(), 'site-deploy-work');
+  return passable(tmp) ? tmp : undefined;
+}
+
 /** The run's isolation: the sandbox where this machine has it and every module's engine uses it. */
-function runIsolation(probe: IsolationProbe, graph: SiteGraph): RunIsolation {
+function runIsolation(
+  probe: IsolationProbe,
+  graph: SiteGraph,
+  terraformBinary: string,
+  base: string | undefined,
+): RunIsolation {
   if (probe.isolation !== 'namespace') return { isolation: 'none', reason: probe.reason };
+  if (base === undefined)
+    return {
+      isolation: 'none',
+      reason: `no work folder a step's uid can reach (the temp folder is ${tmpdir()})`,
+    };
   for (const n of graph.nodes) {
-    const why = n.manifest && unsandboxedEngine(n.manifest.engine);
+    const why = n.manifest && unsandboxedEngine(n.manifest.engine, terraformBinary);
     if (why) return { isolation: 'none', reason: `${n.name}: ${why}` };
   }
   return { isolation: 'namespace' };
 }
 
 /**
- * Where a sandboxed run's work folder goes: under the temp folder, in a base anyone may pass
- * through but not list (0711), so each step's own folder (0700, its uid's) is reachable by it —
- * a checkout's folders usually are not.
+ * Makes the base of a sandboxed run's work folder ({@link sandboxBaseFor}): anyone may pass through
+ * but not list it (0711), so each step's own folder (0700, its uid's) is reachable by it — a
+ * checkout's folders usually are not.
  */
-async function sandboxWorkBase(): Promise<string> {
-  const base = join(tmpdir(), 'site-deploy-work');
+async function sandboxWorkBase(base: string): Promise<string> {
   await mkdir(base, { recursive: true, mode: 0o711 });
   await chmod(base, 0o711);
   await removeOrphanedWork(base);
@@ -164,7 +195,8 @@ async function sandboxWorkBase(): Promise<string> {
 async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
   const { root, graph } = run;
   const probe = probeIsolation();
-  const isolation = runIsolation(probe, graph);
+  const sandboxBase = sandboxBaseFor(o);
+  const isolation = runIsolation(probe, graph, o.terraformBinary, sandboxBase);
   if (run.requireIsolation && isolation.isolation !== 'namespace')
     throw new SiteDeployError(
       'refused',
@@ -200,7 +232,10 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
     // Removed afterwards: saved plans hold sensitive values in plaintext.
     // All or nothing: a run with a step that cannot be sandboxed runs none sandboxed, and says so.
     const sandboxed = isolation.isolation === 'namespace';
-    const base = sandboxed && !o.workRoot ? await sandboxWorkBase() : await workBase(o, root, graph);
+    // The checkout's work folder is cleaned of dead runs' folders either way (a sandboxed run may
+    // follow one that was not).
+    const own = await workBase(o, root, graph);
+    const base = sandboxed && sandboxBase !== undefined ? await sandboxWorkBase(sandboxBase) : own;
     workRoot = await mkdtemp(join(base, 'run-'));
     if (sandboxed) await chmod(workRoot, 0o711);
     await writeFile(join(workRoot, OWNER_FILE), JSON.stringify(lock.holder), { mode: 0o600 });

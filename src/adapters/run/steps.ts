@@ -18,6 +18,7 @@ import { backendFor, moduleStateOutputs } from './state.js';
 import { staticKeys } from '../aws/s3.js';
 import { toolDir } from '../tool-dir.js';
 import { releaseUid, takeUid, type IsolationProbe } from '../engines/sandbox.js';
+import { binaryUnreachable } from '../engines/terraform-sandbox.js';
 import type { StepSandbox } from '../engines/types.js';
 
 /** How module steps run on this machine. */
@@ -46,9 +47,12 @@ export interface StepSettings {
   isolation?: IsolationProbe;
 }
 
-/** Why a step of this engine runs unsandboxed even where the sandbox is available. */
-export function unsandboxedEngine(engine: string): string | undefined {
-  return engine === 'terraform' ? 'Terraform steps are not sandboxed yet' : undefined;
+/**
+ * Why a step of this engine cannot run sandboxed even where the sandbox is available: a Terraform
+ * binary the step's uid cannot execute (under a folder only root may enter).
+ */
+export function unsandboxedEngine(engine: string, terraformBinary: string): string | undefined {
+  return engine === 'terraform' ? binaryUnreachable(terraformBinary) : undefined;
 }
 
 /** A step's sandbox, or why it has none: the step's log line says which. */
@@ -58,7 +62,9 @@ function stepSandbox(
 ): { sandbox?: StepSandbox; line: string; release(): void } {
   const probe = settings.isolation;
   const why =
-    probe?.isolation !== 'namespace' ? (probe?.reason ?? 'not set up') : unsandboxedEngine(manifest.engine);
+    probe?.isolation !== 'namespace'
+      ? (probe?.reason ?? 'not set up')
+      : unsandboxedEngine(manifest.engine, settings.terraformBinary);
   if (probe?.isolation !== 'namespace' || why !== undefined)
     return { line: `isolation: none (${why})\n`, release: () => undefined };
   const uid = takeUid();
@@ -151,9 +157,23 @@ function warmAhead(
     if (manifest?.engine !== 'terraform' || node.weight === first) continue;
     const folder = stepFolder(settings, graph, node, manifest);
     if (folder.backend.kind !== 'local') continue;
-    const warmed = chain.then(() =>
-      terraform.warm({ ...folder, env: baseStepEnv(settings), log: () => undefined, signal: stop.signal }),
-    );
+    const warmed = chain.then(async () => {
+      // Sandboxed, the warm-up's init runs as a uid of its own too (the step lends the folder anew).
+      const probe = settings.isolation;
+      const sandbox = probe?.isolation === 'namespace' ? { uid: takeUid(), prefix: probe.prefix } : undefined;
+      try {
+        const env = baseStepEnv(settings);
+        return await terraform.warm({
+          ...folder,
+          ...(sandbox ? { sandbox } : {}),
+          env,
+          log: () => undefined,
+          signal: stop.signal,
+        });
+      } finally {
+        if (sandbox) releaseUid(sandbox.uid);
+      }
+    });
     chain = warmed;
     warmups.set(node.name, warmed);
   }
