@@ -249,6 +249,16 @@ describe('reviewedPlan', () => {
     });
   });
 
+  test('a comment with an old v1 header → missing, telling to run the plan again', async () => {
+    server.setCommitPulls(MERGE_SHA, [mergedPr]);
+    const body = planComment(review()).replace('site-deploy-binding:v2:', 'site-deploy-binding:v1:');
+    server.seedComment(7, body, BOT);
+    expect(await reviewedPlan(gh, query)).toMatchObject({
+      pr: 7,
+      missing: expect.stringMatching(/older format \(v1\).*run the plan on the pull request again/),
+    });
+  });
+
   test('a bot comment without a readable header (or a tampered one) → missing', async () => {
     server.setCommitPulls(MERGE_SHA, [mergedPr]);
     const body = planComment(review()).replace(

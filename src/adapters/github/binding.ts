@@ -4,7 +4,7 @@
  * from anyone else's.
  */
 import canonicalize from 'canonicalize';
-import { parseBindingHeader, type BindingReview } from '../../core/binding.js';
+import { parseBindingHeader, readBindingHeader, type BindingReview } from '../../core/binding.js';
 import { commentMarker } from '../../core/report/run-report.js';
 import { checkRunName, checkRunsNamed, type CheckRunRead } from './check-run.js';
 import {
@@ -179,13 +179,14 @@ export async function reviewedPlan(gh: GitHub, q: ReviewedPlanQuery): Promise<Re
       missing: `pull request #${pull.number} has no site-deploy plan comment for ${q.site}/${q.env} written by ${q.ownLogin ?? GITHUB_ACTIONS_LOGIN}`,
     };
   }
-  const review = parseBindingHeader(found.body);
-  if (!review) {
+  const read = readBindingHeader(found.body);
+  if ('problem' in read) {
     return {
       pr: pull.number,
-      missing: `the site-deploy comment for ${q.site}/${q.env} on pull request #${pull.number} carries no readable approval binding (${found.url})`,
+      missing: `the site-deploy comment for ${q.site}/${q.env} on pull request #${pull.number} carries no readable approval binding: ${read.problem} (${found.url})`,
     };
   }
+  const review = read.review;
   if (review.site !== q.site || review.env !== q.env) {
     return {
       pr: pull.number,
