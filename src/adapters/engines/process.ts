@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, openSync, readSync, rmSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
+import { findExecutable } from './path-lookup.js';
 import { sandboxArgv, type ProcessSandbox } from './sandbox.js';
 
 /** How one child process is run. */
@@ -64,16 +65,7 @@ export function parentDeathWrapper(): string | null {
   if (pdeathsig === undefined) {
     pdeathsig = null;
     if (process.platform === 'linux' && process.env.SITE_DEPLOY_NO_PDEATHSIG !== '1') {
-      for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
-        const p = join(dir || '.', 'setpriv');
-        try {
-          accessSync(p, constants.X_OK);
-          pdeathsig = p;
-          break;
-        } catch {
-          // not here
-        }
-      }
+      pdeathsig = findExecutable('setpriv') ?? null;
     }
   }
   return pdeathsig;

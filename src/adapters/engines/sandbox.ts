@@ -18,9 +18,10 @@
  * `SITE_DEPLOY_ISOLATION=off` turns it off (the run then says `isolation: none`).
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { findExecutable } from './path-lookup.js';
+import { join } from 'node:path';
 
 /** How a run's steps are isolated: `namespace` (the sandbox above) or `none`. */
 export type Isolation = 'namespace' | 'none';
@@ -110,17 +111,7 @@ const UNSHARE = 'unshare';
 /** The exit code the init uses when it could not set the sandbox up. */
 export const SANDBOX_SETUP_FAILED = 125;
 
-function onPath(name: string): boolean {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
-    try {
-      accessSync(join(dir || '.', name), constants.X_OK);
-      return true;
-    } catch {
-      // not here
-    }
-  }
-  return false;
-}
+const onPath = (name: string): boolean => findExecutable(name) !== undefined;
 
 let probed: IsolationProbe | undefined;
 

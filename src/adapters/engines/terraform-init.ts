@@ -9,9 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
-import { delimiter, isAbsolute, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import canonicalize from 'canonicalize';
 import { hashTrees } from '../evidence/folder.js';
+import { pathCandidates } from './path-lookup.js';
 
 /** The stamp a successful init leaves in the data folder. */
 export const INIT_STAMP = 'site-deploy-init.json';
@@ -77,13 +78,7 @@ export async function folderFingerprint(dataDir: string): Promise<string> {
 
 /** The binary Terraform runs as, resolved on PATH like the shell would, with its size and mtime. */
 export async function binaryIdentity(binary: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const candidates = binary.includes('/')
-    ? [binary]
-    : (env.PATH ?? '')
-        .split(delimiter)
-        .filter((d) => isAbsolute(d))
-        .map((d) => join(d, binary));
-  for (const c of candidates) {
+  for (const c of pathCandidates(binary, env)) {
     const s = await stat(c).catch(() => undefined);
     if (s?.isFile()) return `${c} ${s.size} ${Math.trunc(s.mtimeMs)}`;
   }

@@ -7,7 +7,8 @@
  */
 import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
 import { chmod, copyFile, mkdir, rm } from 'node:fs/promises';
-import { dirname, delimiter, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathCandidates } from './path-lookup.js';
 import { sandboxMounts, type ProcessSandbox } from './sandbox.js';
 import type { Backend, StepSandbox } from './types.js';
 
@@ -124,13 +125,7 @@ function reachableByOthers(path: string): boolean {
  * enter, say), or undefined when it can.
  */
 export function binaryUnreachable(binary: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = binary.includes('/')
-    ? [binary]
-    : (env.PATH ?? '')
-        .split(delimiter)
-        .filter((d) => isAbsolute(d))
-        .map((d) => join(d, binary));
-  const found = candidates.find((c) => existsSync(c));
+  const found = pathCandidates(binary, env).find((c) => existsSync(c));
   // Not found at all: the step fails with its own message, sandboxed or not.
   if (found === undefined || reachableByOthers(found)) return undefined;
   return `the Terraform binary ${found} cannot be run by a step's uid (a folder on its path, or the file, is not executable by others)`;
