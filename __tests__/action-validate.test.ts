@@ -49,7 +49,7 @@ test('a bad input value fails the step with a readable message, not a stack trac
   const run = await runAction(root, { command: 'destroy' });
   expect(run.code).toBe(1);
   expect(run.stdout).toMatch(
-    /::error::input "command" must be one of plan, apply, validate, verify, drift, matrix, not "destroy"/,
+    /::error::input "command" must be one of plan, apply, validate, verify, drift, matrix, report, not "destroy"/,
   );
   expect(run.stdout).not.toMatch(/\n\s+at /);
 });

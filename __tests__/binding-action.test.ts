@@ -14,13 +14,12 @@ import type { EvidenceRecord } from '../src/core/evidence/record.js';
 import { actionBundle, runBundledAction, type ActionRun } from './helpers/action-runner.js';
 import { startGitHubServer, type GitHubServer } from './helpers/github-server.js';
 import { readAsRunner } from './helpers/runner-commands.js';
-import { cleanupSites, filePutter, tempFolder, TF_MODULES } from './helpers/site.js';
+import { cleanupSites, tempFolder } from './helpers/site.js';
+import { ENV, pullRequestEvent, SITE, writeVaultSite } from './helpers/vault-site.js';
 
 const TOKEN = 'ghs_bindingActionToken0000000000000000000';
 /** A sensitive Terraform variable's value: never in a comment, summary, log or record. */
 const SECRET = 'S3CR3T-binding-unlock-value';
-const SITE = 'shop';
-const ENV = 'production';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 addFormats.default(ajv);
@@ -40,22 +39,6 @@ afterAll(async () => {
 });
 
 const sha = (c: string, n: number): string => `${c}${String(n).padStart(3, '0')}`.padEnd(40, c);
-
-/** A vault module whose resource holds a sensitive value. */
-const VAULT_TF = `variable "unlock" {
-  type      = string
-  sensitive = true
-}
-variable "label" {
-  type = string
-}
-resource "terraform_data" "vault" {
-  input = { label = var.label, unlock = var.unlock }
-}
-output "label" {
-  value = var.label
-}
-`;
 
 interface Case {
   root: string;
@@ -80,31 +63,7 @@ async function newCase(server: GitHubServer = github): Promise<Case> {
   const head = sha('b', n);
   const merge = sha('c', n);
   const root = await tempFolder('sd-bind-');
-  const put = filePutter(root);
-  await put('modules/step/module.yaml', {
-    engine: 'terraform',
-    services: [],
-    outputs: TF_MODULES.step!.outputs,
-  });
-  await put('modules/step/main.tf', TF_MODULES.step!.tf);
-  await put('modules/vault/module.yaml', { engine: 'terraform', services: [], outputs: ['label'] });
-  await put('modules/vault/main.tf', VAULT_TF);
-  await put(`sites/${SITE}/site.yaml`, {
-    site: {
-      name: SITE,
-      state: { backend: 'local' },
-      modules: [
-        { type: 'step', name: 'net', weight: 10, value: '#{net_label}' },
-        { type: 'vault', name: 'vault', weight: 20, label: '#{vault_label}', unlock: '#{unlock}' },
-        { type: 'step', name: 'app', weight: 30, value: '#{app_label}' },
-      ],
-      environments: [{ path: `environments/${ENV}.yaml` }],
-    },
-  });
-  await put(`sites/${SITE}/environments/${ENV}.yaml`, {
-    environment: ENV,
-    variables: { net_label: 'net-1', vault_label: 'vault-1', app_label: 'app-1', unlock: SECRET },
-  });
+  const put = await writeVaultSite(root, SECRET);
   const inputs = {
     site: SITE,
     environment: ENV,
@@ -123,21 +82,7 @@ async function newCase(server: GitHubServer = github): Promise<Case> {
         root,
         inputs: { ...inputs, command: 'plan', ...extra },
         env: { ...env, GITHUB_SHA: sha('d', n), GITHUB_REF: `refs/pull/${pr}/merge` },
-        event: {
-          name: 'pull_request',
-          payload: {
-            action: 'synchronize',
-            number: pr,
-            pull_request: {
-              number: pr,
-              state: 'open',
-              head: { sha: head, ref: `feature/${pr}`, repo: { full_name: 'org/repo' } },
-              base: { sha: 'a'.repeat(40), ref: 'main', repo: { full_name: 'org/repo' } },
-            },
-            repository: { full_name: 'org/repo', name: 'repo', owner: { login: 'org' } },
-            sender: { login: 'octocat', type: 'User' },
-          },
-        },
+        event: pullRequestEvent(pr, head),
       }),
     apply: (extra = {}, commit = merge) =>
       runBundledAction({

@@ -32,6 +32,13 @@ export type CheckNote = Problem & { title?: string };
 
 /** What a workflow step publishes for a command: annotations, log, job summary, PR comment, check run, outputs. */
 export interface ActionReport {
+  /**
+   * The site × environment whose comment and check run these are, when not the step's own (a
+   * `report` step publishes many); `commit`: the head commit the check run belongs on.
+   */
+  target?: { site: string; environment: string; commit?: string };
+  /** plan/apply with `publish: handoff`: the handoff document to write for a `report` step. */
+  handoff?: unknown;
   /** Config problems, annotated on their file and line. */
   annotations?: Problem[];
   /** Warnings with a title, annotated on no file. */
@@ -98,8 +105,8 @@ export interface CommandDescriptor<S, R> extends CommandInfo {
   notes?(r: R, s: S, format: 'text' | 'json' | 'markdown'): Notes;
   /** Its exit code (default 0). */
   exitCode?(r: R, s: S): number;
-  /** What a workflow step publishes (action commands). */
-  action?(r: R, s: S, ports: CommandPorts): ActionReport;
+  /** What a workflow step publishes (action commands); `report` publishes one per site × environment. */
+  action?(r: R, s: S, ports: CommandPorts): ActionReport | ActionReport[];
 }
 
 /** A command's rendered result, for a front door that knows nothing of its types. */
@@ -109,7 +116,7 @@ export interface Rendered {
   markdown?(): string;
   notes(format: 'text' | 'json' | 'markdown'): Notes;
   exitCode: number;
-  action?(): ActionReport;
+  action?(): ActionReport | ActionReport[];
 }
 
 /** A command with its types erased: what the front doors loop over. */

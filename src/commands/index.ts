@@ -6,6 +6,7 @@ import { graphCommand } from './graph.js';
 import { matrixCommand } from './matrix.js';
 import { outputCommand } from './output.js';
 import { planCommand } from './plan.js';
+import { reportCommand } from './report.js';
 import { driftCommand, verifyCommand } from './planned.js';
 import { summarizeCommand } from './summarize.js';
 import { trustPolicyCommand } from './trust-policy.js';
@@ -20,6 +21,7 @@ export const COMMAND_LIST: readonly Command[] = [
   driftCommand,
   matrixCommand,
   summarizeCommand,
+  reportCommand,
   trustPolicyCommand,
   outputCommand,
   forceUnlockCommand,

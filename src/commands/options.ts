@@ -75,6 +75,8 @@ export const INPUTS = [
   'binding-key',
   'changed-from',
   'require-isolation',
+  'publish',
+  'handoff',
 ] as const;
 
 /** One command-specific action input. */
@@ -108,6 +110,10 @@ export interface Options {
   flags: Partial<Record<Flag, string>>;
   /** On an ephemeral CI runner (GitHub Actions), where local state starts from nothing every run. */
   ephemeralRunner: boolean;
+  /** plan/apply in Actions: `handoff` writes the run's handoff for a `report` step instead of publishing to GitHub. */
+  publish?: 'github' | 'handoff';
+  /** report in Actions: where the handoffs are (a file or a folder). */
+  handoff?: string;
   /** Approval binding (in Actions; absent on the CLI). */
   binding?: { enabled: boolean; maxPlanAgeMs: number; reviewCommit?: string; key?: string };
 }

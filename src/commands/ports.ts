@@ -57,6 +57,8 @@ export interface CommandPorts {
   runUrl?: string;
   /** Reads a plan file named on the command line (summarize). */
   planFile?: PlanFileReader;
+  /** Reads the handoff files at a path: the file, or every `*.json` under the folder (report). */
+  handoffs?: (path: string) => { file: string; text: string }[];
   /** What changed between a git ref and HEAD (matrix --changed-from). */
   changes?(root: string, ref: string): ChangeSet;
 }

@@ -6,7 +6,8 @@
 import { checkConclusion } from '../core/status.js';
 import { renderReport } from '../core/report/markdown.js';
 import { applyCheckLines, toRunReport } from '../core/report/run-report.js';
-import { publicOutputs, runDocument, type RunMode } from '../core/run/runner.js';
+import { publicOutputs, runDocument, type RunMode, type RunResult } from '../core/run/runner.js';
+import { toHandoff } from '../core/report/handoff.js';
 import { renderRunTable } from '../core/report/table.js';
 import { defineCommand, type ActionReport, type CheckNote, type Command } from './descriptor.js';
 import { STEP_FLAGS, STEP_INPUTS, type Flag, type Input, type Options } from './options.js';
@@ -36,6 +37,7 @@ function runSettings(mode: RunMode, o: Options): RunSettings {
     breakGlass: o.breakGlass,
     ...(o.binding ? { binding: o.binding } : {}),
     ...(o.flags['require-isolation'] === 'true' ? { requireIsolation: true } : {}),
+    ...(o.publish === 'handoff' ? { publish: 'handoff' as const } : {}),
   };
 }
 
@@ -101,9 +103,23 @@ function runAction(r: RunOutcome, s: RunSettings, ports: CommandPorts): ActionRe
     checks: applyCheckLines(r.promotion, r.binding),
     isolation: r.isolation?.isolation ?? 'none',
   });
-  const markdown = renderReport(report, s.binding?.key ? { bindingKey: s.binding.key } : {});
-  const doc = runDocument(graph, result, evidence?.path);
   const failure = runFailure(r, s);
+  const notes = [...r.warnings, ...failureNotes(r, title)];
+  if (s.publish === 'handoff')
+    return {
+      annotations: r.warnings,
+      handoff: toHandoff(report, reviewedPlans(result), {
+        ...(s.binding?.reviewCommit ? { reviewCommit: s.binding.reviewCommit } : {}),
+        createdAt: r.review?.created_at ?? new Date().toISOString(),
+        ...(evidence ? { evidence } : {}),
+        problems: notes,
+        redact: (v) => ports.redactor.value(v),
+      }),
+      summary: `### site-deploy ${s.mode}: ${s.site} / ${s.env} — ${result.status}\n\nThe report job publishes this run's summary, pull-request comment and check run from its handoff.\n`,
+      outputs: runOutputs(r),
+      ...(failure ? { failure } : {}),
+    };
+  const markdown = renderReport(report, s.binding?.key ? { bindingKey: s.binding.key } : {});
   return {
     annotations: r.warnings,
     warnings: [
@@ -124,16 +140,29 @@ function runAction(r: RunOutcome, s: RunSettings, ports: CommandPorts): ActionRe
       conclusion: checkConclusion(result.status),
       title: `${s.mode} ${result.status}: ${result.modules.length} modules`,
       markdown,
-      notes: [...r.warnings, ...failureNotes(r, title)],
+      notes,
     },
-    outputs: [
-      ...(evidence ? [['evidence-path', evidence.path] satisfies [string, unknown]] : []),
-      ['status', result.status],
-      ['summary', { ...doc, outputs: undefined }],
-      ['outputs', publicOutputs(graph, result)],
-    ],
+    outputs: runOutputs(r),
     ...(failure ? { failure } : {}),
   };
+}
+
+/** The step outputs of a run. */
+function runOutputs(r: RunOutcome): [string, unknown][] {
+  const doc = runDocument(r.graph, r.result, r.evidence?.path);
+  return [
+    ...(r.evidence ? [['evidence-path', r.evidence.path] satisfies [string, unknown]] : []),
+    ['status', r.result.status],
+    ['summary', { ...doc, outputs: undefined }],
+    ['outputs', publicOutputs(r.graph, r.result)],
+  ];
+}
+
+/** Each bound module's plan as its review was made from it (plan runs). */
+function reviewedPlans(result: RunResult): Map<string, unknown> {
+  return new Map(
+    result.modules.flatMap((m) => (m.reviewedPlan !== undefined ? [[m.name, m.reviewedPlan]] : [])),
+  );
 }
 
 /** plan or apply as a command. */
@@ -144,7 +173,7 @@ export function runCommand(mode: RunMode, info: RunCommandInfo): Command {
     usage: info.usage,
     example: info.example,
     flags: [...STEP_FLAGS, 'require-isolation', ...(info.flags ?? [])],
-    inputs: [...STEP_INPUTS, 'require-isolation', 'binding-key', ...(info.inputs ?? [])],
+    inputs: [...STEP_INPUTS, 'require-isolation', 'binding-key', 'publish', ...(info.inputs ?? [])],
     needs: ['site', 'env'],
     uses: 'steps',
     settings: (o) => runSettings(mode, o),

@@ -39,6 +39,8 @@ export interface RunSettings {
   binding?: { enabled: boolean; maxPlanAgeMs: number; reviewCommit?: string; key?: string };
   /** `require-isolation`: refuse, before any step, unless every step runs sandboxed. */
   requireIsolation?: boolean;
+  /** In Actions, `handoff`: write the run's handoff for a `report` step instead of publishing to GitHub. */
+  publish?: 'handoff';
 }
 
 /** Refuses the implicit local state on an ephemeral runner, at the site's `site:` key. */

@@ -12,6 +12,7 @@ import { githubOidcSource } from '../aws/oidc.js';
 import { SessionBroker, type ApprovalCheck } from '../aws/sts.js';
 import { actionEvidence } from '../evidence/port.js';
 import { fsReader } from '../fs-reader.js';
+import { readHandoffFiles } from '../handoff-files.js';
 import { gitChanges } from '../git.js';
 import { runApproval } from '../github/approvals.js';
 import { reviewedPlan } from '../github/binding.js';
@@ -58,15 +59,18 @@ export async function actionEnvironment(
     redactor: io.redactor,
     reporter: reporter(io, site, environment),
     changes: gitChanges,
+    handoffs: (path) => readHandoffFiles(path, s.root),
   };
   if (command.uses !== 'steps') return { ports, dispose: () => {} };
   const guard = guardRun(() =>
     io.warning('cancelled: running steps are stopping and releasing their state locks'),
   );
-  const feedback = await startFeedback(io, s.githubToken, site, environment, s.comment);
+  // With publish: handoff this job writes nothing to GitHub: the report job does.
+  const feedback =
+    s.publish === 'github' ? await startFeedback(io, s.githubToken, site, environment, s.comment) : undefined;
   return {
     ports: { ...ports, ...stepPorts(s, io), signal: guard.signal },
-    feedback,
+    ...(feedback ? { feedback } : {}),
     dispose: () => guard.dispose(),
   };
 }

@@ -65,6 +65,10 @@ export interface ActionSettings {
   credentialsMode: 'server' | 'env';
   /** matrix: the ref to measure changes from (empty: the event's default, see event.ts). */
   changedFrom?: string;
+  /** plan/apply: `github` posts the comment and check run; `handoff` writes the handoff for a `report` step. */
+  publish: 'github' | 'handoff';
+  /** report: the handoff file or folder, relative to the workspace. */
+  handoff?: string;
 }
 
 function input(name: string, fallback = ''): string {
@@ -125,6 +129,8 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
     lockTimeoutMs: 0,
     credentialsMode: 'server',
     changedFrom: input('changed-from') || undefined,
+    publish: 'github',
+    handoff: input('handoff') || undefined,
   };
   const lockMs = parseDuration(settings.lockTimeout);
   if (lockMs === undefined)
@@ -149,6 +155,10 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
   if (mode !== 'server' && mode !== 'env')
     throw badInput(`input "credentials-mode" must be server or env, not "${mode}"`);
   settings.credentialsMode = mode;
+  const publish = input('publish', 'github');
+  if (publish !== 'github' && publish !== 'handoff')
+    throw badInput(`input "publish" must be github or handoff, not "${publish}"`);
+  settings.publish = publish;
   for (const [k, v] of Object.entries(settings))
     if (k !== 'githubToken' && k !== 'bindingKey')
       core.debug(`input ${k} = ${k === 'command' ? command.name : String(v)}`);

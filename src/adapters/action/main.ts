@@ -5,16 +5,19 @@
  * redaction (see io.ts).
  */
 import type * as core from '@actions/core';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { ActionReport, CheckNote, Command } from '../../commands/descriptor.js';
 import type { Options } from '../../commands/options.js';
 import { InputError, SiteDeployError, type Problem } from '../../core/errors.js';
 import { Redactor } from '../../core/redact.js';
-import { commentMarker } from '../../core/report/run-report.js';
+import { commentMarker, refusalMarkdown } from '../../core/report/run-report.js';
+import { HANDOFF_KIND, HANDOFF_VERSION, type Handoff } from '../../core/report/handoff.js';
+import { writeHandoff } from '../handoff-files.js';
+import { tmpdir } from 'node:os';
 import type { Annotation } from '../github/check-run.js';
 import { actionEnvironment } from './environment.js';
 import { defaultChangedFrom, readEvent } from './event.js';
-import { problemAnnotations, type Feedback } from './feedback.js';
+import { problemAnnotations, runUrl, startFeedback, type Feedback } from './feedback.js';
 import { readSettings, type ActionSettings } from './inputs.js';
 import { actionIo, type ActionIo } from './io.js';
 
@@ -51,6 +54,8 @@ function options(s: ActionSettings): Options {
     breakGlass: s.breakGlass,
     flags: s.requireIsolation ? { 'require-isolation': 'true' } : {},
     ephemeralRunner: true,
+    publish: s.publish,
+    ...(s.handoff ? { handoff: s.handoff } : {}),
     binding: {
       enabled: s.binding,
       maxPlanAgeMs: s.maxPlanAgeMs,
@@ -71,21 +76,46 @@ function required(c: Command, s: ActionSettings): void {
   }
 }
 
-const escapeHtml = (t: string): string => t.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Where a plan step writes its handoff for the reporting job: the runner's temporary folder. */
+export function handoffDir(): string {
+  return join(process.env.RUNNER_TEMP || tmpdir(), 'site-deploy', 'handoff');
+}
+
+/** Writes a handoff (through the run's redaction) and names it in the step output `handoff-path`. */
+function handOff(io: ActionIo, site: string, env: string, handoff: unknown): void {
+  const path = writeHandoff(handoffDir(), site, env, `${JSON.stringify(io.redactor.value(handoff))}\n`);
+  io.setOutput('handoff-path', path);
+  io.info(`handoff for the report job: ${path}`);
+}
+
+/** A run refused before any module (bad config, a freeze, promotion, the run lock), for a `report` step. */
+function refusalHandoff(e: unknown, s: ActionSettings): Handoff {
+  const event = readEvent();
+  return {
+    kind: HANDOFF_KIND,
+    schema_version: HANDOFF_VERSION,
+    command: s.command.name === 'apply' ? 'apply' : 'plan',
+    site: s.site ?? '',
+    environment: s.environment ?? '',
+    ...(process.env.GITHUB_SHA ? { commit: process.env.GITHUB_SHA } : {}),
+    ...(event.pull_request?.head?.sha ? { review_commit: event.pull_request.head.sha } : {}),
+    created_at: new Date().toISOString(),
+    status: 'failed',
+    isolation: 'none',
+    ...(runUrl() ? { run_url: runUrl() } : {}),
+    modules: [],
+    problems: e instanceof SiteDeployError ? e.problems : [],
+    refused: e instanceof Error ? e.message : String(e),
+  };
+}
 
 /** Config problems (found before anything ran) on the PR comment and the check run. */
 async function reportRefusal(e: unknown, s: ActionSettings, feedback: Feedback, io: ActionIo): Promise<void> {
   const [site, environment, command] = [s.site ?? '', s.environment ?? '', s.command.name];
-  if (e instanceof SiteDeployError && e.problems.length > 0) {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof SiteDeployError && e.problems.some((p) => p.severity === 'error')) {
     const n = e.problems.filter((p) => p.severity === 'error').length;
-    const text = [
-      `${commentMarker(site, environment)}`,
-      `### site-deploy ${command}: ${site} / ${environment} — ❌ ${n} configuration error${n === 1 ? '' : 's'}`,
-      '',
-      ...e.problems.map(
-        (p) => `- \`${p.file}:${p.line}:${p.column}\` ${p.severity}: ${escapeHtml(p.message)}`,
-      ),
-    ].join('\n');
+    const text = refusalMarkdown(site, environment, command, e.problems, message);
     await feedback.complete(
       'failure',
       `${n} configuration error${n === 1 ? '' : 's'}`,
@@ -97,18 +127,14 @@ async function reportRefusal(e: unknown, s: ActionSettings, feedback: Feedback, 
   }
   // Refused before any module ran (a freeze, promotion, the run lock): the check run must not
   // stay in progress, and the job summary says why.
-  const message = e instanceof Error ? e.message : String(e);
   const refused = e instanceof SiteDeployError && (e.code === 'refused' || e.code === 'locked');
   if (refused)
     await io.summary(
       [
-        `### site-deploy ${command}: ${site} / ${environment} — ⛔ refused`,
-        '',
-        escapeHtml(message),
+        refusalMarkdown(site, environment, command, [], message).split('\n').slice(1).join('\n'),
         ...(e.evidence
-          ? ['', `Evidence: \`${relative(workspaceDir(s), e.evidence.path)}\` (${e.evidence.digest})`]
+          ? [`Evidence: \`${relative(workspaceDir(s), e.evidence.path)}\` (${e.evidence.digest})`, '']
           : []),
-        '',
       ].join('\n'),
     );
   await feedback.complete('failure', `${command} did not start`, message, []);
@@ -149,6 +175,7 @@ async function publish(
   annotate(io, r.annotations ?? [], s.root, workspaceDir(s));
   for (const w of r.warnings ?? []) io.warning(w.message, { title: w.title });
   if (r.info) io.info(r.info);
+  if (r.handoff !== undefined) handOff(io, s.site ?? '', s.environment ?? '', r.handoff);
   if (r.summary) await io.summary(r.summary);
   if (r.comment) await feedback?.comment(r.comment.marker, r.comment.markdown);
   if (r.check)
@@ -161,6 +188,23 @@ async function publish(
     );
   for (const [name, value] of r.outputs) io.setOutput(name, value);
   return r.failure;
+}
+
+/**
+ * A `report` step publishes each handoff on the check run and comment of its own site ×
+ * environment — only for the commit this workflow run is about.
+ */
+async function publishTargeted(
+  io: ActionIo,
+  r: ActionReport,
+  s: ActionSettings,
+): Promise<string | undefined> {
+  const { site, environment, commit } = r.target ?? { site: '', environment: '' };
+  const head = readEvent().pull_request?.head?.sha ?? process.env.GITHUB_SHA;
+  if (commit && head && commit !== head)
+    return `the handoff of ${site} / ${environment} is the plan of commit ${commit}, not of this run's ${head}: it is not published`;
+  const feedback = await startFeedback(io, s.githubToken, site, environment, s.comment);
+  return publish(io, r, s, feedback);
 }
 
 /** Runs the step's command in its environment and publishes its report; returns why the step fails, if it does. */
@@ -177,12 +221,20 @@ async function execute(io: ActionIo): Promise<string | undefined> {
       rendered = await c.execute(options(s), env.ports);
     } catch (e) {
       if (e instanceof SiteDeployError && e.evidence) io.setOutput('evidence-path', e.evidence.path);
+      if (s.publish === 'handoff' && c.uses === 'steps')
+        handOff(io, s.site ?? '', s.environment ?? '', refusalHandoff(e, s));
       if (env.feedback) await reportRefusal(e, s, env.feedback, io);
       throw e;
     }
     const report = rendered.action?.();
     if (!report) throw new Error(`command "${c.name}" has no report for a workflow step`);
-    return await publish(io, report, s, env.feedback);
+    if (!Array.isArray(report)) return await publish(io, report, s, env.feedback);
+    const failures: string[] = [];
+    for (const r of report) {
+      const failed = await publishTargeted(io, r, s);
+      if (failed) failures.push(failed);
+    }
+    return failures.length ? failures.join('; ') : undefined;
   } finally {
     env.dispose();
   }

@@ -10,6 +10,7 @@ import { formatProblem, SiteDeployError, type Problem } from '../../core/errors.
 import { Redactor } from '../../core/redact.js';
 import { progressLine } from '../../core/report/table.js';
 import { runnerSafeJson } from '../../core/workflow-commands.js';
+import { readHandoffFiles } from '../handoff-files.js';
 import { readPlanFile } from '../plan-file.js';
 import { localEnvironment } from '../run/environment.js';
 import { engineOutput, safeText } from '../run/engine-output.js';
@@ -153,6 +154,7 @@ async function dispatch(args: CliArgs, out: Out, cwd: string): Promise<number> {
     redactor: out.redactor,
     reporter: reporter(out, args),
     planFile: (p) => readPlanFile(resolve(cwd, p), p),
+    handoffs: (p) => readHandoffFiles(p, cwd),
     warn: (m) => out.err(`warning: ${m}\n`),
     cancelled: (signal) =>
       out.err(`\n${signal}: cancelling — running steps are stopping and releasing their locks\n`),

@@ -35,6 +35,8 @@ export interface LocalOptions {
   reporter: Reporter;
   /** Reads a plan file named on the command line. */
   planFile: CommandPorts['planFile'];
+  /** Reads handoff files named on the command line. */
+  handoffs: CommandPorts['handoffs'];
   /** A warning about the run's surroundings (an unreadable evidence record). */
   warn(message: string): void;
   /** The first signal that cancels a run. */
@@ -70,6 +72,7 @@ export function localEnvironment(o: LocalOptions): RunEnvironment {
     redactor: o.redactor,
     reporter: o.reporter,
     planFile: o.planFile,
+    handoffs: o.handoffs,
     changes: gitChanges,
   };
   const uses = o.command.uses;

@@ -5,6 +5,7 @@ import { summarizePlan, type PlanCounts, type PlanSummary } from '../../core/pla
 import { missingOutputs } from '../../core/plan/outputs.js';
 import { planDigest } from '../../core/plan/digest.js';
 import { commandPlan, reviewedModule } from '../../core/binding.js';
+import { normalizedPlan } from '../../core/report/handoff.js';
 import { formatProblem } from '../../core/errors.js';
 import type { Manifest } from '../../core/config/model.js';
 import { sensitivePlanValues } from '../../core/plan/sensitive.js';
@@ -377,6 +378,7 @@ class EngineSteps {
               mocked: assumed.length > 0,
               key: this.settings.bindingKey,
             }),
+            reviewedPlan: normalizedPlan(bindable(r.changes)),
           }
         : {}),
       error: r.error,

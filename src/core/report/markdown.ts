@@ -65,6 +65,11 @@ export interface RunReport {
   checks?: string[];
   /** How the module steps were isolated (SPEC §6): `none` says they ran unsandboxed. */
   isolation?: 'namespace' | 'none';
+  /**
+   * Modules whose plan held a value the run knows is secret in an attribute Terraform does not mark
+   * sensitive: not published, not bound, halted at apply.
+   */
+  withheld?: string[];
 }
 
 /** Options for renderReport. */
@@ -483,6 +488,10 @@ function footer(report: RunReport, note: string | undefined): string[] {
     parts.push(`${label}: ${code(clip(report.planDigest, 200))}`);
   }
   if (note !== undefined) parts.push(note);
+  if (report.withheld?.length)
+    parts.push(
+      `_⚠️ Not bound: ${names(report.withheld)} — a plan holds a value this run knows is secret where Terraform does not mark it sensitive, so the plan is not published and apply will halt ${report.withheld.length === 1 ? 'it' : 'them'}. Declare the variable \`sensitive = true\` in the module._`,
+    );
   return parts;
 }
 

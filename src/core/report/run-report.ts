@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Problem } from '../errors.js';
 import type { BindingReview } from '../binding.js';
 import type { RunContext } from '../config/scope.js';
 import type { SiteGraph } from '../graph/build.js';
@@ -119,4 +120,35 @@ export function applyCheckLines(
       lines.push(`Promotion (${order}): OVERRIDDEN by break-glass — ${promotion.message ?? ''}`);
   }
   return lines;
+}
+
+const escapeHtml = (t: string): string => t.replace(/[<>&|`]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * The report of a run that stopped before any module: its configuration errors, one line each at
+ * file:line:column, or why it was refused.
+ */
+export function refusalMarkdown(
+  site: string,
+  env: string,
+  command: string,
+  problems: Problem[],
+  refused: string,
+): string {
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length === 0)
+    return [
+      commentMarker(site, env),
+      `### site-deploy ${command}: ${site} / ${env} — ⛔ refused`,
+      '',
+      escapeHtml(refused),
+      '',
+    ].join('\n');
+  const n = errors.length;
+  return [
+    commentMarker(site, env),
+    `### site-deploy ${command}: ${site} / ${env} — ❌ ${n} configuration error${n === 1 ? '' : 's'}`,
+    '',
+    ...problems.map((p) => `- \`${p.file}:${p.line}:${p.column}\` ${p.severity}: ${escapeHtml(p.message)}`),
+  ].join('\n');
 }

@@ -44,6 +44,8 @@ export interface StepReport {
   planDigest?: string;
   /** Plan: what a review of this module records (approval binding). */
   review?: ReviewedModule;
+  /** Plan: the plan that review was made from, normalized (for the reporting job's handoff). */
+  reviewedPlan?: unknown;
   error?: string;
 }
 
@@ -80,6 +82,8 @@ export interface ModuleResult extends PlanCounts {
   planDigest?: string;
   /** Plan: what a review of this module records (approval binding). */
   review?: ReviewedModule;
+  /** Plan: the plan that review was made from, normalized (for the reporting job's handoff). */
+  reviewedPlan?: unknown;
 }
 
 /** The one typed result that reports, evidence and the action outputs read. */
@@ -271,6 +275,7 @@ class GraphRun {
       planSha256: report?.planSha256,
       planDigest: report?.planDigest,
       review: report?.review,
+      reviewedPlan: report?.reviewedPlan,
     };
   }
 }
