@@ -108,12 +108,14 @@ const squash = (v: unknown): string =>
 const ownStep = (j: Job): Step | undefined =>
   stepsOf(j).find((s) => typeof s.uses === 'string' && OWN_ACTION.test(s.uses));
 
-type Kind = 'matrix' | 'plan' | 'apply' | 'gate' | 'call' | 'other';
+type Kind = 'matrix' | 'plan' | 'report' | 'apply' | 'gate' | 'call' | 'other';
 function kindOf(id: string, job: Job): Kind {
   if (id === 'gate') return 'gate';
   if (typeof job.uses === 'string') return 'call';
   const command = ownStep(job)?.with?.command;
-  return command === 'matrix' || command === 'plan' || command === 'apply' ? command : 'other';
+  return command === 'matrix' || command === 'plan' || command === 'report' || command === 'apply'
+    ? command
+    : 'other';
 }
 
 /** The trigger names of a workflow, whatever form `on:` takes. */
@@ -124,9 +126,12 @@ function triggers(w: WorkflowFile): string[] {
   return isDict(on) ? Object.keys(on) : [];
 }
 
-const EXPECTED_PERMISSIONS: Record<'matrix' | 'plan' | 'apply' | 'gate', Dict> = {
+const EXPECTED_PERMISSIONS: Record<'matrix' | 'plan' | 'report' | 'apply' | 'gate', Dict> = {
   matrix: { contents: 'read' },
-  plan: { contents: 'read', 'id-token': 'write', 'pull-requests': 'write', checks: 'write' },
+  // Runs the pull request's module code: nothing that writes to GitHub (issue 17).
+  plan: { contents: 'read', 'id-token': 'write' },
+  // Runs no module code: publishes the plan jobs' handoffs.
+  report: { 'pull-requests': 'write', checks: 'write' },
   apply: {
     contents: 'read',
     'id-token': 'write',
@@ -272,12 +277,46 @@ const exactPermissions: Check = (f) => {
         const called = byName.get(basename((job.uses ?? '').split('@')[0] ?? ''));
         if (!called) out.push(`${w.path}: job ${id} calls ${job.uses}, not a workflow of this repository`);
         else expect(w, id, job.permissions, grantsNeeded(called));
-      } else if (kind === 'other') out.push(`${w.path}: job ${id} is neither matrix, plan, apply nor gate`);
+      } else if (kind === 'other')
+        out.push(`${w.path}: job ${id} is neither matrix, plan, report, apply nor gate`);
       else expect(w, id, job.permissions, EXPECTED_PERMISSIONS[kind]);
     }
   // The release: only the tagging job writes, and only contents.
   for (const [id, job] of jobsOf(f.release))
     expect(f.release, id, job.permissions, { contents: id === 'tag' ? 'write' : 'read' });
+  return out;
+};
+
+/**
+ * Privilege separation (issue 17): a job that runs module code (plan) holds no `*: write` but
+ * id-token, and hands its run to the report job as an artifact; the report job, which alone may
+ * write comments and check runs, checks out nothing and runs neither Terraform nor AWS.
+ */
+const privilegeSeparation: Check = (f) => {
+  const out: string[] = [];
+  for (const [id, j] of jobsOf(f.plan)) {
+    const kind = kindOf(id, j);
+    const perms = isDict(j.permissions) ? j.permissions : {};
+    const writes = Object.entries(perms).filter(([k, v]) => v === 'write' && k !== 'id-token');
+    if (kind === 'plan') {
+      if (writes.length)
+        out.push(`${f.plan.path}: plan job ${id} can write ${writes.map(([k]) => k).join(', ')}`);
+      if (ownStep(j)?.with?.publish !== 'handoff')
+        out.push(`${f.plan.path}: plan job ${id} does not set publish: handoff`);
+      if (!stepsOf(j).some((s) => (s.uses ?? '').startsWith('actions/upload-artifact@')))
+        out.push(`${f.plan.path}: plan job ${id} uploads no handoff`);
+    }
+    if (kind === 'report') {
+      const runsCode = stepsOf(j).filter(
+        (s) => /checkout|setup-terraform|configure-aws/.test(s.uses ?? '') || s.run,
+      );
+      if (runsCode.length) out.push(`${f.plan.path}: report job ${id} checks out or runs code`);
+      if ('id-token' in perms || 'contents' in perms)
+        out.push(`${f.plan.path}: report job ${id} holds ${Object.keys(perms).join(', ')}`);
+    }
+  }
+  if (!jobsOf(f.plan).some(([id, j]) => kindOf(id, j) === 'report'))
+    out.push(`${f.plan.path}: no report job`);
   return out;
 };
 
@@ -545,7 +584,7 @@ const forkSkip: Check = (f) => {
   if (!split?.run) return [...out, `${w.path}: no split step`];
   const matrix = JSON.stringify(SAMPLE);
   const own = runScript(split.run, { MATRIX: matrix, FORK: 'false' });
-  if (own.status !== 0 || own.outputs.expect !== '["plan"]' || own.outputs.empty !== 'false')
+  if (own.status !== 0 || own.outputs.expect !== '["plan","report"]' || own.outputs.empty !== 'false')
     out.push(`same-repository pull request: expect ${own.outputs.expect}, empty ${own.outputs.empty}`);
   const forked = runScript(split.run, { MATRIX: matrix, FORK: 'true', HEAD_REPO: 'someone/fork' });
   if (forked.status !== 0 || forked.outputs.expect !== '[]' || !/fork/i.test(forked.summary))
@@ -717,6 +756,11 @@ const CHECKS: { name: string; check: Check; breakIt: Mutation }[] = [
     name: 'each job holds exactly what its kind needs; only the release tag job writes contents',
     check: exactPermissions,
     breakIt: (f) => void ((job(f.release, 'check').permissions as Dict).contents = 'write'),
+  },
+  {
+    name: 'plan jobs hold no write token but id-token and hand off; the report job runs no code',
+    check: privilegeSeparation,
+    breakIt: (f) => void ((job(f.plan, 'plan').permissions as Dict)['pull-requests'] = 'write'),
   },
   {
     name: 'third-party actions pinned to one 40-hex commit SHA each, version in a comment',
