@@ -162,7 +162,10 @@ function stepFolders(pid: number): { home: string; state: string } {
   return { home, state: home.replace(/\.home$/, '.state') };
 }
 
-/** A site of one Terraform module whose apply's local-exec starts `sleep <arg>` in the background and waits. */
+/**
+ * A site of one Terraform module whose apply's local-exec starts `sleep <arg>` in the background,
+ * in a session of its own (`setsid`: out of the process group a kill of the group reaches), and waits.
+ */
 function sleepySite(arg: string): Promise<SiteRepo> {
   return writeSite({
     modules: [{ type: 'sleepy', name: 'db', rev: '#{rev}', nap: '#{nap}' }],
@@ -177,7 +180,7 @@ variable "nap" {
 resource "terraform_data" "this" {
   input = var.rev
   provisioner "local-exec" {
-    command = "sleep \${var.nap} & echo started; wait"
+    command = "setsid sleep \${var.nap} & echo started; wait"
   }
 }
 `,
