@@ -2,9 +2,10 @@
 // clean environment with only PATH, HOME and what a runner sets, every input as INPUT_*, command
 // files that exist. SD_TEST_ACTION=<path of an index.js> runs another build (e.g. an older one, to
 // show that a test fails on it).
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { testDist } from './dist.js';
@@ -75,6 +76,10 @@ export async function runBundledAction(o: {
   env?: Record<string, string>;
   event?: { name: string; payload: unknown };
   timeoutMs?: number;
+  /** Called once the action's process is started (its pid, say, for a test to hand a module). */
+  onStart?: (child: ChildProcess, files: RunnerFiles) => void;
+  /** stdout and stderr as real pipes, as the runner gives them (Node's own are socket pairs). */
+  fifos?: boolean;
 }): Promise<ActionRun> {
   const script = await actionBundle();
   const runnerDir = await tempFolder('sd-runner-');
@@ -120,13 +125,22 @@ export async function runBundledAction(o: {
     RUNNER_OS: 'Linux',
     ...(o.env ?? {}),
   };
-  const child = spawn(NODE24, [script], { cwd: o.root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pipes = o.fifos ? [fifo(join(runnerDir, 'stdout')), fifo(join(runnerDir, 'stderr'))] : [];
+  const stdio: StdioOptions = pipes.length
+    ? ['ignore', ...pipes.map((p) => p.write)]
+    : ['ignore', 'pipe', 'pipe'];
+  const child: ChildProcess = spawn(NODE24, [script], { cwd: o.root, env, stdio });
+  for (const p of pipes) closeSync(p.write);
+  o.onStart?.(child, files);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [out, err] = pipes.length ? pipes.map((p) => p.read) : [child.stdout!, child.stderr!];
+  out!.on('data', (d: Buffer) => (stdout += d.toString()));
+  err!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const drained = pipes.map((p) => new Promise((ok) => p.read.once('close', ok)));
   const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 150_000);
   const code = await new Promise<number | null>((ok) => child.once('close', (c) => ok(c)));
+  await Promise.all(drained);
   clearTimeout(timer);
   return {
     code,
@@ -136,5 +150,18 @@ export async function runBundledAction(o: {
     outputs: parseCommandFile(readFileSync(files.output, 'utf8')),
     runnerDir,
     runnerTemp,
+  };
+}
+
+/**
+ * A real pipe, as the runner gives a step's stdout and stderr: a FIFO opened at both ends. (What
+ * Node's `spawn` makes are socket pairs, which cannot be opened again through `/proc/<pid>/fd/N`.)
+ */
+function fifo(path: string): { write: number; read: Socket } {
+  execFileSync('mkfifo', ['-m', '600', path]);
+  const read = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  return {
+    write: openSync(path, constants.O_WRONLY),
+    read: new Socket({ fd: read, readable: true, writable: false }),
   };
 }

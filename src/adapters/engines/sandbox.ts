@@ -11,7 +11,8 @@
  * step's uid, and gives the folders back when it ends. It watches its stdin, a pipe only this
  * process holds: at EOF (an abort here, or this process dying, even by SIGKILL) it sends the
  * command SIGTERM — so Terraform stops gracefully and releases its state lock — and after the grace
- * period kills whatever is left.
+ * period kills whatever is left (`kill -1`, every process it may signal: only while it is PID 1 of
+ * the namespace, where that means the step's processes; anywhere else it would mean the whole host).
  *
  * Available when this process is root, or where `sudo -n` works (GitHub-hosted runners); the
  * step's environment then reaches the child through `sudo -E`, never through its command line.
@@ -71,7 +72,7 @@ done
 shift
 setpriv --reuid "$u" --regid "$u" --clear-groups --no-new-privs -- "$@" 3<&- &
 c=$!
-{ read -r _ <&3 || true; kill -TERM "$c" 2>/dev/null; sleep "$g"; kill -KILL -1 2>/dev/null; } &
+{ read -r _ <&3 || true; kill -TERM "$c" 2>/dev/null; sleep "$g"; [ "$$" = 1 ] && kill -KILL -1 2>/dev/null; } &
 wait "$c"; s=$?
 printf '%s\\n' "$staged" | { while read -r real; do
   [ -n "$real" ] || continue
