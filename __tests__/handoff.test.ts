@@ -45,6 +45,7 @@ interface Case {
   root: string;
   pr: number;
   head: string;
+  merge: string;
   run(command: string, inputs?: Record<string, string>, push?: boolean): Promise<ActionRun>;
   merged(): void;
   applied(module: string): boolean;
@@ -64,6 +65,7 @@ async function newCase(): Promise<Case> {
     root,
     pr,
     head,
+    merge,
     run: (command, extra = {}, push = false) =>
       runBundledAction({
         root,
@@ -104,6 +106,8 @@ describe('plan job → report job → apply', () => {
   let plan: ActionRun;
   let report: ActionRun;
   let apply: ActionRun;
+  let applyReport: ActionRun | undefined;
+  let applyWrites: string[];
   let planRequests: number;
   let handoffText: string;
 
@@ -116,7 +120,14 @@ describe('plan job → report job → apply', () => {
     handoffText = readFileSync(plan.outputs['handoff-path']!, 'utf8');
     report = await c.run('report', { handoff: plan.outputs['handoff-path']! });
     c.merged();
-    apply = await c.run('apply', {}, true);
+    const beforeApply = github.requests.length;
+    apply = await c.run('apply', { publish: 'handoff' }, true);
+    applyWrites = github.requests
+      .slice(beforeApply)
+      .filter((r) => r.method !== 'GET' && /check-runs|comments/.test(r.path))
+      .map((r) => `${r.method} ${r.path}`);
+    if (apply.outputs['handoff-path'])
+      applyReport = await c.run('report', { handoff: apply.outputs['handoff-path'] }, true);
   }, 300_000);
 
   test('the plan job makes no request to GitHub, and its handoff holds no secret, state or before-value', () => {
@@ -158,8 +169,17 @@ describe('plan job → report job → apply', () => {
     for (const m of ['net', 'vault', 'app']) expect(c.applied(m)).toBe(true);
   });
 
+  test("the apply job writes no check run or comment; the report job completes the merge commit's check run", () => {
+    expect(applyWrites).toEqual([]);
+    if (applyReport?.code !== 0) throw new Error(applyReport ? why(applyReport) : 'no apply handoff');
+    const check = checkOf(c.merge);
+    expect(check?.name).toBe(`site-deploy / ${SITE} / ${ENV}`);
+    expect(check?.conclusion).toBe('success');
+    expect(check?.output.summary).toContain('Approval binding: 3 modules with changes matched');
+  });
+
   test('no planted secret in any log, output, summary or GitHub request', () => {
-    for (const r of [plan, report, apply]) expect(shown(r)).not.toContain(SECRET);
+    for (const r of [plan, report, apply, applyReport!]) expect(shown(r)).not.toContain(SECRET);
     for (const req of github.requests) expect(req.body).not.toContain(SECRET);
   });
 });

@@ -130,12 +130,15 @@ const EXPECTED_PERMISSIONS: Record<'matrix' | 'plan' | 'report' | 'apply' | 'gat
   matrix: { contents: 'read' },
   // Runs the pull request's module code: nothing that writes to GitHub (issue 17).
   plan: { contents: 'read', 'id-token': 'write' },
-  // Runs no module code: publishes the plan jobs' handoffs.
+  // Runs no module code: publishes the plan jobs' handoffs (site-plan.yml); the apply jobs' need
+  // no comment (site-deploy.yml, see REPORT_AFTER_APPLY).
   report: { 'pull-requests': 'write', checks: 'write' },
+  // Runs module code too: deployments (promotion must see an apply in progress) and attestations
+  // (the record is signed where it is made) are its only write tokens besides id-token.
   apply: {
     contents: 'read',
     'id-token': 'write',
-    checks: 'write',
+    checks: 'read',
     actions: 'read',
     deployments: 'write',
     'pull-requests': 'read',
@@ -143,6 +146,9 @@ const EXPECTED_PERMISSIONS: Record<'matrix' | 'plan' | 'report' | 'apply' | 'gat
   },
   gate: {},
 };
+
+/** The report job of site-deploy.yml: check runs only (a push has no pull request to comment on). */
+const REPORT_AFTER_APPLY: Dict = { checks: 'write' };
 
 /** What a caller must grant for a reusable workflow: the union of its jobs' permissions. */
 function grantsNeeded(w: WorkflowFile): Dict {
@@ -279,7 +285,15 @@ const exactPermissions: Check = (f) => {
         else expect(w, id, job.permissions, grantsNeeded(called));
       } else if (kind === 'other')
         out.push(`${w.path}: job ${id} is neither matrix, plan, report, apply nor gate`);
-      else expect(w, id, job.permissions, EXPECTED_PERMISSIONS[kind]);
+      else
+        expect(
+          w,
+          id,
+          job.permissions,
+          kind === 'report' && basename(w.path) === 'site-deploy.yml'
+            ? REPORT_AFTER_APPLY
+            : EXPECTED_PERMISSIONS[kind],
+        );
     }
   // The release: only the tagging job writes, and only contents.
   for (const [id, job] of jobsOf(f.release))
@@ -294,29 +308,31 @@ const exactPermissions: Check = (f) => {
  */
 const privilegeSeparation: Check = (f) => {
   const out: string[] = [];
-  for (const [id, j] of jobsOf(f.plan)) {
-    const kind = kindOf(id, j);
-    const perms = isDict(j.permissions) ? j.permissions : {};
-    const writes = Object.entries(perms).filter(([k, v]) => v === 'write' && k !== 'id-token');
-    if (kind === 'plan') {
-      if (writes.length)
-        out.push(`${f.plan.path}: plan job ${id} can write ${writes.map(([k]) => k).join(', ')}`);
-      if (ownStep(j)?.with?.publish !== 'handoff')
-        out.push(`${f.plan.path}: plan job ${id} does not set publish: handoff`);
-      if (!stepsOf(j).some((s) => (s.uses ?? '').startsWith('actions/upload-artifact@')))
-        out.push(`${f.plan.path}: plan job ${id} uploads no handoff`);
+  for (const w of [f.plan, f.deploy]) {
+    for (const [id, j] of jobsOf(w)) {
+      const kind = kindOf(id, j);
+      const perms = isDict(j.permissions) ? j.permissions : {};
+      const allowed = kind === 'apply' ? ['id-token', 'deployments', 'attestations'] : ['id-token'];
+      const writes = Object.entries(perms).filter(([k, v]) => v === 'write' && !allowed.includes(k));
+      if (kind === 'plan' || kind === 'apply') {
+        if (writes.length)
+          out.push(`${w.path}: ${kind} job ${id} can write ${writes.map(([k]) => k).join(', ')}`);
+        if (ownStep(j)?.with?.publish !== 'handoff')
+          out.push(`${w.path}: ${kind} job ${id} does not set publish: handoff`);
+        if (!stepsOf(j).some((s) => (s.uses ?? '').startsWith('actions/upload-artifact@')))
+          out.push(`${w.path}: ${kind} job ${id} uploads no handoff`);
+      }
+      if (kind === 'report') {
+        const runsCode = stepsOf(j).filter(
+          (s) => /checkout|setup-terraform|configure-aws/.test(s.uses ?? '') || s.run,
+        );
+        if (runsCode.length) out.push(`${w.path}: report job ${id} checks out or runs code`);
+        if ('id-token' in perms || 'contents' in perms)
+          out.push(`${w.path}: report job ${id} holds ${Object.keys(perms).join(', ')}`);
+      }
     }
-    if (kind === 'report') {
-      const runsCode = stepsOf(j).filter(
-        (s) => /checkout|setup-terraform|configure-aws/.test(s.uses ?? '') || s.run,
-      );
-      if (runsCode.length) out.push(`${f.plan.path}: report job ${id} checks out or runs code`);
-      if ('id-token' in perms || 'contents' in perms)
-        out.push(`${f.plan.path}: report job ${id} holds ${Object.keys(perms).join(', ')}`);
-    }
+    if (!jobsOf(w).some(([id, j]) => kindOf(id, j) === 'report')) out.push(`${w.path}: no report job`);
   }
-  if (!jobsOf(f.plan).some(([id, j]) => kindOf(id, j) === 'report'))
-    out.push(`${f.plan.path}: no report job`);
   return out;
 };
 
@@ -552,8 +568,8 @@ const stageSplit: Check = (f) => {
       out.push(`stage${k} holds ${JSON.stringify(got)}`);
     if (r.outputs[`has${k}`] !== String(want.length > 0)) out.push(`has${k} is ${r.outputs[`has${k}`]}`);
   }
-  if (r.outputs.expect !== JSON.stringify(['stage-1', 'stage-2', 'stage-3']))
-    out.push(`expect is ${r.outputs.expect}, want the stages with entries`);
+  if (r.outputs.expect !== JSON.stringify(['stage-1', 'stage-2', 'stage-3', 'report']))
+    out.push(`expect is ${r.outputs.expect}, want the stages with entries and the report job`);
   const empty = runScript(step.run, { MATRIX: '{"include":[]}', STAGES: String(stages) });
   if (empty.status !== 0 || empty.outputs.expect !== '[]' || empty.outputs.has1 !== 'false')
     out.push('an empty matrix is not split into empty stages');
@@ -758,7 +774,7 @@ const CHECKS: { name: string; check: Check; breakIt: Mutation }[] = [
     breakIt: (f) => void ((job(f.release, 'check').permissions as Dict).contents = 'write'),
   },
   {
-    name: 'plan jobs hold no write token but id-token and hand off; the report job runs no code',
+    name: 'plan and apply jobs hold no token that writes comments or check runs and hand off; the report jobs run no code',
     check: privilegeSeparation,
     breakIt: (f) => void ((job(f.plan, 'plan').permissions as Dict)['pull-requests'] = 'write'),
   },

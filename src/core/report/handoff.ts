@@ -71,6 +71,10 @@ export interface Handoff {
   problems: Problem[];
   /** Set when the run stopped before any module: why. */
   refused?: string;
+  /** apply: the checks it passed or was stopped by (approval binding, promotion), one line each. */
+  checks?: string[];
+  /** apply: break-glass used, shown first. */
+  break_glass?: { actor: string; reason: string; overrides: string[] };
 }
 
 type Obj = Record<string, unknown>;
@@ -188,6 +192,8 @@ export function toHandoff(report: RunReport, plans: ReadonlyMap<string, unknown>
     ...(f.evidence ? { evidence: f.evidence } : {}),
     modules: report.modules.map((row) => handoffModule(row, plans.get(row.name), f.redact)),
     problems: f.problems,
+    ...(report.checks?.length ? { checks: report.checks } : {}),
+    ...(report.breakGlass ? { break_glass: report.breakGlass } : {}),
   };
 }
 
@@ -246,6 +252,8 @@ export function handoffReport(h: Handoff): HandoffReport {
     ...(review ? { planDigest: review.combined, binding: review } : {}),
     isolation: h.isolation,
     ...(withheld.length ? { withheld } : {}),
+    ...(h.checks?.length ? { checks: h.checks } : {}),
+    ...(h.break_glass ? { breakGlass: h.break_glass } : {}),
   };
   return { report, ...(review ? { review } : {}) };
 }
@@ -310,6 +318,13 @@ function badFields(d: Obj): string[] {
     bad.push('evidence');
   if (!Array.isArray(d.problems) || !d.problems.every(checkProblem)) bad.push('problems');
   if (!Array.isArray(d.modules)) bad.push('modules');
+  if (d.checks !== undefined && !isStrings(d.checks)) bad.push('checks');
+  const bg = d.break_glass;
+  if (
+    bg !== undefined &&
+    !(isObj(bg) && isString(bg.actor) && isString(bg.reason) && isStrings(bg.overrides))
+  )
+    bad.push('break_glass');
   return bad;
 }
 
