@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { releaseUid, takeUid } from '../src/adapters/engines/sandbox.js';
 import { dirname, join } from 'node:path';
 import { actionBundle, runBundledAction, type ActionRun } from './helpers/action-runner.js';
 import { readAsRunner } from './helpers/runner-commands.js';
@@ -284,4 +287,34 @@ describe('SIGKILL of the CLI during a sandboxed Terraform apply', () => {
       }
     },
   );
+});
+
+describe('step uids across site-deploy processes on one host', () => {
+  // A range no other test uses, so runs of other test files cannot take these uids meanwhile.
+  const BASE = 71_000;
+  const dir = join(tmpdir(), 'site-deploy-sandbox', 'uids');
+  const leaseOf = (uid: number): string => join(dir, String(uid));
+
+  test("a uid another running process leased is never handed out; a dead process's lease is taken over and given back", () => {
+    takeUid(BASE); // makes the lease folder
+    releaseUid(BASE + 1);
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const dead = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+    try {
+      writeFileSync(leaseOf(BASE + 1), `${other.pid}\n`);
+      writeFileSync(leaseOf(BASE + 2), `${dead}\n`);
+      const first = takeUid(BASE);
+      const second = takeUid(BASE);
+      expect([first, second]).toEqual([BASE + 2, BASE + 3]);
+      expect(readFileSync(leaseOf(first), 'utf8').trim()).toBe(String(process.pid));
+      releaseUid(first);
+      releaseUid(second);
+      expect(existsSync(leaseOf(first))).toBe(false);
+      // The other process's lease is its own to give back.
+      expect(readFileSync(leaseOf(BASE + 1), 'utf8').trim()).toBe(String(other.pid));
+    } finally {
+      other.kill('SIGKILL');
+      for (const u of [BASE + 1, BASE + 2, BASE + 3]) void rm(leaseOf(u), { force: true });
+    }
+  });
 });

@@ -19,7 +19,7 @@
  * `SITE_DEPLOY_ISOLATION=off` turns it off (the run then says `isolation: none`).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { findExecutable } from './path-lookup.js';
 import { join } from 'node:path';
@@ -162,24 +162,87 @@ export function resetIsolationProbe(): void {
 
 /** First uid of the steps' own uids (`SITE_DEPLOY_SANDBOX_UID_BASE` moves it). */
 export const SANDBOX_UID_BASE = Number(process.env.SITE_DEPLOY_SANDBOX_UID_BASE) || 61000;
-/** How many steps may run sandboxed at once in one process (max-parallel is at most 64). */
+/** How many steps may run sandboxed at once on this host (max-parallel is at most 64 per run). */
 const SANDBOX_UIDS = 256;
 const taken = new Set<number>();
 
-/** A uid no other running step of this process has; give it back with {@link releaseUid}. */
-export function takeUid(): number {
+/** Where a running step's uid is leased, so two site-deploy processes on one host never share one. */
+function leaseDir(): string {
+  const dir = join(tmpdir(), 'site-deploy-sandbox', 'uids');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const s = lstatSync(dir);
+  if (!s.isDirectory() || s.uid !== (process.getuid?.() ?? 0))
+    throw new Error(`${dir} is not a folder of this user: refusing to lease step uids there`);
+  return dir;
+}
+
+/** An error's `code` (ENOENT, EEXIST...), when it has one. */
+const codeOf = (e: unknown): string | undefined =>
+  typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : undefined;
+
+/** Whether process `pid` is running (a zombie counts as gone). */
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return !(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').startsWith('Z');
+  } catch (e) {
+    return codeOf(e) === 'EPERM';
+  }
+}
+
+/**
+ * Leases `uid` for this process: the lease file holds its pid. A lease whose process is gone
+ * (killed, crashed) is taken over — by one process only: whoever creates `<uid>.takeover` first.
+ */
+function lease(dir: string, uid: number): boolean {
+  const file = join(dir, String(uid));
+  try {
+    writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+    return true;
+  } catch (e) {
+    if (codeOf(e) !== 'EEXIST') throw e;
+  }
+  const holder = Number(readFileSync(file, 'utf8').trim());
+  if (holder === process.pid || alive(holder)) return false;
+  const mutex = `${file}.takeover`;
+  try {
+    writeFileSync(mutex, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+  } catch {
+    return false; // another process is taking it over
+  }
+  try {
+    writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
+    return true;
+  } finally {
+    rmSync(mutex, { force: true });
+  }
+}
+
+/**
+ * A uid no other running step has — of this process, or of another site-deploy process on the host
+ * (leased in a file); give it back with {@link releaseUid}.
+ */
+export function takeUid(base = SANDBOX_UID_BASE): number {
+  const dir = leaseDir();
   for (let i = 1; i < SANDBOX_UIDS; i++) {
-    const uid = SANDBOX_UID_BASE + i;
-    if (!taken.has(uid)) {
+    const uid = base + i;
+    if (!taken.has(uid) && lease(dir, uid)) {
       taken.add(uid);
       return uid;
     }
   }
-  throw new Error(`more than ${SANDBOX_UIDS - 1} sandboxed steps at once`);
+  throw new Error(`more than ${SANDBOX_UIDS - 1} sandboxed steps at once on this host`);
 }
 
 export function releaseUid(uid: number): void {
-  taken.delete(uid);
+  if (!taken.delete(uid)) return;
+  const file = join(leaseDir(), String(uid));
+  try {
+    if (Number(readFileSync(file, 'utf8').trim()) === process.pid) rmSync(file, { force: true });
+  } catch {
+    // already gone
+  }
 }
 
 /**
