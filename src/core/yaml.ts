@@ -134,6 +134,9 @@ interface Parsed {
   posOf: PosOf;
 }
 
+/** What turns a node into a position: the file, its text and its line starts. */
+type Where = Pick<Parsed, 'file' | 'text' | 'posOf'>;
+
 function fullParse(file: string, text: string, problems: Problems): YamlFile | undefined {
   const lineCounter = new LineCounter();
   const posOf: PosOf = (offset) => {
@@ -164,14 +167,16 @@ function fullParse(file: string, text: string, problems: Problems): YamlFile | u
     problems.error(startOf(alias ?? node, parsed), TOO_DEEP_MESSAGE);
     return undefined;
   }
+  // What positions need, and no more: the syntax tokens are garbage once the file is read.
+  const where: Where = { file, text, posOf };
   return {
     file,
     value,
     locate(path, key = false) {
       const { node, keyNode } = nodeAt(path);
-      return startOf(key && keyNode ? keyNode : node, parsed);
+      return startOf(key && keyNode ? keyNode : node, where);
     },
-    locateInString: (path, index) => positionInString(nodeAt(path).node, index, parsed),
+    locateInString: (path, index) => positionInString(nodeAt(path).node, index, where),
   };
 }
 
@@ -202,12 +207,12 @@ function withPlainEnv<T>(f: () => T): T {
 }
 
 /** Where a node starts; line 1, column 1 without one. */
-function startOf(node: Node | null | undefined, parsed: Parsed): SourcePos {
+function startOf(node: Node | null | undefined, parsed: Where): SourcePos {
   return node?.range ? parsed.posOf(node.range[0]) : { file: parsed.file, line: 1, column: 1 };
 }
 
 /** Position of character `index` of a string scalar: exact for plain and simple quoted scalars. */
-function positionInString(node: Node | null, index: number, parsed: Parsed): SourcePos {
+function positionInString(node: Node | null, index: number, parsed: Where): SourcePos {
   if (!node?.range) return startOf(node, parsed);
   const start = node.range[0];
   if (isScalar(node) && typeof node.value === 'string') {
