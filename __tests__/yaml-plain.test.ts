@@ -65,3 +65,26 @@ test('process.env is the real one again after a parse, a failed one too', () => 
   expect(problems.hasErrors).toBe(true);
   expect(process.env).toBe(env);
 });
+
+test.each<[string, string, string[]]>([
+  ['a repeated key', 'a: 1\nb: 2\na: 3\n', ['f.yaml:3:1 "a" (first on line 1)']],
+  ['a repeated key an object has', 'toString: 1\ntoString: 2\n', ['f.yaml:2:1 "toString" (first on line 1)']],
+  [
+    'keys of one text but not one value',
+    '1: a\n"1": b\n1: c\n"1": d\n',
+    ['f.yaml:3:1 "1" (first on line 1)', 'f.yaml:4:1 "1" (first on line 2)'],
+  ],
+  [
+    'a repeat after a clash',
+    '"x": 1\ny: 2\nx: 3\ny: 4\n',
+    ['f.yaml:3:1 "x" (first on line 1)', 'f.yaml:4:1 "y" (first on line 2)'],
+  ],
+])('%s is reported once, where it repeats', (_, text, expected) => {
+  const problems = new Problems();
+  expect(parseYaml(text, 'f.yaml', problems)).toBeUndefined();
+  const found = problems.list.map((p) => {
+    const m = /duplicate key (".*?") (\(first on line \d+\))/.exec(p.message);
+    return `${p.file}:${p.line}:${p.column} ${m?.[1]} ${m?.[2]}`;
+  });
+  expect(found).toEqual(expected);
+});

@@ -605,7 +605,11 @@ function plainNode(node: unknown, depth: number, fills: Fill[]): unknown {
   return NOT_PLAIN;
 }
 
-/** Fills a map's object as toJS does (a key's text, later keys win), finding duplicate keys; false when not plain. */
+/**
+ * Fills a map's object as toJS does (a key's text, later keys win), finding duplicate keys; false
+ * when not plain. Keys of one value have one text, so only a key whose text is there already can
+ * repeat one: the keys are indexed by value from the first such key on.
+ */
 function fillMap(
   items: unknown[],
   into: Record<string, unknown>,
@@ -613,27 +617,41 @@ function fillMap(
   scan: DocumentScan,
   children: Fill[],
 ): boolean {
-  const seen = new Map<unknown, Node>();
-  for (const p of items) {
+  let seen: Map<unknown, Node> | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const p = items[i];
     if (!isPair(p)) return false;
     const key = p.key;
     if (!isScalar(key) || key.tag) return false;
     const k = key.value;
     if (k !== null && typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') return false;
     if (k === '<<' && (!key.type || key.type === 'PLAIN')) return false;
-    if (!(typeof k === 'number' && Number.isNaN(k))) {
+    const name = k === null ? '' : String(k);
+    const clash = name in into;
+    if ((clash || seen) && !(typeof k === 'number' && Number.isNaN(k))) {
+      seen ??= keysByValue(items, i);
       const first = seen.get(k);
       if (first) scan.duplicateKeys.push({ key, first });
       else seen.set(k, key);
     }
     const v = plainNode(p.value, depth + 1, children);
     if (v === NOT_PLAIN) return false;
-    const name = k === null ? '' : String(k);
-    if (name in into)
+    if (clash)
       Object.defineProperty(into, name, { value: v, writable: true, enumerable: true, configurable: true });
     else into[name] = v;
   }
   return true;
+}
+
+/** The first key of each value among a map's first `count` items (all pairs with scalar keys). */
+function keysByValue(items: unknown[], count: number): Map<unknown, Node> {
+  const seen = new Map<unknown, Node>();
+  for (const p of items.slice(0, count)) {
+    if (!isPair(p) || !isScalar(p.key)) continue;
+    const k = p.key.value;
+    if (!(typeof k === 'number' && Number.isNaN(k)) && !seen.has(k)) seen.set(k, p.key);
+  }
+  return seen;
 }
 
 /** Fills a list's array; false when an item is not plain. */
