@@ -190,7 +190,8 @@ const YAML_ENV = ['LOG_TOKENS', 'LOG_STREAM'];
 /**
  * Runs `f` with process.env a plain object that holds only the yaml library's debug switches.
  * The library reads `process.env.LOG_TOKENS` for every token, and a read of the real
- * process.env goes through Node's native environment lookup each time: a quarter of the parse.
+ * process.env goes through Node's native environment lookup each time: about a quarter of the
+ * time its lexer and parser take.
  * Parsing is synchronous, so nothing else sees the swap, and the real one is back before `f`
  * returns or throws.
  */
