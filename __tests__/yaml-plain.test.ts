@@ -88,3 +88,15 @@ test.each<[string, string, string[]]>([
   });
   expect(found).toEqual(expected);
 });
+
+test('a process.env that cannot be replaced is parsed with as it is', () => {
+  const env = process.env;
+  const descriptor = Object.getOwnPropertyDescriptor(process, 'env');
+  Object.defineProperty(process, 'env', { value: env, writable: false, configurable: true });
+  try {
+    expect(parseYaml('a: [1, {b: 2}]\n', 'f.yaml', new Problems())?.value).toEqual({ a: [1, { b: 2 }] });
+    expect(process.env).toBe(env);
+  } finally {
+    if (descriptor) Object.defineProperty(process, 'env', descriptor);
+  }
+});

@@ -199,12 +199,23 @@ function withPlainEnv<T>(f: () => T): T {
   const real = proc.env;
   const plain: NodeJS.ProcessEnv = {};
   for (const name of YAML_ENV) if (real[name] !== undefined) plain[name] = real[name];
-  proc.env = plain;
+  // Where process.env cannot be replaced (a frozen process object), parse with the real one.
+  if (!setEnv(plain)) return f();
   try {
     return f();
   } finally {
     proc.env = real;
   }
+}
+
+/** Sets process.env; whether it took. */
+function setEnv(env: NodeJS.ProcessEnv): boolean {
+  try {
+    proc.env = env;
+  } catch {
+    return false;
+  }
+  return proc.env === env;
 }
 
 /** Where a node starts; line 1, column 1 without one. */
