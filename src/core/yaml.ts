@@ -16,6 +16,7 @@ import {
   type Node,
   type Pair,
   type YAMLMap,
+  type YAMLSeq,
 } from 'yaml';
 import type { Problems, SourcePos } from './errors.js';
 
@@ -133,48 +134,97 @@ interface Parsed {
   posOf: PosOf;
 }
 
+/** What turns a node into a position: the file, its text and its line starts. */
+type Where = Pick<Parsed, 'file' | 'text' | 'posOf'>;
+
 function fullParse(file: string, text: string, problems: Problems): YamlFile | undefined {
   const lineCounter = new LineCounter();
   const posOf: PosOf = (offset) => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
   };
-  const cst = parseTokens(text, lineCounter);
-  if ('tooDeepAt' in cst) {
-    problems.error(posOf(cst.tooDeepAt), TOO_DEEP_MESSAGE);
+  const parsedText = withPlainEnv(() => {
+    const cst = parseTokens(text, lineCounter);
+    return 'tooDeepAt' in cst ? cst : { tokens: cst.tokens, doc: composeDocument(cst.tokens, text) };
+  });
+  if ('tooDeepAt' in parsedText) {
+    problems.error(posOf(parsedText.tooDeepAt), TOO_DEEP_MESSAGE);
     return undefined;
   }
-  const doc = composeDocument(cst.tokens, text);
-  const parsed: Parsed = { file, text, doc, tokens: cst.tokens, scan: scanDocument(doc), posOf };
+  const { tokens, doc } = parsedText;
+  // Most files have no aliases, tags or merge keys: one walk builds their value and scans them.
+  const plain = doc.errors.length === 0 ? plainDocument(doc) : undefined;
+  const scan = plain?.scan ?? scanDocument(doc);
+  const parsed: Parsed = { file, text, doc, tokens, scan, posOf };
   if (!reportSyntaxErrors(parsed, problems) || !usableDocument(parsed, problems)) return undefined;
-  const value = documentValue(parsed, problems);
+  const value = plain ? plain.value : documentValue(parsed, problems);
   if (value === undefined) return undefined;
   const nodeAt = nodeFinder(doc);
   // The text nests within the limit, but aliases (and implicit maps in flow lists) can nest the value deeper.
-  const deep = firstTooDeep(value);
+  const deep = plain && !plain.tooDeep ? undefined : firstTooDeep(value);
   if (deep) {
     const { node, alias } = nodeAt(deep);
     problems.error(startOf(alias ?? node, parsed), TOO_DEEP_MESSAGE);
     return undefined;
   }
+  // What positions need, and no more: the syntax tokens are garbage once the file is read.
+  const where: Where = { file, text, posOf };
   return {
     file,
     value,
     locate(path, key = false) {
       const { node, keyNode } = nodeAt(path);
-      return startOf(key && keyNode ? keyNode : node, parsed);
+      return startOf(key && keyNode ? keyNode : node, where);
     },
-    locateInString: (path, index) => positionInString(nodeAt(path).node, index, parsed),
+    locateInString: (path, index) => positionInString(nodeAt(path).node, index, where),
   };
 }
 
+// The one use of process in src/core: the swap below, which nothing outside it can observe.
+// eslint-disable-next-line no-restricted-globals
+const proc = process;
+
+/** The variables the yaml library reads while it parses: its debug switches. */
+const YAML_ENV = ['LOG_TOKENS', 'LOG_STREAM'];
+
+/**
+ * Runs `f` with process.env a plain object that holds only the yaml library's debug switches.
+ * The library reads `process.env.LOG_TOKENS` for every token, and a read of the real
+ * process.env goes through Node's native environment lookup each time: about a quarter of the
+ * time its lexer and parser take.
+ * Parsing is synchronous, so nothing else sees the swap, and the real one is back before `f`
+ * returns or throws.
+ */
+function withPlainEnv<T>(f: () => T): T {
+  const real = proc.env;
+  const plain: NodeJS.ProcessEnv = {};
+  for (const name of YAML_ENV) if (real[name] !== undefined) plain[name] = real[name];
+  // Where process.env cannot be replaced (a frozen process object), parse with the real one.
+  if (!setEnv(plain)) return f();
+  try {
+    return f();
+  } finally {
+    proc.env = real;
+  }
+}
+
+/** Sets process.env; whether it took. */
+function setEnv(env: NodeJS.ProcessEnv): boolean {
+  try {
+    proc.env = env;
+  } catch {
+    return false;
+  }
+  return proc.env === env;
+}
+
 /** Where a node starts; line 1, column 1 without one. */
-function startOf(node: Node | null | undefined, parsed: Parsed): SourcePos {
+function startOf(node: Node | null | undefined, parsed: Where): SourcePos {
   return node?.range ? parsed.posOf(node.range[0]) : { file: parsed.file, line: 1, column: 1 };
 }
 
 /** Position of character `index` of a string scalar: exact for plain and simple quoted scalars. */
-function positionInString(node: Node | null, index: number, parsed: Parsed): SourcePos {
+function positionInString(node: Node | null, index: number, parsed: Where): SourcePos {
   if (!node?.range) return startOf(node, parsed);
   const start = node.range[0];
   if (isScalar(node) && typeof node.value === 'string') {
@@ -497,6 +547,133 @@ function scanDocument(doc: Document): DocumentScan {
     }
   }
   return scan;
+}
+
+/** A document's plain value as `toJS` builds it, with what scanDocument finds, and whether it nests too deep. */
+interface PlainDocument {
+  value: unknown;
+  scan: DocumentScan;
+  tooDeep: boolean;
+}
+
+/** A map or list whose value is built, and the object or array its items go into. */
+type Fill =
+  | { node: YAMLMap; into: Record<string, unknown>; depth: number }
+  | { node: YAMLSeq; into: unknown[]; depth: number };
+
+/** What `plainNode` returns for a node only `toJS` reads: an alias, a tag, a merge key, a special scalar. */
+const NOT_PLAIN = Symbol('not plain');
+
+/**
+ * One walk, with its own stack, in document order, that builds the value `toJS` would and finds
+ * what scanDocument finds; undefined when the document holds anything but untagged maps, lists and
+ * plain values (an alias, a tag, a merge key, a list or map as a key): those take the long way.
+ */
+function plainDocument(doc: Document): PlainDocument | undefined {
+  const scan: DocumentScan = {
+    firstAlias: undefined,
+    aliasOverLimit: undefined,
+    duplicateKeys: [],
+    collectionKey: undefined,
+  };
+  const fills: Fill[] = [];
+  const value = plainNode(doc.contents, 1, fills);
+  if (value === NOT_PLAIN) return undefined;
+  let tooDeep = false;
+  const children: Fill[] = [];
+  for (let fill = fills.pop(); fill; fill = fills.pop()) {
+    if (fill.depth > MAX_YAML_DEPTH) tooDeep = true;
+    const ok = Array.isArray(fill.into)
+      ? fillSeq(fill.node.items, fill.into, fill.depth, children)
+      : fillMap(fill.node.items, fill.into, fill.depth, scan, children);
+    if (!ok) return undefined;
+    // Pushed last to first, so the first is filled first: duplicate keys are found in document order.
+    for (const child of children.reverse()) fills.push(child);
+    children.length = 0;
+  }
+  return { value, scan, tooDeep };
+}
+
+/** A scalar's value, or a new (empty) object or array queued to be filled; NOT_PLAIN for anything else. */
+function plainNode(node: unknown, depth: number, fills: Fill[]): unknown {
+  if (node === null || node === undefined) return node;
+  if (!isNode(node) || node.tag) return NOT_PLAIN;
+  if (isScalar(node)) {
+    const v = node.value;
+    return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+      ? v
+      : NOT_PLAIN;
+  }
+  if (isMap(node)) {
+    const into: Record<string, unknown> = {};
+    fills.push({ node, into, depth });
+    return into;
+  }
+  if (isSeq(node)) {
+    const into: unknown[] = [];
+    fills.push({ node, into, depth });
+    return into;
+  }
+  return NOT_PLAIN;
+}
+
+/**
+ * Fills a map's object as toJS does (a key's text, later keys win), finding duplicate keys; false
+ * when not plain. Keys of one value have one text, so only a key whose text is there already can
+ * repeat one: the keys are indexed by value from the first such key on.
+ */
+function fillMap(
+  items: unknown[],
+  into: Record<string, unknown>,
+  depth: number,
+  scan: DocumentScan,
+  children: Fill[],
+): boolean {
+  let seen: Map<unknown, Node> | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const p = items[i];
+    if (!isPair(p)) return false;
+    const key = p.key;
+    if (!isScalar(key) || key.tag) return false;
+    const k = key.value;
+    if (k !== null && typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') return false;
+    if (k === '<<' && (!key.type || key.type === 'PLAIN')) return false;
+    const name = k === null ? '' : String(k);
+    const clash = name in into;
+    if ((clash || seen) && !(typeof k === 'number' && Number.isNaN(k))) {
+      seen ??= keysByValue(items, i);
+      const first = seen.get(k);
+      if (first) scan.duplicateKeys.push({ key, first });
+      else seen.set(k, key);
+    }
+    const v = plainNode(p.value, depth + 1, children);
+    if (v === NOT_PLAIN) return false;
+    if (clash)
+      Object.defineProperty(into, name, { value: v, writable: true, enumerable: true, configurable: true });
+    else into[name] = v;
+  }
+  return true;
+}
+
+/** The first key of each value among a map's first `count` items (all pairs with scalar keys). */
+function keysByValue(items: unknown[], count: number): Map<unknown, Node> {
+  const seen = new Map<unknown, Node>();
+  for (const p of items.slice(0, count)) {
+    if (!isPair(p) || !isScalar(p.key)) continue;
+    const k = p.key.value;
+    if (!(typeof k === 'number' && Number.isNaN(k)) && !seen.has(k)) seen.set(k, p.key);
+  }
+  return seen;
+}
+
+/** Fills a list's array; false when an item is not plain. */
+function fillSeq(items: unknown[], into: unknown[], depth: number, children: Fill[]): boolean {
+  for (const item of items) {
+    const v = plainNode(item, depth + 1, children);
+    if (v === NOT_PLAIN) return false;
+    into.push(v);
+  }
+  return true;
 }
 
 // Iterative, like every walk over a parsed value here: the value may be deeper than the call stack.
