@@ -107,7 +107,8 @@ function pathCandidates(binary, env) {
  * step's uid, and gives the folders back when it ends. It watches its stdin, a pipe only this
  * process holds: at EOF (an abort here, or this process dying, even by SIGKILL) it sends the
  * command SIGTERM — so Terraform stops gracefully and releases its state lock — and after the grace
- * period kills whatever is left.
+ * period kills whatever is left (`kill -1`, every process it may signal: only while it is PID 1 of
+ * the namespace, where that means the step's processes; anywhere else it would mean the whole host).
  *
  * Available when this process is root, or where `sudo -n` works (GitHub-hosted runners); the
  * step's environment then reaches the child through `sudo -E`, never through its command line.
@@ -140,7 +141,7 @@ done
 shift
 setpriv --reuid "$u" --regid "$u" --clear-groups --no-new-privs -- "$@" 3<&- &
 c=$!
-{ read -r _ <&3 || true; kill -TERM "$c" 2>/dev/null; sleep "$g"; kill -KILL -1 2>/dev/null; } &
+{ read -r _ <&3 || true; kill -TERM "$c" 2>/dev/null; sleep "$g"; [ "$$" = 1 ] && kill -KILL -1 2>/dev/null; } &
 wait "$c"; s=$?
 printf '%s\\n' "$staged" | { while read -r real; do
   [ -n "$real" ] || continue
@@ -221,22 +222,90 @@ function resetIsolationProbe() {
 }
 /** First uid of the steps' own uids (`SITE_DEPLOY_SANDBOX_UID_BASE` moves it). */
 const SANDBOX_UID_BASE = Number(process.env.SITE_DEPLOY_SANDBOX_UID_BASE) || 61000;
-/** How many steps may run sandboxed at once in one process (max-parallel is at most 64). */
+/** How many steps may run sandboxed at once on this host (max-parallel is at most 64 per run). */
 const SANDBOX_UIDS = 256;
 const taken = new Set();
-/** A uid no other running step of this process has; give it back with {@link releaseUid}. */
-function takeUid() {
+/** Where a running step's uid is leased, so two site-deploy processes on one host never share one. */
+function leaseDir() {
+    const dir = (0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'site-deploy-sandbox', 'uids');
+    (0,external_node_fs_.mkdirSync)(dir, { recursive: true, mode: 0o700 });
+    const s = (0,external_node_fs_.lstatSync)(dir);
+    if (!s.isDirectory() || s.uid !== (process.getuid?.() ?? 0))
+        throw new Error(`${dir} is not a folder of this user: refusing to lease step uids there`);
+    return dir;
+}
+/** An error's `code` (ENOENT, EEXIST...), when it has one. */
+const codeOf = (e) => typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : undefined;
+/** Whether process `pid` is running (a zombie counts as gone). */
+function alive(pid) {
+    if (!Number.isInteger(pid) || pid <= 0)
+        return false;
+    try {
+        process.kill(pid, 0);
+        return !((0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').startsWith('Z');
+    }
+    catch (e) {
+        return codeOf(e) === 'EPERM';
+    }
+}
+/**
+ * Leases `uid` for this process: the lease file holds its pid. A lease whose process is gone
+ * (killed, crashed) is taken over — by one process only: whoever creates `<uid>.takeover` first.
+ */
+function lease(dir, uid) {
+    const file = (0,external_node_path_.join)(dir, String(uid));
+    try {
+        (0,external_node_fs_.writeFileSync)(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+        return true;
+    }
+    catch (e) {
+        if (codeOf(e) !== 'EEXIST')
+            throw e;
+    }
+    const holder = Number((0,external_node_fs_.readFileSync)(file, 'utf8').trim());
+    if (holder === process.pid || alive(holder))
+        return false;
+    const mutex = `${file}.takeover`;
+    try {
+        (0,external_node_fs_.writeFileSync)(mutex, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+    }
+    catch {
+        return false; // another process is taking it over
+    }
+    try {
+        (0,external_node_fs_.writeFileSync)(file, `${process.pid}\n`, { mode: 0o600 });
+        return true;
+    }
+    finally {
+        (0,external_node_fs_.rmSync)(mutex, { force: true });
+    }
+}
+/**
+ * A uid no other running step has — of this process, or of another site-deploy process on the host
+ * (leased in a file); give it back with {@link releaseUid}.
+ */
+function takeUid(base = SANDBOX_UID_BASE) {
+    const dir = leaseDir();
     for (let i = 1; i < SANDBOX_UIDS; i++) {
-        const uid = SANDBOX_UID_BASE + i;
-        if (!taken.has(uid)) {
+        const uid = base + i;
+        if (!taken.has(uid) && lease(dir, uid)) {
             taken.add(uid);
             return uid;
         }
     }
-    throw new Error(`more than ${SANDBOX_UIDS - 1} sandboxed steps at once`);
+    throw new Error(`more than ${SANDBOX_UIDS - 1} sandboxed steps at once on this host`);
 }
 function releaseUid(uid) {
-    taken.delete(uid);
+    if (!taken.delete(uid))
+        return;
+    const file = (0,external_node_path_.join)(leaseDir(), String(uid));
+    try {
+        if (Number((0,external_node_fs_.readFileSync)(file, 'utf8').trim()) === process.pid)
+            (0,external_node_fs_.rmSync)(file, { force: true });
+    }
+    catch {
+        // already gone
+    }
 }
 /**
  * The fixed folder inside every step's namespace where folders outside its work folder are mounted
@@ -1372,6 +1441,8 @@ function missingOutputs(declared, plan) {
 var digest = __webpack_require__(53719);
 // EXTERNAL MODULE: ./src/core/binding.ts
 var binding = __webpack_require__(16538);
+// EXTERNAL MODULE: ./src/core/report/handoff.ts
+var handoff = __webpack_require__(96896);
 ;// CONCATENATED MODULE: ./src/core/plan/sensitive.ts
 /**
  * The values a `terraform show -json` plan holds in plaintext although Terraform marks them
@@ -1944,7 +2015,7 @@ function needsInit(stderr) {
 
 /** In-process queues of inits per plugin cache. */
 const queues = new Map();
-function alive(pid) {
+function cache_lock_alive(pid) {
     try {
         process.kill(pid, 0);
         return true;
@@ -1983,7 +2054,7 @@ async function withCacheLock(cacheDir, fn, signal) {
                 const age = Date.now() - ((await (0,promises_.stat)(lockPath).catch(() => undefined))?.mtimeMs ?? 0);
                 // A lock naming a process that is gone is taken over; an empty one only once it is old
                 // (its writer may be between creating it and writing its pid).
-                if (text ? !(Number.isInteger(holder) && holder > 0 && alive(holder)) : age > 5_000) {
+                if (text ? !(Number.isInteger(holder) && holder > 0 && cache_lock_alive(holder)) : age > 5_000) {
                     await (0,promises_.rm)(lockPath, { force: true });
                     continue;
                 }
@@ -2638,6 +2709,7 @@ function engineFor(kind) {
 
 
 
+
 /**
  * Why a step of this engine cannot run sandboxed even where the sandbox is available: a Terraform
  * binary the step's uid cannot execute (under a folder only root may enter).
@@ -2910,6 +2982,7 @@ class EngineSteps {
                         mocked: assumed.length > 0,
                         key: this.settings.bindingKey,
                     }),
+                    reviewedPlan: (0,handoff/* normalizedPlan */.pR)(bindable(r.changes)),
                 }
                 : {}),
             error: r.error,
