@@ -9,7 +9,7 @@
 import { SiteDeployError } from '../core/errors.js';
 import { handoffReport, readHandoff, type Handoff } from '../core/report/handoff.js';
 import { renderReport, type RunReport } from '../core/report/markdown.js';
-import { refusalMarkdown } from '../core/report/run-report.js';
+import { commentMarker, refusalMarkdown } from '../core/report/run-report.js';
 import { checkConclusion } from '../core/status.js';
 import { defineCommand, type ActionReport } from './descriptor.js';
 import type { CommandPorts } from './ports.js';
@@ -68,7 +68,7 @@ function published(r: ReportedRun): ActionReport {
       ...(h.review_commit ? { commit: h.review_commit } : {}),
     },
     summary: r.markdown,
-    comment: { marker: `<!-- site-deploy:${h.site}:${h.environment} -->`, markdown: r.markdown },
+    comment: { marker: commentMarker(h.site, h.environment), markdown: r.markdown },
     check: {
       conclusion: failed ? 'failure' : checkConclusion(h.status),
       title: failed ? `${h.command} did not start` : `${h.command} ${h.status}: ${h.modules.length} modules`,

@@ -11,7 +11,7 @@ import type { Options } from '../../commands/options.js';
 import { InputError, SiteDeployError, type Problem } from '../../core/errors.js';
 import { Redactor } from '../../core/redact.js';
 import { commentMarker, refusalMarkdown } from '../../core/report/run-report.js';
-import { HANDOFF_KIND, HANDOFF_VERSION, type Handoff } from '../../core/report/handoff.js';
+import { refusedHandoff, type Handoff } from '../../core/report/handoff.js';
 import { writeHandoff } from '../handoff-files.js';
 import { tmpdir } from 'node:os';
 import type { Annotation } from '../github/check-run.js';
@@ -90,23 +90,18 @@ function handOff(io: ActionIo, site: string, env: string, handoff: unknown): voi
 
 /** A run refused before any module (bad config, a freeze, promotion, the run lock), for a `report` step. */
 function refusalHandoff(e: unknown, s: ActionSettings): Handoff {
-  const event = readEvent();
-  return {
-    kind: HANDOFF_KIND,
-    schema_version: HANDOFF_VERSION,
+  const url = runUrl();
+  const head = readEvent().pull_request?.head?.sha;
+  return refusedHandoff({
     command: s.command.name === 'apply' ? 'apply' : 'plan',
     site: s.site ?? '',
     environment: s.environment ?? '',
     ...(process.env.GITHUB_SHA ? { commit: process.env.GITHUB_SHA } : {}),
-    ...(event.pull_request?.head?.sha ? { review_commit: event.pull_request.head.sha } : {}),
-    created_at: new Date().toISOString(),
-    status: 'failed',
-    isolation: 'none',
-    ...(runUrl() ? { run_url: runUrl() } : {}),
-    modules: [],
+    ...(head ? { reviewCommit: head } : {}),
+    ...(url ? { runUrl: url } : {}),
     problems: e instanceof SiteDeployError ? e.problems : [],
     refused: e instanceof Error ? e.message : String(e),
-  };
+  });
 }
 
 /** Config problems (found before anything ran) on the PR comment and the check run. */

@@ -197,6 +197,35 @@ export function toHandoff(report: RunReport, plans: ReadonlyMap<string, unknown>
   };
 }
 
+/** The handoff of a run refused before any module (bad config, a freeze, promotion, the run lock). */
+export function refusedHandoff(r: {
+  command: 'plan' | 'apply';
+  site: string;
+  environment: string;
+  commit?: string;
+  reviewCommit?: string;
+  runUrl?: string;
+  problems: Problem[];
+  refused: string;
+}): Handoff {
+  return {
+    kind: HANDOFF_KIND,
+    schema_version: HANDOFF_VERSION,
+    command: r.command,
+    site: r.site,
+    environment: r.environment,
+    ...(r.commit ? { commit: r.commit } : {}),
+    ...(r.reviewCommit ? { review_commit: r.reviewCommit } : {}),
+    created_at: new Date().toISOString(),
+    status: 'failed',
+    isolation: 'none',
+    ...(r.runUrl ? { run_url: r.runUrl } : {}),
+    modules: [],
+    problems: r.problems,
+    refused: r.refused,
+  };
+}
+
 /** The report and review the reporting job publishes, computed from a handoff's plans. */
 export interface HandoffReport {
   report: RunReport;
