@@ -9,7 +9,7 @@ import type { Workspace } from '../core/config/load.js';
 import type { GraphNode, SiteGraph } from '../core/graph/build.js';
 import type { Redactor } from '../core/redact.js';
 import type { ModuleResult, RunMode, RunPorts } from '../core/run/runner.js';
-import type { EvidenceRecord, EvidenceRun } from '../core/evidence/record.js';
+import type { BrokenLink, EvidenceRecord, EvidenceRun, RecoveredRun } from '../core/evidence/record.js';
 import type { PreviousApply } from '../core/promotion.js';
 import type { BindingReview } from '../core/binding.js';
 import type { BeforeReader, ChangedFile } from '../core/matrix.js';
@@ -108,6 +108,11 @@ export interface WrittenRecord {
   bytes: string;
   digest: string;
   record: EvidenceRecord;
+  /**
+   * Files under a record's name that are not a valid record (they do not parse, or fail the
+   * schema), named in this record's `broken_links`: for the run report. Absent: none.
+   */
+  broken?: BrokenLink[];
 }
 
 /** An apply's deployment: the release it applies, for GitHub Deployments. */
@@ -148,6 +153,8 @@ export interface RunOpening {
   requireIsolation?: boolean;
   /** The `binding-key` secret: a plan's review binds sensitive values by HMAC under it. */
   bindingKey?: string;
+  /** The run's id and attempt (the evidence record's), kept with the lock so a run that takes it over can name it. */
+  runId?: { id: string; attempt: number };
 }
 
 /** How the run's steps are isolated (SPEC §6): `namespace`, or `none` with the reason. */
@@ -161,6 +168,8 @@ export interface OpenRun {
   ports: RunPorts;
   /** How its steps are isolated; absent: a runtime that does not say (recorded as none). */
   isolation?: RunIsolation;
+  /** A killed run whose lock this one took over (its work folder removed): named in the record. */
+  recovered?: RecoveredRun;
   close(): Promise<void>;
 }
 

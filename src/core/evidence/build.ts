@@ -15,6 +15,7 @@ import {
   recordDigest,
   whatChanged,
   type BindingEvidence,
+  type BrokenLink,
   type ConfigDigest,
   type EvidenceCommand,
   type EvidenceIsolation,
@@ -23,6 +24,7 @@ import {
   type EvidenceRecord,
   type EvidenceRun,
   type EvidenceStatus,
+  type RecoveredRun,
   type Refusal,
 } from './record.js';
 
@@ -122,6 +124,8 @@ export interface RecordInput {
   breakGlass?: BreakGlassRecord | null;
   /** How the steps were isolated, when any ran. */
   isolation?: EvidenceIsolation | null;
+  /** A killed run whose lock this run took over. */
+  recovered?: RecoveredRun;
 }
 
 /** The record of a run (not yet chained: `previous` is null). */
@@ -152,17 +156,23 @@ export function buildRecord(i: RecordInput): EvidenceRecord {
     break_glass: i.breakGlass ?? null,
     isolation: i.isolation ?? null,
     previous: null,
+    ...(i.recovered ? { recovered: i.recovered } : {}),
   };
 }
 
-/** Links a record to the one before it (same site × environment × command): its digest, run, and what changed. */
+/**
+ * Links a record to the one before it (same site × environment × command): its digest, run, and what
+ * changed; and names the broken links found since (files under a record's name that are not one).
+ */
 export function chainRecord(
   record: EvidenceRecord,
   previous?: { record: EvidenceRecord; bytes: string },
+  broken: BrokenLink[] = [],
 ): EvidenceRecord {
-  if (!previous) return record;
+  const named = broken.length > 0 ? { ...record, broken_links: broken } : record;
+  if (!previous) return named;
   return {
-    ...record,
+    ...named,
     previous: {
       digest: recordDigest(previous.bytes),
       run: { id: previous.record.run.id, attempt: previous.record.run.attempt, url: previous.record.run.url },

@@ -174,6 +174,34 @@ export interface EvidenceRecord {
    */
   isolation: EvidenceIsolation | null;
   previous: PreviousRecord | null;
+  /**
+   * Files under a record's name that are not a valid record (they do not parse, or fail the
+   * schema), found since the last record that named them: the chain skips them and goes on from
+   * the last valid record. Absent when there are none.
+   */
+  broken_links?: BrokenLink[];
+  /** A run killed while it held the lock, whose lock this run took over. Absent when none was. */
+  recovered?: RecoveredRun;
+}
+
+/** A file under a record's name that is not a record: its file name and why, in plain words. */
+export interface BrokenLink {
+  name: string;
+  reason: string;
+}
+
+/** A run whose process was gone while it held the run lock (killed), as the run that took the lock over saw it. */
+export interface RecoveredRun {
+  /** Its run id and attempt (null when its lock did not say: an older site-deploy) and its link. */
+  run: { id: string | null; attempt: number | null; url: string | null };
+  command: string;
+  host: string;
+  pid: number;
+  user: string;
+  /** When it took the lock (ISO 8601, as its lock said). */
+  started_at: string;
+  /** The module steps it had started (from its work folder), by module name. */
+  steps: string[];
 }
 
 /** The isolation words of a record. */

@@ -292,5 +292,42 @@ export const EVIDENCE_SCHEMA = {
         },
       },
     }),
+    broken_links: {
+      description:
+        'Files under a record name that are not a valid record (do not parse, or fail this schema), skipped by the chain; absent when none.',
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'reason'],
+        properties: { name: { type: 'string', minLength: 1 }, reason: { type: 'string', minLength: 1 } },
+      },
+    },
+    recovered: {
+      description:
+        'A run killed while it held the run lock, whose lock this run took over (its work folder removed); absent when none.',
+      type: 'object',
+      additionalProperties: false,
+      required: ['run', 'command', 'host', 'pid', 'user', 'started_at', 'steps'],
+      properties: {
+        run: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['id', 'attempt', 'url'],
+          properties: {
+            id: nullable({ type: 'string' }),
+            attempt: nullable({ type: 'integer', minimum: 1 }),
+            url: nullable({ type: 'string' }),
+          },
+        },
+        command: { type: 'string' },
+        host: { type: 'string' },
+        pid: { type: 'integer', minimum: 0 },
+        user: { type: 'string' },
+        started_at: { type: 'string' },
+        steps: strings,
+      },
+    },
   },
 } as const;
