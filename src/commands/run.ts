@@ -3,7 +3,13 @@ import { posix } from 'node:path';
 import type { Layout, Workspace } from '../core/config/load.js';
 import { InputError, SiteDeployError, type Problem } from '../core/errors.js';
 import { buildRecord, configDigest, digestingReader } from '../core/evidence/build.js';
-import type { BindingEvidence, ConfigDigest, EvidencePromotion, Refusal } from '../core/evidence/record.js';
+import type {
+  BindingEvidence,
+  ConfigDigest,
+  EvidencePromotion,
+  RecoveredRun,
+  Refusal,
+} from '../core/evidence/record.js';
 import { siteConfigDigest, type BreakGlassRecord } from '../core/promotion.js';
 import type { SiteGraph } from '../core/graph/build.js';
 import { loadProject } from '../core/project.js';
@@ -174,6 +180,8 @@ interface Ending {
   refusal?: Refusal;
   failure?: string;
   isolation?: RunIsolation['isolation'];
+  /** A killed run whose lock this run took over. */
+  recovered?: RecoveredRun;
 }
 
 /** Where the record went, or why it could not be kept where asked. */
@@ -262,6 +270,9 @@ async function openRun(s: RunSettings, ports: CommandPorts, runtime: Runtime, p:
       ...(p.binding ? { beforeApply: p.binding.check } : {}),
       ...(s.requireIsolation ? { requireIsolation: true } : {}),
       ...(s.binding?.key ? { bindingKey: s.binding.key } : {}),
+      ...(ports.evidence
+        ? { runId: { id: ports.evidence.run.id, attempt: ports.evidence.run.attempt } }
+        : {}),
     });
   } catch (e) {
     if (e instanceof SiteDeployError && e.code === 'locked')
@@ -313,7 +324,8 @@ async function runSteps(s: RunSettings, ports: CommandPorts, p: Prepared, open: 
   } catch (e) {
     await open.close();
     await finishDeployment(deployment, 'error', ports);
-    await record(s, ports, p, { failure: e instanceof Error ? e.message : String(e) });
+    const failure = e instanceof Error ? e.message : String(e);
+    await record(s, ports, p, { failure, ...(open.recovered ? { recovered: open.recovered } : {}) });
     throw e;
   }
   await open.close();
@@ -351,7 +363,11 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
     s,
     ports,
     p,
-    { result, isolation: isolation?.isolation ?? 'none' },
+    {
+      result,
+      isolation: isolation?.isolation ?? 'none',
+      ...(open.recovered ? { recovered: open.recovered } : {}),
+    },
     review,
   );
   return {

@@ -191,20 +191,44 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The start time of a process (field 22 of /proc/<pid>/stat), where Linux tells it. */
+function startOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A lease's text: `<pid> <start time>` — the start time tells a reused pid from the holder. */
+const leaseText = (): string => `${process.pid} ${startOf(process.pid) ?? ''}`.trim() + '\n';
+
+/** The pid of a lease, and whether its process still runs (the same process: its start time too). */
+function leaseHolder(text: string): { pid: number; alive: boolean } {
+  const [pid, start] = text.trim().split(/\s+/);
+  const n = Number(pid);
+  return {
+    pid: n,
+    alive: alive(n) && (start === undefined || startOf(n) === undefined || startOf(n) === start),
+  };
+}
+
 /**
- * Leases `uid` for this process: the lease file holds its pid. A lease whose process is gone
- * (killed, crashed) is taken over — by one process only: whoever creates `<uid>.takeover` first.
+ * Leases `uid` for this process: the lease file holds its pid and start time. A lease whose process
+ * is gone (killed, crashed; its pid reused by another process) is taken over — by one process only:
+ * whoever creates `<uid>.takeover` first.
  */
 function lease(dir: string, uid: number): boolean {
   const file = join(dir, String(uid));
   try {
-    writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+    writeFileSync(file, leaseText(), { flag: 'wx', mode: 0o600 });
     return true;
   } catch (e) {
     if (codeOf(e) !== 'EEXIST') throw e;
   }
-  const holder = Number(readFileSync(file, 'utf8').trim());
-  if (holder === process.pid || alive(holder)) return false;
+  const holder = leaseHolder(readFileSync(file, 'utf8'));
+  if (holder.pid === process.pid || holder.alive) return false;
   const mutex = `${file}.takeover`;
   try {
     writeFileSync(mutex, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
@@ -212,7 +236,7 @@ function lease(dir: string, uid: number): boolean {
     return false; // another process is taking it over
   }
   try {
-    writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
+    writeFileSync(file, leaseText(), { mode: 0o600 });
     return true;
   } finally {
     rmSync(mutex, { force: true });
@@ -239,7 +263,7 @@ export function releaseUid(uid: number): void {
   if (!taken.delete(uid)) return;
   const file = join(leaseDir(), String(uid));
   try {
-    if (Number(readFileSync(file, 'utf8').trim()) === process.pid) rmSync(file, { force: true });
+    if (leaseHolder(readFileSync(file, 'utf8')).pid === process.pid) rmSync(file, { force: true });
   } catch {
     // already gone
   }

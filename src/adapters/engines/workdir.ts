@@ -114,6 +114,33 @@ export async function copyModuleTree(moduleDir: string, workDir: string, root: s
   return mirror(resolve(moduleDir));
 }
 
+/** The files a step writes its inputs to as it starts (command steps, Terraform); a warm-up writes neither. */
+const STARTED_FILES = new Set(['inputs.json', 'site-deploy.auto.tfvars.json']);
+
+/**
+ * The module steps a run had started, from its work folder: each module's folder (`<run>/<module>`,
+ * beside its `.home` and `.state`) where the step wrote its inputs — a folder only warmed up
+ * (copied, initialised ahead) is not one. Sorted; none when the folder cannot be read.
+ */
+export async function startedSteps(runFolder: string): Promise<string[]> {
+  const wroteInputs = async (dir: string, depth: number): Promise<boolean> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) if (e.isFile() && STARTED_FILES.has(e.name)) return true;
+    if (depth === 0) return false;
+    for (const e of entries)
+      if (e.isDirectory() && e.name !== '.terraform' && (await wroteInputs(join(dir, e.name), depth - 1)))
+        return true;
+    return false;
+  };
+  const steps: string[] = [];
+  for (const e of await readdir(runFolder, { withFileTypes: true }).catch(() => [])) {
+    if (!e.isDirectory() || /\.(home|state)$/.test(e.name)) continue;
+    // A Terraform step runs in <module>/tree/<its path in the repository>: a few levels down.
+    if (await wroteInputs(join(runFolder, e.name), 8)) steps.push(e.name);
+  }
+  return steps.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** Writes JSON readable by the owner only (inputs may be secrets). */
 export async function writePrivateJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });

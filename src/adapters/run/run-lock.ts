@@ -2,8 +2,10 @@
  * One run per site × environment at a time. A local lock file under `.site-deploy/locks/` (created
  * atomically, holding who has it), and with S3 state a lock object beside the state, created with a
  * conditional write (`If-None-Match: *`) so two runners can never both hold it. A second run waits
- * up to its lock timeout, then fails naming the holder; a lock whose holder process is gone is
- * reported at once with how to clear it.
+ * up to its lock timeout, then fails naming the holder. A local lock whose holder is provably gone
+ * — on this host, its pid runs no process, or a process whose start time is not the holder's — is
+ * taken over, as `flock` would be, and the taker told who it was; S3 locks are only ever cleared by
+ * `force-unlock`.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 
@@ -32,6 +34,9 @@ export interface LockHolder {
   started: string;
   /** A link to the workflow run, or `local`. */
   run: string;
+  /** The run's id and attempt, as its evidence record names them (absent: an older lock). */
+  runId?: string;
+  attempt?: number;
 }
 
 /** Where a run's S3 lock object lives. */
@@ -51,6 +56,8 @@ export interface RunLockOptions {
   timeoutMs: number;
   /** The workflow run link, or `local`. */
   run?: string;
+  /** The run's id and attempt (its evidence record's), kept in the lock. */
+  runId?: { id: string; attempt: number };
   s3?: S3LockTarget;
   /** Told once when the lock is busy and the run starts waiting. */
   onWait?: (holder: LockHolder | undefined, where: string) => void;
@@ -62,6 +69,8 @@ export interface RunLockOptions {
 /** A held lock. */
 export interface RunLock {
   holder: LockHolder;
+  /** The holder of a local lock whose process was gone (killed), which this run took over. */
+  recovered?: LockHolder;
   /** Removes the lock (local and S3); safe to call twice; never throws. */
   release(): Promise<string[]>;
 }
@@ -90,8 +99,20 @@ export function holderAlive(h: LockHolder): boolean | undefined {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
+  // A zombie is a process that has ended, not yet reaped by its parent.
+  if (processState(h.pid) === 'Z') return false;
   const start = processStart(h.pid);
   return !(h.pidStart && start && start !== h.pidStart);
+}
+
+/** The state letter of a process (field 3 of /proc/<pid>/stat: R, S, Z...), where Linux tells it. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /** One line describing a holder, for messages. */
@@ -201,6 +222,7 @@ function thisHolder(o: RunLockOptions, now: () => number): LockHolder {
     user: safeUser(),
     started: new Date(now()).toISOString(),
     run: o.run ?? 'local',
+    ...(o.runId ? { runId: o.runId.id, attempt: o.runId.attempt } : {}),
   };
 }
 
@@ -228,20 +250,41 @@ function lockWaiter(
   };
 }
 
-/** The local lock file, taken or waited for; a holder whose process is gone is a stale lock. */
-async function takeLocal(o: RunLockOptions, path: string, holder: LockHolder, wait: LockWait): Promise<void> {
+/**
+ * The local lock file, taken or waited for. A holder whose process is provably gone is removed —
+ * under `<lock>.takeover`, which one taker at a time creates, and only while the lock still names
+ * that holder — and the lock taken again like any free one; returns that holder.
+ */
+async function takeLocal(path: string, holder: LockHolder, wait: LockWait): Promise<LockHolder | undefined> {
+  let recovered: LockHolder | undefined;
   for (;;) {
     const got = await tryLocal(path, holder);
-    if (got === 'taken') return;
-    if (holderAlive(got) === false) {
-      throw new SiteDeployError(
-        'locked',
-        `${o.site}/${o.environment} has a stale lock: ${describeHolder(got)}, but that process is gone (killed?). ` +
-          `Its module steps may have been stopped half-way; check the state, then clear the lock with ` +
-          `\`${forceUnlockHint(o.site, o.environment)}\` (${path}).`,
-      );
+    if (got === 'taken') return recovered;
+    if (holderAlive(got) === false && got.id !== '') {
+      if (await removeDeadLock(path, got, holder)) recovered = got;
+      else await wait(got, path); // another run is taking it over
+      continue;
     }
     await wait(got, path);
+  }
+}
+
+/** Removes the lock file if it still names `dead`, holding the takeover mutex; whether it did. */
+async function removeDeadLock(path: string, dead: LockHolder, taker: LockHolder): Promise<boolean> {
+  const mutex = `${path}.takeover`;
+  const mine = await tryLocal(mutex, taker);
+  if (mine !== 'taken') {
+    // A taker killed mid-takeover leaves its mutex: gone with it, it is cleared for the next one.
+    if (holderAlive(mine) === false) await unlink(mutex).catch(() => undefined);
+    return false;
+  }
+  try {
+    const now = parseHolder(await readFile(path, 'utf8').catch(() => undefined));
+    if (now?.id !== dead.id) return false;
+    await unlink(path);
+    return true;
+  } finally {
+    await unlink(mutex).catch(() => undefined);
   }
 }
 
@@ -291,7 +334,7 @@ export async function acquireRunLock(o: RunLockOptions): Promise<RunLock> {
   const holder = thisHolder(o, now);
   const path = localLockPath(o.root, o.site, o.environment);
   const wait = lockWaiter(o, now);
-  await takeLocal(o, path, holder, wait);
+  const recovered = await takeLocal(path, holder, wait);
   const s3Held = { held: false };
   const release = releaser(o, path, holder, s3Held);
   if (o.s3) {
@@ -303,7 +346,7 @@ export async function acquireRunLock(o: RunLockOptions): Promise<RunLock> {
       throw e;
     }
   }
-  return { holder, release };
+  return { holder, release, ...(recovered ? { recovered } : {}) };
 }
 
 /** Removes a site × environment's run lock whoever holds it; returns what was removed and who held it. */

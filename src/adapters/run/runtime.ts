@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { OpenRun, RunIsolation, RunOpening, Runtime } from '../../commands/ports.js';
+import type { RecoveredRun } from '../../core/evidence/record.js';
+import { startedSteps } from '../engines/workdir.js';
 import { SiteDeployError } from '../../core/errors.js';
 import { probeIsolation, type IsolationProbe } from '../engines/sandbox.js';
 import type { StepIdentity } from '../../core/credentials/session.js';
@@ -90,6 +92,51 @@ async function removeOrphanedWork(base: string): Promise<void> {
       .catch(() => undefined);
     if (owner && holderAlive(owner) === false) await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A killed run whose lock this run took over: its work folders (by its lock id, in each base) are
+ * read for the module steps it had started and removed, and the run is told, naming it.
+ */
+async function recoverDeadRun(
+  dead: LockHolder,
+  bases: string[],
+  reporter: RunOpening['reporter'],
+): Promise<RecoveredRun> {
+  const steps = new Set<string>();
+  for (const base of bases)
+    for (const name of (await readdir(base).catch((): string[] => [])).filter((n) => n.startsWith('run-'))) {
+      const dir = join(base, name);
+      const owner = await readFile(join(dir, OWNER_FILE), 'utf8')
+        .then(ownerRecord)
+        .catch(() => undefined);
+      if (owner?.id !== dead.id) continue;
+      for (const step of await startedSteps(dir)) steps.add(step);
+      await rm(dir, { recursive: true, force: true });
+    }
+  const started = [...steps].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const run = dead.runId ? `run ${dead.runId}${dead.attempt ? `-${dead.attempt}` : ''}, ` : '';
+  reporter.notice(
+    `warning: took over the run lock of a killed run: ${run}${describeHolder(dead)} — its process is gone. ` +
+      (started.length
+        ? `It had started module step${started.length === 1 ? '' : 's'} ${started.join(', ')}: ` +
+          'they may have stopped half-way, so check their state. '
+        : 'It had started no module step. ') +
+      'Its work folder was removed.',
+  );
+  return {
+    run: {
+      id: dead.runId ?? null,
+      attempt: dead.attempt ?? null,
+      url: dead.run && dead.run !== 'local' ? dead.run : null,
+    },
+    command: dead.command,
+    host: dead.host,
+    pid: dead.pid,
+    user: dead.user,
+    started_at: dead.started,
+    steps: started,
+  };
 }
 
 /** Makes local state files (and their backups) readable by their owner only. */
@@ -211,6 +258,7 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
     command: run.mode,
     timeoutMs: run.lockTimeoutMs,
     run: o.runUrl,
+    ...(run.runId ? { runId: run.runId } : {}),
     s3: await s3Lock(o, graph, run.mode),
     onWait: (holder, where) =>
       run.reporter.notice(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
@@ -229,6 +277,10 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
     }
   };
   try {
+    const ownBase = join(o.workRoot ?? join(toolDir(root), 'work'), graph.site.name, graph.environment.name);
+    const recovered = lock.recovered
+      ? await recoverDeadRun(lock.recovered, [ownBase, ...(sandboxBase ? [sandboxBase] : [])], run.reporter)
+      : undefined;
     // Removed afterwards: saved plans hold sensitive values in plaintext.
     // All or nothing: a run with a step that cannot be sandboxed runs none sandboxed, and says so.
     const sandboxed = isolation.isolation === 'namespace';
@@ -253,7 +305,7 @@ async function openRun(o: RuntimeOptions, run: RunOpening): Promise<OpenRun> {
       ...(run.bindingKey ? { bindingKey: run.bindingKey } : {}),
       isolation: sandboxed ? probe : { isolation: 'none', reason: isolation.reason, prefix: [] },
     });
-    return { ports, close, isolation };
+    return { ports, close, isolation, ...(recovered ? { recovered } : {}) };
   } catch (e) {
     await close();
     throw e;
