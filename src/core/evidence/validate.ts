@@ -42,6 +42,14 @@ function typeOk(type: unknown, v: unknown): boolean {
   }
 }
 
+/** Each pattern compiled once (a record may hold hundreds of thousands of digests). */
+const patterns = new Map<string, RegExp>();
+function matches(pattern: string, s: string): boolean {
+  let re = patterns.get(pattern);
+  if (!re) patterns.set(pattern, (re = new RegExp(pattern, 'u')));
+  return re.test(s);
+}
+
 /** Code points, as JSON Schema counts a string's length. */
 const length = (s: string): number => [...s].length;
 
@@ -55,7 +63,7 @@ function scalarFailure(s: Schema, v: unknown, at: string): SchemaFailure | undef
       return { at, wants: `at least ${s.minLength} characters` };
     if (typeof s.maxLength === 'number' && length(v) > s.maxLength)
       return { at, wants: `at most ${s.maxLength} characters` };
-    if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(v))
+    if (typeof s.pattern === 'string' && !matches(s.pattern, v))
       return { at, wants: `a string matching ${s.pattern}` };
     if (s.format === 'date-time' && (!DATE_TIME.test(v) || Number.isNaN(Date.parse(v))))
       return { at, wants: 'a date-time (RFC 3339)' };
