@@ -849,12 +849,20 @@ describe('every problem, once', () => {
     expect(run.stderr).toBe('');
   });
 
-  test('graph --json with bad config keeps stdout empty and exits 2', async () => {
+  test('graph --json with bad config prints only the failure document on stdout and exits 2', async () => {
     const root = await writeRepo(baseRepo(), { [S]: SITE.replace('#{domain}', '#{domian}') });
     const run = await runCli(['graph', '--root', root, '--site', 's1', '--env', 'dev', '--json']);
     expectNoCrash(run);
     expect(run.code).toBe(2);
-    expect(run.stdout).toBe('');
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      ok: false,
+      command: 'graph',
+      status: 'invalid',
+      exit_code: 2,
+      errors: [
+        { file: 'sites/s1/site.yaml', line: 10, message: expect.stringMatching(/unknown variable "domian"/) },
+      ],
+    });
     expect(problemLines(run.stderr).map((p) => p.message)).toEqual([
       expect.stringMatching(/unknown variable "domian"/),
     ]);

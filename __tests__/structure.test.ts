@@ -22,6 +22,7 @@ const MAX_CASTS = 63;
 const FLOORS: readonly (readonly string[])[] = [
   ['errors', 'suggest', 'redact', 'duration', 'workflow-commands', 'status', 'yaml'],
   ['placeholders', 'credentials'],
+  ['result', 'result-schema'],
   ['config'],
   ['inputs'],
   ['graph'],

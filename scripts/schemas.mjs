@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { format, resolveConfig } from 'prettier';
 import { SCHEMAS } from '../src/core/config/schemas.ts';
 import { EVIDENCE_SCHEMA } from '../src/core/evidence/schema.ts';
+import { RESULT_SCHEMA } from '../src/core/result-schema.ts';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const standaloneCode = standaloneModule.default ?? standaloneModule;
@@ -30,7 +31,11 @@ function emit(path, text) {
 }
 
 mkdirSync('schemas', { recursive: true });
-for (const [name, schema] of Object.entries({ ...SCHEMAS, 'evidence.schema.json': EVIDENCE_SCHEMA }))
+for (const [name, schema] of Object.entries({
+  ...SCHEMAS,
+  'evidence.schema.json': EVIDENCE_SCHEMA,
+  'result.schema.json': RESULT_SCHEMA,
+}))
   emit(`schemas/${name}`, `${JSON.stringify(schema, null, 2)}\n`);
 
 // The options must stay those validate.ts reads errors with: every error (allErrors), each with its

@@ -49,9 +49,24 @@ function runText(r: RunOutcome, path: (p: string) => string): string {
   const lines = [`\n${renderRunTable(r.result)}`];
   if (r.breakGlass) lines.push(`${breakGlassNotice(r.breakGlass)}\n`);
   if (r.evidence) lines.push(`evidence: ${path(r.evidence.path)} (${r.evidence.digest})\n`);
+  for (const b of r.brokenLinks ?? []) lines.push(`${brokenLinkLine(b)}\n`);
   for (const m of r.result.modules.filter((x) => x.status === 'failed' && x.reason))
     lines.push(`\n${m.name} failed:\n${m.reason}\n`);
   return lines.join('');
+}
+
+/** A broken link of the evidence chain, as the report names it. */
+function brokenLinkLine(b: { name: string; reason: string }): string {
+  return `evidence chain: ${b.name} is not a valid record (${b.reason}); this record chains to the last valid one and names it`;
+}
+
+/** The run's `--json` document: SPEC §9's fields, plus why its record could not be kept and the chain's broken links. */
+function runJson(r: RunOutcome): unknown {
+  return {
+    ...runDocument(r.graph, r.result, r.evidence?.path),
+    ...(r.evidenceProblem ? { evidence_error: r.evidenceProblem } : {}),
+    ...(r.brokenLinks?.length ? { broken_links: r.brokenLinks } : {}),
+  };
 }
 
 /** Check-run notes for the modules that failed: their config problems, or their entry in site.yaml. */
@@ -124,6 +139,7 @@ function runAction(r: RunOutcome, s: RunSettings, ports: CommandPorts): ActionRe
     annotations: r.warnings,
     warnings: [
       ...(breakGlass ? [{ message: breakGlassNotice(breakGlass), title: `${title}: break-glass` }] : []),
+      ...(r.brokenLinks ?? []).map((b) => ({ message: brokenLinkLine(b), title: `${title}: evidence` })),
       ...(r.binding?.mode === 'off'
         ? [
             {
@@ -178,7 +194,7 @@ export function runCommand(mode: RunMode, info: RunCommandInfo): Command {
     uses: 'steps',
     settings: (o) => runSettings(mode, o),
     run: async (s, ports) => run(s, ports, await runtimeOf(ports)),
-    json: (r) => runDocument(r.graph, r.result, r.evidence?.path),
+    json: runJson,
     text: (r, _s, view) => runText(r, (p) => view.path(p)),
     notes: (r) => ({ problems: r.warnings, ...(r.evidenceProblem ? { error: r.evidenceProblem } : {}) }),
     exitCode: (r) => (r.evidenceProblem || failedOrCancelled(r) ? 1 : 0),

@@ -2,11 +2,13 @@ import { deploymentState } from '../core/status.js';
 import { posix } from 'node:path';
 import type { Layout, Workspace } from '../core/config/load.js';
 import { InputError, SiteDeployError, type Problem } from '../core/errors.js';
-import { buildRecord, configDigest, digestingReader } from '../core/evidence/build.js';
+import { buildRecord, configDigest, configRefusalRecord, digestingReader } from '../core/evidence/build.js';
 import type {
   BindingEvidence,
+  BrokenLink,
   ConfigDigest,
   EvidencePromotion,
+  EvidenceRecord,
   RecoveredRun,
   Refusal,
 } from '../core/evidence/record.js';
@@ -17,7 +19,14 @@ import { runGraph, type RunMode, type RunResult } from '../core/run/runner.js';
 import { makeReview, type BindingReview } from '../core/binding.js';
 import { bindingFor, bindingOff, type Binding } from './binding.js';
 import { applyGates, type GateOutcome } from './gates.js';
-import type { CommandPorts, DeploymentsPort, OpenRun, RunIsolation, Runtime } from './ports.js';
+import type {
+  CommandPorts,
+  DeploymentsPort,
+  OpenRun,
+  RunIsolation,
+  Runtime,
+  WrittenRecord,
+} from './ports.js';
 
 /** One plan or apply. */
 export interface RunSettings {
@@ -78,8 +87,13 @@ export interface RunOutcome {
   warnings: Problem[];
   /** The run's evidence record: where it was written and its digest. */
   evidence?: { path: string; digest: string };
-  /** The record was written but could not be stored where asked (S3, attestation): the run fails closed. */
+  /**
+   * The record could not be written (the folder), or was written but could not be stored where
+   * asked (S3, attestation): the run fails closed, and still reports what it did.
+   */
   evidenceProblem?: string;
+  /** Files under a record's name that are not a valid record, named in this run's record. */
+  brokenLinks?: BrokenLink[];
   /** apply: the promotion check, and break-glass when it was used. */
   promotion: EvidencePromotion | null;
   breakGlass: BreakGlassRecord | null;
@@ -136,9 +150,17 @@ interface Prepared {
 async function prepare(s: RunSettings, ports: CommandPorts): Promise<Prepared> {
   const reader = digestingReader(ports.files(s.root));
   const context = ports.context(s.root);
-  const { workspace, graph, warnings } = loadProject(reader, s.layout, context, s.site, s.env);
-  if (s.ephemeralRunner) checkStateOnRunner(workspace, graph);
   const startedAt = Date.now();
+  let loaded: ReturnType<typeof loadProject>;
+  try {
+    loaded = loadProject(reader, s.layout, context, s.site, s.env);
+    if (s.ephemeralRunner) checkStateOnRunner(loaded.workspace, loaded.graph);
+  } catch (e) {
+    if (e instanceof SiteDeployError && e.code === 'bad-input')
+      await recordConfigRefusal(s, ports, e, startedAt, reader.digests);
+    throw e;
+  }
+  const { workspace, graph, warnings } = loaded;
   const config = await runConfig(s, graph, reader.digests, ports);
   const facts = ports.evidence?.run;
   const commit = facts?.commit ?? context.sha;
@@ -188,6 +210,22 @@ interface Ending {
 interface Recorded {
   evidence?: RunOutcome['evidence'];
   problem?: string;
+  /** Files under a record's name that are not a valid record: named in this record. */
+  broken?: BrokenLink[];
+}
+
+/** Writes a record; a folder that cannot be written is the run's evidence problem, never a crash after the steps ran. */
+async function writeRecord(
+  ports: CommandPorts,
+  root: string,
+  built: EvidenceRecord,
+): Promise<{ written?: WrittenRecord; problem?: string }> {
+  if (!ports.evidence) return {};
+  try {
+    return { written: await ports.evidence.write(root, built) };
+  } catch (e) {
+    return { problem: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 /** Writes the run's evidence record (every run that got this far leaves one) and stores it where asked. */
@@ -200,7 +238,8 @@ async function record(
 ): Promise<Recorded> {
   if (!ports.evidence) return {};
   const refusal = ending.refusal === undefined ? p.binding?.refusal() : undefined;
-  const written = await ports.evidence.write(
+  const { written, problem } = await writeRecord(
+    ports,
     s.root,
     buildRecord({
       command: s.mode,
@@ -217,14 +256,50 @@ async function record(
       ...(refusal ? { refusal: { kind: 'binding' as const, message: refusal } } : {}),
     }),
   );
+  if (!written) return { problem };
   const evidence = { path: written.path, digest: written.digest };
+  const broken = written.broken?.length ? { broken: written.broken } : {};
   try {
     await ports.evidence.store?.(written, p.graph);
   } catch (e) {
     // Kept locally but not where it was asked to go: the run fails closed, with its report.
-    return { evidence, problem: e instanceof Error ? e.message : String(e) };
+    return { evidence, problem: e instanceof Error ? e.message : String(e), ...broken };
   }
-  return { evidence };
+  return { evidence, ...broken };
+}
+
+/** A name that is safe as one folder of the evidence path (the settings' site and environment are user input). */
+const FOLDER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/**
+ * Config errors stopped the run before anything ran: it still leaves a record (SPEC §8.1), under
+ * the site and environment it was asked for, when those can name a folder. The error carries
+ * where it went.
+ */
+async function recordConfigRefusal(
+  s: RunSettings,
+  ports: CommandPorts,
+  error: SiteDeployError,
+  startedAt: number,
+  read: Map<string, string>,
+): Promise<void> {
+  if (!ports.evidence || !FOLDER_NAME.test(s.site) || !FOLDER_NAME.test(s.env)) return;
+  if (s.site.includes('..') || s.env.includes('..')) return;
+  const built = configRefusalRecord({
+    command: s.mode,
+    site: s.site,
+    environment: s.env,
+    run: ports.evidence.run,
+    startedAt,
+    finishedAt: Date.now(),
+    config: configDigest(read),
+    errors: error.problems.filter((p) => p.severity === 'error'),
+  });
+  const { written, problem } = await writeRecord(ports, s.root, built);
+  if (problem) ports.reporter.notice(problem);
+  if (!written) return;
+  error.evidence = { path: written.path, digest: written.digest };
+  if (built.refusal) error.refusal = built.refusal;
 }
 
 /** Records a refusal and throws its error, carrying where the record went. */
@@ -236,6 +311,7 @@ async function refuse(
   error: SiteDeployError,
 ): Promise<never> {
   const { evidence, problem } = await record(s, ports, p, { refusal });
+  error.refusal = refusal;
   if (evidence) {
     error.evidence = evidence;
     ports.reporter.notice(`evidence: ${evidence.path}`);
@@ -359,7 +435,7 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
   const result = await runSteps(s, ports, p, open);
   const review = planReview(s, p.graph, result);
   const isolation = open.isolation;
-  const { evidence, problem } = await record(
+  const { evidence, problem, broken } = await record(
     s,
     ports,
     p,
@@ -377,6 +453,7 @@ export async function run(s: RunSettings, ports: CommandPorts, runtime: Runtime)
     warnings: p.warnings,
     evidence,
     evidenceProblem: problem,
+    ...(broken ? { brokenLinks: broken } : {}),
     promotion: p.gates.promotion,
     breakGlass: p.gates.breakGlass,
     ...(review ? { review } : {}),

@@ -25,6 +25,8 @@ export class SiteDeployError extends Error {
   readonly problems: Problem[];
   /** The evidence record of the run this error ended (a refusal's record), once written. */
   evidence?: { path: string; digest: string };
+  /** What refused the run (`refused`/`locked`), as its evidence record names it. */
+  refusal?: { kind: string; message: string };
 
   constructor(code: ErrorCode, message: string, options: { problems?: Problem[]; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

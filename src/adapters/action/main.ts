@@ -10,6 +10,7 @@ import type { ActionReport, CheckNote, Command } from '../../commands/descriptor
 import type { Options } from '../../commands/options.js';
 import { InputError, SiteDeployError, type Problem } from '../../core/errors.js';
 import { Redactor } from '../../core/redact.js';
+import { failureDocument } from '../../core/result.js';
 import { commentMarker, refusalMarkdown } from '../../core/report/run-report.js';
 import { refusedHandoff, type Handoff } from '../../core/report/handoff.js';
 import { writeHandoff } from '../handoff-files.js';
@@ -235,12 +236,24 @@ async function execute(io: ActionIo): Promise<string | undefined> {
   }
 }
 
-/** Why the step fails when a command threw: its problems annotated, status failed. */
+/**
+ * Why the step fails when a command threw: its problems annotated, and the outputs set from its
+ * result document (SPEC §9: on every outcome) — `status` failed, `summary` the document (whose
+ * `status` is refused, invalid or error), `evidence-path` when a record was written.
+ */
 function thrown(io: ActionIo, e: unknown): string {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   if (e instanceof SiteDeployError && e.problems.length > 0) annotate(io, e.problems, workspace, workspace);
+  const doc = failureDocument(e, {
+    command: process.env.INPUT_COMMAND?.trim() || 'plan',
+    site: process.env.INPUT_SITE?.trim() ?? '',
+    environment: process.env.INPUT_ENVIRONMENT?.trim() ?? '',
+  });
+  // `failed`, as it always was for a step that did not run to its result; `summary` says which outcome.
   io.setOutput('status', 'failed');
-  return e instanceof Error ? e.message : String(e);
+  io.setOutput('summary', doc);
+  if (doc.evidence) io.setOutput('evidence-path', doc.evidence);
+  return doc.message;
 }
 
 /** The action's entry: reads inputs, runs the command, fails the step with a readable message. */

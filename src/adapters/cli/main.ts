@@ -5,9 +5,9 @@
  */
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { LogSink, Reporter } from '../../commands/ports.js';
-import { CredentialError } from '../../core/credentials/errors.js';
 import { formatProblem, SiteDeployError, type Problem } from '../../core/errors.js';
 import { Redactor } from '../../core/redact.js';
+import { failureDocument, type FailureDocument } from '../../core/result.js';
 import { progressLine } from '../../core/report/table.js';
 import { runnerSafeJson } from '../../core/workflow-commands.js';
 import { readHandoffFiles } from '../handoff-files.js';
@@ -80,32 +80,44 @@ export async function main(argv: string[], rawIo: CliIo = defaultIo): Promise<nu
     args = parsed;
     return await dispatch(args, out, cwd);
   } catch (e) {
-    return failure(e, out, cwd, args);
+    const code = failure(e, out, cwd, args);
+    // --json: the one document on stdout, on this outcome too (also when the arguments did not parse).
+    if (args?.json ?? argv.includes('--json')) out.json(failedResult(e, argv, args));
+    return code;
   }
 }
 
-/** Prints what went wrong and gives its exit code: 2 for bad input, 1 for the rest. */
+/** The result document of a run that threw, with where it was asked to run. */
+function failedResult(e: unknown, argv: string[], args: CliArgs | undefined): FailureDocument {
+  const o = args?.options;
+  const command = args?.command.name ?? (e instanceof UsageError ? e.command : undefined) ?? argv[0];
+  return failureDocument(e, {
+    ...(command && !command.startsWith('-') ? { command } : {}),
+    ...(o?.site ? { site: o.site } : {}),
+    ...(o?.env ? { environment: o.env } : {}),
+    usage: e instanceof UsageError,
+  });
+}
+
+/** Prints what went wrong (stderr) and gives its exit code: 2 for bad input, 1 for the rest. */
 function failure(e: unknown, out: Out, cwd: string, args: CliArgs | undefined): number {
   if (e instanceof UsageError) {
     const help = e.command ? `site-deploy ${e.command} --help` : 'site-deploy --help';
     out.err(`error: ${e.message}\nRun "${help}" for usage.\n`);
     return 2;
   }
+  const doc = failureDocument(e);
   if (e instanceof SiteDeployError && e.code === 'bad-input') {
     printProblems(e.problems, out, cwd, args);
     if (e.problems.length === 0) out.err(`error: ${e.message}\n`);
-    return 2;
+    if (e.evidence) out.err(`evidence: ${shownPath(cwd, e.evidence.path)}\n`);
+    return doc.exit_code;
   }
-  if (e instanceof SiteDeployError) {
-    out.err(`error: ${e.message}\n`);
-    return 1;
+  if (!doc.internal) {
+    out.err(`error: ${doc.message}\n`);
+    return doc.exit_code;
   }
-  if (e instanceof CredentialError) {
-    // Found locally (a policy STS would refuse): bad input; from STS or the issuer: a failed step.
-    out.err(`error: ${e.message}\n`);
-    return e.kind === 'bad-input' ? 2 : 1;
-  }
-  out.err(`internal error: ${errorMessage(e)}\n`);
+  out.err(`internal error: ${doc.message}\n`);
   if (args?.verbose && e instanceof Error && e.stack) out.err(`${e.stack}\n`);
   else out.err('(run again with --verbose for details)\n');
   return 1;

@@ -180,3 +180,51 @@ export function chainRecord(
     },
   };
 }
+
+/** What the record of a run refused for configuration errors is built from: no graph could be built. */
+export interface ConfigRefusalInput {
+  command: EvidenceCommand;
+  site: string;
+  environment: string;
+  run: EvidenceRun;
+  startedAt: number;
+  finishedAt: number;
+  /** The files read before the errors were found. */
+  config: ConfigDigest;
+  /** The errors; the record keeps where they are (file:line:column), never their text, which may quote a value. */
+  errors: readonly { file: string; line: number; column: number }[];
+}
+
+/** The record of a run that configuration errors stopped before anything ran (SPEC §8.1: every run leaves one). */
+export function configRefusalRecord(i: ConfigRefusalInput): EvidenceRecord {
+  const at = i.errors.slice(0, 20).map((e) => (e.file ? `${e.file}:${e.line}:${e.column}` : 'the arguments'));
+  const more = i.errors.length > at.length ? `, and ${i.errors.length - at.length} more` : '';
+  const n = i.errors.length;
+  return {
+    schema_version: 1,
+    command: i.command,
+    status: 'refused',
+    refusal: {
+      kind: 'config',
+      message: `${n} configuration error${n === 1 ? '' : 's'}${n ? `: ${at.join(', ')}${more}` : ''}`,
+    },
+    error: null,
+    site: i.site,
+    environment: i.environment,
+    lifecycle: null,
+    account: null,
+    region: null,
+    run: i.run,
+    started_at: new Date(i.startedAt).toISOString(),
+    finished_at: new Date(i.finishedAt).toISOString(),
+    config: i.config,
+    modules: [],
+    plan_digest: null,
+    policy: { decisions: [], exceptions: [] },
+    binding: null,
+    promotion: null,
+    break_glass: null,
+    isolation: null,
+    previous: null,
+  };
+}

@@ -17,8 +17,11 @@ export type { EvidenceStatus };
 
 /** Why a run was refused. */
 export interface Refusal {
-  /** `break-glass`: break-glass was asked for by an actor not allowed to. */
-  kind: 'lock' | 'binding' | 'promotion' | 'freeze' | 'break-glass' | 'policy' | 'isolation';
+  /**
+   * `break-glass`: break-glass was asked for by an actor not allowed to; `config`: the
+   * configuration has errors (the message names where), so nothing could run.
+   */
+  kind: 'lock' | 'binding' | 'promotion' | 'freeze' | 'break-glass' | 'policy' | 'isolation' | 'config';
   message: string;
 }
 
@@ -151,7 +154,8 @@ export interface EvidenceRecord {
   error: string | null;
   site: string;
   environment: string;
-  lifecycle: 'long-lived' | 'ephemeral';
+  /** Null when the configuration could not be read (a `config` refusal). */
+  lifecycle: 'long-lived' | 'ephemeral' | null;
   account: string | null;
   region: string | null;
   run: EvidenceRun;

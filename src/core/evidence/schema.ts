@@ -63,14 +63,16 @@ export const EVIDENCE_SCHEMA = {
       additionalProperties: false,
       required: ['kind', 'message'],
       properties: {
-        kind: { enum: ['lock', 'binding', 'promotion', 'freeze', 'break-glass', 'policy', 'isolation'] },
+        kind: {
+          enum: ['lock', 'binding', 'promotion', 'freeze', 'break-glass', 'policy', 'isolation', 'config'],
+        },
         message: { type: 'string' },
       },
     }),
     error: nullable({ type: 'string' }),
     site: { type: 'string', minLength: 1 },
     environment: { type: 'string', minLength: 1 },
-    lifecycle: { enum: ['long-lived', 'ephemeral'] },
+    lifecycle: { enum: ['long-lived', 'ephemeral', null] },
     account: nullable({ type: 'string', pattern: '^\\d{12}$' }),
     region: nullable({ type: 'string' }),
     run: {
