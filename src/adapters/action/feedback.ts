@@ -9,12 +9,15 @@ import {
 } from '../github/check-run.js';
 import { createGitHubClient, type GitHub } from '../github/client.js';
 import { upsertStickyComment } from '../github/pr-comment.js';
-import type { Redactor } from '../../core/redact.js';
+import { STRUCTURAL_FIELDS, type Redactor } from '../../core/redact.js';
 import type { ActionIo } from './io.js';
 import { readEvent } from './event.js';
 
 /** Keys of an Octokit request that are routing, not content (the token lives in `headers`). */
 const ROUTING = new Set(['method', 'url', 'baseUrl', 'headers', 'request', 'mediaType']);
+
+/** Fields of a request the action fills from values that cannot be secrets (a conclusion, a commit). */
+const REQUEST_FIELDS = { ...STRUCTURAL_FIELDS, head_sha: /^[0-9a-f]{40}$/ };
 
 /**
  * Runs every request body through the redaction: check-run text and annotations, comments, any
@@ -23,7 +26,8 @@ const ROUTING = new Set(['method', 'url', 'baseUrl', 'headers', 'request', 'medi
 export function redactRequests(gh: GitHub, redactor: Redactor): GitHub {
   gh.hook.before('request', (options) => {
     for (const k of Object.keys(options))
-      if (!ROUTING.has(k)) Reflect.set(options, k, redactor.value(Reflect.get(options, k)));
+      if (!ROUTING.has(k))
+        Reflect.set(options, k, redactor.document(Reflect.get(options, k), REQUEST_FIELDS));
   });
   return gh;
 }

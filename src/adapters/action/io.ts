@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import type { Redactor } from '../../core/redact.js';
+import { STRUCTURAL_FIELDS, type Redactor } from '../../core/redact.js';
 import { engineOutput, safeText } from '../run/engine-output.js';
 import type { LogSink } from '../run/group-log.js';
 
@@ -36,7 +36,9 @@ export function actionIo(redactor: Redactor): ActionIo {
     setOutput: (name, value) =>
       core.setOutput(
         name,
-        typeof value === 'string' ? redactor.text(value) : JSON.stringify(redactor.value(value)),
+        typeof value === 'string'
+          ? (redactor.document({ [name]: value }, STRUCTURAL_FIELDS)[name] ?? '')
+          : JSON.stringify(redactor.document(value, STRUCTURAL_FIELDS)),
       ),
     summary: async (markdown) => {
       if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(redactor.text(markdown), true).write();

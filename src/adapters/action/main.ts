@@ -173,6 +173,11 @@ async function publish(
   if (r.info) io.info(r.info);
   if (r.handoff !== undefined) handOff(io, s.site ?? '', s.environment ?? '', r.handoff);
   if (r.summary) await io.summary(r.summary);
+  // The comment's marker and binding header are built from config and digests, never from a
+  // secret: kept whole wherever they are written, so a secret equal to a fragment cannot break them.
+  if (r.comment) io.redactor.keep(r.comment.marker);
+  const header = reviewText(r.comment?.markdown);
+  if (header) io.redactor.keep(header);
   if (r.comment) await feedback?.comment(r.comment.marker, r.comment.markdown);
   if (r.check)
     await feedback?.complete(
@@ -180,7 +185,7 @@ async function publish(
       r.check.title,
       r.check.markdown,
       checkAnnotations(r.check.notes, s),
-      reviewText(r.comment?.markdown),
+      header,
     );
   for (const [name, value] of r.outputs) io.setOutput(name, value);
   return r.failure;

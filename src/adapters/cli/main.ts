@@ -6,7 +6,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { LogSink, Reporter } from '../../commands/ports.js';
 import { formatProblem, SiteDeployError, type Problem } from '../../core/errors.js';
-import { Redactor } from '../../core/redact.js';
+import { Redactor, STRUCTURAL_FIELDS } from '../../core/redact.js';
 import { failureDocument, type FailureDocument } from '../../core/result.js';
 import { progressLine } from '../../core/report/table.js';
 import { runnerSafeJson } from '../../core/workflow-commands.js';
@@ -50,7 +50,7 @@ function output(io: CliIo, redactor: Redactor): Out {
     redactor,
     text: (t) => io.out(safeText(t, redactor, runner)),
     err: (t) => io.err(safeText(t, redactor, runner)),
-    json: (doc) => io.out(`${runnerSafeJson(JSON.stringify(redactor.value(doc)))}\n`),
+    json: (doc) => io.out(`${runnerSafeJson(JSON.stringify(redactor.document(doc, STRUCTURAL_FIELDS)))}\n`),
     engine: engineOutput({ write: (t) => io.err(t), redactor, runner }),
   };
 }

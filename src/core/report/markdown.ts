@@ -416,7 +416,17 @@ function moduleNotes(m: ModuleReport): string[] {
  */
 function risksSection(report: RunReport): Part[] {
   const risks = report.modules.flatMap((m) => (m.summary?.risks ?? []).map((r) => ({ r, module: m.name })));
-  if (risks.length === 0) return ['#### Risks', '', 'None: nothing is destroyed or replaced.', ''];
+  if (risks.length === 0) {
+    const unplanned = report.modules.filter((m) => m.status === 'failed' || m.status === 'cancelled');
+    if (unplanned.length > 0)
+      return [
+        '#### Risks',
+        '',
+        `Unknown: the ${report.command} of ${unplanned.map((m) => md(m.name)).join(', ')} ${unplanned.length === 1 ? 'was' : 'were'} not completed (failed or cancelled), so what it would destroy or replace is not known.`,
+        '',
+      ];
+    return ['#### Risks', '', 'None: nothing is destroyed or replaced.', ''];
+  }
   const counts: string[] = [];
   for (const kind of ['high-risk-replace', 'high-risk-destroy', 'destructive'] as const) {
     const n = risks.filter((x) => x.r.kind === kind).length;
