@@ -87,3 +87,28 @@ describe('a command module writing an output its manifest does not declare', () 
     expect(`${r.stdout}${r.stderr}`).not.toContain(SECRET);
   }, 60_000);
 });
+
+describe('a dependency cycle', () => {
+  test('one error at its first module, naming each edge with where it is written and how to break it', async () => {
+    const repo = await writeSite({
+      settings: { ordering: 'dependencies' },
+      modules: [
+        { type: 'svc', name: 'api', upstream: '#{web.url}' },
+        { type: 'svc', name: 'web', depends_on: ['api'] },
+      ],
+      catalog: { svc: { engine: 'command', inputs: { upstream: { type: 'string' } }, outputs: ['url'] } },
+    });
+    const site = await readFile(join(repo.root, 'sites/s/site.yaml'), 'utf8');
+    const lineOf = (text: string) => site.split('\n').findIndex((l) => l.includes(text)) + 1;
+    const r = await runMain(['validate', ...where(repo)]);
+    expect(r.code).toBe(2);
+    const errors = r.stderr.split('\n').filter((l) => l.includes(': error: '));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('dependency cycle: api -> web -> api');
+    expect(errors[0]).toContain(
+      `"api" reads #{web.url} from "web" (sites/s/site.yaml:${lineOf('#{web.url}')})`,
+    );
+    expect(errors[0]).toContain(`"web" depends_on "api" (sites/s/site.yaml:${lineOf('- api')})`);
+    expect(errors[0]).toMatch(/remove one of these edges .* or drop `ordering: dependencies`/);
+  });
+});
