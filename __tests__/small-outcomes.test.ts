@@ -112,3 +112,40 @@ describe('a dependency cycle', () => {
     expect(errors[0]).toMatch(/remove one of these edges .* or drop `ordering: dependencies`/);
   });
 });
+
+describe('a module whose type the catalog lacks', () => {
+  test('one error, with a did-you-mean over the catalog folders, and no follow-on suggesting the typo', async () => {
+    // The first module has no name: it is named by its (mistyped) type, which the second one reads.
+    const repo = await writeSite({
+      modules: [{ type: 'aws-vpcc' }, { type: 'app', vpc: '#{aws-vpc.vpc_id}' }],
+      catalog: {
+        'aws-vpc': { engine: 'command', outputs: ['vpc_id'] },
+        app: { engine: 'command', inputs: { vpc: { type: 'string' } } },
+      },
+    });
+    const r = await runMain(['validate', ...where(repo)]);
+    expect(r.code).toBe(2);
+    const errors = r.stderr.split('\n').filter((l) => l.includes(': error: '));
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /site\.yaml:\d+:\d+: error: unknown module type "aws-vpcc": the catalog modules\/ has no folder "aws-vpcc" — did you mean "aws-vpc"\?$/,
+      ),
+    ]);
+  });
+
+  test('a reference to a module that does not exist at all still gets its own error', async () => {
+    const repo = await writeSite({
+      modules: [
+        { type: 'aws-vpc', name: 'net' },
+        { type: 'app', vpc: '#{nte.vpc_id}' },
+      ],
+      catalog: {
+        'aws-vpc': { engine: 'command', outputs: ['vpc_id'] },
+        app: { engine: 'command', inputs: { vpc: { type: 'string' } } },
+      },
+    });
+    const r = await runMain(['validate', ...where(repo)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown module "nte" in #{nte.vpc_id} — did you mean "net"?');
+  });
+});
