@@ -3,7 +3,7 @@
 // messages after a missing catalog type or environment, and a cycle's fix hint.
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runMain } from './helpers/cli-in-process.js';
 import { cleanupSites, writeSite, type SiteRepo } from './helpers/site.js';
@@ -147,5 +147,22 @@ describe('a module whose type the catalog lacks', () => {
     const r = await runMain(['validate', ...where(repo)]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown module "nte" in #{nte.vpc_id} — did you mean "net"?');
+  });
+});
+
+describe('a renamed environment file', () => {
+  test('the missing file the site lists gets a did-you-mean over the files beside it', async () => {
+    const repo = await writeSite({
+      env: 'staging',
+      modules: [{ type: 'a' }],
+      catalog: { a: { engine: 'command' } },
+    });
+    const envs = join(repo.root, 'sites/s/environments');
+    await rename(join(envs, 'staging.yaml'), join(envs, 'stage.yaml'));
+    const r = await runMain(['validate', ...where(repo)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'error: environment file sites/s/environments/staging.yaml does not exist — did you mean "sites/s/environments/stage.yaml"?',
+    );
   });
 });
