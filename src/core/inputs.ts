@@ -20,7 +20,7 @@ import {
   type PathError,
   type ResolveScope,
 } from './placeholders/resolve.js';
-import { didYouMean } from './suggest.js';
+import { closest, didYouMean } from './suggest.js';
 
 /** An output value and whether Terraform (or the manifest's `sensitive_outputs`) marks it sensitive. */
 export interface OutputValue {
@@ -90,6 +90,17 @@ export function outputProblem(
 ): string | undefined {
   const up = site.modules.find((m) => m.name === module);
   if (!up) {
+    // A module named by a type the catalog lacks is reported there, with the catalog's folders to
+    // choose from; suggesting its (wrong) name here would tell the user to rename the reference to
+    // the typo. Fixing the type fixes the name.
+    const mistyped = site.modules.filter((m) => ws.manifests.has(m.type) && !ws.manifests.get(m.type));
+    if (
+      closest(
+        module,
+        mistyped.map((m) => m.name),
+      ).length > 0
+    )
+      return undefined;
     return `unknown module "${module}" in #{${module}.${output}}${
       didYouMean(
         module,

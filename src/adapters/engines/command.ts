@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { childEnv, runProcess, type ProcessResult } from './process.js';
 import type { ChangeCounts, Engine, EngineStepRequest, EngineStepResult } from './types.js';
 import { mkdir, rm } from 'node:fs/promises';
+import { didYouMean } from '../../core/suggest.js';
 import {
   assertAbsolute,
   copyModule,
@@ -82,12 +83,30 @@ export function parseChanges(doc: unknown): ChangeCounts {
   return { add: n('add'), change: n('change'), destroy: n('destroy') };
 }
 
-/** Validates a SITE_DEPLOY_OUTPUTS document: a JSON object of output name to value (none sensitive). */
-export function parseCommandOutputs(doc: unknown): Outputs {
+/**
+ * Validates a SITE_DEPLOY_OUTPUTS document: a JSON object of output name to value (none
+ * sensitive), each one of the manifest's `outputs:` when it declares them — an undeclared output
+ * could never be read by a `#{module.output}` placeholder that validate accepted, and a typo in
+ * either place would otherwise pass silently.
+ */
+export function parseCommandOutputs(
+  doc: unknown,
+  declared?: EngineStepRequest['declaredOutputs'],
+  what = 'SITE_DEPLOY_OUTPUTS',
+): Outputs {
   if (!doc || typeof doc !== 'object' || Array.isArray(doc))
     throw new StepFailed('SITE_DEPLOY_OUTPUTS must hold a JSON object of outputs');
   const outputs: Outputs = {};
   for (const [k, value] of Object.entries(doc)) outputs[k] = { value, sensitive: false };
+  const extra = declared ? Object.keys(outputs).filter((k) => !declared.names.includes(k)) : [];
+  if (declared && extra.length > 0) {
+    const list = declared.names.join(', ') || '(none)';
+    const each = extra.map((k) => `"${k}"${didYouMean(k, declared.names)}`).join('; ');
+    throw new StepFailed(
+      `${what}: the script wrote ${extra.length === 1 ? 'an output' : 'outputs'} its manifest does not declare: ${each} — ` +
+        `${declared.at}: outputs: [${list}]; add ${extra.length === 1 ? 'it' : 'them'} to outputs: or stop writing ${extra.length === 1 ? 'it' : 'them'}`,
+    );
+  }
   return outputs;
 }
 
@@ -191,7 +210,9 @@ async function planScript(
     progress.hasChanges = c.add + c.change + c.destroy > 0;
   }
   const planOutputsDoc = await readOptionalJson(stepFile(req, 'planOutputs'), 'SITE_DEPLOY_OUTPUTS (plan)');
-  return planOutputsDoc === undefined ? {} : parseCommandOutputs(planOutputsDoc);
+  return planOutputsDoc === undefined
+    ? {}
+    : parseCommandOutputs(planOutputsDoc, req.declaredOutputs, 'SITE_DEPLOY_OUTPUTS (plan)');
 }
 
 /**
@@ -224,7 +245,14 @@ export class CommandEngine implements Engine {
       if (refused !== undefined) return done({ status: 'failed', hasChanges, changes, error: refused });
       await runScript(req, applyExe, 'apply', stepFile(req, 'outputs'), stepFile(req, 'applyChanges'), cwd);
       const outputsDoc = await readOptionalJson(stepFile(req, 'outputs'), 'SITE_DEPLOY_OUTPUTS (apply)');
-      const outputs = outputsDoc === undefined ? planOutputs : parseCommandOutputs(outputsDoc);
+      const outputs =
+        outputsDoc === undefined
+          ? planOutputs
+          : parseCommandOutputs(
+              outputsDoc,
+              req.declaredOutputs,
+              'SITE_DEPLOY_OUTPUTS (apply; it was applied)',
+            );
       return done({ status: 'succeeded', hasChanges, changes, outputs });
     } catch (e) {
       const { hasChanges, changes } = progress;

@@ -44,6 +44,12 @@ export interface EngineStepRequest {
   binary: string;
   /** Absolute catalog folder of the module type (copied, never modified). */
   moduleDir: string;
+  /**
+   * Command engine: the outputs the manifest's `outputs:` declares, and where (`file:line`); an
+   * output the scripts write beyond them fails the step. Absent: the manifest has no `outputs:`
+   * list, and any output is accepted.
+   */
+  declaredOutputs?: { names: readonly string[]; at: string };
   /** The repository root: symlinks in the module folder may not lead outside it. */
   root?: string;
   /** Absolute folder for this step; the engine empties and recreates it. */

@@ -12,7 +12,7 @@ import { sensitivePlanValues } from '../../core/plan/sensitive.js';
 import type { Redactor } from '../../core/redact.js';
 import type { OutputValue, RunPorts, StepReport, StepRequest } from '../../core/run/runner.js';
 import { engineFor, TerraformEngine, type Warmed } from '../engines/index.js';
-import type { EngineStepResult } from '../engines/types.js';
+import type { EngineStepRequest, EngineStepResult } from '../engines/types.js';
 import type { GroupedLog, ModuleLog } from './group-log.js';
 import { serveStepCredentials, type SessionSettings, type StepCredentials } from './sessions.js';
 import { backendFor, moduleStateOutputs } from './state.js';
@@ -106,6 +106,13 @@ function manifestOutputsProblem(ws: Workspace, manifest: Manifest, plan: unknown
       });
     })
     .join('\n');
+}
+
+/** A command module's declared outputs and the `file:line` of its manifest's `outputs:`. */
+function declaredOutputs(ws: Workspace, manifest: Manifest): Pick<EngineStepRequest, 'declaredOutputs'> {
+  if (manifest.engine !== 'command' || !manifest.outputs) return {};
+  const line = ws.files.get(manifest.file)?.locate(['outputs'], true).line ?? 1;
+  return { declaredOutputs: { names: manifest.outputs, at: `${manifest.file}:${line}` } };
 }
 
 /** Engine-backed ports for the runner: one work folder per step, grouped logs, plan summaries. */
@@ -316,6 +323,7 @@ class EngineSteps {
     return engine.run({
       mode,
       ...stepFolder(this.settings, this.graph, node, manifest),
+      ...declaredOutputs(this.ws, manifest),
       ...(warmup ? { warmup } : {}),
       ...(sandbox ? { sandbox } : {}),
       inputs,

@@ -341,6 +341,16 @@ class Loader {
     };
   }
 
+  /** ` — did you mean "<path>"?` over the YAML files beside a missing one (a renamed file), or ''. */
+  private nearbyFile(file: string): string {
+    const folder = posix.dirname(file);
+    const yamls = (this.reader.list(folder) ?? []).filter((e) => !e.dir && /\.ya?ml$/.test(e.name));
+    return didYouMean(
+      posix.basename(file),
+      yamls.map((e) => e.name),
+    ).replace(/"([^"]+)"/g, (_m, n: string) => `"${posix.join(folder, n)}"`);
+  }
+
   private checkEnvironmentNames(site: Site, yaml: YamlFile): void {
     const envs = [...site.environments.keys()];
     const check = (names: string[] | undefined, path: YamlPath, what: string): void => {
@@ -586,7 +596,7 @@ class Loader {
       }
       const read = this.readFile(file, 'environment.schema.json', {
         pos,
-        message: `environment file ${file} does not exist`,
+        message: `environment file ${file} does not exist${this.nearbyFile(file)}`,
       });
       if (!read) continue;
       const { yaml, doc: raw } = read;

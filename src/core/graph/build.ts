@@ -53,6 +53,32 @@ interface EdgeContext {
   problems: Problems;
   /** Set when an edge breaks the strictly-lower-weight rule. */
   sideways: boolean;
+  /** Where each edge `module->upstream` was first written, for a cycle's fix hint. */
+  edges: Map<string, { what: string; at: () => SourcePos }>;
+}
+
+/** Records where an edge comes from (its first placeholder or `depends_on` entry). */
+function noteEdge(cx: EdgeContext, m: string, up: string, what: string, at: () => SourcePos): void {
+  const key = `${m}->${up}`;
+  if (!cx.edges.has(key)) cx.edges.set(key, { what, at });
+}
+
+/**
+ * How to break a cycle: each of its edges with the placeholder or `depends_on` it comes from and
+ * where, and what to do about one of them.
+ */
+function cycleHint(cx: EdgeContext, cycle: string[]): string {
+  const lines: string[] = [];
+  for (let i = 0; i + 1 < cycle.length; i++) {
+    const edge = cx.edges.get(`${cycle[i]}->${cycle[i + 1]}`);
+    if (!edge) continue;
+    const p = edge.at();
+    lines.push(`"${cycle[i]}" ${edge.what} "${cycle[i + 1]}" (${p.file}:${p.line})`);
+  }
+  return (
+    (lines.length ? `: ${lines.join('; ')}` : '') +
+    ' — remove one of these edges (the placeholder or the depends_on entry), or drop `ordering: dependencies` and give the modules weights that order them'
+  );
 }
 
 /** Checks one edge against the strictly-lower-weight rule of `ordering: weights`. */
@@ -90,6 +116,7 @@ function placeholderEdges(cx: EdgeContext, m: ModuleEntry, deps: Set<string>): v
       const up = cx.byName.get(ref.ref.module);
       if (!up) continue;
       deps.add(up.name);
+      noteEdge(cx, m.name, up.name, `reads ${ref.source} from`, at);
       checkWeight(cx, m, up, at, `reads ${ref.source} from`);
     }
     reportPathErrors(ws, input.origin, errors, problems);
@@ -117,6 +144,7 @@ function dependsOnEdges(cx: EdgeContext, m: ModuleEntry, deps: Set<string>): voi
     }
     if (!deploysTo(up, cx.envName)) continue; // nothing to wait for where the upstream is not deployed
     deps.add(up.name);
+    noteEdge(cx, m.name, up.name, 'depends_on', at);
     checkWeight(cx, m, up, at, 'depends_on');
   }
 }
@@ -139,7 +167,7 @@ function graphWaves(cx: EdgeContext, nodes: GraphNode[]): GraphNode[][] {
       const first = cycle[0] === undefined ? undefined : cx.byName.get(cycle[0]);
       cx.problems.error(
         first ? pos(cx.ws, first.origin.file, first.origin.path) : { file: site.file, line: 1, column: 1 },
-        `dependency cycle: ${cycle.join(' -> ')}`,
+        `dependency cycle: ${cycle.join(' -> ')}${cycleHint(cx, cycle)}`,
       );
       return [];
     }
@@ -175,7 +203,7 @@ export function buildGraph(
 
   const byName = new Map<string, ModuleEntry>();
   for (const m of site.modules) if (!byName.has(m.name)) byName.set(m.name, m);
-  const cx: EdgeContext = { ws, site, envName, byName, problems, sideways: false };
+  const cx: EdgeContext = { ws, site, envName, byName, problems, sideways: false, edges: new Map() };
   const graph: SiteGraph = { site, environment, credentials, variables, nodes: [], waves: [] };
   // A duplicate name is reported by the loader; the graph keeps the first module of that name.
   const drafts = [...byName.values()]
