@@ -145,6 +145,37 @@ describe('--changed-from: only what a change affects', () => {
     expect(await changed(name.replace(/\W+/g, '-'), change)).toEqual(expected);
   });
 
+  test('on a developer machine an uncommitted edit counts (and an untracked file); in CI only commits do', async () => {
+    git(root, 'checkout', '-q', '-B', 'uncommitted', base);
+    await put(
+      'sites/s2/environments/dev.yaml',
+      stringify({ environment: 'dev', lifecycle: 'ephemeral', variables: { domain: 'e.example.com' } }),
+    );
+    await put('sites/s1/environments/prod-notes.yaml', '# not an environment file the site lists\n');
+    const ci = process.env.CI;
+    const actions = process.env.GITHUB_ACTIONS;
+    const entries = async (): Promise<string[]> => {
+      const r = await cli(['matrix', '--root', root, '--changed-from', 'main', '--json'], root);
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.stdout) as MatrixDocument).include.map((e) => `${e.site}/${e.environment}`);
+    };
+    try {
+      delete process.env.CI;
+      delete process.env.GITHUB_ACTIONS;
+      // The edited environment file, and (untracked) a file in s1's environments folder.
+      expect(await entries()).toEqual(['s1/dev', 's1/prod', 's2/dev']);
+      process.env.CI = 'true';
+      expect(await entries()).toEqual([]);
+    } finally {
+      if (ci === undefined) delete process.env.CI;
+      else process.env.CI = ci;
+      if (actions === undefined) delete process.env.GITHUB_ACTIONS;
+      else process.env.GITHUB_ACTIONS = actions;
+      git(root, 'checkout', '-q', '-f', base);
+      git(root, 'clean', '-qfd');
+    }
+  });
+
   test('an unknown ref is exit 2 naming it', async () => {
     git(root, 'checkout', '-q', 'main');
     const r = await cli(['matrix', '--root', root, '--changed-from', 'no-such-branch'], root);
@@ -180,7 +211,7 @@ describe('limits', () => {
     const big = await writeRepo(desc);
     const r = await cli(['matrix', '--root', big, '--json'], big);
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, status: 'invalid', exit_code: 2 });
     expect(r.stderr).toMatch(
       /^error: the matrix has 260 site × environment entries; GitHub runs at most 256 jobs of one matrix\. Split it:/,
     );

@@ -39,16 +39,33 @@ export function mergeBase(root: string, ref: string): string {
   }
 }
 
-/** Files changed between `base` and HEAD, paths relative to the repository root ('/' separated). */
-export function changedFiles(root: string, base: string): ChangedFile[] {
+/**
+ * Files changed between `base` and HEAD — or, with `workingTree`, between `base` and the files as
+ * they are on disk (commits, staged and unstaged edits, and untracked files git does not ignore) —
+ * paths relative to the root ('/' separated).
+ */
+export function changedFiles(root: string, base: string, workingTree = false): ChangedFile[] {
   // Relative to the repository's top level; the root may be a folder inside it.
   const prefix = git(root, ['rev-parse', '--show-prefix']).trim();
-  const out = git(root, ['diff', '--name-status', '-z', '--no-renames', base, 'HEAD']);
-  const parts = out.split('\0').filter((p) => p !== '');
+  const diff = ['diff', '--name-status', '-z', '--no-renames', base, ...(workingTree ? [] : ['HEAD'])];
+  const parts = git(root, diff)
+    .split('\0')
+    .filter((p) => p !== '');
+  const named: { code: string; path: string }[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2)
+    named.push({ code: parts[i] as string, path: parts[i + 1] as string });
+  if (workingTree)
+    for (const path of git(root, [
+      'ls-files',
+      '--others',
+      '--exclude-standard',
+      '-z',
+      '--full-name',
+      '.',
+    ]).split('\0'))
+      if (path !== '') named.push({ code: 'A', path });
   const files: ChangedFile[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const code = parts[i] as string;
-    const path = parts[i + 1] as string;
+  for (const { code, path } of named) {
     if (prefix && !path.startsWith(prefix)) continue;
     const rel = prefix ? path.slice(prefix.length) : path;
     files.push({
@@ -68,8 +85,17 @@ export function fileAt(root: string, commit: string, path: string): string | und
   }
 }
 
-/** The change set from `git merge-base REF HEAD` to HEAD, for `matrix --changed-from REF`. */
+/** The change set from `git merge-base REF HEAD` to HEAD, for `matrix --changed-from REF` in a workflow run. */
 export function gitChanges(root: string, ref: string): ChangeSet {
   const base = mergeBase(root, ref);
   return { files: changedFiles(root, base), before: (p) => fileAt(root, base, p) };
+}
+
+/**
+ * The change set on a developer's machine: from `git merge-base REF HEAD` to the files as they
+ * are, so an edit not yet committed counts — the matrix then says what the commit would deploy.
+ */
+export function workingTreeChanges(root: string, ref: string): ChangeSet {
+  const base = mergeBase(root, ref);
+  return { files: changedFiles(root, base, true), before: (p) => fileAt(root, base, p) };
 }

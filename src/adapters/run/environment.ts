@@ -12,7 +12,7 @@ import type { Redactor } from '../../core/redact.js';
 import { localEvidence } from '../evidence/port.js';
 import { localDeployments } from '../evidence/previous-applies.js';
 import { fsReader } from '../fs-reader.js';
-import { gitChanges } from '../git.js';
+import { gitChanges, workingTreeChanges } from '../git.js';
 import { runContext } from '../run-context.js';
 import { guardRun } from '../run-guard.js';
 
@@ -73,7 +73,8 @@ export function localEnvironment(o: LocalOptions): RunEnvironment {
     reporter: o.reporter,
     planFile: o.planFile,
     handoffs: o.handoffs,
-    changes: gitChanges,
+    // In CI only commits count; on a developer's machine, uncommitted edits too.
+    changes: onCi(process.env) ? gitChanges : workingTreeChanges,
   };
   const uses = o.command.uses;
   if (uses === 'lock' || uses === 'state')
@@ -91,4 +92,9 @@ export function localEnvironment(o: LocalOptions): RunEnvironment {
     },
     dispose: () => guard.dispose(),
   };
+}
+
+/** Whether this runs on a CI machine (GitHub Actions or any CI that sets CI), not a developer's. */
+function onCi(env: NodeJS.ProcessEnv): boolean {
+  return env.GITHUB_ACTIONS === 'true' || (env.CI !== undefined && env.CI !== '' && env.CI !== 'false');
 }
