@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { runBundledAction } from './helpers/action-runner.js';
 import { baseRepo, cleanupRepos, ensureBundle, writeRepo } from './helpers/repo.js';
 
@@ -53,3 +53,29 @@ test('a bad input value fails the step with a readable message, not a stack trac
   );
   expect(run.stdout).not.toMatch(/\n\s+at /);
 });
+
+test.each([
+  ['config-root', '../../..'],
+  ['config-root', '..'],
+  ['catalog', '/etc'],
+])(
+  'input %s: %s outside the workspace is bad input: refused before anything is read, no outside folder named',
+  async (name, value) => {
+    const root = await writeRepo(baseRepo(), {});
+    // A folder beside the workspace, which a listing of `..` would name.
+    const outside = join(root, '..', `sd-outside-${process.pid}-${Date.now()}`);
+    mkdirSync(outside);
+    try {
+      const run = await runAction(root, { command: 'validate', [name]: value });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(
+        `::error::input "${name}" must be a folder inside the workspace, not "${value}"`,
+      );
+      expect(run.output).toMatch(/status<<ghadelimiter_[\w-]+\nfailed\n/);
+      expect(run.stdout).not.toContain(basename(outside));
+      expect(run.stdout).not.toMatch(/passwd|\n\s+at /);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  },
+);

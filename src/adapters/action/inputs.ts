@@ -3,6 +3,7 @@ import { parseDuration } from '../../core/duration.js';
 import { InputError } from '../../core/errors.js';
 import type { Command } from '../../commands/descriptor.js';
 import { COMMAND_LIST } from '../../commands/index.js';
+import { staysInsideRoot } from '../paths.js';
 import type { ActionIo } from './io.js';
 
 /**
@@ -87,6 +88,16 @@ function badInput(message: string): InputError {
   return new InputError([{ file: 'action.yml', line: 0, column: 0, message, severity: 'error' }], message);
 }
 
+/** config-root and catalog stay inside the workspace, by the rule the CLI applies to --root. */
+function confine(s: ActionSettings): void {
+  for (const [name, value] of [
+    ['config-root', s.configRoot],
+    ['catalog', s.catalog],
+  ] as const)
+    if (!staysInsideRoot(value))
+      throw badInput(`input "${name}" must be a folder inside the workspace, not "${value}"`);
+}
+
 /** Reads the action's inputs. Defaults mirror action.yml, because the runner, not the toolkit, applies those. */
 export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env): ActionSettings {
   // The token is a secret before anything else is read or written.
@@ -132,6 +143,7 @@ export function readSettings(io: ActionIo, env: NodeJS.ProcessEnv = process.env)
     publish: 'github',
     handoff: input('handoff') || undefined,
   };
+  confine(settings);
   const lockMs = parseDuration(settings.lockTimeout);
   if (lockMs === undefined)
     throw badInput(

@@ -6,6 +6,7 @@ import { COMMON_FLAGS, FLAGS, type Flag, type Options } from '../../commands/opt
 import { parseDuration } from '../../core/duration.js';
 import { InputError } from '../../core/errors.js';
 import { didYouMean } from '../../core/suggest.js';
+import { staysInsideRoot } from '../paths.js';
 
 /** The CLI's commands (SPEC §9), in the order the help lists them. */
 export const COMMANDS: string[] = COMMAND_LIST.map((c) => c.name);
@@ -159,8 +160,7 @@ class FlagReader {
 
   /** A folder inside --root. */
   inside(f: 'config-root' | 'catalog', p: string): void {
-    if (p.startsWith('/') || p.split('/').includes('..'))
-      this.fail(`--${f} must be a path inside --root, not "${p}"`);
+    if (!staysInsideRoot(p)) this.fail(`--${f} must be a path inside --root, not "${p}"`);
   }
 }
 
