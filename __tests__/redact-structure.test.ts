@@ -115,6 +115,6 @@ describe('the risks of a failed plan', () => {
       modules: [{ name: 'app', weight: 10, status: 'failed', error: 'boom' }],
     });
     expect(md).not.toContain('None: nothing is destroyed or replaced');
-    expect(md).toContain('Unknown: the plan of app was not completed');
+    expect(md).toContain('Unknown: the plan of app did not complete');
   });
 });

@@ -339,7 +339,7 @@ const privilegeSeparation: Check = (f) => {
 const pinnedBySha: Check = (f) => {
   const out: string[] = [];
   const pins = new Map<string, Set<string>>();
-  for (const w of offered(f))
+  for (const w of [...offered(f), ...f.others])
     w.text.split('\n').forEach((line, i) => {
       const m = USES_LINE.exec(line);
       if (!m || line.trimStart().startsWith('#')) return;
@@ -441,7 +441,10 @@ const templateTriggers: Check = (f) => {
           out.push(`${w.path}: ${t} has ${key} (a filtered-out required check never reports)`);
     const push = on.push;
     const branches = isDict(push) && Array.isArray(push.branches) ? push.branches : [];
-    if (!branches.includes('$default-branch')) out.push(`${w.path}: push does not name $default-branch`);
+    // Copied into a repository, `$default-branch` matches no branch: the branch is written out.
+    if (branches.length === 0 || branches.some((b) => typeof b !== 'string' || b.includes('$')))
+      out.push(`${w.path}: push must name the default branch literally (found ${JSON.stringify(branches)})`);
+    else if (!branches.includes('main')) out.push(`${w.path}: push does not name main, the default branch`);
     for (const [id, job] of jobsOf(w))
       if (!OWN_WORKFLOW.test(job.uses ?? ''))
         out.push(`${w.path}: job ${id} does not call a site-deploy workflow`);
@@ -462,6 +465,35 @@ const environmentOnApplyOnly: Check = (f) => {
   return out;
 };
 
+const planConcurrency: Check = (f) => {
+  const c = f.plan.doc.concurrency;
+  const group = isDict(c) ? String(c.group ?? '') : '';
+  if (!isDict(c) || c['cancel-in-progress'] !== true || !group.includes('github.event.pull_request.number'))
+    return [
+      `${f.plan.path}: plans of one pull request are not serialized newest-wins (${JSON.stringify(c)})`,
+    ];
+  return [];
+};
+
+const engineInputs: Check = (f) => {
+  const out: string[] = [];
+  for (const w of [f.plan, f.deploy])
+    for (const [id, job] of jobsOf(w))
+      for (const step of stepsOf(job)) {
+        const w2 = isDict(step.with) ? step.with : {};
+        if (!['plan', 'apply'].includes(String(w2.command ?? ''))) continue;
+        const wanted: [string, string][] = [
+          ['terraform-binary', '${{ inputs.terraform-binary }}'],
+          ['lock-timeout', '${{ inputs.lock-timeout }}'],
+          ['max-parallel', '${{ inputs.max-parallel-steps }}'],
+        ];
+        for (const [input, want] of wanted)
+          if (w2[input] !== want)
+            out.push(`${w.path}: job ${id} passes ${input}: ${String(w2[input])}, want ${want}`);
+      }
+  return out;
+};
+
 const applyConcurrency: Check = (f) => {
   const out: string[] = [];
   const want = {
@@ -470,7 +502,8 @@ const applyConcurrency: Check = (f) => {
   };
   for (const w of offered(f)) {
     const top = w.doc.concurrency;
-    if (isDict(top) && top['cancel-in-progress'] !== false)
+    // Only plans may be cancelled (newest wins); an apply never is.
+    if (isDict(top) && top['cancel-in-progress'] !== false && w !== f.plan)
       out.push(`${w.path}: workflow-level concurrency may cancel a running job`);
     for (const [id, job] of jobsOf(w)) {
       const c = job.concurrency;
@@ -803,7 +836,7 @@ const CHECKS: { name: string; check: Check; breakIt: Mutation }[] = [
     breakIt: (f) => void (onOf(firstTemplate(f)).pull_request_target = null),
   },
   {
-    name: 'templates: pull_request, merge_group, push to $default-branch, dispatch; no paths filters',
+    name: 'templates: pull_request, merge_group, push to the default branch written out, dispatch; no paths filters',
     check: templateTriggers,
     breakIt: (f) => void (onOf(firstTemplate(f)).pull_request = { paths: ['sites/**'] }),
   },
@@ -811,6 +844,21 @@ const CHECKS: { name: string; check: Check; breakIt: Mutation }[] = [
     name: 'environment on apply jobs only',
     check: environmentOnApplyOnly,
     breakIt: (f) => void (job(f.plan, 'plan').environment = '${{ matrix.environment }}'),
+  },
+  {
+    name: 'plans of one pull request serialized, newest wins',
+    check: planConcurrency,
+    breakIt: (f) => void delete f.plan.doc.concurrency,
+  },
+  {
+    name: 'terraform-binary, lock-timeout and max-parallel-steps reach every plan and apply',
+    check: engineInputs,
+    breakIt: (f) => {
+      const step = stepsOf(job(f.deploy, 'stage-2')).find(
+        (x) => isDict(x.with) && x.with.command === 'apply',
+      );
+      if (step && isDict(step.with)) delete step.with['lock-timeout'];
+    },
   },
   {
     name: 'apply jobs: one at a time per site × environment, never cancelled in progress',

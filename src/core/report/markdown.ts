@@ -422,7 +422,7 @@ function risksSection(report: RunReport): Part[] {
       return [
         '#### Risks',
         '',
-        `Unknown: the ${report.command} of ${unplanned.map((m) => md(m.name)).join(', ')} ${unplanned.length === 1 ? 'was' : 'were'} not completed (failed or cancelled), so what it would destroy or replace is not known.`,
+        `Unknown: the ${report.command} of ${unplanned.map((m) => md(m.name)).join(', ')} did not complete (failed or cancelled), so what ${unplanned.length === 1 ? 'it' : 'they'} would destroy or replace is not known.`,
         '',
       ];
     return ['#### Risks', '', 'None: nothing is destroyed or replaced.', ''];
