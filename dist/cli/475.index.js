@@ -61,6 +61,173 @@ var external_node_os_ = __webpack_require__(48161);
 var external_node_path_ = __webpack_require__(76760);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(73024);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(77598);
+;// CONCATENATED MODULE: ./src/adapters/engines/workdir.ts
+
+
+
+
+/** Throws (a programming error, not a step failure) unless `path` is absolute. */
+function assertAbsolute(name, path) {
+    if (!(0,external_node_path_.isAbsolute)(path))
+        throw new Error(`${name} must be an absolute path, got '${path}'`);
+}
+/** Whether `child` is `parent` or lies inside it. */
+function isInside(parent, child) {
+    const rel = (0,external_node_path_.relative)((0,external_node_path_.resolve)(parent), (0,external_node_path_.resolve)(child));
+    return rel === '' || (!rel.startsWith('..') && !(0,external_node_path_.isAbsolute)(rel));
+}
+/** Marks a folder as a step's work folder, so re-running the step may empty it. */
+const WORKDIR_MARKER = '.site-deploy-workdir';
+/**
+ * Empties and recreates a step's work folder (owner-only: it will hold inputs and plans).
+ * A non-empty folder without the marker is refused rather than deleted: a wrong path must
+ * not wipe someone's checkout.
+ */
+async function freshWorkDir(workDir) {
+    const entries = await (0,promises_.readdir)(workDir).catch(() => undefined);
+    if (entries?.length && !entries.includes(WORKDIR_MARKER)) {
+        throw new Error(`refusing to empty ${workDir}: it is not empty and was not made by site-deploy`);
+    }
+    await (0,promises_.rm)(workDir, { recursive: true, force: true });
+    await (0,promises_.mkdir)(workDir, { recursive: true, mode: 0o700 });
+    await (0,promises_.writeFile)((0,external_node_path_.join)(workDir, WORKDIR_MARKER), '');
+}
+/** Whether a catalog file stays behind when the folder is copied: local Terraform data and state. */
+function skipInCopy(path) {
+    const name = (0,external_node_path_.basename)(path);
+    return name === '.terraform' || name.includes('.tfstate');
+}
+/** Copies one folder as copyModule does (no `.terraform`, no state; links only inside `root`). */
+async function copyFolder(from, to, root) {
+    await (0,promises_.cp)(from, to, {
+        recursive: true,
+        dereference: true,
+        filter: async (src) => {
+            if (src === from)
+                return true;
+            if (skipInCopy(src))
+                return false;
+            if (root !== undefined && (await (0,promises_.lstat)(src)).isSymbolicLink()) {
+                const target = await (0,promises_.realpath)(src).catch(() => undefined);
+                if (target === undefined || !isInside(root, target))
+                    throw new Error(`${src} is a symlink that resolves outside the repository: refusing to copy it`);
+            }
+            return true;
+        },
+    });
+}
+/**
+ * Copies a catalog module folder into a fresh work folder, without `.terraform` and any
+ * `*.tfstate*` (a stray local state must never be planned against). Symlinks are copied as
+ * the files they point to, so a link into a shared folder still works in the copy — but only
+ * links that stay inside `containedIn` (the repository): one leading outside fails the copy,
+ * naming it, before anything outside is read.
+ */
+async function copyModule(moduleDir, workDir, containedIn) {
+    if (isInside(moduleDir, workDir) || isInside(workDir, moduleDir)) {
+        throw new Error(`work folder '${workDir}' and module folder '${moduleDir}' must not contain each other`);
+    }
+    await freshWorkDir(workDir);
+    const root = containedIn === undefined ? undefined : await (0,promises_.realpath)(containedIn);
+    await copyFolder(moduleDir, workDir, root);
+}
+/** `source = "../shared"` and `"./sub"`: the local module paths a folder's Terraform files call. */
+async function localModuleSources(dir) {
+    const found = new Set();
+    const files = (await (0,promises_.readdir)(dir).catch(() => [])).filter((f) => /\.tf(\.json)?$/.test(f));
+    for (const f of files) {
+        const text = await (0,promises_.readFile)((0,external_node_path_.join)(dir, f), 'utf8').catch(() => '');
+        for (const m of text.matchAll(/"?source"?\s*[=:]\s*"(\.{1,2}\/[^"]*)"/g))
+            found.add(m[1]);
+    }
+    return [...found].sort();
+}
+/**
+ * Copies a catalog module into a fresh work folder keeping the repository's layout, so local
+ * module sources (`source = "../shared"`) resolve in the copy as they do in the catalog: the
+ * module lands at `<workDir>/tree/<its path in the repository>`, and every folder its Terraform
+ * (transitively) calls by a local path beside it. Returns the folder Terraform runs in. A local
+ * source outside the repository is refused.
+ */
+async function copyModuleTree(moduleDir, workDir, root) {
+    const realRoot = await (0,promises_.realpath)(root);
+    const mirror = (dir) => (0,external_node_path_.join)(workDir, 'tree', (0,external_node_path_.relative)(root, dir));
+    await freshWorkDir(workDir);
+    const copied = new Set();
+    const queue = [(0,external_node_path_.resolve)(moduleDir)];
+    while (queue.length > 0) {
+        const dir = queue.shift();
+        if (copied.has(dir))
+            continue;
+        copied.add(dir);
+        if (!isInside(root, dir) || !isInside(realRoot, await (0,promises_.realpath)(dir).catch(() => dir)))
+            throw new Error(`${dir} is a local module source outside the repository: refusing to copy it`);
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(mirror(dir)), { recursive: true, mode: 0o700 });
+        await copyFolder(dir, mirror(dir), realRoot);
+        for (const src of await localModuleSources(dir)) {
+            const next = (0,external_node_path_.resolve)(dir, src);
+            // A subfolder is already in the copy; only folders beside or above need their own.
+            if (!isInside(dir, next))
+                queue.push(next);
+        }
+    }
+    return mirror((0,external_node_path_.resolve)(moduleDir));
+}
+/** The files a step writes its inputs to as it starts (command steps, Terraform); a warm-up writes neither. */
+const STARTED_FILES = new Set(['inputs.json', 'site-deploy.auto.tfvars.json']);
+/**
+ * The module steps a run had started, from its work folder: each module's folder (`<run>/<module>`,
+ * beside its `.home` and `.state`) where the step wrote its inputs — a folder only warmed up
+ * (copied, initialised ahead) is not one. Sorted; none when the folder cannot be read.
+ */
+async function startedSteps(runFolder) {
+    const wroteInputs = async (dir, depth) => {
+        const entries = await (0,promises_.readdir)(dir, { withFileTypes: true }).catch(() => []);
+        for (const e of entries)
+            if (e.isFile() && STARTED_FILES.has(e.name))
+                return true;
+        if (depth === 0)
+            return false;
+        for (const e of entries)
+            if (e.isDirectory() && e.name !== '.terraform' && (await wroteInputs((0,external_node_path_.join)(dir, e.name), depth - 1)))
+                return true;
+        return false;
+    };
+    const steps = [];
+    for (const e of await (0,promises_.readdir)(runFolder, { withFileTypes: true }).catch(() => [])) {
+        if (!e.isDirectory() || /\.(home|state)$/.test(e.name))
+            continue;
+        // A Terraform step runs in <module>/tree/<its path in the repository>: a few levels down.
+        if (await wroteInputs((0,external_node_path_.join)(runFolder, e.name), 8))
+            steps.push(e.name);
+    }
+    return steps.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+/** Writes JSON readable by the owner only (inputs may be secrets). */
+async function writePrivateJson(path, value) {
+    await (0,promises_.writeFile)(path, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+}
+/** The sha256 of a file, hex, streamed (plan files can be large). */
+function sha256File(path) {
+    return new Promise((ok, fail) => {
+        const hash = (0,external_node_crypto_.createHash)('sha256');
+        (0,external_node_fs_.createReadStream)(path)
+            .on('data', (d) => hash.update(d))
+            .on('error', fail)
+            .on('end', () => ok(hash.digest('hex')));
+    });
+}
+/** One line for any thrown value. */
+function errorText(e) {
+    return e instanceof Error ? e.message : String(e);
+}
+/** Ends a step that started at `started` (ms): its result, with how long it took. */
+function stepFinisher(started) {
+    return (r) => ({ hasChanges: false, outputs: {}, ...r, durationMs: Date.now() - started });
+}
+
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __webpack_require__(74296);
 // EXTERNAL MODULE: external "node:child_process"
@@ -248,22 +415,44 @@ function alive(pid) {
         return codeOf(e) === 'EPERM';
     }
 }
+/** The start time of a process (field 22 of /proc/<pid>/stat), where Linux tells it. */
+function startOf(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A lease's text: `<pid> <start time>` — the start time tells a reused pid from the holder. */
+const leaseText = () => `${process.pid} ${startOf(process.pid) ?? ''}`.trim() + '\n';
+/** The pid of a lease, and whether its process still runs (the same process: its start time too). */
+function leaseHolder(text) {
+    const [pid, start] = text.trim().split(/\s+/);
+    const n = Number(pid);
+    return {
+        pid: n,
+        alive: alive(n) && (start === undefined || startOf(n) === undefined || startOf(n) === start),
+    };
+}
 /**
- * Leases `uid` for this process: the lease file holds its pid. A lease whose process is gone
- * (killed, crashed) is taken over — by one process only: whoever creates `<uid>.takeover` first.
+ * Leases `uid` for this process: the lease file holds its pid and start time. A lease whose process
+ * is gone (killed, crashed; its pid reused by another process) is taken over — by one process only:
+ * whoever creates `<uid>.takeover` first.
  */
 function lease(dir, uid) {
     const file = (0,external_node_path_.join)(dir, String(uid));
     try {
-        (0,external_node_fs_.writeFileSync)(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+        (0,external_node_fs_.writeFileSync)(file, leaseText(), { flag: 'wx', mode: 0o600 });
         return true;
     }
     catch (e) {
         if (codeOf(e) !== 'EEXIST')
             throw e;
     }
-    const holder = Number((0,external_node_fs_.readFileSync)(file, 'utf8').trim());
-    if (holder === process.pid || alive(holder))
+    const holder = leaseHolder((0,external_node_fs_.readFileSync)(file, 'utf8'));
+    if (holder.pid === process.pid || holder.alive)
         return false;
     const mutex = `${file}.takeover`;
     try {
@@ -273,7 +462,7 @@ function lease(dir, uid) {
         return false; // another process is taking it over
     }
     try {
-        (0,external_node_fs_.writeFileSync)(file, `${process.pid}\n`, { mode: 0o600 });
+        (0,external_node_fs_.writeFileSync)(file, leaseText(), { mode: 0o600 });
         return true;
     }
     finally {
@@ -300,7 +489,7 @@ function releaseUid(uid) {
         return;
     const file = (0,external_node_path_.join)(leaseDir(), String(uid));
     try {
-        if (Number((0,external_node_fs_.readFileSync)(file, 'utf8').trim()) === process.pid)
+        if (leaseHolder((0,external_node_fs_.readFileSync)(file, 'utf8')).pid === process.pid)
             (0,external_node_fs_.rmSync)(file, { force: true });
     }
     catch {
@@ -385,8 +574,6 @@ class GroupedLog {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(77598);
 ;// CONCATENATED MODULE: ./src/adapters/run/run-lock.ts
 /** The S3 SDK's commands, loaded when a lock lives in S3. */
 const s3Commands = () => Promise.all(/* import() */[__webpack_require__.e(861), __webpack_require__.e(711)]).then(__webpack_require__.t.bind(__webpack_require__, 53711, 19));
@@ -423,8 +610,21 @@ function holderAlive(h) {
         if (e.code === 'ESRCH')
             return false;
     }
+    // A zombie is a process that has ended, not yet reaped by its parent.
+    if (processState(h.pid) === 'Z')
+        return false;
     const start = processStart(h.pid);
     return !(h.pidStart && start && start !== h.pidStart);
+}
+/** The state letter of a process (field 3 of /proc/<pid>/stat: R, S, Z...), where Linux tells it. */
+function processState(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    }
+    catch {
+        return undefined;
+    }
 }
 /** One line describing a holder, for messages. */
 function describeHolder(h) {
@@ -530,6 +730,7 @@ function thisHolder(o, now) {
         user: safeUser(),
         started: new Date(now()).toISOString(),
         run: o.run ?? 'local',
+        ...(o.runId ? { runId: o.runId.id, attempt: o.runId.attempt } : {}),
     };
 }
 /** Waits for a held lock with growing pauses; tells once who holds it; throws past the deadline. */
@@ -550,18 +751,46 @@ function lockWaiter(o, now) {
         delay = Math.min(delay * 2, 2000);
     };
 }
-/** The local lock file, taken or waited for; a holder whose process is gone is a stale lock. */
-async function takeLocal(o, path, holder, wait) {
+/**
+ * The local lock file, taken or waited for. A holder whose process is provably gone is removed —
+ * under `<lock>.takeover`, which one taker at a time creates, and only while the lock still names
+ * that holder — and the lock taken again like any free one; returns that holder.
+ */
+async function takeLocal(path, holder, wait) {
+    let recovered;
     for (;;) {
         const got = await tryLocal(path, holder);
         if (got === 'taken')
-            return;
-        if (holderAlive(got) === false) {
-            throw new errors/* SiteDeployError */.PB('locked', `${o.site}/${o.environment} has a stale lock: ${describeHolder(got)}, but that process is gone (killed?). ` +
-                `Its module steps may have been stopped half-way; check the state, then clear the lock with ` +
-                `\`${forceUnlockHint(o.site, o.environment)}\` (${path}).`);
+            return recovered;
+        if (holderAlive(got) === false && got.id !== '') {
+            if (await removeDeadLock(path, got, holder))
+                recovered = got;
+            else
+                await wait(got, path); // another run is taking it over
+            continue;
         }
         await wait(got, path);
+    }
+}
+/** Removes the lock file if it still names `dead`, holding the takeover mutex; whether it did. */
+async function removeDeadLock(path, dead, taker) {
+    const mutex = `${path}.takeover`;
+    const mine = await tryLocal(mutex, taker);
+    if (mine !== 'taken') {
+        // A taker killed mid-takeover leaves its mutex: gone with it, it is cleared for the next one.
+        if (holderAlive(mine) === false)
+            await (0,promises_.unlink)(mutex).catch(() => undefined);
+        return false;
+    }
+    try {
+        const now = parseHolder(await (0,promises_.readFile)(path, 'utf8').catch(() => undefined));
+        if (now?.id !== dead.id)
+            return false;
+        await (0,promises_.unlink)(path);
+        return true;
+    }
+    finally {
+        await (0,promises_.unlink)(mutex).catch(() => undefined);
     }
 }
 /** The S3 lock object, taken or waited for. */
@@ -603,7 +832,7 @@ async function acquireRunLock(o) {
     const holder = thisHolder(o, now);
     const path = localLockPath(o.root, o.site, o.environment);
     const wait = lockWaiter(o, now);
-    await takeLocal(o, path, holder, wait);
+    const recovered = await takeLocal(path, holder, wait);
     const s3Held = { held: false };
     const release = releaser(o, path, holder, s3Held);
     if (o.s3) {
@@ -616,7 +845,7 @@ async function acquireRunLock(o) {
             throw e;
         }
     }
-    return { holder, release };
+    return { holder, release, ...(recovered ? { recovered } : {}) };
 }
 /** Removes a site × environment's run lock whoever holds it; returns what was removed and who held it. */
 async function forceUnlock(root, site, env, s3) {
@@ -1538,142 +1767,10 @@ function sensitivePlanValues(plan) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/adapters/engines/workdir.ts
-
-
-
-
-/** Throws (a programming error, not a step failure) unless `path` is absolute. */
-function assertAbsolute(name, path) {
-    if (!(0,external_node_path_.isAbsolute)(path))
-        throw new Error(`${name} must be an absolute path, got '${path}'`);
-}
-/** Whether `child` is `parent` or lies inside it. */
-function isInside(parent, child) {
-    const rel = (0,external_node_path_.relative)((0,external_node_path_.resolve)(parent), (0,external_node_path_.resolve)(child));
-    return rel === '' || (!rel.startsWith('..') && !(0,external_node_path_.isAbsolute)(rel));
-}
-/** Marks a folder as a step's work folder, so re-running the step may empty it. */
-const WORKDIR_MARKER = '.site-deploy-workdir';
-/**
- * Empties and recreates a step's work folder (owner-only: it will hold inputs and plans).
- * A non-empty folder without the marker is refused rather than deleted: a wrong path must
- * not wipe someone's checkout.
- */
-async function freshWorkDir(workDir) {
-    const entries = await (0,promises_.readdir)(workDir).catch(() => undefined);
-    if (entries?.length && !entries.includes(WORKDIR_MARKER)) {
-        throw new Error(`refusing to empty ${workDir}: it is not empty and was not made by site-deploy`);
-    }
-    await (0,promises_.rm)(workDir, { recursive: true, force: true });
-    await (0,promises_.mkdir)(workDir, { recursive: true, mode: 0o700 });
-    await (0,promises_.writeFile)((0,external_node_path_.join)(workDir, WORKDIR_MARKER), '');
-}
-/** Whether a catalog file stays behind when the folder is copied: local Terraform data and state. */
-function skipInCopy(path) {
-    const name = (0,external_node_path_.basename)(path);
-    return name === '.terraform' || name.includes('.tfstate');
-}
-/** Copies one folder as copyModule does (no `.terraform`, no state; links only inside `root`). */
-async function copyFolder(from, to, root) {
-    await (0,promises_.cp)(from, to, {
-        recursive: true,
-        dereference: true,
-        filter: async (src) => {
-            if (src === from)
-                return true;
-            if (skipInCopy(src))
-                return false;
-            if (root !== undefined && (await (0,promises_.lstat)(src)).isSymbolicLink()) {
-                const target = await (0,promises_.realpath)(src).catch(() => undefined);
-                if (target === undefined || !isInside(root, target))
-                    throw new Error(`${src} is a symlink that resolves outside the repository: refusing to copy it`);
-            }
-            return true;
-        },
-    });
-}
-/**
- * Copies a catalog module folder into a fresh work folder, without `.terraform` and any
- * `*.tfstate*` (a stray local state must never be planned against). Symlinks are copied as
- * the files they point to, so a link into a shared folder still works in the copy — but only
- * links that stay inside `containedIn` (the repository): one leading outside fails the copy,
- * naming it, before anything outside is read.
- */
-async function copyModule(moduleDir, workDir, containedIn) {
-    if (isInside(moduleDir, workDir) || isInside(workDir, moduleDir)) {
-        throw new Error(`work folder '${workDir}' and module folder '${moduleDir}' must not contain each other`);
-    }
-    await freshWorkDir(workDir);
-    const root = containedIn === undefined ? undefined : await (0,promises_.realpath)(containedIn);
-    await copyFolder(moduleDir, workDir, root);
-}
-/** `source = "../shared"` and `"./sub"`: the local module paths a folder's Terraform files call. */
-async function localModuleSources(dir) {
-    const found = new Set();
-    const files = (await (0,promises_.readdir)(dir).catch(() => [])).filter((f) => /\.tf(\.json)?$/.test(f));
-    for (const f of files) {
-        const text = await (0,promises_.readFile)((0,external_node_path_.join)(dir, f), 'utf8').catch(() => '');
-        for (const m of text.matchAll(/"?source"?\s*[=:]\s*"(\.{1,2}\/[^"]*)"/g))
-            found.add(m[1]);
-    }
-    return [...found].sort();
-}
-/**
- * Copies a catalog module into a fresh work folder keeping the repository's layout, so local
- * module sources (`source = "../shared"`) resolve in the copy as they do in the catalog: the
- * module lands at `<workDir>/tree/<its path in the repository>`, and every folder its Terraform
- * (transitively) calls by a local path beside it. Returns the folder Terraform runs in. A local
- * source outside the repository is refused.
- */
-async function copyModuleTree(moduleDir, workDir, root) {
-    const realRoot = await (0,promises_.realpath)(root);
-    const mirror = (dir) => (0,external_node_path_.join)(workDir, 'tree', (0,external_node_path_.relative)(root, dir));
-    await freshWorkDir(workDir);
-    const copied = new Set();
-    const queue = [(0,external_node_path_.resolve)(moduleDir)];
-    while (queue.length > 0) {
-        const dir = queue.shift();
-        if (copied.has(dir))
-            continue;
-        copied.add(dir);
-        if (!isInside(root, dir) || !isInside(realRoot, await (0,promises_.realpath)(dir).catch(() => dir)))
-            throw new Error(`${dir} is a local module source outside the repository: refusing to copy it`);
-        await (0,promises_.mkdir)((0,external_node_path_.dirname)(mirror(dir)), { recursive: true, mode: 0o700 });
-        await copyFolder(dir, mirror(dir), realRoot);
-        for (const src of await localModuleSources(dir)) {
-            const next = (0,external_node_path_.resolve)(dir, src);
-            // A subfolder is already in the copy; only folders beside or above need their own.
-            if (!isInside(dir, next))
-                queue.push(next);
-        }
-    }
-    return mirror((0,external_node_path_.resolve)(moduleDir));
-}
-/** Writes JSON readable by the owner only (inputs may be secrets). */
-async function writePrivateJson(path, value) {
-    await (0,promises_.writeFile)(path, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
-}
-/** The sha256 of a file, hex, streamed (plan files can be large). */
-function sha256File(path) {
-    return new Promise((ok, fail) => {
-        const hash = (0,external_node_crypto_.createHash)('sha256');
-        (0,external_node_fs_.createReadStream)(path)
-            .on('data', (d) => hash.update(d))
-            .on('error', fail)
-            .on('end', () => ok(hash.digest('hex')));
-    });
-}
-/** One line for any thrown value. */
-function errorText(e) {
-    return e instanceof Error ? e.message : String(e);
-}
-/** Ends a step that started at `started` (ms): its result, with how long it took. */
-function stepFinisher(started) {
-    return (r) => ({ hasChanges: false, outputs: {}, ...r, durationMs: Date.now() - started });
-}
-
+// EXTERNAL MODULE: ./src/core/suggest.ts
+var suggest = __webpack_require__(32085);
 ;// CONCATENATED MODULE: ./src/adapters/engines/command.ts
+
 
 
 
@@ -1742,13 +1839,25 @@ function parseChanges(doc) {
         throw new StepFailed('SITE_DEPLOY_CHANGES must hold a JSON object {"add","change","destroy"}');
     return { add: n('add'), change: n('change'), destroy: n('destroy') };
 }
-/** Validates a SITE_DEPLOY_OUTPUTS document: a JSON object of output name to value (none sensitive). */
-function parseCommandOutputs(doc) {
+/**
+ * Validates a SITE_DEPLOY_OUTPUTS document: a JSON object of output name to value (none
+ * sensitive), each one of the manifest's `outputs:` when it declares them — an undeclared output
+ * could never be read by a `#{module.output}` placeholder that validate accepted, and a typo in
+ * either place would otherwise pass silently.
+ */
+function parseCommandOutputs(doc, declared, what = 'SITE_DEPLOY_OUTPUTS') {
     if (!doc || typeof doc !== 'object' || Array.isArray(doc))
         throw new StepFailed('SITE_DEPLOY_OUTPUTS must hold a JSON object of outputs');
     const outputs = {};
     for (const [k, value] of Object.entries(doc))
         outputs[k] = { value, sensitive: false };
+    const extra = declared ? Object.keys(outputs).filter((k) => !declared.names.includes(k)) : [];
+    if (declared && extra.length > 0) {
+        const list = declared.names.join(', ') || '(none)';
+        const each = extra.map((k) => `"${k}"${(0,suggest/* didYouMean */.au)(k, declared.names)}`).join('; ');
+        throw new StepFailed(`${what}: the script wrote ${extra.length === 1 ? 'an output' : 'outputs'} its manifest does not declare: ${each} — ` +
+            `${declared.at}: outputs: [${list}]; add ${extra.length === 1 ? 'it' : 'them'} to outputs: or stop writing ${extra.length === 1 ? 'it' : 'them'}`);
+    }
     return outputs;
 }
 /** The last stderr lines, without blank edges. */
@@ -1832,7 +1941,9 @@ async function planScript(req, exe, progress, cwd) {
         progress.hasChanges = c.add + c.change + c.destroy > 0;
     }
     const planOutputsDoc = await readOptionalJson(stepFile(req, 'planOutputs'), 'SITE_DEPLOY_OUTPUTS (plan)');
-    return planOutputsDoc === undefined ? {} : parseCommandOutputs(planOutputsDoc);
+    return planOutputsDoc === undefined
+        ? {}
+        : parseCommandOutputs(planOutputsDoc, req.declaredOutputs, 'SITE_DEPLOY_OUTPUTS (plan)');
 }
 /**
  * Runs `command` modules (SPEC §5): the module folder's `plan`, then in apply mode `apply`,
@@ -1866,7 +1977,9 @@ class CommandEngine {
                 return done({ status: 'failed', hasChanges, changes, error: refused });
             await runScript(req, applyExe, 'apply', stepFile(req, 'outputs'), stepFile(req, 'applyChanges'), cwd);
             const outputsDoc = await readOptionalJson(stepFile(req, 'outputs'), 'SITE_DEPLOY_OUTPUTS (apply)');
-            const outputs = outputsDoc === undefined ? planOutputs : parseCommandOutputs(outputsDoc);
+            const outputs = outputsDoc === undefined
+                ? planOutputs
+                : parseCommandOutputs(outputsDoc, req.declaredOutputs, 'SITE_DEPLOY_OUTPUTS (apply; it was applied)');
             return done({ status: 'succeeded', hasChanges, changes, outputs });
         }
         catch (e) {
@@ -1882,8 +1995,8 @@ class CommandEngine {
 var duration = __webpack_require__(98571);
 // EXTERNAL MODULE: ./node_modules/canonicalize/lib/canonicalize.js
 var canonicalize = __webpack_require__(98799);
-// EXTERNAL MODULE: ./src/adapters/evidence/folder.ts
-var folder = __webpack_require__(90230);
+// EXTERNAL MODULE: ./src/adapters/evidence/folder.ts + 3 modules
+var folder = __webpack_require__(52952);
 ;// CONCATENATED MODULE: ./src/adapters/engines/terraform-init.ts
 /**
  * When a Terraform step may skip `init`: each module × site × environment keeps its data folder
@@ -2762,6 +2875,13 @@ function manifestOutputsProblem(ws, manifest, plan) {
     })
         .join('\n');
 }
+/** A command module's declared outputs and the `file:line` of its manifest's `outputs:`. */
+function declaredOutputs(ws, manifest) {
+    if (manifest.engine !== 'command' || !manifest.outputs)
+        return {};
+    const line = ws.files.get(manifest.file)?.locate(['outputs'], true).line ?? 1;
+    return { declaredOutputs: { names: manifest.outputs, at: `${manifest.file}:${line}` } };
+}
 /** Engine-backed ports for the runner: one work folder per step, grouped logs, plan summaries. */
 /** The step's environment before any session: no shared credentials or config file, no instance metadata. */
 function baseStepEnv(settings) {
@@ -2928,6 +3048,7 @@ class EngineSteps {
         return engine.run({
             mode,
             ...stepFolder(this.settings, this.graph, node, manifest),
+            ...declaredOutputs(this.ws, manifest),
             ...(warmup ? { warmup } : {}),
             ...(sandbox ? { sandbox } : {}),
             inputs,
@@ -3009,6 +3130,7 @@ class EngineSteps {
 
 
 
+
 /** A run folder's record of who made it, so a later run can tell when its owner is gone. */
 const OWNER_FILE = 'owner.json';
 /** A run folder's owner record, when it is one (written by `open` below). */
@@ -3058,6 +3180,46 @@ async function removeOrphanedWork(base) {
         if (owner && holderAlive(owner) === false)
             await (0,promises_.rm)(dir, { recursive: true, force: true });
     }
+}
+/**
+ * A killed run whose lock this run took over: its work folders (by its lock id, in each base) are
+ * read for the module steps it had started and removed, and the run is told, naming it.
+ */
+async function recoverDeadRun(dead, bases, reporter) {
+    const steps = new Set();
+    for (const base of bases)
+        for (const name of (await (0,promises_.readdir)(base).catch(() => [])).filter((n) => n.startsWith('run-'))) {
+            const dir = (0,external_node_path_.join)(base, name);
+            const owner = await (0,promises_.readFile)((0,external_node_path_.join)(dir, OWNER_FILE), 'utf8')
+                .then(ownerRecord)
+                .catch(() => undefined);
+            if (owner?.id !== dead.id)
+                continue;
+            for (const step of await startedSteps(dir))
+                steps.add(step);
+            await (0,promises_.rm)(dir, { recursive: true, force: true });
+        }
+    const started = [...steps].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const run = dead.runId ? `run ${dead.runId}${dead.attempt ? `-${dead.attempt}` : ''}, ` : '';
+    reporter.notice(`warning: took over the run lock of a killed run: ${run}${describeHolder(dead)} — its process is gone. ` +
+        (started.length
+            ? `It had started module step${started.length === 1 ? '' : 's'} ${started.join(', ')}: ` +
+                'they may have stopped half-way, so check their state. '
+            : 'It had started no module step. ') +
+        'Its work folder was removed.');
+    return {
+        run: {
+            id: dead.runId ?? null,
+            attempt: dead.attempt ?? null,
+            url: dead.run && dead.run !== 'local' ? dead.run : null,
+        },
+        command: dead.command,
+        host: dead.host,
+        pid: dead.pid,
+        user: dead.user,
+        started_at: dead.started,
+        steps: started,
+    };
 }
 /** Makes local state files (and their backups) readable by their owner only. */
 async function protectLocalState(root, graph) {
@@ -3171,6 +3333,7 @@ async function openRun(o, run) {
         command: run.mode,
         timeoutMs: run.lockTimeoutMs,
         run: o.runUrl,
+        ...(run.runId ? { runId: run.runId } : {}),
         s3: await s3Lock(o, graph, run.mode),
         onWait: (holder, where) => run.reporter.notice(`waiting for the run lock (${where}), held by ${describeHolder(holder)}`),
     });
@@ -3189,6 +3352,10 @@ async function openRun(o, run) {
         }
     };
     try {
+        const ownBase = (0,external_node_path_.join)(o.workRoot ?? (0,external_node_path_.join)((0,tool_dir/* toolDir */.O)(root), 'work'), graph.site.name, graph.environment.name);
+        const recovered = lock.recovered
+            ? await recoverDeadRun(lock.recovered, [ownBase, ...(sandboxBase ? [sandboxBase] : [])], run.reporter)
+            : undefined;
         // Removed afterwards: saved plans hold sensitive values in plaintext.
         // All or nothing: a run with a step that cannot be sandboxed runs none sandboxed, and says so.
         const sandboxed = isolation.isolation === 'namespace';
@@ -3214,7 +3381,7 @@ async function openRun(o, run) {
             ...(run.bindingKey ? { bindingKey: run.bindingKey } : {}),
             isolation: sandboxed ? probe : { isolation: 'none', reason: isolation.reason, prefix: [] },
         });
-        return { ports, close, isolation };
+        return { ports, close, isolation, ...(recovered ? { recovered } : {}) };
     }
     catch (e) {
         await close();
