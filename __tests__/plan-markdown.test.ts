@@ -225,7 +225,9 @@ describe('renderReport', () => {
     expect(md).not.toContain('javascript:');
     expect(md).toContain(`Plan digest: <code>sha256:${'0f'.repeat(32)}</code>`);
     expect(md).toMatch(/#### Policy decisions\n\nNone\./);
-    expect(md).toMatch(/#### Risks\n\nUnknown: the plan of m-failed, m-cancelled did not complete \(failed or cancelled\), so what they would destroy or replace is not known\./);
+    expect(md).toMatch(
+      /#### Risks\n\nUnknown: the plan of m-failed, m-cancelled did not complete \(failed or cancelled\), so what they would destroy or replace is not known\./,
+    );
   });
 
   test('on an apply, a module that succeeded is shown as succeeded; a pending one as halted', () => {

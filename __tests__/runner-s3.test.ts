@@ -155,7 +155,11 @@ describe('the bundled CLI (ambient credentials: each step assumes its role on mo
 
     const second = await runCli(cliArgs(b, 'apply', '--json', '--lock-timeout', '0s'), env());
     expect(second.code).toBe(1);
-    expect(JSON.parse(second.stdout)).toMatchObject({ ok: false, status: 'refused', refusal: { kind: 'lock' } });
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      ok: false,
+      status: 'refused',
+      refusal: { kind: 'lock' },
+    });
     expect(second.stderr).toMatch(
       /^error: locked\/dev is locked by apply by \S+ on \S+ \(pid \d+\), since \d{4}-\S+ \(s3:\/\/[\w.-]+\/sites\/locked\/dev\/site-deploy\.lock\); gave up after waiting 0s/m,
     );
