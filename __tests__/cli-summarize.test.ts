@@ -95,7 +95,13 @@ test.each([
   writeFileSync(f, text);
   const r = await cli(['summarize', f, '--json']);
   expect(r.code).toBe(2);
-  expect(r.stdout).toBe('');
+  // --json: the failure document, and only it, on stdout.
+  expect(JSON.parse(r.stdout)).toMatchObject({
+    ok: false,
+    command: 'summarize',
+    status: 'invalid',
+    exit_code: 2,
+  });
   expect(r.stderr).toMatch(message);
   expect(r.stderr).not.toMatch(/\n\s+at /);
 });

@@ -52,7 +52,7 @@ const CARELESS = `
 echo "inputs: $(cat "$SITE_DEPLOY_INPUTS" | tr -d '\\n')"
 echo "inputs again: $(cat "$SITE_DEPLOY_INPUTS" | tr -d '\\n')" >&2
 if [ -n "\${AWS_CONTAINER_CREDENTIALS_FULL_URI:-}" ]; then
-  printf '%s\\n' "$AWS_CONTAINER_AUTHORIZATION_TOKEN" >> "$LEAK_PROBE_DIR/endpoint-tokens"
+  printf '%s\\n' "$AWS_CONTAINER_AUTHORIZATION_TOKEN" >> "$LEAK_PROBE_DIR/endpoint-tokens-$(id -u)"
   echo "endpoint token: $AWS_CONTAINER_AUTHORIZATION_TOKEN"
   echo "credentials: $(curl -sf -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI")"
 fi
@@ -180,12 +180,15 @@ function secrets(): Map<string, string> {
   stsPlanted.forEach((s, i) => all.set(`sts-${i}`, s));
   issuer.tokens.forEach((t, i) => all.set(`oidc-token-${i}`, t));
   all.set('oidc-request-token', issuer.requestToken);
-  const tokens = join(probeDir, 'endpoint-tokens');
-  if (existsSync(tokens))
-    readFileSync(tokens, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .forEach((t, i) => all.set(`endpoint-token-${i}`, t));
+  // One file per uid: each sandboxed step may run under another uid, which cannot append to a file
+  // a step of another uid created in the sticky probe folder.
+  const tokens = existsSync(probeDir)
+    ? readdirSync(probeDir)
+        .filter((n) => n.startsWith('endpoint-tokens'))
+        .flatMap((n) => readFileSync(join(probeDir, n), 'utf8').split('\n'))
+        .filter(Boolean)
+    : [];
+  tokens.forEach((t, i) => all.set(`endpoint-token-${i}`, t));
   return all;
 }
 
