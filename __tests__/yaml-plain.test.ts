@@ -36,8 +36,10 @@ test.each<[string, string]>([
 ])('%s: the value is what the yaml library builds', (_, text) => expectSameAsLibrary(text));
 
 test('any JSON-like value reads back as the yaml library reads it', () => {
+  // Not `<<`: stringify writes it plain, which is a merge key (the library itself then refuses a
+  // scalar merge source); merge keys have their own cases above.
   const key = fc.oneof(
-    fc.string({ maxLength: 8 }),
+    fc.string({ maxLength: 8 }).filter((k) => k !== '<<'),
     fc.constantFrom('1', 'true', 'null', '__proto__', 'toString'),
   );
   const value = fc.letrec((tie) => ({
