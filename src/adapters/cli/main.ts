@@ -57,11 +57,6 @@ function output(io: CliIo, redactor: Redactor): Out {
 
 const SILENT: LogSink = { startGroup: () => {}, endGroup: () => {}, write: () => {} };
 
-/** Turns anything thrown into one line of text. */
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /** Runs the CLI and returns its exit code; never throws, never prints a stack trace unless --verbose. */
 export async function main(argv: string[], rawIo: CliIo = defaultIo): Promise<number> {
   const out = output(rawIo, new Redactor());
@@ -80,10 +75,11 @@ export async function main(argv: string[], rawIo: CliIo = defaultIo): Promise<nu
     args = parsed;
     return await dispatch(args, out, cwd);
   } catch (e) {
-    const code = failure(e, out, cwd, args);
+    const doc = failedResult(e, argv, args);
+    printFailure(e, doc, out, cwd, args);
     // --json: the one document on stdout, on this outcome too (also when the arguments did not parse).
-    if (args?.json ?? argv.includes('--json')) out.json(failedResult(e, argv, args));
-    return code;
+    if (args?.json ?? argv.includes('--json')) out.json(doc);
+    return doc.exit_code;
   }
 }
 
@@ -99,28 +95,28 @@ function failedResult(e: unknown, argv: string[], args: CliArgs | undefined): Fa
   });
 }
 
-/** Prints what went wrong (stderr) and gives its exit code: 2 for bad input, 1 for the rest. */
-function failure(e: unknown, out: Out, cwd: string, args: CliArgs | undefined): number {
+/** Prints what went wrong on stderr; the document says what it was and gives the exit code. */
+function printFailure(
+  e: unknown,
+  doc: FailureDocument,
+  out: Out,
+  cwd: string,
+  args: CliArgs | undefined,
+): void {
   if (e instanceof UsageError) {
     const help = e.command ? `site-deploy ${e.command} --help` : 'site-deploy --help';
     out.err(`error: ${e.message}\nRun "${help}" for usage.\n`);
-    return 2;
-  }
-  const doc = failureDocument(e);
-  if (e instanceof SiteDeployError && e.code === 'bad-input') {
+  } else if (e instanceof SiteDeployError && e.code === 'bad-input') {
     printProblems(e.problems, out, cwd, args);
     if (e.problems.length === 0) out.err(`error: ${e.message}\n`);
     if (e.evidence) out.err(`evidence: ${shownPath(cwd, e.evidence.path)}\n`);
-    return doc.exit_code;
-  }
-  if (!doc.internal) {
+  } else if (!doc.internal) {
     out.err(`error: ${doc.message}\n`);
-    return doc.exit_code;
+  } else {
+    out.err(`internal error: ${doc.message}\n`);
+    if (args?.verbose && e instanceof Error && e.stack) out.err(`${e.stack}\n`);
+    else out.err('(run again with --verbose for details)\n');
   }
-  out.err(`internal error: ${doc.message}\n`);
-  if (args?.verbose && e instanceof Error && e.stack) out.err(`${e.stack}\n`);
-  else out.err('(run again with --verbose for details)\n');
-  return 1;
 }
 
 /** A path as the user reads it: relative when it lies under the current directory, else absolute. */
