@@ -349,6 +349,10 @@ describe('graph --json', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/shop \/ prod — 4 modules in 3 waves/);
     expect(run.stdout).toMatch(/wave 3 +30 +dns +dns +app, networking/);
+    // Its inputs, resolved: variables filled in, secrets hidden, an output never applied still a placeholder.
+    expect(run.stdout).toContain('  networking.cidr = "10.1.0.0/16"');
+    expect(run.stdout).toContain('  app.vpc_id = "#{networking.vpc_id}"');
+    expect(run.stdout).toContain('  app.db_password = (sensitive)');
     expect(run.stdout).not.toContain('prod-pw');
   });
 

@@ -10,7 +10,6 @@ import {
   graphDocument,
   isSensitiveInput,
   REDACTED,
-  redactInputs,
   type SiteGraph,
 } from '../src/core/graph/build.js';
 import { withOutputs } from '../src/core/inputs.js';
@@ -399,11 +398,32 @@ describe('inputs', () => {
       ['private_key', true],
       ['replicas', false],
     ]);
-    expect(redactInputs(app, { db_password: 'x', license: 'y', domain: 'z' })).toEqual({
-      db_password: REDACTED,
-      license: REDACTED,
-      domain: 'z',
+  });
+
+  test('graph --json resolves inputs from the upstream state, hiding those computed from a sensitive output', () => {
+    const v = validate(desc(), 'dev');
+    const g = v.graphs[0] as SiteGraph;
+    const secrets: unknown[] = [];
+    const state: Record<string, { value: unknown; sensitive: boolean }> = {
+      vpc_id: { value: 'vpc-0abc', sensitive: false },
+      subnet_ids: { value: ['s-secret'], sensitive: true },
+    };
+    const doc = graphDocument(v.workspace, g, new Problems(), (x) => secrets.push(x), {
+      fromRun: () => undefined,
+      fromState: (m, o) => (m === 'net' ? state[o] : undefined),
+      mocks: false,
     });
+    const app = doc.waves[1]?.[0];
+    expect(app?.inputs).toMatchObject({ vpc_id: 'vpc-0abc', zones: REDACTED, db_password: REDACTED });
+    expect(JSON.stringify(doc)).not.toContain('s-secret');
+    expect(secrets).toContainEqual(['s-secret']);
+    // No state: the placeholder stays as its text.
+    const bare = graphDocument(v.workspace, g, new Problems(), undefined, {
+      fromRun: () => undefined,
+      fromState: () => undefined,
+      mocks: false,
+    });
+    expect(bare.waves[1]?.[0]?.inputs).toMatchObject({ vpc_id: '#{net.vpc_id}', zones: '#{net.subnet_ids}' });
   });
 
   test('graphDocument has the SPEC §9 shape', () => {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runMain } from './helpers/cli-in-process.js';
-import { cleanupSites, writeSite, type SiteRepo } from './helpers/site.js';
+import { cleanupSites, TF_MODULES, writeSite, type SiteRepo } from './helpers/site.js';
 
 afterAll(cleanupSites);
 
@@ -86,6 +86,29 @@ describe('a command module writing an output its manifest does not declare', () 
     expect(r.stderr).toContain('"token"');
     expect(`${r.stdout}${r.stderr}`).not.toContain(SECRET);
   }, 60_000);
+});
+
+describe('graph shows the inputs a run would resolve', () => {
+  test('before the first apply an upstream output is its placeholder; after it, the value in the upstream state', async () => {
+    const repo = await writeSite({
+      modules: [
+        { type: 'src', name: 'api', weight: 10, label: 'api-#{Environment}' },
+        { type: 'echo', name: 'web', weight: 20, value: 'calls #{api.label}' },
+      ],
+      catalog: { src: TF_MODULES.src!, echo: TF_MODULES.echo! },
+    });
+    const before = await runMain(['graph', ...where(repo)]);
+    expect(before.code).toBe(0);
+    expect(before.stdout).toContain('  api.label = "api-dev"');
+    expect(before.stdout).toContain('  web.value = "calls #{api.label}"');
+
+    const apply = await runMain(['apply', ...where(repo), '--credentials', 'none']);
+    expect(apply.code).toBe(0);
+    const after = await runMain(['graph', ...where(repo), '--json']);
+    expect(after.code).toBe(0);
+    const doc = JSON.parse(after.stdout) as { waves: { name: string; inputs: Record<string, unknown> }[][] };
+    expect(doc.waves.flat().find((n) => n.name === 'web')?.inputs).toEqual({ value: 'calls api-dev' });
+  }, 120_000);
 });
 
 describe('a dependency cycle', () => {

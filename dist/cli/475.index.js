@@ -1637,7 +1637,8 @@ async function readStateOutputs(module, backend, env, credentials) {
  */
 async function moduleStateOutputs(root, graph, node, env, sessions) {
     const backend = backendFor(root, graph, node);
-    const session = sessions && (await stepSession(sessions, graph, node, backend, 'plan'));
+    // A local state is a file on this machine: no session is needed to read it.
+    const session = backend.kind === 's3' && sessions ? await stepSession(sessions, graph, node, backend, 'plan') : undefined;
     return readStateOutputs(node.name, backend, env, session?.credentials);
 }
 

@@ -2,7 +2,14 @@ import type { Problems, SourcePos } from '../errors.js';
 import type { Workspace } from '../config/load.js';
 import type { CredentialEntry, Environment, Manifest, ModuleEntry, Site } from '../config/model.js';
 import { reportPathErrors, Variables, type RunContext } from '../config/scope.js';
-import { bindInputs, deploysTo, outputProblem, type ModuleBinding } from '../inputs.js';
+import {
+  bindInputs,
+  deploysTo,
+  outputProblem,
+  withOutputs,
+  type ModuleBinding,
+  type OutputSources,
+} from '../inputs.js';
 import { collectReferences, resolveValue, type PathError } from '../placeholders/resolve.js';
 import { didYouMean } from '../suggest.js';
 import { findCycle, waves as layoutWaves } from './scheduler.js';
@@ -298,13 +305,6 @@ export function isSensitiveInput(node: GraphNode, name: string): boolean {
   return node.manifest?.inputs?.[name]?.sensitive === true || SECRET_NAME.test(name);
 }
 
-/** Replaces sensitive inputs with REDACTED, for any report. */
-export function redactInputs(node: GraphNode, inputs: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(inputs).map(([k, v]) => [k, isSensitiveInput(node, k) ? REDACTED : v]),
-  );
-}
-
 /** The `graph --json` document of SPEC §9. */
 export interface GraphDocument {
   site: string;
@@ -322,19 +322,23 @@ export interface GraphDocument {
 /**
  * The `graph --json` document of SPEC §9. Sensitive inputs are REDACTED; their resolved values go
  * to `secret` too, so the caller's redaction also hides them where another input repeats them.
+ * With `sources`, inputs that read upstream outputs are resolved from what those answer (the
+ * upstreams' state); an output not known stays as its `#{module.output}` text.
  */
 export function graphDocument(
   ws: Workspace,
   graph: SiteGraph,
   problems: Problems,
   secret: (value: unknown) => void = () => undefined,
+  sources?: OutputSources,
 ): GraphDocument {
   const inputsOf = (n: GraphNode): Record<string, unknown> => {
-    const bound = n.bound.unresolved;
+    const bound = sources ? withOutputs(ws, graph, n.bound, sources) : n.bound.unresolved;
     problems.list.push(...bound.problems);
-    const inputs = bound.inputs;
-    for (const [k, v] of Object.entries(inputs)) if (isSensitiveInput(n, k)) secret(v);
-    return redactInputs(n, inputs);
+    const tainted = new Set(bound.sensitive);
+    const hidden = (k: string): boolean => isSensitiveInput(n, k) || tainted.has(k);
+    for (const [k, v] of Object.entries(bound.inputs)) if (hidden(k)) secret(v);
+    return Object.fromEntries(Object.entries(bound.inputs).map(([k, v]) => [k, hidden(k) ? REDACTED : v]));
   };
   return {
     site: graph.site.name,

@@ -1,5 +1,5 @@
 // Plain-text renderings for a terminal: the run table, progress lines, the graph table.
-import type { GraphDocument } from '../graph/build.js';
+import { REDACTED, type GraphDocument } from '../graph/build.js';
 import type { MatrixDocument } from '../matrix.js';
 import type { ModuleResult, RunResult } from '../run/runner.js';
 import { formatCounts, formatDuration, statusLabel } from './format.js';
@@ -82,7 +82,28 @@ export function renderGraphTable(doc: GraphDocument): string {
     '',
     ...textTable(['WAVE', 'WEIGHT', 'MODULE', 'TYPE', 'AFTER'], rows),
     '',
+    ...inputLines(doc),
   ].join('\n');
+}
+
+/** The longest value an input line shows before it is cut. */
+const INPUT_VALUE_MAX = 80;
+
+/**
+ * Each module's resolved inputs, one `module.input = value` a line in wave order: JSON values,
+ * secrets as `(sensitive)`, an output not known yet as its `#{module.output}` text.
+ */
+function inputLines(doc: GraphDocument): string[] {
+  const lines = doc.waves.flat().flatMap((n) =>
+    Object.entries(n.inputs).map(([k, v]) => {
+      const text = v === REDACTED ? REDACTED : JSON.stringify(v);
+      const shown = text.length > INPUT_VALUE_MAX ? `${text.slice(0, INPUT_VALUE_MAX - 1)}…` : text;
+      return `  ${n.name}.${k} = ${shown}`;
+    }),
+  );
+  return lines.length
+    ? ["Inputs (resolved from the upstream modules' state where they have one):", ...lines, '']
+    : [];
 }
 
 /** `matrix`'s table: one line per site × environment. */
