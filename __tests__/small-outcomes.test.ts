@@ -1,6 +1,7 @@
 // The smaller outcomes of issue 18, each as a user meets it through the CLI: a command module's
 // undeclared output, `graph`'s resolved inputs, `matrix --changed-from` on a working tree, the
-// messages after a missing catalog type or environment, and a cycle's fix hint.
+// messages after a missing catalog type or environment, a cycle's fix hint, and the README's
+// command-module contract run as written.
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { readFile, rename } from 'node:fs/promises';
@@ -108,6 +109,52 @@ describe('graph shows the inputs a run would resolve', () => {
     expect(after.code).toBe(0);
     const doc = JSON.parse(after.stdout) as { waves: { name: string; inputs: Record<string, unknown> }[][] };
     expect(doc.waves.flat().find((n) => n.name === 'web')?.inputs).toEqual({ value: 'calls api-dev' });
+  }, 120_000);
+});
+
+describe("the README's command-module contract", () => {
+  /** The `plan` and `apply` scripts the README's "Command modules" section shows, as written there. */
+  async function readmeScripts(): Promise<{ plan: string; apply: string }> {
+    const readme = await readFile('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('### Command modules'), readme.indexOf('### Placeholders'));
+    const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    const plan = blocks.find((b) => b.includes('/plan\n'));
+    const apply = blocks.find((b) => b.includes('/apply\n'));
+    if (!plan || !apply) throw new Error('the README shows no plan and apply scripts');
+    return { plan, apply };
+  }
+
+  test('its example scripts run as written: inputs read, changes reported, outputs passed downstream', async () => {
+    const { plan, apply } = await readmeScripts();
+    const repo = await writeSite({
+      modules: [
+        // `name` is the module's own key: the input of that name goes under `inputs:`.
+        { type: 'dns-record', name: 'rec', weight: 10, inputs: { name: 'portal' } },
+        { type: 'echo', name: 'web', weight: 20, value: 'at #{rec.fqdn}' },
+      ],
+      catalog: {
+        'dns-record': {
+          engine: 'command',
+          inputs: { name: { type: 'string' } },
+          outputs: ['fqdn'],
+          plan,
+          apply,
+        },
+        echo: TF_MODULES.echo!,
+      },
+    });
+    const r = await runMain(['apply', ...where(repo), '--credentials', 'none', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      modules: { name: string; status: string; add: number }[];
+      outputs: Record<string, Record<string, unknown>>;
+    };
+    expect(doc.modules.map((m) => [m.name, m.status, m.add])).toEqual([
+      ['rec', 'succeeded', 1],
+      ['web', 'succeeded', 1],
+    ]);
+    expect(doc.outputs.rec).toEqual({ fqdn: 'portal.example.com' });
+    expect(doc.outputs.web).toEqual({ value: 'at portal.example.com' });
   }, 120_000);
 });
 
