@@ -24,6 +24,7 @@ const SECRET = 'S3CR3T-binding-unlock-value';
 const ajv = new Ajv({ allErrors: true, strict: true });
 addFormats.default(ajv);
 const validate = ajv.compile(JSON.parse(readFileSync('schemas/evidence.schema.json', 'utf8')) as object);
+const validResult = ajv.compile(JSON.parse(readFileSync('schemas/result.schema.json', 'utf8')) as object);
 
 let github: GitHubServer;
 /** Pull request numbers and commits handed out so far: each case its own. */
@@ -57,13 +58,13 @@ interface Case {
   record(run: ActionRun): EvidenceRecord;
 }
 
-async function newCase(server: GitHubServer = github): Promise<Case> {
+async function newCase(server: GitHubServer = github, secret = SECRET): Promise<Case> {
   const n = ++cases;
   const pr = 100 + n;
   const head = sha('b', n);
   const merge = sha('c', n);
   const root = await tempFolder('sd-bind-');
-  const put = await writeVaultSite(root, SECRET);
+  const put = await writeVaultSite(root, secret);
   const inputs = {
     site: SITE,
     environment: ENV,
@@ -182,6 +183,23 @@ describe('a reviewed plan, applied as reviewed', () => {
   });
 });
 
+describe('a sensitive value that is also a word of the structure', () => {
+  test('a secret "succeeded": the status output and the binding header stay intact, and the apply binds', async () => {
+    const c = await newCase(github, 'succeeded');
+    const plan = await c.plan();
+    if (plan.code !== 0) throw new Error(why(plan));
+    expect(plan.outputs.status).toBe('succeeded');
+    const header = github.commentsOn(c.pr).at(-1)?.body ?? '';
+    expect(parseBindingHeader(header)?.commit).toBe(c.head);
+    c.merged();
+    const apply = await c.apply();
+    if (apply.code !== 0) throw new Error(why(apply));
+    expect(apply.outputs.status).toBe('succeeded');
+    expect(c.record(apply).binding?.modules.map((m) => m.result)).toEqual(['matched', 'matched', 'matched']);
+    for (const m of ['net', 'vault', 'app']) expect(c.applied(m)).toBe(true);
+  }, 300_000);
+});
+
 describe('apply halts, before it mutates anything, when the plan is not the reviewed one', () => {
   test('a variable changed after the review: that module and everything heavier halt; both digests and the resource are named', async () => {
     const c = await newCase();
@@ -207,6 +225,10 @@ describe('apply halts, before it mutates anything, when the plan is not the revi
     expect(vault?.current_digest).not.toBe(vault?.reviewed_digest);
     expect(vault?.differing).toContain('terraform_data.vault');
     expect(record.refusal?.kind).toBe('binding');
+    // The step's `summary` output is the run's document: valid, failed, naming the same record.
+    const summary = JSON.parse(apply.outputs.summary ?? 'null') as { status: string; evidence: string };
+    expect(validResult(summary) ? [] : validResult.errors).toEqual([]);
+    expect(summary).toMatchObject({ status: 'failed', evidence: apply.outputs['evidence-path'] });
     const log = apply.stdout;
     expect(log).toContain(vault!.reviewed_digest!.slice(0, 19));
     expect(log).toContain(vault!.current_digest!.slice(0, 19));
