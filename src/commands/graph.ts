@@ -5,6 +5,7 @@ import { upstreamReads, type OutputValue } from '../core/inputs.js';
 import { loadProject } from '../core/project.js';
 import { Problems } from '../core/errors.js';
 import { renderGraphTable } from '../core/report/table.js';
+import { thrownMessage } from '../core/result.js';
 import { defineCommand } from './descriptor.js';
 import { siteEnv } from './options.js';
 import { runtimeOf, type CommandPorts } from './ports.js';
@@ -43,7 +44,7 @@ async function upstreamStates(
     try {
       states.set(node.name, await runtime.stateOutputs(s.root, graph, node));
     } catch (e) {
-      unread.push(`${node.name}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      unread.push(`${node.name}: ${thrownMessage(e).split('\n')[0]}`);
     }
   }
   return { states, unread };

@@ -72,3 +72,8 @@ export function statusLabel(status: ModuleStatus, style: 'text' | 'markdown', co
   const shown = style === 'markdown' && word === 'no-op' ? 'no changes' : word;
   return `${GLYPH[style][word] ?? GLYPH[style][status] ?? '?'} ${shown}`;
 }
+
+/** `text` cut to at most `max` characters, the cut marked with `…`. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

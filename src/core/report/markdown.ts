@@ -2,7 +2,7 @@ import { bindingHeader, fitReview, type BindingReview, type FittedReview } from 
 import type { PlanCounts, PlanSummary, ResourceEntry, RiskEntry } from '../plan/summary.js';
 import type { ModuleStatus, StepStatus } from '../status.js';
 import { foldToFit, type Foldable, type Part } from './fold.js';
-import { formatCounts, formatDuration, statusLabel } from './format.js';
+import { clip, formatCounts, formatDuration, statusLabel } from './format.js';
 
 // Renders plan summaries and whole runs for pull-request comments, job summaries and terminals.
 // Pure and deterministic: the same input gives the same text, byte for byte. Everything that
@@ -124,10 +124,6 @@ function html(text: string): string {
     .replace(/"/g, '&quot;')
     .replace(/`/g, '&#96;')
     .replace(UNSAFE_CHARS, '\uFFFD');
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 function safeUrl(url: string | undefined): string | undefined {

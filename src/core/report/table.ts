@@ -2,7 +2,7 @@
 import { REDACTED, type GraphDocument } from '../graph/build.js';
 import type { MatrixDocument } from '../matrix.js';
 import type { ModuleResult, RunResult } from '../run/runner.js';
-import { formatCounts, formatDuration, statusLabel } from './format.js';
+import { clip, formatCounts, formatDuration, statusLabel } from './format.js';
 
 /** `+2 ~1 -0` plus replace/import/forget when present; `no changes` for a no-op; nothing when it did not run. */
 export function changeText(m: ModuleResult): string {
@@ -96,9 +96,7 @@ const INPUT_VALUE_MAX = 80;
 function inputLines(doc: GraphDocument): string[] {
   const lines = doc.waves.flat().flatMap((n) =>
     Object.entries(n.inputs).map(([k, v]) => {
-      const text = v === REDACTED ? REDACTED : JSON.stringify(v);
-      const shown = text.length > INPUT_VALUE_MAX ? `${text.slice(0, INPUT_VALUE_MAX - 1)}…` : text;
-      return `  ${n.name}.${k} = ${shown}`;
+      return `  ${n.name}.${k} = ${clip(v === REDACTED ? REDACTED : JSON.stringify(v), INPUT_VALUE_MAX)}`;
     }),
   );
   return lines.length
